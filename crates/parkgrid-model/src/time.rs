@@ -1,0 +1,120 @@
+//! The park's one time axis: a calendar year in the site's time zone, in steps of 1 h or less.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone as _};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::common::Cx;
+use crate::diag::{Diagnostic, FieldPath};
+use crate::site::TimeZone;
+
+/// The time axis as written in the park file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct TimeConfig {
+    /// Calendar year simulated (local time, January 1 00:00 to December 31 24:00).
+    pub year: i32,
+    /// Length of one step in minutes; must divide the hour (60 or 15 in practice).
+    #[serde(default = "default_step")]
+    pub step_min: u32,
+}
+
+fn default_step() -> u32 {
+    60
+}
+
+impl TimeConfig {
+    pub(crate) fn check(&self, cx: &mut Cx, at: &FieldPath) {
+        if !(1900..=2200).contains(&self.year) {
+            cx.error(at, "year", format!("year {} is outside 1900–2200", self.year));
+        }
+        if self.step_min == 0 || 60 % self.step_min != 0 {
+            cx.push(
+                Diagnostic::error(
+                    at.key("step_min"),
+                    format!("a step of {} min does not divide the hour", self.step_min),
+                )
+                .with_hint("use 60 (hourly) or 15 (quarter-hourly); 1, 5, 10, 20 and 30 also work"),
+            );
+        }
+    }
+}
+
+/// Start, step and length of every series of a park.
+///
+/// Step `i` covers `[start + i·step, start + (i+1)·step)`; values are averages over the step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimeAxis {
+    /// Local midnight at the start of January 1.
+    pub start: DateTime<chrono_tz::Tz>,
+    /// Step length in minutes.
+    pub step_min: u32,
+    /// Number of steps in the year.
+    pub n_steps: usize,
+}
+
+impl TimeAxis {
+    /// The axis of `config` in `tz`. `None` when the year or step is out of range (validation
+    /// reports those).
+    pub fn new(config: &TimeConfig, tz: TimeZone) -> Option<Self> {
+        if config.step_min == 0 || 60 % config.step_min != 0 {
+            return None;
+        }
+        let first = NaiveDate::from_ymd_opt(config.year, 1, 1)?;
+        let next = NaiveDate::from_ymd_opt(config.year + 1, 1, 1)?;
+        let start = tz.0.from_local_datetime(&first.and_hms_opt(0, 0, 0)?).earliest()?;
+        let end = tz.0.from_local_datetime(&next.and_hms_opt(0, 0, 0)?).earliest()?;
+        let minutes = (end - start).num_minutes();
+        let n_steps = usize::try_from(minutes / i64::from(config.step_min)).ok()?;
+        Some(Self {
+            start,
+            step_min: config.step_min,
+            n_steps,
+        })
+    }
+
+    /// Step length in hours.
+    pub fn step_h(&self) -> f64 {
+        f64::from(self.step_min) / 60.0
+    }
+
+    /// Steps per hour.
+    pub fn steps_per_hour(&self) -> usize {
+        (60 / self.step_min) as usize
+    }
+
+    /// Start of step `i`.
+    pub fn time(&self, i: usize) -> DateTime<chrono_tz::Tz> {
+        self.start + Duration::minutes(i as i64 * i64::from(self.step_min))
+    }
+
+    /// Number of days in the year.
+    pub fn n_days(&self) -> usize {
+        self.n_steps / (24 * self.steps_per_hour())
+    }
+
+    /// The year of the axis.
+    pub fn year(&self) -> i32 {
+        self.start.year()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn axis(year: i32, step_min: u32) -> Option<TimeAxis> {
+        let tz = TimeZone(chrono_tz::Asia::Shanghai);
+        TimeAxis::new(&TimeConfig { year, step_min }, tz)
+    }
+
+    #[test]
+    fn hourly_and_quarter_hourly_years() {
+        assert_eq!(axis(2025, 60).map(|a| a.n_steps), Some(8760));
+        assert_eq!(axis(2024, 60).map(|a| a.n_steps), Some(8784));
+        assert_eq!(axis(2025, 15).map(|a| a.n_steps), Some(35040));
+        assert_eq!(axis(2025, 7), None);
+        let a = axis(2025, 15).map(|a| a.time(4).to_rfc3339());
+        assert_eq!(a.as_deref(), Some("2025-01-01T01:00:00+08:00"));
+    }
+}

@@ -1,0 +1,544 @@
+//! Checks across the whole park: ids, references, carriers, connectivity, tariffs, tenants.
+//!
+//! Each element's own fields are checked by its type (`check` methods); this module checks what
+//! needs more than one element.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::asset::{AssetKind, AssetRef};
+use crate::common::{Cx, carriers_text};
+use crate::diag::{Diagnostic, FieldPath, did_you_mean};
+use crate::network::Carrier;
+use crate::Park;
+
+/// Validates a park built in code (a park loaded with [`crate::load`] is validated already).
+/// Returns every finding; the park is usable when none is an error.
+pub fn validate(park: &Park) -> Vec<Diagnostic> {
+    let mut cx = Cx::default();
+    validate_into(park, &[], &mut cx);
+    cx.diags
+}
+
+/// One element with an id, for the id registry.
+struct Element<'a> {
+    section: &'a str,
+    at: FieldPath,
+    carrier: Option<Carrier>,
+}
+
+pub(crate) fn validate_into(park: &Park, failed: &[(String, String)], cx: &mut Cx) {
+    let root = FieldPath::root();
+    park.site.check(cx, &root.key("site"));
+    park.time.check(cx, &root.key("time"));
+    park.weather.check(cx, &root.key("weather"));
+    park.economics.check(cx, &root.key("economics"));
+
+    let ids = register_ids(park, failed, cx);
+    let failed_ids: BTreeSet<&str> = failed.iter().map(|(_, id)| id.as_str()).collect();
+    let refs = Refs { ids: &ids, failed: &failed_ids };
+
+    for (i, bus) in park.bus.iter().enumerate() {
+        bus.check(cx, &root.key("bus").index(i));
+    }
+    for (at, asset) in park.assets() {
+        check_asset(park, &refs, &at, asset, cx);
+    }
+    check_branches(park, &refs, cx);
+    for (i, t) in park.tariff.iter().enumerate() {
+        t.check(cx, &root.key("tariff").index(i));
+    }
+    for (i, f) in park.fuel.iter().enumerate() {
+        f.check(cx, &root.key("fuel").index(i));
+    }
+    check_tenants(park, &refs, cx);
+    check_connectivity(park, cx);
+    check_heat(park, cx);
+}
+
+/// Records every id; reports bad and duplicate ids.
+fn register_ids<'a>(park: &'a Park, failed: &'a [(String, String)], cx: &mut Cx) -> HashMap<&'a str, Element<'a>> {
+    let root = FieldPath::root();
+    let mut all: Vec<(&str, Element<'_>)> = Vec::new();
+    for (i, b) in park.bus.iter().enumerate() {
+        all.push((&b.id, Element { section: "bus", at: root.key("bus").index(i), carrier: Some(b.carrier) }));
+    }
+    for (at, a) in park.assets() {
+        let spec = a.spec();
+        all.push((spec.id(), Element { section: spec.kind().key(), at, carrier: None }));
+    }
+    let sections: [(&str, Vec<&str>); 7] = [
+        ("line", park.line.iter().map(|x| x.id.as_str()).collect()),
+        ("transformer", park.transformer.iter().map(|x| x.id.as_str()).collect()),
+        ("converter", park.converter.iter().map(|x| x.id.as_str()).collect()),
+        ("tariff", park.tariff.iter().map(|x| x.id.as_str()).collect()),
+        ("fuel", park.fuel.iter().map(|x| x.id.as_str()).collect()),
+        ("tenant", park.tenant.iter().map(|x| x.id.as_str()).collect()),
+        ("meter", park.meter.iter().map(|x| x.id.as_str()).collect()),
+    ];
+    for (section, list) in sections {
+        for (i, id) in list.into_iter().enumerate() {
+            all.push((id, Element { section, at: root.key(section).index(i), carrier: None }));
+        }
+    }
+    let mut ids: HashMap<&str, Element<'_>> = HashMap::new();
+    for (id, el) in all {
+        let at_id = el.at.key("id");
+        let valid = !id.is_empty()
+            && id.len() <= 64
+            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !valid {
+            cx.push(
+                Diagnostic::error(at_id.clone(), format!("'{id}' is not a valid id"))
+                    .with_hint("ids are 1–64 characters: letters, digits, '_' and '-'; put free text in name"),
+            );
+        }
+        if let Some(first) = ids.get(id) {
+            cx.push(
+                Diagnostic::error(at_id, format!("duplicate id '{id}': already used by {}", first.at))
+                    .with_hint("ids are unique across the whole park file"),
+            );
+            continue;
+        }
+        ids.insert(id, el);
+    }
+    for (section, id) in failed {
+        ids.entry(id.as_str())
+            .or_insert(Element { section: section.as_str(), at: root.key(section.as_str()), carrier: None });
+    }
+    ids
+}
+
+struct Refs<'a> {
+    ids: &'a HashMap<&'a str, Element<'a>>,
+    /// Ids of entries that did not deserialize: referencing them is not reported again.
+    failed: &'a BTreeSet<&'a str>,
+}
+
+impl Refs<'_> {
+    /// Checks that `id` names an element of `section`; returns it when it does.
+    fn check(&self, cx: &mut Cx, at: &FieldPath, what: &str, id: &str, section: &str) -> Option<&Element<'_>> {
+        match self.ids.get(id) {
+            Some(el) if el.section == section => {
+                if self.failed.contains(id) {
+                    None
+                } else {
+                    Some(el)
+                }
+            }
+            Some(el) => {
+                cx.push(
+                    Diagnostic::error(at.clone(), format!("{what} '{id}' is a {}, not a {section}", el.section))
+                        .with_hint_opt(self.suggest(id, section)),
+                );
+                None
+            }
+            None => {
+                let hint = self.suggest(id, section).unwrap_or_else(|| {
+                    let mut names: Vec<&str> =
+                        self.ids.iter().filter(|(_, e)| e.section == section).map(|(k, _)| *k).collect();
+                    names.sort_unstable();
+                    if names.is_empty() {
+                        format!("the park file has no [[{section}]] entries")
+                    } else {
+                        format!("known: {}", names.join(", "))
+                    }
+                });
+                cx.push(
+                    Diagnostic::error(at.clone(), format!("{what} '{id}' not found")).with_hint(hint),
+                );
+                None
+            }
+        }
+    }
+
+    fn suggest(&self, id: &str, section: &str) -> Option<String> {
+        did_you_mean(id, self.ids.iter().filter(|(_, e)| e.section == section).map(|(k, _)| *k))
+    }
+}
+
+fn check_asset(park: &Park, refs: &Refs<'_>, at: &FieldPath, asset: AssetRef<'_>, cx: &mut Cx) {
+    let spec = asset.spec();
+    let kind = spec.kind();
+    spec.check(cx, at);
+    for port in spec.ports() {
+        let at_port = at.key(port.field);
+        let Some(bus) = refs.check(cx, &at_port, "bus", port.bus, "bus") else { continue };
+        let Some(carrier) = bus.carrier else { continue };
+        if !port.carriers.contains(&carrier) {
+            let hint = port_hint(kind, port.field, carrier);
+            cx.push(
+                Diagnostic::error(
+                    at_port,
+                    format!(
+                        "{} '{}': {} '{}' is {}, but {} takes {}",
+                        kind.key(),
+                        spec.id(),
+                        port.field,
+                        port.bus,
+                        carrier.describe(),
+                        port.field,
+                        carriers_text(port.carriers)
+                    ),
+                )
+                .with_hint_opt(hint),
+            );
+        }
+    }
+    if let Some(fuel) = spec.fuel() {
+        refs.check(cx, &at.key("fuel"), "fuel", fuel, "fuel");
+    }
+    if let Some(tariff) = spec.tariff() {
+        refs.check(cx, &at.key("tariff"), "tariff", tariff, "tariff");
+    }
+    if let Some(tenant) = spec.tenant() {
+        refs.check(cx, &at.key("tenant"), "tenant", tenant, "tenant");
+    }
+    if let Some(profile) = spec.profile() {
+        if !spec.profile_units().contains(&profile.unit) {
+            cx.push(
+                Diagnostic::error(
+                    at.key("profile").key("unit"),
+                    format!("a {} profile must be in kW", kind.key()),
+                )
+                .with_hint("per_unit profiles are for PV and wind availability"),
+            );
+        }
+    }
+    if let AssetRef::WasteHeatPump(hp) = asset {
+        let source_t = park.bus(&hp.source_bus).and_then(|b| b.t_c);
+        let sink_t = park.bus(&hp.heat_bus).and_then(|b| b.t_supply_c);
+        if let (Some(src), Some(sink)) = (source_t, sink_t) {
+            if src >= sink {
+                cx.push(
+                    Diagnostic::error(
+                        at.key("source_bus"),
+                        format!("waste heat at {src} °C is not colder than the supply temperature {sink} °C"),
+                    )
+                    .with_hint("a heat pump lifts heat from a colder source; connect the waste heat directly instead"),
+                );
+            }
+        }
+    }
+}
+
+/// A hint for the common mix-ups of ports.
+fn port_hint(kind: AssetKind, field: &str, carrier: Carrier) -> Option<String> {
+    let takes_power = matches!(
+        kind,
+        AssetKind::GroundHeatPump | AssetKind::WasteHeatPump | AssetKind::ElectricBoiler
+    );
+    match (field, carrier) {
+        ("bus", Carrier::Heat | Carrier::WasteHeat) if takes_power => {
+            Some(String::from("bus is the electricity supply of the machine; its heat output goes on heat_bus"))
+        }
+        ("heat_bus", c) if c.is_electric() => Some(String::from("heat_bus takes the heat network the machine delivers to")),
+        _ => None,
+    }
+}
+
+fn check_branches(park: &Park, refs: &Refs<'_>, cx: &mut Cx) {
+    let root = FieldPath::root();
+    let carrier_of = |id: &str| park.bus(id).map(|b| (b.carrier, b.v_nom_kv));
+    for (i, line) in park.line.iter().enumerate() {
+        let at = root.key("line").index(i);
+        line.check(cx, &at);
+        let a = refs.check(cx, &at.key("from_bus"), "bus", &line.from_bus, "bus").and(carrier_of(&line.from_bus));
+        let b = refs.check(cx, &at.key("to_bus"), "bus", &line.to_bus, "bus").and(carrier_of(&line.to_bus));
+        if line.from_bus == line.to_bus {
+            cx.error(&at, "to_bus", format!("line '{}' connects bus '{}' to itself", line.id, line.to_bus));
+        }
+        let (Some((ca, va)), Some((cb, vb))) = (a, b) else { continue };
+        if !ca.is_electric() || !cb.is_electric() {
+            cx.push(
+                Diagnostic::error(at.key("from_bus"), format!("line '{}' joins non-electric buses", line.id))
+                    .with_hint("lines join AC or DC buses; heat networks are modelled as one heat bus each"),
+            );
+        } else if ca != cb {
+            cx.push(
+                Diagnostic::error(at.key("to_bus"), format!("line '{}' joins {} to {}", line.id, ca.describe(), cb.describe()))
+                    .with_hint("AC and DC buses meet through a [[converter]]"),
+            );
+        } else if let (Some(va), Some(vb)) = (va, vb) {
+            if (va - vb).abs() > 0.01 * va.max(vb) {
+                cx.push(
+                    Diagnostic::error(
+                        at.key("to_bus"),
+                        format!("line '{}' joins buses of {va} kV and {vb} kV", line.id),
+                    )
+                    .with_hint(if ca == Carrier::Ac { "use a [[transformer]] between voltage levels" } else { "use a DC/DC [[converter]] between voltage levels" }),
+                );
+            }
+            if ca == Carrier::Dc && (line.x_ohm_per_km != 0.0 || line.b_us_per_km != 0.0) {
+                cx.warning(&at, "x_ohm_per_km", format!("DC line '{}' has reactance or susceptance, which DC power flow ignores", line.id));
+            }
+        }
+    }
+    for (i, t) in park.transformer.iter().enumerate() {
+        let at = root.key("transformer").index(i);
+        t.check(cx, &at);
+        let hv = refs.check(cx, &at.key("hv_bus"), "bus", &t.hv_bus, "bus").and(carrier_of(&t.hv_bus));
+        let lv = refs.check(cx, &at.key("lv_bus"), "bus", &t.lv_bus, "bus").and(carrier_of(&t.lv_bus));
+        if t.hv_bus == t.lv_bus {
+            cx.error(&at, "lv_bus", format!("transformer '{}' connects bus '{}' to itself", t.id, t.lv_bus));
+        }
+        for (field, side) in [("hv_bus", hv), ("lv_bus", lv)] {
+            if let Some((c, _)) = side {
+                if c != Carrier::Ac {
+                    cx.push(
+                        Diagnostic::error(at.key(field), format!("transformer '{}': {field} is {}, not an AC bus", t.id, c.describe()))
+                            .with_hint("DC voltage levels meet through a DC/DC [[converter]]"),
+                    );
+                }
+            }
+        }
+        if let (Some((Carrier::Ac, Some(vh))), Some((Carrier::Ac, Some(vl)))) = (hv, lv) {
+            if vh <= vl {
+                cx.push(
+                    Diagnostic::error(at.key("hv_bus"), format!("hv_bus is at {vh} kV, not above lv_bus at {vl} kV"))
+                        .with_hint("swap hv_bus and lv_bus"),
+                );
+            }
+        }
+    }
+    for (i, c) in park.converter.iter().enumerate() {
+        let at = root.key("converter").index(i);
+        c.check(cx, &at);
+        let a = refs.check(cx, &at.key("from_bus"), "bus", &c.from_bus, "bus").and(carrier_of(&c.from_bus));
+        let b = refs.check(cx, &at.key("to_bus"), "bus", &c.to_bus, "bus").and(carrier_of(&c.to_bus));
+        if c.from_bus == c.to_bus {
+            cx.error(&at, "to_bus", format!("converter '{}' connects bus '{}' to itself", c.id, c.to_bus));
+        }
+        let (Some((ca, _)), Some((cb, _))) = (a, b) else { continue };
+        match (ca, cb) {
+            (Carrier::Ac, Carrier::Dc) | (Carrier::Dc, Carrier::Dc) => {}
+            (Carrier::Dc, Carrier::Ac) => cx.push(
+                Diagnostic::warning(at.key("from_bus"), format!("converter '{}' has its AC side on to_bus", c.id))
+                    .with_hint("by convention from_bus is the AC side of a VSC; swap the buses and the efficiencies"),
+            ),
+            (Carrier::Ac, Carrier::Ac) => cx.push(
+                Diagnostic::error(at.key("to_bus"), format!("converter '{}' joins two AC buses", c.id))
+                    .with_hint("AC voltage levels meet through a [[transformer]]"),
+            ),
+            _ => cx.push(
+                Diagnostic::error(at.key("to_bus"), format!("converter '{}' joins {} and {}", c.id, ca.describe(), cb.describe()))
+                    .with_hint("converters join electric buses; heat enters and leaves through heat pumps and boilers"),
+            ),
+        }
+    }
+}
+
+fn check_tenants(park: &Park, refs: &Refs<'_>, cx: &mut Cx) {
+    let root = FieldPath::root();
+    for (i, t) in park.tenant.iter().enumerate() {
+        let at = root.key("tenant").index(i);
+        if let Some(tariff) = &t.tariff {
+            refs.check(cx, &at.key("tariff"), "tariff", tariff, "tariff");
+        }
+        cx.opt(&at, "heat_price_cny_per_kwh", t.heat_price_cny_per_kwh, Cx::non_negative);
+    }
+    let mut metered_by: HashMap<&str, &str> = HashMap::new();
+    for (i, m) in park.meter.iter().enumerate() {
+        let at = root.key("meter").index(i);
+        refs.check(cx, &at.key("tenant"), "tenant", &m.tenant, "tenant");
+        if m.assets.is_empty() {
+            cx.error(&at, "assets", format!("meter '{}' measures no asset", m.id));
+        }
+        for (k, id) in m.assets.iter().enumerate() {
+            let at_a = at.key("assets").index(k);
+            let Some(asset) = park.asset(id) else {
+                if !refs.failed.contains(id.as_str()) {
+                    let all: Vec<&str> = park.assets().map(|(_, a)| a.spec().id()).collect();
+                    cx.push(
+                        Diagnostic::error(at_a, format!("asset '{id}' not found"))
+                            .with_hint_opt(did_you_mean(id, all.iter().copied())),
+                    );
+                }
+                continue;
+            };
+            let spec = asset.spec();
+            match spec.metered() {
+                None => cx.push(
+                    Diagnostic::error(at_a.clone(), format!("{} '{id}' is not a consumer a tenant is billed for", spec.kind().key()))
+                        .with_hint("meters measure loads, data centres and charging stations"),
+                ),
+                Some(c) if c != m.carrier => cx.push(Diagnostic::error(
+                    at_a.clone(),
+                    format!("{} '{id}' consumes {:?}, but meter '{}' measures {:?}", spec.kind().key(), c, m.id, m.carrier)
+                        .to_lowercase(),
+                )),
+                Some(_) => {}
+            }
+            if let Some(owner) = spec.tenant() {
+                if owner != m.tenant {
+                    cx.push(
+                        Diagnostic::error(
+                            at_a.clone(),
+                            format!("asset '{id}' belongs to tenant '{owner}', but meter '{}' bills tenant '{}'", m.id, m.tenant),
+                        )
+                        .with_hint("a meter bills the tenant that owns what it measures"),
+                    );
+                }
+            }
+            if let Some(other) = metered_by.insert(id.as_str(), m.id.as_str()) {
+                cx.push(
+                    Diagnostic::error(at_a, format!("asset '{id}' is measured by meters '{other}' and '{}'", m.id))
+                        .with_hint("each asset is billed through one meter, or its energy is billed twice"),
+                );
+            }
+        }
+    }
+}
+
+/// Union–find over electric buses joined by in-service lines, transformers and converters.
+fn check_connectivity(park: &Park, cx: &mut Cx) {
+    let index: HashMap<&str, usize> = park
+        .bus
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.carrier.is_electric())
+        .map(|(i, b)| (b.id.as_str(), i))
+        .collect();
+    let mut parent: Vec<usize> = (0..park.bus.len()).collect();
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    let edges = park
+        .line
+        .iter()
+        .filter(|l| l.in_service)
+        .map(|l| (l.from_bus.as_str(), l.to_bus.as_str()))
+        .chain(park.transformer.iter().filter(|t| t.in_service).map(|t| (t.hv_bus.as_str(), t.lv_bus.as_str())))
+        .chain(park.converter.iter().filter(|c| c.in_service).map(|c| (c.from_bus.as_str(), c.to_bus.as_str())));
+    for (a, b) in edges {
+        if let (Some(&a), Some(&b)) = (index.get(a), index.get(b)) {
+            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+            parent[ra] = rb;
+        }
+    }
+    let mut has_ac: HashMap<usize, bool> = HashMap::new();
+    let mut has_grid: HashMap<usize, bool> = HashMap::new();
+    for (i, b) in park.bus.iter().enumerate() {
+        if b.carrier == Carrier::Ac {
+            has_ac.insert(find(&mut parent, i), true);
+        }
+    }
+    for g in &park.grid {
+        if let Some(&i) = index.get(g.bus.as_str()) {
+            has_grid.insert(find(&mut parent, i), true);
+        }
+    }
+    let root = FieldPath::root();
+    for (i, b) in park.bus.iter().enumerate() {
+        if !b.carrier.is_electric() {
+            continue;
+        }
+        let r = find(&mut parent, i);
+        let at = root.key("bus").index(i);
+        if b.carrier == Carrier::Dc && !has_ac.contains_key(&r) {
+            cx.push(
+                Diagnostic::error(at.key("id"), format!("DC bus '{}' has no converter path to an AC bus", b.id))
+                    .with_hint("add a [[converter]] from an AC bus to it, or to a DC bus that has one"),
+            );
+        } else if !park.grid.is_empty() && !has_grid.contains_key(&r) && b.carrier == Carrier::Ac {
+            cx.push(
+                Diagnostic::warning(at.key("id"), format!("AC bus '{}' is not connected to any grid connection", b.id))
+                    .with_hint("it runs as an island: connect it with a [[line]], [[transformer]] or [[converter]]"),
+            );
+        }
+    }
+    if park.grid.is_empty() {
+        cx.push(
+            Diagnostic::warning(root.key("grid"), "the park has no grid connection: it runs islanded")
+                .with_hint("add a [[grid]] entry unless the park really is off-grid"),
+        );
+    }
+    let mut used: BTreeSet<&str> = BTreeSet::new();
+    for (_, a) in park.assets() {
+        for p in a.spec().ports() {
+            used.insert(p.bus);
+        }
+    }
+    for (a, b) in park
+        .line
+        .iter()
+        .map(|l| (&l.from_bus, &l.to_bus))
+        .chain(park.transformer.iter().map(|t| (&t.hv_bus, &t.lv_bus)))
+        .chain(park.converter.iter().map(|c| (&c.from_bus, &c.to_bus)))
+    {
+        used.insert(a);
+        used.insert(b);
+    }
+    for (i, b) in park.bus.iter().enumerate() {
+        if !used.contains(b.id.as_str()) {
+            cx.warning(&root.key("bus").index(i), "id", format!("nothing is connected to bus '{}'", b.id));
+        }
+    }
+}
+
+/// Heat buses with demand need a heat source; waste heat needs a user.
+fn check_heat(park: &Park, cx: &mut Cx) {
+    let mut supplies: BTreeSet<&str> = BTreeSet::new();
+    let mut demands: BTreeSet<&str> = BTreeSet::new();
+    let mut waste_in: BTreeSet<&str> = BTreeSet::new();
+    let mut waste_out: BTreeSet<&str> = BTreeSet::new();
+    for (_, a) in park.assets() {
+        match a {
+            AssetRef::Chp(x) => {
+                supplies.insert(&x.heat_bus);
+            }
+            AssetRef::GroundHeatPump(x) => {
+                supplies.insert(&x.heat_bus);
+            }
+            AssetRef::WasteHeatPump(x) => {
+                supplies.insert(&x.heat_bus);
+                waste_out.insert(&x.source_bus);
+            }
+            AssetRef::ElectricBoiler(x) => {
+                supplies.insert(&x.heat_bus);
+            }
+            AssetRef::GasBoiler(x) => {
+                supplies.insert(&x.bus);
+            }
+            AssetRef::HeatLoad(x) => {
+                demands.insert(&x.bus);
+            }
+            AssetRef::DataCentre(x) => {
+                if let Some(w) = &x.waste_heat_bus {
+                    waste_in.insert(w);
+                }
+            }
+            AssetRef::Grid(_)
+            | AssetRef::Pv(_)
+            | AssetRef::Wind(_)
+            | AssetRef::Battery(_)
+            | AssetRef::ThermalStore(_)
+            | AssetRef::ElectricLoad(_)
+            | AssetRef::EvCharging(_)
+            | AssetRef::FlexibleLoad(_) => {}
+        }
+    }
+    let root = FieldPath::root();
+    for (i, b) in park.bus.iter().enumerate() {
+        let at = root.key("bus").index(i).key("id");
+        match b.carrier {
+            Carrier::Heat if demands.contains(b.id.as_str()) && !supplies.contains(b.id.as_str()) => cx.push(
+                Diagnostic::error(at, format!("heat bus '{}' has heat demand but nothing supplies heat to it", b.id))
+                    .with_hint("connect a heat pump, boiler or CHP with heat_bus (or bus, for a gas boiler) set to it"),
+            ),
+            Carrier::WasteHeat if !waste_out.contains(b.id.as_str()) && waste_in.contains(b.id.as_str()) => cx.push(
+                Diagnostic::warning(at, format!("nothing uses the waste heat on '{}': all of it is rejected", b.id))
+                    .with_hint("add a [[waste_heat_pump]] with source_bus set to it"),
+            ),
+            Carrier::WasteHeat if waste_out.contains(b.id.as_str()) && !waste_in.contains(b.id.as_str()) => cx.push(
+                Diagnostic::warning(at, format!("nothing delivers waste heat to '{}': its heat pumps cannot run", b.id))
+                    .with_hint("set waste_heat_bus of a [[data_centre]] to it"),
+            ),
+            _ => {}
+        }
+    }
+}
+

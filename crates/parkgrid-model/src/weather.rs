@@ -1,0 +1,187 @@
+//! Where the park's weather comes from, and the built-in monthly climate of Yanqing.
+
+use std::path::PathBuf;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::common::Cx;
+use crate::diag::{Diagnostic, FieldPath};
+
+/// The weather source of the park.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Weather {
+    /// `synthetic` (a year generated from a monthly climate table), `epw` or `csv`.
+    #[serde(default)]
+    pub source: WeatherSource,
+    /// Weather file, relative to the park file (`epw` and `csv` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+    /// Seed of the synthetic year: the same seed gives the same year (`synthetic` only).
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Monthly climate for the synthetic year, twelve entries; default: the built-in Yanqing table
+    /// (`synthetic` only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub climate: Vec<MonthlyClimate>,
+}
+
+impl Default for Weather {
+    fn default() -> Self {
+        Self {
+            source: WeatherSource::Synthetic,
+            file: None,
+            seed: default_seed(),
+            climate: Vec::new(),
+        }
+    }
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+/// Kinds of weather source.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WeatherSource {
+    /// Generated from the monthly climate table, deterministic for a seed.
+    #[default]
+    Synthetic,
+    /// An EnergyPlus weather file (8760 hourly rows).
+    Epw,
+    /// A CSV file with a timestamp column and weather columns.
+    Csv,
+}
+
+/// One month of the climate table that drives the synthetic weather year.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct MonthlyClimate {
+    /// Month, 1–12.
+    pub month: u32,
+    /// Mean air temperature in °C.
+    pub t_mean_c: f64,
+    /// Global horizontal irradiation in kWh/m² over the month.
+    pub ghi_kwh_per_m2: f64,
+    /// Mean wind speed at 10 m in m/s.
+    pub wind_10m_m_per_s: f64,
+    /// Linke turbidity factor (clear-sky model input).
+    pub linke_turbidity: f64,
+    /// Ground temperature at 2 m depth in °C (source of ground-source heat pumps).
+    pub t_ground_c: f64,
+}
+
+const fn month(
+    month: u32,
+    t_mean_c: f64,
+    ghi_kwh_per_m2: f64,
+    wind_10m_m_per_s: f64,
+    linke_turbidity: f64,
+    t_ground_c: f64,
+) -> MonthlyClimate {
+    MonthlyClimate {
+        month,
+        t_mean_c,
+        ghi_kwh_per_m2,
+        wind_10m_m_per_s,
+        linke_turbidity,
+        t_ground_c,
+    }
+}
+
+/// The built-in climate of Yanqing, Beijing (40.457 °N, 115.975 °E).
+///
+/// Temperature, irradiation, 10 m wind and Linke turbidity are derived from a Beijing typical-year
+/// file shifted to Yanqing; ground temperature at 2 m is Beijing's, 2 K lower for Yanqing (an
+/// assumption). Sources in `docs/park-file.md`, section "Built-in data".
+pub const YANQING_CLIMATE: [MonthlyClimate; 12] = [
+    month(1, -6.8, 69.1, 2.58, 1.78, 3.1),
+    month(2, -3.9, 83.0, 2.37, 1.82, 0.9),
+    month(3, 2.2, 120.9, 3.61, 2.27, 1.4),
+    month(4, 10.4, 159.6, 2.59, 2.90, 3.1),
+    month(5, 16.5, 178.0, 2.12, 3.44, 8.9),
+    month(6, 21.3, 173.1, 2.61, 3.60, 14.1),
+    month(7, 22.5, 160.5, 2.03, 3.71, 18.3),
+    month(8, 21.1, 146.6, 1.76, 3.74, 20.5),
+    month(9, 16.5, 125.6, 1.88, 3.17, 20.0),
+    month(10, 9.8, 96.5, 2.16, 2.65, 17.1),
+    month(11, 0.9, 65.2, 1.92, 2.15, 12.4),
+    month(12, -4.4, 56.3, 2.14, 1.77, 7.3),
+];
+
+impl Weather {
+    /// The climate table in force: the file's, or the built-in Yanqing table.
+    pub fn climate(&self) -> &[MonthlyClimate] {
+        if self.climate.is_empty() {
+            &YANQING_CLIMATE
+        } else {
+            &self.climate
+        }
+    }
+
+    pub(crate) fn check(&self, cx: &mut Cx, at: &FieldPath) {
+        match self.source {
+            WeatherSource::Synthetic => {
+                if self.file.is_some() {
+                    cx.push(
+                        Diagnostic::error(at.key("file"), "a synthetic weather year reads no file")
+                            .with_hint("set source = \"epw\" or \"csv\" to read the file, or remove file"),
+                    );
+                }
+            }
+            WeatherSource::Epw | WeatherSource::Csv => {
+                if self.file.is_none() {
+                    cx.push(
+                        Diagnostic::error(at.key("source"), "this weather source needs a file")
+                            .with_hint("add file = \"weather/site.epw\" (relative to the park file)"),
+                    );
+                }
+                if !self.climate.is_empty() {
+                    cx.push(
+                        Diagnostic::warning(
+                            at.key("climate"),
+                            "the climate table is only used by the synthetic weather year",
+                        )
+                        .with_hint("remove it, or set source = \"synthetic\""),
+                    );
+                }
+            }
+        }
+        if self.climate.is_empty() {
+            return;
+        }
+        let mut seen = [false; 12];
+        for (i, m) in self.climate.iter().enumerate() {
+            let at = at.key("climate").index(i);
+            if !(1..=12).contains(&m.month) {
+                cx.error(&at, "month", format!("month {} is not in 1–12", m.month));
+                continue;
+            }
+            let slot = &mut seen[m.month as usize - 1];
+            if *slot {
+                cx.error(&at, "month", format!("month {} appears twice in the climate table", m.month));
+            }
+            *slot = true;
+            cx.within(&at, "t_mean_c", m.t_mean_c, -60.0, 50.0, "°C");
+            cx.within(&at, "ghi_kwh_per_m2", m.ghi_kwh_per_m2, 0.0, 350.0, "kWh/m²");
+            cx.within(&at, "wind_10m_m_per_s", m.wind_10m_m_per_s, 0.0, 30.0, "m/s");
+            cx.within(&at, "linke_turbidity", m.linke_turbidity, 1.0, 10.0, "");
+            cx.within(&at, "t_ground_c", m.t_ground_c, -30.0, 40.0, "°C");
+        }
+        let missing: Vec<String> = (1..=12)
+            .filter(|m| !seen[*m as usize - 1])
+            .map(|m| m.to_string())
+            .collect();
+        if !missing.is_empty() {
+            cx.push(
+                Diagnostic::error(
+                    at.key("climate"),
+                    format!("the climate table lacks month(s) {}", missing.join(", ")),
+                )
+                .with_hint("give all twelve months, or remove the table to use the built-in Yanqing climate"),
+            );
+        }
+    }
+}

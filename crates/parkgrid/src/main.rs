@@ -1,0 +1,145 @@
+//! The `parkgrid` command line. It parses arguments, calls the library crates and prints; the
+//! work itself lives in the `parkgrid-*` crates.
+
+mod info;
+mod table;
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use parkgrid_model::{Loaded, ModelError, Report};
+
+/// parkgrid — the operating system of a park's energy internet.
+///
+/// Describe a park (site, buses, assets, network, tariffs, tenants) in one TOML file; parkgrid
+/// validates it and, as it grows, simulates, dispatches and operates it.
+#[derive(Debug, Parser)]
+#[command(name = "parkgrid", version, about, long_about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a park file and report every problem with file, line, column and a hint.
+    ///
+    /// Exit code 0 when the park is valid (warnings allowed), 2 when it has errors.
+    Validate {
+        /// The park file (TOML).
+        park: PathBuf,
+        /// Print the findings as JSON on standard output instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a park: site, time axis, buses, assets, network and capacities per carrier.
+    Info {
+        /// The park file (TOML).
+        park: PathBuf,
+        /// Print the summary as JSON on standard output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the JSON Schema of the park file, for editor completion and checking.
+    Schema {
+        /// Write the schema to this file instead of standard output.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            if err.downcast_ref::<ModelError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Validate { park, json } => {
+            let loaded = parkgrid_model::load(&park)?;
+            if json {
+                print_json_report(&loaded.report)?;
+            } else {
+                eprint!("{}", loaded.report.render());
+                print_verdict(&loaded.report);
+            }
+            Ok(exit_for(&loaded))
+        }
+        Command::Info { park, json } => {
+            let loaded = parkgrid_model::load(&park)?;
+            let Some(valid) = &loaded.park else {
+                eprint!("{}", loaded.report.render());
+                print_verdict(&loaded.report);
+                return Ok(exit_for(&loaded));
+            };
+            if json {
+                let summary = info::json(valid);
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            } else {
+                eprint!("{}", loaded.report.render());
+                print!("{}", info::text(valid));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema { out } => {
+            let text = serde_json::to_string_pretty(parkgrid_model::schema::json_schema())?;
+            match out {
+                Some(path) => std::fs::write(&path, text + "\n")
+                    .with_context(|| format!("cannot write schema to '{}'", path.display()))?,
+                None => {
+                    let mut stdout = std::io::stdout().lock();
+                    writeln!(stdout, "{text}")?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn exit_for(loaded: &Loaded) -> ExitCode {
+    if loaded.park.is_some() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    }
+}
+
+fn print_verdict(report: &Report) {
+    let (e, w) = (report.n_errors(), report.n_warnings());
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    if e == 0 {
+        println!("{}: valid ({})", report.source.name, plural(w, "warning"));
+    } else {
+        eprintln!(
+            "{}: invalid ({}, {})",
+            report.source.name,
+            plural(e, "error"),
+            plural(w, "warning")
+        );
+    }
+}
+
+fn print_json_report(report: &Report) -> anyhow::Result<()> {
+    let value = serde_json::json!({
+        "file": report.source.name,
+        "valid": !report.has_errors(),
+        "errors": report.n_errors(),
+        "warnings": report.n_warnings(),
+        "diagnostics": report.to_json(),
+    });
+    println!("{}", serde_json::to_string_pretty(&value)?);
+    Ok(())
+}
