@@ -56,7 +56,7 @@ pub(crate) fn validate_into(park: &Park, failed: &[(String, String)], cx: &mut C
 }
 
 /// Records every id; reports bad and duplicate ids.
-fn register_ids<'a>(park: &'a Park, failed: &'a [(String, String)], cx: &mut Cx) -> HashMap<&'a str, Element<'a>> {
+fn register_ids<'a>(park: &'a Park, failed: &'a [(String, String)], cx: &mut Cx) -> HashMap<&'a str, Vec<Element<'a>>> {
     let root = FieldPath::root();
     let mut all: Vec<(&str, Element<'_>)> = Vec::new();
     for (i, b) in park.bus.iter().enumerate() {
@@ -80,7 +80,7 @@ fn register_ids<'a>(park: &'a Park, failed: &'a [(String, String)], cx: &mut Cx)
             all.push((id, Element { section, at: root.key(section).index(i), carrier: None }));
         }
     }
-    let mut ids: HashMap<&str, Element<'_>> = HashMap::new();
+    let mut ids: HashMap<&str, Vec<Element<'_>>> = HashMap::new();
     for (id, el) in all {
         let at_id = el.at.key("id");
         let valid = !id.is_empty()
@@ -92,24 +92,28 @@ fn register_ids<'a>(park: &'a Park, failed: &'a [(String, String)], cx: &mut Cx)
                     .with_hint("ids are 1–64 characters: letters, digits, '_' and '-'; put free text in name"),
             );
         }
-        if let Some(first) = ids.get(id) {
+        let same = ids.entry(id).or_default();
+        if let Some(first) = same.first() {
             cx.push(
                 Diagnostic::error(at_id, format!("duplicate id '{id}': already used by {}", first.at))
                     .with_hint("ids are unique across the whole park file"),
             );
-            continue;
         }
-        ids.insert(id, el);
+        same.push(el);
     }
     for (section, id) in failed {
-        ids.entry(id.as_str())
-            .or_insert(Element { section: section.as_str(), at: root.key(section.as_str()), carrier: None });
+        ids.entry(id.as_str()).or_default().push(Element {
+            section: section.as_str(),
+            at: root.key(section.as_str()),
+            carrier: None,
+        });
     }
     ids
 }
 
 struct Refs<'a> {
-    ids: &'a HashMap<&'a str, Element<'a>>,
+    /// Elements by id (more than one only for duplicate ids, which are reported).
+    ids: &'a HashMap<&'a str, Vec<Element<'a>>>,
     /// Ids of entries that did not deserialize: referencing them is not reported again.
     failed: &'a BTreeSet<&'a str>,
 }
@@ -117,25 +121,24 @@ struct Refs<'a> {
 impl Refs<'_> {
     /// Checks that `id` names an element of `section`; returns it when it does.
     fn check(&self, cx: &mut Cx, at: &FieldPath, what: &str, id: &str, section: &str) -> Option<&Element<'_>> {
-        match self.ids.get(id) {
-            Some(el) if el.section == section => {
-                if self.failed.contains(id) {
-                    None
-                } else {
-                    Some(el)
-                }
-            }
+        let found = self.ids.get(id).map(Vec::as_slice).unwrap_or_default();
+        if let Some(el) = found.iter().find(|e| e.section == section) {
+            return if self.failed.contains(id) { None } else { Some(el) };
+        }
+        match found.first() {
             Some(el) => {
                 cx.push(
-                    Diagnostic::error(at.clone(), format!("{what} '{id}' is a {}, not a {section}", el.section))
-                        .with_hint_opt(self.suggest(id, section)),
+                    Diagnostic::error(
+                        at.clone(),
+                        format!("{what} '{id}' names a [[{}]] entry, not a [[{section}]]", el.section),
+                    )
+                    .with_hint_opt(self.suggest(id, section)),
                 );
                 None
             }
             None => {
                 let hint = self.suggest(id, section).unwrap_or_else(|| {
-                    let mut names: Vec<&str> =
-                        self.ids.iter().filter(|(_, e)| e.section == section).map(|(k, _)| *k).collect();
+                    let mut names: Vec<&str> = self.of_section(section).collect();
                     names.sort_unstable();
                     if names.is_empty() {
                         format!("the park file has no [[{section}]] entries")
@@ -151,8 +154,15 @@ impl Refs<'_> {
         }
     }
 
+    fn of_section<'s>(&'s self, section: &'s str) -> impl Iterator<Item = &'s str> + 's {
+        self.ids
+            .iter()
+            .filter(move |(_, els)| els.iter().any(|e| e.section == section))
+            .map(|(k, _)| *k)
+    }
+
     fn suggest(&self, id: &str, section: &str) -> Option<String> {
-        did_you_mean(id, self.ids.iter().filter(|(_, e)| e.section == section).map(|(k, _)| *k))
+        did_you_mean(id, self.of_section(section))
     }
 }
 
