@@ -68,10 +68,10 @@ pub struct Bus {
     /// Nominal voltage in kV (AC line-to-line; DC pole-to-pole). Electric buses only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub v_nom_kv: Option<f64>,
-    /// Lowest acceptable voltage in per unit of `v_nom_kv`. Electric buses only.
+    /// Lowest acceptable voltage in per unit of `v_nom_kv` (default 0.93). Electric buses only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub v_min_pu: Option<f64>,
-    /// Highest acceptable voltage in per unit of `v_nom_kv`. Electric buses only.
+    /// Highest acceptable voltage in per unit of `v_nom_kv` (default 1.07). Electric buses only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub v_max_pu: Option<f64>,
     /// Supply (flow) temperature in °C. Heat buses only.

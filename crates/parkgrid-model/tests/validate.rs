@@ -1,0 +1,582 @@
+//! Validation through data: each case adds a fragment to `tests/data/base.toml` (a small valid
+//! park) and states the errors it must produce, as `path: message` and optionally ` | hint text`.
+
+use parkgrid_model::{Loaded, Severity, parse};
+
+const BASE: &str = include_str!("data/base.toml");
+
+fn load(fragment: &str) -> Loaded {
+    parse("park.toml", &format!("{BASE}\n{fragment}"))
+}
+
+fn findings(loaded: &Loaded, severity: Severity) -> Vec<(String, Option<String>)> {
+    loaded
+        .report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == severity)
+        .map(|d| (format!("{}: {}", d.path, d.message), d.hint.clone()))
+        .collect()
+}
+
+/// Asserts that `fragment` yields exactly the errors `expect` (in file order). An expectation
+/// `"path: message | hint"` also requires the hint to contain `hint`.
+#[track_caller]
+fn check(fragment: &str, expect: &[&str]) {
+    let loaded = load(fragment);
+    let got = findings(&loaded, Severity::Error);
+    let rendered = loaded.report.render();
+    assert_eq!(
+        got.iter().map(|(m, _)| m.as_str()).collect::<Vec<_>>(),
+        expect.iter().map(|e| e.split(" | ").next().unwrap_or(e)).collect::<Vec<_>>(),
+        "\n{rendered}"
+    );
+    for ((_, hint), e) in got.iter().zip(expect) {
+        if let Some((_, want)) = e.split_once(" | ") {
+            let hint = hint.as_deref().unwrap_or("");
+            assert!(hint.contains(want), "hint {hint:?} lacks {want:?}\n{rendered}");
+        }
+    }
+    assert_eq!(loaded.park.is_some(), expect.is_empty(), "a park comes back exactly when valid");
+}
+
+#[track_caller]
+fn check_warning(fragment: &str, expect: &str) {
+    let loaded = load(fragment);
+    let got = findings(&loaded, Severity::Warning);
+    assert!(
+        got.iter().any(|(m, _)| m == expect),
+        "no warning {expect:?} in {got:?}"
+    );
+}
+
+#[test]
+fn base_park_is_valid() {
+    check("", &[]);
+}
+
+#[test]
+fn syntax_errors_have_positions() {
+    let loaded = load("[[pv]\nid = \"x\"");
+    assert!(loaded.park.is_none());
+    let d = &loaded.report.diagnostics[0];
+    assert!(d.message.starts_with("TOML syntax"), "{}", d.message);
+    let pos = loaded.report.locate(d).map(|p| (p.line, p.column));
+    let base_lines = BASE.lines().count();
+    assert_eq!(pos.map(|p| p.0), Some(base_lines + 2), "{}", loaded.report.render());
+}
+
+#[test]
+fn unknown_fields_all_reported_with_suggestions() {
+    check(
+        r#"
+[[pv]]
+id = "pv"
+bus = "ac"
+p_dc_kw = 100
+tilt_dg = 30
+azimuth = 180
+
+[[battery]]
+id = "bat"
+bus = "ac"
+p_max_kw = 100
+e_max_kwh = 200
+eta_charg = 0.9
+"#,
+        &[
+            "pv[0].tilt_dg: unknown field 'tilt_dg' in pv[0] | did you mean 'tilt_deg'?",
+            "pv[0].azimuth: unknown field 'azimuth' in pv[0] | did you mean 'azimuth_deg'?",
+            "battery[0].eta_charg: unknown field 'eta_charg' in battery[0] | did you mean 'eta_charge'?",
+        ],
+    );
+}
+
+#[test]
+fn unknown_tables_and_nested_fields() {
+    check(
+        "[[batery]]\nid = \"b\"\n\n[[tariff]]\nid = \"t2\"\nprice_cny_per_kwh = { a = 1.0 }\n[[tariff.period]]\nband = \"a\"\nhours = [\"0-24\"]\nmonth = [1]\n",
+        &[
+            "batery: unknown table 'batery' | did you mean 'battery'?",
+            "tariff[1].period[0].month: unknown field 'month' in tariff[1].period[0] | did you mean 'months'?",
+        ],
+    );
+}
+
+#[test]
+fn type_errors_in_several_entries_are_all_reported() {
+    check(
+        r#"
+[[battery]]
+id = "b1"
+bus = "ac"
+p_max_kw = "lots"
+e_max_kwh = 200
+
+[[battery]]
+id = "b2"
+bus = "ac"
+p_max_kw = 100
+e_max_kwh = 200
+soc_min_frac = 0.9
+soc_max_frac = 0.2
+
+[[pv]]
+id = "pv"
+bus = "ac"
+p_dc_kw = 100
+tracking = "dual"
+"#,
+        &[
+            "battery[0].p_max_kw: invalid type: string \"lots\", expected a number",
+            "battery[1].soc_min_frac: storage bounds are inverted: soc_min_frac 0.9 is not below soc_max_frac 0.2",
+            "pv[0].tracking: unknown variant `dual`, expected `fixed` or `single_axis` | write one of: fixed, single_axis",
+        ],
+    );
+}
+
+#[test]
+fn missing_required_field() {
+    check(
+        "[[battery]]\nid = \"b\"\nbus = \"ac\"\np_max_kw = 100\n",
+        &["battery[0]: missing field `e_max_kwh`"],
+    );
+}
+
+#[test]
+fn duplicate_ids_across_sections() {
+    check(
+        "[[electric_load]]\nid = \"acme\"\nbus = \"ac\"\nannual_kwh = 1000\n",
+        &["tenant[0].id: duplicate id 'acme': already used by electric_load[0] | unique across the whole park file"],
+    );
+}
+
+#[test]
+fn invalid_id() {
+    check(
+        "[[electric_load]]\nid = \"office load\"\nbus = \"ac\"\nannual_kwh = 1000\n",
+        &["electric_load[0].id: 'office load' is not a valid id | put free text in name"],
+    );
+}
+
+#[test]
+fn missing_bus_with_suggestion() {
+    check(
+        "[[pv]]\nid = \"pv\"\nbus = \"dc750\"\np_dc_kw = 100\n",
+        &["pv[0].bus: bus 'dc750' not found | did you mean 'dc_750'?"],
+    );
+}
+
+#[test]
+fn references_to_missing_tariff_fuel_tenant_and_asset() {
+    check(
+        r#"
+[[grid]]
+id = "grid2"
+bus = "ac"
+p_import_max_kw = 100
+tariff = "flatt"
+co2_kg_per_kwh = 0.5
+
+[[gas_boiler]]
+id = "boiler2"
+bus = "heat"
+fuel = "coal"
+heat_max_kw = 100
+
+[[electric_load]]
+id = "office"
+bus = "ac"
+annual_kwh = 1000
+tenant = "acne"
+
+[[meter]]
+id = "m1"
+tenant = "acme"
+carrier = "electricity"
+assets = ["ofice"]
+"#,
+        &[
+            "grid[1].tariff: tariff 'flatt' not found | did you mean 'flat'?",
+            "gas_boiler[1].fuel: fuel 'coal' not found | known: gas",
+            "electric_load[0].tenant: tenant 'acne' not found | did you mean 'acme'?",
+            "meter[0].assets[0]: asset 'ofice' not found | did you mean 'office'?",
+        ],
+    );
+}
+
+#[test]
+fn reference_to_an_element_of_another_kind() {
+    check(
+        "[[electric_load]]\nid = \"office\"\nbus = \"ac\"\nannual_kwh = 1000\ntenant = \"grid\"\n",
+        &["electric_load[0].tenant: tenant 'grid' names a [[grid]] entry, not a [[tenant]]"],
+    );
+}
+
+#[test]
+fn heat_pump_fed_from_a_heat_bus() {
+    check(
+        "[[ground_heat_pump]]\nid = \"gshp\"\nbus = \"heat\"\nheat_bus = \"heat\"\nheat_max_kw = 100\n",
+        &["ground_heat_pump[0].bus: ground_heat_pump 'gshp': bus 'heat' is a heat bus, but bus takes an AC bus or a DC bus | its heat output goes on heat_bus"],
+    );
+}
+
+#[test]
+fn battery_on_a_heat_bus_and_load_on_waste_heat() {
+    check(
+        "[[battery]]\nid = \"b\"\nbus = \"heat\"\np_max_kw = 1\ne_max_kwh = 2\n\n[[heat_load]]\nid = \"h\"\nbus = \"waste\"\nfloor_area_m2 = 10\n",
+        &[
+            "battery[0].bus: battery 'b': bus 'heat' is a heat bus, but bus takes an AC bus or a DC bus",
+            "heat_load[1].bus: heat_load 'h': bus 'waste' is a waste-heat bus, but bus takes a heat bus",
+        ],
+    );
+}
+
+#[test]
+fn zero_and_negative_ratings() {
+    check(
+        "[[pv]]\nid = \"pv\"\nbus = \"ac\"\np_dc_kw = 0\n\n[[battery]]\nid = \"b\"\nbus = \"ac\"\np_max_kw = -10\ne_max_kwh = 20\n",
+        &[
+            "pv[0].p_dc_kw: p_dc_kw must be greater than zero, got 0",
+            "battery[0].p_max_kw: p_max_kw must be greater than zero, got -10",
+        ],
+    );
+}
+
+#[test]
+fn efficiencies_outside_unit_interval() {
+    check(
+        r#"
+[[electric_boiler]]
+id = "eb"
+bus = "ac"
+heat_bus = "heat"
+heat_max_kw = 100
+eta = 99
+
+[[chp]]
+id = "chp"
+bus = "ac"
+heat_bus = "heat"
+fuel = "gas"
+p_max_kw = 100
+eta_el = 0.6
+eta_th = 0.5
+"#,
+        &[
+            "electric_boiler[0].eta: eta must be in (0, 1], got 99 | write 0.99 for 99 %",
+            "chp[0].eta_th: eta_el + eta_th = 1.100 exceeds 1: the plant would make energy",
+        ],
+    );
+}
+
+#[test]
+fn storage_initial_state_outside_bounds() {
+    check(
+        "[[thermal_store]]\nid = \"tank\"\nbus = \"heat\"\ne_max_kwh = 100\nheat_charge_max_kw = 10\nheat_discharge_max_kw = 10\nsoc_min_frac = 0.2\nsoc_initial_frac = 0.1\n",
+        &["thermal_store[0].soc_initial_frac: soc_initial_frac 0.1 lies outside [0.2, 1]"],
+    );
+}
+
+#[test]
+fn tariff_hours_not_covered_and_overlapping() {
+    check(
+        r#"
+[[tariff]]
+id = "tou"
+price_cny_per_kwh = { valley = 0.2, peak = 1.0, critical = 1.2 }
+
+[[tariff.period]]
+band = "valley"
+hours = ["23-7"]
+
+[[tariff.period]]
+band = "peak"
+hours = ["6-20"]
+
+[[tariff.period]]
+band = "critical"
+months = [7]
+hours = ["11-13"]
+overrides = true
+
+[[tariff.period]]
+band = "critical"
+months = [7, 13]
+hours = ["12-14"]
+overrides = true
+"#,
+        &[
+            "tariff[1].period: tariff 'tou' leaves 36 month-hour(s) without a base band, first month 1 at 20:00 | cover hours 0-24 of every month",
+            "tariff[1].period[1].hours[0]: period overlaps period 0 (band 'valley') in 12 hour(s), first in month 1 at 6:00 | overrides = true",
+            "tariff[1].period[3].months[1]: month 13 is not in 1–12",
+            "tariff[1].period[3].hours[0]: period overlaps period 2 (band 'critical') in 1 hour(s), first in month 7 at 12:00 | must not overlap each other",
+        ],
+    );
+}
+
+#[test]
+fn bad_hour_range_syntax() {
+    check(
+        "[[tariff]]\nid = \"t\"\nprice_cny_per_kwh = { a = 1.0 }\n[[tariff.period]]\nband = \"a\"\nhours = [\"10:00-13:00\"]\n",
+        &["tariff[1].period[0].hours: '10:00-13:00' is not an hour range such as \"10-13\" or \"23-7\""],
+    );
+}
+
+#[test]
+fn dc_bus_without_converter_path() {
+    check(
+        r#"
+[[bus]]
+id = "dc_375"
+carrier = "dc"
+v_nom_kv = 0.375
+
+[[bus]]
+id = "dc_48"
+carrier = "dc"
+v_nom_kv = 0.048
+
+[[converter]]
+id = "dcdc"
+from_bus = "dc_375"
+to_bus = "dc_48"
+p_max_kw = 10
+
+[[electric_load]]
+id = "lights"
+bus = "dc_48"
+annual_kwh = 1000
+"#,
+        &[
+            "bus[4].id: DC bus 'dc_375' has no converter path to an AC bus | add a [[converter]]",
+            "bus[5].id: DC bus 'dc_48' has no converter path to an AC bus",
+        ],
+    );
+}
+
+#[test]
+fn dc_bus_reached_through_dc_dc_converter_is_fine() {
+    check(
+        "[[bus]]\nid = \"dc_375\"\ncarrier = \"dc\"\nv_nom_kv = 0.375\n\n[[converter]]\nid = \"dcdc\"\nfrom_bus = \"dc_750\"\nto_bus = \"dc_375\"\np_max_kw = 10\n",
+        &[],
+    );
+}
+
+#[test]
+fn time_step_must_divide_the_hour() {
+    let loaded = parse("park.toml", &BASE.replace("year = 2025", "year = 2025\nstep_min = 25"));
+    let got = findings(&loaded, Severity::Error);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "time.step_min: a step of 25 min does not divide the hour");
+}
+
+#[test]
+fn branches_between_wrong_buses() {
+    check(
+        r#"
+[[line]]
+id = "l1"
+from_bus = "ac"
+to_bus = "dc_750"
+length_km = 1
+r_ohm_per_km = 0.1
+i_max_a = 100
+
+[[converter]]
+id = "c2"
+from_bus = "ac"
+to_bus = "heat"
+p_max_kw = 10
+
+[[transformer]]
+id = "t1"
+hv_bus = "dc_750"
+lv_bus = "ac"
+s_rated_kva = 100
+vk_percent = 6
+vkr_percent = 1
+"#,
+        &[
+            "line[0].to_bus: line 'l1' joins an AC bus to a DC bus | [[converter]]",
+            "converter[1].to_bus: converter 'c2' joins an AC bus and a heat bus",
+            "transformer[0].hv_bus: transformer 't1': hv_bus is a DC bus, not an AC bus",
+        ],
+    );
+}
+
+#[test]
+fn transformer_sides_swapped() {
+    check(
+        "[[bus]]\nid = \"lv\"\ncarrier = \"ac\"\nv_nom_kv = 0.4\n\n[[transformer]]\nid = \"t\"\nhv_bus = \"lv\"\nlv_bus = \"ac\"\ns_rated_kva = 1000\nvk_percent = 6\nvkr_percent = 1\n",
+        &["transformer[0].hv_bus: hv_bus is at 0.4 kV, not above lv_bus at 10 kV | swap"],
+    );
+}
+
+#[test]
+fn meters_bill_their_own_tenant_once() {
+    check(
+        r#"
+[[tenant]]
+id = "other"
+
+[[electric_load]]
+id = "office"
+bus = "ac"
+annual_kwh = 1000
+tenant = "acme"
+
+[[meter]]
+id = "m1"
+tenant = "acme"
+carrier = "electricity"
+assets = ["office"]
+
+[[meter]]
+id = "m2"
+tenant = "other"
+carrier = "heat"
+assets = ["office", "grid"]
+"#,
+        &[
+            "meter[1].assets[0]: electric_load 'office' consumes electricity, but meter 'm2' measures heat",
+            "meter[1].assets[0]: asset 'office' belongs to tenant 'acme', but meter 'm2' bills tenant 'other'",
+            "meter[1].assets[0]: asset 'office' is measured by meters 'm1' and 'm2' | billed twice",
+            "meter[1].assets[1]: grid 'grid' is not a consumer a tenant is billed for",
+        ],
+    );
+}
+
+#[test]
+fn heat_demand_without_heat_source() {
+    check(
+        "[[bus]]\nid = \"heat2\"\ncarrier = \"heat\"\nt_supply_c = 70\nt_return_c = 50\n\n[[heat_load]]\nid = \"h2\"\nbus = \"heat2\"\nfloor_area_m2 = 100\n",
+        &["bus[4].id: heat bus 'heat2' has heat demand but nothing supplies heat to it"],
+    );
+}
+
+#[test]
+fn waste_heat_hotter_than_supply() {
+    let loaded = parse("park.toml", &BASE.replace("t_c = 18", "t_c = 60"));
+    let got = findings(&loaded, Severity::Error);
+    assert_eq!(
+        got.iter().map(|(m, _)| m.as_str()).collect::<Vec<_>>(),
+        vec!["waste_heat_pump[0].source_bus: waste heat at 60 °C is not colder than the supply temperature 55 °C"]
+    );
+}
+
+#[test]
+fn ev_energy_beyond_charger_capacity() {
+    check(
+        "[[ev_charging]]\nid = \"ev\"\nbus = \"dc_750\"\nn_chargers = 2\np_charger_kw = 7\ne_daily_kwh = 500\n",
+        &["ev_charging[0].e_daily_kwh: vehicles need 500 kWh a day but 2 chargers × 7 kW × 10 h deliver at most 140 kWh | add chargers"],
+    );
+}
+
+#[test]
+fn demand_needs_energy_or_profile_and_not_both_sources() {
+    check(
+        "[[electric_load]]\nid = \"l\"\nbus = \"ac\"\n\n[[wind]]\nid = \"w\"\nbus = \"ac\"\nn_turbines = 1\nturbine = \"GE_1.5\"\npower_curve = { wind_speed_m_per_s = [3, 12], p_kw = [0, 1500] }\nhub_height_m = 80\n",
+        &[
+            "electric_load[0]: the demand needs annual_kwh (or a profile)",
+            "wind[0].turbine: no built-in turbine 'GE_1.5' | DOE_GE_1.5MW_77",
+            "wind[0].power_curve: give either turbine or power_curve, not both",
+        ],
+    );
+}
+
+#[test]
+fn power_curve_must_increase() {
+    check(
+        "[[wind]]\nid = \"w\"\nbus = \"ac\"\nn_turbines = 1\npower_curve = { wind_speed_m_per_s = [3, 12, 10], p_kw = [0, 1500] }\nhub_height_m = 80\n",
+        &[
+            "wind[0].power_curve.wind_speed_m_per_s[2]: wind speeds must increase: 10 follows 12",
+            "wind[0].power_curve.p_kw: the curve has 3 wind speeds but 2 powers",
+        ],
+    );
+}
+
+#[test]
+fn weather_file_source_needs_a_file() {
+    check(
+        "[weather]\nsource = \"epw\"\n",
+        &["weather.source: this weather source needs a file"],
+    );
+}
+
+#[test]
+fn climate_table_must_have_twelve_months() {
+    check(
+        "[weather]\nclimate = [ { month = 1, t_mean_c = -5, ghi_kwh_per_m2 = 60, wind_10m_m_per_s = 2, linke_turbidity = 2, t_ground_c = 4 } ]\n",
+        &["weather.climate: the climate table lacks month(s) 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12"],
+    );
+}
+
+#[test]
+fn single_and_array_tables_are_not_confused() {
+    let loaded = parse("p.toml", &BASE.replace("[time]\nyear = 2025", "[[time]]\nyear = 2025"));
+    let got = findings(&loaded, Severity::Error);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "time: time must be a single table");
+    check("[pv]\nid = \"x\"\n", &["pv: pv must be an array of tables | [[pv]]"]);
+}
+
+#[test]
+fn missing_site_and_time() {
+    let loaded = parse("p.toml", "[[bus]]\nid = \"ac\"\ncarrier = \"ac\"\nv_nom_kv = 10\n");
+    let got = findings(&loaded, Severity::Error);
+    assert_eq!(
+        got.iter().map(|(m, _)| m.as_str()).collect::<Vec<_>>(),
+        vec![": the park file has no [site] table", ": the park file has no [time] table"]
+    );
+}
+
+#[test]
+fn warnings_do_not_invalidate() {
+    check_warning(
+        "[[bus]]\nid = \"spare\"\ncarrier = \"ac\"\nv_nom_kv = 10\n",
+        "bus[4].id: nothing is connected to bus 'spare'",
+    );
+    check_warning(
+        "[[thermal_store]]\nid = \"pit\"\nbus = \"heat\"\nseasonal = true\ne_max_kwh = 1000\nheat_charge_max_kw = 10\nheat_discharge_max_kw = 10\nloss_frac_per_h = 0.01\n",
+        "thermal_store[0].loss_frac_per_h: a seasonal store losing 0.01 per hour keeps only 0.0 % over 4000 h",
+    );
+    assert!(load("[[bus]]\nid = \"spare\"\ncarrier = \"ac\"\nv_nom_kv = 10\n").park.is_some());
+}
+
+#[test]
+fn every_problem_at_once_with_line_and_column() {
+    let fragment = "[[pv]]\nid = \"pv\"\nbus = \"nowhere\"\np_dc_kw = -1\ntilt = 3\n";
+    let loaded = load(fragment);
+    let base_lines = BASE.lines().count() + 1;
+    let positions: Vec<(usize, usize, String)> = loaded
+        .report
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let p = loaded.report.locate(d).map(|p| (p.line, p.column)).unwrap_or((0, 0));
+            (p.0 - base_lines, p.1, d.path.to_string())
+        })
+        .collect();
+    assert_eq!(
+        positions,
+        vec![
+            (3, 7, String::from("pv[0].bus")),
+            (4, 11, String::from("pv[0].p_dc_kw")),
+            (5, 1, String::from("pv[0].tilt")),
+        ]
+    );
+    let text = loaded.report.render();
+    assert!(text.contains(&format!("--> park.toml:{}:7 (pv[0].bus)", base_lines + 3)), "{text}");
+    assert!(text.contains("bus = \"nowhere\"\n"), "{text}");
+}
+
+#[test]
+fn garbage_input_never_panics() {
+    for text in ["", "\u{0}\u{1}", "= = =", "[site]\nname = 1", "[[bus]]\n[[bus]]\nid = 3", "a.b.c = [1, {x = 2}]"] {
+        let loaded = parse("g.toml", text);
+        assert!(loaded.park.is_none());
+        assert!(loaded.report.has_errors());
+        let _ = loaded.report.render();
+    }
+}
