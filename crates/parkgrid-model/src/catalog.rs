@@ -56,7 +56,9 @@ pub fn turbine(name: &str) -> Option<TurbineType> {
 /// Reads `wind_speed_ms` and `power_kw_used` from a shipped curve file (comment lines start with
 /// `#`). `None` only if a shipped file is malformed, which the tests rule out.
 fn parse_curve(csv: &str) -> Option<PowerCurve> {
-    let mut lines = csv.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty());
+    let mut lines = csv
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty());
     let header: Vec<&str> = lines.next()?.split(',').collect();
     let speed_col = header.iter().position(|h| *h == "wind_speed_ms")?;
     let power_col = header.iter().position(|h| *h == "power_kw_used")?;
@@ -66,7 +68,9 @@ fn parse_curve(csv: &str) -> Option<PowerCurve> {
     };
     for line in lines {
         let cells: Vec<&str> = line.split(',').collect();
-        curve.wind_speed_m_per_s.push(cells.get(speed_col)?.trim().parse().ok()?);
+        curve
+            .wind_speed_m_per_s
+            .push(cells.get(speed_col)?.trim().parse().ok()?);
         curve.p_kw.push(cells.get(power_col)?.trim().parse().ok()?);
     }
     Some(curve)
@@ -84,9 +88,15 @@ mod tests {
             let t = t.unwrap_or_else(|| unreachable!());
             assert_eq!(t.curve.wind_speed_m_per_s.len(), t.curve.p_kw.len());
             let max = t.curve.p_kw.iter().copied().fold(0.0, f64::max);
-            assert!((max - t.p_rated_kw).abs() / t.p_rated_kw < 0.02, "{name}: max {max}");
+            assert!(
+                (max - t.p_rated_kw).abs() / t.p_rated_kw < 0.02,
+                "{name}: max {max}"
+            );
         }
         let ge = turbine("DOE_GE_1.5MW_77").map(|t| t.curve);
-        assert_eq!(ge.as_ref().and_then(|c| c.wind_speed_m_per_s.last()), Some(&25.0));
+        assert_eq!(
+            ge.as_ref().and_then(|c| c.wind_speed_m_per_s.last()),
+            Some(&25.0)
+        );
     }
 }

@@ -91,7 +91,11 @@ impl Cx {
         if v.is_finite() {
             return true;
         }
-        self.error(at, field, format!("{field} must be a finite number, got {v}"));
+        self.error(
+            at,
+            field,
+            format!("{field} must be a finite number, got {v}"),
+        );
         false
     }
 
@@ -99,8 +103,13 @@ impl Cx {
     pub fn positive(&mut self, at: &FieldPath, field: &str, v: f64) {
         if self.finite(at, field, v) && v <= 0.0 {
             self.push(
-                Diagnostic::error(at.key(field), format!("{field} must be greater than zero, got {v}"))
-                    .with_hint("a rating of zero or less describes no equipment; remove the entry instead"),
+                Diagnostic::error(
+                    at.key(field),
+                    format!("{field} must be greater than zero, got {v}"),
+                )
+                .with_hint(
+                    "a rating of zero or less describes no equipment; remove the entry instead",
+                ),
             );
         }
     }
@@ -131,7 +140,10 @@ impl Cx {
     pub fn fraction(&mut self, at: &FieldPath, field: &str, v: f64) {
         if self.finite(at, field, v) && !(0.0..=1.0).contains(&v) {
             let hint = if v > 1.0 && v <= 100.0 {
-                format!("fractions are not percentages: write {} for {v} %", v / 100.0)
+                format!(
+                    "fractions are not percentages: write {} for {v} %",
+                    v / 100.0
+                )
             } else {
                 String::from("a fraction lies in [0, 1]")
             };
@@ -175,12 +187,20 @@ impl Cx {
     ) {
         match (a_given, b_given) {
             (true, true) => self.push(
-                Diagnostic::error(at.key(b_name), format!("give either {a_name} or {b_name}, not both"))
-                    .with_hint(format!("remove {a_name} to use the profile, or the profile to use {a_name}")),
+                Diagnostic::error(
+                    at.key(b_name),
+                    format!("give either {a_name} or {b_name}, not both"),
+                )
+                .with_hint(format!(
+                    "remove {a_name} to use the profile, or the profile to use {a_name}"
+                )),
             ),
             (false, false) => self.push(
-                Diagnostic::error(at.clone(), format!("neither {a_name} nor {b_name} is given"))
-                    .with_hint(format!("add {a_name}, or a profile read from a CSV file")),
+                Diagnostic::error(
+                    at.clone(),
+                    format!("neither {a_name} nor {b_name} is given"),
+                )
+                .with_hint(format!("add {a_name}, or a profile read from a CSV file")),
             ),
             _ => {}
         }

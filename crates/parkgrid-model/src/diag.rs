@@ -235,12 +235,7 @@ pub struct JsonDiagnostic<'a> {
 impl Report {
     /// A report on `source`; diagnostics are sorted by position.
     pub fn new(source: SourceFile, mut diagnostics: Vec<Diagnostic>) -> Self {
-        diagnostics.sort_by_key(|d| {
-            (
-                d.span.as_ref().map_or(usize::MAX, |s| s.start),
-                d.severity,
-            )
-        });
+        diagnostics.sort_by_key(|d| (d.span.as_ref().map_or(usize::MAX, |s| s.start), d.severity));
         Self {
             source,
             diagnostics,
@@ -379,14 +374,23 @@ mod tests {
             .index(3)
             .key("hours");
         assert_eq!(p.to_string(), "tariff[1].period[3].hours");
-        assert_eq!(p.parent().map(|p| p.to_string()).as_deref(), Some("tariff[1].period[3]"));
+        assert_eq!(
+            p.parent().map(|p| p.to_string()).as_deref(),
+            Some("tariff[1].period[3]")
+        );
     }
 
     #[test]
     fn line_col_counts_characters() {
         let src = SourceFile::new("x.toml", "a = 1\nname = \"Yánqìng\" x\n");
         let offset = src.text.find(" x").map(|i| i + 1).unwrap_or(0);
-        assert_eq!(src.line_col(offset), LineCol { line: 2, column: 18 });
+        assert_eq!(
+            src.line_col(offset),
+            LineCol {
+                line: 2,
+                column: 18
+            }
+        );
         assert_eq!(src.line_col(0), LineCol { line: 1, column: 1 });
         assert_eq!(src.line_text(2), "name = \"Yánqìng\" x");
     }

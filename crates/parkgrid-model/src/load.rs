@@ -48,7 +48,11 @@ pub fn load(path: &Path) -> Result<Loaded, ModelError> {
         source,
     })?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    Ok(parse_in(&path.display().to_string(), &text, Some(&base_dir)))
+    Ok(parse_in(
+        &path.display().to_string(),
+        &text,
+        Some(&base_dir),
+    ))
 }
 
 /// Parses and validates park-file text. `name` is shown in messages. Files named by the park are
@@ -64,7 +68,8 @@ fn parse_in(name: &str, text: &str, base_dir: Option<&Path>) -> Loaded {
         let diags = syntax_errors
             .iter()
             .map(|e| {
-                let d = Diagnostic::error(FieldPath::root(), format!("TOML syntax: {}", e.message()));
+                let d =
+                    Diagnostic::error(FieldPath::root(), format!("TOML syntax: {}", e.message()));
                 match e.span() {
                     Some(span) => d.with_span(span),
                     None => d,
@@ -96,7 +101,12 @@ fn parse_in(name: &str, text: &str, base_dir: Option<&Path>) -> Loaded {
             d
         })
         .collect();
-    let diags: Vec<Diagnostic> = st.diags.into_iter().chain(checked).map(|d| index.locate(d)).collect();
+    let diags: Vec<Diagnostic> = st
+        .diags
+        .into_iter()
+        .chain(checked)
+        .map(|d| index.locate(d))
+        .collect();
     let has_errors = diags.iter().any(|d| d.severity == crate::Severity::Error);
     Loaded {
         park: (!has_errors).then_some(park),
@@ -214,10 +224,11 @@ fn deserialize_park(root: DeTable<'_>, st: &mut State) -> Park {
             other => {
                 let known = schema::keys_at(&FieldPath::root()).unwrap_or_default();
                 st.diags.push(
-                    Diagnostic::error(at.clone(), format!("unknown table '{other}'"))
-                        .with_hint(did_you_mean(other, known.iter().map(String::as_str)).unwrap_or_else(
+                    Diagnostic::error(at.clone(), format!("unknown table '{other}'")).with_hint(
+                        did_you_mean(other, known.iter().map(String::as_str)).unwrap_or_else(
                             || format!("the park file has these tables: {}", known.join(", ")),
-                        )),
+                        ),
+                    ),
                 );
             }
         }
@@ -248,13 +259,20 @@ fn deserialize_park(root: DeTable<'_>, st: &mut State) -> Park {
 
 fn missing(diags: &mut Vec<Diagnostic>, name: &str, example: &str) {
     diags.push(
-        Diagnostic::error(FieldPath::root(), format!("the park file has no [{name}] table"))
-            .with_hint(format!("add it, e.g.\n{example}")),
+        Diagnostic::error(
+            FieldPath::root(),
+            format!("the park file has no [{name}] table"),
+        )
+        .with_hint(format!("add it, e.g.\n{example}")),
     );
 }
 
 /// A single table (`[site]`).
-fn one<T: DeserializeOwned>(value: Spanned<DeValue<'_>>, at: &FieldPath, st: &mut State) -> Option<T> {
+fn one<T: DeserializeOwned>(
+    value: Spanned<DeValue<'_>>,
+    at: &FieldPath,
+    st: &mut State,
+) -> Option<T> {
     if !matches!(value.get_ref(), DeValue::Table(_)) {
         let span = value.span();
         st.diags.push(
@@ -269,12 +287,18 @@ fn one<T: DeserializeOwned>(value: Spanned<DeValue<'_>>, at: &FieldPath, st: &mu
 
 /// An array of tables (`[[pv]]`), deserialized entry by entry so that every entry's errors are
 /// reported.
-fn many<T: DeserializeOwned>(value: Spanned<DeValue<'_>>, at: &FieldPath, st: &mut State) -> Vec<T> {
+fn many<T: DeserializeOwned>(
+    value: Spanned<DeValue<'_>>,
+    at: &FieldPath,
+    st: &mut State,
+) -> Vec<T> {
     let span = value.span();
     let DeValue::Array(items) = value.into_inner() else {
         st.diags.push(
             Diagnostic::error(at.clone(), format!("{at} must be an array of tables"))
-                .with_hint(format!("write each entry under its own [[{at}]] header (double brackets)"))
+                .with_hint(format!(
+                    "write each entry under its own [[{at}]] header (double brackets)"
+                ))
                 .with_span(span),
         );
         return Vec::new();
@@ -313,10 +337,16 @@ fn many<T: DeserializeOwned>(value: Spanned<DeValue<'_>>, at: &FieldPath, st: &m
 }
 
 /// Deserializes one table, reporting its unknown fields and its first type error.
-fn entry<T: DeserializeOwned>(value: Spanned<DeValue<'_>>, at: &FieldPath, st: &mut State) -> Option<T> {
+fn entry<T: DeserializeOwned>(
+    value: Spanned<DeValue<'_>>,
+    at: &FieldPath,
+    st: &mut State,
+) -> Option<T> {
     let mut unknown: Vec<FieldPath> = Vec::new();
     let result: Result<T, toml::de::Error> =
-        serde_ignored::deserialize(value.into_deserializer(), |p| unknown.push(ignored_path(&p, at)));
+        serde_ignored::deserialize(value.into_deserializer(), |p| {
+            unknown.push(ignored_path(&p, at))
+        });
     for path in unknown {
         let field = match path.segs().last() {
             Some(Seg::Key(k)) => k.clone(),
@@ -327,7 +357,8 @@ fn entry<T: DeserializeOwned>(value: Spanned<DeValue<'_>>, at: &FieldPath, st: &
         let hint = did_you_mean(&field, known.iter().map(String::as_str))
             .unwrap_or_else(|| format!("fields here: {}", known.join(", ")));
         st.diags.push(
-            Diagnostic::error(path.clone(), format!("unknown field '{field}' in {parent}")).with_hint(hint),
+            Diagnostic::error(path.clone(), format!("unknown field '{field}' in {parent}"))
+                .with_hint(hint),
         );
     }
     match result {
@@ -384,7 +415,12 @@ struct SpanIndex {
 }
 
 impl SpanIndex {
-    fn add_value(&mut self, path: &FieldPath, key: Option<Range<usize>>, value: &Spanned<DeValue<'_>>) {
+    fn add_value(
+        &mut self,
+        path: &FieldPath,
+        key: Option<Range<usize>>,
+        value: &Spanned<DeValue<'_>>,
+    ) {
         self.spans.insert(path.clone(), (key, value.span()));
         match value.get_ref() {
             DeValue::Table(t) => self.add_table(path, t),
@@ -445,7 +481,12 @@ impl SpanIndex {
 fn check_files(park: &Park, cx: &mut Cx) {
     if park.weather.source != WeatherSource::Synthetic {
         if let Some(file) = &park.weather.file {
-            check_exists(park, file, &FieldPath::root().key("weather").key("file"), cx);
+            check_exists(
+                park,
+                file,
+                &FieldPath::root().key("weather").key("file"),
+                cx,
+            );
         }
     }
     for (at, asset) in park.assets() {
@@ -488,10 +529,17 @@ fn check_profile(park: &Park, id: &str, profile: &Profile, at: &FieldPath, cx: &
         });
     let column = profile.column.as_deref().unwrap_or(id);
     match header {
-        Err(e) => cx.push(Diagnostic::error(at_file, format!("cannot read '{}': {e}", full.display()))),
+        Err(e) => cx.push(Diagnostic::error(
+            at_file,
+            format!("cannot read '{}': {e}", full.display()),
+        )),
         Ok(cols) if !cols.iter().skip(1).any(|c| c == column) => {
             let names: Vec<&str> = cols.iter().skip(1).map(String::as_str).collect();
-            let at = if profile.column.is_some() { at.key("column") } else { at_file };
+            let at = if profile.column.is_some() {
+                at.key("column")
+            } else {
+                at_file
+            };
             cx.push(
                 Diagnostic::error(at, format!("'{}' has no column '{column}'", full.display()))
                     .with_hint(did_you_mean(column, names.iter().copied()).unwrap_or_else(|| {

@@ -7,7 +7,9 @@ use crate::common::Cx;
 use crate::diag::{Diagnostic, FieldPath};
 
 /// What a bus carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Carrier {
     /// Alternating-current electricity.
@@ -119,7 +121,9 @@ impl Bus {
             ("t_c", self.t_c),
         ];
         for (name, value) in given {
-            let Some(allowed) = field_for(name) else { continue };
+            let Some(allowed) = field_for(name) else {
+                continue;
+            };
             if value.is_some() && !allowed.contains(&self.carrier) {
                 cx.push(
                     Diagnostic::error(
@@ -130,7 +134,10 @@ impl Bus {
                             self.carrier.as_str()
                         ),
                     )
-                    .with_hint(format!("{name} belongs on {}", crate::common::carriers_text(allowed))),
+                    .with_hint(format!(
+                        "{name} belongs on {}",
+                        crate::common::carriers_text(allowed)
+                    )),
                 );
             }
         }
@@ -179,7 +186,9 @@ impl Bus {
             }
             Carrier::WasteHeat => {
                 require(cx, "t_c", self.t_c);
-                cx.opt(at, "t_c", self.t_c, |cx, at, f, v| cx.within(at, f, v, -30.0, 100.0, "°C"));
+                cx.opt(at, "t_c", self.t_c, |cx, at, f, v| {
+                    cx.within(at, f, v, -30.0, 100.0, "°C")
+                });
             }
         }
     }
@@ -309,8 +318,11 @@ impl Line {
         }
         if self.r_ohm_per_km == 0.0 && self.x_ohm_per_km == 0.0 {
             cx.push(
-                Diagnostic::error(at.key("r_ohm_per_km"), format!("line '{}' has no impedance", self.id))
-                    .with_hint("a zero-impedance connection is one bus: merge the two buses"),
+                Diagnostic::error(
+                    at.key("r_ohm_per_km"),
+                    format!("line '{}' has no impedance", self.id),
+                )
+                .with_hint("a zero-impedance connection is one bus: merge the two buses"),
             );
         }
     }
@@ -333,7 +345,9 @@ impl Transformer {
                         self.vkr_percent, self.vk_percent
                     ),
                 )
-                .with_hint("the resistive part of the short-circuit voltage is a part of vk_percent"),
+                .with_hint(
+                    "the resistive part of the short-circuit voltage is a part of vk_percent",
+                ),
             );
         }
         if self.parallel == 0 {

@@ -80,7 +80,11 @@ fn collect(path: &FieldPath, name: &str, out: &mut Vec<(String, Vec<String>)>) {
         out.push((name.to_string(), keys.clone()));
     }
     for k in keys {
-        let child = if name.is_empty() { k.clone() } else { format!("{name}.{k}") };
+        let child = if name.is_empty() {
+            k.clone()
+        } else {
+            format!("{name}.{k}")
+        };
         collect(&path.key(k.as_str()), &child, out);
     }
 }
@@ -93,16 +97,35 @@ mod tests {
     fn tables_reach_nested_entries() {
         let tables = tables();
         let names: Vec<&str> = tables.iter().map(|(n, _)| n.as_str()).collect();
-        for expected in ["site", "bus", "pv", "pv.profile", "tariff.period", "wind.power_curve", "weather.climate"] {
-            assert!(names.contains(&expected), "{expected} missing from {names:?}");
+        for expected in [
+            "site",
+            "bus",
+            "pv",
+            "pv.profile",
+            "tariff.period",
+            "wind.power_curve",
+            "weather.climate",
+        ] {
+            assert!(
+                names.contains(&expected),
+                "{expected} missing from {names:?}"
+            );
         }
-        let pv = tables.iter().find(|(n, _)| n == "pv").map(|(_, f)| f.clone()).unwrap_or_default();
+        let pv = tables
+            .iter()
+            .find(|(n, _)| n == "pv")
+            .map(|(_, f)| f.clone())
+            .unwrap_or_default();
         assert!(pv.contains(&String::from("p_dc_kw")));
     }
 
     #[test]
     fn every_struct_denies_unknown_fields() {
-        let defs = json_schema().get("$defs").and_then(Value::as_object).cloned().unwrap_or_default();
+        let defs = json_schema()
+            .get("$defs")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         for (name, def) in defs {
             if def.get("properties").is_some() {
                 assert_eq!(

@@ -45,8 +45,22 @@ impl Site {
         if self.name.trim().is_empty() {
             cx.error(at, "name", "the site needs a name");
         }
-        cx.within(at, "latitude_deg", self.latitude_deg, -90.0, 90.0, "degrees");
-        cx.within(at, "longitude_deg", self.longitude_deg, -180.0, 180.0, "degrees");
+        cx.within(
+            at,
+            "latitude_deg",
+            self.latitude_deg,
+            -90.0,
+            90.0,
+            "degrees",
+        );
+        cx.within(
+            at,
+            "longitude_deg",
+            self.longitude_deg,
+            -180.0,
+            180.0,
+            "degrees",
+        );
         cx.within(at, "elevation_m", self.elevation_m, -500.0, 9000.0, "m");
         if self.heating_season_start == self.heating_season_end {
             cx.push(
@@ -54,7 +68,9 @@ impl Site {
                     at.key("heating_season_end"),
                     "the heating season starts and ends on the same day",
                 )
-                .with_hint("a heating season that wraps the new year is written e.g. 11-15 … 03-15"),
+                .with_hint(
+                    "a heating season that wraps the new year is written e.g. 11-15 … 03-15",
+                ),
             );
         }
     }
@@ -62,9 +78,16 @@ impl Site {
     /// True when the day (month, day) is within the heating season (both ends included).
     pub fn in_heating_season(&self, month: u32, day: u32) -> bool {
         let d = (month, day);
-        let s = (self.heating_season_start.month, self.heating_season_start.day);
+        let s = (
+            self.heating_season_start.month,
+            self.heating_season_start.day,
+        );
         let e = (self.heating_season_end.month, self.heating_season_end.day);
-        if s <= e { s <= d && d <= e } else { d >= s || d <= e }
+        if s <= e {
+            s <= d && d <= e
+        } else {
+            d >= s || d <= e
+        }
     }
 }
 
@@ -187,7 +210,10 @@ mod tests {
 
     #[test]
     fn month_day_parses_and_rejects() {
-        assert_eq!("03-15".parse::<MonthDay>(), Ok(MonthDay { month: 3, day: 15 }));
+        assert_eq!(
+            "03-15".parse::<MonthDay>(),
+            Ok(MonthDay { month: 3, day: 15 })
+        );
         assert!("02-30".parse::<MonthDay>().is_err());
         assert!("13-01".parse::<MonthDay>().is_err());
         assert!("1115".parse::<MonthDay>().is_err());
@@ -195,7 +221,10 @@ mod tests {
 
     #[test]
     fn time_zone_suggests_a_near_name() {
-        let err = "Asia/Shanghia".parse::<TimeZone>().err().unwrap_or_default();
+        let err = "Asia/Shanghia"
+            .parse::<TimeZone>()
+            .err()
+            .unwrap_or_default();
         assert!(err.contains("did you mean 'Asia/Shanghai'"), "{err}");
     }
 }

@@ -37,7 +37,11 @@ pub fn summarize(park: &Park) -> BTreeMap<Carrier, CarrierSummary> {
         let spec = asset.spec();
         let ports = spec.ports();
         for cap in spec.capacity() {
-            let Some(bus) = ports.iter().find(|p| p.field == cap.port).and_then(|p| park.bus(p.bus)) else {
+            let Some(bus) = ports
+                .iter()
+                .find(|p| p.field == cap.port)
+                .and_then(|p| park.bus(p.bus))
+            else {
                 continue;
             };
             let s = out.entry(bus.carrier).or_default();

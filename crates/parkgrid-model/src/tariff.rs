@@ -92,7 +92,9 @@ impl FromStr for HourRange {
             return Err(format!("'{s}': the end hour must be 0–24"));
         }
         if start == end % 24 && end != 24 || (start == 0 && end == 0) {
-            return Err(format!("'{s}' is empty or the whole day; write \"0-24\" for the whole day"));
+            return Err(format!(
+                "'{s}' is empty or the whole day; write \"0-24\" for the whole day"
+            ));
         }
         Ok(Self { start, end })
     }
@@ -151,7 +153,11 @@ impl Tariff {
         for (band, price) in &self.price_cny_per_kwh {
             cx.non_negative(&at.key("price_cny_per_kwh"), band, *price);
         }
-        cx.non_negative(at, "export_price_cny_per_kwh", self.export_price_cny_per_kwh);
+        cx.non_negative(
+            at,
+            "export_price_cny_per_kwh",
+            self.export_price_cny_per_kwh,
+        );
         cx.non_negative(
             at,
             "demand_charge_cny_per_kw_month",
@@ -188,7 +194,11 @@ impl Tariff {
             let months: Vec<u32> = if p.months.is_empty() {
                 (1..=12).collect()
             } else {
-                p.months.iter().copied().filter(|m| (1..=12).contains(m)).collect()
+                p.months
+                    .iter()
+                    .copied()
+                    .filter(|m| (1..=12).contains(m))
+                    .collect()
             };
             let layer = if p.overrides { &mut over } else { &mut base };
             let mut clashes: Vec<(usize, u32, u32)> = Vec::new();
@@ -285,7 +295,14 @@ impl Fuel {
             Cx::non_negative,
         );
         cx.positive(at, "lhv_kwh_per_m3", self.lhv_kwh_per_m3);
-        cx.within(at, "co2_kg_per_kwh", self.co2_kg_per_kwh, 0.0, 1.0, "kg/kWh");
+        cx.within(
+            at,
+            "co2_kg_per_kwh",
+            self.co2_kg_per_kwh,
+            0.0,
+            1.0,
+            "kg/kWh",
+        );
     }
 }
 

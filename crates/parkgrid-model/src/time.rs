@@ -26,7 +26,11 @@ fn default_step() -> u32 {
 impl TimeConfig {
     pub(crate) fn check(&self, cx: &mut Cx, at: &FieldPath) {
         if !(1900..=2200).contains(&self.year) {
-            cx.error(at, "year", format!("year {} is outside 1900–2200", self.year));
+            cx.error(
+                at,
+                "year",
+                format!("year {} is outside 1900–2200", self.year),
+            );
         }
         if self.step_min == 0 || 60 % self.step_min != 0 {
             cx.push(
@@ -62,8 +66,12 @@ impl TimeAxis {
         }
         let first = NaiveDate::from_ymd_opt(config.year, 1, 1)?;
         let next = NaiveDate::from_ymd_opt(config.year + 1, 1, 1)?;
-        let start = tz.0.from_local_datetime(&first.and_hms_opt(0, 0, 0)?).earliest()?;
-        let end = tz.0.from_local_datetime(&next.and_hms_opt(0, 0, 0)?).earliest()?;
+        let start =
+            tz.0.from_local_datetime(&first.and_hms_opt(0, 0, 0)?)
+                .earliest()?;
+        let end =
+            tz.0.from_local_datetime(&next.and_hms_opt(0, 0, 0)?)
+                .earliest()?;
         let minutes = (end - start).num_minutes();
         let n_steps = usize::try_from(minutes / i64::from(config.step_min)).ok()?;
         Some(Self {

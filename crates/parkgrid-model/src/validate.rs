@@ -5,11 +5,11 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use crate::Park;
 use crate::asset::{AssetKind, AssetRef};
 use crate::common::{Cx, carriers_text};
 use crate::diag::{Diagnostic, FieldPath, did_you_mean};
 use crate::network::Carrier;
-use crate::Park;
 
 /// Validates a park built in code (a park loaded with [`crate::load`] is validated already).
 /// Returns every finding; the park is usable when none is an error.
@@ -35,7 +35,10 @@ pub(crate) fn validate_into(park: &Park, failed: &[(String, String)], cx: &mut C
 
     let ids = register_ids(park, failed, cx);
     let failed_ids: BTreeSet<&str> = failed.iter().map(|(_, id)| id.as_str()).collect();
-    let refs = Refs { ids: &ids, failed: &failed_ids };
+    let refs = Refs {
+        ids: &ids,
+        failed: &failed_ids,
+    };
 
     for (i, bus) in park.bus.iter().enumerate() {
         bus.check(cx, &root.key("bus").index(i));
@@ -56,28 +59,65 @@ pub(crate) fn validate_into(park: &Park, failed: &[(String, String)], cx: &mut C
 }
 
 /// Records every id; reports bad and duplicate ids.
-fn register_ids<'a>(park: &'a Park, failed: &'a [(String, String)], cx: &mut Cx) -> HashMap<&'a str, Vec<Element<'a>>> {
+fn register_ids<'a>(
+    park: &'a Park,
+    failed: &'a [(String, String)],
+    cx: &mut Cx,
+) -> HashMap<&'a str, Vec<Element<'a>>> {
     let root = FieldPath::root();
     let mut all: Vec<(&str, Element<'_>)> = Vec::new();
     for (i, b) in park.bus.iter().enumerate() {
-        all.push((&b.id, Element { section: "bus", at: root.key("bus").index(i), carrier: Some(b.carrier) }));
+        all.push((
+            &b.id,
+            Element {
+                section: "bus",
+                at: root.key("bus").index(i),
+                carrier: Some(b.carrier),
+            },
+        ));
     }
     for (at, a) in park.assets() {
         let spec = a.spec();
-        all.push((spec.id(), Element { section: spec.kind().key(), at, carrier: None }));
+        all.push((
+            spec.id(),
+            Element {
+                section: spec.kind().key(),
+                at,
+                carrier: None,
+            },
+        ));
     }
     let sections: [(&str, Vec<&str>); 7] = [
         ("line", park.line.iter().map(|x| x.id.as_str()).collect()),
-        ("transformer", park.transformer.iter().map(|x| x.id.as_str()).collect()),
-        ("converter", park.converter.iter().map(|x| x.id.as_str()).collect()),
-        ("tariff", park.tariff.iter().map(|x| x.id.as_str()).collect()),
+        (
+            "transformer",
+            park.transformer.iter().map(|x| x.id.as_str()).collect(),
+        ),
+        (
+            "converter",
+            park.converter.iter().map(|x| x.id.as_str()).collect(),
+        ),
+        (
+            "tariff",
+            park.tariff.iter().map(|x| x.id.as_str()).collect(),
+        ),
         ("fuel", park.fuel.iter().map(|x| x.id.as_str()).collect()),
-        ("tenant", park.tenant.iter().map(|x| x.id.as_str()).collect()),
+        (
+            "tenant",
+            park.tenant.iter().map(|x| x.id.as_str()).collect(),
+        ),
         ("meter", park.meter.iter().map(|x| x.id.as_str()).collect()),
     ];
     for (section, list) in sections {
         for (i, id) in list.into_iter().enumerate() {
-            all.push((id, Element { section, at: root.key(section).index(i), carrier: None }));
+            all.push((
+                id,
+                Element {
+                    section,
+                    at: root.key(section).index(i),
+                    carrier: None,
+                },
+            ));
         }
     }
     let mut ids: HashMap<&str, Vec<Element<'_>>> = HashMap::new();
@@ -85,18 +125,24 @@ fn register_ids<'a>(park: &'a Park, failed: &'a [(String, String)], cx: &mut Cx)
         let at_id = el.at.key("id");
         let valid = !id.is_empty()
             && id.len() <= 64
-            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         if !valid {
             cx.push(
-                Diagnostic::error(at_id.clone(), format!("'{id}' is not a valid id"))
-                    .with_hint("ids are 1–64 characters: letters, digits, '_' and '-'; put free text in name"),
+                Diagnostic::error(at_id.clone(), format!("'{id}' is not a valid id")).with_hint(
+                    "ids are 1–64 characters: letters, digits, '_' and '-'; put free text in name",
+                ),
             );
         }
         let same = ids.entry(id).or_default();
         if let Some(first) = same.first() {
             cx.push(
-                Diagnostic::error(at_id, format!("duplicate id '{id}': already used by {}", first.at))
-                    .with_hint("ids are unique across the whole park file"),
+                Diagnostic::error(
+                    at_id,
+                    format!("duplicate id '{id}': already used by {}", first.at),
+                )
+                .with_hint("ids are unique across the whole park file"),
             );
         }
         same.push(el);
@@ -120,17 +166,31 @@ struct Refs<'a> {
 
 impl Refs<'_> {
     /// Checks that `id` names an element of `section`; returns it when it does.
-    fn check(&self, cx: &mut Cx, at: &FieldPath, what: &str, id: &str, section: &str) -> Option<&Element<'_>> {
+    fn check(
+        &self,
+        cx: &mut Cx,
+        at: &FieldPath,
+        what: &str,
+        id: &str,
+        section: &str,
+    ) -> Option<&Element<'_>> {
         let found = self.ids.get(id).map(Vec::as_slice).unwrap_or_default();
         if let Some(el) = found.iter().find(|e| e.section == section) {
-            return if self.failed.contains(id) { None } else { Some(el) };
+            return if self.failed.contains(id) {
+                None
+            } else {
+                Some(el)
+            };
         }
         match found.first() {
             Some(el) => {
                 cx.push(
                     Diagnostic::error(
                         at.clone(),
-                        format!("{what} '{id}' names a [[{}]] entry, not a [[{section}]]", el.section),
+                        format!(
+                            "{what} '{id}' names a [[{}]] entry, not a [[{section}]]",
+                            el.section
+                        ),
                     )
                     .with_hint_opt(self.suggest(id, section)),
                 );
@@ -147,7 +207,8 @@ impl Refs<'_> {
                     }
                 });
                 cx.push(
-                    Diagnostic::error(at.clone(), format!("{what} '{id}' not found")).with_hint(hint),
+                    Diagnostic::error(at.clone(), format!("{what} '{id}' not found"))
+                        .with_hint(hint),
                 );
                 None
             }
@@ -172,7 +233,9 @@ fn check_asset(park: &Park, refs: &Refs<'_>, at: &FieldPath, asset: AssetRef<'_>
     spec.check(cx, at);
     for port in spec.ports() {
         let at_port = at.key(port.field);
-        let Some(bus) = refs.check(cx, &at_port, "bus", port.bus, "bus") else { continue };
+        let Some(bus) = refs.check(cx, &at_port, "bus", port.bus, "bus") else {
+            continue;
+        };
         let Some(carrier) = bus.carrier else { continue };
         if !port.carriers.contains(&carrier) {
             let hint = port_hint(kind, port.field, carrier);
@@ -238,10 +301,12 @@ fn port_hint(kind: AssetKind, field: &str, carrier: Carrier) -> Option<String> {
         AssetKind::GroundHeatPump | AssetKind::WasteHeatPump | AssetKind::ElectricBoiler
     );
     match (field, carrier) {
-        ("bus", Carrier::Heat | Carrier::WasteHeat) if takes_power => {
-            Some(String::from("bus is the electricity supply of the machine; its heat output goes on heat_bus"))
-        }
-        ("heat_bus", c) if c.is_electric() => Some(String::from("heat_bus takes the heat network the machine delivers to")),
+        ("bus", Carrier::Heat | Carrier::WasteHeat) if takes_power => Some(String::from(
+            "bus is the electricity supply of the machine; its heat output goes on heat_bus",
+        )),
+        ("heat_bus", c) if c.is_electric() => Some(String::from(
+            "heat_bus takes the heat network the machine delivers to",
+        )),
         _ => None,
     }
 }
@@ -252,21 +317,47 @@ fn check_branches(park: &Park, refs: &Refs<'_>, cx: &mut Cx) {
     for (i, line) in park.line.iter().enumerate() {
         let at = root.key("line").index(i);
         line.check(cx, &at);
-        let a = refs.check(cx, &at.key("from_bus"), "bus", &line.from_bus, "bus").and(carrier_of(&line.from_bus));
-        let b = refs.check(cx, &at.key("to_bus"), "bus", &line.to_bus, "bus").and(carrier_of(&line.to_bus));
+        let a = refs
+            .check(cx, &at.key("from_bus"), "bus", &line.from_bus, "bus")
+            .and(carrier_of(&line.from_bus));
+        let b = refs
+            .check(cx, &at.key("to_bus"), "bus", &line.to_bus, "bus")
+            .and(carrier_of(&line.to_bus));
         if line.from_bus == line.to_bus {
-            cx.error(&at, "to_bus", format!("line '{}' connects bus '{}' to itself", line.id, line.to_bus));
+            cx.error(
+                &at,
+                "to_bus",
+                format!(
+                    "line '{}' connects bus '{}' to itself",
+                    line.id, line.to_bus
+                ),
+            );
         }
-        let (Some((ca, va)), Some((cb, vb))) = (a, b) else { continue };
+        let (Some((ca, va)), Some((cb, vb))) = (a, b) else {
+            continue;
+        };
         if !ca.is_electric() || !cb.is_electric() {
             cx.push(
-                Diagnostic::error(at.key("from_bus"), format!("line '{}' joins non-electric buses", line.id))
-                    .with_hint("lines join AC or DC buses; heat networks are modelled as one heat bus each"),
+                Diagnostic::error(
+                    at.key("from_bus"),
+                    format!("line '{}' joins non-electric buses", line.id),
+                )
+                .with_hint(
+                    "lines join AC or DC buses; heat networks are modelled as one heat bus each",
+                ),
             );
         } else if ca != cb {
             cx.push(
-                Diagnostic::error(at.key("to_bus"), format!("line '{}' joins {} to {}", line.id, ca.describe(), cb.describe()))
-                    .with_hint("AC and DC buses meet through a [[converter]]"),
+                Diagnostic::error(
+                    at.key("to_bus"),
+                    format!(
+                        "line '{}' joins {} to {}",
+                        line.id,
+                        ca.describe(),
+                        cb.describe()
+                    ),
+                )
+                .with_hint("AC and DC buses meet through a [[converter]]"),
             );
         } else if let (Some(va), Some(vb)) = (va, vb) {
             if (va - vb).abs() > 0.01 * va.max(vb) {
@@ -275,28 +366,57 @@ fn check_branches(park: &Park, refs: &Refs<'_>, cx: &mut Cx) {
                         at.key("to_bus"),
                         format!("line '{}' joins buses of {va} kV and {vb} kV", line.id),
                     )
-                    .with_hint(if ca == Carrier::Ac { "use a [[transformer]] between voltage levels" } else { "use a DC/DC [[converter]] between voltage levels" }),
+                    .with_hint(if ca == Carrier::Ac {
+                        "use a [[transformer]] between voltage levels"
+                    } else {
+                        "use a DC/DC [[converter]] between voltage levels"
+                    }),
                 );
             }
             if ca == Carrier::Dc && (line.x_ohm_per_km != 0.0 || line.b_us_per_km != 0.0) {
-                cx.warning(&at, "x_ohm_per_km", format!("DC line '{}' has reactance or susceptance, which DC power flow ignores", line.id));
+                cx.warning(
+                    &at,
+                    "x_ohm_per_km",
+                    format!(
+                        "DC line '{}' has reactance or susceptance, which DC power flow ignores",
+                        line.id
+                    ),
+                );
             }
         }
     }
     for (i, t) in park.transformer.iter().enumerate() {
         let at = root.key("transformer").index(i);
         t.check(cx, &at);
-        let hv = refs.check(cx, &at.key("hv_bus"), "bus", &t.hv_bus, "bus").and(carrier_of(&t.hv_bus));
-        let lv = refs.check(cx, &at.key("lv_bus"), "bus", &t.lv_bus, "bus").and(carrier_of(&t.lv_bus));
+        let hv = refs
+            .check(cx, &at.key("hv_bus"), "bus", &t.hv_bus, "bus")
+            .and(carrier_of(&t.hv_bus));
+        let lv = refs
+            .check(cx, &at.key("lv_bus"), "bus", &t.lv_bus, "bus")
+            .and(carrier_of(&t.lv_bus));
         if t.hv_bus == t.lv_bus {
-            cx.error(&at, "lv_bus", format!("transformer '{}' connects bus '{}' to itself", t.id, t.lv_bus));
+            cx.error(
+                &at,
+                "lv_bus",
+                format!(
+                    "transformer '{}' connects bus '{}' to itself",
+                    t.id, t.lv_bus
+                ),
+            );
         }
         for (field, side) in [("hv_bus", hv), ("lv_bus", lv)] {
             if let Some((c, _)) = side {
                 if c != Carrier::Ac {
                     cx.push(
-                        Diagnostic::error(at.key(field), format!("transformer '{}': {field} is {}, not an AC bus", t.id, c.describe()))
-                            .with_hint("DC voltage levels meet through a DC/DC [[converter]]"),
+                        Diagnostic::error(
+                            at.key(field),
+                            format!(
+                                "transformer '{}': {field} is {}, not an AC bus",
+                                t.id,
+                                c.describe()
+                            ),
+                        )
+                        .with_hint("DC voltage levels meet through a DC/DC [[converter]]"),
                     );
                 }
             }
@@ -304,8 +424,11 @@ fn check_branches(park: &Park, refs: &Refs<'_>, cx: &mut Cx) {
         if let (Some((Carrier::Ac, Some(vh))), Some((Carrier::Ac, Some(vl)))) = (hv, lv) {
             if vh <= vl {
                 cx.push(
-                    Diagnostic::error(at.key("hv_bus"), format!("hv_bus is at {vh} kV, not above lv_bus at {vl} kV"))
-                        .with_hint("swap hv_bus and lv_bus"),
+                    Diagnostic::error(
+                        at.key("hv_bus"),
+                        format!("hv_bus is at {vh} kV, not above lv_bus at {vl} kV"),
+                    )
+                    .with_hint("swap hv_bus and lv_bus"),
                 );
             }
         }
@@ -313,12 +436,22 @@ fn check_branches(park: &Park, refs: &Refs<'_>, cx: &mut Cx) {
     for (i, c) in park.converter.iter().enumerate() {
         let at = root.key("converter").index(i);
         c.check(cx, &at);
-        let a = refs.check(cx, &at.key("from_bus"), "bus", &c.from_bus, "bus").and(carrier_of(&c.from_bus));
-        let b = refs.check(cx, &at.key("to_bus"), "bus", &c.to_bus, "bus").and(carrier_of(&c.to_bus));
+        let a = refs
+            .check(cx, &at.key("from_bus"), "bus", &c.from_bus, "bus")
+            .and(carrier_of(&c.from_bus));
+        let b = refs
+            .check(cx, &at.key("to_bus"), "bus", &c.to_bus, "bus")
+            .and(carrier_of(&c.to_bus));
         if c.from_bus == c.to_bus {
-            cx.error(&at, "to_bus", format!("converter '{}' connects bus '{}' to itself", c.id, c.to_bus));
+            cx.error(
+                &at,
+                "to_bus",
+                format!("converter '{}' connects bus '{}' to itself", c.id, c.to_bus),
+            );
         }
-        let (Some((ca, _)), Some((cb, _))) = (a, b) else { continue };
+        let (Some((ca, _)), Some((cb, _))) = (a, b) else {
+            continue;
+        };
         match (ca, cb) {
             (Carrier::Ac, Carrier::Dc) | (Carrier::Dc, Carrier::Dc) => {}
             (Carrier::Dc, Carrier::Ac) => cx.push(
@@ -344,7 +477,12 @@ fn check_tenants(park: &Park, refs: &Refs<'_>, cx: &mut Cx) {
         if let Some(tariff) = &t.tariff {
             refs.check(cx, &at.key("tariff"), "tariff", tariff, "tariff");
         }
-        cx.opt(&at, "heat_price_cny_per_kwh", t.heat_price_cny_per_kwh, Cx::non_negative);
+        cx.opt(
+            &at,
+            "heat_price_cny_per_kwh",
+            t.heat_price_cny_per_kwh,
+            Cx::non_negative,
+        );
     }
     let mut metered_by: HashMap<&str, &str> = HashMap::new();
     for (i, m) in park.meter.iter().enumerate() {
@@ -368,13 +506,25 @@ fn check_tenants(park: &Park, refs: &Refs<'_>, cx: &mut Cx) {
             let spec = asset.spec();
             match spec.metered() {
                 None => cx.push(
-                    Diagnostic::error(at_a.clone(), format!("{} '{id}' is not a consumer a tenant is billed for", spec.kind().key()))
-                        .with_hint("meters measure loads, data centres and charging stations"),
+                    Diagnostic::error(
+                        at_a.clone(),
+                        format!(
+                            "{} '{id}' is not a consumer a tenant is billed for",
+                            spec.kind().key()
+                        ),
+                    )
+                    .with_hint("meters measure loads, data centres and charging stations"),
                 ),
                 Some(c) if c != m.carrier => cx.push(Diagnostic::error(
                     at_a.clone(),
-                    format!("{} '{id}' consumes {:?}, but meter '{}' measures {:?}", spec.kind().key(), c, m.id, m.carrier)
-                        .to_lowercase(),
+                    format!(
+                        "{} '{id}' consumes {:?}, but meter '{}' measures {:?}",
+                        spec.kind().key(),
+                        c,
+                        m.id,
+                        m.carrier
+                    )
+                    .to_lowercase(),
                 )),
                 Some(_) => {}
             }
@@ -391,8 +541,16 @@ fn check_tenants(park: &Park, refs: &Refs<'_>, cx: &mut Cx) {
             }
             if let Some(other) = metered_by.insert(id.as_str(), m.id.as_str()) {
                 cx.push(
-                    Diagnostic::error(at_a, format!("asset '{id}' is measured by meters '{other}' and '{}'", m.id))
-                        .with_hint("each asset is billed through one meter, or its energy is billed twice"),
+                    Diagnostic::error(
+                        at_a,
+                        format!(
+                            "asset '{id}' is measured by meters '{other}' and '{}'",
+                            m.id
+                        ),
+                    )
+                    .with_hint(
+                        "each asset is billed through one meter, or its energy is billed twice",
+                    ),
                 );
             }
         }
@@ -421,8 +579,18 @@ fn check_connectivity(park: &Park, cx: &mut Cx) {
         .iter()
         .filter(|l| l.in_service)
         .map(|l| (l.from_bus.as_str(), l.to_bus.as_str()))
-        .chain(park.transformer.iter().filter(|t| t.in_service).map(|t| (t.hv_bus.as_str(), t.lv_bus.as_str())))
-        .chain(park.converter.iter().filter(|c| c.in_service).map(|c| (c.from_bus.as_str(), c.to_bus.as_str())));
+        .chain(
+            park.transformer
+                .iter()
+                .filter(|t| t.in_service)
+                .map(|t| (t.hv_bus.as_str(), t.lv_bus.as_str())),
+        )
+        .chain(
+            park.converter
+                .iter()
+                .filter(|c| c.in_service)
+                .map(|c| (c.from_bus.as_str(), c.to_bus.as_str())),
+        );
     for (a, b) in edges {
         if let (Some(&a), Some(&b)) = (index.get(a), index.get(b)) {
             let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
@@ -450,8 +618,11 @@ fn check_connectivity(park: &Park, cx: &mut Cx) {
         let at = root.key("bus").index(i);
         if b.carrier == Carrier::Dc && !has_ac.contains_key(&r) {
             cx.push(
-                Diagnostic::error(at.key("id"), format!("DC bus '{}' has no converter path to an AC bus", b.id))
-                    .with_hint("add a [[converter]] from an AC bus to it, or to a DC bus that has one"),
+                Diagnostic::error(
+                    at.key("id"),
+                    format!("DC bus '{}' has no converter path to an AC bus", b.id),
+                )
+                .with_hint("add a [[converter]] from an AC bus to it, or to a DC bus that has one"),
             );
         } else if !park.grid.is_empty() && !has_grid.contains_key(&r) && b.carrier == Carrier::Ac {
             cx.push(
@@ -462,8 +633,11 @@ fn check_connectivity(park: &Park, cx: &mut Cx) {
     }
     if park.grid.is_empty() {
         cx.push(
-            Diagnostic::warning(root.key("grid"), "the park has no grid connection: it runs islanded")
-                .with_hint("add a [[grid]] entry unless the park really is off-grid"),
+            Diagnostic::warning(
+                root.key("grid"),
+                "the park has no grid connection: it runs islanded",
+            )
+            .with_hint("add a [[grid]] entry unless the park really is off-grid"),
         );
     }
     let mut used: BTreeSet<&str> = BTreeSet::new();
@@ -484,7 +658,11 @@ fn check_connectivity(park: &Park, cx: &mut Cx) {
     }
     for (i, b) in park.bus.iter().enumerate() {
         if !used.contains(b.id.as_str()) {
-            cx.warning(&root.key("bus").index(i), "id", format!("nothing is connected to bus '{}'", b.id));
+            cx.warning(
+                &root.key("bus").index(i),
+                "id",
+                format!("nothing is connected to bus '{}'", b.id),
+            );
         }
     }
 }
@@ -551,4 +729,3 @@ fn check_heat(park: &Park, cx: &mut Cx) {
         }
     }
 }
-

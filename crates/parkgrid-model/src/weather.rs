@@ -127,7 +127,9 @@ impl Weather {
                 if self.file.is_some() {
                     cx.push(
                         Diagnostic::error(at.key("file"), "a synthetic weather year reads no file")
-                            .with_hint("set source = \"epw\" or \"csv\" to read the file, or remove file"),
+                            .with_hint(
+                                "set source = \"epw\" or \"csv\" to read the file, or remove file",
+                            ),
                     );
                 }
             }
@@ -135,7 +137,9 @@ impl Weather {
                 if self.file.is_none() {
                     cx.push(
                         Diagnostic::error(at.key("source"), "this weather source needs a file")
-                            .with_hint("add file = \"weather/site.epw\" (relative to the park file)"),
+                            .with_hint(
+                                "add file = \"weather/site.epw\" (relative to the park file)",
+                            ),
                     );
                 }
                 if !self.climate.is_empty() {
@@ -161,12 +165,30 @@ impl Weather {
             }
             let slot = &mut seen[m.month as usize - 1];
             if *slot {
-                cx.error(&at, "month", format!("month {} appears twice in the climate table", m.month));
+                cx.error(
+                    &at,
+                    "month",
+                    format!("month {} appears twice in the climate table", m.month),
+                );
             }
             *slot = true;
             cx.within(&at, "t_mean_c", m.t_mean_c, -60.0, 50.0, "°C");
-            cx.within(&at, "ghi_kwh_per_m2", m.ghi_kwh_per_m2, 0.0, 350.0, "kWh/m²");
-            cx.within(&at, "wind_10m_m_per_s", m.wind_10m_m_per_s, 0.0, 30.0, "m/s");
+            cx.within(
+                &at,
+                "ghi_kwh_per_m2",
+                m.ghi_kwh_per_m2,
+                0.0,
+                350.0,
+                "kWh/m²",
+            );
+            cx.within(
+                &at,
+                "wind_10m_m_per_s",
+                m.wind_10m_m_per_s,
+                0.0,
+                30.0,
+                "m/s",
+            );
             cx.within(&at, "linke_turbidity", m.linke_turbidity, 1.0, 10.0, "");
             cx.within(&at, "t_ground_c", m.t_ground_c, -30.0, 40.0, "°C");
         }

@@ -20,7 +20,11 @@ fn table_path(name: &str) -> FieldPath {
     let mut path = FieldPath::root();
     for part in name.split('.') {
         path = path.key(part);
-        if node_at(&path).and_then(|n| n.get("type")).and_then(Value::as_str) == Some("array") {
+        if node_at(&path)
+            .and_then(|n| n.get("type"))
+            .and_then(Value::as_str)
+            == Some("array")
+        {
             path = path.index(0);
         }
     }
@@ -32,12 +36,19 @@ fn type_words(prop: &Value) -> String {
     let root = json_schema();
     let resolved = resolve(root, prop);
     if let Some(values) = enum_values(resolved) {
-        return values.iter().map(|v| format!("`\"{v}\"`")).collect::<Vec<_>>().join(" \\| ");
+        return values
+            .iter()
+            .map(|v| format!("`\"{v}\"`"))
+            .collect::<Vec<_>>()
+            .join(" \\| ");
     }
     let ty = match resolved.get("type") {
         Some(Value::String(s)) => Some(s.as_str()),
         // `Option<T>` is `["T", "null"]`.
-        Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).find(|t| *t != "null"),
+        Some(Value::Array(types)) => types
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null"),
         _ => None,
     };
     match ty {
@@ -45,12 +56,23 @@ fn type_words(prop: &Value) -> String {
         Some("integer") => String::from("integer"),
         Some("boolean") => String::from("boolean"),
         Some("string") => match resolved.get("pattern").and_then(Value::as_str) {
-            Some(_) => format!("string ({})", resolved.get("description").and_then(Value::as_str).unwrap_or("")),
+            Some(_) => format!(
+                "string ({})",
+                resolved
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+            ),
             None => String::from("string"),
         },
         Some("array") => {
             let item = resolved.get("items").map(type_words).unwrap_or_default();
-            if resolved.get("items").map(|i| resolve(root, i)).and_then(|i| i.get("properties")).is_some() {
+            if resolved
+                .get("items")
+                .map(|i| resolve(root, i))
+                .and_then(|i| i.get("properties"))
+                .is_some()
+            {
                 String::from("array of tables")
             } else {
                 format!("list of {item}")
@@ -67,8 +89,13 @@ fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
         if let Some(r) = node.get("$ref").and_then(Value::as_str) {
             node = &root["$defs"][r.trim_start_matches("#/$defs/")];
         } else if let Some(b) = node.get("anyOf").and_then(Value::as_array) {
-            node = b.iter().find(|x| x.get("type").and_then(Value::as_str) != Some("null")).unwrap_or(node);
-            if b.iter().all(|x| x.get("type").and_then(Value::as_str) == Some("null")) {
+            node = b
+                .iter()
+                .find(|x| x.get("type").and_then(Value::as_str) != Some("null"))
+                .unwrap_or(node);
+            if b.iter()
+                .all(|x| x.get("type").and_then(Value::as_str) == Some("null"))
+            {
                 return node;
             }
         } else {
@@ -79,10 +106,17 @@ fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
 
 fn enum_values(node: &Value) -> Option<Vec<String>> {
     if let Some(e) = node.get("enum").and_then(Value::as_array) {
-        return Some(e.iter().filter_map(|v| v.as_str().map(String::from)).collect());
+        return Some(
+            e.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
+        );
     }
     let one_of = node.get("oneOf").and_then(Value::as_array)?;
-    one_of.iter().map(|v| v.get("const").and_then(Value::as_str).map(String::from)).collect()
+    one_of
+        .iter()
+        .map(|v| v.get("const").and_then(Value::as_str).map(String::from))
+        .collect()
 }
 
 /// The generated markdown table of the fields of table `name`.
@@ -113,7 +147,10 @@ fn field_table(name: &str) -> String {
             .unwrap_or("")
             .replace('\n', " ")
             .replace('|', "\\|");
-        out.push_str(&format!("| `{key}` | {} | {default} | {meaning} |\n", type_words(prop)));
+        out.push_str(&format!(
+            "| `{key}` | {} | {default} | {meaning} |\n",
+            type_words(prop)
+        ));
     }
     out
 }
@@ -135,7 +172,10 @@ fn blocks(doc: &str) -> Vec<(String, usize, usize)> {
         let name_end = open + doc[open..].find(" -->").expect("marker closes");
         let name = doc[open + "<!-- fields: ".len()..name_end].to_string();
         let content = name_end + " -->\n".len();
-        let end = content + doc[content..].find("<!-- end fields -->").expect("end marker");
+        let end = content
+            + doc[content..]
+                .find("<!-- end fields -->")
+                .expect("end marker");
         out.push((name, content, end));
         rest = end;
     }
@@ -174,11 +214,15 @@ fn every_documented_field_exists_and_every_table_is_documented() {
     let doc = std::fs::read_to_string(doc_path()).expect("docs/park-file.md");
     let mut documented: Vec<Vec<String>> = Vec::new();
     for (name, start, end) in blocks(&doc) {
-        let known = keys_at(&table_path(&name)).unwrap_or_else(|| panic!("documented table {name} does not exist"));
+        let known = keys_at(&table_path(&name))
+            .unwrap_or_else(|| panic!("documented table {name} does not exist"));
         let mut fields = Vec::new();
         for line in doc[start..end].lines().skip(2) {
             let field = line.split('`').nth(1).unwrap_or("");
-            assert!(known.iter().any(|k| k == field), "{name}: documented field '{field}' does not exist");
+            assert!(
+                known.iter().any(|k| k == field),
+                "{name}: documented field '{field}' does not exist"
+            );
             fields.push(field.to_string());
         }
         fields.sort();
@@ -186,7 +230,10 @@ fn every_documented_field_exists_and_every_table_is_documented() {
     }
     for (name, mut keys) in tables() {
         keys.sort();
-        assert!(documented.contains(&keys), "table {name} is not documented in docs/park-file.md");
+        assert!(
+            documented.contains(&keys),
+            "table {name} is not documented in docs/park-file.md"
+        );
     }
 }
 
@@ -199,9 +246,16 @@ fn every_toml_example_validates() {
         .map(|s| s.split("```").next().unwrap_or(""))
         .collect();
     assert!(examples.len() >= 10, "expected the page to show examples");
-    let base = examples.iter().find(|e| e.contains("[site]")).expect("a complete example");
+    let base = examples
+        .iter()
+        .find(|e| e.contains("[site]"))
+        .expect("a complete example");
     for (i, example) in examples.iter().enumerate() {
-        let text = if example.contains("[site]") { example.to_string() } else { format!("{base}\n{example}") };
+        let text = if example.contains("[site]") {
+            example.to_string()
+        } else {
+            format!("{base}\n{example}")
+        };
         let loaded = parse(&format!("docs/park-file.md example {}", i + 1), &text);
         assert!(
             loaded.report.diagnostics.is_empty(),

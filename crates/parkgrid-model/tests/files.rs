@@ -13,7 +13,8 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("parkgrid-model-{name}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("parkgrid-model-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
         Self(dir)
@@ -30,7 +31,11 @@ impl Drop for TempDir {
 fn examples_are_valid_without_warnings() {
     for name in ["yanqing.toml", "minimal.toml"] {
         let loaded = load(&repo().join("examples").join(name)).expect("readable");
-        assert!(loaded.report.diagnostics.is_empty(), "{name}:\n{}", loaded.report.render());
+        assert!(
+            loaded.report.diagnostics.is_empty(),
+            "{name}:\n{}",
+            loaded.report.render()
+        );
         assert!(loaded.park.is_some());
     }
 }
@@ -46,7 +51,10 @@ fn yanqing_has_every_asset_kind() {
             kind.key()
         );
     }
-    assert!(park.thermal_store.iter().any(|s| s.seasonal) && park.thermal_store.iter().any(|s| !s.seasonal));
+    assert!(
+        park.thermal_store.iter().any(|s| s.seasonal)
+            && park.thermal_store.iter().any(|s| !s.seasonal)
+    );
     assert!(!park.line.is_empty() && !park.transformer.is_empty() && !park.converter.is_empty());
     assert_eq!(park.time_axis().map(|a| a.n_steps), Some(8760));
 }
@@ -58,21 +66,32 @@ fn yanqing_numbers_carry_source_tags() {
     let untagged_ok = ["year", "step_min", "seed", "shift_window_h"];
     let mut missing = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        let Some((key, rest)) = line.split_once('=') else { continue };
+        let Some((key, rest)) = line.split_once('=') else {
+            continue;
+        };
         let key = key.trim();
         if key.starts_with('#') || untagged_ok.contains(&key) {
             continue;
         }
         let value = rest.split('#').next().unwrap_or("").trim();
-        let numeric = value.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '-')
+        let numeric = value
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit() || c == '-')
             || (value.starts_with('{') && value.chars().any(|c| c.is_ascii_digit()));
         if numeric && !["[S", "[D", "[A"].iter().any(|t| line.contains(t)) {
             missing.push(format!("line {}: {line}", i + 1));
         }
     }
-    let tariff_line = text.lines().position(|l| l.starts_with("price_cny_per_kwh"));
+    let tariff_line = text
+        .lines()
+        .position(|l| l.starts_with("price_cny_per_kwh"));
     missing.retain(|l| !tariff_line.is_some_and(|t| l.starts_with(&format!("line {}:", t + 1))));
-    assert!(missing.is_empty(), "numbers without [S]/[D]/[A]:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "numbers without [S]/[D]/[A]:\n{}",
+        missing.join("\n")
+    );
 }
 
 const PARK: &str = r#"
@@ -133,12 +152,22 @@ fn named_files_must_exist_with_their_columns() {
         .filter(|d| d.severity == Severity::Error)
         .map(|d| d.path.to_string())
         .collect();
-    assert_eq!(errors, vec!["weather.file", "pv[0].profile.file", "electric_load[0].profile.file"]);
+    assert_eq!(
+        errors,
+        vec![
+            "weather.file",
+            "pv[0].profile.file",
+            "electric_load[0].profile.file"
+        ]
+    );
 
     std::fs::create_dir_all(dir.0.join("weather")).expect("mkdir");
     std::fs::write(dir.0.join("weather/site.epw"), "LOCATION,...\n").expect("write");
-    std::fs::write(dir.0.join("profiles.csv"), "time,pv,office\n2025-01-01T00:00:00+08:00,0,12\n")
-        .expect("write");
+    std::fs::write(
+        dir.0.join("profiles.csv"),
+        "time,pv,office\n2025-01-01T00:00:00+08:00,0,12\n",
+    )
+    .expect("write");
     let loaded = load(&park).expect("readable");
     let errors: Vec<(String, Option<String>)> = loaded
         .report
@@ -149,20 +178,34 @@ fn named_files_must_exist_with_their_columns() {
         .collect();
     assert_eq!(errors.len(), 1, "{}", loaded.report.render());
     assert_eq!(errors[0].0, "electric_load[0].profile.column");
-    assert!(errors[0].1.as_deref().unwrap_or("").contains("office"), "{errors:?}");
+    assert!(
+        errors[0].1.as_deref().unwrap_or("").contains("office"),
+        "{errors:?}"
+    );
 
-    std::fs::write(dir.0.join("profiles.csv"), "time,pv,office_kw\n2025-01-01T00:00:00+08:00,0,12\n")
-        .expect("write");
+    std::fs::write(
+        dir.0.join("profiles.csv"),
+        "time,pv,office_kw\n2025-01-01T00:00:00+08:00,0,12\n",
+    )
+    .expect("write");
     let loaded = load(&park).expect("readable");
     assert!(loaded.park.is_some(), "{}", loaded.report.render());
     let park = loaded.park.expect("valid");
-    assert_eq!(park.resolve(Path::new("profiles.csv")), dir.0.join("profiles.csv"));
+    assert_eq!(
+        park.resolve(Path::new("profiles.csv")),
+        dir.0.join("profiles.csv")
+    );
 }
 
 #[test]
 fn unreadable_park_file_is_an_error_not_a_report() {
-    let err = load(Path::new("/nonexistent/park.toml")).err().map(|e| e.to_string());
-    assert_eq!(err.as_deref(), Some("cannot read park file '/nonexistent/park.toml'"));
+    let err = load(Path::new("/nonexistent/park.toml"))
+        .err()
+        .map(|e| e.to_string());
+    assert_eq!(
+        err.as_deref(),
+        Some("cannot read park file '/nonexistent/park.toml'")
+    );
     let dir = TempDir::new("binary");
     let park = dir.0.join("park.toml");
     std::fs::write(&park, [0xff, 0xfe, 0x00, 0x41]).expect("write");

@@ -28,16 +28,26 @@ fn check(fragment: &str, expect: &[&str]) {
     let rendered = loaded.report.render();
     assert_eq!(
         got.iter().map(|(m, _)| m.as_str()).collect::<Vec<_>>(),
-        expect.iter().map(|e| e.split(" | ").next().unwrap_or(e)).collect::<Vec<_>>(),
+        expect
+            .iter()
+            .map(|e| e.split(" | ").next().unwrap_or(e))
+            .collect::<Vec<_>>(),
         "\n{rendered}"
     );
     for ((_, hint), e) in got.iter().zip(expect) {
         if let Some((_, want)) = e.split_once(" | ") {
             let hint = hint.as_deref().unwrap_or("");
-            assert!(hint.contains(want), "hint {hint:?} lacks {want:?}\n{rendered}");
+            assert!(
+                hint.contains(want),
+                "hint {hint:?} lacks {want:?}\n{rendered}"
+            );
         }
     }
-    assert_eq!(loaded.park.is_some(), expect.is_empty(), "a park comes back exactly when valid");
+    assert_eq!(
+        loaded.park.is_some(),
+        expect.is_empty(),
+        "a park comes back exactly when valid"
+    );
 }
 
 #[track_caller]
@@ -63,7 +73,12 @@ fn syntax_errors_have_positions() {
     assert!(d.message.starts_with("TOML syntax"), "{}", d.message);
     let pos = loaded.report.locate(d).map(|p| (p.line, p.column));
     let base_lines = BASE.lines().count();
-    assert_eq!(pos.map(|p| p.0), Some(base_lines + 2), "{}", loaded.report.render());
+    assert_eq!(
+        pos.map(|p| p.0),
+        Some(base_lines + 2),
+        "{}",
+        loaded.report.render()
+    );
 }
 
 #[test]
@@ -147,7 +162,9 @@ fn missing_required_field() {
 fn duplicate_ids_across_sections() {
     check(
         "[[electric_load]]\nid = \"acme\"\nbus = \"ac\"\nannual_kwh = 1000\n",
-        &["tenant[0].id: duplicate id 'acme': already used by electric_load[0] | unique across the whole park file"],
+        &[
+            "tenant[0].id: duplicate id 'acme': already used by electric_load[0] | unique across the whole park file",
+        ],
     );
 }
 
@@ -217,7 +234,9 @@ fn reference_to_an_element_of_another_kind() {
 fn heat_pump_fed_from_a_heat_bus() {
     check(
         "[[ground_heat_pump]]\nid = \"gshp\"\nbus = \"heat\"\nheat_bus = \"heat\"\nheat_max_kw = 100\n",
-        &["ground_heat_pump[0].bus: ground_heat_pump 'gshp': bus 'heat' is a heat bus, but bus takes an AC bus or a DC bus | its heat output goes on heat_bus"],
+        &[
+            "ground_heat_pump[0].bus: ground_heat_pump 'gshp': bus 'heat' is a heat bus, but bus takes an AC bus or a DC bus | its heat output goes on heat_bus",
+        ],
     );
 }
 
@@ -319,7 +338,9 @@ overrides = true
 fn bad_hour_range_syntax() {
     check(
         "[[tariff]]\nid = \"t\"\nprice_cny_per_kwh = { a = 1.0 }\n[[tariff.period]]\nband = \"a\"\nhours = [\"10:00-13:00\"]\n",
-        &["tariff[1].period[0].hours: '10:00-13:00' is not an hour range such as \"10-13\" or \"23-7\""],
+        &[
+            "tariff[1].period[0].hours: '10:00-13:00' is not an hour range such as \"10-13\" or \"23-7\"",
+        ],
     );
 }
 
@@ -365,10 +386,16 @@ fn dc_bus_reached_through_dc_dc_converter_is_fine() {
 
 #[test]
 fn time_step_must_divide_the_hour() {
-    let loaded = parse("park.toml", &BASE.replace("year = 2025", "year = 2025\nstep_min = 25"));
+    let loaded = parse(
+        "park.toml",
+        &BASE.replace("year = 2025", "year = 2025\nstep_min = 25"),
+    );
     let got = findings(&loaded, Severity::Error);
     assert_eq!(got.len(), 1, "{got:?}");
-    assert_eq!(got[0].0, "time.step_min: a step of 25 min does not divide the hour");
+    assert_eq!(
+        got[0].0,
+        "time.step_min: a step of 25 min does not divide the hour"
+    );
 }
 
 #[test]
@@ -461,7 +488,9 @@ fn waste_heat_hotter_than_supply() {
     let got = findings(&loaded, Severity::Error);
     assert_eq!(
         got.iter().map(|(m, _)| m.as_str()).collect::<Vec<_>>(),
-        vec!["waste_heat_pump[0].source_bus: waste heat at 60 °C is not colder than the supply temperature 55 °C"]
+        vec![
+            "waste_heat_pump[0].source_bus: waste heat at 60 °C is not colder than the supply temperature 55 °C"
+        ]
     );
 }
 
@@ -469,7 +498,9 @@ fn waste_heat_hotter_than_supply() {
 fn ev_energy_beyond_charger_capacity() {
     check(
         "[[ev_charging]]\nid = \"ev\"\nbus = \"dc_750\"\nn_chargers = 2\np_charger_kw = 7\ne_daily_kwh = 500\n",
-        &["ev_charging[0].e_daily_kwh: vehicles need 500 kWh a day but 2 chargers × 7 kW × 10 h deliver at most 140 kWh | add chargers"],
+        &[
+            "ev_charging[0].e_daily_kwh: vehicles need 500 kWh a day but 2 chargers × 7 kW × 10 h deliver at most 140 kWh | add chargers",
+        ],
     );
 }
 
@@ -514,20 +545,32 @@ fn climate_table_must_have_twelve_months() {
 
 #[test]
 fn single_and_array_tables_are_not_confused() {
-    let loaded = parse("p.toml", &BASE.replace("[time]\nyear = 2025", "[[time]]\nyear = 2025"));
+    let loaded = parse(
+        "p.toml",
+        &BASE.replace("[time]\nyear = 2025", "[[time]]\nyear = 2025"),
+    );
     let got = findings(&loaded, Severity::Error);
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].0, "time: time must be a single table");
-    check("[pv]\nid = \"x\"\n", &["pv: pv must be an array of tables | [[pv]]"]);
+    check(
+        "[pv]\nid = \"x\"\n",
+        &["pv: pv must be an array of tables | [[pv]]"],
+    );
 }
 
 #[test]
 fn missing_site_and_time() {
-    let loaded = parse("p.toml", "[[bus]]\nid = \"ac\"\ncarrier = \"ac\"\nv_nom_kv = 10\n");
+    let loaded = parse(
+        "p.toml",
+        "[[bus]]\nid = \"ac\"\ncarrier = \"ac\"\nv_nom_kv = 10\n",
+    );
     let got = findings(&loaded, Severity::Error);
     assert_eq!(
         got.iter().map(|(m, _)| m.as_str()).collect::<Vec<_>>(),
-        vec![": the park file has no [site] table", ": the park file has no [time] table"]
+        vec![
+            ": the park file has no [site] table",
+            ": the park file has no [time] table"
+        ]
     );
 }
 
@@ -541,7 +584,11 @@ fn warnings_do_not_invalidate() {
         "[[thermal_store]]\nid = \"pit\"\nbus = \"heat\"\nseasonal = true\ne_max_kwh = 1000\nheat_charge_max_kw = 10\nheat_discharge_max_kw = 10\nloss_frac_per_h = 0.01\n",
         "thermal_store[0].loss_frac_per_h: a seasonal store losing 0.01 per hour keeps only 0.0 % over 4000 h",
     );
-    assert!(load("[[bus]]\nid = \"spare\"\ncarrier = \"ac\"\nv_nom_kv = 10\n").park.is_some());
+    assert!(
+        load("[[bus]]\nid = \"spare\"\ncarrier = \"ac\"\nv_nom_kv = 10\n")
+            .park
+            .is_some()
+    );
 }
 
 #[test]
@@ -554,7 +601,11 @@ fn every_problem_at_once_with_line_and_column() {
         .diagnostics
         .iter()
         .map(|d| {
-            let p = loaded.report.locate(d).map(|p| (p.line, p.column)).unwrap_or((0, 0));
+            let p = loaded
+                .report
+                .locate(d)
+                .map(|p| (p.line, p.column))
+                .unwrap_or((0, 0));
             (p.0 - base_lines, p.1, d.path.to_string())
         })
         .collect();
@@ -567,13 +618,23 @@ fn every_problem_at_once_with_line_and_column() {
         ]
     );
     let text = loaded.report.render();
-    assert!(text.contains(&format!("--> park.toml:{}:7 (pv[0].bus)", base_lines + 3)), "{text}");
+    assert!(
+        text.contains(&format!("--> park.toml:{}:7 (pv[0].bus)", base_lines + 3)),
+        "{text}"
+    );
     assert!(text.contains("bus = \"nowhere\"\n"), "{text}");
 }
 
 #[test]
 fn garbage_input_never_panics() {
-    for text in ["", "\u{0}\u{1}", "= = =", "[site]\nname = 1", "[[bus]]\n[[bus]]\nid = 3", "a.b.c = [1, {x = 2}]"] {
+    for text in [
+        "",
+        "\u{0}\u{1}",
+        "= = =",
+        "[site]\nname = 1",
+        "[[bus]]\n[[bus]]\nid = 3",
+        "a.b.c = [1, {x = 2}]",
+    ] {
         let loaded = parse("g.toml", text);
         assert!(loaded.park.is_none());
         assert!(loaded.report.has_errors());

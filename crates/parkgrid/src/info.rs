@@ -12,13 +12,30 @@ use crate::table::{render, thousands};
 fn rating(asset: AssetRef<'_>) -> String {
     let kw = |v: f64| format!("{} kW", thousands(v));
     match asset {
-        AssetRef::Grid(g) => format!("import {}, export {}", kw(g.p_import_max_kw), kw(g.p_export_max_kw)),
-        AssetRef::Pv(p) => format!("{} kWp DC, {} AC", thousands(p.p_dc_kw), kw(p.p_ac_max_kw())),
+        AssetRef::Grid(g) => format!(
+            "import {}, export {}",
+            kw(g.p_import_max_kw),
+            kw(g.p_export_max_kw)
+        ),
+        AssetRef::Pv(p) => format!(
+            "{} kWp DC, {} AC",
+            thousands(p.p_dc_kw),
+            kw(p.p_ac_max_kw())
+        ),
         AssetRef::Wind(w) => match w.p_turbine_kw() {
-            Some(t) => format!("{} × {} = {}", w.n_turbines, kw(t), kw(t * f64::from(w.n_turbines))),
+            Some(t) => format!(
+                "{} × {} = {}",
+                w.n_turbines,
+                kw(t),
+                kw(t * f64::from(w.n_turbines))
+            ),
             None => format!("{} turbines", w.n_turbines),
         },
-        AssetRef::Chp(c) => format!("{} el, {} th", kw(c.p_max_kw), kw(c.p_max_kw * c.eta_th / c.eta_el)),
+        AssetRef::Chp(c) => format!(
+            "{} el, {} th",
+            kw(c.p_max_kw),
+            kw(c.p_max_kw * c.eta_th / c.eta_el)
+        ),
         AssetRef::GroundHeatPump(h) => format!("{} th", kw(h.heat_max_kw)),
         AssetRef::WasteHeatPump(h) => format!("{} th", kw(h.heat_max_kw)),
         AssetRef::DataCentre(d) => format!("{} IT, PUE {}", kw(d.p_it_kw), d.pue),
@@ -33,7 +50,11 @@ fn rating(asset: AssetRef<'_>) -> String {
         AssetRef::ElectricBoiler(b) => format!("{} th", kw(b.heat_max_kw)),
         AssetRef::ElectricLoad(l) => demand(l.annual_kwh, l.profile.is_some()),
         AssetRef::HeatLoad(h) => match h.design_kw() {
-            Some(d) => format!("{} m², design {}", thousands(h.floor_area_m2.unwrap_or(0.0)), kw(d)),
+            Some(d) => format!(
+                "{} m², design {}",
+                thousands(h.floor_area_m2.unwrap_or(0.0)),
+                kw(d)
+            ),
             None => String::from("from profile"),
         },
         AssetRef::EvCharging(e) => format!(
@@ -106,7 +127,12 @@ pub fn text(park: &Park) -> String {
                 .assets()
                 .filter(|(_, a)| a.spec().ports().iter().any(|p| p.bus == b.id))
                 .count();
-            vec![b.id.clone(), b.carrier.as_str().to_string(), bus_detail(b), n.to_string()]
+            vec![
+                b.id.clone(),
+                b.carrier.as_str().to_string(),
+                bus_detail(b),
+                n.to_string(),
+            ]
         })
         .collect();
     out.push_str(&render(&["id", "carrier", "level", "assets"], &rows));
@@ -187,7 +213,10 @@ pub fn text(park: &Park) -> String {
         ],
         &rows,
     ));
-    let profiles = park.assets().filter(|(_, a)| a.spec().profile().is_some()).count();
+    let profiles = park
+        .assets()
+        .filter(|(_, a)| a.spec().profile().is_some())
+        .count();
     if profiles > 0 {
         let _ = writeln!(
             out,
@@ -210,13 +239,21 @@ fn weather_text(park: &Park) -> String {
     match park.weather.source {
         WeatherSource::Synthetic => format!(
             "synthetic year from {} climate table, seed {}",
-            if park.weather.climate.is_empty() { "the built-in Yanqing" } else { "the park's" },
+            if park.weather.climate.is_empty() {
+                "the built-in Yanqing"
+            } else {
+                "the park's"
+            },
             park.weather.seed
         ),
         WeatherSource::Epw | WeatherSource::Csv => format!(
             "{:?} file {}",
             park.weather.source,
-            park.weather.file.as_ref().map(|f| f.display().to_string()).unwrap_or_default()
+            park.weather
+                .file
+                .as_ref()
+                .map(|f| f.display().to_string())
+                .unwrap_or_default()
         )
         .to_lowercase(),
     }

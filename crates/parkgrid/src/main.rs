@@ -17,7 +17,13 @@ use parkgrid_model::{Loaded, ModelError, Report};
 /// Describe a park (site, buses, assets, network, tariffs, tenants) in one TOML file; parkgrid
 /// validates it and, as it grows, simulates, dispatches and operates it.
 #[derive(Debug, Parser)]
-#[command(name = "parkgrid", version, about, long_about, propagate_version = true)]
+#[command(
+    name = "parkgrid",
+    version,
+    about,
+    long_about,
+    propagate_version = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

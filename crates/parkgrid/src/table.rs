@@ -1,40 +1,41 @@
 //! Plain-text tables for the terminal.
 
-/// Renders `rows` under `headers`, columns padded; cells that look numeric are right-aligned.
+/// Renders `rows` under `headers`, columns padded; columns whose cells are all numbers are
+/// right-aligned.
 pub fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
     let n = headers.len();
     let mut width: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (i, cell) in row.iter().enumerate().take(n) {
-            width[i] = width[i].max(cell.chars().count());
-        }
-    }
-    let numeric = |s: &str| {
+    let numeric_cell = |s: &str| {
         let t = s.replace([',', '.', '-'], "");
         !t.is_empty() && t.chars().all(|c| c.is_ascii_digit())
     };
-    let mut out = String::new();
-    let line = |cells: &mut dyn Iterator<Item = (usize, &str)>, out: &mut String| {
-        let mut parts = Vec::new();
-        for (i, cell) in cells {
-            let pad = width[i].saturating_sub(cell.chars().count());
-            if numeric(cell) && i > 0 {
-                parts.push(format!("{}{cell}", " ".repeat(pad)));
-            } else {
-                parts.push(format!("{cell}{}", " ".repeat(pad)));
-            }
-        }
-        out.push_str("  ");
-        out.push_str(parts.join("  ").trim_end());
-        out.push('\n');
-    };
-    line(&mut headers.iter().copied().enumerate(), &mut out);
-    let rule: Vec<String> = width.iter().map(|w| "-".repeat(*w)).collect();
-    out.push_str("  ");
-    out.push_str(&rule.join("  "));
-    out.push('\n');
+    let mut numeric = vec![!rows.is_empty(); n];
     for row in rows {
-        line(&mut row.iter().map(String::as_str).enumerate(), &mut out);
+        for (i, cell) in row.iter().enumerate().take(n) {
+            width[i] = width[i].max(cell.chars().count());
+            numeric[i] &= cell.is_empty() || numeric_cell(cell);
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let parts: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                let pad = " ".repeat(width[i].saturating_sub(cell.chars().count()));
+                if numeric[i] {
+                    format!("{pad}{cell}")
+                } else {
+                    format!("{cell}{pad}")
+                }
+            })
+            .collect();
+        format!("  {}\n", parts.join("  ").trim_end())
+    };
+    let mut out = line(headers.to_vec());
+    let rule: Vec<String> = width.iter().map(|w| "-".repeat(*w)).collect();
+    out.push_str(&line(rule.iter().map(String::as_str).collect()));
+    for row in rows {
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
     }
     out
 }
@@ -68,7 +69,16 @@ mod tests {
 
     #[test]
     fn tables_align() {
-        let t = render(&["id", "kW"], &[vec!["pv".into(), "6,000".into()], vec!["battery".into(), "40".into()]]);
-        assert_eq!(t, "  id          kW\n  -------  -----\n  pv       6,000\n  battery     40\n");
+        let t = render(
+            &["id", "kW"],
+            &[
+                vec!["pv".into(), "6,000".into()],
+                vec!["battery".into(), "40".into()],
+            ],
+        );
+        assert_eq!(
+            t,
+            "  id          kW\n  -------  -----\n  pv       6,000\n  battery     40\n"
+        );
     }
 }

@@ -66,18 +66,40 @@ impl AssetSpec for Battery {
         &self.id
     }
     fn ports(&self) -> Vec<Port<'_>> {
-        vec![Port { field: "bus", bus: &self.bus, carriers: ELECTRIC }]
+        vec![Port {
+            field: "bus",
+            bus: &self.bus,
+            carriers: ELECTRIC,
+        }]
     }
     fn capacity(&self) -> Vec<Capacity> {
-        vec![Capacity { port: "bus", role: Role::Storage, kw: Some(self.p_max_kw), kwh: Some(self.e_max_kwh) }]
+        vec![Capacity {
+            port: "bus",
+            role: Role::Storage,
+            kw: Some(self.p_max_kw),
+            kwh: Some(self.e_max_kwh),
+        }]
     }
     fn check(&self, cx: &mut Cx, at: &FieldPath) {
         cx.positive(at, "p_max_kw", self.p_max_kw);
         cx.positive(at, "e_max_kwh", self.e_max_kwh);
-        check_soc(cx, at, self.soc_min_frac, self.soc_max_frac, self.soc_initial_frac);
+        check_soc(
+            cx,
+            at,
+            self.soc_min_frac,
+            self.soc_max_frac,
+            self.soc_initial_frac,
+        );
         cx.efficiency(at, "eta_charge", self.eta_charge);
         cx.efficiency(at, "eta_discharge", self.eta_discharge);
-        cx.within(at, "self_discharge_frac_per_h", self.self_discharge_frac_per_h, 0.0, 0.1, "per hour");
+        cx.within(
+            at,
+            "self_discharge_frac_per_h",
+            self.self_discharge_frac_per_h,
+            0.0,
+            0.1,
+            "per hour",
+        );
         cx.non_negative(at, "degradation_cny_per_kwh", self.degradation_cny_per_kwh);
     }
 }

@@ -49,8 +49,16 @@ impl AssetSpec for Chp {
     }
     fn ports(&self) -> Vec<Port<'_>> {
         vec![
-            Port { field: "bus", bus: &self.bus, carriers: AC },
-            Port { field: "heat_bus", bus: &self.heat_bus, carriers: HEAT },
+            Port {
+                field: "bus",
+                bus: &self.bus,
+                carriers: AC,
+            },
+            Port {
+                field: "heat_bus",
+                bus: &self.heat_bus,
+                carriers: HEAT,
+            },
         ]
     }
     fn fuel(&self) -> Option<&str> {
@@ -59,8 +67,18 @@ impl AssetSpec for Chp {
     fn capacity(&self) -> Vec<Capacity> {
         let heat = self.p_max_kw * self.eta_th / self.eta_el;
         vec![
-            Capacity { port: "bus", role: Role::Supply, kw: Some(self.p_max_kw), kwh: None },
-            Capacity { port: "heat_bus", role: Role::Supply, kw: Some(heat), kwh: None },
+            Capacity {
+                port: "bus",
+                role: Role::Supply,
+                kw: Some(self.p_max_kw),
+                kwh: None,
+            },
+            Capacity {
+                port: "heat_bus",
+                role: Role::Supply,
+                kw: Some(heat),
+                kwh: None,
+            },
         ]
     }
     fn check(&self, cx: &mut Cx, at: &FieldPath) {

@@ -63,9 +63,17 @@ impl AssetSpec for DataCentre {
         &self.id
     }
     fn ports(&self) -> Vec<Port<'_>> {
-        let mut ports = vec![Port { field: "bus", bus: &self.bus, carriers: ELECTRIC }];
+        let mut ports = vec![Port {
+            field: "bus",
+            bus: &self.bus,
+            carriers: ELECTRIC,
+        }];
         if let Some(w) = &self.waste_heat_bus {
-            ports.push(Port { field: "waste_heat_bus", bus: w, carriers: WASTE_HEAT });
+            ports.push(Port {
+                field: "waste_heat_bus",
+                bus: w,
+                carriers: WASTE_HEAT,
+            });
         }
         ports
     }

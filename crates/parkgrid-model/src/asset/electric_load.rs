@@ -42,7 +42,11 @@ impl AssetSpec for ElectricLoad {
         &self.id
     }
     fn ports(&self) -> Vec<Port<'_>> {
-        vec![Port { field: "bus", bus: &self.bus, carriers: ELECTRIC }]
+        vec![Port {
+            field: "bus",
+            bus: &self.bus,
+            carriers: ELECTRIC,
+        }]
     }
     fn tenant(&self) -> Option<&str> {
         self.tenant.as_deref()
@@ -54,9 +58,20 @@ impl AssetSpec for ElectricLoad {
         Some(MeterCarrier::Electricity)
     }
     fn capacity(&self) -> Vec<Capacity> {
-        vec![Capacity { port: "bus", role: Role::Demand, kw: None, kwh: self.annual_kwh }]
+        vec![Capacity {
+            port: "bus",
+            role: Role::Demand,
+            kw: None,
+            kwh: self.annual_kwh,
+        }]
     }
     fn check(&self, cx: &mut Cx, at: &FieldPath) {
-        check_demand(cx, at, self.shape.is_some(), self.annual_kwh, self.profile.is_some());
+        check_demand(
+            cx,
+            at,
+            self.shape.is_some(),
+            self.annual_kwh,
+            self.profile.is_some(),
+        );
     }
 }

@@ -71,7 +71,11 @@ impl AssetSpec for EvCharging {
         &self.id
     }
     fn ports(&self) -> Vec<Port<'_>> {
-        vec![Port { field: "bus", bus: &self.bus, carriers: ELECTRIC }]
+        vec![Port {
+            field: "bus",
+            bus: &self.bus,
+            carriers: ELECTRIC,
+        }]
     }
     fn tenant(&self) -> Option<&str> {
         self.tenant.as_deref()
@@ -83,7 +87,12 @@ impl AssetSpec for EvCharging {
         Some(MeterCarrier::Electricity)
     }
     fn capacity(&self) -> Vec<Capacity> {
-        vec![Capacity { port: "bus", role: Role::Demand, kw: Some(self.p_max_kw()), kwh: None }]
+        vec![Capacity {
+            port: "bus",
+            role: Role::Demand,
+            kw: Some(self.p_max_kw()),
+            kwh: None,
+        }]
     }
     fn check(&self, cx: &mut Cx, at: &FieldPath) {
         if self.n_chargers == 0 {
@@ -92,10 +101,18 @@ impl AssetSpec for EvCharging {
         cx.positive(at, "p_charger_kw", self.p_charger_kw);
         cx.non_negative(at, "e_daily_kwh", self.e_daily_kwh);
         if self.arrival_h > 23 {
-            cx.error(at, "arrival_h", format!("arrival_h must be 0–23, got {}", self.arrival_h));
+            cx.error(
+                at,
+                "arrival_h",
+                format!("arrival_h must be 0–23, got {}", self.arrival_h),
+            );
         }
         if self.departure_h > 24 {
-            cx.error(at, "departure_h", format!("departure_h must be 0–24, got {}", self.departure_h));
+            cx.error(
+                at,
+                "departure_h",
+                format!("departure_h must be 0–24, got {}", self.departure_h),
+            );
         }
         if self.arrival_h > 23 || self.departure_h > 24 {
             return;

@@ -53,7 +53,11 @@ impl AssetSpec for FlexibleLoad {
         &self.id
     }
     fn ports(&self) -> Vec<Port<'_>> {
-        vec![Port { field: "bus", bus: &self.bus, carriers: ELECTRIC }]
+        vec![Port {
+            field: "bus",
+            bus: &self.bus,
+            carriers: ELECTRIC,
+        }]
     }
     fn tenant(&self) -> Option<&str> {
         self.tenant.as_deref()
@@ -65,14 +69,32 @@ impl AssetSpec for FlexibleLoad {
         Some(MeterCarrier::Electricity)
     }
     fn capacity(&self) -> Vec<Capacity> {
-        vec![Capacity { port: "bus", role: Role::Demand, kw: Some(self.p_max_kw), kwh: self.annual_kwh }]
+        vec![Capacity {
+            port: "bus",
+            role: Role::Demand,
+            kw: Some(self.p_max_kw),
+            kwh: self.annual_kwh,
+        }]
     }
     fn check(&self, cx: &mut Cx, at: &FieldPath) {
-        check_demand(cx, at, self.shape.is_some(), self.annual_kwh, self.profile.is_some());
+        check_demand(
+            cx,
+            at,
+            self.shape.is_some(),
+            self.annual_kwh,
+            self.profile.is_some(),
+        );
         cx.fraction(at, "flexible_frac", self.flexible_frac);
         cx.positive(at, "p_max_kw", self.p_max_kw);
         if !(1..=168).contains(&self.shift_window_h) {
-            cx.error(at, "shift_window_h", format!("shift_window_h must be 1–168 h, got {}", self.shift_window_h));
+            cx.error(
+                at,
+                "shift_window_h",
+                format!(
+                    "shift_window_h must be 1–168 h, got {}",
+                    self.shift_window_h
+                ),
+            );
         }
         if let Some(annual) = self.annual_kwh {
             let mean_kw = annual / 8760.0;

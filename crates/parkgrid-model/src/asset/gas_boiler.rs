@@ -42,13 +42,22 @@ impl AssetSpec for GasBoiler {
         &self.id
     }
     fn ports(&self) -> Vec<Port<'_>> {
-        vec![Port { field: "bus", bus: &self.bus, carriers: HEAT }]
+        vec![Port {
+            field: "bus",
+            bus: &self.bus,
+            carriers: HEAT,
+        }]
     }
     fn fuel(&self) -> Option<&str> {
         Some(&self.fuel)
     }
     fn capacity(&self) -> Vec<Capacity> {
-        vec![Capacity { port: "bus", role: Role::Supply, kw: Some(self.heat_max_kw), kwh: None }]
+        vec![Capacity {
+            port: "bus",
+            role: Role::Supply,
+            kw: Some(self.heat_max_kw),
+            kwh: None,
+        }]
     }
     fn check(&self, cx: &mut Cx, at: &FieldPath) {
         cx.positive(at, "heat_max_kw", self.heat_max_kw);

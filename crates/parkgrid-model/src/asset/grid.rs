@@ -38,22 +38,41 @@ impl AssetSpec for Grid {
         &self.id
     }
     fn ports(&self) -> Vec<Port<'_>> {
-        vec![Port { field: "bus", bus: &self.bus, carriers: AC }]
+        vec![Port {
+            field: "bus",
+            bus: &self.bus,
+            carriers: AC,
+        }]
     }
     fn tariff(&self) -> Option<&str> {
         Some(&self.tariff)
     }
     fn capacity(&self) -> Vec<Capacity> {
-        vec![Capacity { port: "bus", role: Role::Supply, kw: Some(self.p_import_max_kw), kwh: None }]
+        vec![Capacity {
+            port: "bus",
+            role: Role::Supply,
+            kw: Some(self.p_import_max_kw),
+            kwh: None,
+        }]
     }
     fn check(&self, cx: &mut Cx, at: &FieldPath) {
         cx.positive(at, "p_import_max_kw", self.p_import_max_kw);
         cx.non_negative(at, "p_export_max_kw", self.p_export_max_kw);
-        cx.within(at, "co2_kg_per_kwh", self.co2_kg_per_kwh, 0.0, 2.0, "kg/kWh");
+        cx.within(
+            at,
+            "co2_kg_per_kwh",
+            self.co2_kg_per_kwh,
+            0.0,
+            2.0,
+            "kg/kWh",
+        );
         if self.co2_kg_per_kwh > 2.0 && self.co2_kg_per_kwh < 2000.0 {
             cx.push(
-                Diagnostic::error(at.key("co2_kg_per_kwh"), "grid emission factor is far too high")
-                    .with_hint("the factor is in kg/kWh (= t/MWh): North China 2022 is 0.6776"),
+                Diagnostic::error(
+                    at.key("co2_kg_per_kwh"),
+                    "grid emission factor is far too high",
+                )
+                .with_hint("the factor is in kg/kWh (= t/MWh): North China 2022 is 0.6776"),
             );
         }
     }

@@ -45,12 +45,25 @@ impl AssetSpec for GroundHeatPump {
     }
     fn ports(&self) -> Vec<Port<'_>> {
         vec![
-            Port { field: "bus", bus: &self.bus, carriers: ELECTRIC },
-            Port { field: "heat_bus", bus: &self.heat_bus, carriers: HEAT },
+            Port {
+                field: "bus",
+                bus: &self.bus,
+                carriers: ELECTRIC,
+            },
+            Port {
+                field: "heat_bus",
+                bus: &self.heat_bus,
+                carriers: HEAT,
+            },
         ]
     }
     fn capacity(&self) -> Vec<Capacity> {
-        vec![Capacity { port: "heat_bus", role: Role::Conversion, kw: Some(self.heat_max_kw), kwh: None }]
+        vec![Capacity {
+            port: "heat_bus",
+            role: Role::Conversion,
+            kw: Some(self.heat_max_kw),
+            kwh: None,
+        }]
     }
     fn check(&self, cx: &mut Cx, at: &FieldPath) {
         cx.positive(at, "heat_max_kw", self.heat_max_kw);

@@ -57,7 +57,8 @@ fn default_t_indoor() -> f64 {
 impl HeatLoad {
     /// Space-heating design load in kW, when modelled from the floor area.
     pub fn design_kw(&self) -> Option<f64> {
-        self.floor_area_m2.map(|a| a * self.design_w_per_m2 / 1000.0)
+        self.floor_area_m2
+            .map(|a| a * self.design_w_per_m2 / 1000.0)
     }
 }
 
@@ -69,7 +70,11 @@ impl AssetSpec for HeatLoad {
         &self.id
     }
     fn ports(&self) -> Vec<Port<'_>> {
-        vec![Port { field: "bus", bus: &self.bus, carriers: HEAT }]
+        vec![Port {
+            field: "bus",
+            bus: &self.bus,
+            carriers: HEAT,
+        }]
     }
     fn tenant(&self) -> Option<&str> {
         self.tenant.as_deref()
@@ -81,12 +86,28 @@ impl AssetSpec for HeatLoad {
         Some(MeterCarrier::Heat)
     }
     fn capacity(&self) -> Vec<Capacity> {
-        vec![Capacity { port: "bus", role: Role::Demand, kw: self.design_kw(), kwh: None }]
+        vec![Capacity {
+            port: "bus",
+            role: Role::Demand,
+            kw: self.design_kw(),
+            kwh: None,
+        }]
     }
     fn check(&self, cx: &mut Cx, at: &FieldPath) {
-        cx.either_or(at, ("floor_area_m2", self.floor_area_m2.is_some()), ("profile", self.profile.is_some()));
+        cx.either_or(
+            at,
+            ("floor_area_m2", self.floor_area_m2.is_some()),
+            ("profile", self.profile.is_some()),
+        );
         cx.opt(at, "floor_area_m2", self.floor_area_m2, Cx::positive);
-        cx.within(at, "design_w_per_m2", self.design_w_per_m2, 5.0, 200.0, "W/m²");
+        cx.within(
+            at,
+            "design_w_per_m2",
+            self.design_w_per_m2,
+            5.0,
+            200.0,
+            "W/m²",
+        );
         cx.within(at, "t_design_c", self.t_design_c, -50.0, 15.0, "°C");
         cx.within(at, "t_indoor_c", self.t_indoor_c, 10.0, 30.0, "°C");
         cx.non_negative(at, "dhw_annual_kwh", self.dhw_annual_kwh);
@@ -94,9 +115,14 @@ impl AssetSpec for HeatLoad {
             cx.push(
                 Diagnostic::error(
                     at.key("t_design_c"),
-                    format!("design temperature {} °C is not below the indoor temperature {} °C", self.t_design_c, self.t_indoor_c),
+                    format!(
+                        "design temperature {} °C is not below the indoor temperature {} °C",
+                        self.t_design_c, self.t_indoor_c
+                    ),
                 )
-                .with_hint("t_design_c is the coldest outdoor temperature the heating is sized for"),
+                .with_hint(
+                    "t_design_c is the coldest outdoor temperature the heating is sized for",
+                ),
             );
         }
     }

@@ -204,8 +204,13 @@ pub(crate) fn check_cop(cx: &mut Cx, at: &FieldPath, cop: Option<f64>, carnot_fr
     if let Some(cop) = cop {
         if !(cop.is_finite() && cop > 1.0 && cop <= 12.0) {
             cx.push(
-                crate::diag::Diagnostic::error(at.key("cop"), format!("cop must be above 1 and at most 12, got {cop}"))
-                    .with_hint("a heat pump delivers more heat than the electricity it uses; 3–6 is typical"),
+                crate::diag::Diagnostic::error(
+                    at.key("cop"),
+                    format!("cop must be above 1 and at most 12, got {cop}"),
+                )
+                .with_hint(
+                    "a heat pump delivers more heat than the electricity it uses; 3–6 is typical",
+                ),
             );
         }
     }
@@ -244,14 +249,20 @@ pub(crate) fn check_demand(
 ) {
     if shape_given && profile_given {
         cx.push(
-            crate::diag::Diagnostic::error(at.key("shape"), "give either shape or profile, not both")
-                .with_hint("a profile replaces the built-in shape; annual_kwh may rescale it"),
+            crate::diag::Diagnostic::error(
+                at.key("shape"),
+                "give either shape or profile, not both",
+            )
+            .with_hint("a profile replaces the built-in shape; annual_kwh may rescale it"),
         );
     }
     if !profile_given && annual_kwh.is_none() {
         cx.push(
-            crate::diag::Diagnostic::error(at.clone(), "the demand needs annual_kwh (or a profile)")
-                .with_hint("annual_kwh scales the built-in shape to the year's consumption"),
+            crate::diag::Diagnostic::error(
+                at.clone(),
+                "the demand needs annual_kwh (or a profile)",
+            )
+            .with_hint("annual_kwh scales the built-in shape to the year's consumption"),
         );
     }
     cx.opt(at, "annual_kwh", annual_kwh, Cx::positive);

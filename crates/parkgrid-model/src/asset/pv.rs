@@ -95,7 +95,11 @@ impl AssetSpec for Pv {
         &self.id
     }
     fn ports(&self) -> Vec<Port<'_>> {
-        vec![Port { field: "bus", bus: &self.bus, carriers: ELECTRIC }]
+        vec![Port {
+            field: "bus",
+            bus: &self.bus,
+            carriers: ELECTRIC,
+        }]
     }
     fn profile(&self) -> Option<&Profile> {
         self.profile.as_ref()
@@ -104,21 +108,47 @@ impl AssetSpec for Pv {
         &[ProfileUnit::Kw, ProfileUnit::PerUnit]
     }
     fn capacity(&self) -> Vec<Capacity> {
-        vec![Capacity { port: "bus", role: Role::Supply, kw: Some(self.p_ac_max_kw()), kwh: None }]
+        vec![Capacity {
+            port: "bus",
+            role: Role::Supply,
+            kw: Some(self.p_ac_max_kw()),
+            kwh: None,
+        }]
     }
     fn check(&self, cx: &mut Cx, at: &FieldPath) {
         cx.positive(at, "p_dc_kw", self.p_dc_kw);
         cx.opt(at, "p_ac_max_kw", self.p_ac_max_kw, Cx::positive);
         cx.within(at, "tilt_deg", self.tilt_deg, 0.0, 90.0, "degrees");
         cx.within(at, "azimuth_deg", self.azimuth_deg, 0.0, 360.0, "degrees");
-        cx.within(at, "gamma_pdc_per_c", self.gamma_pdc_per_c, -0.02, 0.0, "1/°C");
+        cx.within(
+            at,
+            "gamma_pdc_per_c",
+            self.gamma_pdc_per_c,
+            -0.02,
+            0.0,
+            "1/°C",
+        );
         if self.gamma_pdc_per_c < -0.02 && self.gamma_pdc_per_c >= -2.0 {
             cx.push(
-                Diagnostic::error(at.key("gamma_pdc_per_c"), "temperature coefficient looks like a percentage")
-                    .with_hint(format!("write {} for {} %/°C", self.gamma_pdc_per_c / 100.0, self.gamma_pdc_per_c)),
+                Diagnostic::error(
+                    at.key("gamma_pdc_per_c"),
+                    "temperature coefficient looks like a percentage",
+                )
+                .with_hint(format!(
+                    "write {} for {} %/°C",
+                    self.gamma_pdc_per_c / 100.0,
+                    self.gamma_pdc_per_c
+                )),
             );
         }
-        cx.within(at, "system_losses_frac", self.system_losses_frac, 0.0, 0.99, "");
+        cx.within(
+            at,
+            "system_losses_frac",
+            self.system_losses_frac,
+            0.0,
+            0.99,
+            "",
+        );
         cx.efficiency(at, "eta_inverter", self.eta_inverter);
         cx.fraction(at, "albedo", self.albedo);
         let ratio = self.p_dc_kw / self.p_ac_max_kw();

@@ -67,7 +67,11 @@ impl AssetSpec for ThermalStore {
         &self.id
     }
     fn ports(&self) -> Vec<Port<'_>> {
-        vec![Port { field: "bus", bus: &self.bus, carriers: &[Carrier::Heat, Carrier::WasteHeat] }]
+        vec![Port {
+            field: "bus",
+            bus: &self.bus,
+            carriers: &[Carrier::Heat, Carrier::WasteHeat],
+        }]
     }
     fn capacity(&self) -> Vec<Capacity> {
         vec![Capacity {
@@ -81,10 +85,23 @@ impl AssetSpec for ThermalStore {
         cx.positive(at, "e_max_kwh", self.e_max_kwh);
         cx.positive(at, "heat_charge_max_kw", self.heat_charge_max_kw);
         cx.positive(at, "heat_discharge_max_kw", self.heat_discharge_max_kw);
-        check_soc(cx, at, self.soc_min_frac, self.soc_max_frac, self.soc_initial_frac);
+        check_soc(
+            cx,
+            at,
+            self.soc_min_frac,
+            self.soc_max_frac,
+            self.soc_initial_frac,
+        );
         cx.efficiency(at, "eta_charge", self.eta_charge);
         cx.efficiency(at, "eta_discharge", self.eta_discharge);
-        cx.within(at, "loss_frac_per_h", self.loss_frac_per_h, 0.0, 0.2, "per hour");
+        cx.within(
+            at,
+            "loss_frac_per_h",
+            self.loss_frac_per_h,
+            0.0,
+            0.2,
+            "per hour",
+        );
         // Half the content lost within a season (≈ 4000 h) makes a seasonal store pointless.
         if self.seasonal && self.loss_frac_per_h > 1.7e-4 {
             let kept = (1.0 - self.loss_frac_per_h).powf(4000.0) * 100.0;

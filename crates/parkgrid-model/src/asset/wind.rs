@@ -87,7 +87,11 @@ impl AssetSpec for Wind {
         &self.id
     }
     fn ports(&self) -> Vec<Port<'_>> {
-        vec![Port { field: "bus", bus: &self.bus, carriers: ELECTRIC }]
+        vec![Port {
+            field: "bus",
+            bus: &self.bus,
+            carriers: ELECTRIC,
+        }]
     }
     fn profile(&self) -> Option<&Profile> {
         self.profile.as_ref()
@@ -96,39 +100,70 @@ impl AssetSpec for Wind {
         &[ProfileUnit::Kw, ProfileUnit::PerUnit]
     }
     fn capacity(&self) -> Vec<Capacity> {
-        vec![Capacity { port: "bus", role: Role::Supply, kw: self.p_rated_kw(), kwh: None }]
+        vec![Capacity {
+            port: "bus",
+            role: Role::Supply,
+            kw: self.p_rated_kw(),
+            kwh: None,
+        }]
     }
     fn check(&self, cx: &mut Cx, at: &FieldPath) {
         if self.n_turbines == 0 {
             cx.error(at, "n_turbines", "n_turbines must be at least 1");
         }
-        cx.either_or(at, ("turbine", self.turbine.is_some()), ("power_curve", self.power_curve.is_some()));
+        cx.either_or(
+            at,
+            ("turbine", self.turbine.is_some()),
+            ("power_curve", self.power_curve.is_some()),
+        );
         if let Some(name) = &self.turbine {
             if catalog::turbine(name).is_none() {
                 let known: Vec<&str> = catalog::turbine_names().collect();
                 cx.push(
                     Diagnostic::error(at.key("turbine"), format!("no built-in turbine '{name}'"))
-                        .with_hint(did_you_mean(name, known.iter().copied()).unwrap_or_else(|| {
-                            format!("built-in turbines: {}; or give a power_curve", known.join(", "))
-                        })),
+                        .with_hint(did_you_mean(name, known.iter().copied()).unwrap_or_else(
+                            || {
+                                format!(
+                                    "built-in turbines: {}; or give a power_curve",
+                                    known.join(", ")
+                                )
+                            },
+                        )),
                 );
             }
         }
         if let Some(curve) = &self.power_curve {
             check_curve(cx, &at.key("power_curve"), curve);
             if self.hub_height_m.is_none() {
-                cx.push(Diagnostic::error(at.key("hub_height_m"), "a farm with its own power_curve needs hub_height_m"));
+                cx.push(Diagnostic::error(
+                    at.key("hub_height_m"),
+                    "a farm with its own power_curve needs hub_height_m",
+                ));
             }
         }
-        cx.opt(at, "hub_height_m", self.hub_height_m, |cx, at, f, v| cx.within(at, f, v, 10.0, 250.0, "m"));
+        cx.opt(at, "hub_height_m", self.hub_height_m, |cx, at, f, v| {
+            cx.within(at, f, v, 10.0, 250.0, "m")
+        });
         cx.within(at, "losses_frac", self.losses_frac, 0.0, 0.9, "");
-        cx.opt(at, "wind_mean_m_per_s", self.wind_mean_m_per_s, |cx, at, f, v| cx.within(at, f, v, 0.5, 20.0, "m/s"));
-        cx.opt(at, "wind_height_m", self.wind_height_m, |cx, at, f, v| cx.within(at, f, v, 2.0, 250.0, "m"));
-        cx.opt(at, "weibull_k", self.weibull_k, |cx, at, f, v| cx.within(at, f, v, 1.0, 5.0, ""));
+        cx.opt(
+            at,
+            "wind_mean_m_per_s",
+            self.wind_mean_m_per_s,
+            |cx, at, f, v| cx.within(at, f, v, 0.5, 20.0, "m/s"),
+        );
+        cx.opt(at, "wind_height_m", self.wind_height_m, |cx, at, f, v| {
+            cx.within(at, f, v, 2.0, 250.0, "m")
+        });
+        cx.opt(at, "weibull_k", self.weibull_k, |cx, at, f, v| {
+            cx.within(at, f, v, 1.0, 5.0, "")
+        });
         if self.wind_mean_m_per_s.is_some() != self.wind_height_m.is_some() {
             cx.push(
-                Diagnostic::error(at.clone(), "wind_mean_m_per_s and wind_height_m go together")
-                    .with_hint("a mean wind speed means nothing without the height it was measured at"),
+                Diagnostic::error(
+                    at.clone(),
+                    "wind_mean_m_per_s and wind_height_m go together",
+                )
+                .with_hint("a mean wind speed means nothing without the height it was measured at"),
             );
         }
     }
@@ -146,7 +181,11 @@ fn check_curve(cx: &mut Cx, at: &FieldPath, c: &PowerCurve) {
         ));
     }
     if c.wind_speed_m_per_s.len() < 2 {
-        cx.error(at, "wind_speed_m_per_s", "a power curve needs at least two points");
+        cx.error(
+            at,
+            "wind_speed_m_per_s",
+            "a power curve needs at least two points",
+        );
     }
     for (i, w) in c.wind_speed_m_per_s.windows(2).enumerate() {
         if w[1] <= w[0] {
@@ -160,11 +199,27 @@ fn check_curve(cx: &mut Cx, at: &FieldPath, c: &PowerCurve) {
             break;
         }
     }
-    if let Some((i, v)) = c.wind_speed_m_per_s.iter().enumerate().find(|(_, v)| !(0.0..=60.0).contains(*v)) {
-        cx.push(Diagnostic::error(at.key("wind_speed_m_per_s").index(i), format!("wind speed {v} m/s is outside 0–60")));
+    if let Some((i, v)) = c
+        .wind_speed_m_per_s
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !(0.0..=60.0).contains(*v))
+    {
+        cx.push(Diagnostic::error(
+            at.key("wind_speed_m_per_s").index(i),
+            format!("wind speed {v} m/s is outside 0–60"),
+        ));
     }
-    if let Some((i, v)) = c.p_kw.iter().enumerate().find(|(_, v)| !(v.is_finite() && **v >= 0.0)) {
-        cx.push(Diagnostic::error(at.key("p_kw").index(i), format!("turbine power {v} kW is negative or not a number")));
+    if let Some((i, v)) = c
+        .p_kw
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
+    {
+        cx.push(Diagnostic::error(
+            at.key("p_kw").index(i),
+            format!("turbine power {v} kW is negative or not a number"),
+        ));
     }
     if c.p_kw.iter().all(|p| *p <= 0.0) {
         cx.error(at, "p_kw", "the power curve never produces power");

@@ -1,0 +1,196 @@
+//! The `parkgrid` binary as a user meets it: exit codes, messages, help and output formats.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn parkgrid(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_parkgrid"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("the parkgrid binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("parkgrid-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write");
+    path
+}
+
+#[test]
+fn validate_accepts_the_examples() {
+    for park in ["examples/yanqing.toml", "examples/minimal.toml"] {
+        let o = parkgrid(&["validate", park]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(stdout(&o).contains("valid (0 warnings)"), "{}", stdout(&o));
+    }
+}
+
+#[test]
+fn validate_reports_every_error_with_position_and_exits_2() {
+    let text = std::fs::read_to_string(repo().join("examples/minimal.toml"))
+        .expect("minimal example")
+        .replace(
+            "bus = \"ac\"\np_dc_kw = 300",
+            "bus = \"acc\"\np_dc_kw = -300",
+        )
+        .replace("hours = [\"10-13\", \"17-22\"]", "hours = [\"10-13\"]");
+    let path = temp_file("broken.toml", &text);
+    let o = parkgrid(&["validate", path.to_str().unwrap_or_default()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    let line_of = |needle: &str| {
+        text.lines()
+            .position(|l| l.starts_with(needle))
+            .map_or(0, |i| i + 1)
+    };
+    assert!(
+        err.contains(&format!(
+            "broken.toml:{}:7 (pv[0].bus)",
+            line_of("bus = \"acc\"")
+        )),
+        "{err}"
+    );
+    assert!(err.contains("hint: did you mean 'ac'?"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "broken.toml:{}:11 (pv[0].p_dc_kw)",
+            line_of("p_dc_kw = -300")
+        )),
+        "{err}"
+    );
+    assert!(err.contains("without a base band"), "{err}");
+    assert!(err.contains("invalid (3 errors, 0 warnings)"), "{err}");
+}
+
+#[test]
+fn validate_json_lists_findings() {
+    let path = temp_file("bad.json.toml", "[site]\nname = 1\n");
+    let o = parkgrid(&["validate", "--json", path.to_str().unwrap_or_default()]);
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON on stdout");
+    assert_eq!(v["valid"], false);
+    let first = &v["diagnostics"][0];
+    assert_eq!(first["severity"], "error");
+    assert_eq!(first["line"], 2);
+    assert_eq!(first["path"], "site.name");
+}
+
+#[test]
+fn missing_file_is_an_input_error() {
+    let o = parkgrid(&["validate", "no/such/park.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("error: cannot read park file 'no/such/park.toml'"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(parkgrid(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(parkgrid(&["validate"]).status.code(), Some(2));
+    assert_eq!(
+        parkgrid(&["info", "a.toml", "--bogus"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn help_on_every_command_and_version() {
+    for args in [
+        &["--help"][..],
+        &["validate", "--help"],
+        &["info", "--help"],
+        &["schema", "--help"],
+        &["help"],
+    ] {
+        let o = parkgrid(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        assert!(
+            stdout(&o).contains("Usage: parkgrid"),
+            "{args:?}: {}",
+            stdout(&o)
+        );
+    }
+    let o = parkgrid(&["--version"]);
+    assert_eq!(
+        stdout(&o).trim(),
+        format!("parkgrid {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn info_shows_tables_per_carrier() {
+    let o = parkgrid(&["info", "examples/yanqing.toml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for needle in [
+        "Buses",
+        "Assets",
+        "Network",
+        "Capacity per carrier",
+        "wind_guanting",
+        "3 × 1,500 kW = 4,500 kW",
+        "waste_heat",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in\n{out}");
+    }
+}
+
+#[test]
+fn info_json_carries_the_park_and_capacities() {
+    let o = parkgrid(&["info", "--json", "examples/yanqing.toml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(v["n_steps"], 8760);
+    assert_eq!(v["park"]["site"]["time_zone"], "Asia/Shanghai");
+    assert_eq!(v["capacity"]["dc"]["storage_kwh"], 8000.0);
+}
+
+#[test]
+fn info_on_an_invalid_park_reports_and_exits_2() {
+    let path = temp_file("invalid-info.toml", "[site]\n");
+    let o = parkgrid(&["info", path.to_str().unwrap_or_default()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("missing field `name`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn schema_is_json_schema_of_the_park() {
+    let o = parkgrid(&["schema"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(v["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    assert!(v["properties"]["pv"].is_object());
+    assert_eq!(v["additionalProperties"], false);
+    let out = temp_file("schema-target.json", "");
+    let o = parkgrid(&["schema", "--out", out.to_str().unwrap_or_default()]);
+    assert_eq!(o.status.code(), Some(0));
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("JSON");
+    assert_eq!(written, v);
+    let o = parkgrid(&["schema", "--out", "/nonexistent/dir/s.json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("cannot write schema"), "{}", stderr(&o));
+}
