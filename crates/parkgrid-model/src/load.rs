@@ -509,24 +509,30 @@ fn check_exists(park: &Park, file: &Path, at: &FieldPath, cx: &mut Cx) -> bool {
     false
 }
 
+/// The column names of a CSV file: its first line that is neither blank nor a `#` comment.
+fn csv_header(path: &Path) -> Result<Vec<String>, String> {
+    use std::io::BufRead as _;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    for line in std::io::BufReader::new(file).lines() {
+        let line = line.map_err(|e| e.to_string())?;
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        return Ok(line
+            .split(',')
+            .map(|c| c.trim().trim_matches('"').to_string())
+            .collect());
+    }
+    Err(String::from("the file is empty"))
+}
+
 fn check_profile(park: &Park, id: &str, profile: &Profile, at: &FieldPath, cx: &mut Cx) {
     let at_file = at.key("file");
     if !check_exists(park, &profile.file, &at_file, cx) {
         return;
     }
     let full = park.resolve(&profile.file);
-    let header = std::fs::read_to_string(&full)
-        .map_err(|e| e.to_string())
-        .and_then(|text| {
-            text.lines()
-                .find(|l| !l.trim().is_empty() && !l.starts_with('#'))
-                .map(|l| {
-                    l.split(',')
-                        .map(|c| c.trim().trim_matches('"').to_string())
-                        .collect::<Vec<_>>()
-                })
-                .ok_or_else(|| String::from("the file is empty"))
-        });
+    let header = csv_header(&full);
     let column = profile.column.as_deref().unwrap_or(id);
     match header {
         Err(e) => cx.push(Diagnostic::error(

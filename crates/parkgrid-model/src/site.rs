@@ -220,6 +220,25 @@ mod tests {
     }
 
     #[test]
+    fn heating_season_wraps_the_new_year() {
+        let site = Site {
+            name: String::from("x"),
+            latitude_deg: 40.0,
+            longitude_deg: 116.0,
+            elevation_m: 0.0,
+            time_zone: TimeZone(chrono_tz::Asia::Shanghai),
+            heating_season_start: MonthDay { month: 11, day: 15 },
+            heating_season_end: MonthDay { month: 3, day: 15 },
+        };
+        assert!(site.in_heating_season(11, 15));
+        assert!(site.in_heating_season(1, 20));
+        assert!(site.in_heating_season(3, 15));
+        assert!(!site.in_heating_season(3, 16));
+        assert!(!site.in_heating_season(7, 1));
+        assert!(!site.in_heating_season(11, 14));
+    }
+
+    #[test]
     fn time_zone_suggests_a_near_name() {
         let err = "Asia/Shanghia"
             .parse::<TimeZone>()

@@ -91,7 +91,7 @@ impl FromStr for HourRange {
         if end > 24 {
             return Err(format!("'{s}': the end hour must be 0–24"));
         }
-        if start == end % 24 && end != 24 || (start == 0 && end == 0) {
+        if start == end % 24 && end != 24 {
             return Err(format!(
                 "'{s}' is empty or the whole day; write \"0-24\" for the whole day"
             ));
@@ -324,6 +324,79 @@ impl Economics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn beijing() -> Tariff {
+        let period = |band: &str, months: &[u32], hours: &[&str], overrides: bool| Period {
+            band: band.to_string(),
+            months: months.to_vec(),
+            hours: hours.iter().filter_map(|h| h.parse().ok()).collect(),
+            overrides,
+        };
+        Tariff {
+            id: String::from("beijing"),
+            name: None,
+            price_cny_per_kwh: [
+                ("valley", 0.195),
+                ("flat", 0.65),
+                ("peak", 1.17),
+                ("critical_peak", 1.404),
+            ]
+            .into_iter()
+            .map(|(b, p)| (b.to_string(), p))
+            .collect(),
+            export_price_cny_per_kwh: 0.36,
+            demand_charge_cny_per_kw_month: 0.0,
+            period: vec![
+                period("valley", &[], &["23-7"], false),
+                period("flat", &[], &["7-10", "13-17", "22-23"], false),
+                period("peak", &[], &["10-13", "17-22"], false),
+                period("critical_peak", &[7, 8], &["11-13", "16-17"], true),
+                period("critical_peak", &[1, 12], &["18-21"], true),
+            ],
+        }
+    }
+
+    #[test]
+    fn bands_follow_beijing_rules() {
+        let t = beijing();
+        let mut cx = Cx::default();
+        t.check(&mut cx, &FieldPath::root().key("tariff").index(0));
+        assert!(cx.diags.is_empty(), "{:?}", cx.diags);
+        let cases = [
+            (7, 10, "peak"),
+            (7, 11, "critical_peak"),
+            (7, 16, "critical_peak"),
+            (6, 16, "flat"),
+            (1, 19, "critical_peak"),
+            (1, 21, "peak"),
+            (3, 23, "valley"),
+            (3, 0, "valley"),
+            (3, 6, "valley"),
+            (3, 7, "flat"),
+        ];
+        for (month, hour, band) in cases {
+            assert_eq!(
+                t.band_at(month, hour),
+                Some(band),
+                "month {month} hour {hour}"
+            );
+        }
+        assert_eq!(t.price_at(8, 12), Some(1.404));
+    }
+
+    #[test]
+    fn fuel_price_per_kwh_follows_the_season() {
+        let gas = Fuel {
+            id: String::from("gas"),
+            name: None,
+            price_cny_per_m3: 3.2,
+            heating_season_price_cny_per_m3: Some(3.6),
+            lhv_kwh_per_m3: 10.0,
+            co2_kg_per_kwh: 0.202,
+        };
+        assert!((gas.price_cny_per_kwh(false) - 0.32).abs() < 1e-12);
+        assert!((gas.price_cny_per_kwh(true) - 0.36).abs() < 1e-12);
+    }
 
     #[test]
     fn hour_ranges_wrap_midnight() {

@@ -207,3 +207,30 @@ impl Weather {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The built-in table against the annual figures of `yanqing-example.md`: mean 8.9 °C,
+    /// ≈ 1434 kWh/m², 2.31 m/s.
+    #[test]
+    fn yanqing_table_matches_its_annual_figures() {
+        let t_mean = YANQING_CLIMATE.iter().map(|m| m.t_mean_c).sum::<f64>() / 12.0;
+        let ghi: f64 = YANQING_CLIMATE.iter().map(|m| m.ghi_kwh_per_m2).sum();
+        let wind = YANQING_CLIMATE
+            .iter()
+            .map(|m| m.wind_10m_m_per_s)
+            .sum::<f64>()
+            / 12.0;
+        assert!((t_mean - 8.9).abs() < 0.1, "{t_mean}");
+        assert!((ghi - 1434.0).abs() < 1.0, "{ghi}");
+        assert!((wind - 2.31).abs() < 0.01, "{wind}");
+        assert!(
+            YANQING_CLIMATE
+                .iter()
+                .enumerate()
+                .all(|(i, m)| m.month as usize == i + 1)
+        );
+    }
+}

@@ -119,6 +119,14 @@ fn unknown_tables_and_nested_fields() {
 }
 
 #[test]
+fn unknown_field_inside_an_optional_table() {
+    check(
+        "[[pv]]\nid = \"pv\"\nbus = \"ac\"\np_dc_kw = 10\nprofile = { file = \"pv.csv\", colum = \"pv\" }\n",
+        &["pv[0].profile.colum: unknown field 'colum' in pv[0].profile | did you mean 'column'?"],
+    );
+}
+
+#[test]
 fn type_errors_in_several_entries_are_all_reported() {
     check(
         r#"
