@@ -38,20 +38,29 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-#[test]
-fn every_source_file_has_module_docs() {
-    let mut missing = Vec::new();
+/// Every `.rs` file of every crate's `src/` and `tests/`, with its text.
+fn sources() -> Vec<(PathBuf, String)> {
+    let mut files = Vec::new();
     for krate in crates() {
-        let mut files = Vec::new();
         rust_files(&krate.join("src"), &mut files);
         rust_files(&krate.join("tests"), &mut files);
-        for file in files {
-            let text = std::fs::read_to_string(&file).unwrap_or_default();
-            if !text.trim_start().starts_with("//!") {
-                missing.push(file.display().to_string());
-            }
-        }
     }
+    files
+        .into_iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(&f).unwrap_or_default();
+            (f, text)
+        })
+        .collect()
+}
+
+#[test]
+fn every_source_file_has_module_docs() {
+    let missing: Vec<String> = sources()
+        .into_iter()
+        .filter(|(_, text)| !text.trim_start().starts_with("//!"))
+        .map(|(file, _)| file.display().to_string())
+        .collect();
     assert!(
         missing.is_empty(),
         "files without a //! module doc:\n{}",
@@ -62,17 +71,11 @@ fn every_source_file_has_module_docs() {
 #[test]
 fn no_switched_off_tests() {
     let mut found = Vec::new();
-    for krate in crates() {
-        let mut files = Vec::new();
-        rust_files(&krate.join("src"), &mut files);
-        rust_files(&krate.join("tests"), &mut files);
-        for file in files {
-            let text = std::fs::read_to_string(&file).unwrap_or_default();
-            for (i, line) in text.lines().enumerate() {
-                let code = line.trim_start();
-                if code.starts_with("#[ignore") || code.starts_with("#[should_panic") {
-                    found.push(format!("{}:{}", file.display(), i + 1));
-                }
+    for (file, text) in sources() {
+        for (i, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with("#[ignore") || code.starts_with("#[should_panic") {
+                found.push(format!("{}:{}", file.display(), i + 1));
             }
         }
     }
