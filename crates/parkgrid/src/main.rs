@@ -2,6 +2,7 @@
 //! work itself lives in the `parkgrid-*` crates.
 
 mod info;
+mod profiles;
 mod table;
 
 use std::io::Write as _;
@@ -49,6 +50,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Compute every asset's availability or demand per step and write them as CSV.
+    ///
+    /// Writes DIR/profiles.csv (one column per asset and quantity, kW or COP) and DIR/weather.csv
+    /// (the weather used, in the CSV weather format), and prints annual totals and capacity
+    /// factors.
+    Profiles {
+        /// The park file (TOML).
+        park: PathBuf,
+        /// Directory for the CSV files (created if missing).
+        #[arg(long, short, default_value = "out/profiles")]
+        out: PathBuf,
+        /// Print the annual summary as JSON on standard output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the JSON Schema of the park file, for editor completion and checking.
     Schema {
         /// Write the schema to this file instead of standard output.
@@ -63,7 +79,15 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
-            if err.downcast_ref::<ModelError>().is_some() {
+            let input_error = err.downcast_ref::<ModelError>().is_some()
+                || matches!(
+                    err.downcast_ref::<parkgrid_resource::ResourceError>(),
+                    Some(
+                        parkgrid_resource::ResourceError::Data(_)
+                            | parkgrid_resource::ResourceError::Park(_)
+                    )
+                );
+            if input_error {
                 ExitCode::from(2)
             } else {
                 ExitCode::from(1)
@@ -99,6 +123,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 print!("{}", info::text(valid));
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Profiles { park, out, json } => {
+            let loaded = parkgrid_model::load(&park)?;
+            let Some(valid) = &loaded.park else {
+                eprint!("{}", loaded.report.render());
+                print_verdict(&loaded.report);
+                return Ok(exit_for(&loaded));
+            };
+            eprint!("{}", loaded.report.render());
+            profiles::run(valid, &out, json)
         }
         Command::Schema { out } => {
             let text = serde_json::to_string_pretty(parkgrid_model::schema::json_schema())?;

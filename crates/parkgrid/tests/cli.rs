@@ -194,3 +194,122 @@ fn schema_is_json_schema_of_the_park() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("cannot write schema"), "{}", stderr(&o));
 }
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("parkgrid-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn annual_of(csv: &str, column: &str) -> f64 {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
+    let idx = header
+        .iter()
+        .position(|h| *h == column)
+        .unwrap_or_else(|| panic!("no {column} in {header:?}"));
+    lines
+        .map(|l| {
+            l.split(',')
+                .nth(idx)
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        })
+        .sum()
+}
+
+#[test]
+fn profiles_writes_csv_and_a_summary() {
+    let dir = temp_dir("profiles");
+    let o = parkgrid(&[
+        "profiles",
+        "examples/yanqing.toml",
+        "--out",
+        dir.to_str().unwrap_or_default(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for needle in ["pv_roof", "kWh/kWp", "full-load h", "office_heating", "COP"] {
+        assert!(out.contains(needle), "missing {needle:?} in\n{out}");
+    }
+    let profiles = std::fs::read_to_string(dir.join("profiles.csv")).expect("profiles.csv");
+    assert_eq!(profiles.lines().count(), 8761);
+    assert!(profiles.starts_with("time,pv_roof.available_kw,wind_guanting.available_kw,"));
+    let pv_hourly = annual_of(&profiles, "pv_roof.available_kw");
+
+    // The weather written is a valid CSV weather file: the same park on it gives the same PV.
+    let park = std::fs::read_to_string(repo().join("examples/yanqing.toml"))
+        .expect("example")
+        .replace(
+            "source = \"synthetic\"",
+            "source = \"csv\"\nfile = \"weather.csv\"",
+        )
+        .replace("seed = 2025\n", "");
+    std::fs::write(dir.join("park.toml"), park).expect("write");
+    let again = dir.join("again");
+    let o = parkgrid(&[
+        "profiles",
+        dir.join("park.toml").to_str().unwrap_or_default(),
+        "--out",
+        again.to_str().unwrap_or_default(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let profiles = std::fs::read_to_string(again.join("profiles.csv")).expect("profiles.csv");
+    let pv_csv = annual_of(&profiles, "pv_roof.available_kw");
+    assert!(
+        (pv_csv / pv_hourly - 1.0).abs() < 1e-3,
+        "{pv_csv} vs {pv_hourly}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn profiles_from_an_epw_and_json_summary() {
+    let dir = temp_dir("epw");
+    std::fs::copy(
+        repo().join("crates/parkgrid-resource/tests/data/greensboro_tmy3.epw"),
+        dir.join("site.epw"),
+    )
+    .expect("copy");
+    let park = std::fs::read_to_string(repo().join("examples/minimal.toml"))
+        .expect("example")
+        .replace(
+            "[[bus]]",
+            "[weather]\nsource = \"epw\"\nfile = \"site.epw\"\n\n[[bus]]",
+        );
+    std::fs::write(dir.join("park.toml"), park).expect("write");
+    let o = parkgrid(&[
+        "profiles",
+        "--json",
+        dir.join("park.toml").to_str().unwrap_or_default(),
+        "--out",
+        dir.to_str().unwrap_or_default(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let pv = v["series"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["id"] == "roof_pv")
+        .cloned()
+        .unwrap_or_default();
+    let cf = pv["capacity_factor"].as_f64().unwrap_or(0.0);
+    assert!((0.12..0.20).contains(&cf), "{cf}");
+
+    std::fs::write(dir.join("site.epw"), "LOCATION,x\n").expect("write");
+    let o = parkgrid(&[
+        "profiles",
+        dir.join("park.toml").to_str().unwrap_or_default(),
+        "--out",
+        dir.to_str().unwrap_or_default(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("site.epw:1: column 'LOCATION'"),
+        "{}",
+        stderr(&o)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
