@@ -80,14 +80,16 @@ pub fn run(park: &Park, out: &Path, json_out: bool) -> anyhow::Result<ExitCode> 
         .map(|s| {
             let a = annual(s, step_h);
             if s.quantity == Quantity::Cop {
+                let min = s.values.iter().copied().fold(f64::INFINITY, f64::min);
+                let cop = format!("COP {:.2} mean, {min:.2}–{:.2}", a.mean, a.peak);
                 return vec![
                     s.id.clone(),
                     s.kind.key().to_string(),
-                    String::from("COP"),
-                    String::new(),
-                    format!("{:.2}", a.mean),
+                    String::from("cop"),
                     String::new(),
                     String::new(),
+                    String::new(),
+                    cop,
                 ];
             }
             let cf = s
