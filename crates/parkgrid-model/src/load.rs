@@ -494,6 +494,44 @@ fn check_files(park: &Park, cx: &mut Cx) {
         if let Some(profile) = spec.profile() {
             check_profile(park, spec.id(), profile, &at.key("profile"), cx);
         }
+        if let crate::AssetRef::Wind(w) = asset {
+            if let Some(file) = &w.power_curve_file {
+                check_curve_file(park, file, &at.key("power_curve_file"), cx);
+            }
+        }
+    }
+}
+
+/// A power-curve file must exist, parse, and be a valid curve.
+fn check_curve_file(park: &Park, file: &Path, at: &FieldPath, cx: &mut Cx) {
+    if !check_exists(park, file, at, cx) {
+        return;
+    }
+    let full = park.resolve(file);
+    let text = match std::fs::read_to_string(&full) {
+        Ok(t) => t,
+        Err(e) => {
+            cx.push(Diagnostic::error(
+                at.clone(),
+                format!("cannot read '{}': {e}", full.display()),
+            ));
+            return;
+        }
+    };
+    match crate::asset::PowerCurve::from_csv(&text) {
+        Err((line, msg)) => cx.push(Diagnostic::error(
+            at.clone(),
+            format!("{}:{line}: {msg}", full.display()),
+        )),
+        Ok(curve) => {
+            let mut inner = Cx::default();
+            crate::asset::check_curve_pub(&mut inner, at, &curve);
+            for mut d in inner.diags {
+                d.message = format!("{}: {}", full.display(), d.message);
+                d.path = at.clone();
+                cx.push(d);
+            }
+        }
     }
 }
 

@@ -211,3 +211,67 @@ fn unreadable_park_file_is_an_error_not_a_report() {
     std::fs::write(&park, [0xff, 0xfe, 0x00, 0x41]).expect("write");
     assert!(load(&park).is_err());
 }
+
+#[test]
+fn power_curve_files_are_read_and_checked() {
+    let dir = TempDir::new("curve");
+    let park = dir.0.join("park.toml");
+    let text = PARK
+        .replace(
+            "[weather]\nsource = \"epw\"\nfile = \"weather/site.epw\"\n",
+            "",
+        )
+        .replace(
+            "profile = { file = \"profiles.csv\", unit = \"per_unit\" }",
+            "",
+        )
+        .replace(
+            "profile = { file = \"profiles.csv\", column = \"office_kw\" }",
+            "annual_kwh = 1000",
+        )
+        + "\n[[wind]]\nid = \"w\"\nbus = \"ac\"\nn_turbines = 2\nhub_height_m = 30\npower_curve_file = \"curve.csv\"\n";
+    std::fs::write(&park, text).expect("write");
+    let errors = |park: &Path| -> Vec<String> {
+        let loaded = load(park).expect("readable");
+        loaded
+            .report
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| format!("{}: {}", d.path, d.message))
+            .collect()
+    };
+    let e = errors(&park);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].starts_with("wind[0].power_curve_file: file '")
+            && e[0].ends_with("curve.csv' not found"),
+        "{e:?}"
+    );
+    std::fs::write(
+        dir.0.join("curve.csv"),
+        "# a small turbine\nwind_speed_m_per_s,p_kw\n3,0\n8,x\n",
+    )
+    .expect("write");
+    let e = errors(&park);
+    assert!(
+        e[0].ends_with("curve.csv:4: p_kw: 'x' is not a number"),
+        "{e:?}"
+    );
+    std::fs::write(
+        dir.0.join("curve.csv"),
+        "wind_speed_m_per_s,p_kw\n3,0\n12,100\n10,100\n",
+    )
+    .expect("write");
+    let e = errors(&park);
+    assert!(
+        e[0].ends_with("wind speeds must increase: 10 follows 12"),
+        "{e:?}"
+    );
+    std::fs::write(
+        dir.0.join("curve.csv"),
+        "wind_speed_m_per_s,p_kw\n3,0\n12,100\n25,100\n",
+    )
+    .expect("write");
+    assert!(errors(&park).is_empty());
+}

@@ -519,7 +519,7 @@ fn demand_needs_energy_or_profile_and_not_both_sources() {
         &[
             "electric_load[0]: the demand needs annual_kwh (or a profile)",
             "wind[0].turbine: no built-in turbine 'GE_1.5' | DOE_GE_1.5MW_77",
-            "wind[0].power_curve: give either turbine or power_curve, not both",
+            "wind[0].power_curve: give one of turbine, power_curve and power_curve_file, not turbine and power_curve",
         ],
     );
 }

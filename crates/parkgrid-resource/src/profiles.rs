@@ -2,7 +2,7 @@
 //! numbers dispatch needs.
 
 use chrono::{Datelike, Timelike};
-use parkgrid_model::asset::{AssetRef, DataCentre, EvCharging, HeatLoad, Pv, Wind};
+use parkgrid_model::asset::{AssetRef, DataCentre, EvCharging, HeatLoad, PowerCurve, Pv, Wind};
 use parkgrid_model::weather::WeatherSource;
 use parkgrid_model::{
     AssetKind, Carrier, LoadShape, Park, Profile, ProfileUnit, TimeAxis, catalog,
@@ -153,11 +153,16 @@ pub fn park_profiles(park: &Park) -> Result<ParkProfiles, ResourceError> {
                 pv_series(park, &axis, &w, pv)?,
                 Some(pv.p_dc_kw),
             ),
-            AssetRef::Wind(wind) => push(
-                Quantity::Available,
-                wind_series(park, &axis, &w, wind)?,
-                wind.p_rated_kw(),
-            ),
+            AssetRef::Wind(wind) => {
+                let (curve, hub) = wind_curve(park, wind)?;
+                let rated =
+                    curve.p_kw.iter().copied().fold(0.0, f64::max) * f64::from(wind.n_turbines);
+                push(
+                    Quantity::Available,
+                    wind_series(park, &axis, &w, wind, &curve, hub)?,
+                    Some(rated),
+                );
+            }
             AssetRef::DataCentre(dc) => {
                 let demand = data_centre_series(park, &axis, dc)?;
                 if dc.waste_heat_bus.is_some() {
@@ -361,21 +366,19 @@ fn pv_series(
     Ok(to_axis(&ac, w.native.step_min, axis))
 }
 
-fn wind_series(
-    park: &Park,
-    axis: &TimeAxis,
-    w: &Weather,
-    wind: &Wind,
-) -> Result<Vec<f64>, ResourceError> {
-    let rated = wind.p_rated_kw().unwrap_or(0.0);
-    if let Some(p) = &wind.profile {
-        return read_profile(park, axis, &wind.id, p, rated);
-    }
+/// The turbine's power curve (built-in, in the park file, or from its CSV file) and hub height.
+fn wind_curve(park: &Park, wind: &Wind) -> Result<(PowerCurve, f64), ResourceError> {
     let builtin = wind.turbine.as_deref().and_then(catalog::turbine);
-    let curve = match (&wind.power_curve, &builtin) {
-        (Some(c), _) => c.clone(),
-        (None, Some(t)) => t.curve.clone(),
-        (None, None) => {
+    let curve = match (&wind.power_curve, &wind.power_curve_file, &builtin) {
+        (Some(c), _, _) => c.clone(),
+        (None, Some(file), _) => {
+            let path = park.resolve(file);
+            let name = path.display().to_string();
+            PowerCurve::from_csv(&read_text(&path)?)
+                .map_err(|(line, msg)| DataError::at(&name, line, "power curve", msg))?
+        }
+        (None, None, Some(t)) => t.curve.clone(),
+        (None, None, None) => {
             return Err(ResourceError::Park(format!(
                 "wind '{}' has no power curve",
                 wind.id
@@ -386,6 +389,21 @@ fn wind_series(
         .hub_height_m
         .or(builtin.as_ref().map(|t| t.hub_height_m))
         .unwrap_or(80.0);
+    Ok((curve, hub))
+}
+
+fn wind_series(
+    park: &Park,
+    axis: &TimeAxis,
+    w: &Weather,
+    wind: &Wind,
+    curve: &PowerCurve,
+    hub: f64,
+) -> Result<Vec<f64>, ResourceError> {
+    let rated = curve.p_kw.iter().copied().fold(0.0, f64::max) * f64::from(wind.n_turbines);
+    if let Some(p) = &wind.profile {
+        return read_profile(park, axis, &wind.id, p, rated);
+    }
     let s = &w.native;
     let shear = HeightLaw::Power {
         alpha: FARM_SHEAR_ALPHA,
@@ -415,7 +433,7 @@ fn wind_series(
         .map(|i| {
             let v_hub = shear.extrapolate(v_ref[i], ref_m, hub);
             let rho = air_density(s.t_air_c[i], s.pressure_pa[i], hub);
-            turbine_kw(&curve, v_hub, Some(rho)) * n * (1.0 - wind.losses_frac)
+            turbine_kw(curve, v_hub, Some(rho)) * n * (1.0 - wind.losses_frac)
         })
         .collect();
     Ok(to_axis(&p, s.step_min, axis))

@@ -219,3 +219,40 @@ fn csv_profiles_are_read_and_scaled() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_curve_file_gives_the_same_farm_as_the_built_in_turbine() {
+    let dir = temp_dir("curve");
+    let curve = parkgrid_model::catalog::turbine("DOE_GE_1.5MW_77")
+        .map(|t| t.curve)
+        .unwrap_or_else(|| panic!("turbine"));
+    let mut csv = String::from("wind_speed_m_per_s,p_kw\n");
+    for (v, p) in curve.wind_speed_m_per_s.iter().zip(&curve.p_kw) {
+        csv.push_str(&format!("{v},{p}\n"));
+    }
+    std::fs::write(dir.join("ge15.csv"), csv).unwrap_or_else(|e| panic!("{e}"));
+    let base = SMALL.replace("profile = { file = \"pv.csv\", unit = \"per_unit\" }", "");
+    let builtin = format!(
+        "{base}\n[[wind]]\nid = \"w\"\nbus = \"ac\"\nn_turbines = 3\nturbine = \"DOE_GE_1.5MW_77\"\n"
+    );
+    let file = format!(
+        "{base}\n[[wind]]\nid = \"w\"\nbus = \"ac\"\nn_turbines = 3\nhub_height_m = 80\npower_curve_file = \"ge15.csv\"\n"
+    );
+    let mut out = Vec::new();
+    for (name, text) in [("builtin.toml", builtin), ("file.toml", file)] {
+        std::fs::write(dir.join(name), text).unwrap_or_else(|e| panic!("{e}"));
+        let loaded = load(&dir.join(name)).unwrap_or_else(|e| panic!("{e}"));
+        let park = loaded
+            .park
+            .unwrap_or_else(|| panic!("{}", loaded.report.render()));
+        let p = park_profiles(&park).unwrap_or_else(|e| panic!("{e}"));
+        out.push(
+            p.get("w", Quantity::Available)
+                .map(<[f64]>::to_vec)
+                .unwrap_or_default(),
+        );
+    }
+    assert_eq!(out[0], out[1]);
+    assert!(out[0].iter().sum::<f64>() > 0.0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -34,6 +34,7 @@ pub use heat_load::HeatLoad;
 pub use pv::{Pv, Tracking};
 pub use thermal_store::ThermalStore;
 pub use waste_heat_pump::WasteHeatPump;
+pub(crate) use wind::check_curve as check_curve_pub;
 pub use wind::{PowerCurve, Wind};
 
 use crate::Park;

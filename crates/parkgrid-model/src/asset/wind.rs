@@ -21,13 +21,18 @@ pub struct Wind {
     pub bus: String,
     /// Number of turbines.
     pub n_turbines: u32,
-    /// Built-in turbine type, e.g. `DOE_GE_1.5MW_77`. Give this or `power_curve`.
+    /// Built-in turbine type, e.g. `DOE_GE_1.5MW_77`. Give this, `power_curve` or
+    /// `power_curve_file`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub turbine: Option<String>,
     /// Power curve of one turbine. Give this or `turbine`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub power_curve: Option<PowerCurve>,
-    /// Hub height in m. Default: the built-in turbine's; required with `power_curve`.
+    /// Power curve of one turbine from a CSV file (relative to the park file) with the columns
+    /// `wind_speed_m_per_s` and `p_kw`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_curve_file: Option<std::path::PathBuf>,
+    /// Hub height in m. Default: the built-in turbine's; required with a curve of one's own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hub_height_m: Option<f64>,
     /// Wake, availability and electrical losses of the farm as a fraction.
@@ -111,11 +116,31 @@ impl AssetSpec for Wind {
         if self.n_turbines == 0 {
             cx.error(at, "n_turbines", "n_turbines must be at least 1");
         }
-        cx.either_or(
-            at,
+        let given: Vec<&str> = [
             ("turbine", self.turbine.is_some()),
             ("power_curve", self.power_curve.is_some()),
-        );
+            ("power_curve_file", self.power_curve_file.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, on)| on.then_some(name))
+        .collect();
+        match given.as_slice() {
+            [] => cx.push(
+                Diagnostic::error(at.clone(), "the farm has no turbine")
+                    .with_hint("give turbine (a built-in type), power_curve, or power_curve_file"),
+            ),
+            [_] => {}
+            [first, rest @ ..] => cx.push(
+                Diagnostic::error(
+                    at.key(rest[0]),
+                    format!(
+                        "give one of turbine, power_curve and power_curve_file, not {first} and {}",
+                        rest.join(" and ")
+                    ),
+                )
+                .with_hint("each gives the turbine's power curve"),
+            ),
+        }
         if let Some(name) = &self.turbine {
             if catalog::turbine(name).is_none() {
                 let known: Vec<&str> = catalog::turbine_names().collect();
@@ -134,12 +159,13 @@ impl AssetSpec for Wind {
         }
         if let Some(curve) = &self.power_curve {
             check_curve(cx, &at.key("power_curve"), curve);
-            if self.hub_height_m.is_none() {
-                cx.push(Diagnostic::error(
-                    at.key("hub_height_m"),
-                    "a farm with its own power_curve needs hub_height_m",
-                ));
-            }
+        }
+        let own_curve = self.power_curve.is_some() || self.power_curve_file.is_some();
+        if self.turbine.is_none() && own_curve && self.hub_height_m.is_none() {
+            cx.push(Diagnostic::error(
+                at.key("hub_height_m"),
+                "a farm with its own power curve needs hub_height_m",
+            ));
         }
         cx.opt(at, "hub_height_m", self.hub_height_m, |cx, at, f, v| {
             cx.within(at, f, v, 10.0, 250.0, "m")
@@ -169,7 +195,62 @@ impl AssetSpec for Wind {
     }
 }
 
-fn check_curve(cx: &mut Cx, at: &FieldPath, c: &PowerCurve) {
+impl PowerCurve {
+    /// Reads a curve from CSV text with the columns `wind_speed_m_per_s` and `p_kw` (lines
+    /// starting with `#` are comments). Errors carry the 1-based line.
+    pub fn from_csv(text: &str) -> Result<Self, (usize, String)> {
+        let mut rows = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+        let Some((header_line, header)) = rows.next() else {
+            return Err((1, String::from("the file is empty")));
+        };
+        let names: Vec<&str> = header
+            .split(',')
+            .map(|c| c.trim().trim_matches('"'))
+            .collect();
+        let col = |name: &str| {
+            names.iter().position(|n| *n == name).ok_or_else(|| {
+                (
+                    header_line + 1,
+                    format!("no column '{name}'; the header has: {}", names.join(", ")),
+                )
+            })
+        };
+        let (speed, power) = (col("wind_speed_m_per_s")?, col("p_kw")?);
+        let mut curve = PowerCurve {
+            wind_speed_m_per_s: Vec::new(),
+            p_kw: Vec::new(),
+        };
+        for (i, line) in rows {
+            let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+            let num = |idx: usize, name: &str| {
+                cells
+                    .get(idx)
+                    .and_then(|c| c.parse::<f64>().ok())
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| {
+                        (
+                            i + 1,
+                            format!(
+                                "{name}: '{}' is not a number",
+                                cells.get(idx).unwrap_or(&"")
+                            ),
+                        )
+                    })
+            };
+            curve
+                .wind_speed_m_per_s
+                .push(num(speed, "wind_speed_m_per_s")?);
+            curve.p_kw.push(num(power, "p_kw")?);
+        }
+        Ok(curve)
+    }
+}
+
+/// Checks a power curve (also one read from a file).
+pub(crate) fn check_curve(cx: &mut Cx, at: &FieldPath, c: &PowerCurve) {
     if c.wind_speed_m_per_s.len() != c.p_kw.len() {
         cx.push(Diagnostic::error(
             at.key("p_kw"),
