@@ -307,17 +307,59 @@ impl Fuel {
 }
 
 /// Park-wide economic parameters.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Economics {
     /// Carbon price in CNY per tonne of CO₂, added to the cost of emissions.
     #[serde(default)]
     pub carbon_price_cny_per_t: f64,
+    /// Value of lost load for electricity, CNY/kWh: the price of demand left unserved.
+    #[serde(default = "default_voll_electric")]
+    pub voll_electric_cny_per_kwh: f64,
+    /// Value of lost load for heat, CNY/kWh.
+    #[serde(default = "default_voll_heat")]
+    pub voll_heat_cny_per_kwh: f64,
+    /// Penalty on curtailed PV and wind, CNY/kWh: small, so that curtailment is the last resort
+    /// but never worth running a machine only to waste its output.
+    #[serde(default = "default_curtailment_penalty")]
+    pub curtailment_penalty_cny_per_kwh: f64,
+    /// Penalty on heat dumped from a heat network (e.g. CHP heat nobody needs), CNY/kWh.
+    #[serde(default = "default_heat_dump_penalty")]
+    pub heat_dump_penalty_cny_per_kwh: f64,
+}
+
+fn default_voll_electric() -> f64 {
+    20.0
+}
+fn default_voll_heat() -> f64 {
+    10.0
+}
+fn default_curtailment_penalty() -> f64 {
+    0.05
+}
+fn default_heat_dump_penalty() -> f64 {
+    0.5
+}
+
+impl Default for Economics {
+    fn default() -> Self {
+        Self {
+            carbon_price_cny_per_t: 0.0,
+            voll_electric_cny_per_kwh: default_voll_electric(),
+            voll_heat_cny_per_kwh: default_voll_heat(),
+            curtailment_penalty_cny_per_kwh: default_curtailment_penalty(),
+            heat_dump_penalty_cny_per_kwh: default_heat_dump_penalty(),
+        }
+    }
 }
 
 impl Economics {
     pub(crate) fn check(&self, cx: &mut Cx, at: &FieldPath) {
         cx.non_negative(at, "carbon_price_cny_per_t", self.carbon_price_cny_per_t);
+        cx.positive(at, "voll_electric_cny_per_kwh", self.voll_electric_cny_per_kwh);
+        cx.positive(at, "voll_heat_cny_per_kwh", self.voll_heat_cny_per_kwh);
+        cx.non_negative(at, "curtailment_penalty_cny_per_kwh", self.curtailment_penalty_cny_per_kwh);
+        cx.non_negative(at, "heat_dump_penalty_cny_per_kwh", self.heat_dump_penalty_cny_per_kwh);
     }
 }
 

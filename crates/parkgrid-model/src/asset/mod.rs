@@ -219,10 +219,10 @@ pub(crate) fn check_cop(cx: &mut Cx, at: &FieldPath, cop: Option<f64>, carnot_fr
 }
 
 /// Storage bounds: `0 <= soc_min < soc_max <= 1` and the initial state within them.
-pub(crate) fn check_soc(cx: &mut Cx, at: &FieldPath, min: f64, max: f64, initial: f64) {
+pub(crate) fn check_soc(cx: &mut Cx, at: &FieldPath, min: f64, max: f64, initial: Option<f64>) {
     cx.fraction(at, "soc_min_frac", min);
     cx.fraction(at, "soc_max_frac", max);
-    cx.fraction(at, "soc_initial_frac", initial);
+    cx.opt(at, "soc_initial_frac", initial, Cx::fraction);
     if min >= max {
         cx.push(
             crate::diag::Diagnostic::error(
@@ -231,7 +231,7 @@ pub(crate) fn check_soc(cx: &mut Cx, at: &FieldPath, min: f64, max: f64, initial
             )
             .with_hint("soc_min_frac is the lower bound, soc_max_frac the upper"),
         );
-    } else if !(min..=max).contains(&initial) {
+    } else if let Some(initial) = initial.filter(|i| !(min..=max).contains(i)) {
         cx.push(crate::diag::Diagnostic::error(
             at.key("soc_initial_frac"),
             format!("soc_initial_frac {initial} lies outside [{min}, {max}]"),

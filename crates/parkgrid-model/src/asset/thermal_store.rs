@@ -38,9 +38,10 @@ pub struct ThermalStore {
     /// Highest state of charge as a fraction of `e_max_kwh`.
     #[serde(default = "one")]
     pub soc_max_frac: f64,
-    /// State of charge at the start (and, for year runs, the end) of the horizon.
-    #[serde(default = "default_soc_initial")]
-    pub soc_initial_frac: f64,
+    /// State of charge at the start and the end of the horizon; without it the two are equal but
+    /// free (cyclic operation, the optimiser picks the level).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soc_initial_frac: Option<f64>,
     /// Charging efficiency.
     #[serde(default = "default_eta")]
     pub eta_charge: f64,
@@ -51,9 +52,6 @@ pub struct ThermalStore {
 
 fn one() -> f64 {
     1.0
-}
-fn default_soc_initial() -> f64 {
-    0.5
 }
 fn default_eta() -> f64 {
     0.98
