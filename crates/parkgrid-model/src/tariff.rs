@@ -356,10 +356,22 @@ impl Default for Economics {
 impl Economics {
     pub(crate) fn check(&self, cx: &mut Cx, at: &FieldPath) {
         cx.non_negative(at, "carbon_price_cny_per_t", self.carbon_price_cny_per_t);
-        cx.positive(at, "voll_electric_cny_per_kwh", self.voll_electric_cny_per_kwh);
+        cx.positive(
+            at,
+            "voll_electric_cny_per_kwh",
+            self.voll_electric_cny_per_kwh,
+        );
         cx.positive(at, "voll_heat_cny_per_kwh", self.voll_heat_cny_per_kwh);
-        cx.non_negative(at, "curtailment_penalty_cny_per_kwh", self.curtailment_penalty_cny_per_kwh);
-        cx.non_negative(at, "heat_dump_penalty_cny_per_kwh", self.heat_dump_penalty_cny_per_kwh);
+        cx.non_negative(
+            at,
+            "curtailment_penalty_cny_per_kwh",
+            self.curtailment_penalty_cny_per_kwh,
+        );
+        cx.non_negative(
+            at,
+            "heat_dump_penalty_cny_per_kwh",
+            self.heat_dump_penalty_cny_per_kwh,
+        );
     }
 }
 

@@ -9,15 +9,23 @@ use parkgrid_resource::pv::{PvSystem, pv_output};
 
 fn main() {
     let text = include_str!("../tests/data/greensboro_tmy3.epw");
-    let runs: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(10);
+    let runs: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(10);
     let t0 = Instant::now();
     let epw = parse_epw("greensboro_tmy3.epw", text).unwrap_or_else(|e| panic!("{e}"));
-    let weather = epw.to_series(1990, "greensboro_tmy3.epw").unwrap_or_else(|e| panic!("{e}"));
+    let weather = epw
+        .to_series(1990, "greensboro_tmy3.epw")
+        .unwrap_or_else(|e| panic!("{e}"));
     let parse_ms = t0.elapsed().as_secs_f64() * 1000.0;
     let system = PvSystem {
         p_dc_kw: 10_000.0,
         p_ac_max_kw: 10_000.0 / 1.2,
-        plane: Plane { tilt_deg: 30.0, azimuth_deg: 180.0 },
+        plane: Plane {
+            tilt_deg: 30.0,
+            azimuth_deg: 180.0,
+        },
         tracking: false,
         gamma_pdc_per_c: -0.004,
         system_losses_frac: 0.140_756_606_882_644_69,

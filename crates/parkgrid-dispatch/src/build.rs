@@ -1,0 +1,326 @@
+//! From a park and its profiles to an [`Lp`]: the template side. Components read the park and
+//! declare variables, rows, bus injections and result series; the generic nodal balance sums the
+//! injections per bus and step.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, Timelike};
+use parkgrid_model::asset::AssetRef;
+use parkgrid_model::{Carrier, Park};
+use parkgrid_resource::ParkProfiles;
+
+use crate::component;
+use crate::lp::{Block, Lp, Sense};
+
+/// A coefficient of a block in a balance or result: constant or one value per step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Coef {
+    /// The same every step.
+    Const(f64),
+    /// One value per step.
+    Series(Vec<f64>),
+}
+
+impl Coef {
+    /// The coefficient at step `t`.
+    pub fn at(&self, t: usize) -> f64 {
+        match self {
+            Coef::Const(c) => *c,
+            Coef::Series(s) => s[t],
+        }
+    }
+}
+
+/// How a result series is computed from the solution.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// `Σ coef·var[t]` over blocks.
+    Vars(Vec<(Block, Coef)>),
+    /// Known before solving.
+    Fixed(Vec<f64>),
+    /// The positive part of `sign·var[t]` (one direction of a two-way flow variable).
+    PositivePart(Block, f64),
+}
+
+/// One declared result series.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// Element id (asset, bus, branch).
+    pub id: String,
+    /// Element kind (`pv`, `bus`, `line`…).
+    pub kind: &'static str,
+    /// Quantity (`output_kw`, `soc_kwh`…).
+    pub quantity: &'static str,
+    /// How to compute it.
+    pub source: Source,
+}
+
+/// Per-step facts about the time axis.
+#[derive(Debug, Clone)]
+pub struct Steps {
+    /// Number of steps.
+    pub n: usize,
+    /// Step length, hours.
+    pub step_h: f64,
+    /// Month (1–12) of each step.
+    pub month: Vec<u32>,
+    /// Hour (0–23) of each step.
+    pub hour: Vec<u32>,
+    /// Day index (from 0) of each step.
+    pub day: Vec<usize>,
+    /// True inside the heating season.
+    pub heating: Vec<bool>,
+}
+
+impl Steps {
+    /// The steps of a park.
+    pub fn of(park: &Park, profiles: &ParkProfiles) -> Self {
+        let axis = &profiles.axis;
+        let per_day = 24 * axis.steps_per_hour();
+        let mut s = Steps {
+            n: axis.n_steps,
+            step_h: axis.step_h(),
+            month: Vec::with_capacity(axis.n_steps),
+            hour: Vec::with_capacity(axis.n_steps),
+            day: Vec::with_capacity(axis.n_steps),
+            heating: Vec::with_capacity(axis.n_steps),
+        };
+        for i in 0..axis.n_steps {
+            let t = axis.time(i);
+            s.month.push(t.month());
+            s.hour.push(t.hour());
+            s.day.push(i / per_day);
+            s.heating
+                .push(park.site.in_heating_season(t.month(), t.day()));
+        }
+        s
+    }
+}
+
+/// Everything a component may use, and what it builds into.
+pub struct Builder<'a> {
+    /// The park.
+    pub park: &'a Park,
+    /// Its profiles.
+    pub profiles: &'a ParkProfiles,
+    /// The time axis facts.
+    pub steps: Steps,
+    /// The programme being built.
+    pub lp: Lp,
+    /// Bus index by id.
+    pub bus_index: HashMap<&'a str, usize>,
+    /// Injection terms per bus: `Σ coef·var` is power into the bus, kW.
+    pub injections: Vec<Vec<(Block, Coef)>>,
+    /// Fixed demand per bus and step, kW (the balance's right-hand side).
+    pub demand: Vec<Vec<f64>>,
+    /// Result series.
+    pub outputs: Vec<Output>,
+    /// Index of the balance row of bus `b` at step 0 (rows of a bus are consecutive).
+    pub balance_rows: Vec<usize>,
+    /// Blocks carrying the tie-break cost, to take it out of the reported objective.
+    pub tie_breaks: Vec<crate::lp::Block>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(park: &'a Park, profiles: &'a ParkProfiles) -> Self {
+        let steps = Steps::of(park, profiles);
+        let n_bus = park.bus.len();
+        Builder {
+            park,
+            profiles,
+            lp: Lp::default(),
+            bus_index: park
+                .bus
+                .iter()
+                .enumerate()
+                .map(|(i, b)| (b.id.as_str(), i))
+                .collect(),
+            injections: vec![Vec::new(); n_bus],
+            demand: vec![vec![0.0; steps.n]; n_bus],
+            outputs: Vec::new(),
+            balance_rows: Vec::new(),
+            tie_breaks: Vec::new(),
+            steps,
+        }
+    }
+
+    /// Index of bus `id` (validated parks only name existing buses).
+    pub fn bus(&self, id: &str) -> usize {
+        self.bus_index.get(id).copied().unwrap_or(0)
+    }
+
+    /// Adds `coef·block` to the injections of bus `id`.
+    pub fn inject(&mut self, bus: &str, block: Block, coef: Coef) {
+        let b = self.bus(bus);
+        self.injections[b].push((block, coef));
+    }
+
+    /// Adds a fixed demand series to bus `id`.
+    pub fn add_demand(&mut self, bus: &str, values: &[f64]) {
+        let b = self.bus(bus);
+        for (d, v) in self.demand[b].iter_mut().zip(values) {
+            *d += v;
+        }
+    }
+
+    /// Declares a result series.
+    pub fn output(&mut self, id: &str, kind: &'static str, quantity: &'static str, source: Source) {
+        self.outputs.push(Output {
+            id: id.to_string(),
+            kind,
+            quantity,
+            source,
+        });
+    }
+
+    /// A per-step block `family[id,t]` with bounds and costs.
+    pub fn block(
+        &mut self,
+        family: &str,
+        id: &str,
+        bounds: impl Fn(usize) -> (f64, f64),
+        cost: impl Fn(usize) -> f64,
+    ) -> Block {
+        let n = self.steps.n;
+        self.lp.add_block(family, id, n, bounds, cost)
+    }
+}
+
+/// A cost too small to change any decision that matters (10⁻⁵ CNY/kWh), put on flows whose
+/// simultaneous use in both directions would otherwise be free in some hours: export (importing
+/// and exporting at once when the prices are equal) and storage discharge (charging and
+/// discharging at once when energy is free). It makes the optimum a clean schedule rather than
+/// an arbitrary point of a flat optimal face, which an interior-point solver would return.
+pub const TIE_BREAK_CNY_PER_KWH: f64 = 1e-5;
+
+/// Options of the LP that are not in the park file.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct BuildOptions {
+    /// Model CHP on/off commitment with binaries where the park asks for it.
+    pub allow_integers: bool,
+}
+
+/// The built programme with what is needed to read its solution.
+pub struct Built {
+    /// The programme.
+    pub lp: Lp,
+    /// Result series to compute from a solution.
+    pub outputs: Vec<Output>,
+    /// First balance row of each bus (rows of a bus are consecutive, one per step).
+    pub balance_rows: Vec<usize>,
+    /// Number of steps.
+    pub n: usize,
+    /// Cost per unit of the tie-break blocks (already in the objective), to report the objective
+    /// without it.
+    pub tie_breaks: Vec<(crate::lp::Block, f64)>,
+}
+
+/// Builds the year LP of `park`.
+pub fn build(park: &Park, profiles: &ParkProfiles, options: BuildOptions) -> Built {
+    let mut b = Builder::new(park, profiles);
+    for (_, asset) in park.assets() {
+        match asset {
+            AssetRef::Grid(x) => component::grid::add(&mut b, x),
+            AssetRef::Pv(x) => component::renewable::add(&mut b, &x.id, "pv", &x.bus),
+            AssetRef::Wind(x) => component::renewable::add(&mut b, &x.id, "wind", &x.bus),
+            AssetRef::Chp(x) => component::chp::add(&mut b, x, options.allow_integers),
+            AssetRef::GroundHeatPump(x) => component::heat_pump::add_ground(&mut b, x),
+            AssetRef::WasteHeatPump(x) => component::heat_pump::add_waste(&mut b, x),
+            AssetRef::DataCentre(x) => component::load::add_data_centre(&mut b, x),
+            AssetRef::Battery(x) => component::storage::add_battery(&mut b, x),
+            AssetRef::ThermalStore(x) => component::storage::add_thermal(&mut b, x),
+            AssetRef::GasBoiler(x) => component::boiler::add_gas(&mut b, x),
+            AssetRef::ElectricBoiler(x) => component::boiler::add_electric(&mut b, x),
+            AssetRef::ElectricLoad(x) => {
+                component::load::add_fixed(&mut b, &x.id, "electric_load", &x.bus, "p_kw")
+            }
+            AssetRef::HeatLoad(x) => {
+                component::load::add_fixed(&mut b, &x.id, "heat_load", &x.bus, "heat_kw")
+            }
+            AssetRef::EvCharging(x) => component::load::add_ev(&mut b, x),
+            AssetRef::FlexibleLoad(x) => component::load::add_flexible(&mut b, x),
+        }
+    }
+    component::network::add(&mut b);
+    add_bus_slacks(&mut b);
+    add_balances(&mut b);
+    let tie = TIE_BREAK_CNY_PER_KWH * b.steps.step_h;
+    let tie_breaks = b.tie_breaks.iter().map(|&blk| (blk, tie)).collect();
+    Built {
+        lp: b.lp,
+        outputs: b.outputs,
+        balance_rows: b.balance_rows,
+        n: b.steps.n,
+        tie_breaks,
+    }
+}
+
+/// Unserved demand on electric and heat buses (at the value of lost load), heat dumped from heat
+/// buses (penalised), waste heat rejected by cooling towers (free).
+fn add_bus_slacks(b: &mut Builder<'_>) {
+    let eco = b.park.economics.clone();
+    let step_h = b.steps.step_h;
+    for bus in &b.park.bus {
+        let id = bus.id.as_str();
+        match bus.carrier {
+            Carrier::Ac | Carrier::Dc | Carrier::Heat => {
+                let voll = if bus.carrier == Carrier::Heat {
+                    eco.voll_heat_cny_per_kwh
+                } else {
+                    eco.voll_electric_cny_per_kwh
+                };
+                let u = b.block(
+                    "bus.unserved",
+                    id,
+                    |_| (0.0, f64::INFINITY),
+                    |_| voll * step_h,
+                );
+                b.inject(id, u, Coef::Const(1.0));
+                b.output(
+                    id,
+                    "bus",
+                    "unserved_kw",
+                    Source::Vars(vec![(u, Coef::Const(1.0))]),
+                );
+                if bus.carrier == Carrier::Heat {
+                    let penalty = eco.heat_dump_penalty_cny_per_kwh * step_h;
+                    let d = b.block("bus.dump", id, |_| (0.0, f64::INFINITY), |_| penalty);
+                    b.inject(id, d, Coef::Const(-1.0));
+                    b.output(
+                        id,
+                        "bus",
+                        "dumped_kw",
+                        Source::Vars(vec![(d, Coef::Const(1.0))]),
+                    );
+                }
+            }
+            Carrier::WasteHeat => {
+                let r = b.block("bus.reject", id, |_| (0.0, f64::INFINITY), |_| 0.0);
+                b.inject(id, r, Coef::Const(-1.0));
+                b.output(
+                    id,
+                    "bus",
+                    "rejected_kw",
+                    Source::Vars(vec![(r, Coef::Const(1.0))]),
+                );
+            }
+        }
+    }
+}
+
+/// The nodal balance, one row per bus and step: `Σ injections = demand`, named
+/// `bus.balance[bus,t]`. Its dual is the bus's marginal price.
+fn add_balances(b: &mut Builder<'_>) {
+    for (bi, bus) in b.park.bus.iter().enumerate() {
+        let first = b.lp.rows.len();
+        for t in 0..b.steps.n {
+            let terms: Vec<(usize, f64)> = b.injections[bi]
+                .iter()
+                .map(|(block, coef)| (block.at(t), coef.at(t)))
+                .filter(|(_, a)| *a != 0.0)
+                .collect();
+            b.lp.add_row("bus.balance", &bus.id, t, terms, Sense::Eq, b.demand[bi][t]);
+        }
+        b.balance_rows.push(first);
+    }
+}

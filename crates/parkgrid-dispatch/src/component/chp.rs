@@ -1,0 +1,68 @@
+//! Combined heat and power: electricity with heat in a fixed ratio, fuel at the fuel's price.
+
+use parkgrid_model::asset::Chp;
+
+use super::{fuel_carbon, fuel_price};
+use crate::build::{Builder, Coef, Source};
+use crate::lp::Sense;
+
+/// Variable `chp.p[id,t]` ∈ [0, p_max]; heat `eta_th/eta_el · p` into the heat bus; cost
+/// `(fuel_price + carbon)/eta_el + om` per kWh. With commitment (and a MILP solver):
+/// binary `chp.on[id,t]` and rows `chp.max[id,t]`: `p − p_max·on ≤ 0`, `chp.min[id,t]`:
+/// `p − p_min_frac·p_max·on ≥ 0`.
+pub fn add(b: &mut Builder<'_>, c: &Chp, allow_integers: bool) {
+    let dt = b.steps.step_h;
+    let price = fuel_price(b.park, &c.fuel, &b.steps.heating);
+    let carbon = fuel_carbon(b.park, &c.fuel);
+    let p = b.block(
+        "chp.p",
+        &c.id,
+        |_| (0.0, c.p_max_kw),
+        |t| ((price[t] + carbon) / c.eta_el + c.om_cny_per_kwh) * dt,
+    );
+    let ratio = c.eta_th / c.eta_el;
+    b.inject(&c.bus, p, Coef::Const(1.0));
+    b.inject(&c.heat_bus, p, Coef::Const(ratio));
+    if c.commitment && allow_integers {
+        let on = b.block("chp.on", &c.id, |_| (0.0, 1.0), |_| 0.0);
+        for v in on.start..on.start + on.len {
+            b.lp.integer[v] = true;
+        }
+        for t in 0..b.steps.n {
+            b.lp.add_row(
+                "chp.max",
+                &c.id,
+                t,
+                vec![(p.at(t), 1.0), (on.at(t), -c.p_max_kw)],
+                Sense::Le,
+                0.0,
+            );
+            b.lp.add_row(
+                "chp.min",
+                &c.id,
+                t,
+                vec![(p.at(t), 1.0), (on.at(t), -c.p_min_frac * c.p_max_kw)],
+                Sense::Ge,
+                0.0,
+            );
+        }
+    }
+    b.output(
+        &c.id,
+        "chp",
+        "p_kw",
+        Source::Vars(vec![(p, Coef::Const(1.0))]),
+    );
+    b.output(
+        &c.id,
+        "chp",
+        "heat_kw",
+        Source::Vars(vec![(p, Coef::Const(ratio))]),
+    );
+    b.output(
+        &c.id,
+        "chp",
+        "fuel_kw",
+        Source::Vars(vec![(p, Coef::Const(1.0 / c.eta_el))]),
+    );
+}

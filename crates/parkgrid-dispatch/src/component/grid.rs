@@ -1,0 +1,71 @@
+//! Grid connection: import at the time-of-use price (plus carbon), export at the export price,
+//! an optional demand charge on each month's highest import.
+
+use parkgrid_model::asset::Grid;
+
+use crate::build::{Builder, Coef, Source};
+use crate::lp::Sense;
+
+/// Variables `grid.import[id,t]` ∈ [0, p_import_max], `grid.export[id,t]` ∈ [0, p_export_max];
+/// with a demand charge, `grid.peak[id,m]` ≥ 0 and rows `grid.peak[id,t]`:
+/// `import[t] − peak[month(t)] ≤ 0`.
+pub fn add(b: &mut Builder<'_>, g: &Grid) {
+    let steps = b.steps.clone();
+    let tariff = b.park.tariff(&g.tariff).cloned();
+    let price: Vec<f64> = (0..steps.n)
+        .map(|t| {
+            tariff
+                .as_ref()
+                .and_then(|tf| tf.price_at(steps.month[t], steps.hour[t]))
+                .unwrap_or(0.0)
+        })
+        .collect();
+    let export_price = tariff.as_ref().map_or(0.0, |t| t.export_price_cny_per_kwh);
+    let carbon = b.park.economics.carbon_price_cny_per_t / 1000.0 * g.co2_kg_per_kwh;
+    let dt = steps.step_h;
+    let imp = b.block(
+        "grid.import",
+        &g.id,
+        |_| (0.0, g.p_import_max_kw),
+        |t| (price[t] + carbon) * dt,
+    );
+    let exp = b.block(
+        "grid.export",
+        &g.id,
+        |_| (0.0, g.p_export_max_kw),
+        |_| (crate::build::TIE_BREAK_CNY_PER_KWH - export_price) * dt,
+    );
+    b.tie_breaks.push(exp);
+    b.inject(&g.bus, imp, Coef::Const(1.0));
+    b.inject(&g.bus, exp, Coef::Const(-1.0));
+    b.output(
+        &g.id,
+        "grid",
+        "import_kw",
+        Source::Vars(vec![(imp, Coef::Const(1.0))]),
+    );
+    b.output(
+        &g.id,
+        "grid",
+        "export_kw",
+        Source::Vars(vec![(exp, Coef::Const(1.0))]),
+    );
+    let charge = tariff
+        .as_ref()
+        .map_or(0.0, |t| t.demand_charge_cny_per_kw_month);
+    if charge > 0.0 {
+        let peak =
+            b.lp.add_block("grid.peak", &g.id, 12, |_| (0.0, f64::INFINITY), |_| charge);
+        for t in 0..steps.n {
+            let m = (steps.month[t] as usize).clamp(1, 12) - 1;
+            b.lp.add_row(
+                "grid.peak",
+                &g.id,
+                t,
+                vec![(imp.at(t), 1.0), (peak.at(m), -1.0)],
+                Sense::Le,
+                0.0,
+            );
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Heat pumps: electricity (and, for waste-heat pumps, low-grade heat) in, heat out at the COP.
+
+use parkgrid_model::asset::{GroundHeatPump, WasteHeatPump};
+use parkgrid_resource::Quantity;
+
+use crate::build::{Builder, Coef, Source};
+
+fn cop_series(b: &Builder<'_>, id: &str, fixed: Option<f64>) -> Vec<f64> {
+    b.profiles
+        .get(id, Quantity::Cop)
+        .map(<[f64]>::to_vec)
+        .unwrap_or_else(|| vec![fixed.unwrap_or(3.0); b.steps.n])
+}
+
+/// Variable `ground_heat_pump.p[id,t]` ∈ [0, heat_max/cop[t]] (electric input); heat `cop[t]·p`
+/// into the heat bus. The ground is an unlimited source.
+pub fn add_ground(b: &mut Builder<'_>, hp: &GroundHeatPump) {
+    let cop = cop_series(b, &hp.id, hp.cop);
+    let p = b.block(
+        "ground_heat_pump.p",
+        &hp.id,
+        |t| (0.0, hp.heat_max_kw / cop[t]),
+        |_| 0.0,
+    );
+    b.inject(&hp.bus, p, Coef::Const(-1.0));
+    b.inject(&hp.heat_bus, p, Coef::Series(cop.clone()));
+    b.output(
+        &hp.id,
+        "ground_heat_pump",
+        "p_kw",
+        Source::Vars(vec![(p, Coef::Const(1.0))]),
+    );
+    b.output(
+        &hp.id,
+        "ground_heat_pump",
+        "heat_kw",
+        Source::Vars(vec![(p, Coef::Series(cop))]),
+    );
+}
+
+/// Variable `waste_heat_pump.p[id,t]` ∈ [0, heat_max/cop[t]]; takes `(cop−1)·p` from the
+/// waste-heat bus and delivers `cop·p` to the heat bus.
+pub fn add_waste(b: &mut Builder<'_>, hp: &WasteHeatPump) {
+    let cop = cop_series(b, &hp.id, hp.cop);
+    let p = b.block(
+        "waste_heat_pump.p",
+        &hp.id,
+        |t| (0.0, hp.heat_max_kw / cop[t]),
+        |_| 0.0,
+    );
+    let lift: Vec<f64> = cop.iter().map(|c| -(c - 1.0)).collect();
+    let source: Vec<f64> = cop.iter().map(|c| c - 1.0).collect();
+    b.inject(&hp.bus, p, Coef::Const(-1.0));
+    b.inject(&hp.source_bus, p, Coef::Series(lift));
+    b.inject(&hp.heat_bus, p, Coef::Series(cop.clone()));
+    b.output(
+        &hp.id,
+        "waste_heat_pump",
+        "p_kw",
+        Source::Vars(vec![(p, Coef::Const(1.0))]),
+    );
+    b.output(
+        &hp.id,
+        "waste_heat_pump",
+        "heat_kw",
+        Source::Vars(vec![(p, Coef::Series(cop))]),
+    );
+    b.output(
+        &hp.id,
+        "waste_heat_pump",
+        "source_kw",
+        Source::Vars(vec![(p, Coef::Series(source))]),
+    );
+}

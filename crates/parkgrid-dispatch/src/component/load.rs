@@ -1,0 +1,136 @@
+//! Demand: fixed loads, the data centre (and its waste heat), EV charging with energy by
+//! departure, and loads with a shiftable share.
+
+use chrono::Timelike;
+use parkgrid_model::asset::{DataCentre, EvCharging, FlexibleLoad};
+use parkgrid_resource::Quantity;
+use parkgrid_resource::calendar::{DayType, day_type};
+
+use crate::build::{Builder, Coef, Source};
+use crate::lp::Sense;
+
+fn series(b: &Builder<'_>, id: &str, q: Quantity) -> Vec<f64> {
+    b.profiles
+        .get(id, q)
+        .map(<[f64]>::to_vec)
+        .unwrap_or_else(|| vec![0.0; b.steps.n])
+}
+
+/// A fixed demand on the balance's right-hand side; no variables.
+pub fn add_fixed(
+    b: &mut Builder<'_>,
+    id: &str,
+    kind: &'static str,
+    bus: &str,
+    quantity: &'static str,
+) {
+    let q = if kind == "heat_load" {
+        Quantity::HeatDemand
+    } else {
+        Quantity::ElectricDemand
+    };
+    let d = series(b, id, q);
+    b.add_demand(bus, &d);
+    b.output(id, kind, quantity, Source::Fixed(d));
+}
+
+/// The data centre's electric demand, and its recoverable heat as a fixed supply on the waste-heat
+/// bus (what no heat pump takes is rejected by the bus's cooling towers).
+pub fn add_data_centre(b: &mut Builder<'_>, dc: &DataCentre) {
+    let d = series(b, &dc.id, Quantity::ElectricDemand);
+    b.add_demand(&dc.bus, &d);
+    b.output(&dc.id, "data_centre", "p_kw", Source::Fixed(d));
+    if let Some(w) = &dc.waste_heat_bus {
+        let heat = series(b, &dc.id, Quantity::WasteHeat);
+        let supply: Vec<f64> = heat.iter().map(|h| -h).collect();
+        b.add_demand(w, &supply);
+        b.output(&dc.id, "data_centre", "waste_heat_kw", Source::Fixed(heat));
+    }
+}
+
+/// Smart charging: `ev_charging.p[id,t]` ∈ [0, p_max] while vehicles are plugged in (0 otherwise),
+/// and per charging day a row `ev_charging.energy[id,day]`: `Σ p·Δt = e_daily` over the plug-in
+/// window (less where the window is cut by the end of the year). With a profile the demand is
+/// fixed.
+pub fn add_ev(b: &mut Builder<'_>, ev: &EvCharging) {
+    if ev.profile.is_some() {
+        add_fixed(b, &ev.id, "ev_charging", &ev.bus, "p_kw");
+        return;
+    }
+    let n = b.steps.n;
+    let axis = b.profiles.axis;
+    let mut window = vec![usize::MAX; n];
+    let mut windows: Vec<Vec<usize>> = Vec::new();
+    let mut open: Option<usize> = None;
+    for t in 0..n {
+        let local = axis.time(t);
+        let first_of_hour = local.minute() == 0;
+        let hour = b.steps.hour[t];
+        if open.is_some() && hour == ev.departure_h % 24 && first_of_hour {
+            open = None;
+        }
+        let charge_day = !ev.working_days_only || day_type(local.date_naive()) == DayType::Working;
+        if open.is_none() && hour == ev.arrival_h && first_of_hour && charge_day {
+            windows.push(Vec::new());
+            open = Some(windows.len() - 1);
+        }
+        if let Some(w) = open {
+            window[t] = w;
+            windows[w].push(t);
+        }
+    }
+    let p_max = ev.p_max_kw();
+    let p = b.block(
+        "ev_charging.p",
+        &ev.id,
+        |t| (0.0, if window[t] == usize::MAX { 0.0 } else { p_max }),
+        |_| 0.0,
+    );
+    let dt = b.steps.step_h;
+    for (k, steps) in windows.iter().enumerate() {
+        let need = ev.e_daily_kwh.min(p_max * dt * steps.len() as f64);
+        let terms = steps.iter().map(|&t| (p.at(t), dt)).collect();
+        b.lp.add_row("ev_charging.energy", &ev.id, k, terms, Sense::Eq, need);
+    }
+    b.inject(&ev.bus, p, Coef::Const(-1.0));
+    b.output(
+        &ev.id,
+        "ev_charging",
+        "p_kw",
+        Source::Vars(vec![(p, Coef::Const(1.0))]),
+    );
+}
+
+/// `flexible_load.p[id,t]` ∈ [(1−flexible_frac)·base[t], p_max], and per window of
+/// `shift_window_h` a row `flexible_load.energy[id,k]`: `Σ p·Δt = Σ base·Δt`.
+pub fn add_flexible(b: &mut Builder<'_>, f: &FlexibleLoad) {
+    let base = series(b, &f.id, Quantity::ElectricDemand);
+    let keep = 1.0 - f.flexible_frac;
+    let p = b.block(
+        "flexible_load.p",
+        &f.id,
+        |t| {
+            (
+                (keep * base[t]).min(f.p_max_kw),
+                f.p_max_kw.max(keep * base[t]),
+            )
+        },
+        |_| 0.0,
+    );
+    let dt = b.steps.step_h;
+    let per_window = (f.shift_window_h as usize * b.profiles.axis.steps_per_hour()).max(1);
+    for (k, start) in (0..b.steps.n).step_by(per_window).enumerate() {
+        let end = (start + per_window).min(b.steps.n);
+        let terms = (start..end).map(|t| (p.at(t), dt)).collect();
+        let energy: f64 = base[start..end].iter().sum::<f64>() * dt;
+        b.lp.add_row("flexible_load.energy", &f.id, k, terms, Sense::Eq, energy);
+    }
+    b.inject(&f.bus, p, Coef::Const(-1.0));
+    b.output(
+        &f.id,
+        "flexible_load",
+        "p_kw",
+        Source::Vars(vec![(p, Coef::Const(1.0))]),
+    );
+    b.output(&f.id, "flexible_load", "baseline_kw", Source::Fixed(base));
+}

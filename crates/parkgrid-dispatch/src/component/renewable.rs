@@ -1,0 +1,33 @@
+//! PV arrays and wind farms: output up to the available power; what is not taken is curtailed,
+//! at the park's curtailment penalty.
+
+use parkgrid_resource::Quantity;
+
+use crate::build::{Builder, Coef, Source};
+
+/// Variable `{kind}.output[id,t]` ∈ [0, available[t]]; curtailment `available − output` costs the
+/// penalty (a constant plus `−penalty·output`).
+pub fn add(b: &mut Builder<'_>, id: &str, kind: &'static str, bus: &str) {
+    let avail: Vec<f64> = b
+        .profiles
+        .get(id, Quantity::Available)
+        .map(<[f64]>::to_vec)
+        .unwrap_or_else(|| vec![0.0; b.steps.n]);
+    let dt = b.steps.step_h;
+    let penalty = b.park.economics.curtailment_penalty_cny_per_kwh;
+    let family = if kind == "pv" {
+        "pv.output"
+    } else {
+        "wind.output"
+    };
+    let p = b.block(family, id, |t| (0.0, avail[t].max(0.0)), |_| -penalty * dt);
+    b.lp.constant += penalty * dt * avail.iter().map(|a| a.max(0.0)).sum::<f64>();
+    b.inject(bus, p, Coef::Const(1.0));
+    b.output(
+        id,
+        kind,
+        "output_kw",
+        Source::Vars(vec![(p, Coef::Const(1.0))]),
+    );
+    b.output(id, kind, "available_kw", Source::Fixed(avail));
+}

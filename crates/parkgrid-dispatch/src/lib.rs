@@ -1,0 +1,243 @@
+//! Multi-energy dispatch of a park: the linear programme over the whole year (perfect foresight,
+//! which values the seasonal heat store), its solution through `good_lp` (Clarabel by default,
+//! HiGHS with the `highs` feature), and a rule-based baseline of how the park used to be run.
+//!
+//! The programme is built per asset kind in `component/` (template: read the park; kernel: add
+//! rows), with one generic nodal balance per bus and step whose dual is the bus's marginal price.
+//! Unserved demand is priced at the value of lost load, so a schedule always comes back; an
+//! infeasible programme (a hard limit that cannot be met) is a value that names the rows at fault.
+//!
+//! This crate does no IO and has no async runtime.
+
+pub mod build;
+pub mod component;
+pub mod lp;
+pub mod result;
+pub mod rule;
+pub mod solve;
+
+use std::time::Instant;
+
+use parkgrid_model::Park;
+use parkgrid_resource::ParkProfiles;
+
+pub use build::{BuildOptions, Steps};
+pub use result::{Dispatch, Kpis, Series, kpis};
+pub use solve::{LpStatus, SolveError, SolverKind};
+
+use crate::build::Source;
+use crate::lp::Sense;
+
+/// How the park is operated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// Least cost over the year (linear programme).
+    Optimal,
+    /// Fixed priority rules, step by step (the baseline).
+    Rule,
+}
+
+/// Settings of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// Operation strategy.
+    pub strategy: Strategy,
+    /// LP solver (optimal strategy only).
+    pub solver: SolverKind,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            strategy: Strategy::Optimal,
+            solver: SolverKind::Clarabel,
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunStatus {
+    /// Optimal (or, for the rule strategy, simulated).
+    Ok,
+    /// A hard limit cannot be met; the rows that had to give, worst first, with how much.
+    Infeasible(Vec<(String, f64)>),
+    /// The solver gave up; why.
+    Failed(String),
+}
+
+/// Size and timing of a run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunStats {
+    /// Variables of the programme.
+    pub n_variables: usize,
+    /// Rows of the programme.
+    pub n_rows: usize,
+    /// Time to build the programme, s.
+    pub build_time_s: f64,
+    /// Time in the solver, s.
+    pub solve_time_s: f64,
+    /// Objective value (costs plus penalties), CNY.
+    pub objective_cny: Option<f64>,
+    /// Solver used.
+    pub solver: Option<&'static str>,
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// How it ended.
+    pub status: RunStatus,
+    /// The schedule (empty unless the status is `Ok`).
+    pub dispatch: Dispatch,
+    /// Key figures of the schedule.
+    pub kpis: Kpis,
+    /// Size and timing.
+    pub stats: RunStats,
+}
+
+/// Runs `config`'s strategy on a validated park and its profiles.
+pub fn run(park: &Park, profiles: &ParkProfiles, config: Config) -> Result<Outcome, SolveError> {
+    let steps = Steps::of(park, profiles);
+    match config.strategy {
+        Strategy::Rule => {
+            let start = Instant::now();
+            let dispatch = rule::simulate(park, profiles, &steps);
+            let stats = RunStats {
+                solve_time_s: start.elapsed().as_secs_f64(),
+                ..RunStats::default()
+            };
+            let kpis = kpis(park, &steps, &dispatch);
+            Ok(Outcome {
+                status: RunStatus::Ok,
+                dispatch,
+                kpis,
+                stats,
+            })
+        }
+        Strategy::Optimal => optimal(park, profiles, &steps, config.solver),
+    }
+}
+
+fn optimal(
+    park: &Park,
+    profiles: &ParkProfiles,
+    steps: &Steps,
+    solver: SolverKind,
+) -> Result<Outcome, SolveError> {
+    let start = Instant::now();
+    let options = BuildOptions {
+        allow_integers: solver == SolverKind::Highs,
+    };
+    let built = build::build(park, profiles, options);
+    let build_time_s = start.elapsed().as_secs_f64();
+    let solution = solve::solve(&built.lp, solver)?;
+    let mut stats = RunStats {
+        n_variables: built.lp.n_vars(),
+        n_rows: built.lp.rows.len(),
+        build_time_s,
+        solve_time_s: solution.solve_time_s,
+        objective_cny: None,
+        solver: Some(solver.name()),
+    };
+    let empty = Dispatch { series: Vec::new() };
+    match solution.status {
+        LpStatus::Optimal => {}
+        LpStatus::Infeasible => {
+            let rows = diagnose(&built.lp, solver);
+            return Ok(Outcome {
+                status: RunStatus::Infeasible(rows),
+                dispatch: empty,
+                kpis: Kpis::default(),
+                stats,
+            });
+        }
+        LpStatus::Failed(why) => {
+            return Ok(Outcome {
+                status: RunStatus::Failed(why),
+                dispatch: empty,
+                kpis: Kpis::default(),
+                stats,
+            });
+        }
+    }
+    let tie_cost: f64 = built
+        .tie_breaks
+        .iter()
+        .map(|&(blk, c)| (0..blk.len).map(|t| c * solution.x[blk.at(t)]).sum::<f64>())
+        .sum();
+    stats.objective_cny = Some(solution.objective - tie_cost);
+    let x = &solution.x;
+    let mut series: Vec<Series> = built
+        .outputs
+        .iter()
+        .map(|o| Series {
+            id: o.id.clone(),
+            kind: o.kind,
+            quantity: o.quantity,
+            values: match &o.source {
+                Source::Fixed(v) => v.clone(),
+                Source::Vars(terms) => (0..built.n)
+                    .map(|t| terms.iter().map(|(b, c)| c.at(t) * x[b.at(t)]).sum())
+                    .collect(),
+                Source::PositivePart(b, sign) => {
+                    (0..built.n).map(|t| (sign * x[b.at(t)]).max(0.0)).collect()
+                }
+            },
+        })
+        .collect();
+    for (bus, &first) in park.bus.iter().zip(&built.balance_rows) {
+        series.push(Series {
+            id: bus.id.clone(),
+            kind: "bus",
+            quantity: "price_cny_per_kwh",
+            values: (0..built.n)
+                .map(|t| solution.duals[first + t] / steps.step_h)
+                .collect(),
+        });
+    }
+    let dispatch = Dispatch { series };
+    let kpis = kpis(park, steps, &dispatch);
+    Ok(Outcome {
+        status: RunStatus::Ok,
+        dispatch,
+        kpis,
+        stats,
+    })
+}
+
+/// For an infeasible programme: every row gets slacks at a high price; the rows whose slacks are
+/// used are the limits that cannot be met.
+fn diagnose(lp: &lp::Lp, solver: SolverKind) -> Vec<(String, f64)> {
+    let mut elastic = lp.clone();
+    let n_rows = elastic.rows.len();
+    let mut slacks = Vec::new();
+    for i in 0..n_rows {
+        let sense = elastic.rows[i].sense;
+        let up = elastic.add_block("elastic.up", "row", 1, |_| (0.0, f64::INFINITY), |_| 1e6);
+        elastic.rows[i].terms.push((up.at(0), 1.0));
+        let down = if sense == Sense::Eq || sense == Sense::Ge {
+            let d = elastic.add_block("elastic.down", "row", 1, |_| (0.0, f64::INFINITY), |_| 1e6);
+            elastic.rows[i].terms.push((d.at(0), -1.0));
+            Some(d.at(0))
+        } else {
+            None
+        };
+        slacks.push((i, up.at(0), down));
+    }
+    let Ok(s) = solve::solve(&elastic, solver) else {
+        return Vec::new();
+    };
+    if s.status != LpStatus::Optimal {
+        return Vec::new();
+    }
+    let mut used: Vec<(String, f64)> = slacks
+        .iter()
+        .map(|&(i, u, d)| (i, s.x[u] + d.map_or(0.0, |d| s.x[d])))
+        .filter(|&(_, v)| v > 1e-6)
+        .map(|(i, v)| (lp.row_name(i), v))
+        .collect();
+    used.sort_by(|a, b| b.1.total_cmp(&a.1));
+    used.truncate(20);
+    used
+}

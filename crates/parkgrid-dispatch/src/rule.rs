@@ -1,0 +1,344 @@
+//! The rule-based baseline: how a park is run without optimisation, step by step.
+//!
+//! Heat first: CHP follows the heat demand, then waste-heat pumps (up to the waste heat on hand),
+//! ground-source heat pumps, and the boilers cover the rest; stores stay idle (no waste-heat
+//! storage). Electricity on one copper plate: renewables first; a surplus charges the batteries,
+//! then is exported, then curtailed; a deficit discharges the batteries, then is imported. Electric
+//! boilers and flexibility are not used; EV charging is unmanaged.
+
+use parkgrid_model::asset::AssetRef;
+use parkgrid_model::{Carrier, Park};
+use parkgrid_resource::{ParkProfiles, Quantity};
+
+use crate::build::Steps;
+use crate::result::{Dispatch, Series};
+
+struct Out {
+    series: Vec<Series>,
+}
+
+impl Out {
+    fn push(&mut self, id: &str, kind: &'static str, quantity: &'static str, values: Vec<f64>) {
+        self.series.push(Series {
+            id: id.to_string(),
+            kind,
+            quantity,
+            values,
+        });
+    }
+}
+
+fn get(p: &ParkProfiles, id: &str, q: Quantity, n: usize) -> Vec<f64> {
+    p.get(id, q)
+        .map(<[f64]>::to_vec)
+        .unwrap_or_else(|| vec![0.0; n])
+}
+
+/// Simulates the rules over the year.
+pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch {
+    let n = steps.n;
+    let dt = steps.step_h;
+    let mut out = Out { series: Vec::new() };
+    let mut el_demand = vec![0.0; n];
+    let mut heat_left = vec![0.0; n];
+    let mut waste_left = vec![0.0; n];
+    let mut renewable = vec![0.0; n];
+
+    // Demands and supplies that no rule changes.
+    for (_, a) in park.assets() {
+        match a {
+            AssetRef::ElectricLoad(x) => add_load(
+                &mut out,
+                &mut el_demand,
+                profiles,
+                &x.id,
+                "electric_load",
+                n,
+            ),
+            AssetRef::EvCharging(x) => {
+                add_load(&mut out, &mut el_demand, profiles, &x.id, "ev_charging", n)
+            }
+            AssetRef::FlexibleLoad(x) => add_load(
+                &mut out,
+                &mut el_demand,
+                profiles,
+                &x.id,
+                "flexible_load",
+                n,
+            ),
+            AssetRef::DataCentre(x) => {
+                let d = get(profiles, &x.id, Quantity::ElectricDemand, n);
+                let w = get(profiles, &x.id, Quantity::WasteHeat, n);
+                add(&mut el_demand, &d);
+                add(&mut waste_left, &w);
+                out.push(&x.id, "data_centre", "p_kw", d);
+                if x.waste_heat_bus.is_some() {
+                    out.push(&x.id, "data_centre", "waste_heat_kw", w);
+                }
+            }
+            AssetRef::HeatLoad(x) => {
+                let h = get(profiles, &x.id, Quantity::HeatDemand, n);
+                add(&mut heat_left, &h);
+                out.push(&x.id, "heat_load", "heat_kw", h);
+            }
+            AssetRef::Pv(x) => add(
+                &mut renewable,
+                &get(profiles, &x.id, Quantity::Available, n),
+            ),
+            AssetRef::Wind(x) => add(
+                &mut renewable,
+                &get(profiles, &x.id, Quantity::Available, n),
+            ),
+            _ => {}
+        }
+    }
+
+    // Heat, in merit order of the rules.
+    let mut chp_el = vec![0.0; n];
+    for (_, a) in park.assets() {
+        match a {
+            AssetRef::Chp(c) => {
+                let ratio = c.eta_th / c.eta_el;
+                let heat: Vec<f64> = (0..n)
+                    .map(|t| heat_left[t].min(c.p_max_kw * ratio))
+                    .collect();
+                let p: Vec<f64> = heat.iter().map(|h| h / ratio).collect();
+                sub(&mut heat_left, &heat);
+                add(&mut chp_el, &p);
+                out.push(
+                    &c.id,
+                    "chp",
+                    "fuel_kw",
+                    p.iter().map(|x| x / c.eta_el).collect(),
+                );
+                out.push(&c.id, "chp", "heat_kw", heat);
+                out.push(&c.id, "chp", "p_kw", p);
+            }
+            _ => continue,
+        }
+    }
+    for (_, a) in park.assets() {
+        if let AssetRef::WasteHeatPump(h) = a {
+            let cop = get(profiles, &h.id, Quantity::Cop, n);
+            let mut heat = vec![0.0; n];
+            for t in 0..n {
+                let from_waste = waste_left[t] * cop[t] / (cop[t] - 1.0).max(1e-9);
+                heat[t] = heat_left[t].min(h.heat_max_kw).min(from_waste).max(0.0);
+                waste_left[t] -= heat[t] * (cop[t] - 1.0) / cop[t];
+            }
+            sub(&mut heat_left, &heat);
+            let p: Vec<f64> = heat.iter().zip(&cop).map(|(q, c)| q / c).collect();
+            add(&mut el_demand, &p);
+            out.push(
+                &h.id,
+                "waste_heat_pump",
+                "source_kw",
+                heat.iter()
+                    .zip(&cop)
+                    .map(|(q, c)| q * (c - 1.0) / c)
+                    .collect(),
+            );
+            out.push(&h.id, "waste_heat_pump", "heat_kw", heat);
+            out.push(&h.id, "waste_heat_pump", "p_kw", p);
+        }
+    }
+    for (_, a) in park.assets() {
+        if let AssetRef::GroundHeatPump(h) = a {
+            let cop = get(profiles, &h.id, Quantity::Cop, n);
+            let heat: Vec<f64> = (0..n)
+                .map(|t| heat_left[t].min(h.heat_max_kw).max(0.0))
+                .collect();
+            sub(&mut heat_left, &heat);
+            let p: Vec<f64> = heat.iter().zip(&cop).map(|(q, c)| q / c).collect();
+            add(&mut el_demand, &p);
+            out.push(&h.id, "ground_heat_pump", "heat_kw", heat);
+            out.push(&h.id, "ground_heat_pump", "p_kw", p);
+        }
+    }
+    for (_, a) in park.assets() {
+        match a {
+            AssetRef::GasBoiler(g) => {
+                let heat: Vec<f64> = (0..n)
+                    .map(|t| heat_left[t].min(g.heat_max_kw).max(0.0))
+                    .collect();
+                sub(&mut heat_left, &heat);
+                out.push(
+                    &g.id,
+                    "gas_boiler",
+                    "fuel_kw",
+                    heat.iter().map(|h| h / g.eta).collect(),
+                );
+                out.push(&g.id, "gas_boiler", "heat_kw", heat);
+            }
+            AssetRef::ElectricBoiler(e) => {
+                out.push(&e.id, "electric_boiler", "p_kw", vec![0.0; n]);
+                out.push(&e.id, "electric_boiler", "heat_kw", vec![0.0; n]);
+            }
+            AssetRef::ThermalStore(s) => {
+                out.push(&s.id, "thermal_store", "charge_kw", vec![0.0; n]);
+                out.push(&s.id, "thermal_store", "discharge_kw", vec![0.0; n]);
+                let level = s.soc_initial_frac.unwrap_or(s.soc_min_frac) * s.e_max_kwh;
+                out.push(&s.id, "thermal_store", "level_kwh", vec![level; n]);
+            }
+            _ => {}
+        }
+    }
+
+    // Electricity.
+    let batteries: Vec<_> = park.battery.iter().collect();
+    let mut level: Vec<f64> = batteries
+        .iter()
+        .map(|b| b.soc_initial_frac.unwrap_or(0.5) * b.e_max_kwh)
+        .collect();
+    let mut bat_ch = vec![vec![0.0; n]; batteries.len()];
+    let mut bat_dis = vec![vec![0.0; n]; batteries.len()];
+    let mut bat_level = vec![vec![0.0; n]; batteries.len()];
+    let import_max: f64 = park.grid.iter().map(|g| g.p_import_max_kw).sum();
+    let export_max: f64 = park.grid.iter().map(|g| g.p_export_max_kw).sum();
+    let mut import = vec![0.0; n];
+    let mut export = vec![0.0; n];
+    let mut curtailed = vec![0.0; n];
+    let mut unserved_el = vec![0.0; n];
+    for t in 0..n {
+        let mut net = el_demand[t] - chp_el[t] - renewable[t];
+        for (k, b) in batteries.iter().enumerate() {
+            let keep = (1.0 - b.self_discharge_frac_per_h).powf(dt);
+            level[k] *= keep;
+            let (lo, hi) = (b.soc_min_frac * b.e_max_kwh, b.soc_max_frac * b.e_max_kwh);
+            if net < 0.0 {
+                let ch = (-net)
+                    .min(b.p_max_kw)
+                    .min(((hi - level[k]) / (b.eta_charge * dt)).max(0.0));
+                level[k] += ch * b.eta_charge * dt;
+                bat_ch[k][t] = ch;
+                net += ch;
+            } else if net > 0.0 {
+                let dis = net
+                    .min(b.p_max_kw)
+                    .min(((level[k] - lo) * b.eta_discharge / dt).max(0.0));
+                level[k] -= dis * dt / b.eta_discharge;
+                bat_dis[k][t] = dis;
+                net -= dis;
+            }
+            bat_level[k][t] = level[k];
+        }
+        if net > 0.0 {
+            import[t] = net.min(import_max);
+            unserved_el[t] = net - import[t];
+        } else {
+            export[t] = (-net).min(export_max);
+            curtailed[t] = -net - export[t];
+        }
+    }
+    for (k, b) in batteries.iter().enumerate() {
+        out.push(
+            &b.id,
+            "battery",
+            "charge_kw",
+            std::mem::take(&mut bat_ch[k]),
+        );
+        out.push(
+            &b.id,
+            "battery",
+            "discharge_kw",
+            std::mem::take(&mut bat_dis[k]),
+        );
+        out.push(
+            &b.id,
+            "battery",
+            "level_kwh",
+            std::mem::take(&mut bat_level[k]),
+        );
+    }
+    // Grid flows shared in proportion to the connections' limits.
+    for g in &park.grid {
+        let share_i = if import_max > 0.0 {
+            g.p_import_max_kw / import_max
+        } else {
+            0.0
+        };
+        let share_e = if export_max > 0.0 {
+            g.p_export_max_kw / export_max
+        } else {
+            0.0
+        };
+        out.push(
+            &g.id,
+            "grid",
+            "import_kw",
+            import.iter().map(|v| v * share_i).collect(),
+        );
+        out.push(
+            &g.id,
+            "grid",
+            "export_kw",
+            export.iter().map(|v| v * share_e).collect(),
+        );
+    }
+    // Curtailment shared in proportion to availability.
+    for (_, a) in park.assets() {
+        let (id, kind) = match a {
+            AssetRef::Pv(x) => (&x.id, "pv"),
+            AssetRef::Wind(x) => (&x.id, "wind"),
+            _ => continue,
+        };
+        let avail = get(profiles, id, Quantity::Available, n);
+        let output = (0..n)
+            .map(|t| {
+                if renewable[t] > 0.0 {
+                    avail[t] * (1.0 - curtailed[t] / renewable[t])
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        out.push(id, kind, "output_kw", output);
+        out.push(id, kind, "available_kw", avail);
+    }
+    // Unserved demand booked on the first bus of each carrier.
+    let first = |c: Carrier| {
+        park.bus
+            .iter()
+            .find(|b| b.carrier == c)
+            .map(|b| b.id.clone())
+    };
+    let el_bus = first(Carrier::Ac).or_else(|| first(Carrier::Dc));
+    for bus in &park.bus {
+        let values = if Some(&bus.id) == el_bus.as_ref() {
+            unserved_el.clone()
+        } else if Some(&bus.id) == first(Carrier::Heat).as_ref() {
+            heat_left.iter().map(|h| h.max(0.0)).collect()
+        } else {
+            vec![0.0; n]
+        };
+        if bus.carrier != Carrier::WasteHeat {
+            out.push(&bus.id, "bus", "unserved_kw", values);
+        }
+    }
+    Dispatch { series: out.series }
+}
+
+fn add_load(
+    out: &mut Out,
+    demand: &mut [f64],
+    p: &ParkProfiles,
+    id: &str,
+    kind: &'static str,
+    n: usize,
+) {
+    let d = get(p, id, Quantity::ElectricDemand, n);
+    add(demand, &d);
+    out.push(id, kind, "p_kw", d);
+}
+
+fn add(a: &mut [f64], b: &[f64]) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x += y;
+    }
+}
+
+fn sub(a: &mut [f64], b: &[f64]) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x -= y;
+    }
+}
