@@ -81,6 +81,9 @@ pub struct RunStats {
     pub objective_cny: Option<f64>,
     /// Solver used.
     pub solver: Option<&'static str>,
+    /// Largest residual of a bus balance relative to the bus's scale (its largest demand or
+    /// flow), over all buses and steps.
+    pub max_balance_residual_rel: f64,
 }
 
 /// The outcome of a run.
@@ -139,6 +142,7 @@ fn optimal(
         solve_time_s: solution.solve_time_s,
         objective_cny: None,
         solver: Some(solver.name()),
+        max_balance_residual_rel: 0.0,
     };
     let empty = Dispatch { series: Vec::new() };
     match solution.status {
@@ -168,6 +172,7 @@ fn optimal(
         .sum();
     stats.objective_cny = Some(solution.objective - tie_cost);
     let x = &solution.x;
+    stats.max_balance_residual_rel = balance_residual(&built, x);
     let mut series: Vec<Series> = built
         .outputs
         .iter()
@@ -204,6 +209,28 @@ fn optimal(
         kpis,
         stats,
     })
+}
+
+/// The largest bus-balance residual relative to the bus's scale.
+fn balance_residual(built: &build::Built, x: &[f64]) -> f64 {
+    let mut worst = 0.0f64;
+    for &first in &built.balance_rows {
+        let rows = &built.lp.rows[first..first + built.n];
+        let scale = rows
+            .iter()
+            .flat_map(|r| {
+                r.terms
+                    .iter()
+                    .map(|&(v, a)| (a * x[v]).abs())
+                    .chain(std::iter::once(r.rhs.abs()))
+            })
+            .fold(1.0f64, f64::max);
+        for r in rows {
+            let lhs: f64 = r.terms.iter().map(|&(v, a)| a * x[v]).sum();
+            worst = worst.max((lhs - r.rhs).abs() / scale);
+        }
+    }
+    worst
 }
 
 /// For an infeasible programme: every row gets slacks at a high price; the rows whose slacks are

@@ -1,8 +1,7 @@
 //! The rule-based baseline: how a park is run without optimisation, step by step.
 //!
-//! Heat first: CHP follows the heat demand, then waste-heat pumps (up to the waste heat on hand),
-//! ground-source heat pumps, and the boilers cover the rest; stores stay idle (no waste-heat
-//! storage). Electricity on one copper plate: renewables first; a surplus charges the batteries,
+//! Heat as before the energy internet: CHP follows the heat demand and the boiler house covers the
+//! rest; heat pumps and stores stay idle, the data centre's waste heat is rejected. Electricity on one copper plate: renewables first; a surplus charges the batteries,
 //! then is exported, then curtailed; a deficit discharges the batteries, then is imported. Electric
 //! boilers and flexibility are not used; EV charging is unmanaged.
 
@@ -41,7 +40,6 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
     let mut out = Out { series: Vec::new() };
     let mut el_demand = vec![0.0; n];
     let mut heat_left = vec![0.0; n];
-    let mut waste_left = vec![0.0; n];
     let mut renewable = vec![0.0; n];
 
     // Demands and supplies that no rule changes.
@@ -70,7 +68,6 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
                 let d = get(profiles, &x.id, Quantity::ElectricDemand, n);
                 let w = get(profiles, &x.id, Quantity::WasteHeat, n);
                 add(&mut el_demand, &d);
-                add(&mut waste_left, &w);
                 out.push(&x.id, "data_centre", "p_kw", d);
                 if x.waste_heat_bus.is_some() {
                     out.push(&x.id, "data_centre", "waste_heat_kw", w);
@@ -118,41 +115,18 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
         }
     }
     for (_, a) in park.assets() {
-        if let AssetRef::WasteHeatPump(h) = a {
-            let cop = get(profiles, &h.id, Quantity::Cop, n);
-            let mut heat = vec![0.0; n];
-            for t in 0..n {
-                let from_waste = waste_left[t] * cop[t] / (cop[t] - 1.0).max(1e-9);
-                heat[t] = heat_left[t].min(h.heat_max_kw).min(from_waste).max(0.0);
-                waste_left[t] -= heat[t] * (cop[t] - 1.0) / cop[t];
+        match a {
+            AssetRef::WasteHeatPump(h) => {
+                for q in ["p_kw", "heat_kw", "source_kw"] {
+                    out.push(&h.id, "waste_heat_pump", q, vec![0.0; n]);
+                }
             }
-            sub(&mut heat_left, &heat);
-            let p: Vec<f64> = heat.iter().zip(&cop).map(|(q, c)| q / c).collect();
-            add(&mut el_demand, &p);
-            out.push(
-                &h.id,
-                "waste_heat_pump",
-                "source_kw",
-                heat.iter()
-                    .zip(&cop)
-                    .map(|(q, c)| q * (c - 1.0) / c)
-                    .collect(),
-            );
-            out.push(&h.id, "waste_heat_pump", "heat_kw", heat);
-            out.push(&h.id, "waste_heat_pump", "p_kw", p);
-        }
-    }
-    for (_, a) in park.assets() {
-        if let AssetRef::GroundHeatPump(h) = a {
-            let cop = get(profiles, &h.id, Quantity::Cop, n);
-            let heat: Vec<f64> = (0..n)
-                .map(|t| heat_left[t].min(h.heat_max_kw).max(0.0))
-                .collect();
-            sub(&mut heat_left, &heat);
-            let p: Vec<f64> = heat.iter().zip(&cop).map(|(q, c)| q / c).collect();
-            add(&mut el_demand, &p);
-            out.push(&h.id, "ground_heat_pump", "heat_kw", heat);
-            out.push(&h.id, "ground_heat_pump", "p_kw", p);
+            AssetRef::GroundHeatPump(h) => {
+                for q in ["p_kw", "heat_kw"] {
+                    out.push(&h.id, "ground_heat_pump", q, vec![0.0; n]);
+                }
+            }
+            _ => {}
         }
     }
     for (_, a) in park.assets() {

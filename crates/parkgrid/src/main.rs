@@ -3,6 +3,7 @@
 
 mod info;
 mod profiles;
+mod simulate;
 mod table;
 
 use std::io::Write as _;
@@ -50,6 +51,28 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Simulate a year of the park: least-cost dispatch of every asset, against the rule-based
+    /// baseline.
+    ///
+    /// Writes DIR/summary.json (status, costs, energies, CO2, absorption, timings), and
+    /// DIR/timeseries.csv (every asset's flows, storage levels and each bus's marginal price per
+    /// step), and prints the KPIs of the optimal schedule next to the baseline's.
+    Simulate {
+        /// The park file (TOML).
+        park: PathBuf,
+        /// Directory for the results (created if missing); default out/<park name>.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// How the park is run: `optimal` (least cost over the year) or `rule` (the baseline only).
+        #[arg(long, value_enum, default_value_t = simulate::StrategyArg::Optimal)]
+        strategy: simulate::StrategyArg,
+        /// LP solver: `clarabel` (pure Rust, always built) or `highs` (build with --features highs).
+        #[arg(long, value_enum, default_value_t = simulate::SolverArg::Clarabel)]
+        solver: simulate::SolverArg,
+        /// Print the summary as JSON on standard output instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Compute every asset's availability or demand per step and write them as CSV.
     ///
     /// Writes DIR/profiles.csv (one column per asset and quantity, kW or COP) and DIR/weather.csv
@@ -80,6 +103,10 @@ fn main() -> ExitCode {
         Err(err) => {
             eprintln!("error: {err:#}");
             let input_error = err.downcast_ref::<ModelError>().is_some()
+                || err
+                    .downcast_ref::<parkgrid_dispatch::SolveError>()
+                    .is_some()
+                || err.downcast_ref::<simulate::Infeasible>().is_some()
                 || matches!(
                     err.downcast_ref::<parkgrid_resource::ResourceError>(),
                     Some(
@@ -123,6 +150,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 print!("{}", info::text(valid));
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Simulate {
+            park,
+            out,
+            strategy,
+            solver,
+            json,
+        } => {
+            let loaded = parkgrid_model::load(&park)?;
+            let Some(valid) = &loaded.park else {
+                eprint!("{}", loaded.report.render());
+                print_verdict(&loaded.report);
+                return Ok(exit_for(&loaded));
+            };
+            eprint!("{}", loaded.report.render());
+            let out = out.unwrap_or_else(|| {
+                let stem = park
+                    .file_stem()
+                    .map_or_else(|| "park".into(), |s| s.to_string_lossy().into_owned());
+                PathBuf::from("out").join(stem)
+            });
+            simulate::run(valid, &out, strategy, solver, json)
         }
         Command::Profiles { park, out, json } => {
             let loaded = parkgrid_model::load(&park)?;

@@ -7,6 +7,10 @@ use crate::build::{Builder, Coef, Source};
 use crate::lp::Sense;
 
 /// Variables `grid.import[id,t]` ∈ [0, p_import_max], `grid.export[id,t]` ∈ [0, p_export_max];
+/// export is valued at `min(export price, import price[t])`: a connection point meters one
+/// direction at a time, and where the export price exceeds the import price (valley hours) an LP
+/// would otherwise import and export at once for profit. The exact rule needs a binary per step;
+/// the cap keeps the programme linear and errs on the side of less export revenue.
 /// with a demand charge, `grid.peak[id,m]` ≥ 0 and rows `grid.peak[id,t]`:
 /// `import[t] − peak[month(t)] ≤ 0`.
 pub fn add(b: &mut Builder<'_>, g: &Grid) {
@@ -33,7 +37,7 @@ pub fn add(b: &mut Builder<'_>, g: &Grid) {
         "grid.export",
         &g.id,
         |_| (0.0, g.p_export_max_kw),
-        |_| (crate::build::TIE_BREAK_CNY_PER_KWH - export_price) * dt,
+        |t| (crate::build::TIE_BREAK_CNY_PER_KWH - export_price.min(price[t])) * dt,
     );
     b.tie_breaks.push(exp);
     b.inject(&g.bus, imp, Coef::Const(1.0));

@@ -1,0 +1,228 @@
+//! `parkgrid simulate`: a year of dispatch, its KPIs against the baseline, and the result files.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use parkgrid_dispatch::{Config, Kpis, Outcome, RunStatus, SolverKind, Strategy};
+use parkgrid_model::Park;
+use parkgrid_resource::park_profiles;
+use serde_json::{Value, json};
+
+use crate::table::{render, thousands};
+
+/// `--strategy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StrategyArg {
+    /// Least cost over the year.
+    Optimal,
+    /// The rule-based baseline only.
+    Rule,
+}
+
+/// `--solver`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SolverArg {
+    /// Clarabel, pure Rust interior point (LP).
+    Clarabel,
+    /// HiGHS, simplex and MILP (needs a build with --features highs).
+    Highs,
+}
+
+/// The programme has no solution: the limits that cannot be met.
+#[derive(Debug, thiserror::Error)]
+#[error("the park cannot be operated within its hard limits; the limits that had to give:\n{0}")]
+pub struct Infeasible(String);
+
+/// Runs the simulation and writes `out`.
+pub fn run(
+    park: &Park,
+    out: &Path,
+    strategy: StrategyArg,
+    solver: SolverArg,
+    json_out: bool,
+) -> anyhow::Result<ExitCode> {
+    let profiles = park_profiles(park)?;
+    let solver = match solver {
+        SolverArg::Clarabel => SolverKind::Clarabel,
+        SolverArg::Highs => SolverKind::Highs,
+    };
+    let baseline = parkgrid_dispatch::run(
+        park,
+        &profiles,
+        Config {
+            strategy: Strategy::Rule,
+            solver,
+        },
+    )?;
+    let main = match strategy {
+        StrategyArg::Rule => baseline.clone(),
+        StrategyArg::Optimal => parkgrid_dispatch::run(
+            park,
+            &profiles,
+            Config {
+                strategy: Strategy::Optimal,
+                solver,
+            },
+        )?,
+    };
+    match &main.status {
+        RunStatus::Ok => {}
+        RunStatus::Infeasible(rows) => {
+            let list: String = rows
+                .iter()
+                .map(|(name, v)| format!("  {name}: short by {v:.3}\n"))
+                .collect();
+            return Err(Infeasible(list).into());
+        }
+        RunStatus::Failed(why) => anyhow::bail!("the solver stopped without a schedule: {why}"),
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create '{}'", out.display()))?;
+    let strategy_name = match strategy {
+        StrategyArg::Optimal => "optimal",
+        StrategyArg::Rule => "rule",
+    };
+    let mut summary = summary_json(&main, strategy_name);
+    if strategy == StrategyArg::Optimal {
+        summary["baseline"] = summary_json(&baseline, "rule");
+    }
+    let summary_path = out.join("summary.json");
+    std::fs::write(
+        &summary_path,
+        serde_json::to_string_pretty(&summary)? + "\n",
+    )
+    .with_context(|| format!("cannot write '{}'", summary_path.display()))?;
+    write_timeseries(&profiles.axis, &main, &out.join("timeseries.csv"))?;
+    if json_out {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print!(
+            "{}",
+            table(
+                park,
+                &main,
+                (strategy == StrategyArg::Optimal).then_some(&baseline),
+                out
+            )
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn summary_json(o: &Outcome, strategy: &str) -> Value {
+    let mut v = serde_json::to_value(&o.kpis).unwrap_or_else(|_| json!({}));
+    let s = &o.stats;
+    v["status"] = json!("ok");
+    v["strategy"] = json!(strategy);
+    v["solver"] = json!(s.solver);
+    v["objective_cny"] = json!(s.objective_cny);
+    v["n_variables"] = json!(s.n_variables);
+    v["n_rows"] = json!(s.n_rows);
+    v["build_time_s"] = json!(s.build_time_s);
+    v["solve_time_s"] = json!(s.solve_time_s);
+    v
+}
+
+fn table(park: &Park, main: &Outcome, baseline: Option<&Outcome>, out: &Path) -> String {
+    let rows_of = |k: &Kpis| -> Vec<(&'static str, f64, &'static str)> {
+        vec![
+            ("total cost", k.total_cost_cny / 1e4, "10⁴ CNY"),
+            ("grid import", k.grid_import_kwh / 1e3, "MWh"),
+            ("grid export", k.grid_export_kwh / 1e3, "MWh"),
+            ("peak import", k.peak_import_kw, "kW"),
+            ("PV used", k.pv_generation_kwh / 1e3, "MWh"),
+            ("wind used", k.wind_generation_kwh / 1e3, "MWh"),
+            ("curtailed", k.curtailment_kwh / 1e3, "MWh"),
+            (
+                "renewable absorption",
+                k.renewable_absorption_ratio * 100.0,
+                "%",
+            ),
+            ("CO₂", k.co2_t, "t"),
+            (
+                "waste heat recovered",
+                k.waste_heat_recovered_kwh / 1e3,
+                "MWh",
+            ),
+            ("boiler heat", k.boiler_heat_kwh / 1e3, "MWh"),
+            ("heat demand", k.heat_demand_kwh / 1e3, "MWh"),
+            ("unserved electricity", k.unserved_electric_kwh / 1e3, "MWh"),
+            ("unserved heat", k.unserved_heat_kwh / 1e3, "MWh"),
+        ]
+    };
+    let fmt = |v: f64, unit: &str| {
+        if unit == "%" {
+            format!("{v:.2}")
+        } else {
+            thousands(v)
+        }
+    };
+    let main_rows = rows_of(&main.kpis);
+    let base_rows = baseline.map(|b| rows_of(&b.kpis));
+    let rows: Vec<Vec<String>> = main_rows
+        .iter()
+        .enumerate()
+        .map(|(i, (name, v, unit))| {
+            let mut row = vec![name.to_string(), unit.to_string(), fmt(*v, unit)];
+            if let Some(base) = &base_rows {
+                let b = base[i].1;
+                row.push(fmt(b, unit));
+                row.push(if b.abs() > 1e-9 {
+                    format!("{:+.1} %", (v - b) / b.abs() * 100.0)
+                } else {
+                    String::new()
+                });
+            }
+            row
+        })
+        .collect();
+    let mut text = String::new();
+    let s = &main.stats;
+    let _ = writeln!(text, "{}", park.site.name);
+    if let Some(solver) = s.solver {
+        let _ = writeln!(
+            text,
+            "  optimal dispatch over the year: {} variables, {} rows; build {:.2} s, {solver} {:.2} s",
+            s.n_variables, s.n_rows, s.build_time_s, s.solve_time_s
+        );
+    }
+    let headers: &[&str] = if baseline.is_some() {
+        &["", "unit", "optimal", "rule", "change"]
+    } else {
+        &["", "unit", "rule"]
+    };
+    text.push_str(&render(headers, &rows));
+    let _ = writeln!(
+        text,
+        "wrote {} and {}",
+        out.join("summary.json").display(),
+        out.join("timeseries.csv").display()
+    );
+    text
+}
+
+fn write_timeseries(
+    axis: &parkgrid_model::TimeAxis,
+    o: &Outcome,
+    path: &Path,
+) -> anyhow::Result<()> {
+    let f = std::fs::File::create(path)
+        .with_context(|| format!("cannot write '{}'", path.display()))?;
+    let mut w = std::io::BufWriter::new(f);
+    let mut header = String::from("time");
+    for s in &o.dispatch.series {
+        let _ = write!(header, ",{}.{}", s.id, s.quantity);
+    }
+    writeln!(w, "{header}")?;
+    for t in 0..axis.n_steps {
+        let mut line = axis.time(t).to_rfc3339();
+        for s in &o.dispatch.series {
+            let _ = write!(line, ",{:.4}", s.values.get(t).copied().unwrap_or(f64::NAN));
+        }
+        writeln!(w, "{line}")?;
+    }
+    w.flush()
+        .with_context(|| format!("cannot write '{}'", path.display()))
+}
