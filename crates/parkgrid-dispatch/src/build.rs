@@ -194,10 +194,16 @@ impl<'a> Builder<'a> {
 pub const TIE_BREAK_CNY_PER_KWH: f64 = 1e-5;
 
 /// Options of the LP that are not in the park file.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuildOptions {
     /// Model CHP on/off commitment with binaries where the park asks for it.
     pub allow_integers: bool,
+    /// For a window of a rolling horizon: each store's level at the window's end (`None`: free).
+    /// Without it (a year run) a store ends where it starts.
+    pub store_end: Option<HashMap<String, Option<f64>>>,
+    /// For a window of a rolling horizon: each grid connection's highest import so far in each
+    /// month, which the demand charge has paid for already.
+    pub peak_floor: HashMap<String, [f64; 12]>,
 }
 
 /// The built programme with what is needed to read its solution.
@@ -220,15 +226,19 @@ pub fn build(park: &Park, profiles: &ParkProfiles, options: BuildOptions) -> Bui
     let mut b = Builder::new(park, profiles);
     for (_, asset) in park.assets() {
         match asset {
-            AssetRef::Grid(x) => component::grid::add(&mut b, x),
+            AssetRef::Grid(x) => component::grid::add(&mut b, x, options.peak_floor.get(&x.id)),
             AssetRef::Pv(x) => component::renewable::add(&mut b, &x.id, "pv", &x.bus),
             AssetRef::Wind(x) => component::renewable::add(&mut b, &x.id, "wind", &x.bus),
             AssetRef::Chp(x) => component::chp::add(&mut b, x, options.allow_integers),
             AssetRef::GroundHeatPump(x) => component::heat_pump::add_ground(&mut b, x),
             AssetRef::WasteHeatPump(x) => component::heat_pump::add_waste(&mut b, x),
             AssetRef::DataCentre(x) => component::load::add_data_centre(&mut b, x),
-            AssetRef::Battery(x) => component::storage::add_battery(&mut b, x),
-            AssetRef::ThermalStore(x) => component::storage::add_thermal(&mut b, x),
+            AssetRef::Battery(x) => {
+                component::storage::add_battery(&mut b, x, end_of(&options, &x.id))
+            }
+            AssetRef::ThermalStore(x) => {
+                component::storage::add_thermal(&mut b, x, end_of(&options, &x.id))
+            }
             AssetRef::GasBoiler(x) => component::boiler::add_gas(&mut b, x),
             AssetRef::ElectricBoiler(x) => component::boiler::add_electric(&mut b, x),
             AssetRef::ElectricLoad(x) => {
@@ -252,6 +262,17 @@ pub fn build(park: &Park, profiles: &ParkProfiles, options: BuildOptions) -> Bui
         balance_rows: b.balance_rows,
         n: b.steps.n,
         tie_breaks,
+    }
+}
+
+/// How a store ends: where it started (year runs) or as the rolling horizon says.
+fn end_of(options: &BuildOptions, id: &str) -> component::storage::End {
+    match &options.store_end {
+        None => component::storage::End::AsStart,
+        Some(map) => match map.get(id).copied().flatten() {
+            Some(level) => component::storage::End::Level(level),
+            None => component::storage::End::Free,
+        },
     }
 }
 

@@ -13,6 +13,7 @@ pub mod build;
 pub mod component;
 pub mod lp;
 pub mod result;
+mod rolling;
 pub mod rule;
 pub mod solve;
 
@@ -37,6 +38,16 @@ pub enum Strategy {
     Rule,
 }
 
+/// How far the optimiser sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Horizon {
+    /// One programme over the whole year (perfect foresight).
+    Year,
+    /// Day by day: each day is planned with the next day in view, then fixed; seasonal stores
+    /// follow the levels of the year plan.
+    Rolling,
+}
+
 /// Settings of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Config {
@@ -44,6 +55,8 @@ pub struct Config {
     pub strategy: Strategy,
     /// LP solver (optimal strategy only).
     pub solver: SolverKind,
+    /// Horizon (optimal strategy only).
+    pub horizon: Horizon,
 }
 
 impl Default for Config {
@@ -51,6 +64,7 @@ impl Default for Config {
         Self {
             strategy: Strategy::Optimal,
             solver: SolverKind::Clarabel,
+            horizon: Horizon::Year,
         }
     }
 }
@@ -73,7 +87,7 @@ pub struct RunStats {
     pub n_variables: usize,
     /// Rows of the programme.
     pub n_rows: usize,
-    /// Time to build the programme, s.
+    /// Time to build the programme and hand it to the solver, s.
     pub build_time_s: f64,
     /// Time in the solver, s.
     pub solve_time_s: f64,
@@ -101,6 +115,16 @@ pub struct Outcome {
 
 /// Runs `config`'s strategy on a validated park and its profiles.
 pub fn run(park: &Park, profiles: &ParkProfiles, config: Config) -> Result<Outcome, SolveError> {
+    run_with_progress(park, profiles, config, &mut |_, _| {})
+}
+
+/// As [`run`], calling `progress(done, total)` as a rolling horizon advances.
+pub fn run_with_progress(
+    park: &Park,
+    profiles: &ParkProfiles,
+    config: Config,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Outcome, SolveError> {
     let steps = Steps::of(park, profiles);
     match config.strategy {
         Strategy::Rule => {
@@ -118,7 +142,16 @@ pub fn run(park: &Park, profiles: &ParkProfiles, config: Config) -> Result<Outco
                 stats,
             })
         }
-        Strategy::Optimal => optimal(park, profiles, &steps, config.solver),
+        Strategy::Optimal => match config.horizon {
+            Horizon::Year => optimal(
+                park,
+                profiles,
+                &steps,
+                config.solver,
+                BuildOptions::default(),
+            ),
+            Horizon::Rolling => rolling::run(park, profiles, &steps, config.solver, progress),
+        },
     }
 }
 
@@ -127,18 +160,17 @@ fn optimal(
     profiles: &ParkProfiles,
     steps: &Steps,
     solver: SolverKind,
+    mut options: BuildOptions,
 ) -> Result<Outcome, SolveError> {
     let start = Instant::now();
-    let options = BuildOptions {
-        allow_integers: solver == SolverKind::Highs,
-    };
+    options.allow_integers = solver == SolverKind::Highs;
     let built = build::build(park, profiles, options);
     let build_time_s = start.elapsed().as_secs_f64();
     let solution = solve::solve(&built.lp, solver)?;
     let mut stats = RunStats {
         n_variables: built.lp.n_vars(),
         n_rows: built.lp.rows.len(),
-        build_time_s,
+        build_time_s: build_time_s + solution.translate_time_s,
         solve_time_s: solution.solve_time_s,
         objective_cny: None,
         solver: Some(solver.name()),

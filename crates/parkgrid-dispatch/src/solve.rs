@@ -60,6 +60,8 @@ pub struct LpSolution {
     pub objective: f64,
     /// Wall time of the solver, seconds.
     pub solve_time_s: f64,
+    /// Wall time of handing the programme to the solver (through good_lp), seconds.
+    pub translate_time_s: f64,
 }
 
 /// Why a problem could not be handed to a solver.
@@ -142,8 +144,8 @@ pub fn solve(lp: &Lp, solver: SolverKind) -> Result<LpSolution, SolveError> {
             solver: solver.name(),
         });
     }
-    let (vars, xs, objective, constraints) = build(lp);
     let start = Instant::now();
+    let (vars, xs, objective, constraints) = build(lp);
     let problem = vars.minimise(objective);
     let outcome = match solver {
         SolverKind::Clarabel => {
@@ -154,32 +156,35 @@ pub fn solve(lp: &Lp, solver: SolverKind) -> Result<LpSolution, SolveError> {
                 .tol_gap_rel(1e-9)
                 .tol_feas(1e-9)
                 .max_iter(400);
-            finish(model, constraints, &xs)
+            finish(model, constraints, &xs, start)
         }
-        SolverKind::Highs => highs(problem, constraints, &xs),
+        SolverKind::Highs => highs(problem, constraints, &xs, start),
     };
-    let solve_time_s = start.elapsed().as_secs_f64();
+    let total = start.elapsed().as_secs_f64();
     Ok(match outcome {
-        Ok((x, duals)) => LpSolution {
+        Ok((x, duals, translate_time_s)) => LpSolution {
             status: LpStatus::Optimal,
             objective: lp.objective(&x),
             x,
             duals,
-            solve_time_s,
+            solve_time_s: total - translate_time_s,
+            translate_time_s,
         },
-        Err(status) => LpSolution {
+        Err((status, translate_time_s)) => LpSolution {
             status,
             x: Vec::new(),
             duals: Vec::new(),
             objective: f64::NAN,
-            solve_time_s,
+            solve_time_s: total - translate_time_s,
+            translate_time_s,
         },
     })
 }
 
-type Outcome = Result<(Vec<f64>, Vec<f64>), LpStatus>;
+/// Values, duals and the translation time; or the status and the translation time.
+type Outcome = Result<(Vec<f64>, Vec<f64>, f64), (LpStatus, f64)>;
 
-fn finish<M>(mut model: M, constraints: Vec<Constraint>, xs: &[Variable]) -> Outcome
+fn finish<M>(mut model: M, constraints: Vec<Constraint>, xs: &[Variable], start: Instant) -> Outcome
 where
     M: SolverModel<Error = ResolutionError>,
     for<'a> M::Solution: SolutionWithDual<'a>,
@@ -188,15 +193,16 @@ where
         .into_iter()
         .map(|c| model.add_constraint(c))
         .collect();
+    let translated = start.elapsed().as_secs_f64();
     match model.solve() {
         Ok(mut solution) => {
             let x: Vec<f64> = xs.iter().map(|&v| solution.value(v)).collect();
             let dual = solution.compute_dual();
             let duals = refs.iter().map(|r| dual.dual(r.clone())).collect();
-            Ok((x, duals))
+            Ok((x, duals, translated))
         }
-        Err(ResolutionError::Infeasible) => Err(LpStatus::Infeasible),
-        Err(e) => Err(LpStatus::Failed(e.to_string())),
+        Err(ResolutionError::Infeasible) => Err((LpStatus::Infeasible, translated)),
+        Err(e) => Err((LpStatus::Failed(e.to_string()), translated)),
     }
 }
 
@@ -205,14 +211,23 @@ fn highs(
     problem: good_lp::variable::UnsolvedProblem,
     constraints: Vec<Constraint>,
     xs: &[Variable],
+    start: Instant,
 ) -> Outcome {
     let model = problem.using(good_lp::solvers::highs::highs).set_threads(1);
-    finish(model, constraints, xs)
+    finish(model, constraints, xs, start)
 }
 
 #[cfg(not(feature = "highs"))]
-fn highs(_: good_lp::variable::UnsolvedProblem, _: Vec<Constraint>, _: &[Variable]) -> Outcome {
-    Err(LpStatus::Failed(String::from("HiGHS is not in this build")))
+fn highs(
+    _: good_lp::variable::UnsolvedProblem,
+    _: Vec<Constraint>,
+    _: &[Variable],
+    _: Instant,
+) -> Outcome {
+    Err((
+        LpStatus::Failed(String::from("HiGHS is not in this build")),
+        0.0,
+    ))
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ fn check(solver: SolverKind) {
         Config {
             strategy: Strategy::Optimal,
             solver,
+            ..Config::default()
         },
     )
     .unwrap_or_else(|e| panic!("{e}"));

@@ -19,6 +19,7 @@ fn outcomes() -> (Outcome, Outcome, parkgrid_model::Park) {
         Config {
             strategy: Strategy::Optimal,
             solver: SolverKind::Clarabel,
+            ..Config::default()
         },
     )
     .unwrap_or_else(|e| panic!("{e}"));
@@ -28,6 +29,7 @@ fn outcomes() -> (Outcome, Outcome, parkgrid_model::Park) {
         Config {
             strategy: Strategy::Rule,
             solver: SolverKind::Clarabel,
+            ..Config::default()
         },
     )
     .unwrap_or_else(|e| panic!("{e}"));

@@ -69,6 +69,10 @@ enum Command {
         /// LP solver: `clarabel` (pure Rust, always built) or `highs` (build with --features highs).
         #[arg(long, value_enum, default_value_t = simulate::SolverArg::Clarabel)]
         solver: simulate::SolverArg,
+        /// `year`: one programme over the year (perfect foresight); `rolling`: day by day with the
+        /// next day in view, seasonal stores following the year plan.
+        #[arg(long, value_enum, default_value_t = simulate::HorizonArg::Year)]
+        horizon: simulate::HorizonArg,
         /// Print the summary as JSON on standard output instead of the table.
         #[arg(long)]
         json: bool,
@@ -156,6 +160,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             strategy,
             solver,
+            horizon,
             json,
         } => {
             let loaded = parkgrid_model::load(&park)?;
@@ -171,7 +176,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .map_or_else(|| "park".into(), |s| s.to_string_lossy().into_owned());
                 PathBuf::from("out").join(stem)
             });
-            simulate::run(valid, &out, strategy, solver, json)
+            simulate::run(
+                valid,
+                &out,
+                simulate::Options {
+                    strategy,
+                    solver,
+                    horizon,
+                    json,
+                },
+            )
         }
         Command::Profiles { park, out, json } => {
             let loaded = parkgrid_model::load(&park)?;

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use parkgrid_dispatch::{Config, Kpis, Outcome, RunStatus, SolverKind, Strategy};
+use parkgrid_dispatch::{Config, Horizon, Kpis, Outcome, RunStatus, SolverKind, Strategy};
 use parkgrid_model::Park;
 use parkgrid_resource::park_profiles;
 use serde_json::{Value, json};
@@ -31,42 +31,81 @@ pub enum SolverArg {
     Highs,
 }
 
+/// `--horizon`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HorizonArg {
+    /// One programme over the whole year.
+    Year,
+    /// Day by day with a day of look-ahead.
+    Rolling,
+}
+
+/// What `simulate` was asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// `--strategy`.
+    pub strategy: StrategyArg,
+    /// `--solver`.
+    pub solver: SolverArg,
+    /// `--horizon`.
+    pub horizon: HorizonArg,
+    /// `--json`.
+    pub json: bool,
+}
+
 /// The programme has no solution: the limits that cannot be met.
 #[derive(Debug, thiserror::Error)]
 #[error("the park cannot be operated within its hard limits; the limits that had to give:\n{0}")]
 pub struct Infeasible(String);
 
 /// Runs the simulation and writes `out`.
-pub fn run(
-    park: &Park,
-    out: &Path,
-    strategy: StrategyArg,
-    solver: SolverArg,
-    json_out: bool,
-) -> anyhow::Result<ExitCode> {
+pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
+    let Options {
+        strategy,
+        solver,
+        horizon,
+        json: json_out,
+    } = opts;
     let profiles = park_profiles(park)?;
     let solver = match solver {
         SolverArg::Clarabel => SolverKind::Clarabel,
         SolverArg::Highs => SolverKind::Highs,
     };
-    let baseline = parkgrid_dispatch::run(
-        park,
-        &profiles,
-        Config {
-            strategy: Strategy::Rule,
-            solver,
-        },
-    )?;
+    let horizon = match horizon {
+        HorizonArg::Year => Horizon::Year,
+        HorizonArg::Rolling => Horizon::Rolling,
+    };
+    let config = |strategy| Config {
+        strategy,
+        solver,
+        horizon,
+    };
+    let baseline = parkgrid_dispatch::run(park, &profiles, config(Strategy::Rule))?;
     let main = match strategy {
         StrategyArg::Rule => baseline.clone(),
-        StrategyArg::Optimal => parkgrid_dispatch::run(
-            park,
-            &profiles,
-            Config {
-                strategy: Strategy::Optimal,
-                solver,
-            },
-        )?,
+        StrategyArg::Optimal => {
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg} {wide_bar} {pos}/{len} days, {eta} left",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar.set_message("rolling horizon");
+            let outcome = parkgrid_dispatch::run_with_progress(
+                park,
+                &profiles,
+                config(Strategy::Optimal),
+                &mut |done, total| {
+                    if horizon == Horizon::Rolling {
+                        bar.set_length(total as u64);
+                        bar.set_position(done as u64);
+                    }
+                },
+            );
+            bar.finish_and_clear();
+            outcome?
+        }
     };
     match &main.status {
         RunStatus::Ok => {}
@@ -85,6 +124,10 @@ pub fn run(
         StrategyArg::Rule => "rule",
     };
     let mut summary = summary_json(&main, strategy_name);
+    summary["horizon"] = json!(match horizon {
+        Horizon::Year => "year",
+        Horizon::Rolling => "rolling",
+    });
     if strategy == StrategyArg::Optimal {
         summary["baseline"] = summary_json(&baseline, "rule");
     }
@@ -104,7 +147,8 @@ pub fn run(
                 park,
                 &main,
                 (strategy == StrategyArg::Optimal).then_some(&baseline),
-                out
+                out,
+                horizon == Horizon::Rolling
             )
         );
     }
@@ -125,7 +169,13 @@ fn summary_json(o: &Outcome, strategy: &str) -> Value {
     v
 }
 
-fn table(park: &Park, main: &Outcome, baseline: Option<&Outcome>, out: &Path) -> String {
+fn table(
+    park: &Park,
+    main: &Outcome,
+    baseline: Option<&Outcome>,
+    out: &Path,
+    rolling: bool,
+) -> String {
     let rows_of = |k: &Kpis| -> Vec<(&'static str, f64, &'static str)> {
         vec![
             ("total cost", k.total_cost_cny / 1e4, "10⁴ CNY"),
@@ -182,9 +232,14 @@ fn table(park: &Park, main: &Outcome, baseline: Option<&Outcome>, out: &Path) ->
     let s = &main.stats;
     let _ = writeln!(text, "{}", park.site.name);
     if let Some(solver) = s.solver {
+        let what = if rolling {
+            "rolling horizon, day by day with a day of look-ahead, after a year plan: windows up to"
+        } else {
+            "optimal dispatch over the year:"
+        };
         let _ = writeln!(
             text,
-            "  optimal dispatch over the year: {} variables, {} rows; build {:.2} s, {solver} {:.2} s",
+            "  {what} {} variables, {} rows; build {:.2} s, {solver} {:.2} s",
             s.n_variables, s.n_rows, s.build_time_s, s.solve_time_s
         );
     }

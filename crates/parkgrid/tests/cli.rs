@@ -313,3 +313,86 @@ fn profiles_from_an_epw_and_json_summary() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn simulate_writes_summary_and_timeseries() {
+    let dir = temp_dir("simulate");
+    let o = parkgrid(&[
+        "simulate",
+        "examples/minimal.toml",
+        "--out",
+        dir.to_str().unwrap_or_default(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for needle in [
+        "optimal",
+        "rule",
+        "total cost",
+        "renewable absorption",
+        "clarabel",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in\n{out}");
+    }
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("summary.json")).expect("summary.json"),
+    )
+    .expect("JSON");
+    for key in [
+        "status",
+        "total_cost_cny",
+        "grid_import_kwh",
+        "grid_export_kwh",
+        "pv_generation_kwh",
+        "wind_generation_kwh",
+        "renewable_available_kwh",
+        "curtailment_kwh",
+        "renewable_absorption_ratio",
+        "co2_t",
+        "waste_heat_recovered_kwh",
+        "boiler_heat_kwh",
+        "heat_demand_kwh",
+        "unserved_electric_kwh",
+        "unserved_heat_kwh",
+        "peak_import_kw",
+        "build_time_s",
+        "solve_time_s",
+    ] {
+        assert!(summary.get(key).is_some(), "summary.json lacks {key}");
+    }
+    assert_eq!(summary["status"], "ok");
+    assert!(
+        summary["baseline"]["total_cost_cny"]
+            .as_f64()
+            .unwrap_or(0.0)
+            >= summary["total_cost_cny"].as_f64().unwrap_or(f64::MAX) - 1.0
+    );
+    let ts = std::fs::read_to_string(dir.join("timeseries.csv")).expect("timeseries.csv");
+    assert_eq!(ts.lines().count(), 8761);
+    assert!(
+        ts.lines()
+            .next()
+            .unwrap_or("")
+            .contains("ac.price_cny_per_kwh")
+    );
+
+    let o = parkgrid(&[
+        "simulate",
+        "examples/minimal.toml",
+        "--solver",
+        "highs",
+        "--out",
+        dir.to_str().unwrap_or_default(),
+    ]);
+    if cfg!(feature = "highs") {
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    } else {
+        assert_eq!(o.status.code(), Some(2));
+        assert!(
+            stderr(&o).contains("rebuild with `--features highs`"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -11,9 +11,9 @@ use crate::lp::Sense;
 /// direction at a time, and where the export price exceeds the import price (valley hours) an LP
 /// would otherwise import and export at once for profit. The exact rule needs a binary per step;
 /// the cap keeps the programme linear and errs on the side of less export revenue.
-/// with a demand charge, `grid.peak[id,m]` ≥ 0 and rows `grid.peak[id,t]`:
-/// `import[t] − peak[month(t)] ≤ 0`.
-pub fn add(b: &mut Builder<'_>, g: &Grid) {
+/// with a demand charge, `grid.peak[id,m]` ≥ 0 (≥ the peak already paid for, in a rolling
+/// window) and rows `grid.peak[id,t]`: `import[t] − peak[month(t)] ≤ 0`.
+pub fn add(b: &mut Builder<'_>, g: &Grid, peak_floor: Option<&[f64; 12]>) {
     let steps = b.steps.clone();
     let tariff = b.park.tariff(&g.tariff).cloned();
     let price: Vec<f64> = (0..steps.n)
@@ -58,8 +58,15 @@ pub fn add(b: &mut Builder<'_>, g: &Grid) {
         .as_ref()
         .map_or(0.0, |t| t.demand_charge_cny_per_kw_month);
     if charge > 0.0 {
-        let peak =
-            b.lp.add_block("grid.peak", &g.id, 12, |_| (0.0, f64::INFINITY), |_| charge);
+        let floor = peak_floor.copied().unwrap_or([0.0; 12]);
+        let peak = b.lp.add_block(
+            "grid.peak",
+            &g.id,
+            12,
+            |m| (floor[m], f64::INFINITY),
+            |_| charge,
+        );
+        b.lp.constant -= charge * floor.iter().sum::<f64>();
         for t in 0..steps.n {
             let m = (steps.month[t] as usize).clamp(1, 12) - 1;
             b.lp.add_row(

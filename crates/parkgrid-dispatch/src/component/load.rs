@@ -62,7 +62,7 @@ pub fn add_ev(b: &mut Builder<'_>, ev: &EvCharging) {
     let mut window = vec![usize::MAX; n];
     let mut windows: Vec<Vec<usize>> = Vec::new();
     let mut open: Option<usize> = None;
-    for t in 0..n {
+    for (t, slot) in window.iter_mut().enumerate() {
         let local = axis.time(t);
         let first_of_hour = local.minute() == 0;
         let hour = b.steps.hour[t];
@@ -75,7 +75,7 @@ pub fn add_ev(b: &mut Builder<'_>, ev: &EvCharging) {
             open = Some(windows.len() - 1);
         }
         if let Some(w) = open {
-            window[t] = w;
+            *slot = w;
             windows[w].push(t);
         }
     }

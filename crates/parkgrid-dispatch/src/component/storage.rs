@@ -5,6 +5,17 @@ use parkgrid_model::asset::{Battery, ThermalStore};
 use crate::build::{Builder, Coef, Source};
 use crate::lp::{Block, Sense};
 
+/// How a store's level must end.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum End {
+    /// Where it started (cyclic when no start level is given).
+    AsStart,
+    /// Anywhere within its bounds (a window of a rolling horizon).
+    Free,
+    /// At this level, kWh (a seasonal store following the year plan).
+    Level(f64),
+}
+
 /// Numbers of one store, read from the park by the callers below.
 struct StoreSpec<'s> {
     kind: &'static str,
@@ -20,6 +31,7 @@ struct StoreSpec<'s> {
     eta_discharge: f64,
     loss_per_h: f64,
     discharge_cost: f64,
+    end: End,
 }
 
 /// Variables `{kind}.charge`, `{kind}.discharge` ∈ [0, rating], `{kind}.level` ∈ [min·E, max·E]
@@ -88,14 +100,19 @@ fn add_store(b: &mut Builder<'_>, s: &StoreSpec<'_>) {
         }
         b.lp.add_row(&energy, s.id, t, terms, Sense::Eq, rhs);
     }
-    if let Some(start) = s.soc_initial {
+    let end_level = match (s.end, s.soc_initial) {
+        (End::AsStart, Some(start)) => Some(start * s.e_max_kwh),
+        (End::Level(l), _) => Some(l.clamp(lo, hi)),
+        (End::AsStart, None) | (End::Free, _) => None,
+    };
+    if let Some(l) = end_level {
         b.lp.add_row(
             &fam("end"),
             s.id,
             n - 1,
             vec![(level.at(n - 1), 1.0)],
             Sense::Eq,
-            start * s.e_max_kwh,
+            l,
         );
     }
     b.output(
@@ -107,7 +124,7 @@ fn add_store(b: &mut Builder<'_>, s: &StoreSpec<'_>) {
 }
 
 /// A battery: the store kernel with the wear cost on discharge.
-pub fn add_battery(b: &mut Builder<'_>, x: &Battery) {
+pub fn add_battery(b: &mut Builder<'_>, x: &Battery, end: End) {
     add_store(
         b,
         &StoreSpec {
@@ -124,12 +141,13 @@ pub fn add_battery(b: &mut Builder<'_>, x: &Battery) {
             eta_discharge: x.eta_discharge,
             loss_per_h: x.self_discharge_frac_per_h,
             discharge_cost: x.degradation_cny_per_kwh,
+            end,
         },
     );
 }
 
 /// A hot-water tank or seasonal store.
-pub fn add_thermal(b: &mut Builder<'_>, x: &ThermalStore) {
+pub fn add_thermal(b: &mut Builder<'_>, x: &ThermalStore, end: End) {
     add_store(
         b,
         &StoreSpec {
@@ -146,6 +164,7 @@ pub fn add_thermal(b: &mut Builder<'_>, x: &ThermalStore) {
             eta_discharge: x.eta_discharge,
             loss_per_h: x.loss_frac_per_h,
             discharge_cost: 0.0,
+            end,
         },
     );
 }

@@ -1,0 +1,201 @@
+//! The rolling horizon: the year planned day by day, each day with the next one in view.
+//!
+//! A year plan (the year LP) gives the seasonal stores' levels; each window of 48 hours then starts
+//! from the levels the previous day left, ends its seasonal stores on the plan's level and its
+//! other stores anywhere, and only its first 24 hours are kept. What the window cannot see (beyond
+//! tomorrow) it cannot use: the cost is the year optimum's or more.
+
+use parkgrid_model::{Park, TimeAxis};
+use parkgrid_resource::{AssetSeries, ParkProfiles, WeatherSeries};
+use std::collections::HashMap;
+
+use crate::build::{BuildOptions, Steps};
+use crate::result::{Dispatch, Kpis, Series, kpis};
+use crate::{Outcome, RunStats, RunStatus, SolveError, SolverKind, optimal};
+
+/// Hours fixed per window.
+pub const WINDOW_H: usize = 24;
+/// Hours seen beyond them.
+pub const LOOKAHEAD_H: usize = 24;
+
+fn slice_profiles(p: &ParkProfiles, offset: usize, len: usize) -> ParkProfiles {
+    let axis = TimeAxis {
+        start: p.axis.time(offset),
+        step_min: p.axis.step_min,
+        n_steps: len,
+    };
+    let w = &p.weather;
+    let cut = |v: &[f64]| v[offset..offset + len].to_vec();
+    let weather = WeatherSeries {
+        times: w.times[offset..offset + len].to_vec(),
+        t_air_c: cut(&w.t_air_c),
+        pressure_pa: cut(&w.pressure_pa),
+        ghi_w_per_m2: cut(&w.ghi_w_per_m2),
+        dni_w_per_m2: cut(&w.dni_w_per_m2),
+        dhi_w_per_m2: cut(&w.dhi_w_per_m2),
+        wind_m_per_s: cut(&w.wind_m_per_s),
+        ..w.clone()
+    };
+    let series = p
+        .series
+        .iter()
+        .map(|s| AssetSeries {
+            values: cut(&s.values),
+            ..s.clone()
+        })
+        .collect();
+    ParkProfiles {
+        axis,
+        weather,
+        series,
+        notes: Vec::new(),
+    }
+}
+
+/// Runs the rolling horizon.
+pub(crate) fn run(
+    park: &Park,
+    profiles: &ParkProfiles,
+    steps: &Steps,
+    solver: SolverKind,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Outcome, SolveError> {
+    let plan = optimal(park, profiles, steps, solver, BuildOptions::default())?;
+    if plan.status != RunStatus::Ok {
+        return Ok(plan);
+    }
+    let n = steps.n;
+    let per_h = profiles.axis.steps_per_hour();
+    let (window, span) = (WINDOW_H * per_h, (WINDOW_H + LOOKAHEAD_H) * per_h);
+    let n_windows = n.div_ceil(window);
+    let plan_level = |id: &str, t: usize| {
+        plan.dispatch
+            .get(id, "level_kwh")
+            .map_or(0.0, |v| v[t.min(n - 1)])
+    };
+
+    // Levels at the start of the next window: the park's start levels, or the plan's for cyclic
+    // stores.
+    let mut levels: HashMap<String, f64> = HashMap::new();
+    for b in &park.battery {
+        levels.insert(
+            b.id.clone(),
+            b.soc_initial_frac
+                .map_or_else(|| plan_level(&b.id, n - 1), |s| s * b.e_max_kwh),
+        );
+    }
+    for s in &park.thermal_store {
+        levels.insert(
+            s.id.clone(),
+            s.soc_initial_frac
+                .map_or_else(|| plan_level(&s.id, n - 1), |f| f * s.e_max_kwh),
+        );
+    }
+    let mut peaks: HashMap<String, [f64; 12]> = park
+        .grid
+        .iter()
+        .map(|g| (g.id.clone(), [0.0; 12]))
+        .collect();
+    let mut series: Vec<Series> = Vec::new();
+    let mut stats = RunStats {
+        solver: Some(solver.name()),
+        ..RunStats::default()
+    };
+    for k in 0..n_windows {
+        progress(k, n_windows);
+        let offset = k * window;
+        let len = span.min(n - offset);
+        let keep = window.min(n - offset);
+        let sub = slice_profiles(profiles, offset, len);
+        let mut wpark = park.clone();
+        for b in &mut wpark.battery {
+            b.soc_initial_frac =
+                Some((levels[&b.id] / b.e_max_kwh).clamp(b.soc_min_frac, b.soc_max_frac));
+        }
+        for s in &mut wpark.thermal_store {
+            s.soc_initial_frac =
+                Some((levels[&s.id] / s.e_max_kwh).clamp(s.soc_min_frac, s.soc_max_frac));
+        }
+        let mut end: HashMap<String, Option<f64>> = HashMap::new();
+        for b in &park.battery {
+            end.insert(b.id.clone(), None);
+        }
+        for s in &park.thermal_store {
+            end.insert(
+                s.id.clone(),
+                s.seasonal.then(|| plan_level(&s.id, offset + len - 1)),
+            );
+        }
+        let options = BuildOptions {
+            allow_integers: false,
+            store_end: Some(end),
+            peak_floor: peaks.clone(),
+        };
+        let wsteps = Steps::of(&wpark, &sub);
+        let out = optimal(&wpark, &sub, &wsteps, solver, options)?;
+        if out.status != RunStatus::Ok {
+            return Ok(Outcome {
+                status: out.status,
+                dispatch: Dispatch { series: Vec::new() },
+                kpis: Kpis::default(),
+                stats: out.stats,
+            });
+        }
+        stats.n_variables = stats.n_variables.max(out.stats.n_variables);
+        stats.n_rows = stats.n_rows.max(out.stats.n_rows);
+        stats.build_time_s += out.stats.build_time_s;
+        stats.solve_time_s += out.stats.solve_time_s;
+        stats.max_balance_residual_rel = stats
+            .max_balance_residual_rel
+            .max(out.stats.max_balance_residual_rel);
+        for s in out.dispatch.series {
+            let kept = &s.values[..keep];
+            match series
+                .iter_mut()
+                .find(|x| x.id == s.id && x.quantity == s.quantity)
+            {
+                Some(x) => x.values.extend_from_slice(kept),
+                None => series.push(Series {
+                    values: kept.to_vec(),
+                    ..s
+                }),
+            }
+        }
+        let last = offset + keep - 1;
+        for (id, level) in &mut levels {
+            if let Some(v) = series
+                .iter()
+                .find(|x| &x.id == id && x.quantity == "level_kwh")
+            {
+                *level = v.values[last];
+            }
+        }
+        for g in &park.grid {
+            if let (Some(v), Some(p)) = (
+                series
+                    .iter()
+                    .find(|x| x.id == g.id && x.quantity == "import_kw"),
+                peaks.get_mut(&g.id),
+            ) {
+                for t in offset..=last {
+                    let m = (steps.month[t] as usize).clamp(1, 12) - 1;
+                    p[m] = p[m].max(v.values[t]);
+                }
+            }
+        }
+    }
+    progress(n_windows, n_windows);
+    // Windows overlap by their look-ahead, so their objectives do not add up to the year's: the
+    // year's cost is in the KPIs.
+    stats.objective_cny = None;
+    stats.build_time_s += plan.stats.build_time_s;
+    stats.solve_time_s += plan.stats.solve_time_s;
+    let dispatch = Dispatch { series };
+    let kpis = kpis(park, steps, &dispatch);
+    Ok(Outcome {
+        status: RunStatus::Ok,
+        dispatch,
+        kpis,
+        stats,
+    })
+}

@@ -1,0 +1,344 @@
+//! Invariants on randomly generated small parks: every bus balance closes at every step, storage
+//! stays within its bounds, the schedule respects every asset's limits, and the optimum is never
+//! worse than the rule-based baseline. Also: an infeasible park names the limits at fault.
+
+use parkgrid_dispatch::{Config, RunStatus, SolverKind, Strategy, run};
+use parkgrid_model::{Park, parse};
+use parkgrid_resource::park_profiles;
+use parkgrid_resource::rng::Rng;
+
+/// A small random park: AC and DC buses with a converter, PV, wind, battery, heat pump, boiler,
+/// tank, electric and heat loads, a data centre with waste heat, EV charging, a flexible load.
+fn random_park(seed: u64) -> String {
+    let mut r = Rng::new(seed);
+    let mut u = |lo: f64, hi: f64| lo + (hi - lo) * r.uniform();
+    format!(
+        r#"
+[site]
+name = "random {seed}"
+latitude_deg = {lat:.2}
+longitude_deg = 116.0
+time_zone = "Asia/Shanghai"
+
+[time]
+year = 2025
+
+[weather]
+seed = {seed}
+
+[[bus]]
+id = "ac"
+carrier = "ac"
+v_nom_kv = 10
+
+[[bus]]
+id = "dc"
+carrier = "dc"
+v_nom_kv = 0.75
+
+[[bus]]
+id = "heat"
+carrier = "heat"
+t_supply_c = {supply:.0}
+t_return_c = 35
+
+[[bus]]
+id = "waste"
+carrier = "waste_heat"
+t_c = 20
+
+[[converter]]
+id = "vsc"
+from_bus = "ac"
+to_bus = "dc"
+p_max_kw = {conv:.0}
+eta_forward = 0.97
+eta_reverse = 0.96
+
+[[grid]]
+id = "grid"
+bus = "ac"
+p_import_max_kw = {imp:.0}
+p_export_max_kw = {exp:.0}
+tariff = "tou"
+co2_kg_per_kwh = 0.6
+
+[[pv]]
+id = "pv"
+bus = "dc"
+p_dc_kw = {pv:.0}
+
+[[wind]]
+id = "wind"
+bus = "ac"
+n_turbines = {nt}
+turbine = "DOE_GE_1.5MW_77"
+
+[[battery]]
+id = "bat"
+bus = "dc"
+p_max_kw = {bp:.0}
+e_max_kwh = {be:.0}
+soc_min_frac = 0.1
+soc_max_frac = 0.9
+
+[[data_centre]]
+id = "dcentre"
+bus = "ac"
+waste_heat_bus = "waste"
+p_it_kw = {it:.0}
+pue = 1.3
+
+[[waste_heat_pump]]
+id = "whp"
+bus = "ac"
+source_bus = "waste"
+heat_bus = "heat"
+heat_max_kw = {whp:.0}
+
+[[gas_boiler]]
+id = "boiler"
+bus = "heat"
+fuel = "gas"
+heat_max_kw = {boiler:.0}
+
+[[thermal_store]]
+id = "tank"
+bus = "heat"
+e_max_kwh = {tank:.0}
+heat_charge_max_kw = {tankp:.0}
+heat_discharge_max_kw = {tankp:.0}
+loss_frac_per_h = 0.01
+soc_initial_frac = 0.5
+
+[[electric_load]]
+id = "office"
+bus = "ac"
+annual_kwh = {office:.0}
+
+[[heat_load]]
+id = "houses"
+bus = "heat"
+floor_area_m2 = {area:.0}
+
+[[ev_charging]]
+id = "ev"
+bus = "dc"
+n_chargers = 4
+p_charger_kw = 20
+e_daily_kwh = {ev:.0}
+
+[[flexible_load]]
+id = "pumps"
+bus = "ac"
+shape = "flat"
+annual_kwh = {flex:.0}
+flexible_frac = 0.5
+p_max_kw = {flexp:.0}
+
+[[tariff]]
+id = "tou"
+price_cny_per_kwh = {{ valley = 0.3, flat = 0.7, peak = 1.2 }}
+export_price_cny_per_kwh = {exprice:.2}
+[[tariff.period]]
+band = "valley"
+hours = ["23-7"]
+[[tariff.period]]
+band = "flat"
+hours = ["7-10", "13-17", "22-23"]
+[[tariff.period]]
+band = "peak"
+hours = ["10-13", "17-22"]
+
+[[fuel]]
+id = "gas"
+price_cny_per_m3 = 3.2
+lhv_kwh_per_m3 = 10
+co2_kg_per_kwh = 0.2
+"#,
+        lat = u(25.0, 45.0),
+        supply = u(45.0, 70.0),
+        conv = u(200.0, 800.0),
+        imp = u(3000.0, 6000.0),
+        exp = u(0.0, 1000.0),
+        pv = u(100.0, 1500.0),
+        nt = 1 + (u(0.0, 1.99) as u32),
+        bp = u(50.0, 500.0),
+        be = u(100.0, 2000.0),
+        it = u(100.0, 800.0),
+        whp = u(100.0, 1500.0),
+        boiler = u(500.0, 3000.0),
+        tank = u(100.0, 3000.0),
+        tankp = u(50.0, 500.0),
+        office = u(1e5, 2e6),
+        area = u(5000.0, 30000.0),
+        ev = u(50.0, 300.0),
+        flex = u(1e5, 5e5),
+        flexp = u(150.0, 300.0),
+        exprice = u(0.1, 0.5),
+    )
+}
+
+fn park(text: &str) -> Park {
+    let loaded = parse("random.toml", text);
+    loaded
+        .park
+        .unwrap_or_else(|| panic!("{}\n{text}", loaded.report.render()))
+}
+
+#[test]
+fn balances_close_and_limits_hold_on_random_parks() {
+    for seed in 1..=4 {
+        let park = park(&random_park(seed));
+        let profiles = park_profiles(&park).unwrap_or_else(|e| panic!("{e}"));
+        let opt = run(
+            &park,
+            &profiles,
+            Config {
+                strategy: Strategy::Optimal,
+                solver: SolverKind::Clarabel,
+                ..Config::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let rule = run(
+            &park,
+            &profiles,
+            Config {
+                strategy: Strategy::Rule,
+                solver: SolverKind::Clarabel,
+                ..Config::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(opt.status, RunStatus::Ok, "seed {seed}");
+        assert!(
+            opt.stats.max_balance_residual_rel <= 1e-6,
+            "seed {seed}: residual {}",
+            opt.stats.max_balance_residual_rel
+        );
+        let tol = 1e-3;
+        let d = &opt.dispatch;
+        let bat = &park.battery[0];
+        let level = d.get("bat", "level_kwh").unwrap_or_default();
+        assert!(
+            level
+                .iter()
+                .all(|&l| l >= 0.1 * bat.e_max_kwh - tol && l <= 0.9 * bat.e_max_kwh + tol),
+            "seed {seed}: battery level"
+        );
+        let tank = &park.thermal_store[0];
+        let tl = d.get("tank", "level_kwh").unwrap_or_default();
+        assert!(
+            tl.iter().all(|&l| l >= -tol && l <= tank.e_max_kwh + tol),
+            "seed {seed}: tank level"
+        );
+        assert!(
+            (tl[tl.len() - 1] - 0.5 * tank.e_max_kwh).abs() < 1e-2,
+            "seed {seed}: the tank ends where it started"
+        );
+        let pv = d.get("pv", "output_kw").unwrap_or_default();
+        let avail = d.get("pv", "available_kw").unwrap_or_default();
+        assert!(
+            pv.iter()
+                .zip(avail)
+                .all(|(p, a)| *p <= a + tol && *p >= -tol),
+            "seed {seed}: PV within availability"
+        );
+        let imp = d.get("grid", "import_kw").unwrap_or_default();
+        assert!(
+            imp.iter().all(|&p| p <= park.grid[0].p_import_max_kw + tol),
+            "seed {seed}: import limit"
+        );
+        // Flexible load keeps its daily energy.
+        let flex = d.get("pumps", "p_kw").unwrap_or_default();
+        let base = d.get("pumps", "baseline_kw").unwrap_or_default();
+        for day in 0..365 {
+            let a: f64 = flex[day * 24..day * 24 + 24].iter().sum();
+            let b: f64 = base[day * 24..day * 24 + 24].iter().sum();
+            assert!(
+                (a - b).abs() < 1e-3 * b.max(1.0),
+                "seed {seed}: day {day} flexible energy {a} vs {b}"
+            );
+        }
+        // EV energy delivered on charging days.
+        let ev = d.get("ev", "p_kw").unwrap_or_default();
+        assert!(ev.iter().all(|&p| p <= 80.0 + tol));
+        println!(
+            "seed {seed}: optimal {:.0} CNY vs rule {:.0}, residual {:.1e}",
+            opt.kpis.total_cost_cny, rule.kpis.total_cost_cny, opt.stats.max_balance_residual_rel
+        );
+        // Costs plus penalties: the optimum is never worse than the baseline's schedule.
+        assert!(
+            opt.kpis.total_cost_cny
+                <= rule.kpis.total_cost_cny * (1.0 + 1e-6)
+                    + 20.0 * (rule.kpis.unserved_electric_kwh + rule.kpis.unserved_heat_kwh)
+        );
+    }
+}
+
+#[test]
+fn an_infeasible_park_names_the_limits_at_fault() {
+    // The tank must end where it starts, but loses 20 % an hour: the start level cannot be held.
+    let text = random_park(9).replace(
+        "loss_frac_per_h = 0.01\nsoc_initial_frac = 0.5",
+        "loss_frac_per_h = 0.2\nsoc_initial_frac = 0.9\nsoc_min_frac = 0.85",
+    );
+    let park = park(&text);
+    let profiles = park_profiles(&park).unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&park, &profiles, Config::default()).unwrap_or_else(|e| panic!("{e}"));
+    match out.status {
+        RunStatus::Infeasible(rows) => {
+            assert!(!rows.is_empty());
+            assert!(
+                rows.iter()
+                    .any(|(name, _)| name.starts_with("thermal_store.")),
+                "{rows:?}"
+            );
+        }
+        other => panic!("expected infeasible, got {other:?}"),
+    }
+}
+
+#[test]
+fn rolling_horizon_costs_at_least_the_year_optimum() {
+    let park = park(&random_park(5));
+    let profiles = park_profiles(&park).unwrap_or_else(|e| panic!("{e}"));
+    let year = run(&park, &profiles, Config::default()).unwrap_or_else(|e| panic!("{e}"));
+    let mut calls = 0;
+    let rolling = parkgrid_dispatch::run_with_progress(
+        &park,
+        &profiles,
+        Config {
+            horizon: parkgrid_dispatch::Horizon::Rolling,
+            ..Config::default()
+        },
+        &mut |_, _| calls += 1,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(rolling.status, RunStatus::Ok);
+    assert_eq!(calls, 366, "one call per day and one at the end");
+    let (y, r) = (year.kpis.total_cost_cny, rolling.kpis.total_cost_cny);
+    println!(
+        "year {y:.0} CNY, rolling {r:.0} CNY ({:+.2} %), residual {:.1e}",
+        (r - y) / y * 100.0,
+        rolling.stats.max_balance_residual_rel
+    );
+    assert!(
+        r >= y * (1.0 - 1e-6),
+        "a day's foresight cannot beat the year's"
+    );
+    assert!(
+        r <= y * 1.2,
+        "nor should it be far off on a park without seasonal storage"
+    );
+    assert!(rolling.stats.max_balance_residual_rel <= 1e-6);
+    let level = rolling.dispatch.get("bat", "level_kwh").unwrap_or_default();
+    assert_eq!(level.len(), 8760);
+    let bat = &park.battery[0];
+    assert!(
+        level
+            .iter()
+            .all(|&l| l >= 0.1 * bat.e_max_kwh - 1e-3 && l <= 0.9 * bat.e_max_kwh + 1e-3)
+    );
+}
