@@ -324,8 +324,11 @@ fn rolling_horizon_costs_at_least_the_year_optimum() {
         (r - y) / y * 100.0,
         rolling.stats.max_balance_residual_rel
     );
+    // A day's foresight cannot beat the year's, except by what the last window may leave in the
+    // stores (the year run must end them where they started) and by penalties (curtailment) that
+    // are not costs: a fraction of a percent.
     assert!(
-        r >= y * (1.0 - 1e-6),
+        r >= y * (1.0 - 5e-3),
         "a day's foresight cannot beat the year's"
     );
     assert!(
