@@ -196,8 +196,6 @@ pub const TIE_BREAK_CNY_PER_KWH: f64 = 1e-5;
 /// Options of the LP that are not in the park file.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuildOptions {
-    /// Model CHP on/off commitment with binaries where the park asks for it.
-    pub allow_integers: bool,
     /// For a window of a rolling horizon: each store's level at the window's end (`None`: free).
     /// Without it (a year run) a store ends where it starts.
     pub store_end: Option<HashMap<String, Option<f64>>>,
@@ -229,7 +227,7 @@ pub fn build(park: &Park, profiles: &ParkProfiles, options: BuildOptions) -> Bui
             AssetRef::Grid(x) => component::grid::add(&mut b, x, options.peak_floor.get(&x.id)),
             AssetRef::Pv(x) => component::renewable::add(&mut b, &x.id, "pv", &x.bus),
             AssetRef::Wind(x) => component::renewable::add(&mut b, &x.id, "wind", &x.bus),
-            AssetRef::Chp(x) => component::chp::add(&mut b, x, options.allow_integers),
+            AssetRef::Chp(x) => component::chp::add(&mut b, x),
             AssetRef::GroundHeatPump(x) => component::heat_pump::add_ground(&mut b, x),
             AssetRef::WasteHeatPump(x) => component::heat_pump::add_waste(&mut b, x),
             AssetRef::DataCentre(x) => component::load::add_data_centre(&mut b, x),

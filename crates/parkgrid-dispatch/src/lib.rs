@@ -160,10 +160,9 @@ fn optimal(
     profiles: &ParkProfiles,
     steps: &Steps,
     solver: SolverKind,
-    mut options: BuildOptions,
+    options: BuildOptions,
 ) -> Result<Outcome, SolveError> {
     let start = Instant::now();
-    options.allow_integers = solver == SolverKind::Highs;
     let built = build::build(park, profiles, options);
     let build_time_s = start.elapsed().as_secs_f64();
     let solution = solve::solve(&built.lp, solver)?;

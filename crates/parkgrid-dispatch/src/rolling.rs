@@ -127,7 +127,6 @@ pub(crate) fn run(
             );
         }
         let options = BuildOptions {
-            allow_integers: false,
             store_end: Some(end),
             peak_floor: peaks.clone(),
         };

@@ -345,3 +345,55 @@ fn rolling_horizon_costs_at_least_the_year_optimum() {
             .all(|&l| l >= 0.1 * bat.e_max_kwh - 1e-3 && l <= 0.9 * bat.e_max_kwh + 1e-3)
     );
 }
+
+const CHP: &str = r#"
+[[chp]]
+id = "chp"
+bus = "ac"
+heat_bus = "heat"
+fuel = "gas"
+p_max_kw = 300
+p_min_frac = 0.5
+eta_el = 0.38
+eta_th = 0.45
+commitment = true
+"#;
+
+#[test]
+fn chp_commitment_needs_a_milp_solver() {
+    let park = park(&(random_park(6) + CHP));
+    let profiles = park_profiles(&park).unwrap_or_else(|e| panic!("{e}"));
+    match run(&park, &profiles, Config::default()) {
+        Err(e) => {
+            let msg = e.to_string();
+            assert!(
+                msg.contains("integer variables (e.g. chp.on[chp,0]) need a MILP solver"),
+                "{msg}"
+            );
+        }
+        Ok(o) => panic!("Clarabel cannot honour commitment, got {:?}", o.status),
+    }
+}
+
+#[cfg(feature = "highs")]
+#[test]
+fn chp_commitment_keeps_the_minimum_load_with_highs() {
+    let park = park(&(random_park(6) + CHP));
+    let profiles = park_profiles(&park).unwrap_or_else(|e| panic!("{e}"));
+    let out = run(
+        &park,
+        &profiles,
+        Config {
+            solver: SolverKind::Highs,
+            ..Config::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status, RunStatus::Ok);
+    let p = out.dispatch.get("chp", "p_kw").unwrap_or_default();
+    assert!(
+        p.iter().all(|&x| x < 1e-6 || x >= 150.0 - 1e-6),
+        "below the minimum stable load"
+    );
+    assert!(p.iter().any(|&x| x > 1.0), "the CHP runs at all");
+}

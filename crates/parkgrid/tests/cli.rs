@@ -396,3 +396,25 @@ fn simulate_writes_summary_and_timeseries() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn simulate_reports_limits_that_cannot_be_met() {
+    let dir = temp_dir("infeasible");
+    let park = std::fs::read_to_string(repo().join("examples/minimal.toml")).expect("example")
+        + "\n[[battery]]\nid = \"leaky\"\nbus = \"ac\"\np_max_kw = 10\ne_max_kwh = 1000\nsoc_min_frac = 0.85\nsoc_initial_frac = 0.9\nself_discharge_frac_per_h = 0.1\n";
+    std::fs::write(dir.join("park.toml"), park).expect("write");
+    let o = parkgrid(&[
+        "simulate",
+        dir.join("park.toml").to_str().unwrap_or_default(),
+        "--out",
+        dir.to_str().unwrap_or_default(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("cannot be operated within its hard limits"),
+        "{err}"
+    );
+    assert!(err.contains("battery.energy[leaky,"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

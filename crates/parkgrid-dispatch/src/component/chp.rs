@@ -7,10 +7,10 @@ use crate::build::{Builder, Coef, Source};
 use crate::lp::Sense;
 
 /// Variable `chp.p[id,t]` ∈ [0, p_max]; heat `eta_th/eta_el · p` into the heat bus; cost
-/// `(fuel_price + carbon)/eta_el + om` per kWh. With commitment (and a MILP solver):
+/// `(fuel_price + carbon)/eta_el + om` per kWh. With commitment (which needs a MILP solver):
 /// binary `chp.on[id,t]` and rows `chp.max[id,t]`: `p − p_max·on ≤ 0`, `chp.min[id,t]`:
 /// `p − p_min_frac·p_max·on ≥ 0`.
-pub fn add(b: &mut Builder<'_>, c: &Chp, allow_integers: bool) {
+pub fn add(b: &mut Builder<'_>, c: &Chp) {
     let dt = b.steps.step_h;
     let price = fuel_price(b.park, &c.fuel, &b.steps.heating);
     let carbon = fuel_carbon(b.park, &c.fuel);
@@ -23,7 +23,7 @@ pub fn add(b: &mut Builder<'_>, c: &Chp, allow_integers: bool) {
     let ratio = c.eta_th / c.eta_el;
     b.inject(&c.bus, p, Coef::Const(1.0));
     b.inject(&c.heat_bus, p, Coef::Const(ratio));
-    if c.commitment && allow_integers {
+    if c.commitment {
         let on = b.block("chp.on", &c.id, |_| (0.0, 1.0), |_| 0.0);
         for v in on.start..on.start + on.len {
             b.lp.integer[v] = true;
