@@ -113,6 +113,29 @@ pub struct Outcome {
     pub stats: RunStats,
 }
 
+impl Outcome {
+    /// A finished schedule with its KPIs.
+    fn ok(park: &Park, steps: &Steps, dispatch: Dispatch, stats: RunStats) -> Self {
+        let kpis = kpis(park, steps, &dispatch);
+        Self {
+            status: RunStatus::Ok,
+            dispatch,
+            kpis,
+            stats,
+        }
+    }
+
+    /// A run without a schedule.
+    pub(crate) fn without_schedule(status: RunStatus, stats: RunStats) -> Self {
+        Self {
+            status,
+            dispatch: Dispatch { series: Vec::new() },
+            kpis: Kpis::default(),
+            stats,
+        }
+    }
+}
+
 /// Runs `config`'s strategy on a validated park and its profiles.
 pub fn run(park: &Park, profiles: &ParkProfiles, config: Config) -> Result<Outcome, SolveError> {
     run_with_progress(park, profiles, config, &mut |_, _| {})
@@ -134,13 +157,7 @@ pub fn run_with_progress(
                 solve_time_s: start.elapsed().as_secs_f64(),
                 ..RunStats::default()
             };
-            let kpis = kpis(park, &steps, &dispatch);
-            Ok(Outcome {
-                status: RunStatus::Ok,
-                dispatch,
-                kpis,
-                stats,
-            })
+            Ok(Outcome::ok(park, &steps, dispatch, stats))
         }
         Strategy::Optimal => match config.horizon {
             Horizon::Year => optimal(
@@ -175,25 +192,17 @@ fn optimal(
         solver: Some(solver.name()),
         max_balance_residual_rel: 0.0,
     };
-    let empty = Dispatch { series: Vec::new() };
     match solution.status {
         LpStatus::Optimal => {}
         LpStatus::Infeasible => {
             let rows = diagnose(&built.lp, solver);
-            return Ok(Outcome {
-                status: RunStatus::Infeasible(rows),
-                dispatch: empty,
-                kpis: Kpis::default(),
+            return Ok(Outcome::without_schedule(
+                RunStatus::Infeasible(rows),
                 stats,
-            });
+            ));
         }
         LpStatus::Failed(why) => {
-            return Ok(Outcome {
-                status: RunStatus::Failed(why),
-                dispatch: empty,
-                kpis: Kpis::default(),
-                stats,
-            });
+            return Ok(Outcome::without_schedule(RunStatus::Failed(why), stats));
         }
     }
     let tie_cost: f64 = built
@@ -232,14 +241,7 @@ fn optimal(
                 .collect(),
         });
     }
-    let dispatch = Dispatch { series };
-    let kpis = kpis(park, steps, &dispatch);
-    Ok(Outcome {
-        status: RunStatus::Ok,
-        dispatch,
-        kpis,
-        stats,
-    })
+    Ok(Outcome::ok(park, steps, Dispatch { series }, stats))
 }
 
 /// The largest bus-balance residual relative to the bus's scale.

@@ -6,11 +6,11 @@
 //! tomorrow) it cannot use: the cost is the year optimum's or more.
 
 use parkgrid_model::{Park, TimeAxis};
-use parkgrid_resource::{AssetSeries, ParkProfiles, WeatherSeries};
+use parkgrid_resource::{AssetSeries, ParkProfiles};
 use std::collections::HashMap;
 
 use crate::build::{BuildOptions, Steps};
-use crate::result::{Dispatch, Kpis, Series, kpis};
+use crate::result::{Dispatch, Series};
 use crate::{Outcome, RunStats, RunStatus, SolveError, SolverKind, optimal};
 
 /// Hours fixed per window.
@@ -24,18 +24,9 @@ fn slice_profiles(p: &ParkProfiles, offset: usize, len: usize) -> ParkProfiles {
         step_min: p.axis.step_min,
         n_steps: len,
     };
-    let w = &p.weather;
     let cut = |v: &[f64]| v[offset..offset + len].to_vec();
-    let weather = WeatherSeries {
-        times: w.times[offset..offset + len].to_vec(),
-        t_air_c: cut(&w.t_air_c),
-        pressure_pa: cut(&w.pressure_pa),
-        ghi_w_per_m2: cut(&w.ghi_w_per_m2),
-        dni_w_per_m2: cut(&w.dni_w_per_m2),
-        dhi_w_per_m2: cut(&w.dhi_w_per_m2),
-        wind_m_per_s: cut(&w.wind_m_per_s),
-        ..w.clone()
-    };
+    let w = &p.weather;
+    let weather = w.remapped(w.times[offset..offset + len].to_vec(), w.step_min, cut);
     let series = p
         .series
         .iter()
@@ -133,12 +124,7 @@ pub(crate) fn run(
         let wsteps = Steps::of(&wpark, &sub);
         let out = optimal(&wpark, &sub, &wsteps, solver, options)?;
         if out.status != RunStatus::Ok {
-            return Ok(Outcome {
-                status: out.status,
-                dispatch: Dispatch { series: Vec::new() },
-                kpis: Kpis::default(),
-                stats: out.stats,
-            });
+            return Ok(Outcome::without_schedule(out.status, out.stats));
         }
         stats.n_variables = stats.n_variables.max(out.stats.n_variables);
         stats.n_rows = stats.n_rows.max(out.stats.n_rows);
@@ -189,12 +175,5 @@ pub(crate) fn run(
     stats.objective_cny = None;
     stats.build_time_s += plan.stats.build_time_s;
     stats.solve_time_s += plan.stats.solve_time_s;
-    let dispatch = Dispatch { series };
-    let kpis = kpis(park, steps, &dispatch);
-    Ok(Outcome {
-        status: RunStatus::Ok,
-        dispatch,
-        kpis,
-        stats,
-    })
+    Ok(Outcome::ok(park, steps, Dispatch { series }, stats))
 }

@@ -316,20 +316,10 @@ fn to_axis(values: &[f64], weather_step_min: u32, axis: &TimeAxis) -> Vec<f64> {
 }
 
 fn resample_weather(w: &WeatherSeries, axis: &TimeAxis) -> WeatherSeries {
-    let f = |v: &[f64]| to_axis(v, w.step_min, axis);
-    WeatherSeries {
-        step_min: axis.step_min,
-        times: (0..axis.n_steps)
-            .map(|i| axis.time(i).fixed_offset())
-            .collect(),
-        t_air_c: f(&w.t_air_c),
-        pressure_pa: f(&w.pressure_pa),
-        ghi_w_per_m2: f(&w.ghi_w_per_m2),
-        dni_w_per_m2: f(&w.dni_w_per_m2),
-        dhi_w_per_m2: f(&w.dhi_w_per_m2),
-        wind_m_per_s: f(&w.wind_m_per_s),
-        ..w.clone()
-    }
+    let times = (0..axis.n_steps)
+        .map(|i| axis.time(i).fixed_offset())
+        .collect();
+    w.remapped(times, axis.step_min, |v| to_axis(v, w.step_min, axis))
 }
 
 /// A profile column from its CSV file, on the park's axis, in kW.

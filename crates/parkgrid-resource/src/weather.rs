@@ -52,6 +52,30 @@ impl WeatherSeries {
     pub fn step_h(&self) -> f64 {
         f64::from(self.step_min) / 60.0
     }
+
+    /// The same site's weather on other steps: `times` and `step_min` given, every value series
+    /// carried over by `f` (resampling, slicing).
+    pub fn remapped(
+        &self,
+        times: Vec<DateTime<FixedOffset>>,
+        step_min: u32,
+        f: impl Fn(&[f64]) -> Vec<f64>,
+    ) -> Self {
+        Self {
+            latitude_deg: self.latitude_deg,
+            longitude_deg: self.longitude_deg,
+            elevation_m: self.elevation_m,
+            step_min,
+            times,
+            t_air_c: f(&self.t_air_c),
+            pressure_pa: f(&self.pressure_pa),
+            ghi_w_per_m2: f(&self.ghi_w_per_m2),
+            dni_w_per_m2: f(&self.dni_w_per_m2),
+            dhi_w_per_m2: f(&self.dhi_w_per_m2),
+            wind_m_per_s: f(&self.wind_m_per_s),
+            wind_height_m: self.wind_height_m,
+        }
+    }
 }
 
 /// A weather or profile file that cannot be used, with the place of the problem.
