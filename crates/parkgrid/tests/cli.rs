@@ -418,3 +418,43 @@ fn simulate_reports_limits_that_cannot_be_met() {
     assert!(err.contains("battery.energy[leaky,"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn powerflow_of_a_matpower_case() {
+    let case = repo().join("crates/parkgrid-powerflow/tests/data/case14.m");
+    let o = parkgrid(&["powerflow", "--json", case.to_str().unwrap_or_default()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(v["converged"], true);
+    assert_eq!(v["iterations"], 2);
+    assert_eq!(v["buses"][0]["id"], 1);
+    assert!((v["buses"][1]["va_deg"].as_f64().unwrap_or(0.0) - -4.98258914187).abs() < 1e-6);
+    let o = parkgrid(&[
+        "powerflow",
+        case.to_str().unwrap_or_default(),
+        "--flat-start",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("converged after"), "{}", stdout(&o));
+
+    let dir = temp_dir("pf");
+    let text = std::fs::read_to_string(&case)
+        .expect("case")
+        .replace("mpc.baseMVA = 100;", "mpc.baseMVA = abc;");
+    std::fs::write(dir.join("bad.m"), text).expect("write");
+    let o = parkgrid(&["powerflow", dir.join("bad.m").to_str().unwrap_or_default()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bad.m:") && stderr(&o).contains("baseMVA 'abc' is not a number"),
+        "{}",
+        stderr(&o)
+    );
+    let o = parkgrid(&[
+        "powerflow",
+        case.to_str().unwrap_or_default(),
+        "--max-iter",
+        "0",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,382 @@
+//! MATPOWER case files (`.m`): `baseMVA`, `bus`, `gen` and `branch`; other fields (`gencost`,
+//! `bus_name`, …) are skipped. The statements MATPOWER's `case33bw.m` ends with — branch impedances
+//! from ohms to per unit and loads from kW to MW — are recognised and applied; any other MATLAB
+//! statement is an error, so a case is never silently misread.
+
+use std::fmt;
+
+/// Bus types of MATPOWER.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BusType {
+    /// Load bus (P and Q given).
+    Pq,
+    /// Generator bus (P and |V| given).
+    Pv,
+    /// Reference (slack) bus.
+    Ref,
+    /// Isolated bus (left out).
+    Isolated,
+}
+
+/// A bus row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseBus {
+    /// Bus number in the file.
+    pub id: u32,
+    /// Type.
+    pub kind: BusType,
+    /// Real demand, MW.
+    pub pd_mw: f64,
+    /// Reactive demand, MVAr.
+    pub qd_mvar: f64,
+    /// Shunt conductance, MW at 1 p.u.
+    pub gs_mw: f64,
+    /// Shunt susceptance, MVAr at 1 p.u.
+    pub bs_mvar: f64,
+    /// Voltage magnitude, p.u.
+    pub vm_pu: f64,
+    /// Voltage angle, degrees.
+    pub va_deg: f64,
+    /// Base voltage, kV.
+    pub base_kv: f64,
+}
+
+/// A generator row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseGen {
+    /// Bus number.
+    pub bus: u32,
+    /// Real output, MW.
+    pub pg_mw: f64,
+    /// Reactive output, MVAr.
+    pub qg_mvar: f64,
+    /// Reactive limits, MVAr.
+    pub qmax_mvar: f64,
+    /// Reactive limits, MVAr.
+    pub qmin_mvar: f64,
+    /// Voltage set-point, p.u.
+    pub vg_pu: f64,
+    /// In service.
+    pub in_service: bool,
+}
+
+/// A branch row (line or transformer).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseBranch {
+    /// From bus number.
+    pub from: u32,
+    /// To bus number.
+    pub to: u32,
+    /// Resistance, p.u.
+    pub r_pu: f64,
+    /// Reactance, p.u.
+    pub x_pu: f64,
+    /// Total line charging susceptance, p.u.
+    pub b_pu: f64,
+    /// Long-term rating, MVA (0 = unlimited).
+    pub rate_a_mva: f64,
+    /// Off-nominal tap ratio (0 in the file means 1).
+    pub ratio: f64,
+    /// Phase shift, degrees.
+    pub shift_deg: f64,
+    /// In service.
+    pub in_service: bool,
+}
+
+/// A power-flow case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    /// System base, MVA.
+    pub base_mva: f64,
+    /// Buses.
+    pub buses: Vec<CaseBus>,
+    /// Generators.
+    pub gens: Vec<CaseGen>,
+    /// Branches.
+    pub branches: Vec<CaseBranch>,
+}
+
+/// A malformed case file.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct CaseError {
+    /// The file.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+struct Matrix {
+    rows: Vec<(usize, Vec<f64>)>,
+}
+
+fn strip_comment(line: &str) -> &str {
+    line.split('%').next().unwrap_or("")
+}
+
+fn compact(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// Parses MATPOWER case text; `file` names it in errors.
+pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
+    let err = |line: usize, message: String| CaseError {
+        file: file.to_string(),
+        line,
+        message,
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let mut base_mva = None;
+    let mut matrices: Vec<(String, usize, Matrix)> = Vec::new();
+    let mut ohms_to_pu = false;
+    let mut kw_to_mw = false;
+    let mut i = 0;
+    while i < lines.len() {
+        let code = strip_comment(lines[i]).trim();
+        let line_no = i + 1;
+        i += 1;
+        if code.is_empty() || code.starts_with("function") {
+            continue;
+        }
+        let c = compact(code);
+        if let Some(rest) = c.strip_prefix("mpc.baseMVA=") {
+            let v = rest.trim_end_matches(';');
+            base_mva = Some(
+                v.parse::<f64>()
+                    .map_err(|_| err(line_no, format!("baseMVA '{v}' is not a number")))?,
+            );
+            continue;
+        }
+        if c.starts_with("mpc.version=") {
+            continue;
+        }
+        if let Some((name, rest)) = c.strip_prefix("mpc.").and_then(|r| r.split_once("=[")) {
+            let mut body = String::from(rest);
+            let mut rows_text: Vec<(usize, String)> = Vec::new();
+            let mut cur_line = line_no;
+            loop {
+                if let Some(pos) = body.find(']') {
+                    rows_text.push((cur_line, body[..pos].to_string()));
+                    break;
+                }
+                rows_text.push((cur_line, body.clone()));
+                if i >= lines.len() {
+                    return Err(err(
+                        line_no,
+                        format!("matrix mpc.{name} is not closed with ']'"),
+                    ));
+                }
+                cur_line = i + 1;
+                body = strip_comment(lines[i]).to_string();
+                i += 1;
+            }
+            let mut rows = Vec::new();
+            for (ln, text) in rows_text {
+                for row in text.split(';') {
+                    let vals: Vec<&str> = row
+                        .split(|ch: char| ch.is_whitespace() || ch == ',')
+                        .filter(|t| !t.is_empty())
+                        .collect();
+                    if vals.is_empty() {
+                        continue;
+                    }
+                    let mut nums = Vec::with_capacity(vals.len());
+                    for v in vals {
+                        let x = match v {
+                            "Inf" | "inf" => f64::INFINITY,
+                            "-Inf" | "-inf" => f64::NEG_INFINITY,
+                            _ => v.parse::<f64>().map_err(|_| {
+                                err(ln, format!("mpc.{name}: '{v}' is not a number"))
+                            })?,
+                        };
+                        nums.push(x);
+                    }
+                    rows.push((ln, nums));
+                }
+            }
+            matrices.push((name.to_string(), line_no, Matrix { rows }));
+            continue;
+        }
+        if c.starts_with("mpc.") && c.contains("={") {
+            // A cell array (bus names): skip to its closing brace.
+            while !strip_comment(lines[i - 1]).contains('}') && i < lines.len() {
+                i += 1;
+            }
+            continue;
+        }
+        // The post-processing statements of case33bw.m (and of other distribution cases).
+        if c.ends_with("=idx_bus;")
+            || c.ends_with("=idx_brch;")
+            || c.ends_with("=idx_gen;")
+            || c.starts_with('[')
+        {
+            // Index definitions, possibly continued with '...' over several lines.
+            let mut cur = c.clone();
+            while cur.ends_with("...") && i < lines.len() {
+                cur = compact(strip_comment(lines[i]));
+                i += 1;
+            }
+            continue;
+        }
+        if c == "Vbase=mpc.bus(1,BASE_KV)*1e3;" || c == "Sbase=mpc.baseMVA*1e6;" {
+            continue;
+        }
+        if c == "mpc.branch(:,[BR_RBR_X])=mpc.branch(:,[BR_RBR_X])/(Vbase^2/Sbase);" {
+            ohms_to_pu = true;
+            continue;
+        }
+        if c == "mpc.bus(:,[PD,QD])=mpc.bus(:,[PD,QD])/1e3;" {
+            kw_to_mw = true;
+            continue;
+        }
+        return Err(err(
+            line_no,
+            format!("unsupported MATLAB statement '{code}'"),
+        ));
+    }
+    let base_mva = base_mva.ok_or_else(|| err(1, String::from("no mpc.baseMVA")))?;
+    let take = |name: &str, min_cols: usize| -> Result<Vec<(usize, Vec<f64>)>, CaseError> {
+        let (_, _, m) = matrices
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .ok_or_else(|| err(1, format!("no mpc.{name} matrix")))?;
+        for (ln, row) in &m.rows {
+            if row.len() < min_cols {
+                return Err(err(
+                    *ln,
+                    format!(
+                        "mpc.{name} row has {} columns, needs at least {min_cols}",
+                        row.len()
+                    ),
+                ));
+            }
+        }
+        Ok(m.rows.clone())
+    };
+    let bus_id = |ln: usize, v: f64| -> Result<u32, CaseError> {
+        if v.fract() == 0.0 && v >= 1.0 && v < f64::from(u32::MAX) {
+            Ok(v as u32)
+        } else {
+            Err(err(ln, format!("bus number {v} is not a positive integer")))
+        }
+    };
+    let mut buses = Vec::new();
+    for (ln, r) in take("bus", 13)? {
+        let kind = match r[1] as i64 {
+            1 => BusType::Pq,
+            2 => BusType::Pv,
+            3 => BusType::Ref,
+            4 => BusType::Isolated,
+            t => {
+                return Err(err(
+                    ln,
+                    format!("bus type {t} is not 1 (PQ), 2 (PV), 3 (ref) or 4 (isolated)"),
+                ));
+            }
+        };
+        let scale = if kw_to_mw { 1e-3 } else { 1.0 };
+        buses.push(CaseBus {
+            id: bus_id(ln, r[0])?,
+            kind,
+            pd_mw: r[2] * scale,
+            qd_mvar: r[3] * scale,
+            gs_mw: r[4],
+            bs_mvar: r[5],
+            vm_pu: r[7],
+            va_deg: r[8],
+            base_kv: r[9],
+        });
+    }
+    let mut gens = Vec::new();
+    for (ln, r) in take("gen", 10)? {
+        gens.push(CaseGen {
+            bus: bus_id(ln, r[0])?,
+            pg_mw: r[1],
+            qg_mvar: r[2],
+            qmax_mvar: r[3],
+            qmin_mvar: r[4],
+            vg_pu: r[5],
+            in_service: r[7] > 0.0,
+        });
+    }
+    let z_base = if ohms_to_pu {
+        let kv = buses.first().map_or(1.0, |b| b.base_kv);
+        kv * kv / base_mva
+    } else {
+        1.0
+    };
+    let mut branches = Vec::new();
+    for (ln, r) in take("branch", 11)? {
+        let b = CaseBranch {
+            from: bus_id(ln, r[0])?,
+            to: bus_id(ln, r[1])?,
+            r_pu: r[2] / z_base,
+            x_pu: r[3] / z_base,
+            b_pu: r[4],
+            rate_a_mva: r[5],
+            ratio: if r[8] == 0.0 { 1.0 } else { r[8] },
+            shift_deg: r[9],
+            in_service: r[10] > 0.0,
+        };
+        if b.in_service && b.r_pu == 0.0 && b.x_pu == 0.0 {
+            return Err(err(ln, String::from("branch with zero impedance")));
+        }
+        branches.push(b);
+    }
+    let case = Case {
+        base_mva,
+        buses,
+        gens,
+        branches,
+    };
+    case.check(file)?;
+    Ok(case)
+}
+
+impl Case {
+    fn check(&self, file: &str) -> Result<(), CaseError> {
+        let err = |message: String| CaseError {
+            file: file.to_string(),
+            line: 0,
+            message,
+        };
+        let known = |id: u32| self.buses.iter().any(|b| b.id == id);
+        for b in &self.branches {
+            for id in [b.from, b.to] {
+                if !known(id) {
+                    return Err(err(format!(
+                        "branch {}–{} names bus {id}, which is not in mpc.bus",
+                        b.from, b.to
+                    )));
+                }
+            }
+        }
+        for g in &self.gens {
+            if !known(g.bus) {
+                return Err(err(format!(
+                    "generator at bus {}, which is not in mpc.bus",
+                    g.bus
+                )));
+            }
+        }
+        if !self.buses.iter().any(|b| b.kind == BusType::Ref) {
+            return Err(err(String::from("no reference bus (type 3)")));
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Case {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} buses, {} generators, {} branches, base {} MVA",
+            self.buses.len(),
+            self.gens.len(),
+            self.branches.len(),
+            self.base_mva
+        )
+    }
+}

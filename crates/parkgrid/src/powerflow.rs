@@ -1,0 +1,89 @@
+//! `parkgrid powerflow`: the AC power flow of a MATPOWER case.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use parkgrid_powerflow::{Options, parse_matpower, solve};
+use serde_json::json;
+
+use crate::InputError;
+use crate::table::render;
+
+/// Reads, solves and prints; exit 1 when the power flow does not converge.
+pub fn run(path: &Path, json_out: bool, opts: Options) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InputError(format!("cannot read case file '{}': {e}", path.display())))?;
+    let case = parse_matpower(&path.display().to_string(), &text)?;
+    if !(opts.tol_pu > 0.0 && opts.tol_pu.is_finite()) {
+        return Err(InputError(format!(
+            "--tol must be a positive number, got {}",
+            opts.tol_pu
+        ))
+        .into());
+    }
+    let res = solve(&case, &opts);
+    if json_out {
+        let v = json!({
+            "converged": res.converged,
+            "iterations": res.iterations,
+            "max_mismatch_pu": res.max_mismatch_pu,
+            "losses_mw": res.losses_mw,
+            "buses": res.buses.iter().map(|b| json!({"id": b.id, "vm_pu": b.vm_pu, "va_deg": b.va_deg})).collect::<Vec<_>>(),
+            "branches": res.branches.iter().map(|b| json!({"from": b.from, "to": b.to, "pf_mw": b.pf_mw, "qf_mvar": b.qf_mvar, "pt_mw": b.pt_mw, "qt_mvar": b.qt_mvar})).collect::<Vec<_>>(),
+            "dc_buses": [],
+            "converters": [],
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        println!("{}: {case}", path.display());
+        println!(
+            "  {} after {} iterations, largest mismatch {:.2e} p.u., losses {:.4} MW",
+            if res.converged {
+                "converged"
+            } else {
+                "NOT converged"
+            },
+            res.iterations,
+            res.max_mismatch_pu,
+            res.losses_mw
+        );
+        let rows: Vec<Vec<String>> = res
+            .buses
+            .iter()
+            .map(|b| {
+                vec![
+                    b.id.to_string(),
+                    format!("{:.6}", b.vm_pu),
+                    format!("{:.6}", b.va_deg),
+                ]
+            })
+            .collect();
+        print!("{}", render(&["bus", "vm_pu", "va_deg"], &rows));
+        let rows: Vec<Vec<String>> = res
+            .branches
+            .iter()
+            .map(|b| {
+                vec![
+                    format!("{}-{}", b.from, b.to),
+                    format!("{:.4}", b.pf_mw),
+                    format!("{:.4}", b.qf_mvar),
+                    format!("{:.4}", b.pt_mw),
+                    format!("{:.4}", b.qt_mvar),
+                ]
+            })
+            .collect();
+        print!(
+            "{}",
+            render(&["branch", "pf_mw", "qf_mvar", "pt_mw", "qt_mvar"], &rows)
+        );
+    }
+    if res.converged {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "error: the power flow did not converge (largest mismatch {:.3e} p.u.)",
+            res.max_mismatch_pu
+        );
+        Ok(ExitCode::from(1))
+    }
+}
