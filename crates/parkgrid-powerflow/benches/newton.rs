@@ -8,7 +8,10 @@ use std::time::Instant;
 use parkgrid_powerflow::{Options, parse_matpower, solve};
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let Some(path) = args.first() else {
         eprintln!("usage: cargo bench -p parkgrid-powerflow --bench newton -- CASE.m [runs]");
         std::process::exit(2);
@@ -18,7 +21,10 @@ fn main() {
     let t0 = Instant::now();
     let case = parse_matpower(path, &text).unwrap_or_else(|e| panic!("{e}"));
     let parse_ms = t0.elapsed().as_secs_f64() * 1000.0;
-    let opts = Options { flat_start: true, ..Options::default() };
+    let opts = Options {
+        flat_start: true,
+        ..Options::default()
+    };
     let _ = solve(&case, &opts);
     let mut times = Vec::new();
     let mut last = None;
