@@ -3,7 +3,7 @@
 //! - compute crates (model and, as they come, resource, dispatch, powerflow, forecast, market,
 //!   health) depend on no async runtime, network or database crate;
 //! - every crate in `crates/` has its entry in ARCHITECTURE.md;
-//! - tests are never switched off (`#[ignore]`, `#[should_panic]`);
+//! - tests are never switched off (no ignore or should_panic attributes);
 //! - every dependency has a permissive licence.
 
 use std::path::{Path, PathBuf};
