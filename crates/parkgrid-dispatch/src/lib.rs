@@ -23,7 +23,7 @@ use parkgrid_model::Park;
 use parkgrid_resource::ParkProfiles;
 
 pub use build::{BuildOptions, Steps};
-pub use result::{Dispatch, Kpis, Series, kpis};
+pub use result::{Dispatch, Kpis, Series, kpis, ports};
 pub use solve::{LpStatus, SolveError, SolverKind};
 
 use crate::build::Source;
@@ -115,8 +115,24 @@ pub struct Outcome {
 
 impl Outcome {
     /// A finished schedule with its KPIs.
-    fn ok(park: &Park, steps: &Steps, dispatch: Dispatch, stats: RunStats) -> Self {
+    fn ok(park: &Park, steps: &Steps, mut dispatch: Dispatch, stats: RunStats) -> Self {
         let kpis = kpis(park, steps, &dispatch);
+        // The import tariff each step, to set the internal prices against.
+        for g in &park.grid {
+            let tariff = park.tariff(&g.tariff);
+            dispatch.series.push(Series {
+                id: g.id.clone(),
+                kind: "grid",
+                quantity: "tariff_cny_per_kwh",
+                values: (0..steps.n)
+                    .map(|t| {
+                        tariff
+                            .and_then(|tf| tf.price_at(steps.month[t], steps.hour[t]))
+                            .unwrap_or(f64::NAN)
+                    })
+                    .collect(),
+            });
+        }
         Self {
             status: RunStatus::Ok,
             dispatch,

@@ -194,3 +194,101 @@ pub fn kpis(park: &Park, steps: &Steps, d: &Dispatch) -> Kpis {
         + demand_charges;
     k
 }
+
+/// Where the result series `quantity` of element `id` (of `kind`) puts power: `(bus, coef)` pairs
+/// such that `coef·value` is the power into that bus, kW. Series that touch no bus (fuel, levels,
+/// prices, availability) have none. With these ports the balance of every bus closes over the
+/// result series alone, which is what reports and network checks rely on.
+pub fn ports(park: &Park, kind: &str, id: &str, quantity: &str) -> Vec<(String, f64)> {
+    let one = |bus: &str, coef: f64| vec![(bus.to_string(), coef)];
+    match kind {
+        "bus" => match quantity {
+            "unserved_kw" => one(id, 1.0),
+            "dumped_kw" | "rejected_kw" => one(id, -1.0),
+            _ => Vec::new(),
+        },
+        "converter" => park
+            .converter
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| match quantity {
+                "forward_kw" => vec![
+                    (c.from_bus.clone(), -1.0),
+                    (c.to_bus.clone(), c.eta_forward),
+                ],
+                "reverse_kw" => vec![
+                    (c.to_bus.clone(), -1.0),
+                    (c.from_bus.clone(), c.eta_reverse),
+                ],
+                _ => Vec::new(),
+            })
+            .unwrap_or_default(),
+        "line" => park
+            .line
+            .iter()
+            .find(|l| l.id == id && quantity == "flow_kw")
+            .map(|l| vec![(l.from_bus.clone(), -1.0), (l.to_bus.clone(), 1.0)])
+            .unwrap_or_default(),
+        "transformer" => park
+            .transformer
+            .iter()
+            .find(|t| t.id == id && quantity == "flow_kw")
+            .map(|t| vec![(t.hv_bus.clone(), -1.0), (t.lv_bus.clone(), 1.0)])
+            .unwrap_or_default(),
+        _ => park
+            .asset(id)
+            .map(|a| asset_ports(a, quantity))
+            .unwrap_or_default(),
+    }
+}
+
+fn asset_ports(asset: AssetRef<'_>, quantity: &str) -> Vec<(String, f64)> {
+    let port = |bus: &str, coef: f64| Some((bus.to_string(), coef));
+    let p = match (asset, quantity) {
+        (AssetRef::Grid(g), "import_kw") => port(&g.bus, 1.0),
+        (AssetRef::Grid(g), "export_kw") => port(&g.bus, -1.0),
+        (AssetRef::Pv(x), "output_kw") => port(&x.bus, 1.0),
+        (AssetRef::Wind(x), "output_kw") => port(&x.bus, 1.0),
+        (AssetRef::Chp(c), "p_kw") => port(&c.bus, 1.0),
+        (AssetRef::Chp(c), "heat_kw") => port(&c.heat_bus, 1.0),
+        (AssetRef::GroundHeatPump(h), "p_kw") => port(&h.bus, -1.0),
+        (AssetRef::GroundHeatPump(h), "heat_kw") => port(&h.heat_bus, 1.0),
+        (AssetRef::WasteHeatPump(h), "p_kw") => port(&h.bus, -1.0),
+        (AssetRef::WasteHeatPump(h), "heat_kw") => port(&h.heat_bus, 1.0),
+        (AssetRef::WasteHeatPump(h), "source_kw") => port(&h.source_bus, -1.0),
+        (AssetRef::DataCentre(d), "p_kw") => port(&d.bus, -1.0),
+        (AssetRef::DataCentre(d), "waste_heat_kw") => {
+            d.waste_heat_bus.as_deref().and_then(|b| port(b, 1.0))
+        }
+        (AssetRef::Battery(s), "charge_kw") => port(&s.bus, -1.0),
+        (AssetRef::Battery(s), "discharge_kw") => port(&s.bus, 1.0),
+        (AssetRef::ThermalStore(s), "charge_kw") => port(&s.bus, -1.0),
+        (AssetRef::ThermalStore(s), "discharge_kw") => port(&s.bus, 1.0),
+        (AssetRef::GasBoiler(g), "heat_kw") => port(&g.bus, 1.0),
+        (AssetRef::ElectricBoiler(e), "p_kw") => port(&e.bus, -1.0),
+        (AssetRef::ElectricBoiler(e), "heat_kw") => port(&e.heat_bus, 1.0),
+        (AssetRef::ElectricLoad(x), "p_kw") => port(&x.bus, -1.0),
+        (AssetRef::HeatLoad(x), "heat_kw") => port(&x.bus, -1.0),
+        (AssetRef::EvCharging(x), "p_kw") => port(&x.bus, -1.0),
+        (AssetRef::FlexibleLoad(x), "p_kw") => port(&x.bus, -1.0),
+        (
+            AssetRef::Grid(_)
+            | AssetRef::Pv(_)
+            | AssetRef::Wind(_)
+            | AssetRef::Chp(_)
+            | AssetRef::GroundHeatPump(_)
+            | AssetRef::WasteHeatPump(_)
+            | AssetRef::DataCentre(_)
+            | AssetRef::Battery(_)
+            | AssetRef::ThermalStore(_)
+            | AssetRef::GasBoiler(_)
+            | AssetRef::ElectricBoiler(_)
+            | AssetRef::ElectricLoad(_)
+            | AssetRef::HeatLoad(_)
+            | AssetRef::EvCharging(_)
+            | AssetRef::FlexibleLoad(_),
+            _,
+        ) => None,
+    };
+    p.into_iter().collect()
+}

@@ -285,7 +285,18 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
         } else {
             vec![0.0; n]
         };
-        if bus.carrier != Carrier::WasteHeat {
+        if bus.carrier == Carrier::WasteHeat {
+            let mut rejected = vec![0.0; n];
+            for dc in park.data_centre.iter() {
+                if dc.waste_heat_bus.as_deref() == Some(bus.id.as_str()) {
+                    add(
+                        &mut rejected,
+                        &get(profiles, &dc.id, Quantity::WasteHeat, n),
+                    );
+                }
+            }
+            out.push(&bus.id, "bus", "rejected_kw", rejected);
+        } else {
             out.push(&bus.id, "bus", "unserved_kw", values);
         }
     }

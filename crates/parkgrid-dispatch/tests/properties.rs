@@ -2,8 +2,10 @@
 //! stays within its bounds, the schedule respects every asset's limits, and the optimum is never
 //! worse than the rule-based baseline. Also: an infeasible park names the limits at fault.
 
-use parkgrid_dispatch::{Config, RunStatus, SolverKind, Strategy, run};
-use parkgrid_model::{Park, parse};
+use std::collections::HashMap;
+
+use parkgrid_dispatch::{Config, Dispatch, RunStatus, SolverKind, Strategy, ports, run};
+use parkgrid_model::{Bus, Carrier, Park, parse};
 use parkgrid_resource::park_profiles;
 use parkgrid_resource::rng::Rng;
 
@@ -186,6 +188,35 @@ fn park(text: &str) -> Park {
         .unwrap_or_else(|| panic!("{}\n{text}", loaded.report.render()))
 }
 
+/// The largest `|Σ coef·value|` over groups of buses and steps, relative to the group's largest
+/// flow that step.
+fn port_imbalance(park: &Park, d: &Dispatch, group: impl Fn(&Bus) -> String) -> f64 {
+    let n = d.series.iter().map(|s| s.values.len()).max().unwrap_or(0);
+    let mut sum: HashMap<String, Vec<f64>> = HashMap::new();
+    let mut scale: HashMap<String, Vec<f64>> = HashMap::new();
+    for s in &d.series {
+        for (bus, coef) in ports(park, s.kind, &s.id, s.quantity) {
+            let bus = park
+                .bus(&bus)
+                .unwrap_or_else(|| panic!("{bus}: no such bus"));
+            let g = group(bus);
+            let acc = sum.entry(g.clone()).or_insert_with(|| vec![0.0; n]);
+            let sc = scale.entry(g).or_insert_with(|| vec![1.0; n]);
+            for (t, v) in s.values.iter().enumerate() {
+                acc[t] += coef * v;
+                sc[t] = sc[t].max((coef * v).abs());
+            }
+        }
+    }
+    let mut worst = 0.0f64;
+    for (g, acc) in &sum {
+        for (t, a) in acc.iter().enumerate() {
+            worst = worst.max(a.abs() / scale[g][t]);
+        }
+    }
+    worst
+}
+
 #[test]
 fn balances_close_and_limits_hold_on_random_parks() {
     for seed in 1..=4 {
@@ -261,6 +292,18 @@ fn balances_close_and_limits_hold_on_random_parks() {
                 "seed {seed}: day {day} flexible energy {a} vs {b}"
             );
         }
+        // The declared ports close every bus's balance over the result series alone: bus by bus
+        // for the optimum, carrier by carrier for the baseline (it runs on a copper plate).
+        let worst = port_imbalance(&park, &opt.dispatch, |b| b.id.clone());
+        assert!(
+            worst < 1e-6,
+            "seed {seed}: optimal balance by ports {worst}"
+        );
+        let worst = port_imbalance(&park, &rule.dispatch, |b| match b.carrier {
+            Carrier::Ac | Carrier::Dc => "electricity".to_string(),
+            c => c.as_str().to_string(),
+        });
+        assert!(worst < 1e-6, "seed {seed}: rule balance by ports {worst}");
         // EV energy delivered on charging days.
         let ev = d.get("ev", "p_kw").unwrap_or_default();
         assert!(ev.iter().all(|&p| p <= 80.0 + tol));

@@ -323,7 +323,10 @@ pub struct Economics {
     /// but never worth running a machine only to waste its output.
     #[serde(default = "default_curtailment_penalty")]
     pub curtailment_penalty_cny_per_kwh: f64,
-    /// Penalty on heat dumped from a heat network (e.g. CHP heat nobody needs), CNY/kWh.
+    /// Cost of heat dumped from a heat network (CHP heat nobody needs, rejected through a cooling
+    /// tower), CNY/kWh. Default 0: the fuel that made the heat is already paid for. Keep it below
+    /// 10⁻⁴: a dearer dump makes the least-cost schedule burn the surplus in the losses of stores
+    /// charged and discharged at once, which no operator would do.
     #[serde(default = "default_heat_dump_penalty")]
     pub heat_dump_penalty_cny_per_kwh: f64,
 }
@@ -338,7 +341,7 @@ fn default_curtailment_penalty() -> f64 {
     0.05
 }
 fn default_heat_dump_penalty() -> f64 {
-    0.5
+    0.0
 }
 
 impl Default for Economics {
@@ -372,6 +375,14 @@ impl Economics {
             "heat_dump_penalty_cny_per_kwh",
             self.heat_dump_penalty_cny_per_kwh,
         );
+        if self.heat_dump_penalty_cny_per_kwh > 1e-4 {
+            cx.warning(
+                at,
+                "heat_dump_penalty_cny_per_kwh",
+                "above 0.0001 CNY/kWh, surplus heat is cheaper to burn in the losses of heat stores \
+                 charged and discharged at the same time than to dump; the optimal schedule will do so",
+            );
+        }
     }
 }
 

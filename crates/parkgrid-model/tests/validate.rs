@@ -649,3 +649,17 @@ fn garbage_input_never_panics() {
         let _ = loaded.report.render();
     }
 }
+
+#[test]
+fn a_dear_heat_dump_is_flagged() {
+    check_warning(
+        "[economics]\nheat_dump_penalty_cny_per_kwh = 0.5\n",
+        "economics.heat_dump_penalty_cny_per_kwh: above 0.0001 CNY/kWh, surplus heat is cheaper to \
+         burn in the losses of heat stores charged and discharged at the same time than to dump; \
+         the optimal schedule will do so",
+    );
+    check(
+        "[economics]\nheat_dump_penalty_cny_per_kwh = 0.00005\n",
+        &[],
+    );
+}

@@ -2,8 +2,10 @@
 //! work itself lives in the `parkgrid-*` crates.
 
 mod info;
+mod parquet;
 mod powerflow;
 mod profiles;
+mod report;
 mod simulate;
 mod table;
 
@@ -55,9 +57,12 @@ enum Command {
     /// Simulate a year of the park: least-cost dispatch of every asset, against the rule-based
     /// baseline.
     ///
-    /// Writes DIR/summary.json (status, costs, energies, CO2, absorption, timings), and
-    /// DIR/timeseries.csv (every asset's flows, storage levels and each bus's marginal price per
-    /// step), and prints the KPIs of the optimal schedule next to the baseline's.
+    /// Writes DIR/summary.json (status, costs, energies, CO2, absorption, timings),
+    /// DIR/timeseries.csv (every asset's flows, storage levels, each bus's marginal price and the
+    /// tariff per step; or timeseries.parquet with --format parquet), DIR/meta.json (what each
+    /// column is and which buses it feeds) and DIR/report.html (the year report: open it in a
+    /// browser, it works offline), and prints the KPIs of the optimal schedule next to the
+    /// baseline's.
     Simulate {
         /// The park file (TOML).
         park: PathBuf,
@@ -75,6 +80,42 @@ enum Command {
         #[arg(long, value_enum, default_value_t = simulate::HorizonArg::Year)]
         horizon: simulate::HorizonArg,
         /// Print the summary as JSON on standard output instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Print nothing but errors (no progress bar, no table).
+        #[arg(long, short)]
+        quiet: bool,
+        /// Language of the report's labels.
+        #[arg(long, value_enum, default_value_t = report::LangArg::En)]
+        lang: report::LangArg,
+        /// File format of the time series: `csv`, or `parquet` (build with --features parquet).
+        #[arg(long, value_enum, default_value_t = simulate::FormatArg::Csv)]
+        format: simulate::FormatArg,
+    },
+    /// Rebuild DIR/report.html from the results `simulate` saved in DIR.
+    Report {
+        /// A directory written by `parkgrid simulate`.
+        dir: PathBuf,
+        /// Language of the report's labels.
+        #[arg(long, value_enum, default_value_t = report::LangArg::En)]
+        lang: report::LangArg,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Compare the KPIs of two runs (what-if studies): B against A.
+    ///
+    /// Prints each KPI of A and B, the difference and whether B is better, and writes
+    /// compare.json and compare.csv to --out (default: B's directory).
+    Compare {
+        /// The reference run (a directory written by `parkgrid simulate`).
+        a: PathBuf,
+        /// The run compared with it.
+        b: PathBuf,
+        /// Directory for compare.json and compare.csv; default B.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Print the comparison as JSON on standard output.
         #[arg(long)]
         json: bool,
     },
@@ -188,6 +229,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             solver,
             horizon,
             json,
+            quiet,
+            lang,
+            format,
         } => {
             let loaded = parkgrid_model::load(&park)?;
             let Some(valid) = &loaded.park else {
@@ -210,8 +254,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     solver,
                     horizon,
                     json,
+                    quiet,
+                    lang: lang.into(),
+                    format,
                 },
             )
+        }
+        Command::Report { dir, lang, quiet } => report::report(&dir, lang.into(), quiet),
+        Command::Compare { a, b, out, json } => {
+            let out = out.unwrap_or_else(|| b.clone());
+            report::compare(&a, &b, &out, json)
         }
         Command::Profiles { park, out, json } => {
             let loaded = parkgrid_model::load(&park)?;

@@ -6,12 +6,22 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use parkgrid_dispatch::{Config, Horizon, Kpis, Outcome, RunStatus, SolverKind, Strategy};
+use parkgrid_dispatch::{Config, Horizon, Kpis, Outcome, RunStatus, SolverKind, Strategy, ports};
 use parkgrid_model::Park;
+use parkgrid_report::{BusMeta, ColumnMeta, Lang, META_FORMAT, Meta, PortMeta, Run, StoreMeta};
 use parkgrid_resource::park_profiles;
 use serde_json::{Value, json};
 
 use crate::table::{render, thousands};
+
+/// `--format`: how the time series are saved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    /// `timeseries.csv`.
+    Csv,
+    /// `timeseries.parquet` (needs a build with --features parquet).
+    Parquet,
+}
 
 /// `--strategy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -51,6 +61,12 @@ pub struct Options {
     pub horizon: HorizonArg,
     /// `--json`.
     pub json: bool,
+    /// `--quiet`: no progress, no table.
+    pub quiet: bool,
+    /// `--lang` of the report.
+    pub lang: Lang,
+    /// `--format` of the time series.
+    pub format: FormatArg,
 }
 
 /// The programme has no solution: the limits that cannot be met.
@@ -65,7 +81,13 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
         solver,
         horizon,
         json: json_out,
+        quiet,
+        lang,
+        format,
     } = opts;
+    if format == FormatArg::Parquet && !crate::parquet::ENABLED {
+        return Err(crate::parquet::disabled().into());
+    }
     let profiles = park_profiles(park)?;
     let solver = match solver {
         SolverArg::Clarabel => SolverKind::Clarabel,
@@ -84,14 +106,28 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
     let main = match strategy {
         StrategyArg::Rule => baseline.clone(),
         StrategyArg::Optimal => {
-            let bar = indicatif::ProgressBar::new(0);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{msg} {wide_bar} {pos}/{len} days, {eta} left",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            bar.set_message("rolling horizon");
+            let bar = if quiet {
+                indicatif::ProgressBar::hidden()
+            } else if horizon == Horizon::Rolling {
+                let bar = indicatif::ProgressBar::new(0);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{msg} {wide_bar} {pos}/{len} days, {eta} left",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                bar.set_message("rolling horizon");
+                bar
+            } else {
+                let bar = indicatif::ProgressBar::new_spinner();
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+                );
+                bar.set_message("optimal dispatch of the year");
+                bar.enable_steady_tick(std::time::Duration::from_millis(120));
+                bar
+            };
             let outcome = parkgrid_dispatch::run_with_progress(
                 park,
                 &profiles,
@@ -137,22 +173,136 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
         serde_json::to_string_pretty(&summary)? + "\n",
     )
     .with_context(|| format!("cannot write '{}'", summary_path.display()))?;
-    write_timeseries(&profiles.axis, &main, &out.join("timeseries.csv"))?;
+    let meta = meta(park, &profiles.axis, &main);
+    std::fs::write(
+        out.join("meta.json"),
+        serde_json::to_string_pretty(&meta)? + "\n",
+    )
+    .with_context(|| format!("cannot write '{}'", out.join("meta.json").display()))?;
+    let series_file = match format {
+        FormatArg::Csv => {
+            let path = out.join("timeseries.csv");
+            write_timeseries(&profiles.axis, &main, &path)?;
+            remove_stale(&out.join("timeseries.parquet"))?;
+            path
+        }
+        FormatArg::Parquet => {
+            let path = out.join("timeseries.parquet");
+            let axis = &profiles.axis;
+            let times: Vec<(i64, String)> = (0..axis.n_steps)
+                .map(|t| {
+                    let time = axis.time(t);
+                    (time.timestamp_millis(), time.to_rfc3339())
+                })
+                .collect();
+            let names: Vec<String> = meta.columns.iter().map(ColumnMeta::name).collect();
+            let values: Vec<&[f64]> = main
+                .dispatch
+                .series
+                .iter()
+                .map(|s| s.values.as_slice())
+                .collect();
+            crate::parquet::write(&path, &times, &names, &values)?;
+            remove_stale(&out.join("timeseries.csv"))?;
+            path
+        }
+    };
+    let run = Run {
+        summary: summary.clone(),
+        meta,
+        times: (0..profiles.axis.n_steps)
+            .map(|t| profiles.axis.time(t).to_rfc3339())
+            .collect(),
+        values: main
+            .dispatch
+            .series
+            .iter()
+            .map(|s| s.values.clone())
+            .collect(),
+    };
+    let report = crate::report::write_report(&run, out, lang)?;
     if json_out {
         println!("{}", serde_json::to_string_pretty(&summary)?);
-    } else {
+    } else if !quiet {
         print!(
             "{}",
             table(
                 park,
                 &main,
                 (strategy == StrategyArg::Optimal).then_some(&baseline),
-                out,
                 horizon == Horizon::Rolling
             )
         );
+        println!(
+            "wrote {}, {}, {} and {}",
+            summary_path.display(),
+            out.join("meta.json").display(),
+            series_file.display(),
+            report.display()
+        );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A time-series file of the other format left by an earlier run would no longer match
+/// `meta.json`.
+fn remove_stale(path: &Path) -> anyhow::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("cannot remove '{}'", path.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// What each result column is and where it puts power, for reports rebuilt from files.
+fn meta(park: &Park, axis: &parkgrid_model::TimeAxis, o: &Outcome) -> Meta {
+    let name = |id: &str, name: &Option<String>| name.clone().unwrap_or_else(|| id.to_string());
+    let stores = park
+        .battery
+        .iter()
+        .map(|b| StoreMeta {
+            id: b.id.clone(),
+            name: name(&b.id, &b.name),
+            kind: "battery".into(),
+            e_max_kwh: b.e_max_kwh,
+        })
+        .chain(park.thermal_store.iter().map(|s| StoreMeta {
+            id: s.id.clone(),
+            name: name(&s.id, &s.name),
+            kind: "thermal_store".into(),
+            e_max_kwh: s.e_max_kwh,
+        }))
+        .collect();
+    Meta {
+        format: META_FORMAT,
+        site: park.site.name.clone(),
+        step_min: axis.step_min,
+        buses: park
+            .bus
+            .iter()
+            .map(|b| BusMeta {
+                id: b.id.clone(),
+                name: name(&b.id, &b.name),
+                carrier: b.carrier.as_str().to_string(),
+            })
+            .collect(),
+        stores,
+        columns: o
+            .dispatch
+            .series
+            .iter()
+            .map(|s| ColumnMeta {
+                id: s.id.clone(),
+                kind: s.kind.to_string(),
+                quantity: s.quantity.to_string(),
+                ports: ports(park, s.kind, &s.id, s.quantity)
+                    .into_iter()
+                    .map(|(bus, coef)| PortMeta { bus, coef })
+                    .collect(),
+            })
+            .collect(),
+    }
 }
 
 fn summary_json(o: &Outcome, strategy: &str) -> Value {
@@ -169,13 +319,7 @@ fn summary_json(o: &Outcome, strategy: &str) -> Value {
     v
 }
 
-fn table(
-    park: &Park,
-    main: &Outcome,
-    baseline: Option<&Outcome>,
-    out: &Path,
-    rolling: bool,
-) -> String {
+fn table(park: &Park, main: &Outcome, baseline: Option<&Outcome>, rolling: bool) -> String {
     let rows_of = |k: &Kpis| -> Vec<(&'static str, f64, &'static str)> {
         vec![
             ("total cost", k.total_cost_cny / 1e4, "10⁴ CNY"),
@@ -249,12 +393,6 @@ fn table(
         &["", "unit", "rule"]
     };
     text.push_str(&render(headers, &rows));
-    let _ = writeln!(
-        text,
-        "wrote {} and {}",
-        out.join("summary.json").display(),
-        out.join("timeseries.csv").display()
-    );
     text
 }
 

@@ -1,0 +1,401 @@
+//! The KPIs of a run as people read them: label, display unit, scale and precision, and the
+//! difference between two runs.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::i18n::Lang;
+
+/// Which way a KPI should move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Better {
+    /// Less is better (cost, CO₂).
+    Lower,
+    /// More is better (absorption, recovered heat).
+    Higher,
+    /// Neither (demand, a volume).
+    Neutral,
+}
+
+/// How one KPI of `summary.json` is shown.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KpiDef {
+    /// Key in `summary.json`.
+    pub key: &'static str,
+    /// English label.
+    pub en: &'static str,
+    /// Chinese label.
+    pub zh: &'static str,
+    /// Display unit, English.
+    pub unit_en: &'static str,
+    /// Display unit, Chinese.
+    pub unit_zh: &'static str,
+    /// Display value = value × scale.
+    pub scale: f64,
+    /// Decimals shown.
+    pub decimals: usize,
+    /// Which way is better.
+    pub better: Better,
+    /// Shown as a card at the top of the report.
+    pub card: bool,
+}
+
+impl KpiDef {
+    /// The label in `lang`.
+    pub fn label(&self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::En => self.en,
+            Lang::Zh => self.zh,
+        }
+    }
+
+    /// The unit in `lang`.
+    pub fn unit(&self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::En => self.unit_en,
+            Lang::Zh => self.unit_zh,
+        }
+    }
+
+    /// `value` in display units, rounded and with thousands separators.
+    pub fn display(&self, value: f64) -> String {
+        format_number(value * self.scale, self.decimals)
+    }
+}
+
+macro_rules! kpi {
+    ($key:literal, $en:literal, $zh:literal, $unit_en:literal, $unit_zh:literal, $scale:expr,
+     $dec:literal, $better:ident, $card:literal) => {
+        KpiDef {
+            key: $key,
+            en: $en,
+            zh: $zh,
+            unit_en: $unit_en,
+            unit_zh: $unit_zh,
+            scale: $scale,
+            decimals: $dec,
+            better: Better::$better,
+            card: $card,
+        }
+    };
+}
+
+/// Every KPI the report shows, in order.
+pub const KPIS: &[KpiDef] = &[
+    kpi!(
+        "total_cost_cny",
+        "Total cost",
+        "总成本",
+        "10⁴ CNY",
+        "万元",
+        1e-4,
+        1,
+        Lower,
+        true
+    ),
+    kpi!(
+        "import_cost_cny",
+        "Grid import cost",
+        "购电成本",
+        "10⁴ CNY",
+        "万元",
+        1e-4,
+        1,
+        Lower,
+        false
+    ),
+    kpi!(
+        "export_revenue_cny",
+        "Export revenue",
+        "上网收入",
+        "10⁴ CNY",
+        "万元",
+        1e-4,
+        1,
+        Higher,
+        false
+    ),
+    kpi!(
+        "fuel_cost_cny",
+        "Fuel cost",
+        "燃料成本",
+        "10⁴ CNY",
+        "万元",
+        1e-4,
+        1,
+        Lower,
+        false
+    ),
+    kpi!(
+        "carbon_cost_cny",
+        "Carbon cost",
+        "碳成本",
+        "10⁴ CNY",
+        "万元",
+        1e-4,
+        1,
+        Lower,
+        false
+    ),
+    kpi!(
+        "grid_import_kwh",
+        "Grid import",
+        "电网购电量",
+        "MWh",
+        "MWh",
+        1e-3,
+        0,
+        Lower,
+        true
+    ),
+    kpi!(
+        "grid_export_kwh",
+        "Grid export",
+        "上网电量",
+        "MWh",
+        "MWh",
+        1e-3,
+        0,
+        Neutral,
+        false
+    ),
+    kpi!(
+        "peak_import_kw",
+        "Peak import",
+        "最大购电功率",
+        "MW",
+        "MW",
+        1e-3,
+        2,
+        Lower,
+        true
+    ),
+    kpi!(
+        "pv_generation_kwh",
+        "PV used",
+        "光伏消纳电量",
+        "MWh",
+        "MWh",
+        1e-3,
+        0,
+        Higher,
+        false
+    ),
+    kpi!(
+        "wind_generation_kwh",
+        "Wind used",
+        "风电消纳电量",
+        "MWh",
+        "MWh",
+        1e-3,
+        0,
+        Higher,
+        false
+    ),
+    kpi!(
+        "renewable_available_kwh",
+        "Renewable available",
+        "可再生可用电量",
+        "MWh",
+        "MWh",
+        1e-3,
+        0,
+        Neutral,
+        false
+    ),
+    kpi!(
+        "curtailment_kwh",
+        "Curtailed",
+        "弃风弃光电量",
+        "MWh",
+        "MWh",
+        1e-3,
+        1,
+        Lower,
+        true
+    ),
+    kpi!(
+        "renewable_absorption_ratio",
+        "Renewable absorption",
+        "可再生能源消纳率",
+        "%",
+        "%",
+        100.0,
+        2,
+        Higher,
+        true
+    ),
+    kpi!(
+        "co2_t",
+        "CO₂ emitted",
+        "二氧化碳排放",
+        "t",
+        "吨",
+        1.0,
+        0,
+        Lower,
+        true
+    ),
+    kpi!(
+        "waste_heat_recovered_kwh",
+        "Waste heat recovered",
+        "余热回收量",
+        "MWh",
+        "MWh",
+        1e-3,
+        0,
+        Higher,
+        true
+    ),
+    kpi!(
+        "boiler_heat_kwh",
+        "Boiler heat",
+        "锅炉供热量",
+        "MWh",
+        "MWh",
+        1e-3,
+        0,
+        Lower,
+        true
+    ),
+    kpi!(
+        "heat_demand_kwh",
+        "Heat demand",
+        "热负荷",
+        "MWh",
+        "MWh",
+        1e-3,
+        0,
+        Neutral,
+        false
+    ),
+    kpi!(
+        "unserved_electric_kwh",
+        "Unserved electricity",
+        "未供电量",
+        "MWh",
+        "MWh",
+        1e-3,
+        2,
+        Lower,
+        false
+    ),
+    kpi!(
+        "unserved_heat_kwh",
+        "Unserved heat",
+        "未供热量",
+        "MWh",
+        "MWh",
+        1e-3,
+        2,
+        Lower,
+        false
+    ),
+];
+
+/// `v` with `decimals` decimals and a thin thousands separator (`,`), `−` for negatives.
+pub fn format_number(v: f64, decimals: usize) -> String {
+    if !v.is_finite() {
+        return "–".into();
+    }
+    let text = format!("{:.*}", decimals, v.abs());
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let negative = v < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0');
+    let sign = if negative { "−" } else { "" };
+    if frac.is_empty() {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped}.{frac}")
+    }
+}
+
+/// A KPI of `summary` by key.
+pub fn value(summary: &Value, key: &str) -> Option<f64> {
+    summary.get(key).and_then(Value::as_f64)
+}
+
+/// One KPI of two runs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KpiDiff {
+    /// Key in `summary.json`.
+    pub key: &'static str,
+    /// Label (English).
+    pub label: &'static str,
+    /// Value of run A, in `summary.json`'s unit.
+    pub a: f64,
+    /// Value of run B.
+    pub b: f64,
+    /// `b − a`.
+    pub diff: f64,
+    /// `(b − a)/|a|`, when `a` is not zero.
+    pub rel: Option<f64>,
+    /// Whether B is better than A, worse, or the same (within 1e-9 relative).
+    pub verdict: &'static str,
+}
+
+/// The differences of every KPI present in both summaries.
+pub fn compare(a: &Value, b: &Value) -> Vec<KpiDiff> {
+    KPIS.iter()
+        .filter_map(|k| {
+            let (va, vb) = (value(a, k.key)?, value(b, k.key)?);
+            let diff = vb - va;
+            let same = diff.abs() <= 1e-9 * va.abs().max(vb.abs()).max(1e-9);
+            let verdict = match (same, k.better, diff > 0.0) {
+                (true, _, _) => "same",
+                (false, Better::Neutral, _) => "changed",
+                (false, Better::Lower, up) | (false, Better::Higher, up)
+                    if up == (k.better == Better::Higher) =>
+                {
+                    "better"
+                }
+                (false, _, _) => "worse",
+            };
+            Some(KpiDiff {
+                key: k.key,
+                label: k.en,
+                a: va,
+                b: vb,
+                diff,
+                rel: (va.abs() > 1e-12).then(|| diff / va.abs()),
+                verdict,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn numbers_are_grouped_and_rounded() {
+        assert_eq!(format_number(4_486_123.456, 1), "4,486,123.5");
+        assert_eq!(format_number(999.96, 1), "1,000.0");
+        assert_eq!(format_number(-1234.0, 0), "−1,234");
+        assert_eq!(format_number(-0.001, 1), "0.0");
+        assert_eq!(format_number(12.0, 0), "12");
+        assert_eq!(format_number(f64::NAN, 1), "–");
+    }
+
+    #[test]
+    fn comparison_says_which_way_is_better() {
+        let a = json!({"total_cost_cny": 100.0, "renewable_absorption_ratio": 0.9, "heat_demand_kwh": 5.0});
+        let b = json!({"total_cost_cny": 90.0, "renewable_absorption_ratio": 0.8, "heat_demand_kwh": 6.0});
+        let d = compare(&a, &b);
+        assert_eq!(d.len(), 3);
+        assert_eq!((d[0].key, d[0].verdict), ("total_cost_cny", "better"));
+        assert_eq!(d[0].rel, Some(-0.1));
+        assert_eq!(d[1].verdict, "worse");
+        assert_eq!(d[2].verdict, "changed");
+        assert_eq!(compare(&a, &a)[0].verdict, "same");
+    }
+}

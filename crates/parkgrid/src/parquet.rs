@@ -1,0 +1,197 @@
+//! `timeseries.parquet` (feature `parquet`): the result columns for pandas and polars users.
+//!
+//! Columns: `time` (INT64 timestamp, milliseconds, UTC), `time_local` (the same instant as RFC 3339
+//! text in the site's offset, as in `timeseries.csv`), then one DOUBLE column per result series named
+//! `id.quantity` as in the CSV. Snappy compression (pure Rust).
+
+use std::path::Path;
+
+use crate::InputError;
+
+#[cfg(feature = "parquet")]
+mod imp {
+    use std::fs::File;
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use parkgrid_report::Meta;
+    use parquet::basic::{Compression, LogicalType, Repetition, TimeUnit, Type as Physical};
+    use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::file::writer::SerializedFileWriter;
+    use parquet::record::Field;
+    use parquet::schema::types::Type;
+
+    use crate::InputError;
+
+    fn err(path: &Path, e: impl std::fmt::Display) -> InputError {
+        InputError(format!("{}: {e}", path.display()))
+    }
+
+    pub fn write(
+        path: &Path,
+        times: &[(i64, String)],
+        names: &[String],
+        values: &[&[f64]],
+    ) -> anyhow::Result<()> {
+        let build = || -> parquet::errors::Result<()> {
+            let mut fields = vec![
+                Arc::new(
+                    Type::primitive_type_builder("time", Physical::INT64)
+                        .with_repetition(Repetition::REQUIRED)
+                        .with_logical_type(Some(LogicalType::Timestamp {
+                            is_adjusted_to_u_t_c: true,
+                            unit: TimeUnit::MILLIS,
+                        }))
+                        .build()?,
+                ),
+                Arc::new(
+                    Type::primitive_type_builder("time_local", Physical::BYTE_ARRAY)
+                        .with_repetition(Repetition::REQUIRED)
+                        .with_logical_type(Some(LogicalType::String))
+                        .build()?,
+                ),
+            ];
+            for name in names {
+                fields.push(Arc::new(
+                    Type::primitive_type_builder(name, Physical::DOUBLE)
+                        .with_repetition(Repetition::REQUIRED)
+                        .build()?,
+                ));
+            }
+            let schema = Arc::new(
+                Type::group_type_builder("parkgrid_timeseries")
+                    .with_fields(fields)
+                    .build()?,
+            );
+            let props = Arc::new(
+                WriterProperties::builder()
+                    .set_compression(Compression::SNAPPY)
+                    .set_created_by(format!("parkgrid {}", env!("CARGO_PKG_VERSION")))
+                    .build(),
+            );
+            let file = File::create(path)?;
+            let mut writer = SerializedFileWriter::new(file, schema, props)?;
+            let mut group = writer.next_row_group()?;
+            let mut index = 0;
+            while let Some(mut column) = group.next_column()? {
+                match index {
+                    0 => {
+                        let ms: Vec<i64> = times.iter().map(|(ms, _)| *ms).collect();
+                        column.typed::<Int64Type>().write_batch(&ms, None, None)?;
+                    }
+                    1 => {
+                        let text: Vec<ByteArray> = times
+                            .iter()
+                            .map(|(_, s)| ByteArray::from(s.as_str()))
+                            .collect();
+                        column
+                            .typed::<ByteArrayType>()
+                            .write_batch(&text, None, None)?;
+                    }
+                    i => {
+                        column
+                            .typed::<DoubleType>()
+                            .write_batch(values[i - 2], None, None)?;
+                    }
+                }
+                column.close()?;
+                index += 1;
+            }
+            group.close()?;
+            writer.close()?;
+            Ok(())
+        };
+        build().map_err(|e| anyhow::anyhow!("cannot write '{}': {e}", path.display()))
+    }
+
+    pub fn read(path: &Path, meta: &Meta) -> Result<(Vec<String>, Vec<Vec<f64>>), InputError> {
+        let file = File::open(path).map_err(|e| err(path, e))?;
+        let reader = SerializedFileReader::new(file).map_err(|e| err(path, e))?;
+        let schema = reader.metadata().file_metadata().schema_descr();
+        let names: Vec<String> = schema
+            .columns()
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect();
+        let expected: Vec<String> = ["time".to_string(), "time_local".to_string()]
+            .into_iter()
+            .chain(meta.columns.iter().map(|c| c.name()))
+            .collect();
+        if names != expected {
+            let first = names
+                .iter()
+                .zip(&expected)
+                .position(|(a, b)| a != b)
+                .unwrap_or(names.len().min(expected.len()));
+            return Err(err(
+                path,
+                format!(
+                    "column {} is '{}', meta.json expects '{}'",
+                    first + 1,
+                    names.get(first).map_or("(none)", String::as_str),
+                    expected.get(first).map_or("(none)", String::as_str)
+                ),
+            ));
+        }
+        let mut times = Vec::new();
+        let mut values = vec![Vec::new(); meta.columns.len()];
+        let rows = reader.get_row_iter(None).map_err(|e| err(path, e))?;
+        for (r, row) in rows.enumerate() {
+            let row = row.map_err(|e| err(path, e))?;
+            for (i, (_, field)) in row.get_column_iter().enumerate() {
+                match (i, field) {
+                    (0, _) => {}
+                    (1, Field::Str(s)) => times.push(s.clone()),
+                    (i, Field::Double(v)) if i >= 2 => values[i - 2].push(*v),
+                    (i, f) => {
+                        return Err(err(
+                            path,
+                            format!("row {}: column '{}' holds {f}", r + 1, expected[i]),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok((times, values))
+    }
+}
+
+/// Whether this build writes and reads Parquet.
+pub const ENABLED: bool = cfg!(feature = "parquet");
+
+/// The error of a build without the feature.
+pub fn disabled() -> InputError {
+    InputError(
+        "this build has no Parquet support; rebuild with `cargo build --release --features parquet` \
+         or use --format csv"
+            .into(),
+    )
+}
+
+/// Writes `path`: `times` as (Unix milliseconds, RFC 3339 local text), then the columns.
+#[cfg_attr(not(feature = "parquet"), allow(unused_variables))]
+pub fn write(
+    path: &Path,
+    times: &[(i64, String)],
+    names: &[String],
+    values: &[&[f64]],
+) -> anyhow::Result<()> {
+    #[cfg(feature = "parquet")]
+    return imp::write(path, times, names, values);
+    #[cfg(not(feature = "parquet"))]
+    return Err(disabled().into());
+}
+
+/// Reads `path` written by [`write`] for the columns of `meta`: local times and values.
+#[cfg_attr(not(feature = "parquet"), allow(unused_variables))]
+pub fn read(
+    path: &Path,
+    meta: &parkgrid_report::Meta,
+) -> Result<(Vec<String>, Vec<Vec<f64>>), InputError> {
+    #[cfg(feature = "parquet")]
+    return imp::read(path, meta);
+    #[cfg(not(feature = "parquet"))]
+    return Err(disabled());
+}

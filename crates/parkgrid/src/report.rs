@@ -1,0 +1,184 @@
+//! `parkgrid report` and `parkgrid compare`, and the saved-run files they read: `summary.json`,
+//! `meta.json` and `timeseries.csv` (or `timeseries.parquet`).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use parkgrid_report::{KPIS, Lang, Run, format_number};
+
+use crate::InputError;
+use crate::table::render;
+
+/// `--lang`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LangArg {
+    /// English.
+    #[default]
+    En,
+    /// Simplified Chinese (简体中文).
+    Zh,
+}
+
+impl From<LangArg> for Lang {
+    fn from(l: LangArg) -> Self {
+        match l {
+            LangArg::En => Lang::En,
+            LangArg::Zh => Lang::Zh,
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<String, InputError> {
+    std::fs::read_to_string(path).map_err(|e| {
+        InputError(format!(
+            "cannot read '{}': {e}{}",
+            path.display(),
+            if e.kind() == std::io::ErrorKind::NotFound {
+                " (is this a directory written by `parkgrid simulate`?)"
+            } else {
+                ""
+            }
+        ))
+    })
+}
+
+/// Reads the saved run in `dir`.
+pub fn load_run(dir: &Path) -> Result<Run, InputError> {
+    if !dir.is_dir() {
+        return Err(InputError(format!(
+            "'{}' is not a directory of results",
+            dir.display()
+        )));
+    }
+    let summary_path = dir.join("summary.json");
+    let meta_path = dir.join("meta.json");
+    let summary = read(&summary_path)?;
+    let meta = read(&meta_path)?;
+    let name = |p: &Path| p.display().to_string();
+    let csv_path = dir.join("timeseries.csv");
+    let parquet_path = dir.join("timeseries.parquet");
+    if csv_path.exists() || !parquet_path.exists() {
+        let csv = read(&csv_path)?;
+        Run::from_csv(
+            (&name(&summary_path), &summary),
+            (&name(&meta_path), &meta),
+            (&name(&csv_path), &csv),
+        )
+        .map_err(|e| InputError(e.to_string()))
+    } else {
+        let (summary, meta) = Run::parse_summary_and_meta(
+            (&name(&summary_path), &summary),
+            (&name(&meta_path), &meta),
+        )
+        .map_err(|e| InputError(e.to_string()))?;
+        let (times, values) = crate::parquet::read(&parquet_path, &meta)?;
+        Ok(Run {
+            summary,
+            meta,
+            times,
+            values,
+        })
+    }
+}
+
+/// Writes `dir/report.html` for `run`; returns its path.
+pub fn write_report(run: &Run, dir: &Path, lang: Lang) -> anyhow::Result<PathBuf> {
+    let path = dir.join("report.html");
+    std::fs::write(&path, parkgrid_report::render(run, lang))
+        .with_context(|| format!("cannot write '{}'", path.display()))?;
+    Ok(path)
+}
+
+/// `parkgrid report DIR`.
+pub fn report(dir: &Path, lang: Lang, quiet: bool) -> anyhow::Result<ExitCode> {
+    let run = load_run(dir)?;
+    let path = write_report(&run, dir, lang)?;
+    if !quiet {
+        println!("wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `parkgrid compare A B`: the KPI differences, printed and written to `out`
+/// (`compare.json`, `compare.csv`).
+pub fn compare(a: &Path, b: &Path, out: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let summary = |dir: &Path| -> Result<serde_json::Value, InputError> {
+        let path = dir.join("summary.json");
+        let text = read(&path)?;
+        serde_json::from_str(&text)
+            .map_err(|e| InputError(format!("{}:{}: {e}", path.display(), e.line())))
+    };
+    let (sa, sb) = (summary(a)?, summary(b)?);
+    let diffs = parkgrid_report::compare(&sa, &sb);
+    if diffs.is_empty() {
+        return Err(InputError(format!(
+            "'{}' and '{}' have no KPI in common",
+            a.display(),
+            b.display()
+        ))
+        .into());
+    }
+    let doc = serde_json::json!({
+        "a": a.display().to_string(),
+        "b": b.display().to_string(),
+        "kpis": diffs,
+    });
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create '{}'", out.display()))?;
+    let json_path = out.join("compare.json");
+    std::fs::write(&json_path, serde_json::to_string_pretty(&doc)? + "\n")
+        .with_context(|| format!("cannot write '{}'", json_path.display()))?;
+    let csv_path = out.join("compare.csv");
+    let mut csv = String::from("kpi,a,b,diff,rel,verdict\n");
+    for d in &diffs {
+        let _ = writeln!(
+            csv,
+            "{},{},{},{},{},{}",
+            d.key,
+            d.a,
+            d.b,
+            d.diff,
+            d.rel.map(|r| r.to_string()).unwrap_or_default(),
+            d.verdict
+        );
+    }
+    std::fs::write(&csv_path, csv)
+        .with_context(|| format!("cannot write '{}'", csv_path.display()))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<Vec<String>> = diffs
+        .iter()
+        .filter_map(|d| {
+            let k = KPIS.iter().find(|k| k.key == d.key)?;
+            let signed = |v: f64| {
+                let s = format_number(v * k.scale, k.decimals);
+                if v * k.scale > 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0') {
+                    format!("+{s}")
+                } else {
+                    s
+                }
+            };
+            Some(vec![
+                k.en.to_string(),
+                k.unit_en.to_string(),
+                k.display(d.a),
+                k.display(d.b),
+                signed(d.diff),
+                d.rel
+                    .map(|r| format!("{:+.2} %", r * 100.0))
+                    .unwrap_or_default(),
+                d.verdict.to_string(),
+            ])
+        })
+        .collect();
+    println!("A = {}\nB = {}", a.display(), b.display());
+    print!(
+        "{}",
+        render(&["", "unit", "A", "B", "B − A", "change", ""], &rows)
+    );
+    println!("wrote {} and {}", json_path.display(), csv_path.display());
+    Ok(ExitCode::SUCCESS)
+}
