@@ -341,13 +341,16 @@ pub struct KpiDiff {
     pub verdict: &'static str,
 }
 
-/// The differences of every KPI present in both summaries.
+/// The differences of every KPI present in both summaries. A difference smaller than half the
+/// last digit shown counts as none (solver noise is not a change), and the relative change is
+/// left out when A shows as zero.
 pub fn compare(a: &Value, b: &Value) -> Vec<KpiDiff> {
     KPIS.iter()
         .filter_map(|k| {
             let (va, vb) = (value(a, k.key)?, value(b, k.key)?);
             let diff = vb - va;
-            let same = diff.abs() <= 1e-9 * va.abs().max(vb.abs()).max(1e-9);
+            let resolution = 0.5 * 10f64.powi(-(k.decimals as i32)) / k.scale;
+            let same = diff.abs() < resolution;
             let verdict = match (same, k.better, diff > 0.0) {
                 (true, _, _) => "same",
                 (false, Better::Neutral, _) => "changed",
@@ -364,7 +367,7 @@ pub fn compare(a: &Value, b: &Value) -> Vec<KpiDiff> {
                 a: va,
                 b: vb,
                 diff,
-                rel: (va.abs() > 1e-12).then(|| diff / va.abs()),
+                rel: (va.abs() >= resolution).then(|| if same { 0.0 } else { diff / va.abs() }),
                 verdict,
             })
         })
@@ -388,8 +391,8 @@ mod tests {
 
     #[test]
     fn comparison_says_which_way_is_better() {
-        let a = json!({"total_cost_cny": 100.0, "renewable_absorption_ratio": 0.9, "heat_demand_kwh": 5.0});
-        let b = json!({"total_cost_cny": 90.0, "renewable_absorption_ratio": 0.8, "heat_demand_kwh": 6.0});
+        let a = json!({"total_cost_cny": 1e6, "renewable_absorption_ratio": 0.9, "heat_demand_kwh": 5e6});
+        let b = json!({"total_cost_cny": 9e5, "renewable_absorption_ratio": 0.8, "heat_demand_kwh": 6e6});
         let d = compare(&a, &b);
         assert_eq!(d.len(), 3);
         assert_eq!((d[0].key, d[0].verdict), ("total_cost_cny", "better"));
@@ -397,5 +400,20 @@ mod tests {
         assert_eq!(d[1].verdict, "worse");
         assert_eq!(d[2].verdict, "changed");
         assert_eq!(compare(&a, &a)[0].verdict, "same");
+        // Below the last digit shown (0.1 × 10⁴ CNY; 0.01 % of absorption) is no change.
+        let c = json!({"total_cost_cny": 100.0 + 400.0, "renewable_absorption_ratio": 0.9 + 4e-5,
+                       "curtailment_kwh": 1e-3});
+        let d = compare(
+            &json!({"total_cost_cny": 100.0, "renewable_absorption_ratio": 0.9, "curtailment_kwh": 0.0}),
+            &c,
+        );
+        assert_eq!(d[0].verdict, "same");
+        assert_eq!(d[0].rel, None, "A shows as zero");
+        assert_eq!(
+            (d[1].key, d[1].verdict, d[1].rel),
+            ("curtailment_kwh", "same", None)
+        );
+        assert_eq!(d[2].verdict, "same");
+        assert_eq!(d[2].rel, Some(0.0));
     }
 }

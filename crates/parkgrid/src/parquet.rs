@@ -40,10 +40,7 @@ mod imp {
                 Arc::new(
                     Type::primitive_type_builder("time", Physical::INT64)
                         .with_repetition(Repetition::REQUIRED)
-                        .with_logical_type(Some(LogicalType::Timestamp {
-                            is_adjusted_to_u_t_c: true,
-                            unit: TimeUnit::MILLIS,
-                        }))
+                        .with_logical_type(Some(LogicalType::timestamp(true, TimeUnit::MILLIS)))
                         .build()?,
                 ),
                 Arc::new(
@@ -194,4 +191,56 @@ pub fn read(
     return imp::read(path, meta);
     #[cfg(not(feature = "parquet"))]
     return Err(disabled());
+}
+
+#[cfg(all(test, feature = "parquet"))]
+mod tests {
+    use parkgrid_report::{ColumnMeta, META_FORMAT, Meta};
+
+    #[test]
+    fn columns_round_trip_exactly() {
+        let dir = std::env::temp_dir().join(format!("parkgrid-parquet-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("t.parquet");
+        let times: Vec<(i64, String)> = (0..50)
+            .map(|h| {
+                (
+                    1_735_660_800_000 + h * 3_600_000,
+                    format!("2025-01-01T{h:02}:00:00+08:00"),
+                )
+            })
+            .collect();
+        let a: Vec<f64> = (0..50).map(|i| f64::from(i) * 0.1 + 1e-7).collect();
+        let b: Vec<f64> = (0..50).map(|i| -f64::from(i).sqrt()).collect();
+        let names = vec![
+            "pv.output_kw".to_string(),
+            "bus.price_cny_per_kwh".to_string(),
+        ];
+        super::write(&path, &times, &names, &[&a, &b]).expect("write");
+        let column = |id: &str, q: &str| ColumnMeta {
+            id: id.into(),
+            kind: "x".into(),
+            quantity: q.into(),
+            ports: Vec::new(),
+        };
+        let meta = Meta {
+            format: META_FORMAT,
+            site: "t".into(),
+            step_min: 60,
+            buses: Vec::new(),
+            stores: Vec::new(),
+            columns: vec![
+                column("pv", "output_kw"),
+                column("bus", "price_cny_per_kwh"),
+            ],
+        };
+        let (t, v) = super::read(&path, &meta).expect("read");
+        assert_eq!(t, times.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>());
+        assert_eq!(v, vec![a, b]);
+        let mut wrong = meta.clone();
+        wrong.columns.swap(0, 1);
+        let err = super::read(&path, &wrong).expect_err("columns differ");
+        assert!(err.0.contains("column 3 is 'pv.output_kw'"), "{}", err.0);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -166,8 +166,13 @@ pub fn compare(a: &Path, b: &Path, out: &Path, json: bool) -> anyhow::Result<Exi
                 k.unit_en.to_string(),
                 k.display(d.a),
                 k.display(d.b),
-                signed(d.diff),
+                if d.verdict == "same" {
+                    String::new()
+                } else {
+                    signed(d.diff)
+                },
                 d.rel
+                    .filter(|_| d.verdict != "same")
                     .map(|r| format!("{:+.2} %", r * 100.0))
                     .unwrap_or_default(),
                 d.verdict.to_string(),
@@ -175,10 +180,9 @@ pub fn compare(a: &Path, b: &Path, out: &Path, json: bool) -> anyhow::Result<Exi
         })
         .collect();
     println!("A = {}\nB = {}", a.display(), b.display());
-    print!(
-        "{}",
-        render(&["", "unit", "A", "B", "B − A", "change", ""], &rows)
-    );
+    // The terminal table keeps to ASCII signs, as `simulate`'s does.
+    let table = render(&["", "unit", "A", "B", "B - A", "change", ""], &rows).replace('−', "-");
+    print!("{table}");
     println!("wrote {} and {}", json_path.display(), csv_path.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -458,3 +458,166 @@ fn powerflow_of_a_matpower_case() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn simulate_writes_a_report_that_report_rebuilds_and_compare_weighs() {
+    let a = temp_dir("report-a");
+    let b = temp_dir("report-b");
+    let a_text = a.to_str().unwrap_or_default();
+    let b_text = b.to_str().unwrap_or_default();
+    let o = parkgrid(&[
+        "simulate",
+        "examples/minimal.toml",
+        "--out",
+        a_text,
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "", "--quiet prints nothing");
+    let html = std::fs::read_to_string(a.join("report.html")).expect("report.html");
+    assert!(html.contains("Content-Security-Policy") && html.contains("id=\"report-data\""));
+    assert!(html.contains("data-kpi=\"total_cost_cny\""));
+    assert!(
+        !html.contains("src=\"http"),
+        "nothing loaded from the network"
+    );
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("meta.json")).expect("meta.json"))
+            .expect("JSON");
+    let pv = meta["columns"]
+        .as_array()
+        .and_then(|c| {
+            c.iter()
+                .find(|c| c["id"] == "roof_pv" && c["quantity"] == "output_kw")
+        })
+        .unwrap_or_else(|| panic!("PV output in {meta}"));
+    assert_eq!(pv["ports"], serde_json::json!([{"bus": "ac", "coef": 1.0}]));
+
+    // Rebuilt in Chinese from the files alone.
+    std::fs::remove_file(a.join("report.html")).expect("remove");
+    let o = parkgrid(&["report", a_text, "--lang", "zh"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let html = std::fs::read_to_string(a.join("report.html")).expect("report.html rebuilt");
+    assert!(html.contains("<html lang=\"zh-CN\">") && html.contains("关键指标"));
+
+    // What if the park had a battery?
+    let park = std::fs::read_to_string(repo().join("examples/minimal.toml")).expect("example")
+        + "\n[[battery]]\nid = \"bess\"\nbus = \"ac\"\np_max_kw = 200\ne_max_kwh = 400\n";
+    std::fs::write(b.join("park.toml"), park).expect("write");
+    let o = parkgrid(&[
+        "simulate",
+        b.join("park.toml").to_str().unwrap_or_default(),
+        "--out",
+        b_text,
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = parkgrid(&["compare", a_text, b_text]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let cost = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("Total cost"))
+        .unwrap_or_else(|| panic!("no cost line in\n{out}"));
+    assert!(
+        cost.ends_with("better"),
+        "a battery arbitraging ToU prices pays: {cost}"
+    );
+    let doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(b.join("compare.json")).expect("compare.json"),
+    )
+    .expect("JSON");
+    let total = &doc["kpis"][0];
+    assert_eq!(total["key"], "total_cost_cny");
+    assert!(total["diff"].as_f64().unwrap_or(0.0) < 0.0, "{total}");
+    let csv = std::fs::read_to_string(b.join("compare.csv")).expect("compare.csv");
+    assert!(
+        csv.starts_with("kpi,a,b,diff,rel,verdict\ntotal_cost_cny,"),
+        "{csv}"
+    );
+    let o = parkgrid(&["compare", a_text, b_text, "--json", "--out", a_text]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("\"verdict\""));
+    assert!(a.join("compare.json").exists());
+
+    let _ = std::fs::remove_dir_all(&a);
+    let _ = std::fs::remove_dir_all(&b);
+}
+
+#[test]
+fn report_and_compare_name_what_is_wrong_and_exit_2() {
+    let dir = temp_dir("report-bad");
+    let text = dir.to_str().unwrap_or_default();
+    let o = parkgrid(&["report", text]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("summary.json"), "{}", stderr(&o));
+    let o = parkgrid(&["report", "no/such/dir"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("not a directory of results"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = parkgrid(&[
+        "simulate",
+        "examples/minimal.toml",
+        "--out",
+        text,
+        "--quiet",
+        "--strategy",
+        "rule",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let csv_path = dir.join("timeseries.csv");
+    let csv = std::fs::read_to_string(&csv_path).expect("csv");
+    // A renamed column.
+    std::fs::write(
+        &csv_path,
+        csv.replacen("roof_pv.output_kw", "roof_pv.out_kw", 1),
+    )
+    .expect("write");
+    let o = parkgrid(&["report", text]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("timeseries.csv:1: column") && stderr(&o).contains("'roof_pv.out_kw'"),
+        "{}",
+        stderr(&o)
+    );
+    // A cell that is not a number, on line 5.
+    let mut lines: Vec<String> = csv.lines().map(str::to_string).collect();
+    lines[4] = lines[4].replacen(",0.0000", ",abc", 1);
+    std::fs::write(&csv_path, lines.join("\n") + "\n").expect("write");
+    let o = parkgrid(&["report", text]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("timeseries.csv:5: 'abc' in column"),
+        "{}",
+        stderr(&o)
+    );
+    // A broken summary.
+    std::fs::write(dir.join("summary.json"), "{\n  \"total_cost_cny\": ,\n}").expect("write");
+    let o = parkgrid(&["compare", text, text]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("summary.json:2:"), "{}", stderr(&o));
+
+    let o = parkgrid(&[
+        "simulate",
+        "examples/minimal.toml",
+        "--out",
+        text,
+        "--format",
+        "parquet",
+        "--quiet",
+    ]);
+    if cfg!(feature = "parquet") {
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(dir.join("timeseries.parquet").exists() && !dir.join("timeseries.csv").exists());
+        let o = parkgrid(&["report", text]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    } else {
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains("--features parquet"), "{}", stderr(&o));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
