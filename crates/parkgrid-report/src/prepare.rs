@@ -106,7 +106,8 @@ pub fn carrier_flows(run: &Run, carriers: &[&str]) -> Vec<Flow> {
     }
     groups
         .into_iter()
-        .filter(|(_, v)| v.iter().any(|x| x.abs() > 1e-6))
+        // Shown to 0.1 kW: a group that never reaches it is solver noise.
+        .filter(|(_, v)| v.iter().any(|x| x.abs() >= 0.05))
         .map(|((_, key, sign), values)| Flow { key, sign, values })
         .collect()
 }
