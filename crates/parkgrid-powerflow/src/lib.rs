@@ -8,4 +8,4 @@ pub mod case;
 pub mod newton;
 
 pub use case::{Case, CaseError, parse_matpower};
-pub use newton::{BranchResult, BusResult, Options, PfResult, solve};
+pub use newton::{BranchResult, BusResult, GenResult, Options, PfResult, QLimit, solve};

@@ -25,19 +25,19 @@ impl C {
     pub const fn new(re: f64, im: f64) -> Self {
         Self { re, im }
     }
-    fn polar(m: f64, a: f64) -> Self {
+    pub(crate) fn polar(m: f64, a: f64) -> Self {
         Self::new(m * a.cos(), m * a.sin())
     }
-    fn conj(self) -> Self {
+    pub(crate) fn conj(self) -> Self {
         Self::new(self.re, -self.im)
     }
-    fn abs(self) -> f64 {
+    pub(crate) fn abs(self) -> f64 {
         self.re.hypot(self.im)
     }
-    fn scale(self, k: f64) -> Self {
+    pub(crate) fn scale(self, k: f64) -> Self {
         Self::new(self.re * k, self.im * k)
     }
-    fn inv(self) -> Self {
+    pub(crate) fn inv(self) -> Self {
         let d = self.re * self.re + self.im * self.im;
         Self::new(self.re / d, -self.im / d)
     }
@@ -74,6 +74,10 @@ pub struct Options {
     pub max_iter: usize,
     /// Start from |V| = 1, angle 0 (generator set-points kept) instead of the case's voltages.
     pub flat_start: bool,
+    /// Enforce generators' reactive limits: a PV bus whose generators leave their limits becomes
+    /// a PQ bus with them at the limit, and the power flow is solved again (MATPOWER's
+    /// `enforce_q_lims = 1`: every violating generator at once, until none violates).
+    pub q_limits: bool,
 }
 
 impl Default for Options {
@@ -82,6 +86,7 @@ impl Default for Options {
             tol_pu: 1e-8,
             max_iter: 10,
             flat_start: false,
+            q_limits: false,
         }
     }
 }
@@ -95,6 +100,10 @@ pub struct BusResult {
     pub vm_pu: f64,
     /// Voltage angle, degrees.
     pub va_deg: f64,
+    /// Net active injection into the network, MW (generation − demand + converters).
+    pub p_mw: f64,
+    /// Net reactive injection into the network, MVAr.
+    pub q_mvar: f64,
 }
 
 /// Result of one branch, both ends, MW and MVAr (zeros when out of service).
@@ -114,12 +123,34 @@ pub struct BranchResult {
     pub qt_mvar: f64,
 }
 
+/// Which reactive limit a generator ended at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QLimit {
+    /// At `qmax_mvar`.
+    Max,
+    /// At `qmin_mvar`.
+    Min,
+}
+
+/// Result of one generator (case order; zeros when out of service).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenResult {
+    /// Bus number.
+    pub bus: u32,
+    /// Active output, MW (the slack's balances the system).
+    pub pg_mw: f64,
+    /// Reactive output, MVAr.
+    pub qg_mvar: f64,
+    /// The limit it was held at, when reactive limits are enforced.
+    pub at_limit: Option<QLimit>,
+}
+
 /// A power-flow outcome: converged or not, it is a value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PfResult {
     /// True when the mismatch fell below the tolerance.
     pub converged: bool,
-    /// Newton iterations made.
+    /// Newton iterations made (summed over the repeats of reactive-limit enforcement).
     pub iterations: usize,
     /// Largest power mismatch at the end, p.u.
     pub max_mismatch_pu: f64,
@@ -127,15 +158,17 @@ pub struct PfResult {
     pub buses: Vec<BusResult>,
     /// Branches in case order.
     pub branches: Vec<BranchResult>,
-    /// Active losses, MW.
+    /// Generators in case order.
+    pub gens: Vec<GenResult>,
+    /// Active losses of the branches, MW.
     pub losses_mw: f64,
 }
 
 /// Admittance matrix rows: `(column, Y)` sorted by column; and the branch end admittances.
-struct Network {
-    rows: Vec<Vec<(usize, C)>>,
+pub(crate) struct Network {
+    pub(crate) rows: Vec<Vec<(usize, C)>>,
     /// Per in-service branch: (index in case, f, t, yff, yft, ytf, ytt).
-    branches: Vec<(usize, usize, usize, C, C, C, C)>,
+    pub(crate) branches: Vec<(usize, usize, usize, C, C, C, C)>,
 }
 
 fn network(case: &Case, index: &BTreeMap<u32, usize>) -> Network {
@@ -175,25 +208,29 @@ fn network(case: &Case, index: &BTreeMap<u32, usize>) -> Network {
     }
 }
 
-/// Runs the power flow of `case`.
-pub fn solve(case: &Case, opts: &Options) -> PfResult {
-    let index: BTreeMap<u32, usize> = case
-        .buses
-        .iter()
-        .filter(|b| b.kind != BusType::Isolated)
-        .enumerate()
-        .map(|(i, b)| (b.id, i))
-        .collect();
+/// A case ready for Newton: live buses indexed, admittances built, injections and kinds set.
+pub(crate) struct Prepared {
+    /// Case bus number → index among live buses.
+    pub(crate) index: BTreeMap<u32, usize>,
+    pub(crate) net: Network,
+    /// Specified injections, p.u. (generation − demand).
+    pub(crate) sbus: Vec<C>,
+    /// Bus kinds as solved (PV buses without a generator in service are PQ).
+    pub(crate) kind: Vec<BusType>,
+    pub(crate) vm: Vec<f64>,
+    pub(crate) va: Vec<f64>,
+}
+
+pub(crate) fn prepare(case: &Case, opts: &Options) -> Prepared {
     let live: Vec<&crate::case::CaseBus> = case
         .buses
         .iter()
         .filter(|b| b.kind != BusType::Isolated)
         .collect();
+    let index: BTreeMap<u32, usize> = live.iter().enumerate().map(|(i, b)| (b.id, i)).collect();
     let n = live.len();
     let net = network(case, &index);
     let base = case.base_mva;
-
-    // Injections and voltage set-points.
     let mut sbus = vec![C::default(); n];
     let mut vg: Vec<Option<f64>> = vec![None; n];
     for g in case.gens.iter().filter(|g| g.in_service) {
@@ -215,24 +252,11 @@ pub fn solve(case: &Case, opts: &Options) -> PfResult {
             k => k,
         })
         .collect();
-    let pv: Vec<usize> = (0..n).filter(|&i| kind[i] == BusType::Pv).collect();
-    let pq: Vec<usize> = (0..n).filter(|&i| kind[i] == BusType::Pq).collect();
-    let pvpq: Vec<usize> = pv.iter().chain(&pq).copied().collect();
-    let (npvpq, npq) = (pvpq.len(), pq.len());
-    let mut pos_a = vec![usize::MAX; n];
-    for (k, &i) in pvpq.iter().enumerate() {
-        pos_a[i] = k;
-    }
-    let mut pos_m = vec![usize::MAX; n];
-    for (k, &i) in pq.iter().enumerate() {
-        pos_m[i] = npvpq + k;
-    }
-
     let mut vm: Vec<f64> = live
         .iter()
         .map(|b| if opts.flat_start { 1.0 } else { b.vm_pu })
         .collect();
-    let mut va: Vec<f64> = live
+    let va: Vec<f64> = live
         .iter()
         .map(|b| {
             if opts.flat_start && b.kind != BusType::Ref {
@@ -249,39 +273,73 @@ pub fn solve(case: &Case, opts: &Options) -> PfResult {
             }
         }
     }
+    Prepared {
+        index,
+        net,
+        sbus,
+        kind,
+        vm,
+        va,
+    }
+}
+
+/// `V·conj(Y·V)` at every bus: the power the network takes from each bus, p.u.
+pub(crate) fn injections(net: &Network, v: &[C]) -> Vec<C> {
+    net.rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let ibus = r.iter().fold(C::default(), |acc, &(j, y)| acc + y * v[j]);
+            v[i] * ibus.conj()
+        })
+        .collect()
+}
+
+/// What one Newton run ended with.
+pub(crate) struct NrOutcome {
+    pub(crate) converged: bool,
+    pub(crate) iterations: usize,
+    pub(crate) norm: f64,
+}
+
+/// Newton–Raphson on `sbus` with bus kinds `kind`, from and into `vm`, `va`.
+pub(crate) fn newton(
+    net: &Network,
+    sbus: &[C],
+    kind: &[BusType],
+    vm: &mut [f64],
+    va: &mut [f64],
+    opts: &Options,
+) -> NrOutcome {
+    let n = kind.len();
+    let pv: Vec<usize> = (0..n).filter(|&i| kind[i] == BusType::Pv).collect();
+    let pq: Vec<usize> = (0..n).filter(|&i| kind[i] == BusType::Pq).collect();
+    let pvpq: Vec<usize> = pv.iter().chain(&pq).copied().collect();
+    let (npvpq, npq) = (pvpq.len(), pq.len());
+    let mut pos_a = vec![usize::MAX; n];
+    for (k, &i) in pvpq.iter().enumerate() {
+        pos_a[i] = k;
+    }
+    let mut pos_m = vec![usize::MAX; n];
+    for (k, &i) in pq.iter().enumerate() {
+        pos_m[i] = npvpq + k;
+    }
 
     // Jacobian pattern: P rows of pvpq buses, Q rows of pq buses; θ columns of pvpq, |V| of pq.
     let dim = npvpq + npq;
     let mut pairs = Vec::new();
-    for &i in &pvpq {
+    for (&i, rows_p) in pvpq
+        .iter()
+        .map(|i| (i, true))
+        .chain(pq.iter().map(|i| (i, false)))
+    {
+        let row = if rows_p { pos_a[i] } else { pos_m[i] };
         for &(j, _) in &net.rows[i] {
             if pos_a[j] != usize::MAX {
-                pairs.push(Pair {
-                    row: pos_a[i],
-                    col: pos_a[j],
-                });
+                pairs.push(Pair { row, col: pos_a[j] });
             }
             if pos_m[j] != usize::MAX {
-                pairs.push(Pair {
-                    row: pos_a[i],
-                    col: pos_m[j],
-                });
-            }
-        }
-    }
-    for &i in &pq {
-        for &(j, _) in &net.rows[i] {
-            if pos_a[j] != usize::MAX {
-                pairs.push(Pair {
-                    row: pos_m[i],
-                    col: pos_a[j],
-                });
-            }
-            if pos_m[j] != usize::MAX {
-                pairs.push(Pair {
-                    row: pos_m[i],
-                    col: pos_m[j],
-                });
+                pairs.push(Pair { row, col: pos_m[j] });
             }
         }
     }
@@ -296,13 +354,12 @@ pub fn solve(case: &Case, opts: &Options) -> PfResult {
             .iter()
             .map(|r| r.iter().fold(C::default(), |acc, &(j, y)| acc + y * v[j]))
             .collect();
-        let mis: Vec<C> = (0..n).map(|i| v[i] * ibus[i].conj() - sbus[i]).collect();
         let mut f = vec![0.0; dim];
         for &i in &pvpq {
-            f[pos_a[i]] = mis[i].re;
+            f[pos_a[i]] = (v[i] * ibus[i].conj() - sbus[i]).re;
         }
         for &i in &pq {
-            f[pos_m[i]] = mis[i].im;
+            f[pos_m[i]] = (v[i] * ibus[i].conj() - sbus[i]).im;
         }
         let norm = f.iter().fold(0.0f64, |m, x| m.max(x.abs()));
         (ibus, f, norm)
@@ -372,21 +429,194 @@ pub fn solve(case: &Case, opts: &Options) -> PfResult {
         }
         converged = norm < opts.tol_pu;
     }
+    NrOutcome {
+        converged,
+        iterations,
+        norm,
+    }
+}
 
-    // Results in case order.
+/// Reactive output of each in-service generator given the bus injections `s` (p.u.): the bus's
+/// reactive need shared in proportion to the generators' reactive ranges (equal shares when the
+/// ranges are equal), as MATPOWER's `pfsoln`. Generators held at a limit keep it.
+fn gen_q(case: &Case, prep: &Prepared, s: &[C], held: &[Option<QLimit>]) -> Vec<f64> {
+    let base = case.base_mva;
+    let mut q = vec![0.0; case.gens.len()];
+    let mut at_bus: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (k, g) in case.gens.iter().enumerate() {
+        if let (true, Some(&i)) = (g.in_service, prep.index.get(&g.bus)) {
+            at_bus.entry(i).or_default().push(k);
+        }
+    }
+    let qd: BTreeMap<usize, f64> = case
+        .buses
+        .iter()
+        .filter_map(|b| prep.index.get(&b.id).map(|&i| (i, b.qd_mvar)))
+        .collect();
+    for (i, gens) in at_bus {
+        let mut need = s[i].im * base + qd.get(&i).copied().unwrap_or(0.0);
+        let mut free = Vec::new();
+        for &k in &gens {
+            match held[k] {
+                Some(QLimit::Max) => {
+                    q[k] = case.gens[k].qmax_mvar;
+                    need -= q[k];
+                }
+                Some(QLimit::Min) => {
+                    q[k] = case.gens[k].qmin_mvar;
+                    need -= q[k];
+                }
+                None => free.push(k),
+            }
+        }
+        let range = |k: usize| {
+            let g = &case.gens[k];
+            let r = g.qmax_mvar - g.qmin_mvar;
+            if r.is_finite() && r > 0.0 { r } else { 1.0 }
+        };
+        let total: f64 = free.iter().map(|&k| range(k)).sum();
+        for &k in &free {
+            q[k] = need * range(k) / total;
+        }
+    }
+    q
+}
+
+/// Runs the power flow of `case`.
+pub fn solve(case: &Case, opts: &Options) -> PfResult {
+    let mut prep = prepare(case, opts);
+    let base = case.base_mva;
+    let mut held: Vec<Option<QLimit>> = vec![None; case.gens.len()];
+    let mut iterations = 0;
+    let (vm0, va0) = (prep.vm.clone(), prep.va.clone());
+    let first_ref = prep.kind.iter().position(|k| *k == BusType::Ref);
+    let qd: Vec<f64> = case
+        .buses
+        .iter()
+        .filter(|b| prep.index.contains_key(&b.id))
+        .map(|b| b.qd_mvar)
+        .collect();
+    let mut converged;
+    let mut norm;
+    loop {
+        let out = newton(
+            &prep.net,
+            &prep.sbus,
+            &prep.kind,
+            &mut prep.vm,
+            &mut prep.va,
+            opts,
+        );
+        iterations += out.iterations;
+        (converged, norm) = (out.converged, out.norm);
+        if !converged || !opts.q_limits {
+            break;
+        }
+        let v: Vec<C> = (0..prep.vm.len())
+            .map(|i| C::polar(prep.vm[i], prep.va[i]))
+            .collect();
+        let s = injections(&prep.net, &v);
+        let q = gen_q(case, &prep, &s, &held);
+        // Generators of voltage-controlled buses (the slack's too) beyond a limit by more than
+        // MATPOWER's 5e-6 MVAr are held there, all at once.
+        let mut switched = Vec::new();
+        for (k, g) in case.gens.iter().enumerate() {
+            let Some(&i) = prep.index.get(&g.bus) else {
+                continue;
+            };
+            if !g.in_service || held[k].is_some() || prep.kind[i] == BusType::Pq {
+                continue;
+            }
+            let limit = if q[k] > g.qmax_mvar + 5e-6 {
+                QLimit::Max
+            } else if q[k] < g.qmin_mvar - 5e-6 {
+                QLimit::Min
+            } else {
+                continue;
+            };
+            held[k] = Some(limit);
+            if !switched.contains(&i) {
+                switched.push(i);
+            }
+        }
+        if switched.is_empty() {
+            break;
+        }
+        // Their buses turn PQ: every generator there gives a fixed reactive power, the held ones
+        // their limit and the others what they gave; a slack bus keeps the active power it gave.
+        for &i in &switched {
+            let mut q_bus = 0.0;
+            for (m, gm) in case.gens.iter().enumerate() {
+                if gm.in_service && prep.index.get(&gm.bus) == Some(&i) {
+                    q_bus += match held[m] {
+                        Some(QLimit::Max) => gm.qmax_mvar,
+                        Some(QLimit::Min) => gm.qmin_mvar,
+                        None => q[m],
+                    };
+                }
+            }
+            let p = if prep.kind[i] == BusType::Ref {
+                s[i].re
+            } else {
+                prep.sbus[i].re
+            };
+            prep.sbus[i] = C::new(p, (q_bus - qd[i]) / base);
+            prep.kind[i] = BusType::Pq;
+        }
+        if !prep.kind.contains(&BusType::Ref) {
+            // The first remaining voltage-controlled bus takes the slack.
+            match prep.kind.iter().position(|k| *k == BusType::Pv) {
+                Some(i) => prep.kind[i] = BusType::Ref,
+                None => {
+                    converged = false;
+                    break;
+                }
+            }
+        }
+        // Start again from the initial voltages, as MATPOWER does.
+        prep.vm.clone_from(&vm0);
+        prep.va.clone_from(&va0);
+    }
+    // Angles back on the original slack's reference.
+    if let Some(r) = first_ref {
+        let shift = prep.va[r] - va0[r];
+        if shift != 0.0 {
+            prep.va.iter_mut().for_each(|a| *a -= shift);
+        }
+    }
+    results(case, &prep, &held, converged, iterations, norm)
+}
+
+/// The results of a solved `prep`, in case order.
+pub(crate) fn results(
+    case: &Case,
+    prep: &Prepared,
+    held: &[Option<QLimit>],
+    converged: bool,
+    iterations: usize,
+    norm: f64,
+) -> PfResult {
+    let base = case.base_mva;
+    let n = prep.vm.len();
+    let v: Vec<C> = (0..n).map(|i| C::polar(prep.vm[i], prep.va[i])).collect();
+    let s = injections(&prep.net, &v);
     let buses = case
         .buses
         .iter()
-        .map(|b| match index.get(&b.id) {
+        .map(|b| match prep.index.get(&b.id) {
             Some(&i) => BusResult {
                 id: b.id,
-                vm_pu: vm[i],
-                va_deg: va[i].to_degrees(),
+                vm_pu: prep.vm[i],
+                va_deg: prep.va[i].to_degrees(),
+                p_mw: s[i].re * base,
+                q_mvar: s[i].im * base,
             },
             None => BusResult {
                 id: b.id,
                 vm_pu: b.vm_pu,
                 va_deg: b.va_deg,
+                p_mw: 0.0,
+                q_mvar: 0.0,
             },
         })
         .collect();
@@ -403,7 +633,7 @@ pub fn solve(case: &Case, opts: &Options) -> PfResult {
         })
         .collect();
     let mut losses_mw = 0.0;
-    for &(k, fb, tb, yff, yft, ytf, ytt) in &net.branches {
+    for &(k, fb, tb, yff, yft, ytf, ytt) in &prep.net.branches {
         let i_f = yff * v[fb] + yft * v[tb];
         let i_t = ytf * v[fb] + ytt * v[tb];
         let sf = (v[fb] * i_f.conj()).scale(base);
@@ -414,12 +644,66 @@ pub fn solve(case: &Case, opts: &Options) -> PfResult {
         branches[k].qt_mvar = st.im;
         losses_mw += sf.re + st.re;
     }
+    // Generators: reactive output from the bus balance; the reference bus's active output too.
+    let q = gen_q(case, prep, &s, held);
+    let pd: BTreeMap<u32, f64> = case.buses.iter().map(|b| (b.id, b.pd_mw)).collect();
+    let gens = case
+        .gens
+        .iter()
+        .enumerate()
+        .map(|(k, g)| {
+            let i = prep.index.get(&g.bus).copied();
+            if !g.in_service || i.is_none() {
+                return GenResult {
+                    bus: g.bus,
+                    pg_mw: 0.0,
+                    qg_mvar: 0.0,
+                    at_limit: None,
+                };
+            }
+            let i = i.unwrap_or(0);
+            let first_at_bus = case
+                .gens
+                .iter()
+                .position(|gm| gm.in_service && gm.bus == g.bus)
+                == Some(k);
+            let case_p = case
+                .gens
+                .iter()
+                .filter(|gm| gm.in_service && gm.bus == g.bus)
+                .map(|gm| gm.pg_mw)
+                .sum::<f64>()
+                - pd.get(&g.bus).copied().unwrap_or(0.0);
+            let balance_set =
+                prep.kind[i] == BusType::Ref || (prep.sbus[i].re * base - case_p).abs() > 1e-9;
+            let pg = if balance_set && first_at_bus {
+                // The slack's first generator gives what the bus must beyond the others' output.
+                let others: f64 = case
+                    .gens
+                    .iter()
+                    .enumerate()
+                    .filter(|(m, gm)| *m != k && gm.in_service && gm.bus == g.bus)
+                    .map(|(_, gm)| gm.pg_mw)
+                    .sum();
+                s[i].re * base + pd.get(&g.bus).copied().unwrap_or(0.0) - others
+            } else {
+                g.pg_mw
+            };
+            GenResult {
+                bus: g.bus,
+                pg_mw: pg,
+                qg_mvar: q[k],
+                at_limit: held[k],
+            }
+        })
+        .collect();
     PfResult {
         converged,
         iterations,
         max_mismatch_pu: norm,
         buses,
         branches,
+        gens,
         losses_mw,
     }
 }

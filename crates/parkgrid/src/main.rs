@@ -151,9 +151,13 @@ enum Command {
         /// Largest power mismatch accepted, p.u. on the system base.
         #[arg(long, default_value_t = 1e-8)]
         tol: f64,
-        /// Newton iterations at most.
+        /// Newton iterations at most (per solve).
         #[arg(long, default_value_t = 10)]
         max_iter: usize,
+        /// Enforce generators' reactive limits (PV buses switch to PQ, the slack's too), as
+        /// MATPOWER's enforce_q_lims = 1.
+        #[arg(long)]
+        q_limits: bool,
     },
     /// Print the JSON Schema of the park file, for editor completion and checking.
     Schema {
@@ -281,6 +285,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             flat_start,
             tol,
             max_iter,
+            q_limits,
         } => powerflow::run(
             &case,
             json,
@@ -288,6 +293,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 tol_pu: tol,
                 max_iter,
                 flat_start,
+                q_limits,
             },
         ),
         Command::Schema { out } => {

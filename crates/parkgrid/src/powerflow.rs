@@ -30,6 +30,7 @@ pub fn run(path: &Path, json_out: bool, opts: Options) -> anyhow::Result<ExitCod
             "losses_mw": res.losses_mw,
             "buses": res.buses.iter().map(|b| json!({"id": b.id, "vm_pu": b.vm_pu, "va_deg": b.va_deg})).collect::<Vec<_>>(),
             "branches": res.branches.iter().map(|b| json!({"from": b.from, "to": b.to, "pf_mw": b.pf_mw, "qf_mvar": b.qf_mvar, "pt_mw": b.pt_mw, "qt_mvar": b.qt_mvar})).collect::<Vec<_>>(),
+            "gens": res.gens.iter().map(|g| json!({"bus": g.bus, "pg_mw": g.pg_mw, "qg_mvar": g.qg_mvar, "at_limit": g.at_limit.map(|l| match l { parkgrid_powerflow::QLimit::Max => "max", parkgrid_powerflow::QLimit::Min => "min" })})).collect::<Vec<_>>(),
             "dc_buses": [],
             "converters": [],
         });
