@@ -83,6 +83,106 @@ pub struct CaseBranch {
     pub in_service: bool,
 }
 
+/// A DC bus (MATACDC `busdc`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DcBus {
+    /// DC bus number in the file.
+    pub id: u32,
+    /// DC load, MW (consumption positive; PowerModelsACDC's `Pdc`).
+    pub p_load_mw: f64,
+    /// Voltage, p.u. of `base_kv`: the start, and the set-point of a DC-slack converter's bus.
+    pub vdc_pu: f64,
+    /// Base voltage, kV (pole to ground).
+    pub base_kv: f64,
+}
+
+/// A DC branch (MATACDC `branchdc`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DcBranch {
+    /// From DC bus number.
+    pub from: u32,
+    /// To DC bus number.
+    pub to: u32,
+    /// Resistance of one pole conductor, p.u. on (baseMVA, basekVdc).
+    pub r_pu: f64,
+    /// Rating, MW (0 = unlimited).
+    pub rate_a_mw: f64,
+    /// In service.
+    pub in_service: bool,
+}
+
+/// DC-side control of a converter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DcControl {
+    /// Constant active power (`P_g` into the AC grid).
+    Power,
+    /// DC slack: holds its DC bus at the bus's voltage.
+    Slack,
+    /// Voltage droop around `pdcset_mw`, `vdcset_pu`.
+    Droop,
+}
+
+/// AC-side control of a converter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcControl {
+    /// Constant reactive power `Q_g`.
+    Pq,
+    /// Holds its AC bus at `vtar_pu`.
+    Pv,
+}
+
+/// A voltage-source converter station (MATACDC `convdc`): AC bus –(transformer)– filter bus
+/// (shunt filter) –(phase reactor)– converter; losses `a + b·I + c·I²`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Converter {
+    /// DC bus number.
+    pub busdc: u32,
+    /// AC bus number.
+    pub busac: u32,
+    /// DC-side control.
+    pub dc_control: DcControl,
+    /// AC-side control.
+    pub ac_control: AcControl,
+    /// Active power into the AC grid, MW (negative: rectifier, AC → DC).
+    pub p_mw: f64,
+    /// Reactive power into the AC grid, MVAr (PQ control).
+    pub q_mvar: f64,
+    /// AC voltage set-point, p.u. (PV control).
+    pub vtar_pu: f64,
+    /// Converter transformer impedance, p.u. on the system base (zero when absent).
+    pub z_tf_pu: (f64, f64),
+    /// Filter susceptance, p.u. (zero when absent).
+    pub b_filter_pu: f64,
+    /// Phase reactor impedance, p.u. (zero when absent).
+    pub z_c_pu: (f64, f64),
+    /// AC base voltage, kV (for the loss coefficients).
+    pub base_kv_ac: f64,
+    /// Converter voltage limits, p.u.
+    pub vm_max_pu: f64,
+    /// Converter voltage limits, p.u.
+    pub vm_min_pu: f64,
+    /// Current limit, p.u. on the system base.
+    pub i_max_pu: f64,
+    /// In service.
+    pub in_service: bool,
+    /// No-load loss, MW.
+    pub loss_a_mw: f64,
+    /// Linear loss coefficient, kV (MW per kA).
+    pub loss_b_kv: f64,
+    /// Quadratic loss coefficient as a rectifier (AC → DC), Ω.
+    pub loss_c_rec_ohm: f64,
+    /// Quadratic loss coefficient as an inverter (DC → AC), Ω.
+    pub loss_c_inv_ohm: f64,
+    /// Droop constant, p.u. voltage per p.u. power.
+    pub droop: f64,
+    /// Droop power set-point, MW drawn from the DC bus (> 0: DC → AC).
+    pub pdcset_mw: f64,
+    /// Droop voltage set-point, p.u.
+    pub vdcset_pu: f64,
+    /// Droop dead band, p.u.
+    pub dvdcset_pu: f64,
+}
+
 /// A power-flow case.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Case {
@@ -94,6 +194,14 @@ pub struct Case {
     pub gens: Vec<CaseGen>,
     /// Branches.
     pub branches: Vec<CaseBranch>,
+    /// Poles of the DC grids: 1 (monopole) or 2 (bipole / symmetric monopole: P = 2·V·I).
+    pub dcpol: u8,
+    /// DC buses (empty for an AC case).
+    pub dc_buses: Vec<DcBus>,
+    /// DC branches.
+    pub dc_branches: Vec<DcBranch>,
+    /// Converters between the AC and the DC buses.
+    pub converters: Vec<Converter>,
 }
 
 /// A malformed case file.
@@ -132,6 +240,7 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
     let mut matrices: Vec<(String, usize, Matrix)> = Vec::new();
     let mut ohms_to_pu = false;
     let mut kw_to_mw = false;
+    let mut dcpol = 2u8;
     let mut i = 0;
     while i < lines.len() {
         let code = strip_comment(lines[i]).trim();
@@ -150,6 +259,18 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
             continue;
         }
         if c.starts_with("mpc.version=") {
+            continue;
+        }
+        if let Some(rest) = c
+            .strip_prefix("mpc.dcpol=")
+            .or_else(|| c.strip_prefix("mpc.pol="))
+        {
+            let v = rest.trim_end_matches(';');
+            dcpol = match v {
+                "1" => 1,
+                "2" => 2,
+                _ => return Err(err(line_no, format!("dcpol '{v}' is not 1 or 2"))),
+            };
             continue;
         }
         if let Some((name, rest)) = c.strip_prefix("mpc.").and_then(|r| r.split_once("=[")) {
@@ -325,14 +446,213 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
         }
         branches.push(b);
     }
+    let (dc_buses, dc_branches, converters) = dc_tables(&matrices, &err)?;
     let case = Case {
         base_mva,
         buses,
         gens,
         branches,
+        dcpol,
+        dc_buses,
+        dc_branches,
+        converters,
     };
     case.check(file)?;
     Ok(case)
+}
+
+type DcTables = (Vec<DcBus>, Vec<DcBranch>, Vec<Converter>);
+
+/// The MATACDC / PowerModelsACDC tables, when present. Two layouts: MATACDC 1.0 (`busdc` with 9
+/// columns, its second the AC bus of the converter; `convdc` without the AC bus) and
+/// PowerModelsACDC (`busdc` with 8 columns; `convdc` with the AC bus second and the `islcc`,
+/// `transformer`, `tm`, `filter` and `reactor` columns).
+fn dc_tables(
+    matrices: &[(String, usize, Matrix)],
+    err: &dyn Fn(usize, String) -> CaseError,
+) -> Result<DcTables, CaseError> {
+    let find = |name: &str| matrices.iter().find(|(n, _, _)| n == name);
+    let Some((_, _, busdc)) = find("busdc") else {
+        if let Some((_, line, _)) = find("convdc").or_else(|| find("branchdc")) {
+            return Err(err(*line, "DC tables without mpc.busdc".into()));
+        }
+        return Ok((Vec::new(), Vec::new(), Vec::new()));
+    };
+    let id = |ln: usize, v: f64| -> Result<u32, CaseError> {
+        if v.fract() == 0.0 && v >= 1.0 && v < f64::from(u32::MAX) {
+            Ok(v as u32)
+        } else {
+            Err(err(ln, format!("bus number {v} is not a positive integer")))
+        }
+    };
+    let width = busdc.rows.first().map_or(8, |(_, r)| r.len());
+    let matacdc = width >= 9;
+    let mut dc_buses = Vec::new();
+    let mut busac_of = std::collections::BTreeMap::new();
+    for (ln, r) in &busdc.rows {
+        if r.len() != width || r.len() < 8 {
+            return Err(err(
+                *ln,
+                format!(
+                    "mpc.busdc row has {} columns, needs 8 (PowerModelsACDC) or 9 (MATACDC)",
+                    r.len()
+                ),
+            ));
+        }
+        let o = usize::from(matacdc);
+        let bus = id(*ln, r[0])?;
+        if matacdc {
+            busac_of.insert(bus, id(*ln, r[1])?);
+        }
+        dc_buses.push(DcBus {
+            id: bus,
+            p_load_mw: r[2 + o],
+            vdc_pu: r[3 + o],
+            base_kv: r[4 + o],
+        });
+    }
+    let mut dc_branches = Vec::new();
+    if let Some((_, _, m)) = find("branchdc") {
+        for (ln, r) in &m.rows {
+            if r.len() < 9 {
+                return Err(err(
+                    *ln,
+                    format!("mpc.branchdc row has {} columns, needs 9", r.len()),
+                ));
+            }
+            let b = DcBranch {
+                from: id(*ln, r[0])?,
+                to: id(*ln, r[1])?,
+                r_pu: r[2],
+                rate_a_mw: r[5],
+                in_service: r[8] > 0.0,
+            };
+            if b.in_service && b.r_pu <= 0.0 {
+                return Err(err(*ln, "DC branch without positive resistance".into()));
+            }
+            dc_branches.push(b);
+        }
+    }
+    let mut converters = Vec::new();
+    if let Some((_, _, m)) = find("convdc") {
+        let need = if matacdc { 24 } else { 30 };
+        for (ln, r) in &m.rows {
+            if r.len() < need {
+                return Err(err(
+                    *ln,
+                    format!(
+                        "mpc.convdc row has {} columns, needs at least {need} ({} layout)",
+                        r.len(),
+                        if matacdc {
+                            "MATACDC"
+                        } else {
+                            "PowerModelsACDC"
+                        }
+                    ),
+                ));
+            }
+            let busdc = id(*ln, r[0])?;
+            let dc_control = match r[if matacdc { 1 } else { 2 }] as i64 {
+                1 => DcControl::Power,
+                2 => DcControl::Slack,
+                3 => DcControl::Droop,
+                t => {
+                    return Err(err(
+                        *ln,
+                        format!("type_dc {t} is not 1 (P), 2 (slack) or 3 (droop)"),
+                    ));
+                }
+            };
+            let ac_control = match r[if matacdc { 2 } else { 3 }] as i64 {
+                1 => AcControl::Pq,
+                2 => AcControl::Pv,
+                t => return Err(err(*ln, format!("type_ac {t} is not 1 (PQ) or 2 (PV)"))),
+            };
+            let conv = if matacdc {
+                let busac = *busac_of.get(&busdc).ok_or_else(|| {
+                    err(
+                        *ln,
+                        format!("converter at DC bus {busdc}, which is not in mpc.busdc"),
+                    )
+                })?;
+                Converter {
+                    busdc,
+                    busac,
+                    dc_control,
+                    ac_control,
+                    p_mw: r[3],
+                    q_mvar: r[4],
+                    vtar_pu: r[5],
+                    z_tf_pu: (r[6], r[7]),
+                    b_filter_pu: r[8],
+                    z_c_pu: (r[9], r[10]),
+                    base_kv_ac: r[11],
+                    vm_max_pu: r[12],
+                    vm_min_pu: r[13],
+                    i_max_pu: r[14],
+                    in_service: r[15] > 0.0,
+                    loss_a_mw: r[16],
+                    loss_b_kv: r[17],
+                    loss_c_rec_ohm: r[18],
+                    loss_c_inv_ohm: r[19],
+                    droop: r[20],
+                    pdcset_mw: r[21],
+                    vdcset_pu: r[22],
+                    dvdcset_pu: r[23],
+                }
+            } else {
+                if r[6] != 0.0 {
+                    return Err(err(
+                        *ln,
+                        "line-commutated converters (islcc = 1) are not modelled".into(),
+                    ));
+                }
+                if r[10] != 0.0 && r[11] != 1.0 {
+                    return Err(err(
+                        *ln,
+                        format!(
+                            "converter transformer tap tm = {} (only 1 is modelled)",
+                            r[11]
+                        ),
+                    ));
+                }
+                let on = |flag: f64, v: f64| if flag != 0.0 { v } else { 0.0 };
+                Converter {
+                    busdc,
+                    busac: id(*ln, r[1])?,
+                    dc_control,
+                    ac_control,
+                    p_mw: r[4],
+                    q_mvar: r[5],
+                    vtar_pu: r[7],
+                    z_tf_pu: (on(r[10], r[8]), on(r[10], r[9])),
+                    b_filter_pu: on(r[13], r[12]),
+                    z_c_pu: (on(r[16], r[14]), on(r[16], r[15])),
+                    base_kv_ac: r[17],
+                    vm_max_pu: r[18],
+                    vm_min_pu: r[19],
+                    i_max_pu: r[20],
+                    in_service: r[21] > 0.0,
+                    loss_a_mw: r[22],
+                    loss_b_kv: r[23],
+                    loss_c_rec_ohm: r[24],
+                    loss_c_inv_ohm: r[25],
+                    droop: r[26],
+                    pdcset_mw: r[27],
+                    vdcset_pu: r[28],
+                    dvdcset_pu: r[29],
+                }
+            };
+            if conv.dc_control == DcControl::Droop && conv.droop <= 0.0 {
+                return Err(err(
+                    *ln,
+                    "a droop converter needs a positive droop constant".into(),
+                ));
+            }
+            converters.push(conv);
+        }
+    }
+    Ok((dc_buses, dc_branches, converters))
 }
 
 impl Case {
@@ -358,6 +678,31 @@ impl Case {
                 return Err(err(format!(
                     "generator at bus {}, which is not in mpc.bus",
                     g.bus
+                )));
+            }
+        }
+        let known_dc = |id: u32| self.dc_buses.iter().any(|b| b.id == id);
+        for b in &self.dc_branches {
+            for id in [b.from, b.to] {
+                if !known_dc(id) {
+                    return Err(err(format!(
+                        "DC branch {}–{} names DC bus {id}, which is not in mpc.busdc",
+                        b.from, b.to
+                    )));
+                }
+            }
+        }
+        for c in &self.converters {
+            if !known_dc(c.busdc) {
+                return Err(err(format!(
+                    "converter at DC bus {}, which is not in mpc.busdc",
+                    c.busdc
+                )));
+            }
+            if !known(c.busac) {
+                return Err(err(format!(
+                    "converter at AC bus {}, which is not in mpc.bus",
+                    c.busac
                 )));
             }
         }

@@ -1,11 +1,15 @@
-//! Power flow of a park's networks. Today: MATPOWER case files and the AC Newton–Raphson power
-//! flow, checked against MATPOWER's own results on its standard cases. The sparse Jacobian is
+//! Power flow of a park's networks: MATPOWER and MATACDC case files, the AC Newton–Raphson power
+//! flow (checked against MATPOWER's own results on its standard cases, reactive limits included)
+//! and the sequential AC/DC power flow with VSC converter stations (checked against a
+//! MATACDC-style solver). The sparse Jacobian is
 //! factorised with faer: the symbolic LU once per topology, the numeric LU every iteration.
 //!
 //! This crate does no IO and has no async runtime: it parses text and computes.
 
+pub mod acdc;
 pub mod case;
 pub mod newton;
 
-pub use case::{Case, CaseError, parse_matpower};
+pub use acdc::{ConverterResult, DcBusResult};
+pub use case::{AcControl, Case, CaseError, Converter, DcBranch, DcBus, DcControl, parse_matpower};
 pub use newton::{BranchResult, BusResult, GenResult, Options, PfResult, QLimit, solve};

@@ -160,8 +160,14 @@ pub struct PfResult {
     pub branches: Vec<BranchResult>,
     /// Generators in case order.
     pub gens: Vec<GenResult>,
-    /// Active losses of the branches, MW.
+    /// Active losses, MW: AC branches, and for AC/DC cases DC branches and converter stations.
     pub losses_mw: f64,
+    /// DC buses in case order (AC/DC cases).
+    pub dc_buses: Vec<crate::acdc::DcBusResult>,
+    /// Converters in case order, in service only (AC/DC cases).
+    pub converters: Vec<crate::acdc::ConverterResult>,
+    /// Outer AC/DC iterations (0 for an AC case).
+    pub outer_iterations: usize,
 }
 
 /// Admittance matrix rows: `(column, Y)` sorted by column; and the branch end admittances.
@@ -219,6 +225,8 @@ pub(crate) struct Prepared {
     pub(crate) kind: Vec<BusType>,
     pub(crate) vm: Vec<f64>,
     pub(crate) va: Vec<f64>,
+    /// Injections that are not generators' (converters), p.u., for telling generators' share.
+    pub(crate) extra: Vec<C>,
 }
 
 pub(crate) fn prepare(case: &Case, opts: &Options) -> Prepared {
@@ -280,6 +288,7 @@ pub(crate) fn prepare(case: &Case, opts: &Options) -> Prepared {
         kind,
         vm,
         va,
+        extra: vec![C::default(); n],
     }
 }
 
@@ -454,7 +463,7 @@ fn gen_q(case: &Case, prep: &Prepared, s: &[C], held: &[Option<QLimit>]) -> Vec<
         .filter_map(|b| prep.index.get(&b.id).map(|&i| (i, b.qd_mvar)))
         .collect();
     for (i, gens) in at_bus {
-        let mut need = s[i].im * base + qd.get(&i).copied().unwrap_or(0.0);
+        let mut need = (s[i].im - prep.extra[i].im) * base + qd.get(&i).copied().unwrap_or(0.0);
         let mut free = Vec::new();
         for &k in &gens {
             match held[k] {
@@ -482,8 +491,12 @@ fn gen_q(case: &Case, prep: &Prepared, s: &[C], held: &[Option<QLimit>]) -> Vec<
     q
 }
 
-/// Runs the power flow of `case`.
+/// Runs the power flow of `case`: AC Newton–Raphson, or the sequential AC/DC scheme when the
+/// case has converters (reactive limits are then not enforced).
 pub fn solve(case: &Case, opts: &Options) -> PfResult {
+    if !case.converters.is_empty() {
+        return crate::acdc::solve(case, opts);
+    }
     let mut prep = prepare(case, opts);
     let base = case.base_mva;
     let mut held: Vec<Option<QLimit>> = vec![None; case.gens.len()];
@@ -685,7 +698,8 @@ pub(crate) fn results(
                     .filter(|(m, gm)| *m != k && gm.in_service && gm.bus == g.bus)
                     .map(|(_, gm)| gm.pg_mw)
                     .sum();
-                s[i].re * base + pd.get(&g.bus).copied().unwrap_or(0.0) - others
+                (s[i].re - prep.extra[i].re) * base + pd.get(&g.bus).copied().unwrap_or(0.0)
+                    - others
             } else {
                 g.pg_mw
             };
@@ -705,5 +719,8 @@ pub(crate) fn results(
         branches,
         gens,
         losses_mw,
+        dc_buses: Vec::new(),
+        converters: Vec::new(),
+        outer_iterations: 0,
     }
 }

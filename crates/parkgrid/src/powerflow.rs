@@ -21,6 +21,11 @@ pub fn run(path: &Path, json_out: bool, opts: Options) -> anyhow::Result<ExitCod
         ))
         .into());
     }
+    if opts.q_limits && !case.converters.is_empty() {
+        return Err(
+            InputError("--q-limits applies to AC cases; this case has converters".into()).into(),
+        );
+    }
     let res = solve(&case, &opts);
     if json_out {
         let v = json!({
@@ -31,8 +36,13 @@ pub fn run(path: &Path, json_out: bool, opts: Options) -> anyhow::Result<ExitCod
             "buses": res.buses.iter().map(|b| json!({"id": b.id, "vm_pu": b.vm_pu, "va_deg": b.va_deg})).collect::<Vec<_>>(),
             "branches": res.branches.iter().map(|b| json!({"from": b.from, "to": b.to, "pf_mw": b.pf_mw, "qf_mvar": b.qf_mvar, "pt_mw": b.pt_mw, "qt_mvar": b.qt_mvar})).collect::<Vec<_>>(),
             "gens": res.gens.iter().map(|g| json!({"bus": g.bus, "pg_mw": g.pg_mw, "qg_mvar": g.qg_mvar, "at_limit": g.at_limit.map(|l| match l { parkgrid_powerflow::QLimit::Max => "max", parkgrid_powerflow::QLimit::Min => "min" })})).collect::<Vec<_>>(),
-            "dc_buses": [],
-            "converters": [],
+            "outer_iterations": res.outer_iterations,
+            "dc_buses": res.dc_buses.iter().map(|b| json!({"id": b.id, "vdc_pu": b.vdc_pu, "p_mw": b.p_mw})).collect::<Vec<_>>(),
+            "converters": res.converters.iter().map(|c| json!({
+                "busdc": c.busdc, "busac": c.busac, "p_ac_mw": c.p_ac_mw, "q_ac_mvar": c.q_ac_mvar,
+                "p_dc_mw": c.p_dc_mw, "loss_mw": c.loss_mw, "loss_converter_mw": c.loss_converter_mw,
+                "ic_pu": c.ic_pu, "vm_c_pu": c.vm_c_pu, "over_limit": c.over_limit,
+            })).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
@@ -77,6 +87,52 @@ pub fn run(path: &Path, json_out: bool, opts: Options) -> anyhow::Result<ExitCod
             "{}",
             render(&["branch", "pf_mw", "qf_mvar", "pt_mw", "qt_mvar"], &rows)
         );
+        if !res.dc_buses.is_empty() {
+            let rows: Vec<Vec<String>> = res
+                .dc_buses
+                .iter()
+                .map(|b| {
+                    vec![
+                        b.id.to_string(),
+                        format!("{:.6}", b.vdc_pu),
+                        format!("{:.4}", b.p_mw),
+                    ]
+                })
+                .collect();
+            print!("{}", render(&["DC bus", "vdc_pu", "p_mw"], &rows));
+            let rows: Vec<Vec<String>> = res
+                .converters
+                .iter()
+                .map(|c| {
+                    vec![
+                        format!("{}-{}", c.busac, c.busdc),
+                        format!("{:.4}", c.p_ac_mw),
+                        format!("{:.4}", c.q_ac_mvar),
+                        format!("{:.4}", c.p_dc_mw),
+                        format!("{:.4}", c.loss_mw),
+                        if c.over_limit {
+                            "over limit".into()
+                        } else {
+                            String::new()
+                        },
+                    ]
+                })
+                .collect();
+            print!(
+                "{}",
+                render(
+                    &[
+                        "converter AC-DC",
+                        "p_ac_mw",
+                        "q_ac_mvar",
+                        "p_dc_mw",
+                        "loss_mw",
+                        ""
+                    ],
+                    &rows
+                )
+            );
+        }
     }
     if res.converged {
         Ok(ExitCode::SUCCESS)

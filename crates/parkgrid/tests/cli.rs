@@ -621,3 +621,50 @@ fn report_and_compare_name_what_is_wrong_and_exit_2() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn powerflow_of_an_acdc_case_and_reactive_limits() {
+    let case = "crates/parkgrid-powerflow/tests/data/acdc/case5_stagg_acdc.m";
+    let o = parkgrid(&["powerflow", case, "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(v["converged"], true);
+    assert_eq!(v["dc_buses"].as_array().map(Vec::len), Some(3));
+    let c = &v["converters"][0];
+    assert_eq!(
+        (c["busdc"].as_u64(), c["busac"].as_u64()),
+        (Some(1), Some(2))
+    );
+    let sum = c["p_ac_mw"].as_f64().unwrap_or(0.0)
+        + c["p_dc_mw"].as_f64().unwrap_or(0.0)
+        + c["loss_mw"].as_f64().unwrap_or(0.0);
+    assert!(sum.abs() < 1e-9, "injections and loss close: {sum}");
+    let o = parkgrid(&["powerflow", case, "--q-limits"]);
+    assert_eq!(o.status.code(), Some(2));
+
+    let text = std::fs::read_to_string(repo().join(case))
+        .expect("case")
+        .replace("\t2\t3\t2\t2\t0\t0\t0\t1", "\t2\t3\t7\t2\t0\t0\t0\t1");
+    let path = temp_file("badconv.m", &text);
+    let o = parkgrid(&["powerflow", path.to_str().unwrap_or_default()]);
+    assert_eq!(o.status.code(), Some(2));
+    let line = text
+        .lines()
+        .position(|l| l.contains("\t2\t3\t7\t2"))
+        .map_or(0, |i| i + 1);
+    assert!(
+        stderr(&o).contains(&format!("badconv.m:{line}: type_dc 7")),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = parkgrid(&[
+        "powerflow",
+        "crates/parkgrid-powerflow/tests/data/case14.m",
+        "--q-limits",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(v["gens"][0]["at_limit"], "min");
+}
