@@ -53,6 +53,21 @@ pub struct ConverterResult {
     pub over_limit: bool,
 }
 
+/// Result of one DC/DC converter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DcDcResult {
+    /// DC bus it draws from.
+    pub from: u32,
+    /// DC bus whose voltage it holds.
+    pub to: u32,
+    /// Power into the `from` bus, MW (negative when drawing).
+    pub p_from_mw: f64,
+    /// Power into the `to` bus, MW.
+    pub p_to_mw: f64,
+    /// Losses, MW.
+    pub loss_mw: f64,
+}
+
 /// The station seen from its AC bus.
 #[derive(Debug, Clone, Copy)]
 struct Station {
@@ -186,14 +201,23 @@ pub(crate) fn solve(case: &Case, opts: &Options) -> PfResult {
     };
     let mut vdc: Vec<f64> = case.dc_buses.iter().map(|b| b.vdc_pu).collect();
     let load: Vec<f64> = case.dc_buses.iter().map(|b| b.p_load_mw / base).collect();
+    let dcdc: Vec<(usize, usize, &crate::case::DcDcConverter)> = case
+        .dcdc
+        .iter()
+        .filter(|c| c.in_service && dc_index.contains_key(&c.from) && dc_index.contains_key(&c.to))
+        .map(|c| (dc_index[&c.from], dc_index[&c.to], c))
+        .collect();
     let slack: Vec<bool> = (0..nd)
         .map(|d| {
             convs
                 .iter()
                 .zip(&dc_of)
                 .any(|((_, c), &k)| k == d && c.dc_control == DcControl::Slack)
+                || dcdc.iter().any(|&(_, t, _)| t == d)
         })
         .collect();
+    // Power each DC/DC converter delivers to its `to` bus, p.u.
+    let mut dcdc_to = vec![0.0; dcdc.len()];
 
     // Converters as AC injections; PV converters hold their AC bus.
     let mut ps: Vec<f64> = convs
@@ -269,14 +293,7 @@ pub(crate) fn solve(case: &Case, opts: &Options) -> PfResult {
             pdc[k] = st.pc + st.loss;
             states[k] = Some(st);
         }
-        // DC Newton: buses without a slack converter must balance.
-        let fixed_inj = |d: usize, pdc: &[f64]| -> f64 {
-            -load[d]
-                - (0..convs.len())
-                    .filter(|&k| dc_of[k] == d && convs[k].1.dc_control == DcControl::Power)
-                    .map(|k| pdc[k])
-                    .sum::<f64>()
-        };
+        // DC Newton: buses without a slack must balance.
         let droop_term = |d: usize, v: f64| -> (f64, f64) {
             // Σ over droop converters at d of the power they draw, and its derivative in v.
             let mut p = 0.0;
@@ -300,36 +317,76 @@ pub(crate) fn solve(case: &Case, opts: &Options) -> PfResult {
             (p, dp)
         };
         let free: Vec<usize> = (0..nd).filter(|&d| !slack[d]).collect();
-        for _ in 0..30 {
-            let p = dc.p(&vdc);
-            let mut f = vec![0.0; free.len()];
-            for (r, &d) in free.iter().enumerate() {
-                let (pd, _) = droop_term(d, vdc[d]);
-                f[r] = p[d] - (fixed_inj(d, &pdc) - pd);
+        // DC/DC converters: what each draws from its `from` bus, as a load there.
+        let drawn = |to: &[f64]| -> Vec<f64> {
+            let mut extra = vec![0.0; nd];
+            for (k, &(f, t, c)) in dcdc.iter().enumerate() {
+                let p = to[k];
+                let from = if p >= 0.0 { p / c.eta_forward } else { p * c.eta_reverse };
+                extra[f] += from;
+                extra[t] -= p;
             }
-            let norm = f.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-            if norm < 1e-13 {
+            extra
+        };
+        for _pass in 0..50 {
+            let extra = drawn(&dcdc_to);
+            let fixed_inj = |d: usize, pdc: &[f64]| -> f64 {
+                -load[d]
+                    - extra[d]
+                    - (0..convs.len())
+                        .filter(|&k| dc_of[k] == d && convs[k].1.dc_control == DcControl::Power)
+                        .map(|k| pdc[k])
+                        .sum::<f64>()
+            };
+            for _ in 0..30 {
+                let p = dc.p(&vdc);
+                let mut f = vec![0.0; free.len()];
+                for (r, &d) in free.iter().enumerate() {
+                    let (pd, _) = droop_term(d, vdc[d]);
+                    f[r] = p[d] - (fixed_inj(d, &pdc) - pd);
+                }
+                let norm = f.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+                if norm < 1e-13 {
+                    break;
+                }
+                let mut jac = faer::Mat::<f64>::zeros(free.len(), free.len());
+                let pos: BTreeMap<usize, usize> =
+                    free.iter().enumerate().map(|(r, &d)| (d, r)).collect();
+                for (r, &d) in free.iter().enumerate() {
+                    let row_sum: f64 = dc.g[d].iter().map(|&(j, gij)| gij * vdc[j]).sum();
+                    for &(j, gij) in &dc.g[d] {
+                        if let Some(&cidx) = pos.get(&j) {
+                            jac[(r, cidx)] += dc.pol * vdc[d] * gij;
+                        }
+                    }
+                    let (_, dpd) = droop_term(d, vdc[d]);
+                    jac[(r, r)] += dc.pol * row_sum + dpd;
+                }
+                let rhs = faer::Mat::<f64>::from_fn(free.len(), 1, |r, _| -f[r]);
+                let dx = jac.partial_piv_lu().solve(&rhs);
+                for (r, &d) in free.iter().enumerate() {
+                    vdc[d] += dx[(r, 0)];
+                }
+            }
+            // What each DC/DC converter must deliver to hold its `to` bus: the bus's balance less
+            // the other devices there.
+            let p = dc.p(&vdc);
+            let mut change = 0.0f64;
+            for (k, &(_, t, _)) in dcdc.iter().enumerate() {
+                let others_extra = drawn(&dcdc_to)[t] + dcdc_to[k];
+                let conv_inj: f64 = (0..convs.len())
+                    .filter(|&m| dc_of[m] == t)
+                    .map(|m| -pdc[m])
+                    .sum();
+                let need = p[t] + load[t] + others_extra - conv_inj;
+                change = change.max((need - dcdc_to[k]).abs());
+                dcdc_to[k] = need;
+            }
+            if change < 1e-13 {
                 break;
             }
-            let mut jac = faer::Mat::<f64>::zeros(free.len(), free.len());
-            let pos: BTreeMap<usize, usize> =
-                free.iter().enumerate().map(|(r, &d)| (d, r)).collect();
-            for (r, &d) in free.iter().enumerate() {
-                let row_sum: f64 = dc.g[d].iter().map(|&(j, gij)| gij * vdc[j]).sum();
-                for &(j, gij) in &dc.g[d] {
-                    if let Some(&cidx) = pos.get(&j) {
-                        jac[(r, cidx)] += dc.pol * vdc[d] * gij;
-                    }
-                }
-                let (_, dpd) = droop_term(d, vdc[d]);
-                jac[(r, r)] += dc.pol * row_sum + dpd;
-            }
-            let rhs = faer::Mat::<f64>::from_fn(free.len(), 1, |r, _| -f[r]);
-            let dx = jac.partial_piv_lu().solve(&rhs);
-            for (r, &d) in free.iter().enumerate() {
-                vdc[d] += dx[(r, 0)];
-            }
         }
+        let extra = drawn(&dcdc_to);
         // Slack and droop converters: the DC power they must draw, then their AC power.
         let p = dc.p(&vdc);
         let mut change = 0.0f64;
@@ -343,7 +400,7 @@ pub(crate) fn solve(case: &Case, opts: &Options) -> PfResult {
                         .filter(|&m| m != k && dc_of[m] == d)
                         .map(|m| pdc[m])
                         .sum();
-                    -p[d] - load[d] - others
+                    -p[d] - load[d] - extra[d] - others
                 }
                 DcControl::Droop => {
                     let c = convs[k].1;
@@ -425,6 +482,22 @@ pub(crate) fn solve(case: &Case, opts: &Options) -> PfResult {
             }
         })
         .collect();
-    res.losses_mw += dc_losses + station_losses;
+    let mut dcdc_losses = 0.0;
+    res.dcdc = dcdc
+        .iter()
+        .zip(&dcdc_to)
+        .map(|(&(_, _, c), &p)| {
+            let from = if p >= 0.0 { p / c.eta_forward } else { p * c.eta_reverse };
+            dcdc_losses += (from - p) * base;
+            DcDcResult {
+                from: c.from,
+                to: c.to,
+                p_from_mw: -from * base,
+                p_to_mw: p * base,
+                loss_mw: (from - p) * base,
+            }
+        })
+        .collect();
+    res.losses_mw += dc_losses + station_losses + dcdc_losses;
     res
 }

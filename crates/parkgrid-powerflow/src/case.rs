@@ -202,6 +202,26 @@ pub struct Case {
     pub dc_branches: Vec<DcBranch>,
     /// Converters between the AC and the DC buses.
     pub converters: Vec<Converter>,
+    /// DC/DC converters (not in MATACDC files; from a park): each holds the voltage of its `to`
+    /// bus and draws what that side needs from its `from` bus, through its efficiency.
+    pub dcdc: Vec<DcDcConverter>,
+}
+
+/// A DC/DC converter between two DC buses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DcDcConverter {
+    /// DC bus it draws from (forward direction).
+    pub from: u32,
+    /// DC bus whose voltage it holds.
+    pub to: u32,
+    /// Efficiency from `from` to `to`.
+    pub eta_forward: f64,
+    /// Efficiency from `to` to `from`.
+    pub eta_reverse: f64,
+    /// Rated power, MW (for loading).
+    pub p_rated_mw: f64,
+    /// In service.
+    pub in_service: bool,
 }
 
 /// A malformed case file.
@@ -456,6 +476,7 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
         dc_buses,
         dc_branches,
         converters,
+        dcdc: Vec::new(),
     };
     case.check(file)?;
     Ok(case)
@@ -656,7 +677,8 @@ fn dc_tables(
 }
 
 impl Case {
-    fn check(&self, file: &str) -> Result<(), CaseError> {
+    /// Checks references between the tables.
+    pub fn check(&self, file: &str) -> Result<(), CaseError> {
         let err = |message: String| CaseError {
             file: file.to_string(),
             line: 0,
@@ -689,6 +711,13 @@ impl Case {
                         "DC branch {}–{} names DC bus {id}, which is not in mpc.busdc",
                         b.from, b.to
                     )));
+                }
+            }
+        }
+        for c in &self.dcdc {
+            for id in [c.from, c.to] {
+                if !known_dc(id) {
+                    return Err(err(format!("DC/DC converter at DC bus {id}, which is not in the DC buses")));
                 }
             }
         }

@@ -8,8 +8,14 @@
 
 pub mod acdc;
 pub mod case;
+pub mod check;
+pub mod lower;
 pub mod newton;
 
-pub use acdc::{ConverterResult, DcBusResult};
-pub use case::{AcControl, Case, CaseError, Converter, DcBranch, DcBus, DcControl, parse_matpower};
+pub use acdc::{ConverterResult, DcBusResult, DcDcResult};
+pub use case::{
+    AcControl, Case, CaseError, Converter, DcBranch, DcBus, DcControl, DcDcConverter, parse_matpower,
+};
+pub use check::{Loading, StepCheck, VoltageViolation, check_step, evaluate};
+pub use lower::{Element, Injections, LowerError, Lowered, lower};
 pub use newton::{BranchResult, BusResult, GenResult, Options, PfResult, QLimit, solve};

@@ -166,6 +166,8 @@ pub struct PfResult {
     pub dc_buses: Vec<crate::acdc::DcBusResult>,
     /// Converters in case order, in service only (AC/DC cases).
     pub converters: Vec<crate::acdc::ConverterResult>,
+    /// DC/DC converters in service (cases lowered from a park).
+    pub dcdc: Vec<crate::acdc::DcDcResult>,
     /// Outer AC/DC iterations (0 for an AC case).
     pub outer_iterations: usize,
 }
@@ -494,7 +496,7 @@ fn gen_q(case: &Case, prep: &Prepared, s: &[C], held: &[Option<QLimit>]) -> Vec<
 /// Runs the power flow of `case`: AC Newton–Raphson, or the sequential AC/DC scheme when the
 /// case has converters (reactive limits are then not enforced).
 pub fn solve(case: &Case, opts: &Options) -> PfResult {
-    if !case.converters.is_empty() {
+    if !case.converters.is_empty() || !case.dcdc.is_empty() {
         return crate::acdc::solve(case, opts);
     }
     let mut prep = prepare(case, opts);
@@ -721,6 +723,7 @@ pub(crate) fn results(
         losses_mw,
         dc_buses: Vec::new(),
         converters: Vec::new(),
+        dcdc: Vec::new(),
         outer_iterations: 0,
     }
 }
