@@ -322,7 +322,11 @@ pub(crate) fn solve(case: &Case, opts: &Options) -> PfResult {
             let mut extra = vec![0.0; nd];
             for (k, &(f, t, c)) in dcdc.iter().enumerate() {
                 let p = to[k];
-                let from = if p >= 0.0 { p / c.eta_forward } else { p * c.eta_reverse };
+                let from = if p >= 0.0 {
+                    p / c.eta_forward
+                } else {
+                    p * c.eta_reverse
+                };
                 extra[f] += from;
                 extra[t] -= p;
             }
@@ -487,7 +491,11 @@ pub(crate) fn solve(case: &Case, opts: &Options) -> PfResult {
         .iter()
         .zip(&dcdc_to)
         .map(|(&(_, _, c), &p)| {
-            let from = if p >= 0.0 { p / c.eta_forward } else { p * c.eta_reverse };
+            let from = if p >= 0.0 {
+                p / c.eta_forward
+            } else {
+                p * c.eta_reverse
+            };
             dcdc_losses += (from - p) * base;
             DcDcResult {
                 from: c.from,

@@ -717,7 +717,9 @@ impl Case {
         for c in &self.dcdc {
             for id in [c.from, c.to] {
                 if !known_dc(id) {
-                    return Err(err(format!("DC/DC converter at DC bus {id}, which is not in the DC buses")));
+                    return Err(err(format!(
+                        "DC/DC converter at DC bus {id}, which is not in the DC buses"
+                    )));
                 }
             }
         }

@@ -73,10 +73,16 @@ pub fn check_step(lowered: &Lowered, inj: &Injections, opts: &Options) -> (StepC
 /// The check of a solved lowered case.
 pub fn evaluate(lowered: &Lowered, res: &PfResult) -> StepCheck {
     let case = &lowered.case;
-    let name_ac: std::collections::BTreeMap<u32, &str> =
-        lowered.ac_bus.iter().map(|(k, &v)| (v, k.as_str())).collect();
-    let name_dc: std::collections::BTreeMap<u32, &str> =
-        lowered.dc_bus.iter().map(|(k, &v)| (v, k.as_str())).collect();
+    let name_ac: std::collections::BTreeMap<u32, &str> = lowered
+        .ac_bus
+        .iter()
+        .map(|(k, &v)| (v, k.as_str()))
+        .collect();
+    let name_dc: std::collections::BTreeMap<u32, &str> = lowered
+        .dc_bus
+        .iter()
+        .map(|(k, &v)| (v, k.as_str()))
+        .collect();
     let mut v_min = (String::new(), f64::INFINITY);
     let mut v_max = (String::new(), f64::NEG_INFINITY);
     let mut voltage_violations = Vec::new();
@@ -96,14 +102,27 @@ pub fn evaluate(lowered: &Lowered, res: &PfResult) -> StepCheck {
         }
     };
     for b in &res.buses {
-        let band = lowered.band_ac.get(&b.id).copied().unwrap_or((0.0, f64::INFINITY));
+        let band = lowered
+            .band_ac
+            .get(&b.id)
+            .copied()
+            .unwrap_or((0.0, f64::INFINITY));
         see(name_ac.get(&b.id).copied().unwrap_or("?"), b.vm_pu, band);
     }
     for b in &res.dc_buses {
-        let band = lowered.band_dc.get(&b.id).copied().unwrap_or((0.0, f64::INFINITY));
+        let band = lowered
+            .band_dc
+            .get(&b.id)
+            .copied()
+            .unwrap_or((0.0, f64::INFINITY));
         see(name_dc.get(&b.id).copied().unwrap_or("?"), b.vdc_pu, band);
     }
-    let vm = |id: u32| res.buses.iter().find(|b| b.id == id).map_or(1.0, |b| b.vm_pu);
+    let vm = |id: u32| {
+        res.buses
+            .iter()
+            .find(|b| b.id == id)
+            .map_or(1.0, |b| b.vm_pu)
+    };
     let vdc = |id: u32| {
         res.dc_buses
             .iter()
@@ -148,7 +167,9 @@ pub fn evaluate(lowered: &Lowered, res: &PfResult) -> StepCheck {
                 res.dcdc
                     .iter()
                     .find(|r| r.from == c.from && r.to == c.to)
-                    .map_or(0.0, |r| r.p_to_mw.abs().max(r.p_from_mw.abs()) * 1000.0 / rating)
+                    .map_or(0.0, |r| {
+                        r.p_to_mw.abs().max(r.p_from_mw.abs()) * 1000.0 / rating
+                    })
             }
         };
         loadings.push(Loading {

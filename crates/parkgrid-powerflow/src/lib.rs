@@ -14,7 +14,8 @@ pub mod newton;
 
 pub use acdc::{ConverterResult, DcBusResult, DcDcResult};
 pub use case::{
-    AcControl, Case, CaseError, Converter, DcBranch, DcBus, DcControl, DcDcConverter, parse_matpower,
+    AcControl, Case, CaseError, Converter, DcBranch, DcBus, DcControl, DcDcConverter,
+    parse_matpower,
 };
 pub use check::{Loading, StepCheck, VoltageViolation, check_step, evaluate};
 pub use lower::{Element, Injections, LowerError, Lowered, lower};

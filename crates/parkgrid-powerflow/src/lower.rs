@@ -97,11 +97,10 @@ pub fn lower(park: &Park) -> Result<Lowered, LowerError> {
     let mut kv_dc = BTreeMap::new();
     let mut buses = Vec::new();
     let mut dc_buses = Vec::new();
-    let slack_bus = park
-        .grid
-        .first()
-        .map(|g| g.bus.clone())
-        .ok_or_else(|| LowerError("the park has no grid connection to hold the voltage".into()))?;
+    let slack_bus =
+        park.grid.first().map(|g| g.bus.clone()).ok_or_else(|| {
+            LowerError("the park has no grid connection to hold the voltage".into())
+        })?;
     for b in &park.bus {
         let kv = || {
             b.v_nom_kv.filter(|v| *v > 0.0).ok_or_else(|| {
@@ -296,7 +295,9 @@ pub fn lower(park: &Park) -> Result<Lowered, LowerError> {
         let p_rated = c.p_max_kw / 1000.0 / BASE_MVA;
         let i_base_ka = BASE_MVA / (3f64.sqrt() * kv);
         let c_ohm = |eta: f64| (1.0 - eta) / p_rated.max(1e-9) * BASE_MVA / (i_base_ka * i_base_ka);
-        let is_slack = slack_vsc.get(&root(&grid_of, *d)).is_some_and(|&(_, s)| s == k);
+        let is_slack = slack_vsc
+            .get(&root(&grid_of, *d))
+            .is_some_and(|&(_, s)| s == k);
         elements.insert(c.id.clone(), Element::Converter(converters.len()));
         rating.insert(c.id.clone(), c.p_max_kw);
         converters.push(Converter {

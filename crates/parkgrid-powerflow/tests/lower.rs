@@ -9,7 +9,9 @@ use parkgrid_powerflow::{Element, Injections, Options, check_step, lower};
 fn yanqing() -> parkgrid_model::Park {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/yanqing.toml");
     let loaded = parkgrid_model::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    loaded.park.unwrap_or_else(|| panic!("{}", loaded.report.render()))
+    loaded
+        .park
+        .unwrap_or_else(|| panic!("{}", loaded.report.render()))
 }
 
 fn injections() -> Injections {
@@ -57,11 +59,18 @@ fn the_yanqing_network_carries_a_step_and_its_balance_closes() {
     );
     // Most of the losses are the 9 km wind feeder's (4 MW at 10 kV: ≈ 3·231²·1.53 Ω ≈ 245 kW).
     let gross: f64 = inj.bus_kw.values().map(|v| v.abs()).sum();
-    assert!(check.losses_kw > 245.0 && check.losses_kw < 0.05 * gross, "{}", check.losses_kw);
+    assert!(
+        check.losses_kw > 245.0 && check.losses_kw < 0.05 * gross,
+        "{}",
+        check.losses_kw
+    );
     assert!(check.v_min.1 > 0.9 && check.v_max.1 < 1.1);
     // The VSC feeds the DC side: 4000 + 1500 + 600 − 2500 kW plus the DC/DC losses.
     let vsc = &res.converters[0];
-    assert!(vsc.p_dc_mw * 1000.0 > 3600.0 && vsc.p_dc_mw * 1000.0 < 3800.0, "{vsc:?}");
+    assert!(
+        vsc.p_dc_mw * 1000.0 > 3600.0 && vsc.p_dc_mw * 1000.0 < 3800.0,
+        "{vsc:?}"
+    );
     for l in &check.loadings {
         assert!(l.fraction >= 0.0 && l.fraction < 1.0, "{l:?}");
     }
@@ -84,7 +93,10 @@ fn an_overloaded_converter_and_an_outage_are_seen() {
     lowered.case.branches[k].in_service = false;
     let (after, _) = check_step(&lowered, &injections(), &Options::default());
     let load = |c: &parkgrid_powerflow::StepCheck, id: &str| {
-        c.loadings.iter().find(|l| l.id == id).map_or(0.0, |l| l.fraction)
+        c.loadings
+            .iter()
+            .find(|l| l.id == id)
+            .map_or(0.0, |l| l.fraction)
     };
     assert!(load(&after, "ring_dc_b") > 1.9 * load(&before, "ring_dc_b"));
     assert_eq!(load(&after, "ring_dc_a"), 0.0);

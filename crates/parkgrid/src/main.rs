@@ -2,6 +2,7 @@
 //! work itself lives in the `parkgrid-*` crates.
 
 mod info;
+mod network;
 mod parquet;
 mod powerflow;
 mod profiles;
@@ -91,6 +92,11 @@ enum Command {
         /// File format of the time series: `csv`, or `parquet` (build with --features parquet).
         #[arg(long, value_enum, default_value_t = simulate::FormatArg::Csv)]
         format: simulate::FormatArg,
+        /// Run a power flow of the electric network for every step (`all`, the default when
+        /// given without a value) or for the peak-load, peak-PV and peak-export steps (`peak`);
+        /// writes DIR/network.csv and reports voltages out of band, loadings and losses.
+        #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "all")]
+        network_check: Option<network::NetworkCheckArg>,
     },
     /// Rebuild DIR/report.html from the results `simulate` saved in DIR.
     Report {
@@ -236,6 +242,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             quiet,
             lang,
             format,
+            network_check,
         } => {
             let loaded = parkgrid_model::load(&park)?;
             let Some(valid) = &loaded.park else {
@@ -261,6 +268,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     quiet,
                     lang: lang.into(),
                     format,
+                    network_check,
                 },
             )
         }

@@ -67,6 +67,8 @@ pub struct Options {
     pub lang: Lang,
     /// `--format` of the time series.
     pub format: FormatArg,
+    /// `--network-check`.
+    pub network_check: Option<crate::network::NetworkCheckArg>,
 }
 
 /// The programme has no solution: the limits that cannot be met.
@@ -84,6 +86,7 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
         quiet,
         lang,
         format,
+        network_check,
     } = opts;
     if format == FormatArg::Parquet && !crate::parquet::ENABLED {
         return Err(crate::parquet::disabled().into());
@@ -167,6 +170,14 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
     if strategy == StrategyArg::Optimal {
         summary["baseline"] = summary_json(&baseline, "rule");
     }
+    let network_text = match network_check {
+        Some(mode) => {
+            let (net, text) = crate::network::run(park, &profiles.axis, &main, mode, out)?;
+            summary["network"] = net;
+            text
+        }
+        None => String::new(),
+    };
     let summary_path = out.join("summary.json");
     std::fs::write(
         &summary_path,
@@ -233,6 +244,7 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
                 horizon == Horizon::Rolling
             )
         );
+        print!("{network_text}");
         println!(
             "wrote {}, {}, {} and {}",
             summary_path.display(),

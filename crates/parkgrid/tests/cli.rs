@@ -668,3 +668,98 @@ fn powerflow_of_an_acdc_case_and_reactive_limits() {
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
     assert_eq!(v["gens"][0]["at_limit"], "min");
 }
+
+#[test]
+fn simulate_checks_the_network_of_every_step() {
+    let dir = temp_dir("network");
+    // The minimal park with its PV moved to a DC bus behind a VSC and a 300 m feeder.
+    let park = std::fs::read_to_string(repo().join("examples/minimal.toml"))
+        .expect("example")
+        .replace(
+            "[[pv]]\nid = \"roof_pv\"\nbus = \"ac\"",
+            "[[pv]]\nid = \"roof_pv\"\nbus = \"dc\"",
+        )
+        + "\n[[bus]]\nid = \"dc\"\ncarrier = \"dc\"\nv_nom_kv = 0.75\n\n[[bus]]\nid = \"ac_far\"\ncarrier = \"ac\"\nv_nom_kv = 0.4\n\n\
+           [[line]]\nid = \"feeder\"\nfrom_bus = \"ac\"\nto_bus = \"ac_far\"\nlength_km = 0.3\nr_ohm_per_km = 0.1\nx_ohm_per_km = 0.08\ni_max_a = 600\n\n\
+           [[electric_load]]\nid = \"workshop\"\nbus = \"ac_far\"\nshape = \"industrial\"\nannual_kwh = 400000\n\n\
+           [[converter]]\nid = \"vsc\"\nfrom_bus = \"ac\"\nto_bus = \"dc\"\np_max_kw = 400\n";
+    std::fs::write(dir.join("park.toml"), park).expect("write");
+    let text = dir.to_str().unwrap_or_default();
+    let o = parkgrid(&[
+        "simulate",
+        dir.join("park.toml").to_str().unwrap_or_default(),
+        "--out",
+        text,
+        "--network-check",
+        "--strategy",
+        "rule",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("network check (every step): 8760 power flows"),
+        "{}",
+        stdout(&o)
+    );
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("summary.json")).expect("summary.json"),
+    )
+    .expect("JSON");
+    let net = &summary["network"];
+    assert_eq!(net["steps_checked"], 8760);
+    assert_eq!(net["not_converged"], 0);
+    let losses = net["losses_kwh"].as_f64().unwrap_or(0.0);
+    assert!(losses > 0.0, "{net}");
+    assert!(
+        net["max_loading"]["feeder"].as_f64().unwrap_or(0.0) > 0.1,
+        "{net}"
+    );
+    let csv = std::fs::read_to_string(dir.join("network.csv")).expect("network.csv");
+    assert_eq!(csv.lines().count(), 8761);
+    // Import in the network check = dispatch's import + network losses, step by step.
+    let ts = std::fs::read_to_string(dir.join("timeseries.csv")).expect("timeseries.csv");
+    let head: Vec<&str> = ts.lines().next().unwrap_or("").split(',').collect();
+    let col = head
+        .iter()
+        .position(|c| *c == "grid.import_kw")
+        .expect("import column");
+    let exp = head
+        .iter()
+        .position(|c| *c == "grid.export_kw")
+        .expect("export column");
+    for (row, net_row) in ts.lines().skip(1).zip(csv.lines().skip(1)).take(48) {
+        let cells: Vec<f64> = row
+            .split(',')
+            .skip(1)
+            .map(|c| c.parse().unwrap_or(f64::NAN))
+            .collect();
+        let n: Vec<&str> = net_row.split(',').collect();
+        let (import, loss): (f64, f64) = (
+            n[3].parse().unwrap_or(f64::NAN),
+            n[4].parse().unwrap_or(f64::NAN),
+        );
+        let dispatched = cells[col - 1] - cells[exp - 1];
+        assert!(
+            (import - dispatched - loss).abs() < 0.5,
+            "{net_row}: import {import} vs dispatched {dispatched} + losses {loss}"
+        );
+    }
+
+    let o = parkgrid(&[
+        "simulate",
+        dir.join("park.toml").to_str().unwrap_or_default(),
+        "--out",
+        text,
+        "--network-check=peak",
+        "--strategy",
+        "rule",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let labels: Vec<&str> = v["network"]["steps"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|s| s["label"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(labels[..2], ["peak load", "peak PV"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,305 @@
+//! `simulate --network-check`: a power flow of the park's electric network for every step of the
+//! dispatch (`all`) or for its peak-load, peak-PV and peak-export steps (`peak`), and what it finds.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Context as _;
+use parkgrid_dispatch::{Outcome, ports};
+use parkgrid_model::{Park, TimeAxis};
+use parkgrid_powerflow::{Element, Injections, Options, StepCheck, check_step, lower};
+use serde_json::{Value, json};
+
+/// `--network-check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NetworkCheckArg {
+    /// Every step of the year.
+    All,
+    /// The peak-load, peak-PV and peak-export (or lowest-import) steps.
+    Peak,
+}
+
+/// The injections of step `t` of a dispatch.
+struct StepInjections<'a> {
+    /// (bus, coef, series) for every series that feeds a bus, grid and branches left out.
+    feeds: Vec<(String, f64, &'a [f64])>,
+    /// VSC id → (forward, reverse, η_reverse).
+    vsc: Vec<(String, &'a [f64], &'a [f64], f64)>,
+}
+
+impl<'a> StepInjections<'a> {
+    fn new(park: &Park, o: &'a Outcome, vscs: &[String]) -> Self {
+        let mut feeds = Vec::new();
+        let mut vsc = Vec::new();
+        for s in &o.dispatch.series {
+            if matches!(s.kind, "grid" | "line" | "transformer" | "converter") {
+                continue;
+            }
+            for (bus, coef) in ports(park, s.kind, &s.id, s.quantity) {
+                feeds.push((bus, coef, s.values.as_slice()));
+            }
+        }
+        for id in vscs {
+            let (Some(f), Some(r)) = (
+                o.dispatch.get(id, "forward_kw"),
+                o.dispatch.get(id, "reverse_kw"),
+            ) else {
+                continue;
+            };
+            let eta = park
+                .converter
+                .iter()
+                .find(|c| &c.id == id)
+                .map_or(1.0, |c| c.eta_reverse);
+            vsc.push((id.clone(), f, r, eta));
+        }
+        StepInjections { feeds, vsc }
+    }
+
+    fn at(&self, t: usize) -> Injections {
+        let mut inj = Injections::default();
+        for (bus, coef, v) in &self.feeds {
+            *inj.bus_kw.entry(bus.clone()).or_default() += coef * v[t];
+        }
+        for (id, f, r, eta) in &self.vsc {
+            inj.vsc_from_ac_kw.insert(id.clone(), f[t] - eta * r[t]);
+        }
+        inj
+    }
+}
+
+fn argmax(v: impl Iterator<Item = f64>) -> Option<usize> {
+    v.enumerate()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i)
+}
+
+fn sum_of(o: &Outcome, kind: &str, quantity: &str, n: usize) -> Vec<f64> {
+    let mut total = vec![0.0; n];
+    for s in o
+        .dispatch
+        .series
+        .iter()
+        .filter(|s| s.kind == kind && s.quantity == quantity)
+    {
+        for (a, v) in total.iter_mut().zip(&s.values) {
+            *a += v;
+        }
+    }
+    total
+}
+
+/// Runs the check, writes `out/network.csv`, and returns the summary (for `summary.json`) and
+/// the lines to print.
+pub fn run(
+    park: &Park,
+    axis: &TimeAxis,
+    o: &Outcome,
+    mode: NetworkCheckArg,
+    out: &Path,
+) -> anyhow::Result<(Value, String)> {
+    let lowered = lower(park).map_err(|e| crate::InputError(format!("network check: {e}")))?;
+    let vscs: Vec<String> = lowered
+        .elements
+        .iter()
+        .filter(|(_, e)| matches!(e, Element::Converter(_)))
+        .map(|(id, _)| id.clone())
+        .collect();
+    let inj = StepInjections::new(park, o, &vscs);
+    let n = axis.n_steps;
+    let steps: Vec<(usize, &'static str)> = match mode {
+        NetworkCheckArg::All => (0..n).map(|t| (t, "")).collect(),
+        NetworkCheckArg::Peak => {
+            let mut picks = Vec::new();
+            let load: Vec<f64> = (0..n)
+                .map(|t| {
+                    inj.at(t)
+                        .bus_kw
+                        .iter()
+                        .filter(|(b, _)| {
+                            lowered.ac_bus.contains_key(*b) || lowered.dc_bus.contains_key(*b)
+                        })
+                        .map(|(_, v)| (-v).max(0.0))
+                        .sum()
+                })
+                .collect();
+            if let Some(t) = argmax(load.into_iter()) {
+                picks.push((t, "peak load"));
+            }
+            let pv = sum_of(o, "pv", "output_kw", n);
+            if let Some(t) = argmax(pv.into_iter()) {
+                picks.push((t, "peak PV"));
+            }
+            let export = sum_of(o, "grid", "export_kw", n);
+            if export.iter().any(|&e| e > 1e-3) {
+                if let Some(t) = argmax(export.into_iter()) {
+                    picks.push((t, "peak export"));
+                }
+            } else {
+                let import = sum_of(o, "grid", "import_kw", n);
+                if let Some(t) = argmax(import.into_iter().map(|v| -v)) {
+                    picks.push((t, "lowest import"));
+                }
+            }
+            picks
+        }
+    };
+    let opts = Options {
+        max_iter: 20,
+        ..Options::default()
+    };
+    let mut csv = String::from(
+        "time,label,converged,import_kw,losses_kw,v_min_pu,v_min_bus,v_max_pu,v_max_bus,max_loading_pct,max_loading_element,voltage_violations,overloads\n",
+    );
+    let mut checks: Vec<(usize, &str, StepCheck)> = Vec::with_capacity(steps.len());
+    let start = std::time::Instant::now();
+    for &(t, label) in &steps {
+        let (check, _) = check_step(&lowered, &inj.at(t), &opts);
+        let (max_id, max_pct) = check
+            .max_loading()
+            .map_or((String::new(), 0.0), |l| (l.id.clone(), l.fraction * 100.0));
+        let _ = writeln!(
+            csv,
+            "{},{label},{},{:.3},{:.3},{:.5},{},{:.5},{},{:.2},{max_id},{},{}",
+            axis.time(t).to_rfc3339(),
+            check.converged,
+            check.import_kw,
+            check.losses_kw,
+            check.v_min.1,
+            check.v_min.0,
+            check.v_max.1,
+            check.v_max.0,
+            max_pct,
+            check
+                .voltage_violations
+                .iter()
+                .map(|v| format!("{}={:.4}", v.bus, v.v_pu))
+                .collect::<Vec<_>>()
+                .join(" "),
+            check
+                .overloads()
+                .map(|l| format!("{}={:.1}%", l.id, l.fraction * 100.0))
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+        checks.push((t, label, check));
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let path = out.join("network.csv");
+    std::fs::write(&path, csv).with_context(|| format!("cannot write '{}'", path.display()))?;
+
+    // The year (or the chosen steps) at a glance.
+    let dt = axis.step_h();
+    let not_converged = checks.iter().filter(|c| !c.2.converged).count();
+    let with_v = checks
+        .iter()
+        .filter(|c| !c.2.voltage_violations.is_empty())
+        .count();
+    let with_over = checks
+        .iter()
+        .filter(|c| c.2.overloads().next().is_some())
+        .count();
+    let losses_kwh: f64 = checks.iter().map(|c| c.2.losses_kw * dt).sum();
+    let import_kwh: f64 = checks.iter().map(|c| c.2.import_kw.max(0.0) * dt).sum();
+    let mut worst: BTreeMap<String, f64> = BTreeMap::new();
+    for (_, _, c) in &checks {
+        for l in &c.loadings {
+            let e = worst.entry(l.id.clone()).or_insert(0.0);
+            *e = e.max(l.fraction);
+        }
+    }
+    let lowest = checks
+        .iter()
+        .min_by(|a, b| a.2.v_min.1.total_cmp(&b.2.v_min.1));
+    let highest = checks
+        .iter()
+        .max_by(|a, b| a.2.v_max.1.total_cmp(&b.2.v_max.1));
+    let summary = json!({
+        "mode": match mode { NetworkCheckArg::All => "all", NetworkCheckArg::Peak => "peak" },
+        "steps_checked": checks.len(),
+        "not_converged": not_converged,
+        "steps_with_voltage_violations": with_v,
+        "steps_with_overloads": with_over,
+        "losses_kwh": losses_kwh,
+        "losses_share_of_import": if import_kwh > 0.0 { losses_kwh / import_kwh } else { 0.0 },
+        "v_min": lowest.map(|c| json!({"time": axis.time(c.0).to_rfc3339(), "bus": c.2.v_min.0, "v_pu": c.2.v_min.1})),
+        "v_max": highest.map(|c| json!({"time": axis.time(c.0).to_rfc3339(), "bus": c.2.v_max.0, "v_pu": c.2.v_max.1})),
+        "max_loading": worst,
+        "steps": if mode == NetworkCheckArg::Peak {
+            checks.iter().map(|(t, label, c)| json!({
+                "label": label, "time": axis.time(*t).to_rfc3339(), "converged": c.converged,
+                "import_kw": c.import_kw, "losses_kw": c.losses_kw,
+                "v_min_pu": c.v_min.1, "v_max_pu": c.v_max.1,
+                "max_loading": c.max_loading().map(|l| json!({"element": l.id, "fraction": l.fraction})),
+            })).collect::<Vec<_>>()
+        } else { Vec::new() },
+        "time_s": elapsed,
+    });
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "network check ({}): {} power flows in {:.2} s; {} not converged, {} with voltages out of band, {} with overloads",
+        if mode == NetworkCheckArg::All {
+            "every step"
+        } else {
+            "peak steps"
+        },
+        checks.len(),
+        elapsed,
+        not_converged,
+        with_v,
+        with_over
+    );
+    if mode == NetworkCheckArg::All {
+        let _ = writeln!(
+            text,
+            "  network losses {:.1} MWh ({:.2} % of the import)",
+            losses_kwh / 1000.0,
+            if import_kwh > 0.0 {
+                losses_kwh / import_kwh * 100.0
+            } else {
+                0.0
+            }
+        );
+    } else {
+        for (t, label, c) in &checks {
+            let _ = writeln!(
+                text,
+                "  {label:<13} {}  import {:>9.1} kW, losses {:>7.1} kW, V {:.4}–{:.4} p.u., most loaded {}",
+                axis.time(*t).format("%Y-%m-%d %H:%M"),
+                c.import_kw,
+                c.losses_kw,
+                c.v_min.1,
+                c.v_max.1,
+                c.max_loading().map_or(String::new(), |l| format!(
+                    "{} {:.0} %",
+                    l.id,
+                    l.fraction * 100.0
+                ))
+            );
+        }
+    }
+    if let (Some(lo), Some(hi)) = (lowest, highest) {
+        let _ = writeln!(
+            text,
+            "  lowest voltage {:.4} p.u. at {} ({}), highest {:.4} p.u. at {} ({})",
+            lo.2.v_min.1,
+            lo.2.v_min.0,
+            axis.time(lo.0).format("%Y-%m-%d %H:%M"),
+            hi.2.v_max.1,
+            hi.2.v_max.0,
+            axis.time(hi.0).format("%Y-%m-%d %H:%M"),
+        );
+    }
+    let mut by_load: Vec<(&String, &f64)> = worst.iter().collect();
+    by_load.sort_by(|a, b| b.1.total_cmp(a.1));
+    let top: Vec<String> = by_load
+        .iter()
+        .take(4)
+        .map(|(id, f)| format!("{id} {:.0} %", **f * 100.0))
+        .collect();
+    let _ = writeln!(text, "  highest loading: {}", top.join(", "));
+    let _ = writeln!(text, "  wrote {}", path.display());
+    Ok((summary, text))
+}
