@@ -218,6 +218,35 @@ pub(crate) fn solve(case: &Case, opts: &Options) -> PfResult {
         .collect();
     // Power each DC/DC converter delivers to its `to` bus, p.u.
     let mut dcdc_to = vec![0.0; dcdc.len()];
+    // DC networks nobody holds (no slack, no droop converter; after an outage) are left out.
+    let mut parent: Vec<usize> = (0..nd).collect();
+    fn find(p: &mut [usize], mut x: usize) -> usize {
+        while p[x] != x {
+            p[x] = p[p[x]];
+            x = p[x];
+        }
+        x
+    }
+    for br in case.dc_branches.iter().filter(|b| b.in_service) {
+        let (f, t) = (
+            find(&mut parent, dc_index[&br.from]),
+            find(&mut parent, dc_index[&br.to]),
+        );
+        parent[f] = t;
+    }
+    let held_roots: Vec<usize> = (0..nd)
+        .filter(|&d| {
+            slack[d]
+                || convs
+                    .iter()
+                    .zip(&dc_of)
+                    .any(|((_, c), &k)| k == d && c.dc_control == DcControl::Droop)
+        })
+        .map(|d| find(&mut parent, d))
+        .collect();
+    let live: Vec<bool> = (0..nd)
+        .map(|d| held_roots.contains(&find(&mut parent, d)))
+        .collect();
 
     // Converters as AC injections; PV converters hold their AC bus.
     let mut ps: Vec<f64> = convs
@@ -316,7 +345,7 @@ pub(crate) fn solve(case: &Case, opts: &Options) -> PfResult {
             }
             (p, dp)
         };
-        let free: Vec<usize> = (0..nd).filter(|&d| !slack[d]).collect();
+        let free: Vec<usize> = (0..nd).filter(|&d| !slack[d] && live[d]).collect();
         // DC/DC converters: what each draws from its `from` bus, as a load there.
         let drawn = |to: &[f64]| -> Vec<f64> {
             let mut extra = vec![0.0; nd];

@@ -39,6 +39,8 @@ pub struct CaseBus {
     pub va_deg: f64,
     /// Base voltage, kV.
     pub base_kv: f64,
+    /// Voltage band, p.u. (MATPOWER's `Vmin`, `Vmax`).
+    pub v_band_pu: (f64, f64),
 }
 
 /// A generator row.
@@ -428,6 +430,7 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
             vm_pu: r[7],
             va_deg: r[8],
             base_kv: r[9],
+            v_band_pu: (r[12], r[11]),
         });
     }
     let mut gens = Vec::new();

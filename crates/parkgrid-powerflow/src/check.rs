@@ -101,7 +101,13 @@ pub fn evaluate(lowered: &Lowered, res: &PfResult) -> StepCheck {
             });
         }
     };
-    for b in &res.buses {
+    let isolated: std::collections::BTreeSet<u32> = case
+        .buses
+        .iter()
+        .filter(|b| b.kind == crate::case::BusType::Isolated)
+        .map(|b| b.id)
+        .collect();
+    for b in res.buses.iter().filter(|b| !isolated.contains(&b.id)) {
         let band = lowered
             .band_ac
             .get(&b.id)

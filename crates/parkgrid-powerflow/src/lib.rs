@@ -9,6 +9,7 @@
 pub mod acdc;
 pub mod case;
 pub mod check;
+pub mod contingency;
 pub mod lower;
 pub mod newton;
 
@@ -18,5 +19,6 @@ pub use case::{
     parse_matpower,
 };
 pub use check::{Loading, StepCheck, VoltageViolation, check_step, evaluate};
+pub use contingency::{Contingency, lowered_from_case, n_minus_1};
 pub use lower::{Element, Injections, LowerError, Lowered, lower};
 pub use newton::{BranchResult, BusResult, GenResult, Options, PfResult, QLimit, solve};

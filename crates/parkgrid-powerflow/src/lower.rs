@@ -73,6 +73,8 @@ pub struct Lowered {
     pub kv_dc: BTreeMap<u32, f64>,
     /// Ids of the AC lines (rated in A; transformers are rated in kVA).
     pub lines: BTreeSet<String>,
+    /// Made from a case file rather than a park (elements named by their rows).
+    pub from_case: bool,
 }
 
 /// The injections of one step: kW into each park bus (generation positive, as the dispatch's
@@ -131,6 +133,7 @@ pub fn lower(park: &Park) -> Result<Lowered, LowerError> {
                     vm_pu: 1.0,
                     va_deg: 0.0,
                     base_kv: kv,
+                    v_band_pu: (b.v_min_pu(), b.v_max_pu()),
                 });
             }
             Carrier::Dc => {
@@ -363,6 +366,7 @@ pub fn lower(park: &Park) -> Result<Lowered, LowerError> {
         kv_ac,
         kv_dc,
         lines,
+        from_case: false,
     })
 }
 

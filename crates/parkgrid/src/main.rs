@@ -1,6 +1,7 @@
 //! The `parkgrid` command line. It parses arguments, calls the library crates and prints; the
 //! work itself lives in the `parkgrid-*` crates.
 
+mod contingency;
 mod info;
 mod network;
 mod parquet;
@@ -165,6 +166,24 @@ enum Command {
         #[arg(long)]
         q_limits: bool,
     },
+    /// N-1: every line, transformer and converter out in turn, ranked worst first.
+    ///
+    /// For a park file, at the peak-load step of its rule-based dispatch (or --step); for a
+    /// MATPOWER / MATACDC case (.m), as given. Reports islanded buses and the load lost with them,
+    /// whether the rest solves, voltages out of band and elements over their rating.
+    Contingency {
+        /// A park file (TOML) or a case file (.m).
+        input: PathBuf,
+        /// Step of the year (0-based) to check a park at; default the peak-load step.
+        #[arg(long)]
+        step: Option<usize>,
+        /// Rows shown in the table.
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+        /// Print the ranking as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the JSON Schema of the park file, for editor completion and checking.
     Schema {
         /// Write the schema to this file instead of standard output.
@@ -304,6 +323,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 q_limits,
             },
         ),
+        Command::Contingency {
+            input,
+            step,
+            top,
+            json,
+        } => contingency::run(&input, step, json, top),
         Command::Schema { out } => {
             let text = serde_json::to_string_pretty(parkgrid_model::schema::json_schema())?;
             match out {

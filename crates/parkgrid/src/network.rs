@@ -21,7 +21,7 @@ pub enum NetworkCheckArg {
 }
 
 /// The injections of step `t` of a dispatch.
-struct StepInjections<'a> {
+pub(crate) struct StepInjections<'a> {
     /// (bus, coef, series) for every series that feeds a bus, grid and branches left out.
     feeds: Vec<(String, f64, &'a [f64])>,
     /// VSC id → (forward, reverse, η_reverse).
@@ -29,7 +29,7 @@ struct StepInjections<'a> {
 }
 
 impl<'a> StepInjections<'a> {
-    fn new(park: &Park, o: &'a Outcome, vscs: &[String]) -> Self {
+    pub(crate) fn new(park: &Park, o: &'a Outcome, vscs: &[String]) -> Self {
         let mut feeds = Vec::new();
         let mut vsc = Vec::new();
         for s in &o.dispatch.series {
@@ -57,7 +57,7 @@ impl<'a> StepInjections<'a> {
         StepInjections { feeds, vsc }
     }
 
-    fn at(&self, t: usize) -> Injections {
+    pub(crate) fn at(&self, t: usize) -> Injections {
         let mut inj = Injections::default();
         for (bus, coef, v) in &self.feeds {
             *inj.bus_kw.entry(bus.clone()).or_default() += coef * v[t];
@@ -69,7 +69,7 @@ impl<'a> StepInjections<'a> {
     }
 }
 
-fn argmax(v: impl Iterator<Item = f64>) -> Option<usize> {
+pub(crate) fn argmax(v: impl Iterator<Item = f64>) -> Option<usize> {
     v.enumerate()
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(i, _)| i)

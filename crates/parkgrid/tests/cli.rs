@@ -119,6 +119,12 @@ fn help_on_every_command_and_version() {
         &["validate", "--help"],
         &["info", "--help"],
         &["schema", "--help"],
+        &["profiles", "--help"],
+        &["simulate", "--help"],
+        &["report", "--help"],
+        &["compare", "--help"],
+        &["powerflow", "--help"],
+        &["contingency", "--help"],
         &["help"],
     ] {
         let o = parkgrid(args);
@@ -762,4 +768,33 @@ fn simulate_checks_the_network_of_every_step() {
         .unwrap_or_default();
     assert_eq!(labels[..2], ["peak load", "peak PV"]);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn contingency_ranks_outages_of_a_case_and_of_a_park() {
+    let o = parkgrid(&[
+        "contingency",
+        "crates/parkgrid-powerflow/tests/data/case30.m",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let first = &v["contingencies"][0];
+    assert_eq!(first["element"], "branch 34 (25–26)");
+    assert_eq!(first["islanded"], serde_json::json!(["26"]));
+
+    let o = parkgrid(&["contingency", "examples/yanqing.toml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("peak load") && out.contains("vsc_10kv") && out.contains("ring_dc_a"),
+        "{out}"
+    );
+    let o = parkgrid(&["contingency", "examples/yanqing.toml", "--step", "99999"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("beyond the 8760 steps"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -1,0 +1,259 @@
+//! N-1: every line, transformer and converter out in turn. For each outage: the buses cut off from
+//! the slack (islanded) and the load lost with them, whether the rest still solves, the voltages
+//! out of band, the elements over their rating; and a ranking, worst first.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::case::{BusType, Case};
+use crate::check::{StepCheck, evaluate};
+use crate::lower::{Element, Lowered};
+use crate::newton::{Options, solve};
+
+/// The outcome of one outage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contingency {
+    /// The element taken out (park id, or `branch N`, `dc branch N`, `converter N` for a case).
+    pub element: String,
+    /// `line`, `transformer`, `dc line`, `converter`, `dc/dc`.
+    pub kind: &'static str,
+    /// Buses cut off from the slack.
+    pub islanded: Vec<String>,
+    /// Load on the islanded buses, MW.
+    pub lost_load_mw: f64,
+    /// The check of what remains.
+    pub check: StepCheck,
+}
+
+impl Contingency {
+    /// Ranking key: not solved, load lost, violations, highest loading — larger is worse.
+    fn severity(&self) -> (bool, f64, usize, f64) {
+        let c = &self.check;
+        (
+            !c.converged,
+            self.lost_load_mw,
+            c.voltage_violations.len() + c.overloads().count(),
+            c.max_loading().map_or(0.0, |l| l.fraction),
+        )
+    }
+}
+
+/// A MATPOWER / MATACDC case seen as a network to check: elements named by their rows, bands from
+/// the case, ratings from `rateA` (0: unlimited).
+pub fn lowered_from_case(case: &Case) -> Lowered {
+    let mut elements = BTreeMap::new();
+    let mut rating = BTreeMap::new();
+    for (k, b) in case.branches.iter().enumerate() {
+        let id = format!("branch {} ({}–{})", k + 1, b.from, b.to);
+        rating.insert(
+            id.clone(),
+            if b.rate_a_mva > 0.0 {
+                b.rate_a_mva * 1000.0
+            } else {
+                f64::INFINITY
+            },
+        );
+        elements.insert(id, Element::Branch(k));
+    }
+    let kv_dc: BTreeMap<u32, f64> = case.dc_buses.iter().map(|b| (b.id, b.base_kv)).collect();
+    for (k, b) in case.dc_branches.iter().enumerate() {
+        let id = format!("dc branch {} ({}–{})", k + 1, b.from, b.to);
+        let kv = kv_dc.get(&b.from).copied().unwrap_or(1.0);
+        // Rating in A per pole.
+        rating.insert(
+            id.clone(),
+            if b.rate_a_mw > 0.0 {
+                b.rate_a_mw * 1000.0 / (f64::from(case.dcpol) * kv)
+            } else {
+                f64::INFINITY
+            },
+        );
+        elements.insert(id, Element::DcBranch(k));
+    }
+    for (k, c) in case.converters.iter().enumerate() {
+        let id = format!("converter {} ({}–{})", k + 1, c.busac, c.busdc);
+        rating.insert(id.clone(), c.i_max_pu * case.base_mva * 1000.0);
+        elements.insert(id, Element::Converter(k));
+    }
+    Lowered {
+        ac_bus: case
+            .buses
+            .iter()
+            .map(|b| (b.id.to_string(), b.id))
+            .collect(),
+        dc_bus: case
+            .dc_buses
+            .iter()
+            .map(|b| (format!("dc {}", b.id), b.id))
+            .collect(),
+        elements,
+        band_ac: case.buses.iter().map(|b| (b.id, b.v_band_pu)).collect(),
+        band_dc: BTreeMap::new(),
+        rating,
+        kv_ac: case.buses.iter().map(|b| (b.id, b.base_kv)).collect(),
+        kv_dc,
+        lines: BTreeSet::new(),
+        from_case: true,
+        case: case.clone(),
+    }
+}
+
+/// The AC buses connected to the slack through in-service elements, and the DC buses whose
+/// network still has its voltage held (by a DC-slack or droop converter on a live AC bus, or by a
+/// DC/DC converter fed from a live DC network): a DC network that loses its voltage holder trips.
+fn reached(case: &Case) -> (BTreeSet<u32>, BTreeSet<u32>) {
+    let mut ac: BTreeSet<u32> = case
+        .buses
+        .iter()
+        .filter(|b| b.kind == BusType::Ref)
+        .map(|b| b.id)
+        .collect();
+    loop {
+        let before = ac.len();
+        for b in case.branches.iter().filter(|b| b.in_service) {
+            if ac.contains(&b.from) || ac.contains(&b.to) {
+                ac.insert(b.from);
+                ac.insert(b.to);
+            }
+        }
+        if ac.len() == before {
+            break;
+        }
+    }
+    // DC networks: buses joined by in-service DC lines.
+    let network_of = |seed: u32| -> BTreeSet<u32> {
+        let mut set = BTreeSet::from([seed]);
+        loop {
+            let before = set.len();
+            for b in case.dc_branches.iter().filter(|b| b.in_service) {
+                if set.contains(&b.from) || set.contains(&b.to) {
+                    set.insert(b.from);
+                    set.insert(b.to);
+                }
+            }
+            if set.len() == before {
+                return set;
+            }
+        }
+    };
+    let mut dc: BTreeSet<u32> = BTreeSet::new();
+    for c in case.converters.iter().filter(|c| {
+        c.in_service
+            && ac.contains(&c.busac)
+            && matches!(
+                c.dc_control,
+                crate::case::DcControl::Slack | crate::case::DcControl::Droop
+            )
+    }) {
+        dc.extend(network_of(c.busdc));
+    }
+    loop {
+        let before = dc.len();
+        for c in case.dcdc.iter().filter(|c| c.in_service) {
+            if dc.contains(&c.from) && !dc.contains(&c.to) {
+                dc.extend(network_of(c.to));
+            }
+        }
+        if dc.len() == before {
+            return (ac, dc);
+        }
+    }
+}
+
+/// Runs every single outage of `base` (a lowered case with its injections applied) and ranks
+/// them, worst first. The first entry of the returned pair is the intact network's check.
+pub fn n_minus_1(base: &Lowered, opts: &Options) -> (StepCheck, Vec<Contingency>) {
+    let intact = evaluate(base, &solve(&base.case, opts));
+    let names_ac: BTreeMap<u32, &str> = base.ac_bus.iter().map(|(k, &v)| (v, k.as_str())).collect();
+    let names_dc: BTreeMap<u32, &str> = base.dc_bus.iter().map(|(k, &v)| (v, k.as_str())).collect();
+    let mut out = Vec::new();
+    for (id, element) in &base.elements {
+        let mut lowered = base.clone();
+        let case = &mut lowered.case;
+        let kind = match *element {
+            Element::Branch(k) => {
+                if !case.branches[k].in_service {
+                    continue;
+                }
+                case.branches[k].in_service = false;
+                let b = &case.branches[k];
+                if base.lines.contains(id) {
+                    "line"
+                } else if !base.from_case || b.ratio != 1.0 || b.shift_deg != 0.0 {
+                    "transformer"
+                } else {
+                    "line"
+                }
+            }
+            Element::DcBranch(k) => {
+                if !case.dc_branches[k].in_service {
+                    continue;
+                }
+                case.dc_branches[k].in_service = false;
+                "dc line"
+            }
+            Element::Converter(k) => {
+                if !case.converters[k].in_service {
+                    continue;
+                }
+                case.converters[k].in_service = false;
+                "converter"
+            }
+            Element::DcDc(k) => {
+                if !case.dcdc[k].in_service {
+                    continue;
+                }
+                case.dcdc[k].in_service = false;
+                "dc/dc"
+            }
+        };
+        // Islands: their buses leave the network, their load is lost.
+        let (ac, dc) = reached(case);
+        let mut islanded = Vec::new();
+        let mut lost = 0.0;
+        for b in case.buses.iter_mut() {
+            if !ac.contains(&b.id) && b.kind != BusType::Isolated {
+                islanded.push(names_ac.get(&b.id).copied().unwrap_or("?").to_string());
+                lost += b.pd_mw.max(0.0);
+                b.kind = BusType::Isolated;
+            }
+        }
+        for b in case.dc_buses.iter_mut() {
+            if !dc.contains(&b.id) {
+                islanded.push(names_dc.get(&b.id).copied().unwrap_or("?").to_string());
+                lost += b.p_load_mw.max(0.0);
+                b.p_load_mw = 0.0;
+            }
+        }
+        for c in case.converters.iter_mut() {
+            if !dc.contains(&c.busdc) || !ac.contains(&c.busac) {
+                c.in_service = false;
+            }
+        }
+        for c in case.dcdc.iter_mut() {
+            if !dc.contains(&c.to) {
+                c.in_service = false;
+            }
+        }
+        let res = solve(&lowered.case, opts);
+        let mut check = evaluate(&lowered, &res);
+        // Islanded buses are not violations of the network that remains.
+        check
+            .voltage_violations
+            .retain(|v| !islanded.contains(&v.bus));
+        out.push(Contingency {
+            element: id.clone(),
+            kind,
+            islanded,
+            lost_load_mw: lost,
+            check,
+        });
+    }
+    out.sort_by(|a, b| {
+        let (x, y) = (a.severity(), b.severity());
+        y.0.cmp(&x.0)
+            .then(y.1.total_cmp(&x.1))
+            .then(y.2.cmp(&x.2))
+            .then(y.3.total_cmp(&x.3))
+    });
+    (intact, out)
+}
