@@ -11,6 +11,7 @@ pub mod case;
 pub mod check;
 pub mod contingency;
 pub mod lower;
+mod lu;
 pub mod newton;
 
 pub use acdc::{ConverterResult, DcBusResult, DcDcResult};

@@ -1,15 +1,16 @@
 //! AC power flow by Newton–Raphson in polar coordinates, as MATPOWER's `newtonpf`: unknowns are
 //! the angles of PV and PQ buses and the magnitudes of PQ buses; convergence is on the largest
-//! power mismatch in per unit. The Jacobian's sparsity pattern and its symbolic LU are computed
-//! once; each iteration refills the values and refactors numerically (faer).
+//! power mismatch in per unit. The Jacobian's sparsity pattern, its fill-reducing order and its
+//! LU pivots and patterns are found once per solve (`lu.rs`: faer's AMD and simplicial LU); every
+//! later iteration refills the values and refactorises numerically along them. Reactive limits of
+//! generators (PV→PQ switching, MATPOWER's `enforce_q_lims = 1`) repeat the solve as MATPOWER does.
 
 use std::collections::BTreeMap;
 
-use faer::linalg::solvers::Solve;
-use faer::sparse::linalg::solvers::{Lu, SymbolicLu};
 use faer::sparse::{Pair, SparseColMat, SymbolicSparseColMat};
 
 use crate::case::{BusType, Case};
+use crate::lu::SparseLu;
 
 /// A complex number.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -356,7 +357,7 @@ pub(crate) fn newton(
     }
     let structure = SymbolicSparseColMat::<usize>::try_new_from_indices(dim, dim, &pairs);
     let mut values = vec![0.0; pairs.len()];
-    let mut symbolic_lu: Option<SymbolicLu<usize>> = None;
+    let mut lu: Option<SparseLu> = None;
 
     let mut v: Vec<C> = (0..n).map(|i| C::polar(vm[i], va[i])).collect();
     let mismatch = |v: &[C]| -> (Vec<C>, Vec<f64>, f64) {
@@ -418,20 +419,19 @@ pub(crate) fn newton(
         else {
             break;
         };
-        if symbolic_lu.is_none() {
-            symbolic_lu = SymbolicLu::try_new(jac.symbolic()).ok();
+        // Ordered and factorised once; refactorised on the same pivots after that.
+        let refactored = lu.as_mut().is_some_and(|lu| lu.refactor(jac.as_ref()));
+        if !refactored {
+            lu = SparseLu::new(jac.as_ref());
         }
-        let Some(slu) = &symbolic_lu else { break };
-        let Ok(lu) = Lu::try_new_with_symbolic(slu.clone(), jac.as_ref()) else {
-            break;
-        };
-        let mut rhs = faer::Mat::<f64>::from_fn(dim, 1, |r, _| -f[r]);
-        lu.solve_in_place(rhs.as_mut());
+        let Some(lu) = lu.as_mut() else { break };
+        let mut dx: Vec<f64> = f.iter().map(|x| -x).collect();
+        lu.solve(&mut dx);
         for &i in &pvpq {
-            va[i] += rhs[(pos_a[i], 0)];
+            va[i] += dx[pos_a[i]];
         }
         for &i in &pq {
-            vm[i] += rhs[(pos_m[i], 0)];
+            vm[i] += dx[pos_m[i]];
         }
         v = (0..n).map(|i| C::polar(vm[i], va[i])).collect();
         (ibus, f, norm) = mismatch(&v);
