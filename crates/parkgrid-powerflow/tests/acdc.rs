@@ -201,3 +201,56 @@ fn droop_at_the_slack_solution_reproduces_it_and_holds_its_line_elsewhere() {
         "more drawn, lower voltage"
     );
 }
+
+/// The same case with MATACDC 1.0's column layout (`busdc` names the AC bus, `convdc` does not
+/// and has no `islcc`, `transformer`, `tm`, `filter`, `reactor` columns) solves the same.
+#[test]
+fn matacdc_layout_reads_the_same() {
+    let text = data("case5_stagg_acdc.m");
+    let mut out = Vec::new();
+    let mut table = "";
+    for line in text.lines() {
+        let t = line.trim_start();
+        if t.starts_with("mpc.busdc") {
+            table = "busdc";
+        } else if t.starts_with("mpc.convdc") {
+            table = "convdc";
+        } else if t.starts_with("];") {
+            table = "";
+        }
+        let cols: Vec<&str> = t.trim_end_matches(';').split_whitespace().collect();
+        let numeric = !cols.is_empty() && cols[0].parse::<f64>().is_ok();
+        match (table, numeric) {
+            ("busdc", true) => {
+                let busac = match cols[0] {
+                    "1" => "2",
+                    "2" => "3",
+                    _ => "5",
+                };
+                let mut c = vec![cols[0], busac];
+                c.extend(&cols[1..]);
+                out.push(format!("\t{};", c.join("\t")));
+            }
+            ("convdc", true) => {
+                // busdc type_dc type_ac P_g Q_g Vtar rtf xtf bf rc xc basekVac Vmmax Vmmin Imax
+                // status LossA LossB LossCrec LossCinv droop Pdcset Vdcset dVdcset
+                let pick = [
+                    0, 2, 3, 4, 5, 7, 8, 9, 12, 14, 15, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27,
+                    28, 29,
+                ];
+                let c: Vec<&str> = pick.iter().map(|&i| cols[i]).collect();
+                out.push(format!("\t{};", c.join("\t")));
+            }
+            _ => out.push(line.to_string()),
+        }
+    }
+    let a = parse_matpower("pm.m", &text).unwrap_or_else(|e| panic!("{e}"));
+    let b = parse_matpower("matacdc.m", &out.join("\n")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(a.converters, b.converters);
+    assert_eq!(a.dc_buses, b.dc_buses);
+    let (ra, rb) = (
+        solve(&a, &Options::default()),
+        solve(&b, &Options::default()),
+    );
+    assert_eq!(ra.dc_buses, rb.dc_buses);
+}
