@@ -178,7 +178,33 @@ fn data(run: &Run, lang: Lang) -> Value {
         .filter(|(c, _)| c.kind == "grid" && c.quantity == "tariff_cny_per_kwh")
         .map(|(c, v)| json!({"name": c.id, "values": rounded(v, 4)}))
         .collect();
+    let network = run.network.as_ref().map(|net| {
+        let bands: Vec<[f64; 2]> = run.meta.buses.iter().filter_map(|b| b.v_band_pu).collect();
+        let band = [
+            bands.iter().map(|b| b[0]).fold(f64::NEG_INFINITY, f64::max),
+            bands.iter().map(|b| b[1]).fold(f64::INFINITY, f64::min),
+        ];
+        let mut loading: Vec<(String, f64)> = run
+            .summary
+            .pointer("/network/max_loading")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), round(v.as_f64()? * 100.0, 1))))
+                    .collect()
+            })
+            .unwrap_or_default();
+        loading.sort_by(|a, b| b.1.total_cmp(&a.1));
+        json!({
+            "v_min": rounded(&net.v_min_pu, 4),
+            "v_max": rounded(&net.v_max_pu, 4),
+            "losses_kw": rounded(&net.losses_kw, 1),
+            "band": if bands.is_empty() { Value::Null } else { json!(band) },
+            "loading": loading,
+        })
+    });
     json!({
+        "network": network,
         "lang": match lang { Lang::En => "en", Lang::Zh => "zh" },
         "labels": all(lang),
         "step_h": dt,
@@ -247,10 +273,12 @@ fn comparison_table(run: &Run, lang: Lang) -> Option<String> {
         let Some(k) = KPIS.iter().find(|k| k.key == d.key) else {
             continue;
         };
-        let change = d
-            .rel
-            .map(|r| format!("{:+.1} %", r * 100.0).replace('-', "−"))
-            .unwrap_or_default();
+        let change = match (d.verdict, d.rel) {
+            ("same", _) => String::new(),
+            (_, Some(r)) => format!("{:+.1} %", r * 100.0).replace('-', "−"),
+            (_, None) if d.diff > 0.0 => format!("+{}", k.display(d.diff)),
+            (_, None) => k.display(d.diff),
+        };
         let _ = write!(
             rows,
             r#"<tr data-kpi="{key}"><td>{label}</td><td>{unit}</td><td class="num">{b}</td><td class="num">{a}</td><td class="num {verdict}">{change}</td></tr>"#,
@@ -339,6 +367,28 @@ pub fn render(run: &Run, lang: Lang) -> String {
     } else {
         format!(r#"<p class="hint">{}</p>"#, l("prices_none"))
     };
+    let network = if run.network.is_some() {
+        let n = |k: &str| {
+            run.summary
+                .pointer(&format!("/network/{k}"))
+                .and_then(Value::as_f64)
+                .unwrap_or(0.0)
+        };
+        let dt = run.step_h();
+        format!(
+            r#"<section id="network"><h2>{title}</h2><p class="hint">{losses}: {mwh} MWh ({share} %) · {out_of_band}: {vh} h · {overload}: {oh} h</p><div class="chart" id="chart-network-voltage"></div><div class="chart short" id="chart-network-loading"></div></section>"#,
+            title = l("network"),
+            losses = l("network_losses"),
+            mwh = kpi::format_number(n("losses_kwh") / 1000.0, 1),
+            share = kpi::format_number(n("losses_share_of_import") * 100.0, 2),
+            out_of_band = l("hours_out_of_band"),
+            vh = kpi::format_number(n("steps_with_voltage_violations") * dt, 0),
+            overload = l("hours_overloaded"),
+            oh = kpi::format_number(n("steps_with_overloads") * dt, 0),
+        )
+    } else {
+        String::new()
+    };
     let data = serde_json::to_string(&data(run, lang))
         .unwrap_or_else(|_| "{}".into())
         .replace("</", "<\\/");
@@ -364,6 +414,7 @@ pub fn render(run: &Run, lang: Lang) -> String {
 <section id="monthly"><h2>{monthly}</h2>{monthly_divs}</section>
 <section id="duration"><h2>{duration}</h2><div class="chart" id="chart-duration"></div></section>
 <section id="prices"><h2>{prices}</h2>{prices_note}<div class="chart" id="chart-prices"></div></section>
+{network}
 {comparison}
 </main>
 <footer>parkgrid {version} · Apache ECharts {ECHARTS_VERSION} (Apache-2.0)</footer>

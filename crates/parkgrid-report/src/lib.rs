@@ -16,7 +16,7 @@ pub mod run;
 pub use html::render;
 pub use i18n::Lang;
 pub use kpi::{KPIS, KpiDef, KpiDiff, compare, format_number};
-pub use run::{BusMeta, ColumnMeta, META_FORMAT, Meta, PortMeta, Run, StoreMeta};
+pub use run::{BusMeta, ColumnMeta, META_FORMAT, Meta, NetworkRun, PortMeta, Run, StoreMeta};
 
 /// A saved run that cannot be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -304,6 +304,7 @@ mod tests {
             id: id.into(),
             name: id.into(),
             carrier: carrier.into(),
+            v_band_pu: None,
         };
         let columns = vec![
             column("g", "grid", "import_kw", &[("ac", 1.0)]),
@@ -358,6 +359,7 @@ mod tests {
                 "2025-02-01T00:00:00+08:00".into(),
             ],
             values,
+            network: None,
         }
     }
 

@@ -160,6 +160,46 @@
   });
   if (prices) { linked.push(prices); }
 
+  // The network check: bus voltages against the band, losses, and each element's highest loading.
+  if (D.network) {
+    var band = D.network.band;
+    var marks = band ? { silent: true, symbol: 'none', lineStyle: { type: 'dashed', color: '#b03a2e' },
+      label: { position: 'insideEndTop', formatter: lab('band') + ' {c}' }, data: [{ yAxis: band[0] }, { yAxis: band[1] }] } : undefined;
+    var voltage = make('chart-network-voltage', {
+      tooltip: { trigger: 'axis' },
+      legend: { top: 0 },
+      grid: { left: 70, right: 70, top: 36, bottom: 64 },
+      xAxis: timeAxis(),
+      yAxis: [
+        {
+          type: 'value', name: 'p.u.',
+          min: function (v) { return Math.floor(((band ? Math.min(v.min, band[0]) : v.min) - 0.01) * 100) / 100; },
+          max: function (v) { return Math.ceil(((band ? Math.max(v.max, band[1]) : v.max) + 0.01) * 100) / 100; }
+        },
+        { type: 'value', name: 'kW', splitLine: { show: false } }
+      ],
+      dataZoom: zoom(),
+      series: [
+        { name: lab('v_min'), type: 'line', showSymbol: false, sampling: 'lttb', color: '#2e86de', data: D.network.v_min, markLine: marks },
+        { name: lab('v_max'), type: 'line', showSymbol: false, sampling: 'lttb', color: '#c0392b', data: D.network.v_max },
+        { name: lab('network_losses'), type: 'line', yAxisIndex: 1, showSymbol: false, sampling: 'lttb', color: '#95a5a6', areaStyle: { opacity: 0.25 }, lineStyle: { width: 0.5 }, data: D.network.losses_kw }
+      ]
+    });
+    if (voltage) { linked.push(voltage); }
+    make('chart-network-loading', {
+      tooltip: { trigger: 'axis', valueFormatter: function (v) { return fmt(v, 1) + ' %'; } },
+      grid: { left: 70, right: 24, top: 30, bottom: 50 },
+      xAxis: { type: 'category', data: D.network.loading.map(function (x) { return x[0]; }), axisLabel: { interval: 0, rotate: 20 } },
+      yAxis: { type: 'value', name: lab('max_loading') },
+      series: [{
+        type: 'bar', data: D.network.loading.map(function (x) {
+          return { value: x[1], itemStyle: { color: x[1] > 100 ? '#b03a2e' : '#1f3a93' } };
+        }),
+        markLine: { silent: true, symbol: 'none', lineStyle: { color: '#b03a2e' }, data: [{ yAxis: 100 }] }
+      }]
+    });
+  }
+
   // One time window for the dispatch and price charts.
   echarts.connect(linked);
   var windows = { day: stepsPerDay, week: 7 * stepsPerDay, month: 30 * stepsPerDay, year: n };

@@ -35,6 +35,9 @@ pub struct BusMeta {
     pub name: String,
     /// `ac`, `dc`, `heat` or `waste_heat`.
     pub carrier: String,
+    /// Acceptable voltage band of an electric bus, p.u.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub v_band_pu: Option<[f64; 2]>,
 }
 
 /// A store.
@@ -90,6 +93,68 @@ pub struct Run {
     pub times: Vec<String>,
     /// One series per column of `meta.columns`.
     pub values: Vec<Vec<f64>>,
+    /// The network check of every step (`network.csv`), when it ran with `--network-check=all`.
+    pub network: Option<NetworkRun>,
+}
+
+/// The network check of every step, from `network.csv`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NetworkRun {
+    /// Lowest bus voltage each step, p.u.
+    pub v_min_pu: Vec<f64>,
+    /// Highest bus voltage each step, p.u.
+    pub v_max_pu: Vec<f64>,
+    /// Network losses each step, kW.
+    pub losses_kw: Vec<f64>,
+    /// Loading of the most loaded element each step, %.
+    pub max_loading_pct: Vec<f64>,
+}
+
+impl NetworkRun {
+    /// Parses `network.csv`; `None` when it does not hold one row per step (a `peak` check).
+    pub fn from_csv(file: &str, text: &str, n_steps: usize) -> Result<Option<Self>, ReportError> {
+        let bad = |line: usize, message: String| ReportError::Csv {
+            file: file.to_string(),
+            line,
+            message,
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(text.as_bytes());
+        let header = reader.headers().map_err(|e| bad(1, e.to_string()))?.clone();
+        let col = |name: &str| {
+            header
+                .iter()
+                .position(|h| h == name)
+                .ok_or_else(|| bad(1, format!("no column '{name}'")))
+        };
+        let (vmin, vmax, loss, load) = (
+            col("v_min_pu")?,
+            col("v_max_pu")?,
+            col("losses_kw")?,
+            col("max_loading_pct")?,
+        );
+        let mut net = NetworkRun::default();
+        for record in reader.records() {
+            let record = record
+                .map_err(|e| bad(e.position().map_or(0, |p| p.line() as usize), e.to_string()))?;
+            let line = record.position().map_or(0, |p| p.line() as usize);
+            let num = |i: usize| -> Result<f64, ReportError> {
+                let cell = record.get(i).unwrap_or_default();
+                cell.parse().map_err(|_| {
+                    bad(
+                        line,
+                        format!("'{cell}' in column {} is not a number", i + 1),
+                    )
+                })
+            };
+            net.v_min_pu.push(num(vmin)?);
+            net.v_max_pu.push(num(vmax)?);
+            net.losses_kw.push(num(loss)?);
+            net.max_loading_pct.push(num(load)?);
+        }
+        Ok((net.v_min_pu.len() == n_steps).then_some(net))
+    }
 }
 
 impl Run {
@@ -197,6 +262,7 @@ impl Run {
             meta,
             times,
             values,
+            network: None,
         })
     }
 
@@ -221,5 +287,33 @@ impl Run {
             .iter()
             .find(|b| b.id == bus)
             .map(|b| b.carrier.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "time,label,converged,import_kw,losses_kw,v_min_pu,v_min_bus,v_max_pu,v_max_bus,max_loading_pct,max_loading_element,voltage_violations,overloads\n";
+
+    #[test]
+    fn network_csv_of_every_step_or_of_the_peaks() {
+        let rows = "2025-01-01T00:00:00+08:00,,true,100,2.5,0.98,a,1.01,b,40.0,l1,,\n\
+                    2025-01-01T01:00:00+08:00,,true,120,3.0,0.97,a,1.02,b,45.5,l1,,\n";
+        let all = NetworkRun::from_csv("network.csv", &format!("{HEAD}{rows}"), 2).expect("parses");
+        let net = all.expect("one row per step");
+        assert_eq!(net.losses_kw, [2.5, 3.0]);
+        assert_eq!(net.max_loading_pct, [40.0, 45.5]);
+        let peaks =
+            NetworkRun::from_csv("network.csv", &format!("{HEAD}{rows}"), 8760).expect("parses");
+        assert!(peaks.is_none(), "a peak check is not a year");
+        let broken = rows.replacen("2.5", "x", 1);
+        let err = NetworkRun::from_csv("network.csv", &format!("{HEAD}{broken}"), 2)
+            .expect_err("bad cell");
+        assert!(
+            err.to_string()
+                .starts_with("network.csv:2: 'x' in column 5"),
+            "{err}"
+        );
     }
 }

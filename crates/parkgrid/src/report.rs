@@ -61,12 +61,14 @@ pub fn load_run(dir: &Path) -> Result<Run, InputError> {
     let parquet_path = dir.join("timeseries.parquet");
     if csv_path.exists() || !parquet_path.exists() {
         let csv = read(&csv_path)?;
-        Run::from_csv(
+        let mut run = Run::from_csv(
             (&name(&summary_path), &summary),
             (&name(&meta_path), &meta),
             (&name(&csv_path), &csv),
         )
-        .map_err(|e| InputError(e.to_string()))
+        .map_err(|e| InputError(e.to_string()))?;
+        run.network = load_network(dir, run.times.len())?;
+        Ok(run)
     } else {
         let (summary, meta) = Run::parse_summary_and_meta(
             (&name(&summary_path), &summary),
@@ -74,13 +76,29 @@ pub fn load_run(dir: &Path) -> Result<Run, InputError> {
         )
         .map_err(|e| InputError(e.to_string()))?;
         let (times, values) = crate::parquet::read(&parquet_path, &meta)?;
+        let network = load_network(dir, times.len())?;
         Ok(Run {
             summary,
             meta,
             times,
             values,
+            network,
         })
     }
+}
+
+/// The network check of every step in `dir/network.csv`, if there is one.
+pub fn load_network(
+    dir: &Path,
+    n_steps: usize,
+) -> Result<Option<parkgrid_report::NetworkRun>, InputError> {
+    let path = dir.join("network.csv");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = read(&path)?;
+    parkgrid_report::NetworkRun::from_csv(&path.display().to_string(), &text, n_steps)
+        .map_err(|e| InputError(e.to_string()))
 }
 
 /// Writes `dir/report.html` for `run`; returns its path.

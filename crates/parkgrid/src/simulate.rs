@@ -230,7 +230,12 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|s| s.values.clone())
             .collect(),
+        network: None,
     };
+    let mut run = run;
+    if network_check.is_some() {
+        run.network = crate::report::load_network(out, profiles.axis.n_steps)?;
+    }
     let report = crate::report::write_report(&run, out, lang)?;
     if json_out {
         println!("{}", serde_json::to_string_pretty(&summary)?);
@@ -297,6 +302,10 @@ fn meta(park: &Park, axis: &parkgrid_model::TimeAxis, o: &Outcome) -> Meta {
                 id: b.id.clone(),
                 name: name(&b.id, &b.name),
                 carrier: b.carrier.as_str().to_string(),
+                v_band_pu: b
+                    .carrier
+                    .is_electric()
+                    .then(|| [b.v_min_pu(), b.v_max_pu()]),
             })
             .collect(),
         stores,

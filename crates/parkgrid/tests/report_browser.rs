@@ -259,6 +259,10 @@ fn check_page(
 
     let charts = page["charts"].as_array().expect("charts");
     assert!(charts.len() >= 8, "{charts:?}");
+    assert!(
+        charts.iter().any(|c| c["id"] == "chart-network-voltage"),
+        "the network check's charts: {charts:?}"
+    );
     for c in charts {
         assert!(
             c["series"].as_u64() >= Some(1) && c["points"].as_u64() >= Some(2),
@@ -332,6 +336,7 @@ fn the_report_opens_offline_draws_every_chart_and_matches_the_summary() {
         "--out",
         &out_text,
         "--quiet",
+        "--network-check",
     ]);
     let summary: Value = serde_json::from_str(
         &std::fs::read_to_string(out.join("summary.json")).expect("summary.json"),
