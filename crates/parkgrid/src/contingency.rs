@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use parkgrid_dispatch::{Config, Strategy};
-use parkgrid_powerflow::{Element, Options, lower, lowered_from_case, n_minus_1, parse_matpower};
+use parkgrid_powerflow::{Options, lower, lowered_from_case, n_minus_1, parse_matpower};
 use serde_json::json;
 
 use crate::InputError;
@@ -48,13 +48,7 @@ pub fn run(
             },
         )?;
         let lowered = lower(park).map_err(|e| InputError(format!("contingency: {e}")))?;
-        let vscs: Vec<String> = lowered
-            .elements
-            .iter()
-            .filter(|(_, e)| matches!(e, Element::Converter(_)))
-            .map(|(id, _)| id.clone())
-            .collect();
-        let inj = StepInjections::new(park, &rule, &vscs);
+        let inj = StepInjections::new(park, &rule, &lowered);
         let n = profiles.axis.n_steps;
         let t = match step {
             Some(t) if t < n => t,

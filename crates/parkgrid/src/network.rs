@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use parkgrid_dispatch::{Outcome, ports};
 use parkgrid_model::{Park, TimeAxis};
-use parkgrid_powerflow::{Element, Injections, Options, StepCheck, check_step, lower};
+use parkgrid_powerflow::{Element, Injections, Lowered, Options, StepCheck, check_step, lower};
 use serde_json::{Value, json};
 
 /// `--network-check`.
@@ -29,7 +29,12 @@ pub(crate) struct StepInjections<'a> {
 }
 
 impl<'a> StepInjections<'a> {
-    pub(crate) fn new(park: &Park, o: &'a Outcome, vscs: &[String]) -> Self {
+    pub(crate) fn new(park: &Park, o: &'a Outcome, lowered: &Lowered) -> Self {
+        let vscs = lowered
+            .elements
+            .iter()
+            .filter(|(_, e)| matches!(e, Element::Converter(_)))
+            .map(|(id, _)| id);
         let mut feeds = Vec::new();
         let mut vsc = Vec::new();
         for s in &o.dispatch.series {
@@ -100,13 +105,7 @@ pub fn run(
     out: &Path,
 ) -> anyhow::Result<(Value, String)> {
     let lowered = lower(park).map_err(|e| crate::InputError(format!("network check: {e}")))?;
-    let vscs: Vec<String> = lowered
-        .elements
-        .iter()
-        .filter(|(_, e)| matches!(e, Element::Converter(_)))
-        .map(|(id, _)| id.clone())
-        .collect();
-    let inj = StepInjections::new(park, o, &vscs);
+    let inj = StepInjections::new(park, o, &lowered);
     let n = axis.n_steps;
     let steps: Vec<(usize, &'static str)> = match mode {
         NetworkCheckArg::All => (0..n).map(|t| (t, "")).collect(),
