@@ -145,6 +145,21 @@ impl Station {
     }
 }
 
+/// The power a droop converter draws from its DC bus at voltage `v` (p.u.), with its dead band,
+/// and its derivative in `v`.
+fn droop_draw(c: &Converter, v: f64, base: f64) -> (f64, f64) {
+    let dv = v - c.vdcset_pu;
+    let band = c.dvdcset_pu;
+    if dv.abs() <= band {
+        (c.pdcset_mw / base, 0.0)
+    } else {
+        (
+            c.pdcset_mw / base + (dv - band * dv.signum()) / c.droop,
+            1.0 / c.droop,
+        )
+    }
+}
+
 /// The DC networks: conductance rows and the buses held by slack converters.
 struct DcNet {
     g: Vec<Vec<(usize, f64)>>,
@@ -219,22 +234,9 @@ pub(crate) fn solve(case: &Case, opts: &Options) -> PfResult {
     // Power each DC/DC converter delivers to its `to` bus, p.u.
     let mut dcdc_to = vec![0.0; dcdc.len()];
     // DC networks nobody holds (no slack, no droop converter; after an outage) are left out.
-    let mut parent: Vec<usize> = (0..nd).collect();
-    fn find(p: &mut [usize], mut x: usize) -> usize {
-        while p[x] != x {
-            p[x] = p[p[x]];
-            x = p[x];
-        }
-        x
-    }
-    for br in case.dc_branches.iter().filter(|b| b.in_service) {
-        let (f, t) = (
-            find(&mut parent, dc_index[&br.from]),
-            find(&mut parent, dc_index[&br.to]),
-        );
-        parent[f] = t;
-    }
-    let held_roots: Vec<usize> = (0..nd)
+    let network = crate::case::dc_networks(&case.dc_buses, &case.dc_branches);
+    let network_of = |d: usize| network[&case.dc_buses[d].id];
+    let held: Vec<u32> = (0..nd)
         .filter(|&d| {
             slack[d]
                 || convs
@@ -242,11 +244,9 @@ pub(crate) fn solve(case: &Case, opts: &Options) -> PfResult {
                     .zip(&dc_of)
                     .any(|((_, c), &k)| k == d && c.dc_control == DcControl::Droop)
         })
-        .map(|d| find(&mut parent, d))
+        .map(network_of)
         .collect();
-    let live: Vec<bool> = (0..nd)
-        .map(|d| held_roots.contains(&find(&mut parent, d)))
-        .collect();
+    let live: Vec<bool> = (0..nd).map(|d| held.contains(&network_of(d))).collect();
 
     // Converters as AC injections; PV converters hold their AC bus.
     let mut ps: Vec<f64> = convs
@@ -325,25 +325,10 @@ pub(crate) fn solve(case: &Case, opts: &Options) -> PfResult {
         // DC Newton: buses without a slack must balance.
         let droop_term = |d: usize, v: f64| -> (f64, f64) {
             // Σ over droop converters at d of the power they draw, and its derivative in v.
-            let mut p = 0.0;
-            let mut dp = 0.0;
-            for k in (0..convs.len()).filter(|&k| dc_of[k] == d) {
-                let c = convs[k].1;
-                if c.dc_control == DcControl::Droop {
-                    let dv = v - c.vdcset_pu;
-                    let band = c.dvdcset_pu;
-                    let eff = if dv.abs() <= band {
-                        0.0
-                    } else {
-                        dv - band * dv.signum()
-                    };
-                    p += c.pdcset_mw / base + eff / c.droop;
-                    if dv.abs() > band {
-                        dp += 1.0 / c.droop;
-                    }
-                }
-            }
-            (p, dp)
+            (0..convs.len())
+                .filter(|&k| dc_of[k] == d && convs[k].1.dc_control == DcControl::Droop)
+                .map(|k| droop_draw(convs[k].1, v, base))
+                .fold((0.0, 0.0), |(p, dp), (q, dq)| (p + q, dp + dq))
         };
         let free: Vec<usize> = (0..nd).filter(|&d| !slack[d] && live[d]).collect();
         // DC/DC converters: what each draws from its `from` bus, as a load there.
@@ -405,8 +390,9 @@ pub(crate) fn solve(case: &Case, opts: &Options) -> PfResult {
             // the other devices there.
             let p = dc.p(&vdc);
             let mut change = 0.0f64;
+            let extra = drawn(&dcdc_to);
             for (k, &(_, t, _)) in dcdc.iter().enumerate() {
-                let others_extra = drawn(&dcdc_to)[t] + dcdc_to[k];
+                let others_extra = extra[t] + dcdc_to[k];
                 let conv_inj: f64 = (0..convs.len())
                     .filter(|&m| dc_of[m] == t)
                     .map(|m| -pdc[m])
@@ -435,17 +421,7 @@ pub(crate) fn solve(case: &Case, opts: &Options) -> PfResult {
                         .sum();
                     -p[d] - load[d] - extra[d] - others
                 }
-                DcControl::Droop => {
-                    let c = convs[k].1;
-                    let dv = vdc[d] - c.vdcset_pu;
-                    let band = c.dvdcset_pu;
-                    let eff = if dv.abs() <= band {
-                        0.0
-                    } else {
-                        dv - band * dv.signum()
-                    };
-                    c.pdcset_mw / base + eff / c.droop
-                }
+                DcControl::Droop => droop_draw(convs[k].1, vdc[d], base).0,
             };
             let new = stations[k].ps_for(v[ac_of[k]], qs[k], target, ps[k]);
             change = change.max((new - ps[k]).abs());

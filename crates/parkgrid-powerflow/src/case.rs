@@ -3,6 +3,7 @@
 //! from ohms to per unit and loads from kW to MW — are recognised and applied; any other MATLAB
 //! statement is an error, so a case is never silently misread.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Bus types of MATPOWER.
@@ -96,6 +97,8 @@ pub struct DcBus {
     pub vdc_pu: f64,
     /// Base voltage, kV (pole to ground).
     pub base_kv: f64,
+    /// Voltage band, p.u. (`Vdcmin`, `Vdcmax`).
+    pub v_band_pu: (f64, f64),
 }
 
 /// A DC branch (MATACDC `branchdc`).
@@ -398,13 +401,7 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
         }
         Ok(m.rows.clone())
     };
-    let bus_id = |ln: usize, v: f64| -> Result<u32, CaseError> {
-        if v.fract() == 0.0 && v >= 1.0 && v < f64::from(u32::MAX) {
-            Ok(v as u32)
-        } else {
-            Err(err(ln, format!("bus number {v} is not a positive integer")))
-        }
-    };
+    let bus_id = |ln: usize, v: f64| bus_number(v).map_err(|m| err(ln, m));
     let mut buses = Vec::new();
     for (ln, r) in take("bus", 13)? {
         let kind = match r[1] as i64 {
@@ -485,6 +482,39 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
     Ok(case)
 }
 
+/// The DC network of each DC bus — buses joined by in-service DC lines — named by its smallest
+/// bus number.
+pub(crate) fn dc_networks(buses: &[DcBus], branches: &[DcBranch]) -> BTreeMap<u32, u32> {
+    let mut network: BTreeMap<u32, u32> = buses.iter().map(|b| (b.id, b.id)).collect();
+    loop {
+        let mut changed = false;
+        for b in branches.iter().filter(|b| b.in_service) {
+            let (Some(&f), Some(&t)) = (network.get(&b.from), network.get(&b.to)) else {
+                continue;
+            };
+            if f != t {
+                let low = f.min(t);
+                for v in network.values_mut().filter(|v| **v == f || **v == t) {
+                    *v = low;
+                }
+                changed = true;
+            }
+        }
+        if !changed {
+            return network;
+        }
+    }
+}
+
+/// A bus number from a matrix cell.
+fn bus_number(v: f64) -> Result<u32, String> {
+    if v.fract() == 0.0 && v >= 1.0 && v < f64::from(u32::MAX) {
+        Ok(v as u32)
+    } else {
+        Err(format!("bus number {v} is not a positive integer"))
+    }
+}
+
 type DcTables = (Vec<DcBus>, Vec<DcBranch>, Vec<Converter>);
 
 /// The MATACDC / PowerModelsACDC tables, when present. Two layouts: MATACDC 1.0 (`busdc` with 9
@@ -502,17 +532,11 @@ fn dc_tables(
         }
         return Ok((Vec::new(), Vec::new(), Vec::new()));
     };
-    let id = |ln: usize, v: f64| -> Result<u32, CaseError> {
-        if v.fract() == 0.0 && v >= 1.0 && v < f64::from(u32::MAX) {
-            Ok(v as u32)
-        } else {
-            Err(err(ln, format!("bus number {v} is not a positive integer")))
-        }
-    };
+    let id = |ln: usize, v: f64| bus_number(v).map_err(|m| err(ln, m));
     let width = busdc.rows.first().map_or(8, |(_, r)| r.len());
     let matacdc = width >= 9;
     let mut dc_buses = Vec::new();
-    let mut busac_of = std::collections::BTreeMap::new();
+    let mut busac_of = BTreeMap::new();
     for (ln, r) in &busdc.rows {
         if r.len() != width || r.len() < 8 {
             return Err(err(
@@ -533,6 +557,7 @@ fn dc_tables(
             p_load_mw: r[2 + o],
             vdc_pu: r[3 + o],
             base_kv: r[4 + o],
+            v_band_pu: (r[6 + o], r[5 + o]),
         });
     }
     let mut dc_branches = Vec::new();

@@ -2,6 +2,8 @@
 //! injections, and what an operator looks at — voltages against each bus's band, the loading of
 //! every line, transformer and converter, the losses, and the import the network really needs.
 
+use std::collections::BTreeMap;
+
 use crate::lower::{Element, Injections, Lowered};
 use crate::newton::{Options, PfResult, solve};
 
@@ -73,12 +75,12 @@ pub fn check_step(lowered: &Lowered, inj: &Injections, opts: &Options) -> (StepC
 /// The check of a solved lowered case.
 pub fn evaluate(lowered: &Lowered, res: &PfResult) -> StepCheck {
     let case = &lowered.case;
-    let name_ac: std::collections::BTreeMap<u32, &str> = lowered
+    let name_ac: BTreeMap<u32, &str> = lowered
         .ac_bus
         .iter()
         .map(|(k, &v)| (v, k.as_str()))
         .collect();
-    let name_dc: std::collections::BTreeMap<u32, &str> = lowered
+    let name_dc: BTreeMap<u32, &str> = lowered
         .dc_bus
         .iter()
         .map(|(k, &v)| (v, k.as_str()))
@@ -101,40 +103,28 @@ pub fn evaluate(lowered: &Lowered, res: &PfResult) -> StepCheck {
             });
         }
     };
-    let isolated: std::collections::BTreeSet<u32> = case
-        .buses
-        .iter()
-        .filter(|b| b.kind == crate::case::BusType::Isolated)
-        .map(|b| b.id)
-        .collect();
-    for b in res.buses.iter().filter(|b| !isolated.contains(&b.id)) {
-        let band = lowered
-            .band_ac
-            .get(&b.id)
-            .copied()
-            .unwrap_or((0.0, f64::INFINITY));
-        see(name_ac.get(&b.id).copied().unwrap_or("?"), b.vm_pu, band);
+    for (cb, b) in case.buses.iter().zip(&res.buses) {
+        if cb.kind != crate::case::BusType::Isolated {
+            see(
+                name_ac.get(&b.id).copied().unwrap_or("?"),
+                b.vm_pu,
+                cb.v_band_pu,
+            );
+        }
     }
-    for b in &res.dc_buses {
-        let band = lowered
-            .band_dc
-            .get(&b.id)
-            .copied()
-            .unwrap_or((0.0, f64::INFINITY));
-        see(name_dc.get(&b.id).copied().unwrap_or("?"), b.vdc_pu, band);
+    for (cb, b) in case.dc_buses.iter().zip(&res.dc_buses) {
+        see(
+            name_dc.get(&b.id).copied().unwrap_or("?"),
+            b.vdc_pu,
+            cb.v_band_pu,
+        );
     }
-    let vm = |id: u32| {
-        res.buses
-            .iter()
-            .find(|b| b.id == id)
-            .map_or(1.0, |b| b.vm_pu)
-    };
-    let vdc = |id: u32| {
-        res.dc_buses
-            .iter()
-            .find(|b| b.id == id)
-            .map_or(1.0, |b| b.vdc_pu)
-    };
+    let vm: BTreeMap<u32, f64> = res.buses.iter().map(|b| (b.id, b.vm_pu)).collect();
+    let vdc: BTreeMap<u32, f64> = res.dc_buses.iter().map(|b| (b.id, b.vdc_pu)).collect();
+    let kv_ac: BTreeMap<u32, f64> = case.buses.iter().map(|b| (b.id, b.base_kv)).collect();
+    let kv_dc: BTreeMap<u32, f64> = case.dc_buses.iter().map(|b| (b.id, b.base_kv)).collect();
+    let vm = |id: u32| vm.get(&id).copied().unwrap_or(1.0);
+    let vdc = |id: u32| vdc.get(&id).copied().unwrap_or(1.0);
     let mut loadings = Vec::new();
     for (id, element) in &lowered.elements {
         let rating = lowered.rating.get(id).copied().unwrap_or(f64::INFINITY);
@@ -146,7 +136,7 @@ pub fn evaluate(lowered: &Lowered, res: &PfResult) -> StepCheck {
                 let st = r.pt_mw.hypot(r.qt_mvar);
                 if lowered.lines.contains(id) {
                     // Current at either end, A.
-                    let kv = lowered.kv_ac.get(&br.from).copied().unwrap_or(1.0);
+                    let kv = kv_ac.get(&br.from).copied().unwrap_or(1.0);
                     let i_f = sf / (3f64.sqrt() * kv * vm(br.from)) * 1000.0;
                     let i_t = st / (3f64.sqrt() * kv * vm(br.to)) * 1000.0;
                     i_f.max(i_t) / rating
@@ -156,7 +146,7 @@ pub fn evaluate(lowered: &Lowered, res: &PfResult) -> StepCheck {
             }
             Element::DcBranch(k) => {
                 let br = &case.dc_branches[k];
-                let kv = lowered.kv_dc.get(&br.from).copied().unwrap_or(1.0);
+                let kv = kv_dc.get(&br.from).copied().unwrap_or(1.0);
                 let i_pu = (vdc(br.from) - vdc(br.to)).abs() / br.r_pu;
                 // Two conductors in the loop: the current is the same in each.
                 i_pu * case.base_mva / kv * 1000.0 / rating

@@ -86,11 +86,7 @@ pub fn lowered_from_case(case: &Case) -> Lowered {
             .map(|b| (format!("dc {}", b.id), b.id))
             .collect(),
         elements,
-        band_ac: case.buses.iter().map(|b| (b.id, b.v_band_pu)).collect(),
-        band_dc: BTreeMap::new(),
         rating,
-        kv_ac: case.buses.iter().map(|b| (b.id, b.base_kv)).collect(),
-        kv_dc,
         lines: BTreeSet::new(),
         from_case: true,
         case: case.clone(),
@@ -119,21 +115,14 @@ fn reached(case: &Case) -> (BTreeSet<u32>, BTreeSet<u32>) {
             break;
         }
     }
-    // DC networks: buses joined by in-service DC lines.
-    let network_of = |seed: u32| -> BTreeSet<u32> {
-        let mut set = BTreeSet::from([seed]);
-        loop {
-            let before = set.len();
-            for b in case.dc_branches.iter().filter(|b| b.in_service) {
-                if set.contains(&b.from) || set.contains(&b.to) {
-                    set.insert(b.from);
-                    set.insert(b.to);
-                }
-            }
-            if set.len() == before {
-                return set;
-            }
-        }
+    let network = crate::case::dc_networks(&case.dc_buses, &case.dc_branches);
+    let network_of = |seed: u32| -> Vec<u32> {
+        let own = network.get(&seed);
+        network
+            .iter()
+            .filter(|(_, n)| Some(*n) == own)
+            .map(|(&b, _)| b)
+            .collect()
     };
     let mut dc: BTreeSet<u32> = BTreeSet::new();
     for c in case.converters.iter().filter(|c| {

@@ -24,7 +24,7 @@ use parkgrid_model::{Carrier, Park};
 
 use crate::case::{
     AcControl, BusType, Case, CaseBranch, CaseBus, CaseGen, Converter, DcBranch, DcBus, DcControl,
-    DcDcConverter,
+    DcDcConverter, dc_networks,
 };
 
 /// Power factor of loads (lagging).
@@ -61,16 +61,8 @@ pub struct Lowered {
     pub dc_bus: BTreeMap<String, u32>,
     /// Park branch or converter id → its row.
     pub elements: BTreeMap<String, Element>,
-    /// Voltage band of each AC bus (number → (min, max) p.u.), and of each DC bus.
-    pub band_ac: BTreeMap<u32, (f64, f64)>,
-    /// Voltage band of each DC bus.
-    pub band_dc: BTreeMap<u32, (f64, f64)>,
     /// Rating of each element: lines and DC lines in A, transformers in kVA, converters in kW.
     pub rating: BTreeMap<String, f64>,
-    /// Rated voltage of each AC or DC bus by number, kV (AC and DC numbered separately).
-    pub kv_ac: BTreeMap<u32, f64>,
-    /// Rated voltage of each DC bus, kV.
-    pub kv_dc: BTreeMap<u32, f64>,
     /// Ids of the AC lines (rated in A; transformers are rated in kVA).
     pub lines: BTreeSet<String>,
     /// Made from a case file rather than a park (elements named by their rows).
@@ -93,8 +85,6 @@ pub struct Injections {
 pub fn lower(park: &Park) -> Result<Lowered, LowerError> {
     let mut ac_bus = BTreeMap::new();
     let mut dc_bus = BTreeMap::new();
-    let mut band_ac = BTreeMap::new();
-    let mut band_dc = BTreeMap::new();
     let mut kv_ac = BTreeMap::new();
     let mut kv_dc = BTreeMap::new();
     let mut buses = Vec::new();
@@ -117,7 +107,6 @@ pub fn lower(park: &Park) -> Result<Lowered, LowerError> {
                 let id = buses.len() as u32 + 1;
                 let kv = kv()?;
                 ac_bus.insert(b.id.clone(), id);
-                band_ac.insert(id, (b.v_min_pu(), b.v_max_pu()));
                 kv_ac.insert(id, kv);
                 buses.push(CaseBus {
                     id,
@@ -140,13 +129,13 @@ pub fn lower(park: &Park) -> Result<Lowered, LowerError> {
                 let id = dc_buses.len() as u32 + 1;
                 let kv = kv()?;
                 dc_bus.insert(b.id.clone(), id);
-                band_dc.insert(id, (b.v_min_pu(), b.v_max_pu()));
                 kv_dc.insert(id, kv);
                 dc_buses.push(DcBus {
                     id,
                     p_load_mw: 0.0,
                     vdc_pu: 1.0,
                     base_kv: kv,
+                    v_band_pu: (b.v_min_pu(), b.v_max_pu()),
                 });
             }
             Carrier::Heat | Carrier::WasteHeat => {}
@@ -228,19 +217,7 @@ pub fn lower(park: &Park) -> Result<Lowered, LowerError> {
         }
     }
     // DC networks (connected by DC lines) and who holds each one's voltage.
-    let mut grid_of: BTreeMap<u32, u32> = dc_buses.iter().map(|b| (b.id, b.id)).collect();
-    fn root(g: &BTreeMap<u32, u32>, mut x: u32) -> u32 {
-        while g[&x] != x {
-            x = g[&x];
-        }
-        x
-    }
-    for b in dc_branches.iter().filter(|b| b.in_service) {
-        let (rf, rt) = (root(&grid_of, b.from), root(&grid_of, b.to));
-        if rf != rt {
-            grid_of.insert(rf, rt);
-        }
-    }
+    let network = dc_networks(&dc_buses, &dc_branches);
     let mut dcdc = Vec::new();
     let mut held: BTreeSet<u32> = BTreeSet::new();
     let mut vscs: Vec<(&parkgrid_model::Converter, u32, u32)> = Vec::new();
@@ -254,7 +231,7 @@ pub fn lower(park: &Park) -> Result<Lowered, LowerError> {
             (Some(&a), _, _, Some(&d)) => vscs.push((c, a, d)),
             (_, Some(&f), _, Some(&t)) => {
                 if c.in_service {
-                    let g = root(&grid_of, t);
+                    let g = network[&t];
                     if !held.insert(g) {
                         return Err(LowerError(format!(
                             "DC/DC converter '{}': the network of '{}' already has its voltage held",
@@ -284,7 +261,7 @@ pub fn lower(park: &Park) -> Result<Lowered, LowerError> {
     // The largest in-service VSC of each DC network without a DC/DC feed holds its voltage.
     let mut slack_vsc: BTreeMap<u32, (f64, usize)> = BTreeMap::new();
     for (k, (c, _, d)) in vscs.iter().enumerate() {
-        let g = root(&grid_of, *d);
+        let g = network[d];
         if c.in_service && !held.contains(&g) {
             let e = slack_vsc.entry(g).or_insert((c.p_max_kw, k));
             if c.p_max_kw > e.0 {
@@ -298,9 +275,7 @@ pub fn lower(park: &Park) -> Result<Lowered, LowerError> {
         let p_rated = c.p_max_kw / 1000.0 / BASE_MVA;
         let i_base_ka = BASE_MVA / (3f64.sqrt() * kv);
         let c_ohm = |eta: f64| (1.0 - eta) / p_rated.max(1e-9) * BASE_MVA / (i_base_ka * i_base_ka);
-        let is_slack = slack_vsc
-            .get(&root(&grid_of, *d))
-            .is_some_and(|&(_, s)| s == k);
+        let is_slack = slack_vsc.get(&network[d]).is_some_and(|&(_, s)| s == k);
         elements.insert(c.id.clone(), Element::Converter(converters.len()));
         rating.insert(c.id.clone(), c.p_max_kw);
         converters.push(Converter {
@@ -360,11 +335,7 @@ pub fn lower(park: &Park) -> Result<Lowered, LowerError> {
         ac_bus,
         dc_bus,
         elements,
-        band_ac,
-        band_dc,
         rating,
-        kv_ac,
-        kv_dc,
         lines,
         from_case: false,
     })

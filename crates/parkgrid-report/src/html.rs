@@ -236,16 +236,10 @@ fn kpi_cards(run: &Run, lang: Lang) -> String {
         let delta = baseline
             .and_then(|b| kpi::value(b, k.key))
             .map(|b| {
-                let d = kpi::compare(&json!({k.key: b}), &json!({k.key: v}));
-                let verdict = d.first().map_or("same", |d| d.verdict);
-                let same = verdict == "same" || k.display(v) == k.display(b);
-                let verdict = if same { "same" } else { verdict };
-                let text = match (same, d.first().and_then(|d| d.rel)) {
-                    (true, _) => "±0".to_string(),
-                    (_, Some(r)) => format!("{:+.1} %", r * 100.0).replace('-', "−"),
-                    (_, None) if v > b => format!("+{}", k.display(v - b)),
-                    (_, None) => k.display(v - b),
-                };
+                let d = k.diff(b, v);
+                let text = k.change_text(&d).filter(|_| k.display(v) != k.display(b));
+                let verdict = if text.is_some() { d.verdict } else { "same" };
+                let text = text.unwrap_or_else(|| "±0".to_string());
                 format!(
                     r#"<div class="delta {verdict}">{text} {}</div>"#,
                     label(lang, "vs_rule")
@@ -273,12 +267,7 @@ fn comparison_table(run: &Run, lang: Lang) -> Option<String> {
         let Some(k) = KPIS.iter().find(|k| k.key == d.key) else {
             continue;
         };
-        let change = match (d.verdict, d.rel) {
-            ("same", _) => String::new(),
-            (_, Some(r)) => format!("{:+.1} %", r * 100.0).replace('-', "−"),
-            (_, None) if d.diff > 0.0 => format!("+{}", k.display(d.diff)),
-            (_, None) => k.display(d.diff),
-        };
+        let change = k.change_text(&d).unwrap_or_default();
         let _ = write!(
             rows,
             r#"<tr data-kpi="{key}"><td>{label}</td><td>{unit}</td><td class="num">{b}</td><td class="num">{a}</td><td class="num {verdict}">{change}</td></tr>"#,
@@ -329,10 +318,12 @@ pub fn render(run: &Run, lang: Lang) -> String {
     );
     let mut dispatch_divs = String::new();
     let mut monthly_divs = String::new();
-    for (group, carriers) in CARRIER_GROUPS {
-        if prepare::carrier_flows(run, carriers).is_empty() {
-            continue;
-        }
+    let chart_data = data(run, lang);
+    let drawn: Vec<&str> = chart_data["dispatch"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|g| g["carrier"].as_str()).collect())
+        .unwrap_or_default();
+    for group in drawn {
         let _ = write!(
             dispatch_divs,
             r#"<h3>{}</h3><div class="chart" id="chart-dispatch-{group}"></div>"#,
@@ -389,7 +380,7 @@ pub fn render(run: &Run, lang: Lang) -> String {
     } else {
         String::new()
     };
-    let data = serde_json::to_string(&data(run, lang))
+    let data = serde_json::to_string(&chart_data)
         .unwrap_or_else(|_| "{}".into())
         .replace("</", "<\\/");
     format!(

@@ -341,37 +341,52 @@ pub struct KpiDiff {
     pub verdict: &'static str,
 }
 
-/// The differences of every KPI present in both summaries. A difference smaller than half the
-/// last digit shown counts as none (solver noise is not a change), and the relative change is
-/// left out when A shows as zero.
+/// The differences of every KPI present in both summaries (see [`KpiDef::diff`]).
 pub fn compare(a: &Value, b: &Value) -> Vec<KpiDiff> {
     KPIS.iter()
-        .filter_map(|k| {
-            let (va, vb) = (value(a, k.key)?, value(b, k.key)?);
-            let diff = vb - va;
-            let resolution = 0.5 * 10f64.powi(-(k.decimals as i32)) / k.scale;
-            let same = diff.abs() < resolution;
-            let verdict = match (same, k.better, diff > 0.0) {
-                (true, _, _) => "same",
-                (false, Better::Neutral, _) => "changed",
-                (false, Better::Lower, up) | (false, Better::Higher, up)
-                    if up == (k.better == Better::Higher) =>
-                {
-                    "better"
-                }
-                (false, _, _) => "worse",
-            };
-            Some(KpiDiff {
-                key: k.key,
-                label: k.en,
-                a: va,
-                b: vb,
-                diff,
-                rel: (va.abs() >= resolution).then(|| if same { 0.0 } else { diff / va.abs() }),
-                verdict,
-            })
-        })
+        .filter_map(|k| Some(k.diff(value(a, k.key)?, value(b, k.key)?)))
         .collect()
+}
+
+impl KpiDef {
+    /// How `b` differs from `a`. A difference smaller than half the last digit shown counts as
+    /// none (solver noise is not a change), and the relative change is left out when `a` shows as
+    /// zero.
+    pub fn diff(&self, a: f64, b: f64) -> KpiDiff {
+        let diff = b - a;
+        let resolution = 0.5 * 10f64.powi(-(self.decimals as i32)) / self.scale;
+        let same = diff.abs() < resolution;
+        let verdict = match (same, self.better, diff > 0.0) {
+            (true, _, _) => "same",
+            (false, Better::Neutral, _) => "changed",
+            (false, Better::Lower, up) | (false, Better::Higher, up)
+                if up == (self.better == Better::Higher) =>
+            {
+                "better"
+            }
+            (false, _, _) => "worse",
+        };
+        KpiDiff {
+            key: self.key,
+            label: self.en,
+            a,
+            b,
+            diff,
+            rel: (a.abs() >= resolution).then(|| if same { 0.0 } else { diff / a.abs() }),
+            verdict,
+        }
+    }
+
+    /// The change as the report shows it — `−21.4 %`, or the difference in display units when A
+    /// shows as zero; `None` when there is none.
+    pub fn change_text(&self, d: &KpiDiff) -> Option<String> {
+        match (d.verdict, d.rel) {
+            ("same", _) => None,
+            (_, Some(r)) => Some(format!("{:+.1} %", r * 100.0).replace('-', "−")),
+            (_, None) if d.diff > 0.0 => Some(format!("+{}", self.display(d.diff))),
+            (_, None) => Some(self.display(d.diff)),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use parkgrid_powerflow::{Options, lower, lowered_from_case, n_minus_1, parse_mat
 use serde_json::json;
 
 use crate::InputError;
-use crate::network::{StepInjections, argmax};
+use crate::network::StepInjections;
 use crate::table::render;
 
 /// Runs N-1 on `path` (a park file, or a case file ending in `.m`).
@@ -57,14 +57,7 @@ pub fn run(
                     InputError(format!("--step {t} is beyond the {n} steps of the year")).into(),
                 );
             }
-            None => argmax((0..n).map(|t| {
-                inj.at(t)
-                    .bus_kw
-                    .values()
-                    .map(|v| (-v).max(0.0))
-                    .sum::<f64>()
-            }))
-            .unwrap_or(0),
+            None => inj.peak_load_step(n).unwrap_or(0),
         };
         let mut lowered = lowered;
         lowered.case = lowered.apply(&inj.at(t));

@@ -42,7 +42,10 @@ impl<'a> StepInjections<'a> {
                 continue;
             }
             for (bus, coef) in ports(park, s.kind, &s.id, s.quantity) {
-                feeds.push((bus, coef, s.values.as_slice()));
+                // Only the electric network's buses take part in the power flow.
+                if lowered.ac_bus.contains_key(&bus) || lowered.dc_bus.contains_key(&bus) {
+                    feeds.push((bus, coef, s.values.as_slice()));
+                }
             }
         }
         for id in vscs {
@@ -62,6 +65,11 @@ impl<'a> StepInjections<'a> {
         StepInjections { feeds, vsc }
     }
 
+    /// The step of `n` with the most electric consumption (the sum of the buses drawing power).
+    pub(crate) fn peak_load_step(&self, n: usize) -> Option<usize> {
+        argmax((0..n).map(|t| self.at(t).bus_kw.values().map(|v| (-v).max(0.0)).sum()))
+    }
+
     pub(crate) fn at(&self, t: usize) -> Injections {
         let mut inj = Injections::default();
         for (bus, coef, v) in &self.feeds {
@@ -74,7 +82,7 @@ impl<'a> StepInjections<'a> {
     }
 }
 
-pub(crate) fn argmax(v: impl Iterator<Item = f64>) -> Option<usize> {
+fn argmax(v: impl Iterator<Item = f64>) -> Option<usize> {
     v.enumerate()
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(i, _)| i)
@@ -95,35 +103,29 @@ fn sum_of(o: &Outcome, kind: &str, quantity: &str, n: usize) -> Vec<f64> {
     total
 }
 
+/// The park's electric network for the check, lowered before any solving so that a park the
+/// power flow cannot take is refused at once.
+pub fn lower_park(park: &Park) -> Result<Lowered, crate::InputError> {
+    lower(park).map_err(|e| crate::InputError(format!("network check: {e}")))
+}
+
 /// Runs the check, writes `out/network.csv`, and returns the summary (for `summary.json`) and
 /// the lines to print.
 pub fn run(
     park: &Park,
+    lowered: &Lowered,
     axis: &TimeAxis,
     o: &Outcome,
     mode: NetworkCheckArg,
     out: &Path,
 ) -> anyhow::Result<(Value, String)> {
-    let lowered = lower(park).map_err(|e| crate::InputError(format!("network check: {e}")))?;
-    let inj = StepInjections::new(park, o, &lowered);
+    let inj = StepInjections::new(park, o, lowered);
     let n = axis.n_steps;
     let steps: Vec<(usize, &'static str)> = match mode {
         NetworkCheckArg::All => (0..n).map(|t| (t, "")).collect(),
         NetworkCheckArg::Peak => {
             let mut picks = Vec::new();
-            let load: Vec<f64> = (0..n)
-                .map(|t| {
-                    inj.at(t)
-                        .bus_kw
-                        .iter()
-                        .filter(|(b, _)| {
-                            lowered.ac_bus.contains_key(*b) || lowered.dc_bus.contains_key(*b)
-                        })
-                        .map(|(_, v)| (-v).max(0.0))
-                        .sum()
-                })
-                .collect();
-            if let Some(t) = argmax(load.into_iter()) {
+            if let Some(t) = inj.peak_load_step(n) {
                 picks.push((t, "peak load"));
             }
             let pv = sum_of(o, "pv", "output_kw", n);
@@ -154,7 +156,7 @@ pub fn run(
     let mut checks: Vec<(usize, &str, StepCheck)> = Vec::with_capacity(steps.len());
     let start = std::time::Instant::now();
     for &(t, label) in &steps {
-        let (check, _) = check_step(&lowered, &inj.at(t), &opts);
+        let (check, _) = check_step(lowered, &inj.at(t), &opts);
         let (max_id, max_pct) = check
             .max_loading()
             .map_or((String::new(), 0.0), |l| (l.id.clone(), l.fraction * 100.0));

@@ -91,6 +91,9 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
     if format == FormatArg::Parquet && !crate::parquet::ENABLED {
         return Err(crate::parquet::disabled().into());
     }
+    let lowered = network_check
+        .map(|_| crate::network::lower_park(park))
+        .transpose()?;
     let profiles = park_profiles(park)?;
     let solver = match solver {
         SolverArg::Clarabel => SolverKind::Clarabel,
@@ -170,13 +173,13 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
     if strategy == StrategyArg::Optimal {
         summary["baseline"] = summary_json(&baseline, "rule");
     }
-    let network_text = match network_check {
-        Some(mode) => {
-            let (net, text) = crate::network::run(park, &profiles.axis, &main, mode, out)?;
+    let network_text = match (network_check, &lowered) {
+        (Some(mode), Some(lowered)) => {
+            let (net, text) = crate::network::run(park, lowered, &profiles.axis, &main, mode, out)?;
             summary["network"] = net;
             text
         }
-        None => String::new(),
+        _ => String::new(),
     };
     let summary_path = out.join("summary.json");
     std::fs::write(
@@ -218,7 +221,7 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
             path
         }
     };
-    let run = Run {
+    let mut run = Run {
         summary: summary.clone(),
         meta,
         times: (0..profiles.axis.n_steps)
@@ -232,7 +235,6 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
             .collect(),
         network: None,
     };
-    let mut run = run;
     if network_check.is_some() {
         run.network = crate::report::load_network(out, profiles.axis.n_steps)?;
     }

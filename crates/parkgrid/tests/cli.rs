@@ -798,3 +798,31 @@ fn contingency_ranks_outages_of_a_case_and_of_a_park() {
         stderr(&o)
     );
 }
+
+#[test]
+fn network_check_refuses_a_network_it_cannot_solve_before_solving() {
+    let dir = temp_dir("network-bad");
+    // Two DC/DC converters both holding the voltage of the same DC bus.
+    let park = std::fs::read_to_string(repo().join("examples/minimal.toml")).expect("example")
+        + "\n[[bus]]\nid = \"dc1\"\ncarrier = \"dc\"\nv_nom_kv = 0.75\n\n\
+           [[bus]]\nid = \"dc2\"\ncarrier = \"dc\"\nv_nom_kv = 0.375\n\n\
+           [[converter]]\nid = \"vsc\"\nfrom_bus = \"ac\"\nto_bus = \"dc1\"\np_max_kw = 100\n\n\
+           [[converter]]\nid = \"dcdc_a\"\nfrom_bus = \"dc1\"\nto_bus = \"dc2\"\np_max_kw = 50\n\n\
+           [[converter]]\nid = \"dcdc_b\"\nfrom_bus = \"dc1\"\nto_bus = \"dc2\"\np_max_kw = 50\n";
+    std::fs::write(dir.join("park.toml"), park).expect("write");
+    let o = parkgrid(&[
+        "simulate",
+        dir.join("park.toml").to_str().unwrap_or_default(),
+        "--out",
+        dir.to_str().unwrap_or_default(),
+        "--network-check",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("network check: DC/DC converter 'dcdc_b'"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.join("summary.json").exists(), "refused before solving");
+    let _ = std::fs::remove_dir_all(&dir);
+}
