@@ -279,7 +279,18 @@ fn end_of(options: &BuildOptions, id: &str) -> component::storage::End {
 fn add_bus_slacks(b: &mut Builder<'_>) {
     let eco = b.park.economics.clone();
     let step_h = b.steps.step_h;
-    for bus in &b.park.bus {
+    // Buses with loads that must be met over time (EV charging, flexible loads) may fall short at
+    // any step; others only where they have a fixed demand.
+    let mut any_step: Vec<bool> = vec![false; b.park.bus.len()];
+    for (_, asset) in b.park.assets() {
+        let bus = match asset {
+            AssetRef::EvCharging(x) => &x.bus,
+            AssetRef::FlexibleLoad(x) => &x.bus,
+            _ => continue,
+        };
+        any_step[b.bus(bus)] = true;
+    }
+    for (bi, bus) in b.park.bus.iter().enumerate() {
         let id = bus.id.as_str();
         match bus.carrier {
             Carrier::Ac | Carrier::Dc | Carrier::Heat => {
@@ -288,10 +299,23 @@ fn add_bus_slacks(b: &mut Builder<'_>) {
                 } else {
                     eco.voll_electric_cny_per_kwh
                 };
+                // A step without demand has nothing to leave unserved: the slack is fixed at 0
+                // there (solvers drop fixed variables).
+                let demand = b.demand[bi].clone();
+                let open = any_step[bi];
                 let u = b.block(
                     "bus.unserved",
                     id,
-                    |_| (0.0, f64::INFINITY),
+                    |t| {
+                        (
+                            0.0,
+                            if open || demand[t] > 0.0 {
+                                f64::INFINITY
+                            } else {
+                                0.0
+                            },
+                        )
+                    },
                     |_| voll * step_h,
                 );
                 b.inject(id, u, Coef::Const(1.0));

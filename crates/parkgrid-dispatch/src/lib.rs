@@ -1,6 +1,7 @@
 //! Multi-energy dispatch of a park: the linear programme over the whole year (perfect foresight,
-//! which values the seasonal heat store), its solution through `good_lp` (Clarabel by default,
-//! HiGHS with the `highs` feature), and a rule-based baseline of how the park used to be run.
+//! which values the seasonal heat store), its solution (Clarabel by default, HiGHS with the `highs`
+//! feature) checked by an optimality certificate, and a rule-based baseline of how the park used
+//! to be run.
 //!
 //! The programme is built per asset kind in `component/` (template: read the park; kernel: add
 //! rows), with one generic nodal balance per bus and step whose dual is the bus's marginal price.
@@ -24,7 +25,7 @@ use parkgrid_resource::ParkProfiles;
 
 pub use build::{BuildOptions, Steps};
 pub use result::{Dispatch, Kpis, Series, kpis, ports};
-pub use solve::{LpStatus, SolveError, SolverKind};
+pub use solve::{Certificate, ClarabelSettings, LpStatus, SolveError, SolveOptions, SolverKind};
 
 use crate::build::Source;
 use crate::lp::Sense;
@@ -49,7 +50,7 @@ pub enum Horizon {
 }
 
 /// Settings of a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Config {
     /// Operation strategy.
     pub strategy: Strategy,
@@ -57,6 +58,8 @@ pub struct Config {
     pub solver: SolverKind,
     /// Horizon (optimal strategy only).
     pub horizon: Horizon,
+    /// Solver knobs and the certificate's tolerance (optimal strategy only).
+    pub solve: SolveOptions,
 }
 
 impl Default for Config {
@@ -65,6 +68,7 @@ impl Default for Config {
             strategy: Strategy::Optimal,
             solver: SolverKind::Clarabel,
             horizon: Horizon::Year,
+            solve: SolveOptions::default(),
         }
     }
 }
@@ -72,8 +76,12 @@ impl Default for Config {
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RunStatus {
-    /// Optimal (or, for the rule strategy, simulated).
+    /// Optimal, with a passing certificate (or, for the rule strategy, simulated).
     Ok,
+    /// A schedule whose optimality is not proven: the solver's point failed its certificate even
+    /// after the recovery steps. The schedule and KPIs are that point's; the text says how it
+    /// ended and [`RunStats::certificate`] holds the figures.
+    Inexact(String),
     /// A hard limit cannot be met; the rows that had to give, worst first, with how much.
     Infeasible(Vec<(String, f64)>),
     /// The solver gave up; why.
@@ -93,8 +101,14 @@ pub struct RunStats {
     pub solve_time_s: f64,
     /// Objective value (costs plus penalties), CNY.
     pub objective_cny: Option<f64>,
-    /// Solver used.
-    pub solver: Option<&'static str>,
+    /// Solver whose answer was used, with the attempts before it after a fall-back.
+    pub solver: Option<String>,
+    /// Interior-point iterations of the answer used (Clarabel), summed over a rolling horizon's
+    /// windows.
+    pub iterations: Option<u32>,
+    /// The optimality certificate of the answer used (for a rolling horizon: of the window with
+    /// the largest relative gap).
+    pub certificate: Option<Certificate>,
     /// Largest residual of a bus balance relative to the bus's scale (its largest demand or
     /// flow), over all buses and steps.
     pub max_balance_residual_rel: f64,
@@ -141,6 +155,11 @@ impl Outcome {
         }
     }
 
+    /// True when the outcome holds a schedule (optimal, simulated or inexact).
+    pub fn has_schedule(&self) -> bool {
+        matches!(self.status, RunStatus::Ok | RunStatus::Inexact(_))
+    }
+
     /// A run without a schedule.
     pub(crate) fn without_schedule(status: RunStatus, stats: RunStats) -> Self {
         Self {
@@ -180,10 +199,16 @@ pub fn run_with_progress(
                 park,
                 profiles,
                 &steps,
-                config.solver,
+                (config.solver, &config.solve),
                 BuildOptions::default(),
             ),
-            Horizon::Rolling => rolling::run(park, profiles, &steps, config.solver, progress),
+            Horizon::Rolling => rolling::run(
+                park,
+                profiles,
+                &steps,
+                (config.solver, &config.solve),
+                progress,
+            ),
         },
     }
 }
@@ -192,24 +217,27 @@ fn optimal(
     park: &Park,
     profiles: &ParkProfiles,
     steps: &Steps,
-    solver: SolverKind,
+    (solver, solve): (SolverKind, &SolveOptions),
     options: BuildOptions,
 ) -> Result<Outcome, SolveError> {
     let start = Instant::now();
     let built = build::build(park, profiles, options);
     let build_time_s = start.elapsed().as_secs_f64();
-    let solution = solve::solve(&built.lp, solver)?;
+    let solution = solve::solve_with(&built.lp, solver, solve)?;
     let mut stats = RunStats {
         n_variables: built.lp.n_vars(),
         n_rows: built.lp.rows.len(),
         build_time_s: build_time_s + solution.translate_time_s,
         solve_time_s: solution.solve_time_s,
         objective_cny: None,
-        solver: Some(solver.name()),
+        solver: Some(solution.solver.clone()),
+        iterations: solution.iterations,
+        certificate: solution.certificate.clone(),
         max_balance_residual_rel: 0.0,
     };
-    match solution.status {
-        LpStatus::Optimal => {}
+    let status = match solution.status {
+        LpStatus::Optimal => RunStatus::Ok,
+        LpStatus::Inexact(why) => RunStatus::Inexact(why),
         LpStatus::Infeasible => {
             let rows = diagnose(&built.lp, solver);
             return Ok(Outcome::without_schedule(
@@ -220,7 +248,7 @@ fn optimal(
         LpStatus::Failed(why) => {
             return Ok(Outcome::without_schedule(RunStatus::Failed(why), stats));
         }
-    }
+    };
     let tie_cost: f64 = built
         .tie_breaks
         .iter()
@@ -257,7 +285,9 @@ fn optimal(
                 .collect(),
         });
     }
-    Ok(Outcome::ok(park, steps, Dispatch { series }, stats))
+    let mut outcome = Outcome::ok(park, steps, Dispatch { series }, stats);
+    outcome.status = status;
+    Ok(outcome)
 }
 
 /// The largest bus-balance residual relative to the bus's scale.

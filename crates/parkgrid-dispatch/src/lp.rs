@@ -1,8 +1,9 @@
 //! A solver-independent linear programme: variables with bounds and costs, rows with names.
 //!
 //! Rows and variables are named `family[element,t]` (e.g. `battery.soc[bat1,17]`), so a row that
-//! cannot be met can be traced back to the asset and step. Names are interned: a name costs three
-//! integers, and strings are made only when asked for.
+//! cannot be met can be traced back to the asset and step. Names are interned: a block of
+//! variables costs one name for all its steps, a row three integers, and strings are made only
+//! when asked for.
 
 use std::collections::HashMap;
 
@@ -71,7 +72,8 @@ pub struct Lp {
     pub rows: Vec<Row>,
     /// Constant part of the objective.
     pub constant: f64,
-    var_names: Vec<Name>,
+    /// `(first variable, family, element)` of each block, in order.
+    var_blocks: Vec<(VarId, u32, u32)>,
     row_names: Vec<Name>,
     strings: Vec<String>,
     interned: HashMap<String, u32>,
@@ -104,17 +106,13 @@ impl Lp {
     ) -> Block {
         let (f, e) = (self.intern(family), self.intern(element));
         let start = self.n_vars();
+        self.var_blocks.push((start, f, e));
         for t in 0..len {
             let (lo, hi) = bounds(t);
             self.lb.push(lo);
             self.ub.push(hi);
             self.cost.push(cost(t));
             self.integer.push(false);
-            self.var_names.push(Name {
-                family: f,
-                element: e,
-                index: t as u32,
-            });
         }
         Block { start, len }
     }
@@ -153,7 +151,15 @@ impl Lp {
 
     /// The name of variable `v`.
     pub fn var_name(&self, v: VarId) -> String {
-        self.name(self.var_names[v])
+        let k = self.var_blocks.partition_point(|&(start, _, _)| start <= v);
+        match k.checked_sub(1).map(|k| self.var_blocks[k]) {
+            Some((start, family, element)) => self.name(Name {
+                family,
+                element,
+                index: (v - start) as u32,
+            }),
+            None => format!("x[{v}]"),
+        }
     }
 
     /// Number of integer variables.

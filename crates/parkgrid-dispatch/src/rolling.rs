@@ -5,54 +5,29 @@
 //! other stores anywhere, and only its first 24 hours are kept. What the window cannot see (beyond
 //! tomorrow) it cannot use: the cost is the year optimum's or more.
 
-use parkgrid_model::{Park, TimeAxis};
-use parkgrid_resource::{AssetSeries, ParkProfiles};
+use parkgrid_model::Park;
+use parkgrid_resource::ParkProfiles;
 use std::collections::HashMap;
 
 use crate::build::{BuildOptions, Steps};
 use crate::result::{Dispatch, Series};
-use crate::{Outcome, RunStats, RunStatus, SolveError, SolverKind, optimal};
+use crate::{Outcome, RunStats, RunStatus, SolveError, SolveOptions, SolverKind, optimal};
 
 /// Hours fixed per window.
 pub const WINDOW_H: usize = 24;
 /// Hours seen beyond them.
 pub const LOOKAHEAD_H: usize = 24;
 
-fn slice_profiles(p: &ParkProfiles, offset: usize, len: usize) -> ParkProfiles {
-    let axis = TimeAxis {
-        start: p.axis.time(offset),
-        step_min: p.axis.step_min,
-        n_steps: len,
-    };
-    let cut = |v: &[f64]| v[offset..offset + len].to_vec();
-    let w = &p.weather;
-    let weather = w.remapped(w.times[offset..offset + len].to_vec(), w.step_min, cut);
-    let series = p
-        .series
-        .iter()
-        .map(|s| AssetSeries {
-            values: cut(&s.values),
-            ..s.clone()
-        })
-        .collect();
-    ParkProfiles {
-        axis,
-        weather,
-        series,
-        notes: Vec::new(),
-    }
-}
-
 /// Runs the rolling horizon.
 pub(crate) fn run(
     park: &Park,
     profiles: &ParkProfiles,
     steps: &Steps,
-    solver: SolverKind,
+    solver: (SolverKind, &SolveOptions),
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Outcome, SolveError> {
     let plan = optimal(park, profiles, steps, solver, BuildOptions::default())?;
-    if plan.status != RunStatus::Ok {
+    if !plan.has_schedule() {
         return Ok(plan);
     }
     let n = steps.n;
@@ -89,15 +64,19 @@ pub(crate) fn run(
         .collect();
     let mut series: Vec<Series> = Vec::new();
     let mut stats = RunStats {
-        solver: Some(solver.name()),
+        solver: plan.stats.solver.clone(),
+        iterations: plan.stats.iterations,
+        certificate: plan.stats.certificate.clone(),
         ..RunStats::default()
     };
+    // The first window or plan whose optimality is not proven makes the run inexact.
+    let mut status = plan.status.clone();
     for k in 0..n_windows {
         progress(k, n_windows);
         let offset = k * window;
         let len = span.min(n - offset);
         let keep = window.min(n - offset);
-        let sub = slice_profiles(profiles, offset, len);
+        let sub = profiles.window(offset, len);
         let mut wpark = park.clone();
         for b in &mut wpark.battery {
             b.soc_initial_frac =
@@ -123,8 +102,21 @@ pub(crate) fn run(
         };
         let wsteps = Steps::of(&wpark, &sub);
         let out = optimal(&wpark, &sub, &wsteps, solver, options)?;
-        if out.status != RunStatus::Ok {
+        if !out.has_schedule() {
             return Ok(Outcome::without_schedule(out.status, out.stats));
+        }
+        if let (RunStatus::Ok, RunStatus::Inexact(why)) = (&status, &out.status) {
+            status = RunStatus::Inexact(format!("window {} of {n_windows}: {why}", k + 1));
+        }
+        stats.iterations = Some(stats.iterations.unwrap_or(0) + out.stats.iterations.unwrap_or(0));
+        if let Some(c) = out.stats.certificate {
+            let worse = stats
+                .certificate
+                .as_ref()
+                .is_none_or(|w| c.gap_rel > w.gap_rel);
+            if worse {
+                stats.certificate = Some(c);
+            }
         }
         stats.n_variables = stats.n_variables.max(out.stats.n_variables);
         stats.n_rows = stats.n_rows.max(out.stats.n_rows);
@@ -175,5 +167,7 @@ pub(crate) fn run(
     stats.objective_cny = None;
     stats.build_time_s += plan.stats.build_time_s;
     stats.solve_time_s += plan.stats.solve_time_s;
-    Ok(Outcome::ok(park, steps, Dispatch { series }, stats))
+    let mut outcome = Outcome::ok(park, steps, Dispatch { series }, stats);
+    outcome.status = status;
+    Ok(outcome)
 }

@@ -435,7 +435,7 @@ fn chp_commitment_keeps_the_minimum_load_with_highs() {
     assert_eq!(out.status, RunStatus::Ok);
     let p = out.dispatch.get("chp", "p_kw").unwrap_or_default();
     assert!(
-        p.iter().all(|&x| x < 1e-6 || x >= 150.0 - 1e-6),
+        p.iter().all(|&x| !(1e-6..150.0 - 1e-6).contains(&x)),
         "below the minimum stable load"
     );
     assert!(p.iter().any(|&x| x > 1.0), "the CHP runs at all");

@@ -64,15 +64,23 @@ fn check(solver: SolverKind) {
             .map_or(0.0, |v| v.iter().sum::<f64>());
         println!("  {id}.{q}: {v:.1} kWh");
     }
+    // Measured: |Δ| ≤ 3e-10 relative for both solvers; the certificate passes at 1e-7.
     assert!(
-        ((objective - OBJECTIVE_CNY) / OBJECTIVE_CNY).abs() < 1e-5,
+        ((objective - OBJECTIVE_CNY) / OBJECTIVE_CNY).abs() < 1e-7,
         "objective {objective}"
     );
     assert!(
-        ((k.total_cost_cny - OBJECTIVE_CNY) / OBJECTIVE_CNY).abs() < 1e-5,
+        ((k.total_cost_cny - OBJECTIVE_CNY) / OBJECTIVE_CNY).abs() < 1e-7,
         "cost {}",
         k.total_cost_cny
     );
+    let cert = out
+        .stats
+        .certificate
+        .as_ref()
+        .unwrap_or_else(|| panic!("no certificate"));
+    println!("  certificate: {}", cert.summary());
+    assert!(cert.passes(1e-7), "{}", cert.summary());
     for (name, got, want) in [
         ("import", k.grid_import_kwh, IMPORT_KWH),
         ("boiler heat", k.boiler_heat_kwh, BOILER_HEAT_KWH),

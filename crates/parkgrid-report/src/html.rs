@@ -394,7 +394,7 @@ pub fn render(run: &Run, lang: Lang) -> String {
 <style>{STYLE}</style>
 </head>
 <body>
-<header><h1>{site}</h1><p class="subtitle">{title}</p><p class="meta">{header}</p></header>
+<header><h1>{site}</h1><p class="subtitle">{title}</p><p class="meta">{header}</p>{inexact}</header>
 <main>
 <section id="kpis"><h2>{kpis}</h2><div class="cards">{cards}</div></section>
 <section id="sankey"><h2>{sankey}</h2><div class="chart tall" id="chart-sankey"></div></section>
@@ -416,6 +416,15 @@ pub fn render(run: &Run, lang: Lang) -> String {
 </html>
 "#,
         lang_code = lang.code(),
+        inexact = if text("status") == "inexact" {
+            format!(
+                r#"<p class="warning" id="inexact">{} {}</p>"#,
+                escape(&l("inexact")),
+                escape(&text("status_detail"))
+            )
+        } else {
+            String::new()
+        },
         site = escape(&run.meta.site),
         title = l("title"),
         kpis = l("kpis"),

@@ -87,6 +87,34 @@ impl ParkProfiles {
             .find(|s| s.id == id && s.quantity == quantity)
             .map(|s| s.values.as_slice())
     }
+
+    /// The steps `offset .. offset + len` of every series and of the weather, on their own time
+    /// axis (starting at step `offset`'s time). Panics if the window reaches past the last step;
+    /// callers keep `offset + len ≤ axis.n_steps`.
+    pub fn window(&self, offset: usize, len: usize) -> ParkProfiles {
+        let axis = TimeAxis {
+            start: self.axis.time(offset),
+            step_min: self.axis.step_min,
+            n_steps: len,
+        };
+        let cut = |v: &[f64]| v[offset..offset + len].to_vec();
+        let w = &self.weather;
+        let weather = w.remapped(w.times[offset..offset + len].to_vec(), w.step_min, cut);
+        let series = self
+            .series
+            .iter()
+            .map(|s| AssetSeries {
+                values: cut(&s.values),
+                ..s.clone()
+            })
+            .collect();
+        ParkProfiles {
+            axis,
+            weather,
+            series,
+            notes: Vec::new(),
+        }
+    }
 }
 
 /// Why profiles cannot be made.

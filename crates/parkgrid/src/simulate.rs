@@ -6,7 +6,10 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use parkgrid_dispatch::{Config, Horizon, Kpis, Outcome, RunStatus, SolverKind, Strategy, ports};
+use parkgrid_dispatch::{
+    ClarabelSettings, Config, Horizon, Kpis, Outcome, RunStatus, SolveOptions, SolverKind,
+    Strategy, ports,
+};
 use parkgrid_model::Park;
 use parkgrid_report::{BusMeta, ColumnMeta, Lang, META_FORMAT, Meta, PortMeta, Run, StoreMeta};
 use parkgrid_resource::park_profiles;
@@ -35,6 +38,8 @@ pub enum StrategyArg {
 /// `--solver`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SolverArg {
+    /// HiGHS when the build has it, Clarabel otherwise.
+    Auto,
     /// Clarabel, pure Rust interior point (LP).
     Clarabel,
     /// HiGHS, simplex and MILP (needs a build with --features highs).
@@ -69,6 +74,8 @@ pub struct Options {
     pub format: FormatArg,
     /// `--network-check`.
     pub network_check: Option<crate::network::NetworkCheckArg>,
+    /// `--solver-max-iter`.
+    pub solver_max_iter: u32,
 }
 
 /// The programme has no solution: the limits that cannot be met.
@@ -87,6 +94,7 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
         lang,
         format,
         network_check,
+        solver_max_iter,
     } = opts;
     if format == FormatArg::Parquet && !crate::parquet::ENABLED {
         return Err(crate::parquet::disabled().into());
@@ -96,6 +104,7 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
         .transpose()?;
     let profiles = park_profiles(park)?;
     let solver = match solver {
+        SolverArg::Auto => SolverKind::best_available(),
         SolverArg::Clarabel => SolverKind::Clarabel,
         SolverArg::Highs => SolverKind::Highs,
     };
@@ -103,14 +112,23 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
         HorizonArg::Year => Horizon::Year,
         HorizonArg::Rolling => Horizon::Rolling,
     };
+    let solve = SolveOptions {
+        clarabel: ClarabelSettings {
+            max_iter: solver_max_iter,
+            ..ClarabelSettings::default()
+        },
+        ..SolveOptions::default()
+    };
     let config = |strategy| Config {
         strategy,
         solver,
         horizon,
+        solve,
     };
-    let baseline = parkgrid_dispatch::run(park, &profiles, config(Strategy::Rule))?;
+    // The optimum first: the baseline's schedule need not be held while the solver has the
+    // memory.
     let main = match strategy {
-        StrategyArg::Rule => baseline.clone(),
+        StrategyArg::Rule => parkgrid_dispatch::run(park, &profiles, config(Strategy::Rule))?,
         StrategyArg::Optimal => {
             let bar = if quiet {
                 indicatif::ProgressBar::hidden()
@@ -149,8 +167,12 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
             outcome?
         }
     };
+    let baseline = match strategy {
+        StrategyArg::Rule => main.clone(),
+        StrategyArg::Optimal => parkgrid_dispatch::run(park, &profiles, config(Strategy::Rule))?,
+    };
     match &main.status {
-        RunStatus::Ok => {}
+        RunStatus::Ok | RunStatus::Inexact(_) => {}
         RunStatus::Infeasible(rows) => {
             let list: String = rows
                 .iter()
@@ -260,7 +282,29 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
             report.display()
         );
     }
+    if let RunStatus::Inexact(why) = &main.status {
+        eprintln!("{}", inexact_warning(why, &main));
+        return Ok(ExitCode::from(EXIT_INEXACT));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Exit code of a run whose schedule was written but is not proven optimal.
+pub const EXIT_INEXACT: u8 = 3;
+
+/// The warning printed for a schedule that failed its optimality certificate.
+fn inexact_warning(why: &str, o: &Outcome) -> String {
+    let figures = o
+        .stats
+        .certificate
+        .as_ref()
+        .map(|c| c.summary())
+        .unwrap_or_else(|| String::from("no certificate"));
+    format!(
+        "warning: the schedule is NOT proven optimal ({why}): {figures}. The results were written \
+         with \"status\": \"inexact\" in summary.json; treat costs and prices as approximate \
+         (exit code {EXIT_INEXACT})."
+    )
 }
 
 /// A time-series file of the other format left by an earlier run would no longer match
@@ -331,9 +375,17 @@ fn meta(park: &Park, axis: &parkgrid_model::TimeAxis, o: &Outcome) -> Meta {
 fn summary_json(o: &Outcome, strategy: &str) -> Value {
     let mut v = serde_json::to_value(&o.kpis).unwrap_or_else(|_| json!({}));
     let s = &o.stats;
-    v["status"] = json!("ok");
+    v["status"] = json!(match o.status {
+        RunStatus::Inexact(_) => "inexact",
+        _ => "ok",
+    });
+    if let RunStatus::Inexact(why) = &o.status {
+        v["status_detail"] = json!(why);
+    }
     v["strategy"] = json!(strategy);
     v["solver"] = json!(s.solver);
+    v["solver_iterations"] = json!(s.iterations);
+    v["certificate"] = json!(s.certificate);
     v["objective_cny"] = json!(s.objective_cny);
     v["n_variables"] = json!(s.n_variables);
     v["n_rows"] = json!(s.n_rows);
@@ -398,7 +450,7 @@ fn table(park: &Park, main: &Outcome, baseline: Option<&Outcome>, rolling: bool)
     let mut text = String::new();
     let s = &main.stats;
     let _ = writeln!(text, "{}", park.site.name);
-    if let Some(solver) = s.solver {
+    if let Some(solver) = &s.solver {
         let what = if rolling {
             "rolling horizon, day by day with a day of look-ahead, after a year plan: windows up to"
         } else {
@@ -409,6 +461,22 @@ fn table(park: &Park, main: &Outcome, baseline: Option<&Outcome>, rolling: bool)
             "  {what} {} variables, {} rows; build {:.2} s, {solver} {:.2} s",
             s.n_variables, s.n_rows, s.build_time_s, s.solve_time_s
         );
+        if let Some(c) = &s.certificate {
+            let verdict = match main.status {
+                RunStatus::Ok => "optimal",
+                _ => "NOT proven optimal",
+            };
+            let _ = writeln!(
+                text,
+                "  {verdict}: duality gap {:.1e}, largest violations {:.1e} primal, {:.1e} dual (relative){}",
+                c.gap_rel,
+                c.primal_viol_rel,
+                c.dual_viol_rel,
+                s.iterations
+                    .map(|i| format!("; {i} iterations"))
+                    .unwrap_or_default()
+            );
+        }
     }
     let headers: &[&str] = if baseline.is_some() {
         &["", "unit", "optimal", "rule", "change"]

@@ -331,12 +331,19 @@ fn simulate_writes_summary_and_timeseries() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
+    // `--solver auto` (the default) picks HiGHS when the build has it.
+    let solver = if cfg!(feature = "highs") {
+        "highs"
+    } else {
+        "clarabel"
+    };
     for needle in [
         "optimal",
         "rule",
         "total cost",
         "renewable absorption",
-        "clarabel",
+        solver,
+        "optimal: duality gap",
     ] {
         assert!(out.contains(needle), "missing {needle:?} in\n{out}");
     }
@@ -367,6 +374,9 @@ fn simulate_writes_summary_and_timeseries() {
         assert!(summary.get(key).is_some(), "summary.json lacks {key}");
     }
     assert_eq!(summary["status"], "ok");
+    assert_eq!(summary["solver"], solver);
+    let gap = summary["certificate"]["gap_rel"].as_f64().unwrap_or(1.0);
+    assert!(gap <= 1e-7, "{}", summary["certificate"]);
     assert!(
         summary["baseline"]["total_cost_cny"]
             .as_f64()
@@ -400,6 +410,62 @@ fn simulate_writes_summary_and_timeseries() {
             stderr(&o)
         );
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A solve cut short is written but flagged: exit code 3, "status": "inexact" with the
+/// certificate's figures, a warning in the terminal and on the report. With HiGHS in the build the
+/// recovery falls back to it and the run is optimal.
+#[test]
+fn simulate_flags_a_schedule_not_proven_optimal() {
+    let dir = temp_dir("inexact");
+    let o = parkgrid(&[
+        "simulate",
+        "examples/minimal.toml",
+        "--solver",
+        "clarabel",
+        "--solver-max-iter",
+        "3",
+        "--quiet",
+        "--out",
+        dir.to_str().unwrap_or_default(),
+    ]);
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("summary.json")).expect("summary.json"),
+    )
+    .expect("JSON");
+    if cfg!(feature = "highs") {
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(summary["status"], "ok");
+        let solver = summary["solver"].as_str().unwrap_or_default();
+        assert!(solver.starts_with("highs (after"), "{solver}");
+    } else {
+        assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains("NOT proven optimal"), "{err}");
+        assert!(err.contains("duality gap"), "{err}");
+        assert_eq!(summary["status"], "inexact");
+        assert!(
+            summary["status_detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("MaxIterations"),
+            "{}",
+            summary["status_detail"]
+        );
+        let gap = summary["certificate"]["gap_rel"].as_f64().unwrap_or(0.0);
+        assert!(gap > 1e-7, "{}", summary["certificate"]);
+        let report = std::fs::read_to_string(dir.join("report.html")).expect("report");
+        assert!(report.contains(r#"id="inexact""#));
+        assert_eq!(summary["baseline"]["status"], "ok");
+    }
+    let o = parkgrid(&[
+        "simulate",
+        "examples/minimal.toml",
+        "--solver-max-iter",
+        "0",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
