@@ -318,18 +318,20 @@ fn diagnose(lp: &lp::Lp, solver: SolverKind) -> Vec<(String, f64)> {
     let mut elastic = lp.clone();
     let n_rows = elastic.rows.len();
     let mut slacks = Vec::new();
+    // Each row may give in the direction that loosens it: `≥` rows up, `≤` rows down, `=` rows
+    // both ways.
     for i in 0..n_rows {
         let sense = elastic.rows[i].sense;
-        let up = elastic.add_block("elastic.up", "row", 1, |_| (0.0, f64::INFINITY), |_| 1e6);
-        elastic.rows[i].terms.push((up.at(0), 1.0));
-        let down = if sense == Sense::Eq || sense == Sense::Ge {
-            let d = elastic.add_block("elastic.down", "row", 1, |_| (0.0, f64::INFINITY), |_| 1e6);
-            elastic.rows[i].terms.push((d.at(0), -1.0));
-            Some(d.at(0))
-        } else {
-            None
+        let mut elastic_var = |family: &str, coef: f64| {
+            let v = elastic
+                .add_block(family, "row", 1, |_| (0.0, f64::INFINITY), |_| 1e6)
+                .at(0);
+            elastic.rows[i].terms.push((v, coef));
+            v
         };
-        slacks.push((i, up.at(0), down));
+        let up = (sense != Sense::Le).then(|| elastic_var("elastic.up", 1.0));
+        let down = (sense != Sense::Ge).then(|| elastic_var("elastic.down", -1.0));
+        slacks.push((i, up, down));
     }
     let Ok(s) = solve::solve(&elastic, solver) else {
         return Vec::new();
@@ -339,7 +341,7 @@ fn diagnose(lp: &lp::Lp, solver: SolverKind) -> Vec<(String, f64)> {
     }
     let mut used: Vec<(String, f64)> = slacks
         .iter()
-        .map(|&(i, u, d)| (i, s.x[u] + d.map_or(0.0, |d| s.x[d])))
+        .map(|&(i, u, d)| (i, u.map_or(0.0, |u| s.x[u]) + d.map_or(0.0, |d| s.x[d])))
         .filter(|&(_, v)| v > 1e-6)
         .map(|(i, v)| (lp.row_name(i), v))
         .collect();

@@ -433,6 +433,20 @@ fn chp_commitment_keeps_the_minimum_load_with_highs() {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(out.status, RunStatus::Ok);
+    // The prices are the duals of the LP with the commitment fixed, and that LP is certified.
+    let cert = out
+        .stats
+        .certificate
+        .as_ref()
+        .unwrap_or_else(|| panic!("no certificate"));
+    assert!(cert.passes(1e-7), "{}", cert.summary());
+    let prices = out
+        .dispatch
+        .series
+        .iter()
+        .find(|s| s.quantity == "price_cny_per_kwh")
+        .unwrap_or_else(|| panic!("no bus price"));
+    assert!(prices.values.iter().all(|v| v.is_finite()));
     let p = out.dispatch.get("chp", "p_kw").unwrap_or_default();
     assert!(
         p.iter().all(|&x| !(1e-6..150.0 - 1e-6).contains(&x)),

@@ -12,7 +12,8 @@
 //! - **duality gap**: the primal objective minus the dual objective
 //!   `k + Σᵢ bᵢ yᵢ + Σⱼ (lⱼ·max(dⱼ, 0) − uⱼ·max(−dⱼ, 0))` (the Lagrangian dual of the LP with the
 //!   reduced costs split onto the finite bounds; textbook LP duality, e.g. Vanderbei, *Linear
-//!   Programming*, 5th ed., ch. 5 and 9).
+//!   Programming*, 5th ed., ch. 5 and 9), with each `yᵢ` first clipped to the sign its row allows.
+//!   A NaN anywhere makes the figures NaN, which never passes.
 //!
 //! Weak duality makes this a proof: with no violations, the dual objective is a lower bound on every
 //! feasible schedule's cost, so a small gap means `x` is within that gap of the optimum. Each figure
@@ -67,36 +68,39 @@ impl Certificate {
         let mut col_scale: Vec<f64> = lp.cost.iter().map(|c| c.abs().max(1.0)).collect();
         let mut dual_obj = lp.constant;
         for (i, row) in lp.rows.iter().enumerate() {
+            // The dual as used: clipped to the sign the row allows, so that the dual objective is
+            // a true bound; what was clipped is reported as a violation.
+            let yi = match row.sense {
+                Sense::Le => y[i].min(0.0),
+                Sense::Ge => y[i].max(0.0),
+                Sense::Eq => y[i],
+            };
             let mut lhs = 0.0;
             let mut scale = row.rhs.abs().max(1.0);
             for &(v, a) in &row.terms {
                 let ax = a * x[v];
                 lhs += ax;
                 scale = scale.max(ax.abs());
-                let ay = a * y[i];
+                let ay = a * yi;
                 aty[v] += ay;
                 col_scale[v] = col_scale[v].max(ay.abs());
             }
-            let viol = match row.sense {
-                Sense::Le => (lhs - row.rhs).max(0.0),
-                Sense::Ge => (row.rhs - lhs).max(0.0),
-                Sense::Eq => (lhs - row.rhs).abs(),
-            };
+            let viol = nan_or(lhs - row.rhs, |r| match row.sense {
+                Sense::Le => r.max(0.0),
+                Sense::Ge => (-r).max(0.0),
+                Sense::Eq => r.abs(),
+            });
             primal.offer(viol, viol / scale, || lp.row_name(i));
-            let sign_viol = match row.sense {
-                Sense::Le => y[i].max(0.0),
-                Sense::Ge => (-y[i]).max(0.0),
-                Sense::Eq => 0.0,
-            };
+            let sign_viol = nan_or(y[i], |v| (v - yi).abs());
             dual.offer(sign_viol, sign_viol / y[i].abs().max(1.0), || {
                 lp.row_name(i)
             });
-            dual_obj += row.rhs * y[i];
+            dual_obj += row.rhs * yi;
         }
         // Columns: bounds, reduced costs and their share of the dual objective.
         for j in 0..lp.n_vars() {
             let (l, u) = (lp.lb[j], lp.ub[j]);
-            let bound_viol = (l - x[j]).max(x[j] - u).max(0.0);
+            let bound_viol = nan_or(x[j], |v| (l - v).max(v - u).max(0.0));
             let bound_scale = if bound_viol > 0.0 {
                 if x[j] < l { l.abs() } else { u.abs() }.max(1.0)
             } else {
@@ -104,7 +108,7 @@ impl Certificate {
             };
             primal.offer(bound_viol, bound_viol / bound_scale, || lp.var_name(j));
             let d = lp.cost[j] - aty[j];
-            let mut viol = 0.0;
+            let mut viol = if d.is_nan() { f64::NAN } else { 0.0 };
             if d > 0.0 {
                 if l.is_finite() {
                     dual_obj += l * d;
@@ -182,6 +186,11 @@ impl Certificate {
                 .unwrap_or_default(),
         )
     }
+}
+
+/// `f(v)`, or NaN when `v` is NaN (`f64::max` would hide it).
+fn nan_or(v: f64, f: impl FnOnce(f64) -> f64) -> f64 {
+    if v.is_nan() { f64::NAN } else { f(v) }
 }
 
 /// The worst violation so far, by its relative size.

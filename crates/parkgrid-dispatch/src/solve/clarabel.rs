@@ -110,8 +110,27 @@ pub(crate) fn solve(lp: &Lp, settings: ClarabelSettings) -> Raw {
     let Ok(clarabel_settings) = clarabel_settings else {
         return empty(SolverStatus::NumericalError, start.elapsed().as_secs_f64());
     };
+    if form.presolved.infeasible.is_some() {
+        return empty(
+            SolverStatus::PrimalInfeasible,
+            start.elapsed().as_secs_f64(),
+        );
+    }
+    if form.a.n == 0 {
+        // Nothing left to decide: the presolve fixed every variable.
+        let mut x = vec![0.0; lp.n_vars()];
+        let mut duals = vec![0.0; lp.rows.len()];
+        form.presolved.postsolve(lp, &mut x, &mut duals);
+        return Raw {
+            status: SolverStatus::Solved,
+            iterations: 0,
+            x,
+            duals,
+            translate_time_s: start.elapsed().as_secs_f64(),
+        };
+    }
     let StandardForm {
-        a,
+        mut a,
         b,
         q,
         map,
@@ -122,6 +141,16 @@ pub(crate) fn solve(lp: &Lp, settings: ClarabelSettings) -> Raw {
         presolved,
         ..
     } = form;
+    // A variable listed twice in a row leaves two entries in one place; Clarabel's factorisation
+    // would keep only one of them.
+    let duplicated = (0..a.n).any(|c| {
+        a.rowval[a.colptr[c]..a.colptr[c + 1]]
+            .windows(2)
+            .any(|w| w[0] == w[1])
+    });
+    if duplicated && a.canonicalize().is_err() {
+        return empty(SolverStatus::NumericalError, start.elapsed().as_secs_f64());
+    }
     let p_mat = CscMatrix::<f64>::zeros((a.n, a.n));
     let solver = DefaultSolver::new(&p_mat, &q, &a, &b, &cones, clarabel_settings);
     // Clarabel holds its own copy: free ours before the iterations.

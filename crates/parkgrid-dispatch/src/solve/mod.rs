@@ -83,8 +83,8 @@ pub struct LpSolution {
     pub duals: Vec<f64>,
     /// Objective value `cᵀx + k`.
     pub objective: f64,
-    /// The independent check of `x` and `duals` (none for a MILP, whose duals do not prove
-    /// anything, and none without a point).
+    /// The independent check of `x` and `duals` (for a MILP: of the LP with the integers fixed;
+    /// none without a point).
     pub certificate: Option<Certificate>,
     /// Interior-point or simplex iterations, where the solver reports them.
     pub iterations: Option<u32>,
@@ -147,7 +147,9 @@ pub fn solve(lp: &Lp, solver: SolverKind) -> Result<LpSolution, SolveError> {
 /// Solves `lp` with `solver`, checks the answer with a [`Certificate`] and, when Clarabel's answer
 /// fails it and `options.recover` is set, tries again: with ten times tighter tolerances, twice
 /// the iterations and iterative refinement, then with HiGHS if the build has it. An `lp` with
-/// integer variables gets no certificate (its duals prove nothing); HiGHS's own status decides.
+/// integer variables is solved by HiGHS, then again as an LP with the integers fixed at their
+/// values: the duals and the certificate are that LP's (optimal for the commitment found; the
+/// commitment itself is as optimal as HiGHS's MIP gap says).
 pub fn solve_with(
     lp: &Lp,
     solver: SolverKind,
@@ -171,10 +173,8 @@ pub fn solve_with(
         });
     }
     let first = once(lp, solver, options, options.clarabel);
-    if solver != SolverKind::Clarabel
-        || !options.recover
-        || !matches!(first.status, LpStatus::Inexact(_))
-    {
+    let retry = |s: &LpSolution| matches!(s.status, LpStatus::Inexact(_) | LpStatus::Failed(_));
+    if solver != SolverKind::Clarabel || !options.recover || !retry(&first) {
         return Ok(first);
     }
     // Another path through the same programme: tighter tolerances, more iterations, the
@@ -190,7 +190,7 @@ pub fn solve_with(
     second.solve_time_s += first.solve_time_s;
     second.translate_time_s += first.translate_time_s;
     second.solver = format!("clarabel (again, tighter, after: {})", describe(&first));
-    if !matches!(second.status, LpStatus::Inexact(_)) || !SolverKind::Highs.available() {
+    if !retry(&second) || !SolverKind::Highs.available() {
         return Ok(second);
     }
     let mut third = once(lp, SolverKind::Highs, options, options.clarabel);
@@ -221,9 +221,7 @@ fn once(
             let raw = clarabel::solve(lp, clarabel);
             let status = match raw.status {
                 ClarabelStatus::Solved => LpStatus::Optimal,
-                ClarabelStatus::PrimalInfeasible | ClarabelStatus::AlmostPrimalInfeasible => {
-                    LpStatus::Infeasible
-                }
+                ClarabelStatus::PrimalInfeasible => LpStatus::Infeasible,
                 s if !raw.x.is_empty() => LpStatus::Inexact(format!("Clarabel: {s:?}")),
                 s => LpStatus::Failed(format!("Clarabel: {s:?}")),
             };
@@ -240,10 +238,40 @@ fn once(
             (status, x, duals, None, t)
         }
     };
+    // A MILP's duals prove nothing: as PyPSA does for marginal prices, fix the integer variables
+    // at their values and solve the LP that is left; its duals are the prices of that commitment,
+    // and its certificate proves the dispatch optimal for it.
+    let fixed = (lp.n_integer() > 0 && !x.is_empty()).then(|| {
+        let mut f = lp.clone();
+        for (j, &xj) in x.iter().enumerate() {
+            if f.integer[j] {
+                let v = xj.round();
+                (f.lb[j], f.ub[j], f.integer[j]) = (v, v, false);
+            }
+        }
+        f
+    });
+    let (status, x, duals) = match &fixed {
+        Some(f) => {
+            let (fixed_status, fx, fd, _) = highs(f, Instant::now());
+            match (status, fixed_status) {
+                (s @ (LpStatus::Optimal | LpStatus::Inexact(_)), LpStatus::Optimal) => (s, fx, fd),
+                (_, other) => (
+                    LpStatus::Inexact(format!(
+                        "HiGHS: the LP with the commitment fixed: {other:?}"
+                    )),
+                    x,
+                    vec![0.0; lp.rows.len()],
+                ),
+            }
+        }
+        None => (status, x, duals),
+    };
+    let certified = fixed.as_ref().unwrap_or(lp);
     let total = start.elapsed().as_secs_f64();
     let (status, certificate) = match status {
-        LpStatus::Optimal | LpStatus::Inexact(_) if lp.n_integer() == 0 => {
-            let c = Certificate::check(lp, &x, &duals);
+        LpStatus::Optimal | LpStatus::Inexact(_) if duals.len() == lp.rows.len() => {
+            let c = Certificate::check(certified, &x, &duals);
             let status = match status {
                 LpStatus::Optimal if !c.passes(options.tolerance_rel) => {
                     LpStatus::Inexact(format!(
@@ -350,8 +378,11 @@ fn highs(lp: &Lp, start: Instant) -> HighsOutcome {
     match model.solve() {
         Ok(mut solution) => {
             let x: Vec<f64> = xs.iter().map(|&v| solution.value(v)).collect();
+            // good_lp says `GapLimit` for a MILP that HiGHS solved to its own MIP gap (relative
+            // 1e-4 by default, not changed here): HiGHS's "optimal".
             let status = match solution.status() {
                 SolutionStatus::Optimal => LpStatus::Optimal,
+                SolutionStatus::GapLimit if lp.n_integer() > 0 => LpStatus::Optimal,
                 other => LpStatus::Inexact(format!("HiGHS: {other:?}")),
             };
             let duals = if lp.n_integer() == 0 {

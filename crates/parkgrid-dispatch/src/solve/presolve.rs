@@ -71,6 +71,9 @@ pub(crate) enum Row {
 
 /// The reduced programme, described over the original's indices.
 pub(crate) struct Presolved {
+    /// A row the presolve proved cannot hold (a singleton row whose variable would leave its
+    /// bounds; a row of fixed variables that does not hold): the programme is infeasible.
+    pub infeasible: Option<usize>,
     /// Each variable's fate.
     pub var: Vec<Var>,
     /// Each row's fate.
@@ -123,6 +126,7 @@ impl Presolved {
         // (which will say the programme is infeasible).
         let mut order = Vec::new();
         let mut fixed: Vec<f64> = Vec::new();
+        let mut infeasible: Option<usize> = None;
         let mut changed = true;
         let mut passes = 0;
         while changed && passes < 20 {
@@ -148,7 +152,9 @@ impl Presolved {
                 };
                 let x = rest / a;
                 let slack = 1e-9 * x.abs().max(1.0);
-                if x < lb[v] - slack || x > ub[v] + slack {
+                if !(x >= lb[v] - slack && x <= ub[v] + slack && lb[v] <= ub[v]) {
+                    // The row's one variable would have to leave its bounds.
+                    infeasible.get_or_insert(i);
                     continue;
                 }
                 var[v] = Var::Fixed(fixed.len() as u32);
@@ -231,7 +237,8 @@ impl Presolved {
                     && lb[v] == 0.0
                     && ub[v] == f64::INFINITY
             });
-            if let Some(&(v, a)) = slack {
+            // Only with another variable left in the row: alone, the slack is fixed by it.
+            if let (Some(&(v, a)), true) = (slack, live(&var, i) >= 2) {
                 var[v] = Var::Slack(i as u32);
                 *row_i = Row::Kept(if a > 0.0 { Sense::Le } else { Sense::Ge });
             }
@@ -242,7 +249,7 @@ impl Presolved {
                 *row_i = Row::Empty;
             }
         }
-        let rhs = lp
+        let rhs: Vec<f64> = lp
             .rows
             .iter()
             .map(|r| {
@@ -257,6 +264,31 @@ impl Presolved {
                         .sum::<f64>()
             })
             .collect();
+        // A row left with no variable holds or does not: `0 (sense) rhs`.
+        for (i, r) in row.iter().enumerate() {
+            if *r != Row::Empty {
+                continue;
+            }
+            let scale = lp.rows[i]
+                .terms
+                .iter()
+                .map(|&(v, a)| match var[v] {
+                    Var::Bound => (a * lp.lb[v]).abs(),
+                    Var::Fixed(k) => (a * fixed[k as usize]).abs(),
+                    _ => 0.0,
+                })
+                .fold(lp.rows[i].rhs.abs().max(1.0), f64::max);
+            let tol = 1e-9 * scale;
+            let rest: f64 = rhs[i];
+            let holds = match lp.rows[i].sense {
+                Sense::Eq => rest.abs() <= tol,
+                Sense::Le => rest >= -tol,
+                Sense::Ge => rest <= tol,
+            };
+            if !holds {
+                infeasible.get_or_insert(i);
+            }
+        }
         let mut y_of = Vec::new();
         if !doubletons.is_empty() {
             y_of = vec![u32::MAX; n];
@@ -265,6 +297,7 @@ impl Presolved {
             }
         }
         Self {
+            infeasible,
             var,
             row,
             fixed,
@@ -477,5 +510,64 @@ mod tests {
         assert_eq!(p.var[d], Var::Slack(0));
         assert_eq!(p.row[0], Row::Kept(Sense::Ge));
         check(&lp, 2.5 - 4.0);
+    }
+
+    fn status(lp: &Lp) -> LpStatus {
+        solve(lp, SolverKind::Clarabel)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .status
+    }
+
+    /// Rows the presolve settles alone must still be checked: a fixed variable against its row,
+    /// two singleton rows that disagree, a free slack that would have to be negative.
+    #[test]
+    fn rows_the_presolve_settles_can_prove_infeasibility() {
+        let mut lp = Lp::default();
+        let x = lp.add_block("x", "a", 1, |_| (5.0, 5.0), |_| 1.0).at(0);
+        lp.add_row("r", "1", 0, vec![(x, 1.0)], Sense::Eq, 3.0);
+        assert_eq!(status(&lp), LpStatus::Infeasible);
+
+        let mut lp = Lp::default();
+        let x = lp.add_block("x", "a", 1, |_| (0.0, 10.0), |_| 1.0).at(0);
+        lp.add_row("r", "1", 0, vec![(x, 1.0)], Sense::Eq, 2.0);
+        lp.add_row("r", "2", 0, vec![(x, 1.0)], Sense::Eq, 3.0);
+        assert_eq!(status(&lp), LpStatus::Infeasible);
+
+        let mut lp = Lp::default();
+        let y = lp.add_block("y", "a", 1, |_| (0.0, 10.0), |_| 1.0).at(0);
+        let s = lp
+            .add_block("s", "a", 1, |_| (0.0, f64::INFINITY), |_| 0.0)
+            .at(0);
+        lp.add_row("r", "1", 0, vec![(y, 1.0)], Sense::Ge, 1.0);
+        lp.add_row("r", "2", 0, vec![(s, -1.0)], Sense::Eq, 3.0);
+        assert_eq!(status(&lp), LpStatus::Infeasible);
+    }
+
+    /// A variable listed twice in one row (a one-step cyclic store: `level − keep·level`) counts
+    /// once with the sum of its coefficients; and a programme the presolve empties is solved.
+    #[test]
+    fn repeated_terms_add_up_and_an_emptied_programme_is_solved() {
+        let mut lp = Lp::default();
+        let level = lp
+            .add_block("level", "s", 1, |_| (0.0, 10.0), |_| 0.0)
+            .at(0);
+        let x = lp.add_block("x", "a", 1, |_| (0.0, 10.0), |_| 1.0).at(0);
+        let z = lp.add_block("z", "a", 1, |_| (0.0, 10.0), |_| 2.0).at(0);
+        lp.add_row(
+            "store",
+            "s",
+            0,
+            vec![(level, 1.0), (level, -0.5), (x, -1.0), (z, -1.0)],
+            Sense::Eq,
+            -3.0,
+        );
+        lp.add_row("cap", "s", 0, vec![(level, 1.0)], Sense::Ge, 4.0);
+        // 0.5·level = x + z − 3 with level ≥ 4: x + z ≥ 5 at least cost, x = 5.
+        check(&lp, 5.0);
+
+        let mut lp = Lp::default();
+        let x = lp.add_block("x", "a", 1, |_| (0.0, 10.0), |_| 2.0).at(0);
+        lp.add_row("r", "1", 0, vec![(x, 1.0)], Sense::Eq, 3.0);
+        check(&lp, 6.0);
     }
 }
