@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 pub use asset::{AssetKind, AssetRef, AssetSpec};
 pub use common::{Cx, LoadShape, Profile, ProfileUnit};
 pub use diag::{Diagnostic, FieldPath, Report, Severity, SourceFile};
-pub use load::{Loaded, ModelError, load, parse};
+pub use load::{Loaded, ModelError, load, parse, read_text_file};
 pub use network::{Bus, Carrier, Converter, Line, Transformer};
 pub use site::Site;
 pub use summary::{CarrierSummary, summarize};

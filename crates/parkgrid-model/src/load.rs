@@ -40,10 +40,25 @@ pub struct Loaded {
     pub report: Report,
 }
 
+/// Reads a whole text file, refusing what is not a regular file — a directory, a FIFO or a
+/// device would block or never end.
+///
+/// # Errors
+/// The I/O error, or `InvalidInput` for anything but a regular file.
+pub fn read_text_file(path: &Path) -> std::io::Result<String> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a directory, FIFO or device)",
+        ));
+    }
+    std::fs::read_to_string(path)
+}
+
 /// Reads, parses and validates the park file at `path`, including the existence of the profile
 /// and weather files it names (relative to its directory).
 pub fn load(path: &Path) -> Result<Loaded, ModelError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ModelError::Read {
+    let text = read_text_file(path).map_err(|source| ModelError::Read {
         path: path.to_path_buf(),
         source,
     })?;
@@ -508,7 +523,7 @@ fn check_curve_file(park: &Park, file: &Path, at: &FieldPath, cx: &mut Cx) {
         return;
     }
     let full = park.resolve(file);
-    let text = match std::fs::read_to_string(&full) {
+    let text = match read_text_file(&full) {
         Ok(t) => t,
         Err(e) => {
             cx.push(Diagnostic::error(

@@ -14,7 +14,7 @@ use crate::site::TimeZone;
 pub struct TimeConfig {
     /// Calendar year simulated (local time, January 1 00:00 to December 31 24:00).
     pub year: i32,
-    /// Length of one step in minutes; must divide the hour (60 or 15 in practice).
+    /// Length of one step in minutes: 5, 10, 15, 30 or 60 (60 or 15 in practice).
     #[serde(default = "default_step")]
     pub step_min: u32,
 }
@@ -32,17 +32,27 @@ impl TimeConfig {
                 format!("year {} is outside 1900–2200", self.year),
             );
         }
-        if self.step_min == 0 || 60 % self.step_min != 0 {
+        if !STEPS_MIN.contains(&self.step_min) {
             cx.push(
                 Diagnostic::error(
                     at.key("step_min"),
-                    format!("a step of {} min does not divide the hour", self.step_min),
+                    format!(
+                        "a step of {} min is not one of 5, 10, 15, 30 or 60",
+                        self.step_min
+                    ),
                 )
-                .with_hint("use 60 (hourly) or 15 (quarter-hourly); 1, 5, 10, 20 and 30 also work"),
+                .with_hint(
+                    "use 60 (hourly) or 15 (quarter-hourly); shorter steps make a year of \
+                     100,000+ steps that no solver here holds in memory",
+                ),
             );
         }
     }
 }
+
+/// The step lengths a park may have, minutes: they divide the hour, and a year of the shortest
+/// (105,120 steps) is the largest programme the dispatch is built for.
+pub const STEPS_MIN: [u32; 5] = [5, 10, 15, 30, 60];
 
 /// Start, step and length of every series of a park.
 ///

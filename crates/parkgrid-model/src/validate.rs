@@ -56,6 +56,20 @@ pub(crate) fn validate_into(park: &Park, failed: &[(String, String)], cx: &mut C
     check_tenants(park, &refs, cx);
     check_connectivity(park, cx);
     check_heat(park, cx);
+    // Nothing to run (entries that failed to parse are reported already).
+    if failed.is_empty() {
+        if park.bus.is_empty() {
+            cx.push(
+                Diagnostic::error(root.key("bus"), "the park has no buses")
+                    .with_hint("add a [[bus]] per AC, DC, heat or waste-heat node and put the assets on them (see examples/minimal.toml)"),
+            );
+        } else if park.assets().next().is_none() {
+            cx.push(
+                Diagnostic::error(root.key("bus"), "the park has buses but no assets: nothing to run")
+                    .with_hint("add the loads, sources, stores and grid connection on its buses (see examples/minimal.toml)"),
+            );
+        }
+    }
 }
 
 /// Records every id; reports bad and duplicate ids.

@@ -393,17 +393,20 @@ fn dc_bus_reached_through_dc_dc_converter_is_fine() {
 }
 
 #[test]
-fn time_step_must_divide_the_hour() {
-    let loaded = parse(
-        "park.toml",
-        &BASE.replace("year = 2025", "year = 2025\nstep_min = 25"),
-    );
-    let got = findings(&loaded, Severity::Error);
-    assert_eq!(got.len(), 1, "{got:?}");
-    assert_eq!(
-        got[0].0,
-        "time.step_min: a step of 25 min does not divide the hour"
-    );
+fn time_step_is_one_of_the_supported_lengths() {
+    // 25 does not divide the hour; 2 and 3 do, but make years of 175,000–260,000 steps.
+    for step in [25, 2, 3, 0, 120] {
+        let loaded = parse(
+            "park.toml",
+            &BASE.replace("year = 2025", &format!("year = 2025\nstep_min = {step}")),
+        );
+        let got = findings(&loaded, Severity::Error);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(
+            got[0].0,
+            format!("time.step_min: a step of {step} min is not one of 5, 10, 15, 30 or 60")
+        );
+    }
 }
 
 #[test]
@@ -576,9 +579,20 @@ fn missing_site_and_time() {
     assert_eq!(
         got.iter().map(|(m, _)| m.as_str()).collect::<Vec<_>>(),
         vec![
+            "bus: the park has buses but no assets: nothing to run",
             ": the park file has no [site] table",
             ": the park file has no [time] table"
         ]
+    );
+}
+
+#[test]
+fn an_empty_park_is_refused() {
+    let base = "[site]\nname = \"x\"\nlatitude_deg = 40\nlongitude_deg = 116\ntime_zone = \"Asia/Shanghai\"\n\n[time]\nyear = 2025\n";
+    let got = findings(&parse("p.toml", base), Severity::Error);
+    assert_eq!(
+        got.iter().map(|(m, _)| m.as_str()).collect::<Vec<_>>(),
+        vec!["bus: the park has no buses"]
     );
 }
 

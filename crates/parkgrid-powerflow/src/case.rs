@@ -3,7 +3,7 @@
 //! from ohms to per unit and loads from kW to MW — are recognised and applied; any other MATLAB
 //! statement is an error, so a case is never silently misread.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 /// Bus types of MATPOWER.
@@ -245,8 +245,107 @@ struct Matrix {
     rows: Vec<(usize, Vec<f64>)>,
 }
 
-fn strip_comment(line: &str) -> &str {
-    line.split('%').next().unwrap_or("")
+/// MATLAB's lexical rules, as far as case files use them, applied before parsing: `%` and `#`
+/// comments (not inside strings), `%{ … %}` block comments (each marker alone on its line), `...`
+/// continuation (the rest of the line is a comment), and several statements on one line separated
+/// by `;` or `,` outside brackets and strings. Returns one logical line per statement (or per
+/// physical line inside brackets, where rows are), each with the number of the physical line it
+/// starts on; a statement keeps its `;`.
+fn logical_lines(text: &str) -> Vec<(usize, String)> {
+    let mut out: Vec<(usize, String)> = Vec::new();
+    let mut block_comment = 0usize;
+    let mut depth = 0i32;
+    // The statement being built and the line it started on.
+    let mut cur = String::new();
+    let mut cur_line = 0usize;
+    let mut continued = false;
+    for (k, raw) in text.lines().enumerate() {
+        let line_no = k + 1;
+        let trimmed = raw.trim();
+        if trimmed == "%{" || trimmed == "#{" {
+            block_comment += 1;
+            continue;
+        }
+        if block_comment > 0 {
+            if trimmed == "%}" || trimmed == "#}" {
+                block_comment -= 1;
+            }
+            continue;
+        }
+        if !continued {
+            cur_line = line_no;
+        }
+        continued = false;
+        let mut in_string = false;
+        let mut prev = ' ';
+        let chars: Vec<char> = raw.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let ch = chars[i];
+            if in_string {
+                cur.push(ch);
+                if ch == '\'' {
+                    if chars.get(i + 1) == Some(&'\'') {
+                        cur.push('\'');
+                        i += 1;
+                    } else {
+                        in_string = false;
+                    }
+                }
+                prev = ch;
+                i += 1;
+                continue;
+            }
+            match ch {
+                '%' | '#' => break,
+                '.' if chars[i..].starts_with(&['.', '.', '.']) => {
+                    continued = true;
+                    cur.push(' ');
+                    break;
+                }
+                '\'' if !(prev.is_alphanumeric()
+                    || matches!(prev, ']' | ')' | '}' | '\'' | '.' | '_')) =>
+                {
+                    in_string = true;
+                    cur.push(ch);
+                }
+                '[' | '(' | '{' => {
+                    depth += 1;
+                    cur.push(ch);
+                }
+                ']' | ')' | '}' => {
+                    depth -= 1;
+                    cur.push(ch);
+                }
+                ';' | ',' if depth <= 0 => {
+                    if ch == ';' {
+                        cur.push(';');
+                    }
+                    if !cur.trim().is_empty() {
+                        out.push((cur_line, std::mem::take(&mut cur)));
+                    }
+                    cur.clear();
+                    cur_line = line_no;
+                }
+                _ => cur.push(ch),
+            }
+            if !ch.is_whitespace() {
+                prev = ch;
+            }
+            i += 1;
+        }
+        if continued {
+            continue;
+        }
+        if !cur.trim().is_empty() {
+            out.push((cur_line, std::mem::take(&mut cur)));
+        }
+        cur.clear();
+    }
+    if !cur.trim().is_empty() {
+        out.push((cur_line, cur));
+    }
+    out
 }
 
 fn compact(s: &str) -> String {
@@ -260,7 +359,7 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
         line,
         message,
     };
-    let lines: Vec<&str> = text.lines().collect();
+    let lines = logical_lines(text);
     let mut base_mva = None;
     let mut matrices: Vec<(String, usize, Matrix)> = Vec::new();
     let mut ohms_to_pu = false;
@@ -268,8 +367,8 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
     let mut dcpol = 2u8;
     let mut i = 0;
     while i < lines.len() {
-        let code = strip_comment(lines[i]).trim();
-        let line_no = i + 1;
+        let code = lines[i].1.trim();
+        let line_no = lines[i].0;
         i += 1;
         if code.is_empty() || code.starts_with("function") {
             continue;
@@ -277,10 +376,11 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
         let c = compact(code);
         if let Some(rest) = c.strip_prefix("mpc.baseMVA=") {
             let v = rest.trim_end_matches(';');
-            base_mva = Some(
+            base_mva = Some((
+                line_no,
                 v.parse::<f64>()
                     .map_err(|_| err(line_no, format!("baseMVA '{v}' is not a number")))?,
-            );
+            ));
             continue;
         }
         if c.starts_with("mpc.version=") {
@@ -314,8 +414,8 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
                         format!("matrix mpc.{name} is not closed with ']'"),
                     ));
                 }
-                cur_line = i + 1;
-                body = strip_comment(lines[i]).to_string();
+                cur_line = lines[i].0;
+                body = lines[i].1.clone();
                 i += 1;
             }
             let mut rows = Vec::new();
@@ -347,7 +447,7 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
         }
         if c.starts_with("mpc.") && c.contains("={") {
             // A cell array (bus names): skip to its closing brace.
-            while !strip_comment(lines[i - 1]).contains('}') && i < lines.len() {
+            while !lines[i - 1].1.contains('}') && i < lines.len() {
                 i += 1;
             }
             continue;
@@ -361,7 +461,7 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
             // Index definitions, possibly continued with '...' over several lines.
             let mut cur = c.clone();
             while cur.ends_with("...") && i < lines.len() {
-                cur = compact(strip_comment(lines[i]));
+                cur = compact(&lines[i].1);
                 i += 1;
             }
             continue;
@@ -382,7 +482,14 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
             format!("unsupported MATLAB statement '{code}'"),
         ));
     }
-    let base_mva = base_mva.ok_or_else(|| err(1, String::from("no mpc.baseMVA")))?;
+    let (base_mva_line, base_mva) =
+        base_mva.ok_or_else(|| err(1, String::from("no mpc.baseMVA")))?;
+    if !(base_mva > 0.0 && f64::is_finite(base_mva)) {
+        return Err(err(
+            base_mva_line,
+            format!("baseMVA is {base_mva}; it must be a positive number"),
+        ));
+    }
     let take = |name: &str, min_cols: usize| -> Result<Vec<(usize, Vec<f64>)>, CaseError> {
         let (_, _, m) = matrices
             .iter()
@@ -429,6 +536,18 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
             base_kv: r[9],
             v_band_pu: (r[12], r[11]),
         });
+    }
+    let mut first_line: HashMap<u32, usize> = HashMap::with_capacity(buses.len());
+    for (b, (ln, _)) in buses.iter().zip(take("bus", 13)?) {
+        if let Some(first) = first_line.insert(b.id, ln) {
+            return Err(err(
+                ln,
+                format!(
+                    "bus {} appears twice in mpc.bus (first on line {first})",
+                    b.id
+                ),
+            ));
+        }
     }
     let mut gens = Vec::new();
     for (ln, r) in take("gen", 10)? {
@@ -712,7 +831,25 @@ impl Case {
             line: 0,
             message,
         };
-        let known = |id: u32| self.buses.iter().any(|b| b.id == id);
+        if !(self.base_mva.is_finite() && self.base_mva > 0.0) {
+            return Err(err(format!(
+                "baseMVA is {}; it must be a positive number",
+                self.base_mva
+            )));
+        }
+        let mut ac_ids = std::collections::HashSet::with_capacity(self.buses.len());
+        for b in &self.buses {
+            if !ac_ids.insert(b.id) {
+                return Err(err(format!("bus {} appears twice in mpc.bus", b.id)));
+            }
+        }
+        let mut dc_ids = std::collections::HashSet::with_capacity(self.dc_buses.len());
+        for b in &self.dc_buses {
+            if !dc_ids.insert(b.id) {
+                return Err(err(format!("DC bus {} appears twice in mpc.busdc", b.id)));
+            }
+        }
+        let known = |id: u32| ac_ids.contains(&id);
         for b in &self.branches {
             for id in [b.from, b.to] {
                 if !known(id) {
@@ -731,7 +868,7 @@ impl Case {
                 )));
             }
         }
-        let known_dc = |id: u32| self.dc_buses.iter().any(|b| b.id == id);
+        let known_dc = |id: u32| dc_ids.contains(&id);
         for b in &self.dc_branches {
             for id in [b.from, b.to] {
                 if !known_dc(id) {

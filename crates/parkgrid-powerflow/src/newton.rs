@@ -255,22 +255,30 @@ pub(crate) fn prepare(case: &Case, opts: &Options) -> Prepared {
     for (i, b) in live.iter().enumerate() {
         sbus[i] = sbus[i] - C::new(b.pd_mw / base, b.qd_mvar / base);
     }
-    let kind: Vec<BusType> = live
+    // MATPOWER's `bustypes`: a PV or reference bus without an in-service generator is PQ; when
+    // no reference bus is left, the first PV bus takes the reference.
+    let mut kind: Vec<BusType> = live
         .iter()
         .enumerate()
         .map(|(i, b)| match b.kind {
-            BusType::Pv if vg[i].is_none() => BusType::Pq,
+            BusType::Pv | BusType::Ref if vg[i].is_none() => BusType::Pq,
             k => k,
         })
         .collect();
+    if !kind.contains(&BusType::Ref) {
+        if let Some(i) = kind.iter().position(|k| *k == BusType::Pv) {
+            kind[i] = BusType::Ref;
+        }
+    }
     let mut vm: Vec<f64> = live
         .iter()
         .map(|b| if opts.flat_start { 1.0 } else { b.vm_pu })
         .collect();
     let va: Vec<f64> = live
         .iter()
-        .map(|b| {
-            if opts.flat_start && b.kind != BusType::Ref {
+        .zip(&kind)
+        .map(|(b, k)| {
+            if opts.flat_start && *k != BusType::Ref {
                 0.0
             } else {
                 b.va_deg.to_radians()

@@ -160,6 +160,28 @@ impl CsvTable {
             .collect()
     }
 
+    /// The values of column `name`, each within `lo ..= hi`; `what` says in the message what the
+    /// column is (e.g. "a demand or an availability").
+    pub fn column_within(
+        &self,
+        name: &str,
+        lo: f64,
+        hi: f64,
+        what: &str,
+    ) -> Result<Vec<f64>, DataError> {
+        let values = self.column(name)?;
+        if let Some(k) = values.iter().position(|v| !(lo..=hi).contains(v)) {
+            let line = self.lines.get(k).copied().unwrap_or(0);
+            return Err(DataError::at(
+                &self.file,
+                line,
+                name,
+                format!("{} is outside {lo}…{hi}: {what}", values[k]),
+            ));
+        }
+        Ok(values)
+    }
+
     /// Checks that the table starts at `start` and has `n` rows of `step_min` minutes.
     pub fn check_axis(
         &self,

@@ -363,10 +363,25 @@ fn read_profile(
     let table: CsvTable = parse_csv(&name, &read_text(&path)?)?;
     table.check_axis(axis.start.fixed_offset(), axis.step_min, axis.n_steps)?;
     let column = profile.column.as_deref().unwrap_or(id);
-    let values = table.column(column)?;
+    // Every profile is a demand or an availability: never negative; per unit of a rating, at
+    // most 1.
     Ok(match profile.unit {
-        ProfileUnit::Kw => values,
-        ProfileUnit::PerUnit => values.into_iter().map(|v| v * rating_kw).collect(),
+        ProfileUnit::Kw => table.column_within(
+            column,
+            0.0,
+            f64::INFINITY,
+            "a profile in kW is a demand or an availability, never negative",
+        )?,
+        ProfileUnit::PerUnit => table
+            .column_within(
+                column,
+                0.0,
+                1.0,
+                "a per-unit profile is a share of the rating, 0 to 1",
+            )?
+            .into_iter()
+            .map(|v| v * rating_kw)
+            .collect(),
     })
 }
 

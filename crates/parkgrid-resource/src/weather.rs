@@ -118,7 +118,7 @@ impl DataError {
 
 /// Reads a whole file as UTF-8 text.
 pub fn read_text(path: &std::path::Path) -> Result<String, DataError> {
-    std::fs::read_to_string(path).map_err(|source| DataError::Io {
+    parkgrid_model::read_text_file(path).map_err(|source| DataError::Io {
         path: path.display().to_string(),
         source,
     })

@@ -178,6 +178,10 @@ fn write_pv_csv(dir: &Path, rows: usize, bad_row: Option<usize>) {
         let t = start + chrono::Duration::hours(i as i64);
         let v = if Some(i) == bad_row {
             String::from("n/a")
+        } else if Some(i + 10_000) == bad_row {
+            String::from("-0.2")
+        } else if Some(i + 20_000) == bad_row {
+            String::from("1.5")
         } else {
             format!("{}", (i % 24) as f64 / 24.0)
         };
@@ -216,6 +220,21 @@ fn csv_profiles_are_read_and_scaled() {
             "{e}"
         ),
         other => panic!("{other:?}"),
+    }
+    // Values that cannot be: a negative availability, a share above 1 (row 50 is line 52).
+    for (bad, text) in [
+        (10_050, "-0.2 is outside 0…1"),
+        (20_050, "1.5 is outside 0…1"),
+    ] {
+        write_pv_csv(&dir, 8760, Some(bad));
+        match park_profiles(&park) {
+            Err(ResourceError::Data(e)) => {
+                let e = e.to_string();
+                assert!(e.contains("pv.csv:52: column 'pv': "), "{e}");
+                assert!(e.contains(text), "{e}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -25,7 +25,7 @@ pub fn run(
         ..Options::default()
     };
     let (title, base) = if path.extension().is_some_and(|e| e == "m") {
-        let text = std::fs::read_to_string(path)
+        let text = parkgrid_model::read_text_file(path)
             .map_err(|e| InputError(format!("cannot read case file '{}': {e}", path.display())))?;
         let case = parse_matpower(&path.display().to_string(), &text)?;
         (
@@ -91,11 +91,11 @@ pub fn run(
                 "v_max_pu": c.check.v_max.1,
             })).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&v).context("JSON")?);
+        outln!("{}", serde_json::to_string_pretty(&v).context("JSON")?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("N-1 of {title}");
-    println!(
+    outln!("N-1 of {title}")?;
+    outln!(
         "  intact: {}, {} voltages out of band, {} overloads, losses {:.1} kW",
         if intact.converged {
             "solved"
@@ -105,7 +105,7 @@ pub fn run(
         intact.voltage_violations.len(),
         intact.overloads().count(),
         intact.losses_kw
-    );
+    )?;
     let rows: Vec<Vec<String>> = list
         .iter()
         .take(top)
@@ -132,7 +132,7 @@ pub fn run(
             ]
         })
         .collect();
-    print!(
+    out!(
         "{}",
         render(
             &[
@@ -149,13 +149,13 @@ pub fn run(
             ],
             &rows
         )
-    );
+    )?;
     if list.len() > top {
-        println!(
+        outln!(
             "  … {} more (--top {} shows all)",
             list.len() - top,
             list.len()
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

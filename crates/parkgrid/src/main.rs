@@ -1,6 +1,9 @@
 //! The `parkgrid` command line. It parses arguments, calls the library crates and prints; the
 //! work itself lives in the `parkgrid-*` crates.
 
+#[macro_use]
+mod out;
+
 mod contingency;
 mod info;
 mod network;
@@ -11,7 +14,6 @@ mod report;
 mod simulate;
 mod table;
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -200,9 +202,16 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    match run(cli).and_then(|code| out::flush().map(|()| code).map_err(Into::into)) {
         Ok(code) => code,
         Err(err) => {
+            // The reader of a pipe has gone (`| head`): nothing more to say to anyone.
+            if err
+                .downcast_ref::<out::StdoutError>()
+                .is_some_and(out::StdoutError::is_broken_pipe)
+            {
+                return ExitCode::SUCCESS;
+            }
             eprintln!("error: {err:#}");
             let input_error = err.downcast_ref::<ModelError>().is_some()
                 || err
@@ -237,7 +246,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 print_json_report(&loaded.report)?;
             } else {
                 eprint!("{}", loaded.report.render());
-                print_verdict(&loaded.report);
+                print_verdict(&loaded.report)?;
             }
             Ok(exit_for(&loaded))
         }
@@ -245,15 +254,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let loaded = parkgrid_model::load(&park)?;
             let Some(valid) = &loaded.park else {
                 eprint!("{}", loaded.report.render());
-                print_verdict(&loaded.report);
+                print_verdict(&loaded.report)?;
                 return Ok(exit_for(&loaded));
             };
             if json {
                 let summary = info::json(valid);
-                println!("{}", serde_json::to_string_pretty(&summary)?);
+                outln!("{}", serde_json::to_string_pretty(&summary)?)?;
             } else {
                 eprint!("{}", loaded.report.render());
-                print!("{}", info::text(valid));
+                out!("{}", info::text(valid))?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -273,7 +282,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let loaded = parkgrid_model::load(&park)?;
             let Some(valid) = &loaded.park else {
                 eprint!("{}", loaded.report.render());
-                print_verdict(&loaded.report);
+                print_verdict(&loaded.report)?;
                 return Ok(exit_for(&loaded));
             };
             eprint!("{}", loaded.report.render());
@@ -308,7 +317,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let loaded = parkgrid_model::load(&park)?;
             let Some(valid) = &loaded.park else {
                 eprint!("{}", loaded.report.render());
-                print_verdict(&loaded.report);
+                print_verdict(&loaded.report)?;
                 return Ok(exit_for(&loaded));
             };
             eprint!("{}", loaded.report.render());
@@ -342,10 +351,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             match out {
                 Some(path) => std::fs::write(&path, text + "\n")
                     .with_context(|| format!("cannot write schema to '{}'", path.display()))?,
-                None => {
-                    let mut stdout = std::io::stdout().lock();
-                    writeln!(stdout, "{text}")?;
-                }
+                None => outln!("{text}")?,
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -366,11 +372,11 @@ fn exit_for(loaded: &Loaded) -> ExitCode {
     }
 }
 
-fn print_verdict(report: &Report) {
+fn print_verdict(report: &Report) -> Result<(), out::StdoutError> {
     let (e, w) = (report.n_errors(), report.n_warnings());
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     if e == 0 {
-        println!("{}: valid ({})", report.source.name, plural(w, "warning"));
+        outln!("{}: valid ({})", report.source.name, plural(w, "warning"))?;
     } else {
         eprintln!(
             "{}: invalid ({}, {})",
@@ -379,6 +385,7 @@ fn print_verdict(report: &Report) {
             plural(w, "warning")
         );
     }
+    Ok(())
 }
 
 fn print_json_report(report: &Report) -> anyhow::Result<()> {
@@ -389,6 +396,6 @@ fn print_json_report(report: &Report) -> anyhow::Result<()> {
         "warnings": report.n_warnings(),
         "diagnostics": report.to_json(),
     });
-    println!("{}", serde_json::to_string_pretty(&value)?);
+    outln!("{}", serde_json::to_string_pretty(&value)?)?;
     Ok(())
 }

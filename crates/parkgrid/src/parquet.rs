@@ -104,6 +104,12 @@ mod imp {
     }
 
     pub fn read(path: &Path, meta: &Meta) -> Result<(Vec<String>, Vec<Vec<f64>>), InputError> {
+        if !std::fs::metadata(path).map_err(|e| err(path, e))?.is_file() {
+            return Err(err(
+                path,
+                "not a regular file (a directory, FIFO or device)",
+            ));
+        }
         let file = File::open(path).map_err(|e| err(path, e))?;
         let reader = SerializedFileReader::new(file).map_err(|e| err(path, e))?;
         let schema = reader.metadata().file_metadata().schema_descr();

@@ -11,7 +11,19 @@ use crate::table::render;
 
 /// Reads, solves and prints; exit 1 when the power flow does not converge.
 pub fn run(path: &Path, json_out: bool, opts: Options) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(path)
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+    {
+        return Err(InputError(format!(
+            "'{}' looks like a park file; `parkgrid powerflow` reads MATPOWER/MATACDC cases (.m). \
+             For a park's network use `parkgrid simulate PARK --network-check` or `parkgrid \
+             contingency PARK`",
+            path.display()
+        ))
+        .into());
+    }
+    let text = parkgrid_model::read_text_file(path)
         .map_err(|e| InputError(format!("cannot read case file '{}': {e}", path.display())))?;
     let case = parse_matpower(&path.display().to_string(), &text)?;
     if !(opts.tol_pu > 0.0 && opts.tol_pu.is_finite()) {
@@ -44,10 +56,10 @@ pub fn run(path: &Path, json_out: bool, opts: Options) -> anyhow::Result<ExitCod
                 "ic_pu": c.ic_pu, "vm_c_pu": c.vm_c_pu, "over_limit": c.over_limit,
             })).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?)?;
     } else {
-        println!("{}: {case}", path.display());
-        println!(
+        outln!("{}: {case}", path.display())?;
+        outln!(
             "  {} after {} iterations, largest mismatch {:.2e} p.u., losses {:.4} MW",
             if res.converged {
                 "converged"
@@ -57,7 +69,7 @@ pub fn run(path: &Path, json_out: bool, opts: Options) -> anyhow::Result<ExitCod
             res.iterations,
             res.max_mismatch_pu,
             res.losses_mw
-        );
+        )?;
         let rows: Vec<Vec<String>> = res
             .buses
             .iter()
@@ -69,7 +81,7 @@ pub fn run(path: &Path, json_out: bool, opts: Options) -> anyhow::Result<ExitCod
                 ]
             })
             .collect();
-        print!("{}", render(&["bus", "vm_pu", "va_deg"], &rows));
+        out!("{}", render(&["bus", "vm_pu", "va_deg"], &rows))?;
         let rows: Vec<Vec<String>> = res
             .branches
             .iter()
@@ -83,10 +95,10 @@ pub fn run(path: &Path, json_out: bool, opts: Options) -> anyhow::Result<ExitCod
                 ]
             })
             .collect();
-        print!(
+        out!(
             "{}",
             render(&["branch", "pf_mw", "qf_mvar", "pt_mw", "qt_mvar"], &rows)
-        );
+        )?;
         if !res.dc_buses.is_empty() {
             let rows: Vec<Vec<String>> = res
                 .dc_buses
@@ -99,7 +111,7 @@ pub fn run(path: &Path, json_out: bool, opts: Options) -> anyhow::Result<ExitCod
                     ]
                 })
                 .collect();
-            print!("{}", render(&["DC bus", "vdc_pu", "p_mw"], &rows));
+            out!("{}", render(&["DC bus", "vdc_pu", "p_mw"], &rows))?;
             let rows: Vec<Vec<String>> = res
                 .converters
                 .iter()
@@ -118,7 +130,7 @@ pub fn run(path: &Path, json_out: bool, opts: Options) -> anyhow::Result<ExitCod
                     ]
                 })
                 .collect();
-            print!(
+            out!(
                 "{}",
                 render(
                     &[
@@ -131,7 +143,7 @@ pub fn run(path: &Path, json_out: bool, opts: Options) -> anyhow::Result<ExitCod
                     ],
                     &rows
                 )
-            );
+            )?;
         }
     }
     if res.converged {

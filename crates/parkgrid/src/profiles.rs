@@ -66,12 +66,12 @@ pub fn run(park: &Park, out: &Path, json_out: bool) -> anyhow::Result<ExitCode> 
                 })
             })
             .collect();
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(
                 &json!({ "n_steps": p.axis.n_steps, "series": rows, "notes": p.notes })
             )?
-        );
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     let rows: Vec<Vec<String>> = p
@@ -138,7 +138,7 @@ pub fn run(park: &Park, out: &Path, json_out: bool) -> anyhow::Result<ExitCode> 
         out.join("profiles.csv").display(),
         out.join("weather.csv").display()
     );
-    print!("{text}");
+    out!("{text}")?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -31,7 +31,7 @@ impl From<LangArg> for Lang {
 }
 
 fn read(path: &Path) -> Result<String, InputError> {
-    std::fs::read_to_string(path).map_err(|e| {
+    parkgrid_model::read_text_file(path).map_err(|e| {
         InputError(format!(
             "cannot read '{}': {e}{}",
             path.display(),
@@ -114,7 +114,7 @@ pub fn report(dir: &Path, lang: Lang, quiet: bool) -> anyhow::Result<ExitCode> {
     let run = load_run(dir)?;
     let path = write_report(&run, dir, lang)?;
     if !quiet {
-        println!("wrote {}", path.display());
+        outln!("wrote {}", path.display())?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -164,7 +164,7 @@ pub fn compare(a: &Path, b: &Path, out: &Path, json: bool) -> anyhow::Result<Exi
     std::fs::write(&csv_path, csv)
         .with_context(|| format!("cannot write '{}'", csv_path.display()))?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        outln!("{}", serde_json::to_string_pretty(&doc)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     let rows: Vec<Vec<String>> = diffs
@@ -197,10 +197,10 @@ pub fn compare(a: &Path, b: &Path, out: &Path, json: bool) -> anyhow::Result<Exi
             ])
         })
         .collect();
-    println!("A = {}\nB = {}", a.display(), b.display());
+    outln!("A = {}\nB = {}", a.display(), b.display())?;
     // The terminal table keeps to ASCII signs, as `simulate`'s does.
     let table = render(&["", "unit", "A", "B", "B - A", "change", ""], &rows).replace('−', "-");
-    print!("{table}");
-    println!("wrote {} and {}", json_path.display(), csv_path.display());
+    out!("{table}")?;
+    outln!("wrote {} and {}", json_path.display(), csv_path.display())?;
     Ok(ExitCode::SUCCESS)
 }

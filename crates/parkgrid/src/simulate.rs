@@ -262,9 +262,9 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
     }
     let report = crate::report::write_report(&run, out, lang)?;
     if json_out {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        outln!("{}", serde_json::to_string_pretty(&summary)?)?;
     } else if !quiet {
-        print!(
+        out!(
             "{}",
             table(
                 park,
@@ -272,15 +272,15 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
                 (strategy == StrategyArg::Optimal).then_some(&baseline),
                 horizon == Horizon::Rolling
             )
-        );
-        print!("{network_text}");
-        println!(
+        )?;
+        out!("{network_text}")?;
+        outln!(
             "wrote {}, {}, {} and {}",
             summary_path.display(),
             out.join("meta.json").display(),
             series_file.display(),
             report.display()
-        );
+        )?;
     }
     if let RunStatus::Inexact(why) = &main.status {
         eprintln!("{}", inexact_warning(why, &main));

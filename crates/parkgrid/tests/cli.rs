@@ -892,3 +892,79 @@ fn network_check_refuses_a_network_it_cannot_solve_before_solving() {
     assert!(!dir.join("summary.json").exists(), "refused before solving");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Output cut by a closed pipe (`| head -1`) ends the command quietly with exit 0; a full disk
+/// (`> /dev/full`) is a one-line error with exit 1. Neither is a panic with a backtrace.
+#[test]
+fn closed_pipes_and_full_disks_are_not_panics() {
+    for args in [
+        &["info", "examples/yanqing.toml"][..],
+        &["validate", "examples/minimal.toml"][..],
+        &["schema"][..],
+        &["powerflow", "crates/parkgrid-powerflow/tests/data/case14.m"][..],
+    ] {
+        // The reader closes its end before the command writes anything.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_parkgrid"))
+            .args(args)
+            .current_dir(repo())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the parkgrid binary runs");
+        drop(child.stdout.take());
+        let o = child.wait_with_output().expect("waits");
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+
+        if Path::new("/dev/full").exists() {
+            let full = std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .expect("/dev/full");
+            let o = Command::new(env!("CARGO_BIN_EXE_parkgrid"))
+                .args(args)
+                .current_dir(repo())
+                .stdout(full)
+                .output()
+                .expect("the parkgrid binary runs");
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+            assert!(
+                err.contains("cannot write to standard output"),
+                "{args:?}: {err}"
+            );
+            assert!(!err.contains("panicked"), "{args:?}: {err}");
+        }
+    }
+}
+
+/// A park file given to `powerflow`, and a FIFO or a directory given as a file, are refused at
+/// once with a message (a FIFO used to block forever).
+#[test]
+fn wrong_kinds_of_file_are_refused_at_once() {
+    let o = parkgrid(&["powerflow", "examples/minimal.toml"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("looks like a park file"),
+        "{}",
+        stderr(&o)
+    );
+    let o = parkgrid(&["validate", "examples"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not a regular file"), "{}", stderr(&o));
+    let dir = temp_dir("fifo");
+    let fifo = dir.join("park.toml");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    if made {
+        for cmd in ["validate", "simulate", "info"] {
+            let o = parkgrid(&[cmd, fifo.to_str().unwrap_or_default()]);
+            assert_eq!(o.status.code(), Some(2), "{cmd}: {}", stderr(&o));
+            assert!(stderr(&o).contains("not a regular file"), "{}", stderr(&o));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,123 @@
+//! Case files that once gave wrong answers (tests/data/cases/README.md), each against its right
+//! value: MATLAB's lexical rules and MATPOWER's bus-type conventions; and case data that cannot be
+//! (duplicated buses, baseMVA ≤ 0) refused with the line.
+
+use std::path::Path;
+
+use parkgrid_powerflow::{Options, PfResult, parse_matpower, solve};
+
+fn data(name: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/cases")
+            .join(name),
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Every bus voltage, generator output and the losses against the reference (PYPOWER `runpf`).
+fn check(res: &PfResult, expected: &str) {
+    let want: serde_json::Value = serde_json::from_str(&data(expected)).expect("JSON");
+    assert!(res.converged, "{}", res.max_mismatch_pu);
+    for b in &res.buses {
+        let w = &want["buses"][b.id.to_string()];
+        let (vm, va) = (
+            w[0].as_f64().unwrap_or(f64::NAN),
+            w[1].as_f64().unwrap_or(f64::NAN),
+        );
+        assert!(
+            (b.vm_pu - vm).abs() < 1e-6,
+            "bus {}: vm {} vs {vm}",
+            b.id,
+            b.vm_pu
+        );
+        assert!(
+            (b.va_deg - va).abs() < 1e-5,
+            "bus {}: va {} vs {va}",
+            b.id,
+            b.va_deg
+        );
+    }
+    let gens = want["gens"].as_array().cloned().unwrap_or_default();
+    assert_eq!(gens.len(), res.gens.len());
+    for (g, w) in res.gens.iter().zip(&gens) {
+        let (pg, qg) = (
+            w[1].as_f64().unwrap_or(f64::NAN),
+            w[2].as_f64().unwrap_or(f64::NAN),
+        );
+        assert!(
+            (g.pg_mw - pg).abs() < 1e-4,
+            "gen at {}: pg {} vs {pg}",
+            g.bus,
+            g.pg_mw
+        );
+        assert!(
+            (g.qg_mvar - qg).abs() < 1e-4,
+            "gen at {}: qg {} vs {qg}",
+            g.bus,
+            g.qg_mvar
+        );
+    }
+    let losses = want["losses_mw"].as_f64().unwrap_or(f64::NAN);
+    assert!(
+        (res.losses_mw - losses).abs() < 1e-6,
+        "losses {} vs {losses}",
+        res.losses_mw
+    );
+}
+
+#[test]
+fn statements_on_one_line_and_continued_rows_read_as_matlab_reads_them() {
+    for name in ["two_statements.m", "continuation.m"] {
+        let case = parse_matpower(name, &data(name)).unwrap_or_else(|e| panic!("{e}"));
+        check(&solve(&case, &Options::default()), "syntax.expected.json");
+    }
+}
+
+#[test]
+fn comments_strings_and_separators_follow_matlab() {
+    let text = data("two_statements.m")
+        .replace(
+            "mpc.version = '2'; mpc.baseMVA = 10;",
+            "%{\nA block comment; with = signs [\n%}\nmpc.version = '2', mpc.baseMVA = ... the base\n 10; # Octave comment",
+        )
+        .replace("%% bus data", "%% bus data; % it's a comment with 'quotes'");
+    let case = parse_matpower("variant.m", &text).unwrap_or_else(|e| panic!("{e}"));
+    check(&solve(&case, &Options::default()), "syntax.expected.json");
+}
+
+#[test]
+fn a_reference_bus_without_a_generator_follows_matpower() {
+    let name = "case5_ref_nogen.m";
+    let case = parse_matpower(name, &data(name)).unwrap_or_else(|e| panic!("{e}"));
+    check(
+        &solve(&case, &Options::default()),
+        "case5_ref_nogen.expected.json",
+    );
+    let flat = Options {
+        flat_start: true,
+        ..Options::default()
+    };
+    check(&solve(&case, &flat), "case5_ref_nogen.expected.json");
+}
+
+#[test]
+fn impossible_case_data_is_refused_with_its_line() {
+    let text = data("two_statements.m");
+    // Bus 3 twice.
+    let dup = text.replacen("\t4\t1\t3\t1\t", "\t3\t1\t3\t1\t", 1);
+    let e = parse_matpower("dup.m", &dup)
+        .err()
+        .unwrap_or_else(|| panic!("accepted"));
+    assert!(e.to_string().contains("bus 3 appears twice"), "{e}");
+    assert!(e.to_string().starts_with("dup.m:12:"), "{e}");
+    assert!(e.to_string().contains("first on line 11"), "{e}");
+    for base in ["0", "-100", "NaN"] {
+        let bad = text.replace("mpc.baseMVA = 10;", &format!("mpc.baseMVA = {base};"));
+        let e = parse_matpower("base.m", &bad)
+            .err()
+            .unwrap_or_else(|| panic!("accepted"));
+        assert!(e.to_string().contains("baseMVA"), "{e}");
+        assert!(e.to_string().starts_with("base.m:4:"), "{e}");
+    }
+}
