@@ -274,7 +274,7 @@ pub(crate) fn prepare(case: &Case, opts: &Options) -> Prepared {
         .iter()
         .map(|b| if opts.flat_start { 1.0 } else { b.vm_pu })
         .collect();
-    let va: Vec<f64> = live
+    let mut va: Vec<f64> = live
         .iter()
         .zip(&kind)
         .map(|(b, k)| {
@@ -285,6 +285,23 @@ pub(crate) fn prepare(case: &Case, opts: &Options) -> Prepared {
             }
         })
         .collect();
+    // Phase-shifting transformers (a Dyn5 distribution transformer shifts 150°): a start that
+    // ignores them is far from the solution and Newton diverges. Start each bus at the sum of the
+    // shifts on its way from the reference — when starting flat, or when the case's own angles
+    // carry no shift (all zero, as a lowered park's do).
+    let shifted = case
+        .branches
+        .iter()
+        .any(|b| b.in_service && b.shift_deg != 0.0);
+    let case_angles_flat = live
+        .iter()
+        .zip(&kind)
+        .all(|(b, k)| *k == BusType::Ref || b.va_deg == 0.0);
+    if shifted && (opts.flat_start || case_angles_flat) {
+        if let Some(start) = shift_angles(case, &index, &kind, &va) {
+            va = start;
+        }
+    }
     for i in 0..n {
         if kind[i] != BusType::Pq {
             if let Some(v) = vg[i] {
@@ -301,6 +318,48 @@ pub(crate) fn prepare(case: &Case, opts: &Options) -> Prepared {
         va,
         extra: vec![C::default(); n],
     }
+}
+
+/// Each bus's angle as the reference's minus the phase shifts on the in-service branches between
+/// them (breadth first; MATPOWER's branch shift θ makes the to-bus lag the from-bus by θ); buses
+/// not reached keep `va`. None when there is no reference bus.
+fn shift_angles(
+    case: &Case,
+    index: &BTreeMap<u32, usize>,
+    kind: &[BusType],
+    va: &[f64],
+) -> Option<Vec<f64>> {
+    let n = kind.len();
+    let mut adj: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
+    for b in case.branches.iter().filter(|b| b.in_service) {
+        if let (Some(&f), Some(&t)) = (index.get(&b.from), index.get(&b.to)) {
+            let s = b.shift_deg.to_radians();
+            adj[f].push((t, -s));
+            adj[t].push((f, s));
+        }
+    }
+    let mut out = va.to_vec();
+    let mut seen = vec![false; n];
+    let mut queue = std::collections::VecDeque::new();
+    for (i, k) in kind.iter().enumerate() {
+        if *k == BusType::Ref {
+            seen[i] = true;
+            queue.push_back(i);
+        }
+    }
+    if queue.is_empty() {
+        return None;
+    }
+    while let Some(i) = queue.pop_front() {
+        for &(j, d) in &adj[i] {
+            if !seen[j] {
+                seen[j] = true;
+                out[j] = out[i] + d;
+                queue.push_back(j);
+            }
+        }
+    }
+    Some(out)
 }
 
 /// `V·conj(Y·V)` at every bus: the power the network takes from each bus, p.u.

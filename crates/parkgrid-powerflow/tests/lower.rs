@@ -101,3 +101,68 @@ fn an_overloaded_converter_and_an_outage_are_seen() {
     assert!(load(&after, "ring_dc_b") > 1.9 * load(&before, "ring_dc_b"));
     assert_eq!(load(&after, "ring_dc_a"), 0.0);
 }
+
+/// A Dyn5 distribution transformer shifts the LV side by 150°: Newton must start there, from the
+/// case's angles and from a flat start. The solution is the unshifted one turned by 150° (to
+/// 1e-9), and near pandapower's (tests/data/cases/README.md: 0.985322 p.u. at −151.549°, import
+/// 302.623 kW, losses 2.623 kW, loading 51.1 %; the lowering's transformer model differs from
+/// pandapower's by 8e-5 p.u. and 0.01 kW, with or without the shift).
+#[test]
+fn a_phase_shifting_transformer_converges_from_any_start() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cases/dyn5_transformer.toml");
+    let loaded = parkgrid_model::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let park = loaded
+        .park
+        .unwrap_or_else(|| panic!("{}", loaded.report.render()));
+    let mut unshifted = park.clone();
+    unshifted.transformer[0].shift_deg = 0.0;
+    let mut inj = Injections::default();
+    inj.bus_kw.insert("lv".to_string(), -300.0);
+    let lv_of = |res: &parkgrid_powerflow::PfResult| {
+        res.buses
+            .iter()
+            .min_by(|a, b| a.vm_pu.total_cmp(&b.vm_pu))
+            .cloned()
+            .unwrap_or_else(|| panic!("no bus"))
+    };
+    let plain = lower(&unshifted).unwrap_or_else(|e| panic!("{e}"));
+    let (_, plain_res) = check_step(&plain, &inj, &Options::default());
+    assert!(plain_res.converged);
+    let plain_lv = lv_of(&plain_res);
+    let lowered = lower(&park).unwrap_or_else(|e| panic!("{e}"));
+    for flat_start in [false, true] {
+        let opts = Options {
+            flat_start,
+            ..Options::default()
+        };
+        let (check, res) = check_step(&lowered, &inj, &opts);
+        assert!(
+            res.converged,
+            "flat start {flat_start}: {}",
+            res.max_mismatch_pu
+        );
+        let lv = lv_of(&res);
+        assert!(
+            (lv.vm_pu - plain_lv.vm_pu).abs() < 1e-9,
+            "{lv:?} vs {plain_lv:?}"
+        );
+        assert!(
+            (lv.va_deg - (plain_lv.va_deg - 150.0)).abs() < 1e-7,
+            "{lv:?}"
+        );
+        assert!((lv.vm_pu - 0.985322).abs() < 2e-4, "{lv:?}");
+        assert!((lv.va_deg - -151.549).abs() < 1e-2, "{lv:?}");
+        assert!(
+            (check.import_kw - 302.623).abs() < 0.05,
+            "{}",
+            check.import_kw
+        );
+        assert!(
+            (check.losses_kw - 2.623).abs() < 0.05,
+            "{}",
+            check.losses_kw
+        );
+        let t = check.max_loading().unwrap_or_else(|| panic!("no loading"));
+        assert!((t.fraction - 0.511).abs() < 0.005, "{t:?}");
+    }
+}
