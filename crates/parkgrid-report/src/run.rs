@@ -139,8 +139,12 @@ impl NetworkRun {
             let record = record
                 .map_err(|e| bad(e.position().map_or(0, |p| p.line() as usize), e.to_string()))?;
             let line = record.position().map_or(0, |p| p.line() as usize);
+            // An empty cell is a step whose power flow did not converge: no figure.
             let num = |i: usize| -> Result<f64, ReportError> {
                 let cell = record.get(i).unwrap_or_default();
+                if cell.is_empty() {
+                    return Ok(f64::NAN);
+                }
                 cell.parse().map_err(|_| {
                     bad(
                         line,

@@ -157,6 +157,12 @@ pub fn run(
     let start = std::time::Instant::now();
     for &(t, label) in &steps {
         let (check, _) = check_step(lowered, &inj.at(t), &opts);
+        if !check.converged {
+            // A power flow that did not converge has no figures to lend: empty cells.
+            let _ = writeln!(csv, "{},{label},false,,,,,,,,,,", axis.time(t).to_rfc3339());
+            checks.push((t, label, check));
+            continue;
+        }
         let (max_id, max_pct) = check
             .max_loading()
             .map_or((String::new(), 0.0), |l| (l.id.clone(), l.fraction * 100.0));
@@ -190,9 +196,11 @@ pub fn run(
     let path = out.join("network.csv");
     std::fs::write(&path, csv).with_context(|| format!("cannot write '{}'", path.display()))?;
 
-    // The year (or the chosen steps) at a glance.
+    // The year (or the chosen steps) at a glance: figures from converged power flows only.
     let dt = axis.step_h();
     let not_converged = checks.iter().filter(|c| !c.2.converged).count();
+    let all = checks;
+    let checks: Vec<&(usize, &str, StepCheck)> = all.iter().filter(|c| c.2.converged).collect();
     let with_v = checks
         .iter()
         .filter(|c| !c.2.voltage_violations.is_empty())
@@ -218,7 +226,7 @@ pub fn run(
         .max_by(|a, b| a.2.v_max.1.total_cmp(&b.2.v_max.1));
     let summary = json!({
         "mode": match mode { NetworkCheckArg::All => "all", NetworkCheckArg::Peak => "peak" },
-        "steps_checked": checks.len(),
+        "steps_checked": all.len(),
         "not_converged": not_converged,
         "steps_with_voltage_violations": with_v,
         "steps_with_overloads": with_over,
@@ -228,12 +236,14 @@ pub fn run(
         "v_max": highest.map(|c| json!({"time": axis.time(c.0).to_rfc3339(), "bus": c.2.v_max.0, "v_pu": c.2.v_max.1})),
         "max_loading": worst,
         "steps": if mode == NetworkCheckArg::Peak {
-            checks.iter().map(|(t, label, c)| json!({
-                "label": label, "time": axis.time(*t).to_rfc3339(), "converged": c.converged,
+            all.iter().map(|(t, label, c)| if c.converged { json!({
+                "label": label, "time": axis.time(*t).to_rfc3339(), "converged": true,
                 "import_kw": c.import_kw, "losses_kw": c.losses_kw,
                 "v_min_pu": c.v_min.1, "v_max_pu": c.v_max.1,
                 "max_loading": c.max_loading().map(|l| json!({"element": l.id, "fraction": l.fraction})),
-            })).collect::<Vec<_>>()
+            }) } else { json!({
+                "label": label, "time": axis.time(*t).to_rfc3339(), "converged": false,
+            }) }).collect::<Vec<_>>()
         } else { Vec::new() },
         "time_s": elapsed,
     });
@@ -246,7 +256,7 @@ pub fn run(
         } else {
             "peak steps"
         },
-        checks.len(),
+        all.len(),
         elapsed,
         not_converged,
         with_v,
@@ -255,16 +265,29 @@ pub fn run(
     if mode == NetworkCheckArg::All {
         let _ = writeln!(
             text,
-            "  network losses {:.1} MWh ({:.2} % of the import)",
+            "  network losses {:.1} MWh ({:.2} % of the import){}",
             losses_kwh / 1000.0,
             if import_kwh > 0.0 {
                 losses_kwh / import_kwh * 100.0
             } else {
                 0.0
+            },
+            if not_converged > 0 {
+                format!(" over the {} converged steps", checks.len())
+            } else {
+                String::new()
             }
         );
     } else {
-        for (t, label, c) in &checks {
+        for (t, label, c) in &all {
+            if !c.converged {
+                let _ = writeln!(
+                    text,
+                    "  {label:<13} {}  power flow NOT converged: no figures",
+                    axis.time(*t).format("%Y-%m-%d %H:%M"),
+                );
+                continue;
+            }
             let _ = writeln!(
                 text,
                 "  {label:<13} {}  import {:>9.1} kW, losses {:>7.1} kW, V {:.4}–{:.4} p.u., most loaded {}",

@@ -968,3 +968,60 @@ fn wrong_kinds_of_file_are_refused_at_once() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The Dyn5 park's network check converges (its 150° shift once made Newton diverge); with a
+/// load the transformer cannot carry, the power flows that do not converge lend no figures:
+/// empty cells in network.csv, no figures in summary.json, "NOT converged" in the table, and the
+/// report still rebuilds.
+#[test]
+fn a_network_check_that_does_not_converge_shows_no_figures() {
+    let case = repo().join("crates/parkgrid-powerflow/tests/data/cases/dyn5_transformer.toml");
+    let dir = temp_dir("dyn5");
+    let out = dir.join("out");
+    let o = parkgrid(&[
+        "simulate",
+        case.to_str().unwrap_or_default(),
+        "--network-check=peak",
+        "--out",
+        out.to_str().unwrap_or_default(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("0 not converged"), "{}", stdout(&o));
+
+    let heavy = std::fs::read_to_string(&case)
+        .expect("case")
+        .replace("annual_kwh = 2628000", "annual_kwh = 262800000");
+    std::fs::write(dir.join("heavy.toml"), heavy).expect("write");
+    // The rule baseline pushes 5 MW through the 630 kVA transformer: no power flow exists.
+    let o = parkgrid(&[
+        "simulate",
+        dir.join("heavy.toml").to_str().unwrap_or_default(),
+        "--strategy",
+        "rule",
+        "--network-check=peak",
+        "--out",
+        out.to_str().unwrap_or_default(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("NOT converged: no figures"),
+        "{}",
+        stdout(&o)
+    );
+    let csv = std::fs::read_to_string(out.join("network.csv")).expect("network.csv");
+    assert!(
+        csv.lines().skip(1).all(|l| l.contains(",false,,,")),
+        "{csv}"
+    );
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("summary.json")).expect("summary.json"),
+    )
+    .expect("JSON");
+    for step in summary["network"]["steps"].as_array().into_iter().flatten() {
+        assert_eq!(step["converged"], false);
+        assert!(step.get("import_kw").is_none(), "{step}");
+    }
+    let o = parkgrid(&["report", out.to_str().unwrap_or_default()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
