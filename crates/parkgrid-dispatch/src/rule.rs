@@ -1,9 +1,13 @@
 //! The rule-based baseline: how a park is run without optimisation, step by step.
 //!
 //! Heat as before the energy internet: CHP follows the heat demand and the boiler house covers the
-//! rest; heat pumps and stores stay idle, the data centre's waste heat is rejected. Electricity on one copper plate: renewables first; a surplus charges the batteries,
-//! then is exported, then curtailed; a deficit discharges the batteries, then is imported. Electric
-//! boilers and flexibility are not used; EV charging is unmanaged.
+//! rest; heat pumps and stores stay idle, the data centre's waste heat is rejected. Electricity on
+//! one copper plate per electric island — the buses joined by in-service lines, transformers and
+//! converters, so a load behind a switched-off cable is not supplied: renewables first; a surplus
+//! charges the island's batteries, then is exported, then curtailed; a deficit discharges the
+//! batteries, then is imported, and what the island's grid connections cannot bring is unserved
+//! (booked on the island's first bus). Electric boilers and flexibility are not used; EV charging
+//! is unmanaged.
 
 use parkgrid_model::asset::AssetRef;
 use parkgrid_model::{Carrier, Park};
@@ -38,27 +42,40 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
     let n = steps.n;
     let dt = steps.step_h;
     let mut out = Out { series: Vec::new() };
-    let mut el_demand = vec![0.0; n];
+    let (island_of, n_islands) = electric_islands(park);
+    let island = |bus: &str| {
+        park.bus
+            .iter()
+            .position(|b| b.id == bus)
+            .and_then(|i| island_of[i])
+            .unwrap_or(0)
+    };
+    let mut el_demand = vec![vec![0.0; n]; n_islands.max(1)];
     let mut heat_left = vec![0.0; n];
-    let mut renewable = vec![0.0; n];
+    let mut renewable = vec![vec![0.0; n]; n_islands.max(1)];
 
     // Demands and supplies that no rule changes.
     for (_, a) in park.assets() {
         match a {
             AssetRef::ElectricLoad(x) => add_load(
                 &mut out,
-                &mut el_demand,
+                &mut el_demand[island(&x.bus)],
                 profiles,
                 &x.id,
                 "electric_load",
                 n,
             ),
-            AssetRef::EvCharging(x) => {
-                add_load(&mut out, &mut el_demand, profiles, &x.id, "ev_charging", n)
-            }
+            AssetRef::EvCharging(x) => add_load(
+                &mut out,
+                &mut el_demand[island(&x.bus)],
+                profiles,
+                &x.id,
+                "ev_charging",
+                n,
+            ),
             AssetRef::FlexibleLoad(x) => add_load(
                 &mut out,
-                &mut el_demand,
+                &mut el_demand[island(&x.bus)],
                 profiles,
                 &x.id,
                 "flexible_load",
@@ -67,7 +84,7 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
             AssetRef::DataCentre(x) => {
                 let d = get(profiles, &x.id, Quantity::ElectricDemand, n);
                 let w = get(profiles, &x.id, Quantity::WasteHeat, n);
-                add(&mut el_demand, &d);
+                add(&mut el_demand[island(&x.bus)], &d);
                 out.push(&x.id, "data_centre", "p_kw", d);
                 if x.waste_heat_bus.is_some() {
                     out.push(&x.id, "data_centre", "waste_heat_kw", w);
@@ -79,11 +96,11 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
                 out.push(&x.id, "heat_load", "heat_kw", h);
             }
             AssetRef::Pv(x) => add(
-                &mut renewable,
+                &mut renewable[island(&x.bus)],
                 &get(profiles, &x.id, Quantity::Available, n),
             ),
             AssetRef::Wind(x) => add(
-                &mut renewable,
+                &mut renewable[island(&x.bus)],
                 &get(profiles, &x.id, Quantity::Available, n),
             ),
             _ => {}
@@ -91,7 +108,7 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
     }
 
     // Heat, in merit order of the rules.
-    let mut chp_el = vec![0.0; n];
+    let mut chp_el = vec![vec![0.0; n]; n_islands.max(1)];
     for (_, a) in park.assets() {
         match a {
             AssetRef::Chp(c) => {
@@ -101,7 +118,7 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
                     .collect();
                 let p: Vec<f64> = heat.iter().map(|h| h / ratio).collect();
                 sub(&mut heat_left, &heat);
-                add(&mut chp_el, &p);
+                add(&mut chp_el[island(&c.bus)], &p);
                 out.push(
                     &c.id,
                     "chp",
@@ -158,50 +175,63 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
         }
     }
 
-    // Electricity.
+    // Electricity, island by island.
     let batteries: Vec<_> = park.battery.iter().collect();
-    let mut level: Vec<f64> = batteries
-        .iter()
-        .map(|b| b.soc_initial_frac.unwrap_or(0.5) * b.e_max_kwh)
-        .collect();
     let mut bat_ch = vec![vec![0.0; n]; batteries.len()];
     let mut bat_dis = vec![vec![0.0; n]; batteries.len()];
     let mut bat_level = vec![vec![0.0; n]; batteries.len()];
-    let import_max: f64 = park.grid.iter().map(|g| g.p_import_max_kw).sum();
-    let export_max: f64 = park.grid.iter().map(|g| g.p_export_max_kw).sum();
-    let mut import = vec![0.0; n];
-    let mut export = vec![0.0; n];
-    let mut curtailed = vec![0.0; n];
-    let mut unserved_el = vec![0.0; n];
-    for t in 0..n {
-        let mut net = el_demand[t] - chp_el[t] - renewable[t];
-        for (k, b) in batteries.iter().enumerate() {
-            let keep = (1.0 - b.self_discharge_frac_per_h).powf(dt);
-            level[k] *= keep;
-            let (lo, hi) = (b.soc_min_frac * b.e_max_kwh, b.soc_max_frac * b.e_max_kwh);
-            if net < 0.0 {
-                let ch = (-net)
-                    .min(b.p_max_kw)
-                    .min(((hi - level[k]) / (b.eta_charge * dt)).max(0.0));
-                level[k] += ch * b.eta_charge * dt;
-                bat_ch[k][t] = ch;
-                net += ch;
-            } else if net > 0.0 {
-                let dis = net
-                    .min(b.p_max_kw)
-                    .min(((level[k] - lo) * b.eta_discharge / dt).max(0.0));
-                level[k] -= dis * dt / b.eta_discharge;
-                bat_dis[k][t] = dis;
-                net -= dis;
+    let mut import = vec![vec![0.0; n]; n_islands.max(1)];
+    let mut export = vec![vec![0.0; n]; n_islands.max(1)];
+    let mut curtailed = vec![vec![0.0; n]; n_islands.max(1)];
+    let mut unserved_el = vec![vec![0.0; n]; n_islands.max(1)];
+    let limits = |isl: usize, f: fn(&parkgrid_model::asset::Grid) -> f64| -> f64 {
+        park.grid
+            .iter()
+            .filter(|g| island(&g.bus) == isl)
+            .map(f)
+            .sum()
+    };
+    for isl in 0..n_islands.max(1) {
+        let mine: Vec<usize> = (0..batteries.len())
+            .filter(|&k| island(&batteries[k].bus) == isl)
+            .collect();
+        let mut level: Vec<f64> = batteries
+            .iter()
+            .map(|b| b.soc_initial_frac.unwrap_or(0.5) * b.e_max_kwh)
+            .collect();
+        let import_max = limits(isl, |g| g.p_import_max_kw);
+        let export_max = limits(isl, |g| g.p_export_max_kw);
+        for t in 0..n {
+            let mut net = el_demand[isl][t] - chp_el[isl][t] - renewable[isl][t];
+            for &k in &mine {
+                let b = batteries[k];
+                let keep = (1.0 - b.self_discharge_frac_per_h).powf(dt);
+                level[k] *= keep;
+                let (lo, hi) = (b.soc_min_frac * b.e_max_kwh, b.soc_max_frac * b.e_max_kwh);
+                if net < 0.0 {
+                    let ch = (-net)
+                        .min(b.p_max_kw)
+                        .min(((hi - level[k]) / (b.eta_charge * dt)).max(0.0));
+                    level[k] += ch * b.eta_charge * dt;
+                    bat_ch[k][t] = ch;
+                    net += ch;
+                } else if net > 0.0 {
+                    let dis = net
+                        .min(b.p_max_kw)
+                        .min(((level[k] - lo) * b.eta_discharge / dt).max(0.0));
+                    level[k] -= dis * dt / b.eta_discharge;
+                    bat_dis[k][t] = dis;
+                    net -= dis;
+                }
+                bat_level[k][t] = level[k];
             }
-            bat_level[k][t] = level[k];
-        }
-        if net > 0.0 {
-            import[t] = net.min(import_max);
-            unserved_el[t] = net - import[t];
-        } else {
-            export[t] = (-net).min(export_max);
-            curtailed[t] = -net - export[t];
+            if net > 0.0 {
+                import[isl][t] = net.min(import_max);
+                unserved_el[isl][t] = net - import[isl][t];
+            } else {
+                export[isl][t] = (-net).min(export_max);
+                curtailed[isl][t] = -net - export[isl][t];
+            }
         }
     }
     for (k, b) in batteries.iter().enumerate() {
@@ -224,8 +254,13 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
             std::mem::take(&mut bat_level[k]),
         );
     }
-    // Grid flows shared in proportion to the connections' limits.
+    // Grid flows shared within an island in proportion to the connections' limits.
     for g in &park.grid {
+        let isl = island(&g.bus);
+        let (import_max, export_max) = (
+            limits(isl, |g| g.p_import_max_kw),
+            limits(isl, |g| g.p_export_max_kw),
+        );
         let share_i = if import_max > 0.0 {
             g.p_import_max_kw / import_max
         } else {
@@ -240,27 +275,28 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
             &g.id,
             "grid",
             "import_kw",
-            import.iter().map(|v| v * share_i).collect(),
+            import[isl].iter().map(|v| v * share_i).collect(),
         );
         out.push(
             &g.id,
             "grid",
             "export_kw",
-            export.iter().map(|v| v * share_e).collect(),
+            export[isl].iter().map(|v| v * share_e).collect(),
         );
     }
-    // Curtailment shared in proportion to availability.
+    // Curtailment shared within an island in proportion to availability.
     for (_, a) in park.assets() {
-        let (id, kind) = match a {
-            AssetRef::Pv(x) => (&x.id, "pv"),
-            AssetRef::Wind(x) => (&x.id, "wind"),
+        let (id, kind, bus) = match a {
+            AssetRef::Pv(x) => (&x.id, "pv", &x.bus),
+            AssetRef::Wind(x) => (&x.id, "wind", &x.bus),
             _ => continue,
         };
+        let isl = island(bus);
         let avail = get(profiles, id, Quantity::Available, n);
         let output = (0..n)
             .map(|t| {
-                if renewable[t] > 0.0 {
-                    avail[t] * (1.0 - curtailed[t] / renewable[t])
+                if renewable[isl][t] > 0.0 {
+                    avail[t] * (1.0 - curtailed[isl][t] / renewable[isl][t])
                 } else {
                     0.0
                 }
@@ -269,21 +305,23 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
         out.push(id, kind, "output_kw", output);
         out.push(id, kind, "available_kw", avail);
     }
-    // Unserved demand booked on the first bus of each carrier.
-    let first = |c: Carrier| {
-        park.bus
-            .iter()
-            .find(|b| b.carrier == c)
-            .map(|b| b.id.clone())
-    };
-    let el_bus = first(Carrier::Ac).or_else(|| first(Carrier::Dc));
-    for bus in &park.bus {
-        let values = if Some(&bus.id) == el_bus.as_ref() {
-            unserved_el.clone()
-        } else if Some(&bus.id) == first(Carrier::Heat).as_ref() {
-            heat_left.iter().map(|h| h.max(0.0)).collect()
-        } else {
-            vec![0.0; n]
+    // Unserved demand booked on the first bus of each electric island and of the heat carrier.
+    let first_heat = park
+        .bus
+        .iter()
+        .find(|b| b.carrier == Carrier::Heat)
+        .map(|b| b.id.clone());
+    let mut booked = vec![false; n_islands.max(1)];
+    for (bi, bus) in park.bus.iter().enumerate() {
+        let values = match island_of[bi] {
+            Some(isl) if !booked[isl] => {
+                booked[isl] = true;
+                std::mem::take(&mut unserved_el[isl])
+            }
+            _ if Some(&bus.id) == first_heat.as_ref() => {
+                heat_left.iter().map(|h| h.max(0.0)).collect()
+            }
+            _ => vec![0.0; n],
         };
         if bus.carrier == Carrier::WasteHeat {
             let mut rejected = vec![0.0; n];
@@ -301,6 +339,59 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
         }
     }
     Dispatch { series: out.series }
+}
+
+/// The electric island of each bus (`None` for heat and waste-heat buses) and their number:
+/// buses joined by in-service lines, transformers and converters are one island.
+fn electric_islands(park: &Park) -> (Vec<Option<usize>>, usize) {
+    let n = park.bus.len();
+    let index = |id: &str| park.bus.iter().position(|b| b.id == id);
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let pairs = park
+        .line
+        .iter()
+        .filter(|l| l.in_service)
+        .map(|l| (&l.from_bus, &l.to_bus))
+        .chain(
+            park.transformer
+                .iter()
+                .filter(|t| t.in_service)
+                .map(|t| (&t.hv_bus, &t.lv_bus)),
+        )
+        .chain(
+            park.converter
+                .iter()
+                .filter(|c| c.in_service)
+                .map(|c| (&c.from_bus, &c.to_bus)),
+        );
+    for (a, b) in pairs {
+        if let (Some(a), Some(b)) = (index(a), index(b)) {
+            let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+            parent[ra] = rb;
+        }
+    }
+    let mut number: Vec<Option<usize>> = vec![None; n];
+    let mut island_of = vec![None; n];
+    let mut count = 0;
+    for (i, (bus, slot)) in park.bus.iter().zip(island_of.iter_mut()).enumerate() {
+        if !bus.carrier.is_electric() {
+            continue;
+        }
+        let r = root(&mut parent, i);
+        let k = *number[r].get_or_insert_with(|| {
+            count += 1;
+            count - 1
+        });
+        *slot = Some(k);
+    }
+    (island_of, count)
 }
 
 fn add_load(
