@@ -178,10 +178,30 @@ pub fn kpis(park: &Park, steps: &Steps, d: &Dispatch) -> Kpis {
             Carrier::WasteHeat => {}
         }
     }
+    // Energies that cannot be negative: an interior-point solution leaves rounding noise of
+    // −1e-8 kWh where a flow sits on its lower bound; below a milliwatt-hour it is zero.
+    for e in [
+        &mut k.grid_import_kwh,
+        &mut k.grid_export_kwh,
+        &mut k.pv_generation_kwh,
+        &mut k.wind_generation_kwh,
+        &mut k.renewable_available_kwh,
+        &mut k.unserved_electric_kwh,
+        &mut k.unserved_heat_kwh,
+        &mut k.boiler_heat_kwh,
+        &mut k.waste_heat_recovered_kwh,
+        &mut k.heat_demand_kwh,
+    ] {
+        if *e < 0.0 && *e > -1e-6 {
+            *e = 0.0;
+        }
+    }
     k.curtailment_kwh =
         (k.renewable_available_kwh - k.pv_generation_kwh - k.wind_generation_kwh).max(0.0);
-    k.renewable_absorption_ratio = if k.renewable_available_kwh > 0.0 {
-        (k.pv_generation_kwh + k.wind_generation_kwh) / k.renewable_available_kwh
+    // Absorption of what was available; a park with nothing (or less than a milliwatt-hour) to
+    // absorb absorbed all of it.
+    k.renewable_absorption_ratio = if k.renewable_available_kwh > 1e-6 {
+        ((k.pv_generation_kwh + k.wind_generation_kwh) / k.renewable_available_kwh).clamp(0.0, 1.0)
     } else {
         1.0
     };

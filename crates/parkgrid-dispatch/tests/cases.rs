@@ -46,3 +46,40 @@ fn a_load_behind_a_switched_off_cable_is_unserved_in_both_runs() {
         assert!((north - 1.0e6).abs() < 1.0, "{strategy:?}: north {north}");
     }
 }
+
+/// A PV array of 1e-320 kW once gave an absorption ratio of NaN and −4e-8 kWh unserved: every
+/// KPI is finite, energies are not negative, ratios are within 0…1.
+#[test]
+fn a_vanishing_pv_array_gives_finite_kpis() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cases/dead_end_bus.toml"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+        + "\n[[pv]]\nid = \"tiny\"\nbus = \"ac\"\np_dc_kw = 1e-320\ntilt_deg = 30\nazimuth_deg = 180\n";
+    let loaded = parkgrid_model::parse("tiny.toml", &text);
+    let park = loaded
+        .park
+        .unwrap_or_else(|| panic!("{}", loaded.report.render()));
+    let profiles = park_profiles(&park).unwrap_or_else(|e| panic!("{e}"));
+    for strategy in [Strategy::Optimal, Strategy::Rule] {
+        let out = run(
+            &park,
+            &profiles,
+            Config {
+                strategy,
+                ..Config::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let k = serde_json::to_value(&out.kpis).unwrap_or_else(|e| panic!("{e}"));
+        for (name, v) in k.as_object().into_iter().flatten() {
+            let v = v.as_f64().unwrap_or(f64::NAN);
+            assert!(v.is_finite(), "{strategy:?}: {name} = {v}");
+            if name.ends_with("_kwh") {
+                assert!(v >= 0.0, "{strategy:?}: {name} = {v}");
+            }
+        }
+        let r = out.kpis.renewable_absorption_ratio;
+        assert!((0.0..=1.0).contains(&r), "{strategy:?}: {r}");
+    }
+}
