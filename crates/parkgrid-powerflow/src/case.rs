@@ -490,6 +490,30 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
             format!("baseMVA is {base_mva}; it must be a positive number"),
         ));
     }
+    // Values that must be finite: everything but the limit columns, where MATPOWER files write
+    // `Inf` (bus Vmax/Vmin, generator Qmax/Qmin/Pmax/Pmin and beyond, branch ratings and angle
+    // limits).
+    let finite_cols = |name: &str| -> &'static [usize] {
+        match name {
+            "bus" => &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+            "gen" => &[0, 1, 2, 5, 6, 7],
+            "branch" => &[0, 1, 2, 3, 4, 8, 9, 10],
+            _ => &[],
+        }
+    };
+    for (name, _, m) in &matrices {
+        let all = matches!(name.as_str(), "busdc" | "branchdc" | "convdc");
+        for (ln, row) in &m.rows {
+            for (c, v) in row.iter().enumerate() {
+                if !v.is_finite() && (all || finite_cols(name).contains(&c)) {
+                    return Err(err(
+                        *ln,
+                        format!("mpc.{name} column {}: {v} is not a finite number", c + 1),
+                    ));
+                }
+            }
+        }
+    }
     let take = |name: &str, min_cols: usize| -> Result<Vec<(usize, Vec<f64>)>, CaseError> {
         let (_, _, m) = matrices
             .iter()

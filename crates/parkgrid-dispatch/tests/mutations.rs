@@ -1,0 +1,143 @@
+//! Mutated park files (seeded): loading and validating never panics; a park that validates gets
+//! its profiles or a clear error, and its rule baseline (every 40th also the optimum) gives finite
+//! KPIs.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+use parkgrid_dispatch::{Config, Strategy, run};
+use parkgrid_model::parse;
+use parkgrid_resource::park_profiles;
+
+/// splitmix64.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+const VALUES: [&str; 16] = [
+    "0",
+    "-1",
+    "1e-320",
+    "1e308",
+    "-1e308",
+    "nan",
+    "inf",
+    "\"x\"",
+    "[]",
+    "{}",
+    "true",
+    "2",
+    "3",
+    "0.5",
+    "100000000",
+    "\"ac\"",
+];
+
+/// One mutation: a value replaced, a line deleted or duplicated, or the text cut short.
+fn mutate(text: &str, rng: &mut Rng) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let n = lines.len();
+    if n == 0 {
+        return String::new();
+    }
+    match rng.below(5) {
+        0..=2 => {
+            let i = rng.below(n);
+            if let Some((key, _)) = lines[i].split_once(" = ") {
+                lines[i] = format!("{key} = {}", VALUES[rng.below(VALUES.len())]);
+            }
+        }
+        3 => {
+            lines.remove(rng.below(n));
+        }
+        _ => {
+            let i = rng.below(n);
+            let l = lines[i].clone();
+            lines.insert(i, l);
+        }
+    }
+    lines.join("\n")
+}
+
+#[test]
+fn mutated_parks_never_panic() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/minimal.toml");
+    let base = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{e}"));
+    // Without comments, so that a mutation hits a value more often.
+    let base: String = base
+        .lines()
+        .map(|l| l.split(" #").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut rng = Rng(20_261_130);
+    let (mut invalid, mut valid, mut refused) = (0, 0, 0);
+    for k in 0..500 {
+        let mut text = mutate(&base, &mut rng);
+        if k % 2 == 0 {
+            text = mutate(&text, &mut rng);
+        }
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let loaded = parse("park.toml", &text);
+            let Some(park) = loaded.park else {
+                return (0, false);
+            };
+            let Ok(profiles) = park_profiles(&park) else {
+                return (2, false);
+            };
+            let strategies: &[Strategy] = if k % 40 == 0 {
+                &[Strategy::Rule, Strategy::Optimal]
+            } else {
+                &[Strategy::Rule]
+            };
+            let mut finite = true;
+            for &strategy in strategies {
+                if let Ok(out) = run(
+                    &park,
+                    &profiles,
+                    Config {
+                        strategy,
+                        ..Config::default()
+                    },
+                ) {
+                    if out.has_schedule() {
+                        let k = &out.kpis;
+                        finite &= [
+                            k.total_cost_cny,
+                            k.grid_import_kwh,
+                            k.co2_t,
+                            k.renewable_absorption_ratio,
+                            k.unserved_electric_kwh,
+                        ]
+                        .iter()
+                        .all(|v| v.is_finite());
+                    }
+                }
+            }
+            (1, finite)
+        }));
+        let Ok((kind, finite)) = outcome else {
+            panic!("mutation {k} panicked:\n{text}");
+        };
+        match kind {
+            0 => invalid += 1,
+            1 => {
+                valid += 1;
+                assert!(finite, "mutation {k}: non-finite KPI\n{text}");
+            }
+            _ => refused += 1,
+        }
+    }
+    println!("invalid {invalid}, valid {valid}, profiles refused {refused}");
+}

@@ -1,0 +1,109 @@
+//! Mutated case files (seeded): the reader and the power flow never panic; a case that is read
+//! either solves to finite numbers or says it did not converge; a refused one names a line.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+use parkgrid_powerflow::{Options, parse_matpower, solve};
+
+/// splitmix64.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+const VALUES: [&str; 14] = [
+    "0", "-1", "1", "2", "3", "4", "1e308", "-1e308", "NaN", "Inf", "-Inf", "abc", "1e-320", "",
+];
+
+/// One mutation of `text`: a number replaced, a line deleted or duplicated, two lines swapped,
+/// the text cut short, or a character inserted.
+fn mutate(text: &str, rng: &mut Rng) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let n = lines.len();
+    if n == 0 {
+        return String::from("x");
+    }
+    match rng.below(6) {
+        0 | 1 => {
+            let i = rng.below(n);
+            let mut tokens: Vec<String> = lines[i].split('\t').map(str::to_string).collect();
+            let k = rng.below(tokens.len());
+            tokens[k] = VALUES[rng.below(VALUES.len())].to_string();
+            lines[i] = tokens.join("\t");
+        }
+        2 => {
+            lines.remove(rng.below(n));
+        }
+        3 => {
+            let i = rng.below(n);
+            let l = lines[i].clone();
+            lines.insert(i, l);
+        }
+        4 => {
+            let (i, j) = (rng.below(n), rng.below(n));
+            lines.swap(i, j);
+        }
+        _ => {
+            let cut = rng.below(n);
+            lines.truncate(cut);
+        }
+    }
+    lines.join("\n")
+}
+
+#[test]
+fn mutated_cases_never_panic_and_never_print_nan() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let mut rng = Rng(20_261_130);
+    let mut counts = [0usize; 3];
+    for name in ["case9.m", "case14.m", "case30.m", "acdc/case5_stagg_acdc.m"] {
+        let base = std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{e}"));
+        for k in 0..2500 {
+            let mut text = mutate(&base, &mut rng);
+            if k % 3 == 0 {
+                text = mutate(&text, &mut rng);
+            }
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                let case = parse_matpower("m.m", &text)?;
+                let res = solve(&case, &Options::default());
+                Ok::<_, parkgrid_powerflow::CaseError>(res)
+            }));
+            let Ok(result) = outcome else {
+                panic!("{name} mutation {k} panicked:\n{text}");
+            };
+            match result {
+                Err(e) => {
+                    counts[0] += 1;
+                    assert!(e.to_string().starts_with("m.m:"), "{e}");
+                }
+                Ok(res) if res.converged => {
+                    counts[1] += 1;
+                    for b in &res.buses {
+                        assert!(
+                            b.vm_pu.is_finite() && b.va_deg.is_finite(),
+                            "{name} mutation {k}: bus {b:?}\n{text}"
+                        );
+                    }
+                    assert!(res.losses_mw.is_finite(), "{name} mutation {k}\n{text}");
+                }
+                Ok(_) => counts[2] += 1,
+            }
+        }
+    }
+    println!(
+        "refused {}, solved {}, not converged {}",
+        counts[0], counts[1], counts[2]
+    );
+}
