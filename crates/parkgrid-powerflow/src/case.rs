@@ -848,6 +848,61 @@ fn dc_tables(
 }
 
 impl Case {
+    /// MATPOWER's conventions this case relies on, one sentence each, for the user to see:
+    /// several in-service generators on one bus with different voltage set-points (the first
+    /// generator's holds, as in MATPOWER), and reference or PV buses without an in-service
+    /// generator (solved as PQ; the first PV bus takes a missing reference — `bustypes`).
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        let mut first_vg: BTreeMap<u32, f64> = BTreeMap::new();
+        let mut warned = std::collections::BTreeSet::new();
+        for g in self.gens.iter().filter(|g| g.in_service) {
+            match first_vg.get(&g.bus) {
+                None => {
+                    first_vg.insert(g.bus, g.vg_pu);
+                }
+                Some(&v) if (v - g.vg_pu).abs() > 1e-9 && warned.insert(g.bus) => {
+                    notes.push(format!(
+                        "bus {}: generators with voltage set-points {v} and {} p.u.; the first \
+                         generator's ({v}) holds, as in MATPOWER",
+                        g.bus, g.vg_pu
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        let has_gen = |id: u32| first_vg.contains_key(&id);
+        let mut lost_ref = None;
+        for b in &self.buses {
+            match b.kind {
+                BusType::Ref if !has_gen(b.id) => {
+                    lost_ref.get_or_insert(b.id);
+                }
+                BusType::Pv if !has_gen(b.id) => notes.push(format!(
+                    "bus {} is PV but has no generator in service: solved as PQ",
+                    b.id
+                )),
+                _ => {}
+            }
+        }
+        let has_ref = self
+            .buses
+            .iter()
+            .any(|b| b.kind == BusType::Ref && has_gen(b.id));
+        if let (Some(r), false) = (lost_ref, has_ref) {
+            let new_ref = self
+                .buses
+                .iter()
+                .find(|b| b.kind == BusType::Pv && has_gen(b.id))
+                .map_or_else(|| String::from("no bus"), |b| format!("bus {}", b.id));
+            notes.push(format!(
+                "bus {r} is the reference but has no generator in service: it is solved as PQ \
+                 and {new_ref} takes the reference (MATPOWER's bustypes)"
+            ));
+        }
+        notes
+    }
+
     /// Checks references between the tables.
     pub fn check(&self, file: &str) -> Result<(), CaseError> {
         let err = |message: String| CaseError {

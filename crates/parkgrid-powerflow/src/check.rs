@@ -42,7 +42,8 @@ pub struct StepCheck {
     pub v_max: (String, f64),
     /// Buses out of their band.
     pub voltage_violations: Vec<VoltageViolation>,
-    /// Every element's loading, in the park's order of lines, transformers, converters.
+    /// Every rated element's loading, in the park's order of lines, transformers, converters
+    /// (elements without a rating have none).
     pub loadings: Vec<Loading>,
 }
 
@@ -128,6 +129,10 @@ pub fn evaluate(lowered: &Lowered, res: &PfResult) -> StepCheck {
     let mut loadings = Vec::new();
     for (id, element) in &lowered.elements {
         let rating = lowered.rating.get(id).copied().unwrap_or(f64::INFINITY);
+        // An element without a rating (MATPOWER's rateA = 0) has no loading, not 0 %.
+        if !(rating.is_finite() && rating > 0.0) {
+            continue;
+        }
         let fraction = match *element {
             Element::Branch(k) => {
                 let br = &case.branches[k];

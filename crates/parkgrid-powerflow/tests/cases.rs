@@ -99,6 +99,34 @@ fn a_reference_bus_without_a_generator_follows_matpower() {
         ..Options::default()
     };
     check(&solve(&case, &flat), "case5_ref_nogen.expected.json");
+    assert_eq!(
+        case.notes(),
+        vec![
+            "bus 1 is the reference but has no generator in service: it is solved as PQ and bus \
+             2 takes the reference (MATPOWER's bustypes)"
+        ]
+    );
+}
+
+#[test]
+fn generators_with_different_set_points_on_one_bus_are_named() {
+    // A second generator at bus 3 holding 1.05 p.u. where the first holds 1.01.
+    let text = data("two_statements.m").replace(
+        "\t3\t2\t0\t2\t-2\t1.01\t10\t1\t5",
+        "\t3\t1\t0\t1\t-1\t1.01\t10\t1\t5\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0;\n\t3\t1\t0\t1\t-1\t1.05\t10\t1\t5",
+    );
+    let case = parse_matpower("two.m", &text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(case.gens.len(), 3);
+    let notes = case.notes();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].starts_with("bus 3: generators with voltage set-points 1.01 and 1.05"));
+    let res = solve(&case, &Options::default());
+    let bus3 = res
+        .buses
+        .iter()
+        .find(|b| b.id == 3)
+        .map_or(0.0, |b| b.vm_pu);
+    assert!((bus3 - 1.01).abs() < 1e-9, "{bus3}");
 }
 
 #[test]
@@ -120,4 +148,20 @@ fn impossible_case_data_is_refused_with_its_line() {
         assert!(e.to_string().contains("baseMVA"), "{e}");
         assert!(e.to_string().starts_with("base.m:4:"), "{e}");
     }
+}
+
+/// MATPOWER's `rateA = 0` means "no rating": such a branch has no loading, not 0 %.
+#[test]
+fn a_branch_without_a_rating_has_no_loading() {
+    let case = parse_matpower("two.m", &data("two_statements.m")).unwrap_or_else(|e| panic!("{e}"));
+    let lowered = parkgrid_powerflow::lowered_from_case(&case);
+    let res = solve(&case, &Options::default());
+    let check = parkgrid_powerflow::evaluate(&lowered, &res);
+    assert!(check.loadings.is_empty(), "{:?}", check.loadings);
+    let mut rated = case.clone();
+    rated.branches[0].rate_a_mva = 10.0;
+    let lowered = parkgrid_powerflow::lowered_from_case(&rated);
+    let check = parkgrid_powerflow::evaluate(&lowered, &solve(&rated, &Options::default()));
+    assert_eq!(check.loadings.len(), 1);
+    assert!(check.loadings[0].fraction > 0.0);
 }

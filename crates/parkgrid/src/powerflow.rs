@@ -39,8 +39,13 @@ pub fn run(path: &Path, json_out: bool, opts: Options) -> anyhow::Result<ExitCod
         );
     }
     let res = solve(&case, &opts);
+    let notes = case.notes();
+    for note in &notes {
+        eprintln!("note: {note}");
+    }
     if json_out {
         let v = json!({
+            "notes": notes,
             "converged": res.converged,
             "iterations": res.iterations,
             "max_mismatch_pu": res.max_mismatch_pu,
