@@ -49,7 +49,7 @@ pub enum WeatherSource {
     /// Generated from the monthly climate table, deterministic for a seed.
     #[default]
     Synthetic,
-    /// An EnergyPlus weather file (8760 hourly rows).
+    /// An EnergyPlus weather file (8760 hourly rows, or 8784 with 29 February).
     Epw,
     /// A CSV file with a timestamp column and weather columns.
     Csv,

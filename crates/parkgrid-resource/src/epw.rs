@@ -1,7 +1,7 @@
 //! EnergyPlus weather (EPW) files.
 //!
 //! Eight header lines (the first, `LOCATION`, gives latitude, longitude, time zone and elevation),
-//! then 8760 hourly rows of 35 comma-separated fields. Hour `h` (1–24) of a row is the hour
+//! then 8760 hourly rows (8784 with 29 February) of 35 comma-separated fields. Hour `h` (1–24) of a row is the hour
 //! *ending* at `h:00` local standard time, so its values are averages over `[h-1, h)`; this reader
 //! stamps each row with the start of that hour. Missing-value codes (99.9 °C, 999999 Pa, 9999 W/m²,
 //! 999 m/s) are filled by linear interpolation over gaps of up to six hours; a longer gap is an
@@ -162,13 +162,21 @@ pub fn parse_epw(file: &str, text: &str) -> Result<Epw, DataError> {
             }
         }
     }
-    if stamps.len() != EPW_ROWS {
+    let leap_rows = stamps
+        .iter()
+        .filter(|&&(m, d, _)| (m, d) == (2, 29))
+        .count();
+    let rows_ok = stamps.len() == EPW_ROWS && leap_rows == 0
+        || stamps.len() == EPW_ROWS + 24 && leap_rows == 24;
+    if !rows_ok {
         return Err(DataError::at(
             file,
             HEADER_LINES + stamps.len(),
             "row",
             format!(
-                "an EPW year has {EPW_ROWS} hourly rows, this file has {}",
+                "an EPW year has {EPW_ROWS} hourly rows ({} with 29 February), this file has {} \
+                 ({leap_rows} of them on 29 February)",
+                EPW_ROWS + 24,
                 stamps.len()
             ),
         ));
@@ -275,13 +283,31 @@ fn fill_gaps(file: &str, name: &str, col: Vec<Option<f64>>) -> Result<Vec<f64>, 
 }
 
 impl Epw {
-    /// The weather as a series stamped in `year` (the EPW's rows are typical-year rows; a leap
-    /// `year` is refused, as the file has no 29 February).
+    /// The weather as a series stamped in `year`. The rows are a typical year's: a file with 29
+    /// February simulated in a common year drops that day; a file without it simulated in a leap
+    /// year repeats 28 February as 29 February (the usual way to stretch a typical year).
     pub fn to_series(&self, year: i32, file: &str) -> Result<WeatherSeries, DataError> {
         let offset = FixedOffset::east_opt((self.location.tz_hours * 3600.0).round() as i32)
             .ok_or_else(|| DataError::at(file, 1, "time zone", "not a valid UTC offset"))?;
-        let mut times = Vec::with_capacity(self.stamps.len());
+        let leap = NaiveDate::from_ymd_opt(year, 2, 29).is_some();
+        // (row of the file, month, day, hour) of each step of the series.
+        let mut rows: Vec<(usize, u32, u32, u32)> = Vec::with_capacity(EPW_ROWS + 24);
         for (k, &(m, d, h)) in self.stamps.iter().enumerate() {
+            if (m, d) == (2, 29) && !leap {
+                continue;
+            }
+            rows.push((k, m, d, h));
+            let has_29 = self.stamps.len() > EPW_ROWS;
+            if leap && !has_29 && (m, d, h) == (2, 28, 24) && rows.len() >= 24 {
+                let day: Vec<(usize, u32, u32, u32)> = rows[rows.len() - 24..]
+                    .iter()
+                    .map(|&(src, _, _, hh)| (src, 2, 29, hh))
+                    .collect();
+                rows.extend(day);
+            }
+        }
+        let mut times = Vec::with_capacity(rows.len());
+        for &(k, m, d, h) in &rows {
             let date = NaiveDate::from_ymd_opt(year, m, d).ok_or_else(|| {
                 DataError::at(
                     file,
@@ -296,28 +322,19 @@ impl Epw {
             })?;
             times.push(t);
         }
-        if NaiveDate::from_ymd_opt(year, 2, 29).is_some() {
-            return Err(DataError::at(
-                file,
-                0,
-                "year",
-                format!(
-                    "{year} is a leap year with 8784 hours; an EPW year has 8760: simulate a common year"
-                ),
-            ));
-        }
+        let pick = |v: &[f64]| rows.iter().map(|&(k, ..)| v[k]).collect::<Vec<f64>>();
         Ok(WeatherSeries {
             latitude_deg: self.location.latitude_deg,
             longitude_deg: self.location.longitude_deg,
             elevation_m: self.location.elevation_m,
             step_min: 60,
             times,
-            t_air_c: self.t_air_c.clone(),
-            pressure_pa: self.pressure_pa.clone(),
-            ghi_w_per_m2: self.ghi_w_per_m2.clone(),
-            dni_w_per_m2: self.dni_w_per_m2.clone(),
-            dhi_w_per_m2: self.dhi_w_per_m2.clone(),
-            wind_m_per_s: self.wind_m_per_s.clone(),
+            t_air_c: pick(&self.t_air_c),
+            pressure_pa: pick(&self.pressure_pa),
+            ghi_w_per_m2: pick(&self.ghi_w_per_m2),
+            dni_w_per_m2: pick(&self.dni_w_per_m2),
+            dhi_w_per_m2: pick(&self.dhi_w_per_m2),
+            wind_m_per_s: pick(&self.wind_m_per_s),
             wind_height_m: 10.0,
         })
     }

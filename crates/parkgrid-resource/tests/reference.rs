@@ -143,3 +143,58 @@ fn wind_matches_windpowerlib() {
     check_wind(power, false, "p_farm_kw_hellman_nodens");
     check_wind(power, true, "p_farm_kw_hellman_dens");
 }
+
+/// A leap-year EPW (29 February copied from 28 February, 8,784 rows) simulates 2024 — pvlib's
+/// PVWatts chain gives 14,051.52 MWh for it — and a common year drops the day again; the common
+/// EPW simulated in 2024 repeats 28 February and gives the same year as the leap file.
+#[test]
+fn leap_years_from_either_kind_of_epw() {
+    let mut lines: Vec<String> = EPW.lines().map(str::to_string).collect();
+    let feb28: Vec<String> = lines
+        .iter()
+        .filter(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            f.len() > 3 && f[1] == "2" && f[2] == "28"
+        })
+        .cloned()
+        .collect();
+    assert_eq!(feb28.len(), 24);
+    let at = lines
+        .iter()
+        .rposition(|l| feb28.contains(l))
+        .unwrap_or_else(|| panic!("no 28 February"))
+        + 1;
+    for (k, l) in feb28.iter().enumerate() {
+        let mut f: Vec<&str> = l.split(',').collect();
+        f[2] = "29";
+        lines.insert(at + k, f.join(","));
+    }
+    let leap_text = lines.join("\n");
+    let leap = parse_epw("leap.epw", &leap_text).unwrap_or_else(|e| panic!("{e}"));
+    let annual = |w: &WeatherSeries| {
+        pv_output(&system(SkyModel::Perez), w)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .iter()
+            .map(|s| s.p_ac_kw)
+            .sum::<f64>()
+            / 1000.0
+    };
+    let w2024 = leap
+        .to_series(2024, "leap.epw")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(w2024.times.len(), 8784);
+    let a = annual(&w2024);
+    println!("leap EPW in 2024: {a:.2} MWh (pvlib 14,051.52)");
+    assert!((a - 14_051.52).abs() / 14_051.52 < 1e-3, "{a}");
+    let common = leap
+        .to_series(1990, "leap.epw")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(common.times.len(), 8760);
+    assert_eq!(common.ghi_w_per_m2, weather().ghi_w_per_m2);
+    let stretched = parse_epw("greensboro_tmy3.epw", EPW)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .to_series(2024, "greensboro_tmy3.epw")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(stretched.times, w2024.times);
+    assert_eq!(stretched.ghi_w_per_m2, w2024.ghi_w_per_m2);
+}

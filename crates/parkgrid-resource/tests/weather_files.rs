@@ -89,10 +89,11 @@ fn epw_reads_all_rows_with_the_hour_ending_convention() {
     assert_eq!(s.mid(0).to_rfc3339(), "1990-01-01T00:30:00-05:00");
     let ghi: f64 = s.ghi_w_per_m2.iter().sum::<f64>() / 1000.0;
     assert!((ghi - 1566.203).abs() < 0.01, "{ghi}");
-    assert!(
-        epw.to_series(1992, "g.epw").is_err(),
-        "leap years are refused"
-    );
+    // A leap year repeats 28 February (tests/reference.rs checks the year against pvlib).
+    let leap = epw
+        .to_series(1992, "g.epw")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(leap.times.len(), 8784);
 }
 
 /// The EPW with line `line` (1-based) replaced by `f(line)`.
@@ -141,7 +142,10 @@ fn bad_epw_files_name_row_and_column() {
         "bad.epw:20: column 'hour': time does not follow",
     );
     let short: String = EPW.lines().take(100).collect::<Vec<_>>().join("\n");
-    epw_error(&short, "an EPW year has 8760 hourly rows, this file has 92");
+    epw_error(
+        &short,
+        "an EPW year has 8760 hourly rows (8784 with 29 February), this file has 92 (0 of them on 29 February)",
+    );
     epw_error("garbage\n\u{0}\u{1}", "bad.epw:1: column 'LOCATION'");
     epw_error("", "bad.epw:1: column 'LOCATION'");
     let gap = (30..40).fold(EPW.to_string(), |text, line| {

@@ -1025,3 +1025,25 @@ fn a_network_check_that_does_not_converge_shows_no_figures() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A leap year is a year of 8,784 hours, from the built-in weather as from an EPW file.
+#[test]
+fn a_leap_year_is_simulated() {
+    let dir = temp_dir("leap");
+    let park = std::fs::read_to_string(repo().join("examples/minimal.toml"))
+        .expect("example")
+        .replace("year = 2025", "year = 2024");
+    std::fs::write(dir.join("park.toml"), park).expect("write");
+    let o = parkgrid(&[
+        "simulate",
+        dir.join("park.toml").to_str().unwrap_or_default(),
+        "--quiet",
+        "--out",
+        dir.join("out").to_str().unwrap_or_default(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let ts = std::fs::read_to_string(dir.join("out/timeseries.csv")).expect("timeseries.csv");
+    assert_eq!(ts.lines().count(), 8785);
+    assert!(ts.contains("2024-02-29T12:00:00+08:00"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
