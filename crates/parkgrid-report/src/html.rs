@@ -230,7 +230,8 @@ fn kpi_cards(run: &Run, lang: Lang) -> String {
     let baseline = run.summary.get("baseline");
     let mut html = String::new();
     for k in KPIS.iter().filter(|k| k.card) {
-        let Some(v) = kpi::value(&run.summary, k.key) else {
+        // A figure that is not a number has no card (no "NaN" token on the page).
+        let Some(v) = kpi::value(&run.summary, k.key).filter(|v| v.is_finite()) else {
             continue;
         };
         let delta = baseline
