@@ -2,31 +2,43 @@
 
 use std::path::Path;
 
-use parkgrid_dispatch::{Config, RunStatus, Strategy, run};
-use parkgrid_model::load;
+use parkgrid_dispatch::{Config, Outcome, RunStatus, Strategy, run};
+use parkgrid_model::parse;
 use parkgrid_resource::park_profiles;
+
+/// The park of `text` run with the optimum and with the rule baseline.
+fn both_runs(name: &str, text: &str) -> Vec<(Strategy, Outcome)> {
+    let loaded = parse(name, text);
+    let park = loaded
+        .park
+        .unwrap_or_else(|| panic!("{}", loaded.report.render()));
+    let profiles = park_profiles(&park).unwrap_or_else(|e| panic!("{e}"));
+    [Strategy::Optimal, Strategy::Rule]
+        .into_iter()
+        .map(|strategy| {
+            let config = Config {
+                strategy,
+                ..Config::default()
+            };
+            let out = run(&park, &profiles, config).unwrap_or_else(|e| panic!("{e}"));
+            (strategy, out)
+        })
+        .collect()
+}
+
+fn dead_end_bus() -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cases/dead_end_bus.toml"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
 
 /// A load behind a switched-off cable: neither the optimum nor the rule baseline may supply it.
 /// Both import the 2,000 MWh of the energised offices and leave the 1,000 MWh behind the cable
 /// unserved.
 #[test]
 fn a_load_behind_a_switched_off_cable_is_unserved_in_both_runs() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cases/dead_end_bus.toml");
-    let loaded = load(&path).unwrap_or_else(|e| panic!("{e}"));
-    let park = loaded
-        .park
-        .unwrap_or_else(|| panic!("{}", loaded.report.render()));
-    let profiles = park_profiles(&park).unwrap_or_else(|e| panic!("{e}"));
-    for strategy in [Strategy::Optimal, Strategy::Rule] {
-        let out = run(
-            &park,
-            &profiles,
-            Config {
-                strategy,
-                ..Config::default()
-            },
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+    for (strategy, out) in both_runs("dead_end_bus.toml", &dead_end_bus()) {
         assert_eq!(out.status, RunStatus::Ok);
         let k = &out.kpis;
         assert!(
@@ -51,26 +63,9 @@ fn a_load_behind_a_switched_off_cable_is_unserved_in_both_runs() {
 /// KPI is finite, energies are not negative, ratios are within 0…1.
 #[test]
 fn a_vanishing_pv_array_gives_finite_kpis() {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cases/dead_end_bus.toml"),
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
+    let text = dead_end_bus()
         + "\n[[pv]]\nid = \"tiny\"\nbus = \"ac\"\np_dc_kw = 1e-320\ntilt_deg = 30\nazimuth_deg = 180\n";
-    let loaded = parkgrid_model::parse("tiny.toml", &text);
-    let park = loaded
-        .park
-        .unwrap_or_else(|| panic!("{}", loaded.report.render()));
-    let profiles = park_profiles(&park).unwrap_or_else(|e| panic!("{e}"));
-    for strategy in [Strategy::Optimal, Strategy::Rule] {
-        let out = run(
-            &park,
-            &profiles,
-            Config {
-                strategy,
-                ..Config::default()
-            },
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+    for (strategy, out) in both_runs("tiny.toml", &text) {
         let k = serde_json::to_value(&out.kpis).unwrap_or_else(|e| panic!("{e}"));
         for (name, v) in k.as_object().into_iter().flatten() {
             let v = v.as_f64().unwrap_or(f64::NAN);

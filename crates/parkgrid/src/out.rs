@@ -5,7 +5,7 @@
 
 /// Writing to standard output failed.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write to standard output: {0}")]
+#[error("cannot write to standard output")]
 pub struct StdoutError(#[from] pub std::io::Error);
 
 impl StdoutError {

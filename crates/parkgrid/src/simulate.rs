@@ -438,7 +438,8 @@ fn table(park: &Park, main: &Outcome, baseline: Option<&Outcome>, rolling: bool)
             if let Some(base) = &base_rows {
                 let b = base[i].1;
                 row.push(fmt(b, unit));
-                row.push(if b.abs() > 1e-9 {
+                // Nothing to compare with where the baseline shows 0.
+                row.push(if b.abs() > 1e-9 && fmt(b, unit) != "0" {
                     format!("{:+.1} %", (v - b) / b.abs() * 100.0)
                 } else {
                     String::new()
@@ -479,7 +480,11 @@ fn table(park: &Park, main: &Outcome, baseline: Option<&Outcome>, rolling: bool)
         }
     }
     let headers: &[&str] = if baseline.is_some() {
-        &["", "unit", "optimal", "rule", "change"]
+        if matches!(main.status, RunStatus::Inexact(_)) {
+            &["", "unit", "NOT optimal", "rule", "change"]
+        } else {
+            &["", "unit", "optimal", "rule", "change"]
+        }
     } else {
         &["", "unit", "rule"]
     };
