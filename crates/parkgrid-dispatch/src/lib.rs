@@ -128,8 +128,14 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// A finished schedule with its KPIs.
-    fn ok(park: &Park, steps: &Steps, mut dispatch: Dispatch, stats: RunStats) -> Self {
+    /// A finished schedule with its KPIs; `status` is `Ok` or `Inexact`.
+    fn scheduled(
+        status: RunStatus,
+        park: &Park,
+        steps: &Steps,
+        mut dispatch: Dispatch,
+        stats: RunStats,
+    ) -> Self {
         let kpis = kpis(park, steps, &dispatch);
         // The import tariff each step, to set the internal prices against.
         for g in &park.grid {
@@ -148,7 +154,7 @@ impl Outcome {
             });
         }
         Self {
-            status: RunStatus::Ok,
+            status,
             dispatch,
             kpis,
             stats,
@@ -192,7 +198,13 @@ pub fn run_with_progress(
                 solve_time_s: start.elapsed().as_secs_f64(),
                 ..RunStats::default()
             };
-            Ok(Outcome::ok(park, &steps, dispatch, stats))
+            Ok(Outcome::scheduled(
+                RunStatus::Ok,
+                park,
+                &steps,
+                dispatch,
+                stats,
+            ))
         }
         Strategy::Optimal => match config.horizon {
             Horizon::Year => optimal(
@@ -285,9 +297,13 @@ fn optimal(
                 .collect(),
         });
     }
-    let mut outcome = Outcome::ok(park, steps, Dispatch { series }, stats);
-    outcome.status = status;
-    Ok(outcome)
+    Ok(Outcome::scheduled(
+        status,
+        park,
+        steps,
+        Dispatch { series },
+        stats,
+    ))
 }
 
 /// The largest bus-balance residual relative to the bus's scale.

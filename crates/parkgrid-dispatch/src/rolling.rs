@@ -167,7 +167,11 @@ pub(crate) fn run(
     stats.objective_cny = None;
     stats.build_time_s += plan.stats.build_time_s;
     stats.solve_time_s += plan.stats.solve_time_s;
-    let mut outcome = Outcome::ok(park, steps, Dispatch { series }, stats);
-    outcome.status = status;
-    Ok(outcome)
+    Ok(Outcome::scheduled(
+        status,
+        park,
+        steps,
+        Dispatch { series },
+        stats,
+    ))
 }

@@ -42,7 +42,7 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
     let n = steps.n;
     let dt = steps.step_h;
     let mut out = Out { series: Vec::new() };
-    let (island_of, n_islands) = electric_islands(park);
+    let (island_of, n_islands) = park.electric_islands();
     let island = |bus: &str| {
         park.bus
             .iter()
@@ -339,59 +339,6 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
         }
     }
     Dispatch { series: out.series }
-}
-
-/// The electric island of each bus (`None` for heat and waste-heat buses) and their number:
-/// buses joined by in-service lines, transformers and converters are one island.
-fn electric_islands(park: &Park) -> (Vec<Option<usize>>, usize) {
-    let n = park.bus.len();
-    let index = |id: &str| park.bus.iter().position(|b| b.id == id);
-    let mut parent: Vec<usize> = (0..n).collect();
-    fn root(parent: &mut [usize], mut i: usize) -> usize {
-        while parent[i] != i {
-            parent[i] = parent[parent[i]];
-            i = parent[i];
-        }
-        i
-    }
-    let pairs = park
-        .line
-        .iter()
-        .filter(|l| l.in_service)
-        .map(|l| (&l.from_bus, &l.to_bus))
-        .chain(
-            park.transformer
-                .iter()
-                .filter(|t| t.in_service)
-                .map(|t| (&t.hv_bus, &t.lv_bus)),
-        )
-        .chain(
-            park.converter
-                .iter()
-                .filter(|c| c.in_service)
-                .map(|c| (&c.from_bus, &c.to_bus)),
-        );
-    for (a, b) in pairs {
-        if let (Some(a), Some(b)) = (index(a), index(b)) {
-            let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
-            parent[ra] = rb;
-        }
-    }
-    let mut number: Vec<Option<usize>> = vec![None; n];
-    let mut island_of = vec![None; n];
-    let mut count = 0;
-    for (i, (bus, slot)) in park.bus.iter().zip(island_of.iter_mut()).enumerate() {
-        if !bus.carrier.is_electric() {
-            continue;
-        }
-        let r = root(&mut parent, i);
-        let k = *number[r].get_or_insert_with(|| {
-            count += 1;
-            count - 1
-        });
-        *slot = Some(k);
-    }
-    (island_of, count)
 }
 
 fn add_load(

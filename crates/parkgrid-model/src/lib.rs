@@ -141,6 +141,65 @@ impl Park {
         TimeAxis::new(&self.time, self.site.time_zone)
     }
 
+    /// The electric island of each bus, in `bus` order (`None` for heat and waste-heat buses),
+    /// and the number of islands: electric buses joined by in-service lines, transformers and
+    /// converters are one island. Islands are numbered in the order of their first bus.
+    pub fn electric_islands(&self) -> (Vec<Option<usize>>, usize) {
+        let n = self.bus.len();
+        let index: std::collections::HashMap<&str, usize> = self
+            .bus
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.carrier.is_electric())
+            .map(|(i, b)| (b.id.as_str(), i))
+            .collect();
+        fn root(parent: &mut [usize], mut i: usize) -> usize {
+            while parent[i] != i {
+                parent[i] = parent[parent[i]];
+                i = parent[i];
+            }
+            i
+        }
+        let mut parent: Vec<usize> = (0..n).collect();
+        let edges = self
+            .line
+            .iter()
+            .filter(|l| l.in_service)
+            .map(|l| (l.from_bus.as_str(), l.to_bus.as_str()))
+            .chain(
+                self.transformer
+                    .iter()
+                    .filter(|t| t.in_service)
+                    .map(|t| (t.hv_bus.as_str(), t.lv_bus.as_str())),
+            )
+            .chain(
+                self.converter
+                    .iter()
+                    .filter(|c| c.in_service)
+                    .map(|c| (c.from_bus.as_str(), c.to_bus.as_str())),
+            );
+        for (a, b) in edges {
+            if let (Some(&a), Some(&b)) = (index.get(a), index.get(b)) {
+                let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+                parent[ra] = rb;
+            }
+        }
+        let mut number: Vec<Option<usize>> = vec![None; n];
+        let mut islands = vec![None; n];
+        let mut count = 0;
+        for (i, (bus, slot)) in self.bus.iter().zip(islands.iter_mut()).enumerate() {
+            if !bus.carrier.is_electric() {
+                continue;
+            }
+            let r = root(&mut parent, i);
+            *slot = Some(*number[r].get_or_insert_with(|| {
+                count += 1;
+                count - 1
+            }));
+        }
+        (islands, count)
+    }
+
     /// The bus with id `id`.
     pub fn bus(&self, id: &str) -> Option<&Bus> {
         self.bus.iter().find(|b| b.id == id)

@@ -3,7 +3,7 @@
 //! Each element's own fields are checked by its type (`check` methods); this module checks what
 //! needs more than one element.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::Park;
 use crate::asset::{AssetKind, AssetRef};
@@ -573,64 +573,31 @@ fn check_tenants(park: &Park, refs: &Refs<'_>, cx: &mut Cx) {
 
 /// Union–find over electric buses joined by in-service lines, transformers and converters.
 fn check_connectivity(park: &Park, cx: &mut Cx) {
-    let index: HashMap<&str, usize> = park
+    let (island, _) = park.electric_islands();
+    let island_of = |id: &str| {
+        park.bus
+            .iter()
+            .position(|b| b.id == id)
+            .and_then(|i| island[i])
+    };
+    let has_ac: HashSet<usize> = park
         .bus
         .iter()
-        .enumerate()
-        .filter(|(_, b)| b.carrier.is_electric())
-        .map(|(i, b)| (b.id.as_str(), i))
+        .zip(&island)
+        .filter(|(b, _)| b.carrier == Carrier::Ac)
+        .filter_map(|(_, k)| *k)
         .collect();
-    let mut parent: Vec<usize> = (0..park.bus.len()).collect();
-    fn find(parent: &mut [usize], mut x: usize) -> usize {
-        while parent[x] != x {
-            parent[x] = parent[parent[x]];
-            x = parent[x];
-        }
-        x
-    }
-    let edges = park
-        .line
-        .iter()
-        .filter(|l| l.in_service)
-        .map(|l| (l.from_bus.as_str(), l.to_bus.as_str()))
-        .chain(
-            park.transformer
-                .iter()
-                .filter(|t| t.in_service)
-                .map(|t| (t.hv_bus.as_str(), t.lv_bus.as_str())),
-        )
-        .chain(
-            park.converter
-                .iter()
-                .filter(|c| c.in_service)
-                .map(|c| (c.from_bus.as_str(), c.to_bus.as_str())),
-        );
-    for (a, b) in edges {
-        if let (Some(&a), Some(&b)) = (index.get(a), index.get(b)) {
-            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-            parent[ra] = rb;
-        }
-    }
-    let mut has_ac: HashMap<usize, bool> = HashMap::new();
-    let mut has_grid: HashMap<usize, bool> = HashMap::new();
-    for (i, b) in park.bus.iter().enumerate() {
-        if b.carrier == Carrier::Ac {
-            has_ac.insert(find(&mut parent, i), true);
-        }
-    }
-    for g in &park.grid {
-        if let Some(&i) = index.get(g.bus.as_str()) {
-            has_grid.insert(find(&mut parent, i), true);
-        }
-    }
+    let has_grid: HashSet<usize> = park.grid.iter().filter_map(|g| island_of(&g.bus)).collect();
     let root = FieldPath::root();
     for (i, b) in park.bus.iter().enumerate() {
         if !b.carrier.is_electric() {
             continue;
         }
-        let r = find(&mut parent, i);
+        let Some(r) = island[i] else {
+            continue;
+        };
         let at = root.key("bus").index(i);
-        if b.carrier == Carrier::Dc && !has_ac.contains_key(&r) {
+        if b.carrier == Carrier::Dc && !has_ac.contains(&r) {
             cx.push(
                 Diagnostic::error(
                     at.key("id"),
@@ -638,7 +605,7 @@ fn check_connectivity(park: &Park, cx: &mut Cx) {
                 )
                 .with_hint("add a [[converter]] from an AC bus to it, or to a DC bus that has one"),
             );
-        } else if !park.grid.is_empty() && !has_grid.contains_key(&r) && b.carrier == Carrier::Ac {
+        } else if !park.grid.is_empty() && !has_grid.contains(&r) && b.carrier == Carrier::Ac {
             cx.push(
                 Diagnostic::warning(at.key("id"), format!("AC bus '{}' is not connected to any grid connection", b.id))
                     .with_hint("it runs as an island: connect it with a [[line]], [[transformer]] or [[converter]]"),

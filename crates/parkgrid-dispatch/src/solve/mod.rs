@@ -186,18 +186,25 @@ pub fn solve_with(
         iterative_refinement: true,
         ..options.clarabel
     };
-    let mut second = once(lp, solver, options, tighter);
-    second.solve_time_s += first.solve_time_s;
-    second.translate_time_s += first.translate_time_s;
-    second.solver = format!("clarabel (again, tighter, after: {})", describe(&first));
+    let second = after(
+        &first,
+        once(lp, solver, options, tighter),
+        "clarabel again, tighter",
+    );
     if !retry(&second) || !SolverKind::Highs.available() {
         return Ok(second);
     }
-    let mut third = once(lp, SolverKind::Highs, options, options.clarabel);
-    third.solve_time_s += second.solve_time_s;
-    third.translate_time_s += second.translate_time_s;
-    third.solver = format!("highs (after clarabel: {})", describe(&second));
-    Ok(third)
+    let highs = once(lp, SolverKind::Highs, options, options.clarabel);
+    Ok(after(&second, highs, "highs"))
+}
+
+/// `next`, an attempt made after `prev` failed: its times include `prev`'s, and its solver says
+/// what came before (e.g. `"highs (after clarabel: Inexact…, gap 3e-5)"`).
+fn after(prev: &LpSolution, mut next: LpSolution, label: &str) -> LpSolution {
+    next.solve_time_s += prev.solve_time_s;
+    next.translate_time_s += prev.translate_time_s;
+    next.solver = format!("{label} (after {}: {})", prev.solver, describe(prev));
+    next
 }
 
 /// The ending of an attempt, for the record of fall-backs.
