@@ -178,7 +178,7 @@ impl DcNet {
 }
 
 /// Runs the sequential AC/DC power flow.
-pub(crate) fn solve(case: &Case, opts: &Options) -> PfResult {
+pub(crate) fn solve(case: &Case, opts: &Options, ws: &mut crate::newton::Workspace) -> PfResult {
     let base = case.base_mva;
     let mut prep = prepare(case, opts);
     let dc_index: BTreeMap<u32, usize> = case
@@ -296,6 +296,7 @@ pub(crate) fn solve(case: &Case, opts: &Options) -> PfResult {
             &mut prep.vm,
             &mut prep.va,
             opts,
+            ws,
         );
         iterations += out.iterations;
         if !out.converged {

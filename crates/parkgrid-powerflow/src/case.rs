@@ -61,6 +61,9 @@ pub struct CaseGen {
     pub vg_pu: f64,
     /// In service.
     pub in_service: bool,
+    /// Largest real output, MW (MATPOWER's `PMAX`; 0 or less: no limit known). Used only to
+    /// tell whether an island's own generation can carry its load.
+    pub pmax_mw: f64,
 }
 
 /// A branch row (line or transformer).
@@ -583,6 +586,7 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
             qmin_mvar: r[4],
             vg_pu: r[5],
             in_service: r[7] > 0.0,
+            pmax_mw: r[8],
         });
     }
     let z_base = if ohms_to_pu {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::lower::{Element, Injections, Lowered};
 use crate::newton::{Options, PfResult, solve};
+use crate::topology::IslandState;
 
 /// One element's loading.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,8 +44,64 @@ pub struct StepCheck {
     /// Buses out of their band.
     pub voltage_violations: Vec<VoltageViolation>,
     /// Every rated element's loading, in the park's order of lines, transformers, converters
-    /// (elements without a rating have none).
+    /// (elements without a rating, or out of service, have none).
     pub loadings: Vec<Loading>,
+    /// The islands that are not solved as given: de-energised, with their own reference, or
+    /// shedding load (none for a connected network).
+    pub islands: Vec<IslandCheck>,
+}
+
+/// An island of the checked network that does not hang on the reference bus.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IslandCheck {
+    /// Its buses, park ids (or case bus numbers), AC then DC.
+    pub buses: Vec<String>,
+    /// Its demand, kW.
+    pub load_kw: f64,
+    /// Its generators' scheduled output, kW.
+    pub generation_kw: f64,
+    /// Load lost: all of it when de-energised, the cut when shedding, kW.
+    pub lost_load_kw: f64,
+    /// How it was solved.
+    pub state: IslandState,
+    /// The bus that took the island's reference, by name.
+    pub reference: Option<String>,
+}
+
+impl IslandCheck {
+    /// One line for people: the first buses, the load, and how it was solved, e.g.
+    /// `island north (114.2 kW of load): de-energised (no generator), 114.2 kW lost`.
+    pub fn describe(&self) -> String {
+        let shown: Vec<&str> = self.buses.iter().take(6).map(String::as_str).collect();
+        let more = if self.buses.len() > 6 {
+            format!(" and {} more", self.buses.len() - 6)
+        } else {
+            String::new()
+        };
+        let at = self.reference.as_deref().unwrap_or("?");
+        let state = match self.state {
+            IslandState::Reference => "holds the reference".to_string(),
+            IslandState::DeEnergised => {
+                format!(
+                    "de-energised (no generator), {} lost",
+                    power(self.lost_load_kw)
+                )
+            }
+            IslandState::OwnSlack { .. } => format!(
+                "solved with its own reference at {at} ({} of generation scheduled)",
+                power(self.generation_kw)
+            ),
+            IslandState::Shed { .. } => format!(
+                "its generation cannot carry its load: {} shed, reference at {at}",
+                power(self.lost_load_kw)
+            ),
+        };
+        format!(
+            "island {}{more} ({} of load): {state}",
+            shown.join(", "),
+            power(self.load_kw)
+        )
+    }
 }
 
 impl StepCheck {
@@ -63,6 +120,15 @@ impl StepCheck {
     /// Any violation (or no convergence).
     pub fn violated(&self) -> bool {
         !self.converged || !self.voltage_violations.is_empty() || self.overloads().next().is_some()
+    }
+}
+
+/// kW below 10 MW, MW above.
+fn power(kw: f64) -> String {
+    if kw.abs() >= 10_000.0 {
+        format!("{:.1} MW", kw / 1000.0)
+    } else {
+        format!("{kw:.1} kW")
     }
 }
 
@@ -104,8 +170,20 @@ pub fn evaluate(lowered: &Lowered, res: &PfResult) -> StepCheck {
             });
         }
     };
+    let dead: std::collections::BTreeSet<u32> = res
+        .islands
+        .iter()
+        .filter(|i| i.state == IslandState::DeEnergised)
+        .flat_map(|i| i.buses.iter().copied())
+        .collect();
+    let dead_dc: std::collections::BTreeSet<u32> = res
+        .islands
+        .iter()
+        .filter(|i| i.state == IslandState::DeEnergised)
+        .flat_map(|i| i.dc_buses.iter().copied())
+        .collect();
     for (cb, b) in case.buses.iter().zip(&res.buses) {
-        if cb.kind != crate::case::BusType::Isolated {
+        if cb.kind != crate::case::BusType::Isolated && !dead.contains(&cb.id) {
             see(
                 name_ac.get(&b.id).copied().unwrap_or("?"),
                 b.vm_pu,
@@ -113,7 +191,12 @@ pub fn evaluate(lowered: &Lowered, res: &PfResult) -> StepCheck {
             );
         }
     }
-    for (cb, b) in case.dc_buses.iter().zip(&res.dc_buses) {
+    for (cb, b) in case
+        .dc_buses
+        .iter()
+        .zip(&res.dc_buses)
+        .filter(|(cb, _)| !dead_dc.contains(&cb.id))
+    {
         see(
             name_dc.get(&b.id).copied().unwrap_or("?"),
             b.vdc_pu,
@@ -131,6 +214,15 @@ pub fn evaluate(lowered: &Lowered, res: &PfResult) -> StepCheck {
         let rating = lowered.rating.get(id).copied().unwrap_or(f64::INFINITY);
         // An element without a rating (MATPOWER's rateA = 0) has no loading, not 0 %.
         if !(rating.is_finite() && rating > 0.0) {
+            continue;
+        }
+        let in_service = match *element {
+            Element::Branch(k) => case.branches[k].in_service,
+            Element::DcBranch(k) => case.dc_branches[k].in_service,
+            Element::Converter(k) => case.converters[k].in_service,
+            Element::DcDc(k) => case.dcdc[k].in_service,
+        };
+        if !in_service {
             continue;
         }
         let fraction = match *element {
@@ -158,19 +250,22 @@ pub fn evaluate(lowered: &Lowered, res: &PfResult) -> StepCheck {
             }
             Element::Converter(k) => {
                 let c = &case.converters[k];
-                res.converters
+                // A converter tripped with its island has no loading.
+                let Some(r) = res
+                    .converters
                     .iter()
                     .find(|r| r.busac == c.busac && r.busdc == c.busdc)
-                    .map_or(0.0, |r| r.p_ac_mw.abs() * 1000.0 / rating)
+                else {
+                    continue;
+                };
+                r.p_ac_mw.abs() * 1000.0 / rating
             }
             Element::DcDc(k) => {
                 let c = &case.dcdc[k];
-                res.dcdc
-                    .iter()
-                    .find(|r| r.from == c.from && r.to == c.to)
-                    .map_or(0.0, |r| {
-                        r.p_to_mw.abs().max(r.p_from_mw.abs()) * 1000.0 / rating
-                    })
+                let Some(r) = res.dcdc.iter().find(|r| r.from == c.from && r.to == c.to) else {
+                    continue;
+                };
+                r.p_to_mw.abs().max(r.p_from_mw.abs()) * 1000.0 / rating
             }
         };
         loadings.push(Loading {
@@ -185,7 +280,41 @@ pub fn evaluate(lowered: &Lowered, res: &PfResult) -> StepCheck {
         .iter()
         .map(|b| b.gs_mw * vm(b.id) * vm(b.id))
         .sum();
+    let islands = res
+        .islands
+        .iter()
+        .filter(|i| i.state != IslandState::Reference)
+        .map(|i| IslandCheck {
+            buses: i
+                .buses
+                .iter()
+                .map(|b| {
+                    name_ac
+                        .get(b)
+                        .map_or_else(|| b.to_string(), |n| (*n).to_string())
+                })
+                .chain(i.dc_buses.iter().map(|b| {
+                    name_dc
+                        .get(b)
+                        .map_or_else(|| format!("dc {b}"), |n| (*n).to_string())
+                }))
+                .collect(),
+            load_kw: i.load_mw * 1000.0,
+            generation_kw: i.gen_mw * 1000.0,
+            lost_load_kw: i.lost_load_mw() * 1000.0,
+            state: i.state,
+            reference: match i.state {
+                IslandState::OwnSlack { slack } | IslandState::Shed { slack, .. } => Some(
+                    name_ac
+                        .get(&slack)
+                        .map_or_else(|| slack.to_string(), |n| (*n).to_string()),
+                ),
+                _ => None,
+            },
+        })
+        .collect();
     StepCheck {
+        islands,
         converged: res.converged,
         losses_kw: (res.losses_mw + shunt_mw) * 1000.0,
         import_kw,

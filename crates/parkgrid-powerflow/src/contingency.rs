@@ -1,13 +1,16 @@
-//! N-1: every line, transformer and converter out in turn. For each outage: the buses cut off from
-//! the slack (islanded) and the load lost with them, whether the rest still solves, the voltages
-//! out of band, the elements over their rating; and a ranking, worst first.
+//! N-1: every line, transformer and converter out in turn. For each outage: the buses left
+//! without any generator (islanded) and the load lost with them, the islands that keep generation
+//! (solved with their own reference, shedding what it cannot carry — [`crate::topology`]), whether
+//! the rest still solves, the voltages out of band, the elements over their rating; and a ranking,
+//! worst first.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::case::{BusType, Case};
+use crate::case::Case;
 use crate::check::{StepCheck, evaluate};
 use crate::lower::{Element, Lowered};
-use crate::newton::{Options, solve};
+use crate::newton::{Options, Workspace, solve_in};
+use crate::topology::IslandState;
 
 /// The outcome of one outage.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,9 +19,10 @@ pub struct Contingency {
     pub element: String,
     /// `line`, `transformer`, `dc line`, `converter`, `dc/dc`.
     pub kind: &'static str,
-    /// Buses cut off from the slack.
+    /// Buses the outage leaves de-energised (beyond those the intact network already has).
     pub islanded: Vec<String>,
-    /// Load on the islanded buses, MW.
+    /// Load the outage loses, MW: on the islanded buses, and shed by islands whose own
+    /// generation cannot carry them (beyond the intact network's loss).
     pub lost_load_mw: f64,
     /// The check of what remains.
     pub check: StepCheck,
@@ -93,28 +97,16 @@ pub fn lowered_from_case(case: &Case) -> Lowered {
     }
 }
 
-/// The AC buses connected to the slack through in-service elements, and the DC buses whose
-/// network still has its voltage held (by a DC-slack or droop converter on a live AC bus, or by a
-/// DC/DC converter fed from a live DC network): a DC network that loses its voltage holder trips.
+/// The AC buses of energised islands ([`crate::topology`]: holding a reference, or a generator
+/// that takes one), and the DC buses whose network still has its voltage held (by a DC-slack or
+/// droop converter on a live AC bus, or by a DC/DC converter fed from a live DC network): a DC
+/// network that loses its voltage holder trips.
 fn reached(case: &Case) -> (BTreeSet<u32>, BTreeSet<u32>) {
-    let mut ac: BTreeSet<u32> = case
-        .buses
+    let ac: BTreeSet<u32> = crate::topology::islands(case)
         .iter()
-        .filter(|b| b.kind == BusType::Ref)
-        .map(|b| b.id)
+        .filter(|i| i.state != crate::topology::IslandState::DeEnergised)
+        .flat_map(|i| i.buses.iter().copied())
         .collect();
-    loop {
-        let before = ac.len();
-        for b in case.branches.iter().filter(|b| b.in_service) {
-            if ac.contains(&b.from) || ac.contains(&b.to) {
-                ac.insert(b.from);
-                ac.insert(b.to);
-            }
-        }
-        if ac.len() == before {
-            break;
-        }
-    }
     let network = crate::case::dc_networks(&case.dc_buses, &case.dc_branches);
     let network_of = |seed: u32| -> Vec<u32> {
         let own = network.get(&seed);
@@ -151,98 +143,144 @@ fn reached(case: &Case) -> (BTreeSet<u32>, BTreeSet<u32>) {
 /// Runs every single outage of `base` (a lowered case with its injections applied) and ranks
 /// them, worst first. The first entry of the returned pair is the intact network's check.
 pub fn n_minus_1(base: &Lowered, opts: &Options) -> (StepCheck, Vec<Contingency>) {
-    let intact = evaluate(base, &solve(&base.case, opts));
-    let names_ac: BTreeMap<u32, &str> = base.ac_bus.iter().map(|(k, &v)| (v, k.as_str())).collect();
-    let names_dc: BTreeMap<u32, &str> = base.dc_bus.iter().map(|(k, &v)| (v, k.as_str())).collect();
-    let mut out = Vec::new();
-    for (id, element) in &base.elements {
-        let mut lowered = base.clone();
-        let case = &mut lowered.case;
-        let kind = match *element {
-            Element::Branch(k) => {
-                if !case.branches[k].in_service {
-                    continue;
-                }
-                case.branches[k].in_service = false;
-                let b = &case.branches[k];
-                if base.lines.contains(id) {
-                    "line"
-                } else if !base.from_case || b.ratio != 1.0 || b.shift_deg != 0.0 {
-                    "transformer"
-                } else {
-                    "line"
-                }
-            }
-            Element::DcBranch(k) => {
-                if !case.dc_branches[k].in_service {
-                    continue;
-                }
-                case.dc_branches[k].in_service = false;
-                "dc line"
-            }
-            Element::Converter(k) => {
-                if !case.converters[k].in_service {
-                    continue;
-                }
-                case.converters[k].in_service = false;
-                "converter"
-            }
-            Element::DcDc(k) => {
-                if !case.dcdc[k].in_service {
-                    continue;
-                }
-                case.dcdc[k].in_service = false;
-                "dc/dc"
-            }
-        };
-        // Islands: their buses leave the network, their load is lost.
-        let (ac, dc) = reached(case);
-        let mut islanded = Vec::new();
-        let mut lost = 0.0;
-        for b in case.buses.iter_mut() {
-            if !ac.contains(&b.id) && b.kind != BusType::Isolated {
-                islanded.push(names_ac.get(&b.id).copied().unwrap_or("?").to_string());
-                lost += b.pd_mw.max(0.0);
-                b.kind = BusType::Isolated;
-            }
-        }
-        for b in case.dc_buses.iter_mut() {
-            if !dc.contains(&b.id) {
-                islanded.push(names_dc.get(&b.id).copied().unwrap_or("?").to_string());
-                lost += b.p_load_mw.max(0.0);
-                b.p_load_mw = 0.0;
-            }
-        }
-        for c in case.converters.iter_mut() {
-            if !dc.contains(&c.busdc) || !ac.contains(&c.busac) {
-                c.in_service = false;
-            }
-        }
-        for c in case.dcdc.iter_mut() {
-            if !dc.contains(&c.to) {
-                c.in_service = false;
-            }
-        }
-        let res = solve(&lowered.case, opts);
-        let mut check = evaluate(&lowered, &res);
-        // Islanded buses are not violations of the network that remains.
-        check
-            .voltage_violations
-            .retain(|v| !islanded.contains(&v.bus));
-        out.push(Contingency {
-            element: id.clone(),
-            kind,
-            islanded,
-            lost_load_mw: lost,
-            check,
-        });
+    Scan::default().step(base, opts)
+}
+
+/// N-1 over many operating points of one network (every step of a year): one power-flow
+/// [`Workspace`] per topology — the intact network and each outage — so that the symbolic
+/// analysis of each Jacobian is made once and every later step only refactors numerically.
+#[derive(Debug, Default)]
+pub struct Scan {
+    intact: Workspace,
+    outage: BTreeMap<String, Workspace>,
+    scratch: Option<Lowered>,
+}
+
+impl Scan {
+    /// Symbolic analyses and numeric refactorisations made so far, over all topologies.
+    pub fn factorisations(&self) -> (usize, usize) {
+        self.outage
+            .values()
+            .chain(std::iter::once(&self.intact))
+            .fold((0, 0), |(a, r), w| (a + w.analyses, r + w.refactorisations))
     }
-    out.sort_by(|a, b| {
-        let (x, y) = (a.severity(), b.severity());
-        y.0.cmp(&x.0)
-            .then(y.1.total_cmp(&x.1))
-            .then(y.2.cmp(&x.2))
-            .then(y.3.total_cmp(&x.3))
-    });
-    (intact, out)
+
+    /// [`n_minus_1`] of one operating point, `base` being the network with its injections (the
+    /// same network, elements and ratings, at every call of one scan).
+    pub fn step(&mut self, base: &Lowered, opts: &Options) -> (StepCheck, Vec<Contingency>) {
+        let intact = evaluate(base, &solve_in(&base.case, opts, &mut self.intact));
+        let intact_dead: BTreeSet<&String> = intact
+            .islands
+            .iter()
+            .filter(|i| i.state == IslandState::DeEnergised)
+            .flat_map(|i| i.buses.iter())
+            .collect();
+        let intact_lost_mw: f64 = intact.islands.iter().map(|i| i.lost_load_kw / 1000.0).sum();
+        let names_dc: BTreeMap<u32, &str> =
+            base.dc_bus.iter().map(|(k, &v)| (v, k.as_str())).collect();
+        let mut out = Vec::new();
+        let lowered = self.scratch.get_or_insert_with(|| base.clone());
+        for (id, element) in &base.elements {
+            lowered.case.clone_from(&base.case);
+            let case = &mut lowered.case;
+            let kind = match *element {
+                Element::Branch(k) => {
+                    if !case.branches[k].in_service {
+                        continue;
+                    }
+                    case.branches[k].in_service = false;
+                    let b = &case.branches[k];
+                    if base.lines.contains(id) {
+                        "line"
+                    } else if !base.from_case || b.ratio != 1.0 || b.shift_deg != 0.0 {
+                        "transformer"
+                    } else {
+                        "line"
+                    }
+                }
+                Element::DcBranch(k) => {
+                    if !case.dc_branches[k].in_service {
+                        continue;
+                    }
+                    case.dc_branches[k].in_service = false;
+                    "dc line"
+                }
+                Element::Converter(k) => {
+                    if !case.converters[k].in_service {
+                        continue;
+                    }
+                    case.converters[k].in_service = false;
+                    "converter"
+                }
+                Element::DcDc(k) => {
+                    if !case.dcdc[k].in_service {
+                        continue;
+                    }
+                    case.dcdc[k].in_service = false;
+                    "dc/dc"
+                }
+            };
+            // DC networks that lose their voltage holder trip, their load lost; AC islands are
+            // the power flow's (`topology`): de-energised, or solved with their own reference.
+            let (ac, dc) = reached(case);
+            let mut islanded = Vec::new();
+            let mut lost = 0.0;
+            for b in case.dc_buses.iter_mut() {
+                if !dc.contains(&b.id) {
+                    islanded.push(names_dc.get(&b.id).copied().unwrap_or("?").to_string());
+                    lost += b.p_load_mw.max(0.0);
+                    b.p_load_mw = 0.0;
+                }
+            }
+            for c in case.converters.iter_mut() {
+                if !dc.contains(&c.busdc) || !ac.contains(&c.busac) {
+                    c.in_service = false;
+                }
+            }
+            for c in case.dcdc.iter_mut() {
+                if !dc.contains(&c.to) {
+                    c.in_service = false;
+                }
+            }
+            let ws = self.outage.entry(id.clone()).or_default();
+            let res = solve_in(&lowered.case, opts, ws);
+            let mut check = evaluate(lowered, &res);
+            // What this outage loses beyond what the intact network already has cut off.
+            for island in check
+                .islands
+                .iter()
+                .filter(|i| i.state == IslandState::DeEnergised)
+            {
+                for bus in &island.buses {
+                    if !intact_dead.contains(bus) && !islanded.contains(bus) {
+                        islanded.push(bus.clone());
+                    }
+                }
+            }
+            let lost_now: f64 = check.islands.iter().map(|i| i.lost_load_kw / 1000.0).sum();
+            lost += (lost_now - intact_lost_mw).max(0.0);
+            check
+                .islands
+                .retain(|i| !i.buses.iter().all(|b| intact_dead.contains(b)));
+            // Islanded buses are not violations of the network that remains.
+            check
+                .voltage_violations
+                .retain(|v| !islanded.contains(&v.bus));
+            out.push(Contingency {
+                element: id.clone(),
+                kind,
+                islanded,
+                lost_load_mw: lost,
+                check,
+            });
+        }
+        out.sort_by(|a, b| {
+            let (x, y) = (a.severity(), b.severity());
+            y.0.cmp(&x.0)
+                .then(y.1.total_cmp(&x.1))
+                .then(y.2.cmp(&x.2))
+                .then(y.3.total_cmp(&x.3))
+        });
+        (intact, out)
+    }
 }

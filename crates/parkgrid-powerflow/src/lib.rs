@@ -13,13 +13,17 @@ pub mod contingency;
 pub mod lower;
 mod lu;
 pub mod newton;
+pub mod topology;
 
 pub use acdc::{ConverterResult, DcBusResult, DcDcResult};
 pub use case::{
     AcControl, Case, CaseError, Converter, DcBranch, DcBus, DcControl, DcDcConverter,
     parse_matpower,
 };
-pub use check::{Loading, StepCheck, VoltageViolation, check_step, evaluate};
-pub use contingency::{Contingency, lowered_from_case, n_minus_1};
+pub use check::{IslandCheck, Loading, StepCheck, VoltageViolation, check_step, evaluate};
+pub use contingency::{Contingency, Scan, lowered_from_case, n_minus_1};
 pub use lower::{Element, Injections, LowerError, Lowered, lower};
-pub use newton::{BranchResult, BusResult, GenResult, Options, PfResult, QLimit, solve};
+pub use newton::{
+    BranchResult, BusResult, GenResult, Options, PfResult, QLimit, Workspace, solve, solve_in,
+};
+pub use topology::{Island, IslandState, energised, islands};

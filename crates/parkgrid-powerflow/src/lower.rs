@@ -317,6 +317,7 @@ pub fn lower(park: &Park) -> Result<Lowered, LowerError> {
         qmin_mvar: f64::NEG_INFINITY,
         vg_pu: 1.0,
         in_service: true,
+        pmax_mw: f64::INFINITY,
     }];
     let case = Case {
         base_mva: BASE_MVA,

@@ -171,6 +171,9 @@ pub struct PfResult {
     pub dcdc: Vec<crate::acdc::DcDcResult>,
     /// Outer AC/DC iterations (0 for an AC case).
     pub outer_iterations: usize,
+    /// The case's islands and how each was solved ([`crate::topology`]); the buses of a
+    /// de-energised island have voltage 0.
+    pub islands: Vec<crate::topology::Island>,
 }
 
 /// Admittance matrix rows: `(column, Y)` sorted by column; and the branch end admittances.
@@ -374,6 +377,32 @@ pub(crate) fn injections(net: &Network, v: &[C]) -> Vec<C> {
         .collect()
 }
 
+/// What repeated power flows of one topology share: the Jacobian's pattern and its sorted
+/// structure, and the LU's column order, row pivots and fill patterns (the symbolic work). A solve
+/// whose Jacobian has the same pattern only refactors numerically along them, as KLU's
+/// `klu_refactor` does; any other pattern starts afresh. One workspace per topology (an N-1 scan
+/// keeps one per outage).
+#[derive(Default)]
+pub struct Workspace {
+    pattern: Vec<Pair<usize, usize>>,
+    structure: Option<(SymbolicSparseColMat<usize>, faer::sparse::Argsort<usize>)>,
+    lu: Option<SparseLu>,
+    /// Symbolic analyses made (orderings and fresh pivoting factorisations).
+    pub analyses: usize,
+    /// Numeric refactorisations along a kept analysis.
+    pub refactorisations: usize,
+}
+
+impl std::fmt::Debug for Workspace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workspace")
+            .field("pattern_nnz", &self.pattern.len())
+            .field("analyses", &self.analyses)
+            .field("refactorisations", &self.refactorisations)
+            .finish()
+    }
+}
+
 /// What one Newton run ended with.
 pub(crate) struct NrOutcome {
     pub(crate) converged: bool,
@@ -389,6 +418,7 @@ pub(crate) fn newton(
     vm: &mut [f64],
     va: &mut [f64],
     opts: &Options,
+    ws: &mut Workspace,
 ) -> NrOutcome {
     let n = kind.len();
     let pv: Vec<usize> = (0..n).filter(|&i| kind[i] == BusType::Pv).collect();
@@ -422,9 +452,12 @@ pub(crate) fn newton(
             }
         }
     }
-    let structure = SymbolicSparseColMat::<usize>::try_new_from_indices(dim, dim, &pairs);
-    let mut values = vec![0.0; pairs.len()];
-    let mut lu: Option<SparseLu> = None;
+    if ws.pattern != pairs || ws.structure.is_none() {
+        ws.structure = SymbolicSparseColMat::<usize>::try_new_from_indices(dim, dim, &pairs).ok();
+        ws.lu = None;
+        ws.pattern = pairs;
+    }
+    let mut values = vec![0.0; ws.pattern.len()];
 
     let mut v: Vec<C> = (0..n).map(|i| C::polar(vm[i], va[i])).collect();
     let mismatch = |v: &[C]| -> (Vec<C>, Vec<f64>, f64) {
@@ -481,17 +514,22 @@ pub(crate) fn newton(
         for &i in &pq {
             fill(i, false);
         }
-        let Ok((sym, order)) = &structure else { break };
+        let Some((sym, order)) = &ws.structure else {
+            break;
+        };
         let Ok(jac) = SparseColMat::<usize, f64>::new_from_argsort(sym.clone(), order, &values)
         else {
             break;
         };
-        // Ordered and factorised once; refactorised on the same pivots after that.
-        let refactored = lu.as_mut().is_some_and(|lu| lu.refactor(jac.as_ref()));
-        if !refactored {
-            lu = SparseLu::new(jac.as_ref());
+        // Ordered and factorised once per pattern; refactorised on the same pivots after that.
+        let refactored = ws.lu.as_mut().is_some_and(|lu| lu.refactor(jac.as_ref()));
+        if refactored {
+            ws.refactorisations += 1;
+        } else {
+            ws.lu = SparseLu::new(jac.as_ref());
+            ws.analyses += 1;
         }
-        let Some(lu) = lu.as_mut() else { break };
+        let Some(lu) = ws.lu.as_mut() else { break };
         let mut dx: Vec<f64> = f.iter().map(|x| -x).collect();
         lu.solve(&mut dx);
         for &i in &pvpq {
@@ -561,11 +599,47 @@ fn gen_q(case: &Case, prep: &Prepared, s: &[C], held: &[Option<QLimit>]) -> Vec<
 }
 
 /// Runs the power flow of `case`: AC Newton–Raphson, or the sequential AC/DC scheme when the
-/// case has converters (reactive limits are then not enforced).
+/// case has converters (reactive limits are then not enforced). Each island is solved by the
+/// conventions of [`crate::topology`]: with its reference, with its own, or left out.
 pub fn solve(case: &Case, opts: &Options) -> PfResult {
-    if !case.converters.is_empty() || !case.dcdc.is_empty() {
-        return crate::acdc::solve(case, opts);
+    solve_in(case, opts, &mut Workspace::default())
+}
+
+/// [`solve`] reusing `ws`'s symbolic analysis when the Jacobian's pattern is the one it holds
+/// (the same topology and bus kinds): for many power flows of one network.
+pub fn solve_in(case: &Case, opts: &Options, ws: &mut Workspace) -> PfResult {
+    let (solved, islands) = crate::topology::energised(case);
+    let mut res = if !solved.converters.is_empty() || !solved.dcdc.is_empty() {
+        crate::acdc::solve(&solved, opts, ws)
+    } else {
+        solve_ac(&solved, opts, ws)
+    };
+    for island in islands
+        .iter()
+        .filter(|i| i.state == crate::topology::IslandState::DeEnergised)
+    {
+        for b in res
+            .buses
+            .iter_mut()
+            .filter(|b| island.buses.contains(&b.id))
+        {
+            b.vm_pu = 0.0;
+            b.va_deg = 0.0;
+        }
+        for b in res
+            .dc_buses
+            .iter_mut()
+            .filter(|b| island.dc_buses.contains(&b.id))
+        {
+            b.vdc_pu = 0.0;
+        }
     }
+    res.islands = islands;
+    res
+}
+
+/// The AC Newton–Raphson power flow of a case whose every island has a reference.
+fn solve_ac(case: &Case, opts: &Options, ws: &mut Workspace) -> PfResult {
     let mut prep = prepare(case, opts);
     let base = case.base_mva;
     let mut held: Vec<Option<QLimit>> = vec![None; case.gens.len()];
@@ -588,6 +662,7 @@ pub fn solve(case: &Case, opts: &Options) -> PfResult {
             &mut prep.vm,
             &mut prep.va,
             opts,
+            ws,
         );
         iterations += out.iterations;
         (converged, norm) = (out.converged, out.norm);
@@ -792,5 +867,6 @@ pub(crate) fn results(
         converters: Vec::new(),
         dcdc: Vec::new(),
         outer_iterations: 0,
+        islands: Vec::new(),
     }
 }

@@ -75,3 +75,87 @@ fn acdc_outages_include_dc_lines_and_converters() {
         assert!(c.check.converged, "{} did not solve", c.element);
     }
 }
+
+/// Case9 with branch 1 (1–4) out: bus 1 and its generator are cut off from buses 2…9, which hold
+/// 248 MW of scheduled generation and all 315 MW of load. The island is solved with its own
+/// reference at bus 2 (the first PV bus) and loses no load. Right values: PYPOWER 5.1 `runpf` on
+/// MATPOWER's case9 with the branch out, bus 1 isolated and bus 2 as reference.
+#[test]
+fn case9_island_with_generation_is_solved_with_its_own_reference() {
+    let base = lowered_from_case(&case("case9.m"));
+    let (_, list) = n_minus_1(&base, &Options::default());
+    let c = list
+        .iter()
+        .find(|c| c.element == "branch 1 (1–4)")
+        .expect("branch 1");
+    assert!(c.check.converged, "{c:?}");
+    assert!(c.islanded.is_empty(), "{c:?}");
+    assert_eq!(c.lost_load_mw, 0.0);
+    assert_eq!(c.check.islands.len(), 1, "{:?}", c.check.islands);
+    let island = &c.check.islands[0];
+    assert_eq!(
+        island.state,
+        parkgrid_powerflow::IslandState::OwnSlack { slack: 2 }
+    );
+    assert_eq!(island.reference.as_deref(), Some("2"));
+    assert_eq!(island.buses.len(), 8);
+    assert!((island.load_kw - 315_000.0).abs() < 1e-6);
+
+    let mut direct = case("case9.m");
+    direct.branches[0].in_service = false;
+    let res = solve(&direct, &Options::default());
+    assert!(res.converged);
+    assert!(
+        (res.gens[1].pg_mw - 240.847778).abs() < 1e-5,
+        "{:?}",
+        res.gens
+    );
+    assert!((res.gens[1].qg_mvar - 59.341525).abs() < 1e-5);
+    assert!((res.gens[2].qg_mvar - 26.002796).abs() < 1e-5);
+    assert!(
+        res.gens[0].pg_mw.abs() < 1e-9,
+        "bus 1 has nothing to supply"
+    );
+    let bus9 = &res.buses[8];
+    assert!((bus9.vm_pu - 0.913462).abs() < 1e-6, "{bus9:?}");
+    assert!((bus9.va_deg - -21.328).abs() < 1e-3, "{bus9:?}");
+    assert!((res.losses_mw - 10.847778).abs() < 1e-5);
+}
+
+/// An island too heavy for its generator sheds in proportion, and a bus with no generator left is
+/// de-energised: its voltage is 0, it is in no voltage figure, and its load is lost.
+#[test]
+fn shedding_and_dead_islands_are_reported_not_solved_as_if_connected() {
+    let mut c = case("case9.m");
+    c.branches[0].in_service = false;
+    c.gens[1].pmax_mw = 200.0;
+    let res = solve(&c, &Options::default());
+    assert!(res.converged);
+    let shed = res
+        .islands
+        .iter()
+        .find_map(|i| match i.state {
+            parkgrid_powerflow::IslandState::Shed { shed_mw, .. } => Some(shed_mw),
+            _ => None,
+        })
+        .expect("a shedding island");
+    assert!((shed - 30.0).abs() < 1e-9);
+    assert!((res.gens[1].pg_mw - 200.0).abs() < 15.0, "{:?}", res.gens);
+
+    let mut base = lowered_from_case(&case("case9.m"));
+    for br in base.case.branches.iter_mut() {
+        if br.from == 5 || br.to == 5 {
+            br.in_service = false;
+        }
+    }
+    let res = solve(&base.case, &Options::default());
+    assert!(res.converged);
+    assert_eq!(res.buses[4].vm_pu, 0.0);
+    let check = evaluate(&base, &res);
+    assert_ne!(check.v_min.0, "5");
+    assert_eq!(check.islands.len(), 1);
+    assert_eq!(check.islands[0].buses, ["5"]);
+    assert!((check.islands[0].lost_load_kw - 90_000.0).abs() < 1e-6);
+    // The switched-off branches have no loading at all.
+    assert!(check.loadings.iter().all(|l| !l.id.contains("(4–5)")));
+}

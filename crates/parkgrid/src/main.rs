@@ -176,15 +176,25 @@ enum Command {
     },
     /// N-1: every line, transformer and converter out in turn, ranked worst first.
     ///
-    /// For a park file, at the peak-load step of its rule-based dispatch (or --step); for a
-    /// MATPOWER / MATACDC case (.m), as given. Reports islanded buses and the load lost with them,
-    /// whether the rest solves, voltages out of band and elements over their rating.
+    /// For a park file, on its optimal dispatch (or --dispatch rule) at the peak-load step, at
+    /// --step N, or at every step (--steps all, each outage summarised over the year); for a
+    /// MATPOWER / MATACDC case (.m), as given. Reports the buses each outage leaves without
+    /// generation and the load lost with them, islands that keep generation (solved with their own
+    /// reference, shedding what it cannot carry), whether the rest solves, voltages out of band and
+    /// elements over their rating. A power flow that does not converge lends no figures.
     Contingency {
         /// A park file (TOML) or a case file (.m).
         input: PathBuf,
-        /// Step of the year (0-based) to check a park at; default the peak-load step.
+        /// One step of the year (0-based) to check a park at, instead of --steps.
         #[arg(long)]
         step: Option<usize>,
+        /// Which steps of a park's year: the peak-load step, or every step (summarised per
+        /// outage over the year).
+        #[arg(long, value_enum, default_value_t = contingency::StepsArg::Peak)]
+        steps: contingency::StepsArg,
+        /// Which dispatch of a park the network carries.
+        #[arg(long, value_enum, default_value_t = contingency::DispatchArg::Optimal)]
+        dispatch: contingency::DispatchArg,
         /// Rows shown in the table.
         #[arg(long, default_value_t = 20)]
         top: usize,
@@ -343,9 +353,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Contingency {
             input,
             step,
+            steps,
+            dispatch,
             top,
             json,
-        } => contingency::run(&input, step, json, top),
+        } => contingency::run(
+            &input,
+            contingency::Request {
+                step,
+                steps,
+                dispatch,
+                json,
+                top,
+            },
+        ),
         Command::Schema { out } => {
             let text = serde_json::to_string_pretty(parkgrid_model::schema::json_schema())?;
             match out {

@@ -8,7 +8,10 @@ use std::path::Path;
 use anyhow::Context as _;
 use parkgrid_dispatch::{Outcome, ports};
 use parkgrid_model::{Park, TimeAxis};
-use parkgrid_powerflow::{Element, Injections, Lowered, Options, StepCheck, check_step, lower};
+use parkgrid_powerflow::{
+    Element, Injections, IslandCheck, IslandState, Lowered, Options, StepCheck, evaluate, lower,
+    solve_in,
+};
 use serde_json::{Value, json};
 
 /// `--network-check`.
@@ -26,6 +29,8 @@ pub(crate) struct StepInjections<'a> {
     feeds: Vec<(String, f64, &'a [f64])>,
     /// VSC id → (forward, reverse, η_reverse).
     vsc: Vec<(String, &'a [f64], &'a [f64], f64)>,
+    /// (bus, series) of the demand the dispatch left unserved.
+    unserved: Vec<(String, &'a [f64])>,
 }
 
 impl<'a> StepInjections<'a> {
@@ -37,6 +42,7 @@ impl<'a> StepInjections<'a> {
             .map(|(id, _)| id);
         let mut feeds = Vec::new();
         let mut vsc = Vec::new();
+        let mut unserved = Vec::new();
         for s in &o.dispatch.series {
             if matches!(s.kind, "grid" | "line" | "transformer" | "converter") {
                 continue;
@@ -44,6 +50,9 @@ impl<'a> StepInjections<'a> {
             for (bus, coef) in ports(park, s.kind, &s.id, s.quantity) {
                 // Only the electric network's buses take part in the power flow.
                 if lowered.ac_bus.contains_key(&bus) || lowered.dc_bus.contains_key(&bus) {
+                    if s.quantity == "unserved_kw" {
+                        unserved.push((bus.clone(), s.values.as_slice()));
+                    }
                     feeds.push((bus, coef, s.values.as_slice()));
                 }
             }
@@ -62,7 +71,29 @@ impl<'a> StepInjections<'a> {
                 .map_or(1.0, |c| c.eta_reverse);
             vsc.push((id.clone(), f, r, eta));
         }
-        StepInjections { feeds, vsc }
+        StepInjections {
+            feeds,
+            vsc,
+            unserved,
+        }
+    }
+
+    /// Islands are described by the demand on their buses: the dispatch's unserved demand there
+    /// (which the power flow does not see as load) is added to each island's load, and to its
+    /// lost load when it is de-energised.
+    pub(crate) fn attribute_unserved(&self, t: usize, islands: &mut [IslandCheck]) {
+        for island in islands {
+            let kw: f64 = self
+                .unserved
+                .iter()
+                .filter(|(bus, _)| island.buses.contains(bus))
+                .map(|(_, v)| v[t].max(0.0))
+                .sum();
+            island.load_kw += kw;
+            if island.state == IslandState::DeEnergised {
+                island.lost_load_kw += kw;
+            }
+        }
     }
 
     /// The step of `n` with the most electric consumption (the sum of the buses drawing power).
@@ -79,6 +110,16 @@ impl<'a> StepInjections<'a> {
             inj.vsc_from_ac_kw.insert(id.clone(), f[t] - eta * r[t]);
         }
         inj
+    }
+}
+
+/// An island state's name in `summary.json`.
+pub(crate) fn state_name(s: IslandState) -> &'static str {
+    match s {
+        IslandState::Reference => "reference",
+        IslandState::OwnSlack { .. } => "own_reference",
+        IslandState::Shed { .. } => "shedding",
+        IslandState::DeEnergised => "de_energised",
     }
 }
 
@@ -155,8 +196,20 @@ pub fn run(
     );
     let mut checks: Vec<(usize, &str, StepCheck)> = Vec::with_capacity(steps.len());
     let start = std::time::Instant::now();
+    // Islands seen over the steps: buses → (state, steps, load lost, kWh).
+    let mut islands: BTreeMap<Vec<String>, (&'static str, usize, f64)> = BTreeMap::new();
+    let mut ws = parkgrid_powerflow::Workspace::default();
     for &(t, label) in &steps {
-        let (check, _) = check_step(lowered, &inj.at(t), &opts);
+        let case = lowered.apply(&inj.at(t));
+        let mut check = evaluate(lowered, &solve_in(&case, &opts, &mut ws));
+        inj.attribute_unserved(t, &mut check.islands);
+        for i in &check.islands {
+            let e = islands
+                .entry(i.buses.clone())
+                .or_insert((state_name(i.state), 0, 0.0));
+            e.1 += 1;
+            e.2 += i.lost_load_kw * axis.step_h();
+        }
         if !check.converged {
             // A power flow that did not converge has no figures to lend: empty cells.
             let _ = writeln!(csv, "{},{label},false,,,,,,,,,,", axis.time(t).to_rfc3339());
@@ -235,6 +288,9 @@ pub fn run(
         "v_min": lowest.map(|c| json!({"time": axis.time(c.0).to_rfc3339(), "bus": c.2.v_min.0, "v_pu": c.2.v_min.1})),
         "v_max": highest.map(|c| json!({"time": axis.time(c.0).to_rfc3339(), "bus": c.2.v_max.0, "v_pu": c.2.v_max.1})),
         "max_loading": worst,
+        "islands": islands.iter().map(|(buses, (state, n, kwh))| json!({
+            "buses": buses, "state": state, "steps": n, "lost_load_kwh": kwh,
+        })).collect::<Vec<_>>(),
         "steps": if mode == NetworkCheckArg::Peak {
             all.iter().map(|(t, label, c)| if c.converged { json!({
                 "label": label, "time": axis.time(*t).to_rfc3339(), "converged": true,
@@ -296,11 +352,12 @@ pub fn run(
                 c.losses_kw,
                 c.v_min.1,
                 c.v_max.1,
-                c.max_loading().map_or(String::new(), |l| format!(
-                    "{} {:.0} %",
-                    l.id,
-                    l.fraction * 100.0
-                ))
+                c.max_loading()
+                    .map_or("— (nothing rated)".to_string(), |l| format!(
+                        "{} {:.0} %",
+                        l.id,
+                        l.fraction * 100.0
+                    ))
             );
         }
     }
@@ -323,7 +380,19 @@ pub fn run(
         .take(4)
         .map(|(id, f)| format!("{id} {:.0} %", **f * 100.0))
         .collect();
-    let _ = writeln!(text, "  highest loading: {}", top.join(", "));
+    if !top.is_empty() {
+        let _ = writeln!(text, "  highest loading: {}", top.join(", "));
+    }
+    for (buses, (state, steps_in, kwh)) in &islands {
+        let _ = writeln!(
+            text,
+            "  island {} {} at {steps_in} of the {} steps: {:.1} MWh of load lost",
+            buses.join(", "),
+            state.replace("de_", "de-").replace('_', " "),
+            all.len(),
+            kwh / 1000.0
+        );
+    }
     let _ = writeln!(text, "  wrote {}", path.display());
     Ok((summary, text))
 }

@@ -865,6 +865,73 @@ fn contingency_ranks_outages_of_a_case_and_of_a_park() {
     );
 }
 
+/// Islands are named with their load in N-1: one that keeps generation is solved with its own
+/// reference (case9 without branch 1–4 keeps all 315 MW), one without is de-energised (the
+/// dead-end bus behind a switched-off cable), and an outaged element has no loading.
+#[test]
+fn contingency_names_islands_and_solves_those_that_keep_generation() {
+    let json = |args: &[&str]| -> serde_json::Value {
+        let o = parkgrid(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        serde_json::from_str(&stdout(&o)).expect("JSON")
+    };
+    let v = json(&[
+        "contingency",
+        "crates/parkgrid-powerflow/tests/data/case9.m",
+        "--json",
+    ]);
+    let rows = v["contingencies"].as_array().expect("rows");
+    let b1 = rows
+        .iter()
+        .find(|r| r["element"] == "branch 1 (1–4)")
+        .expect("branch 1");
+    assert_eq!(b1["lost_load_mw"], 0.0, "{b1}");
+    assert_eq!(b1["converged"], true);
+    assert_eq!(b1["islands"][0]["state"], "own_reference");
+    assert_eq!(b1["islands"][0]["reference_bus"], "2");
+
+    let park = "crates/parkgrid-dispatch/tests/data/cases/dead_end_bus.toml";
+    for dispatch in ["optimal", "rule"] {
+        let v = json(&["contingency", park, "--dispatch", dispatch, "--json"]);
+        let island = &v["intact"]["islands"][0];
+        assert_eq!(island["buses"], serde_json::json!(["north"]), "{v}");
+        assert_eq!(island["state"], "de_energised");
+        let lost = island["lost_load_kw"].as_f64().unwrap_or(0.0);
+        assert!(lost > 100.0, "the office's peak load is lost: {island}");
+    }
+    let o = parkgrid(&["contingency", park]);
+    assert!(
+        stdout(&o).contains("intact: island north ("),
+        "{}",
+        stdout(&o)
+    );
+
+    let dyn5 = "crates/parkgrid-powerflow/tests/data/cases/dyn5_transformer.toml";
+    let v = json(&["contingency", dyn5, "--json"]);
+    let t1 = &v["contingencies"][0];
+    assert_eq!(t1["element"], "t1");
+    assert_eq!(t1["max_loading"], serde_json::Value::Null, "{t1}");
+    assert_eq!(t1["islanded"], serde_json::json!(["lv"]));
+
+    // Every step: the outage of t1 cuts the LV bus off at all 8,760 of them, and the Jacobians of
+    // the two topologies are analysed once each, then only refactorised.
+    let v = json(&["contingency", dyn5, "--steps", "all", "--json"]);
+    assert_eq!(v["steps"], 8760);
+    assert_eq!(v["contingencies"][0]["steps_losing_load"], 8760);
+    assert!(v["symbolic_analyses"].as_u64().unwrap_or(99) <= 2, "{v}");
+    assert!(
+        v["numeric_refactorisations"].as_u64().unwrap_or(0) >= 8760,
+        "{v}"
+    );
+    let o = parkgrid(&[
+        "contingency",
+        "crates/parkgrid-powerflow/tests/data/case9.m",
+        "--steps",
+        "all",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
 #[test]
 fn network_check_refuses_a_network_it_cannot_solve_before_solving() {
     let dir = temp_dir("network-bad");
@@ -1045,5 +1112,40 @@ fn a_leap_year_is_simulated() {
     let ts = std::fs::read_to_string(dir.join("out/timeseries.csv")).expect("timeseries.csv");
     assert_eq!(ts.lines().count(), 8785);
     assert!(ts.contains("2024-02-29T12:00:00+08:00"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The network check names a de-energised island and the load it loses, and solves the rest: the
+/// dead-end bus `north` behind a switched-off cable (`../shared/cases/network/dead_end_bus.toml`).
+#[test]
+fn the_network_check_names_a_dead_island_and_its_lost_load() {
+    let park = repo().join("crates/parkgrid-dispatch/tests/data/cases/dead_end_bus.toml");
+    let dir = temp_dir("dead-end");
+    let out = dir.join("out");
+    let o = parkgrid(&[
+        "simulate",
+        park.to_str().unwrap_or_default(),
+        "--network-check=all",
+        "--out",
+        out.to_str().unwrap_or_default(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("0 not converged"), "{text}");
+    assert!(
+        text.contains("island north de-energised at 8760 of the 8760 steps"),
+        "{text}"
+    );
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("summary.json")).expect("summary.json"),
+    )
+    .expect("JSON");
+    let island = &summary["network"]["islands"][0];
+    assert_eq!(island["buses"], serde_json::json!(["north"]));
+    // The office's 1,000 MWh a year, all of it lost.
+    let lost = island["lost_load_kwh"].as_f64().unwrap_or(0.0);
+    assert!((lost - 1.0e6).abs() < 1.0, "{island}");
+    // Its voltage is in no figure: the energised part is the grid bus alone, at 1 p.u.
+    assert_eq!(summary["network"]["v_min"]["bus"], "ac");
     let _ = std::fs::remove_dir_all(&dir);
 }
