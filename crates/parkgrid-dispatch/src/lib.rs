@@ -95,6 +95,8 @@ pub struct RunStats {
     pub n_variables: usize,
     /// Rows of the programme.
     pub n_rows: usize,
+    /// Non-zero coefficients of its rows.
+    pub n_nonzeros: usize,
     /// Time to build the programme and hand it to the solver, s.
     pub build_time_s: f64,
     /// Time in the solver, s.
@@ -177,6 +179,47 @@ impl Outcome {
     }
 }
 
+/// The size of the whole-horizon LP of a park, estimated before it is built: the LP of a two-day
+/// window is built and scaled by the number of steps (every family of the LP grows linearly with
+/// the steps; the few yearly rows are negligible), so a year that cannot fit in memory is refused
+/// before it is attempted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LpEstimate {
+    /// Variables.
+    pub n_variables: usize,
+    /// Rows.
+    pub n_rows: usize,
+    /// Non-zero coefficients of the rows.
+    pub n_nonzeros: usize,
+    /// Peak memory of building and solving it with Clarabel, bytes: [`BYTES_PER_NONZERO`] per
+    /// non-zero.
+    pub peak_bytes: u64,
+}
+
+/// Peak resident memory of an optimal year run per non-zero of its LP, bytes: measured on the
+/// Yanqing year with `/usr/bin/time` (2026-11-30, BENCHMARKS.md) — 1.95 GB for 2.64 million
+/// non-zeros at 15 minutes (737 B each), 0.49 GB for 0.66 million hourly (746 B each) — and
+/// rounded up. It covers the LP, presolve, Clarabel's KKT factor, the schedule and the baseline.
+pub const BYTES_PER_NONZERO: u64 = 800;
+
+/// Estimates the year LP of `park` ([`LpEstimate`]).
+pub fn estimate(park: &Park, profiles: &ParkProfiles) -> LpEstimate {
+    let n = profiles.axis.n_steps;
+    let per_day = (24 * 60 / profiles.axis.step_min.max(1)) as usize;
+    let len = (2 * per_day).min(n).max(1);
+    let window = profiles.window(0, len);
+    let built = build::build(park, &window, BuildOptions::default());
+    let nnz: usize = built.lp.rows.iter().map(|r| r.terms.len()).sum();
+    let scale = |x: usize| (x as f64 * n as f64 / len as f64).ceil() as usize;
+    let n_nonzeros = scale(nnz);
+    LpEstimate {
+        n_variables: scale(built.lp.n_vars()),
+        n_rows: scale(built.lp.rows.len()),
+        n_nonzeros,
+        peak_bytes: n_nonzeros as u64 * BYTES_PER_NONZERO,
+    }
+}
+
 /// Runs `config`'s strategy on a validated park and its profiles.
 pub fn run(park: &Park, profiles: &ParkProfiles, config: Config) -> Result<Outcome, SolveError> {
     run_with_progress(park, profiles, config, &mut |_, _| {})
@@ -239,6 +282,7 @@ fn optimal(
     let mut stats = RunStats {
         n_variables: built.lp.n_vars(),
         n_rows: built.lp.rows.len(),
+        n_nonzeros: built.lp.rows.iter().map(|r| r.terms.len()).sum(),
         build_time_s: build_time_s + solution.translate_time_s,
         solve_time_s: solution.solve_time_s,
         objective_cny: None,

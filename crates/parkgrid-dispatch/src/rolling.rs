@@ -120,6 +120,7 @@ pub(crate) fn run(
         }
         stats.n_variables = stats.n_variables.max(out.stats.n_variables);
         stats.n_rows = stats.n_rows.max(out.stats.n_rows);
+        stats.n_nonzeros = stats.n_nonzeros.max(out.stats.n_nonzeros);
         stats.build_time_s += out.stats.build_time_s;
         stats.solve_time_s += out.stats.solve_time_s;
         stats.max_balance_residual_rel = stats

@@ -40,6 +40,20 @@ fn outcomes() -> (Outcome, Outcome, parkgrid_model::Park) {
 fn optimal_beats_the_baseline_and_uses_the_waste_heat() {
     let (opt, rule, park) = outcomes();
     assert_eq!(opt.status, RunStatus::Ok);
+    // The size estimated from a two-day window before building is the year's, within 1 %.
+    let profiles = park_profiles(&park).unwrap_or_else(|e| panic!("{e}"));
+    let est = parkgrid_dispatch::estimate(&park, &profiles);
+    let off = |a: usize, b: usize| (a as f64 / b as f64 - 1.0).abs();
+    assert!(
+        off(est.n_nonzeros, opt.stats.n_nonzeros) < 0.01,
+        "{est:?} vs {:?}",
+        opt.stats
+    );
+    assert!(
+        off(est.n_variables, opt.stats.n_variables) < 0.01,
+        "{est:?}"
+    );
+    assert!(off(est.n_rows, opt.stats.n_rows) < 0.01, "{est:?}");
     let (o, r) = (&opt.kpis, &rule.kpis);
     println!(
         "Yanqing: cost {:.0} vs {:.0} CNY, CO2 {:.0} vs {:.0} t, absorption {:.4}, waste heat {:.0} kWh, boiler heat {:.0} vs {:.0} kWh, residual {:.1e}, solve {:.1} s",

@@ -122,6 +122,11 @@ pub fn parse_csv(file: &str, text: &str) -> Result<CsvTable, DataError> {
 }
 
 impl CsvTable {
+    /// The column names, the time column first.
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
     /// True when the file has a column `name`.
     pub fn has(&self, name: &str) -> bool {
         self.headers.iter().skip(1).any(|h| h == name)

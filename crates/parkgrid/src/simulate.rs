@@ -46,6 +46,40 @@ pub enum SolverArg {
     Highs,
 }
 
+/// Refuses a year LP that would not fit in the memory this machine has available, before
+/// building it, with the way out.
+fn check_memory(park: &Park, profiles: &parkgrid_resource::ParkProfiles) -> anyhow::Result<()> {
+    let Some(available) = available_memory_bytes() else {
+        return Ok(());
+    };
+    let est = parkgrid_dispatch::estimate(park, profiles);
+    if est.peak_bytes <= available {
+        return Ok(());
+    }
+    let gb = |b: u64| b as f64 / 1e9;
+    Err(crate::InputError(format!(
+        "the year's optimisation of this park is too large for this machine: about {} variables, {} rows and {} non-zeros, needing about {:.1} GB where {:.1} GB is available. Use `--horizon rolling` (one window at a time), a coarser `step_min`, or a shorter time window in the park file",
+        est.n_variables,
+        est.n_rows,
+        est.n_nonzeros,
+        gb(est.peak_bytes),
+        gb(available)
+    ))
+    .into())
+}
+
+/// `MemAvailable` of `/proc/meminfo` (Linux), bytes; `PARKGRID_MEMORY_BYTES` overrides it (for
+/// tests and for machines shared with other work). None when neither is known.
+fn available_memory_bytes() -> Option<u64> {
+    if let Ok(v) = std::env::var("PARKGRID_MEMORY_BYTES") {
+        return v.trim().parse().ok();
+    }
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
 /// `--horizon`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum HorizonArg {
@@ -125,6 +159,9 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
         horizon,
         solve,
     };
+    if strategy == StrategyArg::Optimal && horizon == Horizon::Year {
+        check_memory(park, &profiles)?;
+    }
     // The optimum first: the baseline's schedule need not be held while the solver has the
     // memory.
     let main = match strategy {
@@ -389,6 +426,7 @@ fn summary_json(o: &Outcome, strategy: &str) -> Value {
     v["objective_cny"] = json!(s.objective_cny);
     v["n_variables"] = json!(s.n_variables);
     v["n_rows"] = json!(s.n_rows);
+    v["n_nonzeros"] = json!(s.n_nonzeros);
     v["build_time_s"] = json!(s.build_time_s);
     v["solve_time_s"] = json!(s.solve_time_s);
     v

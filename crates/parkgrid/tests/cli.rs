@@ -1149,3 +1149,24 @@ fn the_network_check_names_a_dead_island_and_its_lost_load() {
     assert_eq!(summary["network"]["v_min"]["bus"], "ac");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A year too large for the memory at hand is refused before it is built, with the way out.
+#[test]
+fn a_year_too_large_for_the_memory_is_refused_before_it_is_built() {
+    let dir = temp_dir("too-large");
+    let o = Command::new(env!("CARGO_BIN_EXE_parkgrid"))
+        .args(["simulate", "examples/yanqing.toml", "--out"])
+        .arg(dir.join("out"))
+        .env("PARKGRID_MEMORY_BYTES", "100000000")
+        .current_dir(repo())
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("too large for this machine") && err.contains("--horizon rolling"),
+        "{err}"
+    );
+    assert!(!dir.join("out/summary.json").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
