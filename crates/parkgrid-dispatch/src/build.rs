@@ -222,6 +222,9 @@ pub struct Built {
 /// Builds the year LP of `park`.
 pub fn build(park: &Park, profiles: &ParkProfiles, options: BuildOptions) -> Built {
     let mut b = Builder::new(park, profiles);
+    for (bus, values) in &profiles.extra_demand_kw {
+        b.add_demand(bus, values);
+    }
     for (_, asset) in park.assets() {
         match asset {
             AssetRef::Grid(x) => component::grid::add(&mut b, x, options.peak_floor.get(&x.id)),

@@ -54,6 +54,10 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
     let mut heat_left = vec![0.0; n];
     let mut renewable = vec![vec![0.0; n]; n_islands.max(1)];
 
+    // Demand no asset declares (network losses fed back by a power flow).
+    for (bus, values) in &profiles.extra_demand_kw {
+        add(&mut el_demand[island(bus)], values);
+    }
     // Demands and supplies that no rule changes.
     for (_, a) in park.assets() {
         match a {

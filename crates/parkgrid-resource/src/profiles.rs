@@ -77,6 +77,10 @@ pub struct ParkProfiles {
     pub series: Vec<AssetSeries>,
     /// Things the user should know about how the profiles were made.
     pub notes: Vec<String>,
+    /// Electric demand no asset declares, `(bus, kW per step)`: the network losses a power flow
+    /// of the schedule found beyond what the dispatch models, fed back so that the dispatch buys
+    /// the import the network really needs. Empty unless a caller adds it.
+    pub extra_demand_kw: Vec<(String, Vec<f64>)>,
 }
 
 impl ParkProfiles {
@@ -108,11 +112,17 @@ impl ParkProfiles {
                 ..s.clone()
             })
             .collect();
+        let extra_demand_kw = self
+            .extra_demand_kw
+            .iter()
+            .map(|(bus, v)| (bus.clone(), cut(v)))
+            .collect();
         ParkProfiles {
             axis,
             weather,
             series,
             notes: Vec::new(),
+            extra_demand_kw,
         }
     }
 }
@@ -263,6 +273,7 @@ pub fn park_profiles(park: &Park) -> Result<ParkProfiles, ResourceError> {
         weather,
         series,
         notes,
+        extra_demand_kw: Vec::new(),
     })
 }
 

@@ -144,6 +144,34 @@ fn sum_of(o: &Outcome, kind: &str, quantity: &str, n: usize) -> Vec<f64> {
     total
 }
 
+/// The import the power flow needs at each step of `o` (kW, `None` where it does not converge)
+/// and the dispatch's own net import (kW, all grid connections).
+pub(crate) fn imports(
+    park: &Park,
+    lowered: &Lowered,
+    o: &Outcome,
+    n: usize,
+) -> (Vec<Option<f64>>, Vec<f64>) {
+    let inj = StepInjections::new(park, o, lowered);
+    let opts = Options {
+        max_iter: 20,
+        ..Options::default()
+    };
+    let mut ws = parkgrid_powerflow::Workspace::default();
+    let pf = (0..n)
+        .map(|t| {
+            let case = lowered.apply(&inj.at(t));
+            let res = solve_in(&case, &opts, &mut ws);
+            res.converged
+                .then(|| res.gens.first().map_or(0.0, |g| g.pg_mw * 1000.0))
+        })
+        .collect();
+    let import = sum_of(o, "grid", "import_kw", n);
+    let export = sum_of(o, "grid", "export_kw", n);
+    let net = import.iter().zip(&export).map(|(i, e)| i - e).collect();
+    (pf, net)
+}
+
 /// The park's electric network for the check, lowered before any solving so that a park the
 /// power flow cannot take is refused at once.
 pub fn lower_park(park: &Park) -> Result<Lowered, crate::InputError> {

@@ -80,6 +80,105 @@ fn available_memory_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// A switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnOff {
+    /// On.
+    On,
+    /// Off.
+    Off,
+}
+
+/// How the dispatch and the power flow were brought to agree on the import.
+#[derive(Debug, Clone, PartialEq)]
+struct LossFeedback {
+    /// Dispatch runs after the first.
+    rounds: usize,
+    /// Import the power flow needs over its converged steps, kWh.
+    import_power_flow_kwh: f64,
+    /// Import the dispatch buys over the same steps, kWh.
+    import_dispatch_kwh: f64,
+    /// Losses fed back as demand at the grid connection, kWh.
+    fed_back_kwh: f64,
+    /// The disagreement before any feedback (relative to the dispatch's import).
+    initial_disagreement_rel: f64,
+}
+
+impl LossFeedback {
+    fn disagreement(&self) -> f64 {
+        (self.import_power_flow_kwh - self.import_dispatch_kwh).abs()
+            / self.import_dispatch_kwh.abs().max(1.0)
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "rounds": self.rounds,
+            "import_power_flow_kwh": self.import_power_flow_kwh,
+            "import_dispatch_kwh": self.import_dispatch_kwh,
+            "disagreement_rel": self.disagreement(),
+            "fed_back_kwh": self.fed_back_kwh,
+            "initial_disagreement_rel": self.initial_disagreement_rel,
+        })
+    }
+}
+
+/// Runs `dispatch` until the import the power flow of its schedule needs and the import it buys
+/// agree within 0.1 % over the year: each round adds the difference, step by step, to a demand
+/// at the grid connection's bus (an outer iteration on the losses the dispatch does not model).
+fn feed_back_losses(
+    park: &Park,
+    lowered: &parkgrid_powerflow::Lowered,
+    profiles: &parkgrid_resource::ParkProfiles,
+    first: Outcome,
+    dispatch: &mut dyn FnMut(&parkgrid_resource::ParkProfiles) -> anyhow::Result<Outcome>,
+) -> anyhow::Result<(Outcome, LossFeedback)> {
+    const TOLERANCE: f64 = 1e-3;
+    const MAX_ROUNDS: usize = 6;
+    let n = profiles.axis.n_steps;
+    let dt = profiles.axis.step_h();
+    let Some(bus) = park.grid.first().map(|g| g.bus.clone()) else {
+        anyhow::bail!("loss feedback needs a grid connection");
+    };
+    let mut extra = vec![0.0; n];
+    let mut with_losses = profiles.clone();
+    let mut current = first;
+    let mut rounds = 0;
+    let mut initial = None;
+    loop {
+        let (pf, disp) = crate::network::imports(park, lowered, &current, n);
+        let mut fb = LossFeedback {
+            rounds,
+            import_power_flow_kwh: 0.0,
+            import_dispatch_kwh: 0.0,
+            fed_back_kwh: extra.iter().sum::<f64>() * dt,
+            initial_disagreement_rel: 0.0,
+        };
+        for (p, d) in pf.iter().zip(&disp) {
+            if let Some(p) = p {
+                fb.import_power_flow_kwh += p * dt;
+                fb.import_dispatch_kwh += d * dt;
+            }
+        }
+        fb.initial_disagreement_rel = *initial.get_or_insert(fb.disagreement());
+        if fb.disagreement() <= TOLERANCE || rounds == MAX_ROUNDS {
+            return Ok((current, fb));
+        }
+        for ((e, p), d) in extra.iter_mut().zip(&pf).zip(&disp) {
+            if let Some(p) = p {
+                *e += p - d;
+            }
+        }
+        with_losses.extra_demand_kw = vec![(bus.clone(), extra.clone())];
+        let next = dispatch(&with_losses)?;
+        if !matches!(next.status, RunStatus::Ok | RunStatus::Inexact(_)) {
+            // The park cannot carry its losses as well: keep the last schedule, say so.
+            return Ok((current, fb));
+        }
+        current = next;
+        rounds += 1;
+    }
+}
+
 /// `--horizon`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum HorizonArg {
@@ -108,6 +207,8 @@ pub struct Options {
     pub format: FormatArg,
     /// `--network-check`.
     pub network_check: Option<crate::network::NetworkCheckArg>,
+    /// `--loss-feedback`.
+    pub loss_feedback: bool,
     /// `--solver-max-iter`.
     pub solver_max_iter: u32,
 }
@@ -128,6 +229,7 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
         lang,
         format,
         network_check,
+        loss_feedback,
         solver_max_iter,
     } = opts;
     if format == FormatArg::Parquet && !crate::parquet::ENABLED {
@@ -208,6 +310,34 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
         StrategyArg::Rule => main.clone(),
         StrategyArg::Optimal => parkgrid_dispatch::run(park, &profiles, config(Strategy::Rule))?,
     };
+    // With a check of every step, the dispatch (and the baseline) buy the losses the network
+    // really has.
+    let mut feedback = Vec::new();
+    let (main, baseline) = match (network_check, &lowered) {
+        (Some(crate::network::NetworkCheckArg::All), Some(lowered))
+            if loss_feedback && matches!(main.status, RunStatus::Ok | RunStatus::Inexact(_)) =>
+        {
+            let main_strategy = match strategy {
+                StrategyArg::Optimal => Strategy::Optimal,
+                StrategyArg::Rule => Strategy::Rule,
+            };
+            let (main, fb) = feed_back_losses(park, lowered, &profiles, main, &mut |p| {
+                Ok(parkgrid_dispatch::run(park, p, config(main_strategy))?)
+            })?;
+            feedback.push(("dispatch", fb));
+            let baseline = if strategy == StrategyArg::Optimal {
+                let (b, fb) = feed_back_losses(park, lowered, &profiles, baseline, &mut |p| {
+                    Ok(parkgrid_dispatch::run(park, p, config(Strategy::Rule))?)
+                })?;
+                feedback.push(("baseline", fb));
+                b
+            } else {
+                main.clone()
+            };
+            (main, baseline)
+        }
+        _ => (main, baseline),
+    };
     match &main.status {
         RunStatus::Ok | RunStatus::Inexact(_) => {}
         RunStatus::Infeasible(rows) => {
@@ -234,7 +364,30 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
     }
     let network_text = match (network_check, &lowered) {
         (Some(mode), Some(lowered)) => {
-            let (net, text) = crate::network::run(park, lowered, &profiles.axis, &main, mode, out)?;
+            let (mut net, mut text) =
+                crate::network::run(park, lowered, &profiles.axis, &main, mode, out)?;
+            let wrote = text.rfind("  wrote ").unwrap_or(text.len());
+            let mut lines = String::new();
+            for (which, fb) in &feedback {
+                net["loss_feedback"][*which] = fb.json();
+                let _ = writeln!(
+                    lines,
+                    "  losses fed back into the {which}: {:.1} MWh in {} round{}; the power flow's import {:.1} MWh, the {which}'s {:.1} MWh: {:.3} % apart (before: {:.2} %){}",
+                    fb.fed_back_kwh / 1000.0,
+                    fb.rounds,
+                    if fb.rounds == 1 { "" } else { "s" },
+                    fb.import_power_flow_kwh / 1000.0,
+                    fb.import_dispatch_kwh / 1000.0,
+                    fb.disagreement() * 100.0,
+                    fb.initial_disagreement_rel * 100.0,
+                    if fb.disagreement() > 1e-3 {
+                        ", NOT within 0.1 %"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            text.insert_str(wrote, &lines);
             summary["network"] = net;
             text
         }
