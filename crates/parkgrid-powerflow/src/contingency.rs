@@ -232,6 +232,7 @@ impl Scan {
                     b.p_load_mw = 0.0;
                 }
             }
+            let dc_tripped: BTreeSet<String> = islanded.iter().cloned().collect();
             for c in case.converters.iter_mut() {
                 if !dc.contains(&c.busdc) || !ac.contains(&c.busac) {
                     c.in_service = false;
@@ -259,9 +260,13 @@ impl Scan {
             }
             let lost_now: f64 = check.islands.iter().map(|i| i.lost_load_kw / 1000.0).sum();
             lost += (lost_now - intact_lost_mw).max(0.0);
-            check
-                .islands
-                .retain(|i| !i.buses.iter().all(|b| intact_dead.contains(b)));
+            // Islands already cut off in the intact network, and DC networks tripped above (named in
+            // `islanded` with their load), are not reported again.
+            check.islands.retain(|i| {
+                !i.buses
+                    .iter()
+                    .all(|b| intact_dead.contains(b) || dc_tripped.contains(b))
+            });
             // Islanded buses are not violations of the network that remains.
             check
                 .voltage_violations
