@@ -765,6 +765,10 @@ fn simulate_checks_the_network_of_every_step() {
         "--network-check",
         "--strategy",
         "rule",
+        // The dispatch as it is, without the losses fed back: the check's import is the
+        // dispatched import plus the network's losses.
+        "--loss-feedback",
+        "off",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
