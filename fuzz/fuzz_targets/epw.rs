@@ -16,7 +16,10 @@ fuzz_target!(|data: &[u8]| {
             &epw.dhi_w_per_m2,
             &epw.wind_m_per_s,
         ] {
-            assert!(series.iter().all(|v| v.is_finite()), "a non-finite value was read");
+            assert!(
+                series.iter().all(|v| v.is_finite()),
+                "a non-finite value was read"
+            );
         }
     }
 });

@@ -29,8 +29,16 @@ fuzz_target!(|data: &[u8]| {
         },
     );
     if res.converged {
-        assert!(res.buses.iter().all(|b| b.vm_pu.is_finite() && b.va_deg.is_finite()));
-        assert!(res.branches.iter().all(|b| b.pf_mw.is_finite() && b.qt_mvar.is_finite()));
+        assert!(
+            res.buses
+                .iter()
+                .all(|b| b.vm_pu.is_finite() && b.va_deg.is_finite())
+        );
+        assert!(
+            res.branches
+                .iter()
+                .all(|b| b.pf_mw.is_finite() && b.qt_mvar.is_finite())
+        );
         assert!(res.losses_mw.is_finite());
     }
 });
