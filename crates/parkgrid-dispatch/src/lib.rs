@@ -209,7 +209,7 @@ pub fn estimate(park: &Park, profiles: &ParkProfiles) -> LpEstimate {
     let len = (2 * per_day).min(n).max(1);
     let window = profiles.window(0, len);
     let built = build::build(park, &window, BuildOptions::default());
-    let nnz: usize = built.lp.rows.iter().map(|r| r.terms.len()).sum();
+    let nnz = built.lp.n_nonzeros();
     let scale = |x: usize| (x as f64 * n as f64 / len as f64).ceil() as usize;
     let n_nonzeros = scale(nnz);
     LpEstimate {
@@ -282,7 +282,7 @@ fn optimal(
     let mut stats = RunStats {
         n_variables: built.lp.n_vars(),
         n_rows: built.lp.rows.len(),
-        n_nonzeros: built.lp.rows.iter().map(|r| r.terms.len()).sum(),
+        n_nonzeros: built.lp.n_nonzeros(),
         build_time_s: build_time_s + solution.translate_time_s,
         solve_time_s: solution.solve_time_s,
         objective_cny: None,

@@ -95,6 +95,11 @@ impl Lp {
         self.lb.len()
     }
 
+    /// Number of non-zero coefficients in the rows.
+    pub fn n_nonzeros(&self) -> usize {
+        self.rows.iter().map(|r| r.terms.len()).sum()
+    }
+
     /// Adds `len` variables `family[element,t]` with bounds and costs given per step.
     pub fn add_block(
         &mut self,

@@ -170,20 +170,9 @@ pub fn evaluate(lowered: &Lowered, res: &PfResult) -> StepCheck {
             });
         }
     };
-    let dead: std::collections::BTreeSet<u32> = res
-        .islands
-        .iter()
-        .filter(|i| i.state == IslandState::DeEnergised)
-        .flat_map(|i| i.buses.iter().copied())
-        .collect();
-    let dead_dc: std::collections::BTreeSet<u32> = res
-        .islands
-        .iter()
-        .filter(|i| i.state == IslandState::DeEnergised)
-        .flat_map(|i| i.dc_buses.iter().copied())
-        .collect();
+    let dead = crate::topology::dead_buses(&res.islands);
     for (cb, b) in case.buses.iter().zip(&res.buses) {
-        if cb.kind != crate::case::BusType::Isolated && !dead.contains(&cb.id) {
+        if cb.kind != crate::case::BusType::Isolated && !dead.ac.contains(&cb.id) {
             see(
                 name_ac.get(&b.id).copied().unwrap_or("?"),
                 b.vm_pu,
@@ -195,7 +184,7 @@ pub fn evaluate(lowered: &Lowered, res: &PfResult) -> StepCheck {
         .dc_buses
         .iter()
         .zip(&res.dc_buses)
-        .filter(|(cb, _)| !dead_dc.contains(&cb.id))
+        .filter(|(cb, _)| !dead.dc.contains(&cb.id))
     {
         see(
             name_dc.get(&b.id).copied().unwrap_or("?"),

@@ -258,9 +258,9 @@ pub(crate) fn prepare(case: &Case, opts: &Options) -> Prepared {
     for (i, b) in live.iter().enumerate() {
         sbus[i] = sbus[i] - C::new(b.pd_mw / base, b.qd_mvar / base);
     }
-    // MATPOWER's `bustypes`: a PV or reference bus without an in-service generator is PQ; when
-    // no reference bus is left, the first PV bus takes the reference.
-    let mut kind: Vec<BusType> = live
+    // MATPOWER's `bustypes`: a PV or reference bus without an in-service generator is PQ. Every
+    // island already has a reference bus with a generator (`topology::energised`).
+    let kind: Vec<BusType> = live
         .iter()
         .enumerate()
         .map(|(i, b)| match b.kind {
@@ -268,11 +268,6 @@ pub(crate) fn prepare(case: &Case, opts: &Options) -> Prepared {
             k => k,
         })
         .collect();
-    if !kind.contains(&BusType::Ref) {
-        if let Some(i) = kind.iter().position(|k| *k == BusType::Pv) {
-            kind[i] = BusType::Ref;
-        }
-    }
     let mut vm: Vec<f64> = live
         .iter()
         .map(|b| if opts.flat_start { 1.0 } else { b.vm_pu })
@@ -614,25 +609,13 @@ pub fn solve_in(case: &Case, opts: &Options, ws: &mut Workspace) -> PfResult {
     } else {
         solve_ac(&solved, opts, ws)
     };
-    for island in islands
-        .iter()
-        .filter(|i| i.state == crate::topology::IslandState::DeEnergised)
-    {
-        for b in res
-            .buses
-            .iter_mut()
-            .filter(|b| island.buses.contains(&b.id))
-        {
-            b.vm_pu = 0.0;
-            b.va_deg = 0.0;
-        }
-        for b in res
-            .dc_buses
-            .iter_mut()
-            .filter(|b| island.dc_buses.contains(&b.id))
-        {
-            b.vdc_pu = 0.0;
-        }
+    let dead = crate::topology::dead_buses(&islands);
+    for b in res.buses.iter_mut().filter(|b| dead.ac.contains(&b.id)) {
+        b.vm_pu = 0.0;
+        b.va_deg = 0.0;
+    }
+    for b in res.dc_buses.iter_mut().filter(|b| dead.dc.contains(&b.id)) {
+        b.vdc_pu = 0.0;
     }
     res.islands = islands;
     res

@@ -15,7 +15,7 @@
 //! MATPOWER 7's treatment of several islands, each solved with its own reference.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::case::{BusType, Case};
 
@@ -41,6 +41,29 @@ pub enum IslandState {
     DeEnergised,
 }
 
+impl IslandState {
+    /// Its name in JSON: `reference`, `own_reference`, `shedding`, `de_energised`.
+    pub fn name(self) -> &'static str {
+        match self {
+            IslandState::Reference => "reference",
+            IslandState::OwnSlack { .. } => "own_reference",
+            IslandState::Shed { .. } => "shedding",
+            IslandState::DeEnergised => "de_energised",
+        }
+    }
+
+    /// Its name for people: `holds the reference`, `solved with its own reference`,
+    /// `shedding load`, `de-energised`.
+    pub fn label(self) -> &'static str {
+        match self {
+            IslandState::Reference => "holds the reference",
+            IslandState::OwnSlack { .. } => "solved with its own reference",
+            IslandState::Shed { .. } => "shedding load",
+            IslandState::DeEnergised => "de-energised",
+        }
+    }
+}
+
 /// One island of a case.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Island {
@@ -52,8 +75,6 @@ pub struct Island {
     pub load_mw: f64,
     /// Scheduled output of its in-service generators, MW.
     pub gen_mw: f64,
-    /// Sum of its in-service generators' `Pmax`, MW (infinite when one has none).
-    pub gen_max_mw: f64,
     /// What it can do.
     pub state: IslandState,
 }
@@ -117,7 +138,8 @@ pub fn islands(case: &Case) -> Vec<Island> {
     // Group, in the order of each island's first bus; isolated buses are no island.
     let mut slot: BTreeMap<usize, usize> = BTreeMap::new();
     let mut group: Vec<Island> = Vec::new();
-    let mut has_ref: Vec<bool> = Vec::new();
+    // Injections from buses with negative demand, MW.
+    let mut injecting: Vec<f64> = Vec::new();
     let mut island_of = |parent: &mut Vec<usize>, i: usize| -> usize {
         let r = root(parent, i);
         *slot.entry(r).or_insert_with(|| {
@@ -126,10 +148,9 @@ pub fn islands(case: &Case) -> Vec<Island> {
                 dc_buses: Vec::new(),
                 load_mw: 0.0,
                 gen_mw: 0.0,
-                gen_max_mw: 0.0,
                 state: IslandState::DeEnergised,
             });
-            has_ref.push(false);
+            injecting.push(0.0);
             group.len() - 1
         })
     };
@@ -147,11 +168,12 @@ pub fn islands(case: &Case) -> Vec<Island> {
         }
         group[s].buses.push(b.id);
         group[s].load_mw += b.pd_mw.max(0.0);
-        has_ref[s] |= b.kind == BusType::Ref;
+        injecting[s] += (-b.pd_mw).max(0.0);
     }
     for (i, b) in case.dc_buses.iter().enumerate() {
         group[dc_island[i]].dc_buses.push(b.id);
         group[dc_island[i]].load_mw += b.p_load_mw.max(0.0);
+        injecting[dc_island[i]] += (-b.p_load_mw).max(0.0);
     }
     // Generators: on a live bus of the island.
     let mut gens_of: Vec<Vec<usize>> = vec![Vec::new(); group.len()];
@@ -162,11 +184,6 @@ pub fn islands(case: &Case) -> Vec<Island> {
             continue;
         }
         group[s].gen_mw += g.pg_mw;
-        group[s].gen_max_mw += if g.pmax_mw > 0.0 {
-            g.pmax_mw
-        } else {
-            f64::INFINITY
-        };
         gens_of[s].push(k);
     }
     let kind_of = |bus: u32| ac.get(&bus).map(|&i| case.buses[i].kind);
@@ -176,7 +193,7 @@ pub fn islands(case: &Case) -> Vec<Island> {
         let at = |k: usize| case.gens[k].bus;
         // A reference bus with a generator keeps the reference (MATPOWER's `bustypes`).
         let ref_with_gen = gens.iter().any(|&k| kind_of(at(k)) == Some(BusType::Ref));
-        island.state = if has_ref[s] && ref_with_gen {
+        island.state = if ref_with_gen {
             IslandState::Reference
         } else if gens.is_empty() {
             IslandState::DeEnergised
@@ -206,13 +223,7 @@ pub fn islands(case: &Case) -> Vec<Island> {
                     if p > 0.0 { p } else { f64::INFINITY }
                 })
                 .sum();
-            let negative: f64 = island
-                .buses
-                .iter()
-                .filter_map(|b| ac.get(b))
-                .map(|&i| (-case.buses[i].pd_mw).max(0.0))
-                .sum();
-            let need = island.load_mw - negative - others;
+            let need = island.load_mw - injecting[s] - others;
             if need > slack_max + 1e-9 && island.load_mw > 0.0 {
                 IslandState::Shed {
                     slack,
@@ -229,6 +240,28 @@ pub fn islands(case: &Case) -> Vec<Island> {
         out[..=first].rotate_right(1);
     }
     out
+}
+
+/// The AC and DC bus numbers of the de-energised islands.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DeadBuses {
+    /// AC bus numbers.
+    pub ac: BTreeSet<u32>,
+    /// DC bus numbers.
+    pub dc: BTreeSet<u32>,
+}
+
+/// The buses of `islands` that are de-energised.
+pub fn dead_buses(islands: &[Island]) -> DeadBuses {
+    let mut dead = DeadBuses::default();
+    for i in islands
+        .iter()
+        .filter(|i| i.state == IslandState::DeEnergised)
+    {
+        dead.ac.extend(&i.buses);
+        dead.dc.extend(&i.dc_buses);
+    }
+    dead
 }
 
 /// The case as it is solved: de-energised islands left out, every other island given a reference
@@ -277,17 +310,19 @@ pub fn energised(case: &Case) -> (Cow<'_, Case>, Vec<Island>) {
                 for b in &island.dc_buses {
                     c.dc_buses[dc_index[b]].p_load_mw = 0.0;
                 }
-                for conv in c.converters.iter_mut() {
-                    if island.buses.contains(&conv.busac) || island.dc_buses.contains(&conv.busdc) {
-                        conv.in_service = false;
-                    }
-                }
-                for d in c.dcdc.iter_mut() {
-                    if island.dc_buses.contains(&d.from) || island.dc_buses.contains(&d.to) {
-                        d.in_service = false;
-                    }
-                }
             }
+        }
+    }
+    // Converters and DC/DC converters of de-energised islands are out with them.
+    let dead = dead_buses(&islands);
+    for conv in c.converters.iter_mut() {
+        if dead.ac.contains(&conv.busac) || dead.dc.contains(&conv.busdc) {
+            conv.in_service = false;
+        }
+    }
+    for d in c.dcdc.iter_mut() {
+        if dead.dc.contains(&d.from) || dead.dc.contains(&d.to) {
+            d.in_service = false;
         }
     }
     (Cow::Owned(c), islands)

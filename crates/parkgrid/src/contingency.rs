@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use parkgrid_dispatch::{Config, RunStatus, Strategy};
 use parkgrid_powerflow::{
     Contingency, IslandCheck, Lowered, Options, Scan, StepCheck, lower, lowered_from_case,
-    n_minus_1, parse_matpower,
+    n_minus_1,
 };
 use serde_json::{Value, json};
 
@@ -53,10 +53,7 @@ pub struct Request {
 
 /// Runs N-1 on `path` (a park file, or a case file ending in `.m`).
 pub fn run(path: &Path, req: Request) -> anyhow::Result<ExitCode> {
-    let opts = Options {
-        max_iter: 20,
-        ..Options::default()
-    };
+    let opts = crate::network::pf_options();
     let mut checked = None;
     let (title, base) = if path.extension().is_some_and(|e| e == "m") {
         if req.step.is_some() || req.steps == StepsArg::All {
@@ -65,9 +62,7 @@ pub fn run(path: &Path, req: Request) -> anyhow::Result<ExitCode> {
             )
             .into());
         }
-        let text = parkgrid_model::read_text_file(path)
-            .map_err(|e| InputError(format!("cannot read case file '{}': {e}", path.display())))?;
-        let case = parse_matpower(&path.display().to_string(), &text)?;
+        let case = crate::powerflow::read_case(path)?;
         (
             format!("{}: {case}", path.display()),
             lowered_from_case(&case),
@@ -79,6 +74,9 @@ pub fn run(path: &Path, req: Request) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         };
         let profiles = parkgrid_resource::park_profiles(park)?;
+        if req.dispatch == DispatchArg::Optimal {
+            crate::simulate::check_memory(park, &profiles)?;
+        }
         let lowered = lower(park).map_err(|e| InputError(format!("contingency: {e}")))?;
         let (strategy, which) = match req.dispatch {
             DispatchArg::Optimal => (Strategy::Optimal, "optimal"),
@@ -278,7 +276,7 @@ pub(crate) fn islands_json(islands: &[IslandCheck]) -> Value {
                     "load_kw": i.load_kw,
                     "generation_kw": i.generation_kw,
                     "lost_load_kw": i.lost_load_kw,
-                    "state": crate::network::state_name(i.state),
+                    "state": i.state.name(),
                     "reference_bus": i.reference,
                 })
             })

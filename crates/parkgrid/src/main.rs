@@ -191,7 +191,7 @@ enum Command {
         /// A park file (TOML) or a case file (.m).
         input: PathBuf,
         /// One step of the year (0-based) to check a park at, instead of --steps.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "steps")]
         step: Option<usize>,
         /// Which steps of a park's year: the peak-load step, or every step (summarised per
         /// outage over the year).

@@ -9,8 +9,8 @@ use anyhow::Context as _;
 use parkgrid_dispatch::{Outcome, ports};
 use parkgrid_model::{Park, TimeAxis};
 use parkgrid_powerflow::{
-    Element, Injections, IslandCheck, IslandState, Lowered, Options, StepCheck, evaluate, lower,
-    solve_in,
+    Element, Injections, IslandCheck, IslandState, Lowered, Options, StepCheck, Workspace,
+    evaluate, lower, solve_in,
 };
 use serde_json::{Value, json};
 
@@ -101,6 +101,14 @@ impl<'a> StepInjections<'a> {
         argmax((0..n).map(|t| self.at(t).bus_kw.values().map(|v| (-v).max(0.0)).sum()))
     }
 
+    /// The network check of step `t`: its power flow judged, islands described by their demand.
+    pub(crate) fn check(&self, lowered: &Lowered, t: usize, ws: &mut Workspace) -> StepCheck {
+        let case = lowered.apply(&self.at(t));
+        let mut check = evaluate(lowered, &solve_in(&case, &pf_options(), ws));
+        self.attribute_unserved(t, &mut check.islands);
+        check
+    }
+
     pub(crate) fn at(&self, t: usize) -> Injections {
         let mut inj = Injections::default();
         for (bus, coef, v) in &self.feeds {
@@ -110,16 +118,6 @@ impl<'a> StepInjections<'a> {
             inj.vsc_from_ac_kw.insert(id.clone(), f[t] - eta * r[t]);
         }
         inj
-    }
-}
-
-/// An island state's name in `summary.json`.
-pub(crate) fn state_name(s: IslandState) -> &'static str {
-    match s {
-        IslandState::Reference => "reference",
-        IslandState::OwnSlack { .. } => "own_reference",
-        IslandState::Shed { .. } => "shedding",
-        IslandState::DeEnergised => "de_energised",
     }
 }
 
@@ -144,32 +142,34 @@ fn sum_of(o: &Outcome, kind: &str, quantity: &str, n: usize) -> Vec<f64> {
     total
 }
 
-/// The import the power flow needs at each step of `o` (kW, `None` where it does not converge)
-/// and the dispatch's own net import (kW, all grid connections).
-pub(crate) fn imports(
+/// Power-flow settings of the network check and N-1.
+pub(crate) fn pf_options() -> Options {
+    Options {
+        max_iter: 20,
+        ..Options::default()
+    }
+}
+
+/// The check of every step of `o`, and the seconds it took; `ws` keeps the Jacobian's symbolic
+/// analysis across steps (and across calls for the same network).
+pub(crate) fn check_all(
     park: &Park,
     lowered: &Lowered,
     o: &Outcome,
     n: usize,
-) -> (Vec<Option<f64>>, Vec<f64>) {
+    ws: &mut Workspace,
+) -> (Vec<StepCheck>, f64) {
     let inj = StepInjections::new(park, o, lowered);
-    let opts = Options {
-        max_iter: 20,
-        ..Options::default()
-    };
-    let mut ws = parkgrid_powerflow::Workspace::default();
-    let pf = (0..n)
-        .map(|t| {
-            let case = lowered.apply(&inj.at(t));
-            let res = solve_in(&case, &opts, &mut ws);
-            res.converged
-                .then(|| res.gens.first().map_or(0.0, |g| g.pg_mw * 1000.0))
-        })
-        .collect();
+    let start = std::time::Instant::now();
+    let checks = (0..n).map(|t| inj.check(lowered, t, ws)).collect();
+    (checks, start.elapsed().as_secs_f64())
+}
+
+/// The dispatch's own net import at each step, kW (all grid connections).
+pub(crate) fn dispatch_import(o: &Outcome, n: usize) -> Vec<f64> {
     let import = sum_of(o, "grid", "import_kw", n);
     let export = sum_of(o, "grid", "export_kw", n);
-    let net = import.iter().zip(&export).map(|(i, e)| i - e).collect();
-    (pf, net)
+    import.iter().zip(&export).map(|(i, e)| i - e).collect()
 }
 
 /// The park's electric network for the check, lowered before any solving so that a park the
@@ -178,8 +178,9 @@ pub fn lower_park(park: &Park) -> Result<Lowered, crate::InputError> {
     lower(park).map_err(|e| crate::InputError(format!("network check: {e}")))
 }
 
-/// Runs the check, writes `out/network.csv`, and returns the summary (for `summary.json`) and
-/// the lines to print.
+/// Runs the check (or takes `checked`, every step's check of `o` already made, with its time
+/// in seconds), writes `out/network.csv`, and returns the summary (for `summary.json`) and the
+/// lines to print (the file written is the caller's to announce).
 pub fn run(
     park: &Park,
     lowered: &Lowered,
@@ -187,6 +188,7 @@ pub fn run(
     o: &Outcome,
     mode: NetworkCheckArg,
     out: &Path,
+    checked: Option<(Vec<StepCheck>, f64)>,
 ) -> anyhow::Result<(Value, String)> {
     let inj = StepInjections::new(park, o, lowered);
     let n = axis.n_steps;
@@ -215,26 +217,33 @@ pub fn run(
             picks
         }
     };
-    let opts = Options {
-        max_iter: 20,
-        ..Options::default()
-    };
     let mut csv = String::from(
         "time,label,converged,import_kw,losses_kw,v_min_pu,v_min_bus,v_max_pu,v_max_bus,max_loading_pct,max_loading_element,voltage_violations,overloads\n",
     );
-    let mut checks: Vec<(usize, &str, StepCheck)> = Vec::with_capacity(steps.len());
-    let start = std::time::Instant::now();
-    // Islands seen over the steps: buses → (state, steps, load lost, kWh).
-    let mut islands: BTreeMap<Vec<String>, (&'static str, usize, f64)> = BTreeMap::new();
-    let mut ws = parkgrid_powerflow::Workspace::default();
-    for &(t, label) in &steps {
-        let case = lowered.apply(&inj.at(t));
-        let mut check = evaluate(lowered, &solve_in(&case, &opts, &mut ws));
-        inj.attribute_unserved(t, &mut check.islands);
+    let (computed, elapsed): (Vec<(usize, &str, StepCheck)>, f64) = match checked {
+        Some((all, secs)) if mode == NetworkCheckArg::All && all.len() == n => (
+            all.into_iter()
+                .enumerate()
+                .map(|(t, c)| (t, "", c))
+                .collect(),
+            secs,
+        ),
+        _ => {
+            let start = std::time::Instant::now();
+            let mut ws = Workspace::default();
+            let v = steps
+                .iter()
+                .map(|&(t, label)| (t, label, inj.check(lowered, t, &mut ws)))
+                .collect();
+            (v, start.elapsed().as_secs_f64())
+        }
+    };
+    let mut checks: Vec<(usize, &str, StepCheck)> = Vec::with_capacity(computed.len());
+    // Islands seen over the steps: buses → (state, steps, kWh of load lost).
+    let mut islands: BTreeMap<Vec<String>, (IslandState, usize, f64)> = BTreeMap::new();
+    for (t, label, check) in computed {
         for i in &check.islands {
-            let e = islands
-                .entry(i.buses.clone())
-                .or_insert((state_name(i.state), 0, 0.0));
+            let e = islands.entry(i.buses.clone()).or_insert((i.state, 0, 0.0));
             e.1 += 1;
             e.2 += i.lost_load_kw * axis.step_h();
         }
@@ -273,7 +282,6 @@ pub fn run(
         );
         checks.push((t, label, check));
     }
-    let elapsed = start.elapsed().as_secs_f64();
     let path = out.join("network.csv");
     std::fs::write(&path, csv).with_context(|| format!("cannot write '{}'", path.display()))?;
 
@@ -317,7 +325,7 @@ pub fn run(
         "v_max": highest.map(|c| json!({"time": axis.time(c.0).to_rfc3339(), "bus": c.2.v_max.0, "v_pu": c.2.v_max.1})),
         "max_loading": worst,
         "islands": islands.iter().map(|(buses, (state, n, kwh))| json!({
-            "buses": buses, "state": state, "steps": n, "lost_load_kwh": kwh,
+            "buses": buses, "state": state.name(), "steps": n, "lost_load_kwh": kwh,
         })).collect::<Vec<_>>(),
         "steps": if mode == NetworkCheckArg::Peak {
             all.iter().map(|(t, label, c)| if c.converged { json!({
@@ -416,11 +424,10 @@ pub fn run(
             text,
             "  island {} {} at {steps_in} of the {} steps: {:.1} MWh of load lost",
             buses.join(", "),
-            state.replace("de_", "de-").replace('_', " "),
+            state.label(),
             all.len(),
             kwh / 1000.0
         );
     }
-    let _ = writeln!(text, "  wrote {}", path.display());
     Ok((summary, text))
 }

@@ -9,6 +9,14 @@ use serde_json::json;
 use crate::InputError;
 use crate::table::render;
 
+/// Reads and parses a MATPOWER / MATACDC case file; unreadable or malformed files are input
+/// errors naming the file (and the line).
+pub(crate) fn read_case(path: &Path) -> anyhow::Result<parkgrid_powerflow::Case> {
+    let text = parkgrid_model::read_text_file(path)
+        .map_err(|e| InputError(format!("cannot read case file '{}': {e}", path.display())))?;
+    Ok(parse_matpower(&path.display().to_string(), &text)?)
+}
+
 /// Reads, solves and prints; exit 1 when the power flow does not converge.
 pub fn run(path: &Path, json_out: bool, opts: Options) -> anyhow::Result<ExitCode> {
     if path
@@ -23,9 +31,7 @@ pub fn run(path: &Path, json_out: bool, opts: Options) -> anyhow::Result<ExitCod
         ))
         .into());
     }
-    let text = parkgrid_model::read_text_file(path)
-        .map_err(|e| InputError(format!("cannot read case file '{}': {e}", path.display())))?;
-    let case = parse_matpower(&path.display().to_string(), &text)?;
+    let case = read_case(path)?;
     if !(opts.tol_pu > 0.0 && opts.tol_pu.is_finite()) {
         return Err(InputError(format!(
             "--tol must be a positive number, got {}",

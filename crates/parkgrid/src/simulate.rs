@@ -11,6 +11,7 @@ use parkgrid_dispatch::{
     Strategy, ports,
 };
 use parkgrid_model::Park;
+use parkgrid_powerflow::StepCheck;
 use parkgrid_report::{BusMeta, ColumnMeta, Lang, META_FORMAT, Meta, PortMeta, Run, StoreMeta};
 use parkgrid_resource::park_profiles;
 use serde_json::{Value, json};
@@ -48,8 +49,11 @@ pub enum SolverArg {
 
 /// Refuses a year LP that would not fit in the memory this machine has available, before
 /// building it, with the way out.
-fn check_memory(park: &Park, profiles: &parkgrid_resource::ParkProfiles) -> anyhow::Result<()> {
-    let Some(available) = available_memory_bytes() else {
+pub(crate) fn check_memory(
+    park: &Park,
+    profiles: &parkgrid_resource::ParkProfiles,
+) -> anyhow::Result<()> {
+    let Some(available) = available_memory_bytes()? else {
         return Ok(());
     };
     let est = parkgrid_dispatch::estimate(park, profiles);
@@ -70,14 +74,23 @@ fn check_memory(park: &Park, profiles: &parkgrid_resource::ParkProfiles) -> anyh
 
 /// `MemAvailable` of `/proc/meminfo` (Linux), bytes; `PARKGRID_MEMORY_BYTES` overrides it (for
 /// tests and for machines shared with other work). None when neither is known.
-fn available_memory_bytes() -> Option<u64> {
+fn available_memory_bytes() -> Result<Option<u64>, crate::InputError> {
     if let Ok(v) = std::env::var("PARKGRID_MEMORY_BYTES") {
-        return v.trim().parse().ok();
+        return v.trim().parse().map(Some).map_err(|_| {
+            crate::InputError(format!(
+                "PARKGRID_MEMORY_BYTES must be a whole number of bytes (e.g. 8000000000), not '{v}'"
+            ))
+        });
     }
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+    let Ok(text) = std::fs::read_to_string("/proc/meminfo") else {
+        return Ok(None);
+    };
+    let kb = text
+        .lines()
+        .find(|l| l.starts_with("MemAvailable:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<u64>().ok());
+    Ok(kb.map(|kb| kb * 1024))
 }
 
 /// A switch.
@@ -102,7 +115,12 @@ struct LossFeedback {
     fed_back_kwh: f64,
     /// The disagreement before any feedback (relative to the dispatch's import).
     initial_disagreement_rel: f64,
+    /// Why it stopped before agreeing, if it did.
+    stopped: Option<String>,
 }
+
+/// How close the power flow's and the dispatch's annual imports must come, relative.
+const LOSS_TOLERANCE_REL: f64 = 1e-3;
 
 impl LossFeedback {
     fn disagreement(&self) -> f64 {
@@ -118,6 +136,7 @@ impl LossFeedback {
             "disagreement_rel": self.disagreement(),
             "fed_back_kwh": self.fed_back_kwh,
             "initial_disagreement_rel": self.initial_disagreement_rel,
+            "stopped": self.stopped,
         })
     }
 }
@@ -131,8 +150,7 @@ fn feed_back_losses(
     profiles: &parkgrid_resource::ParkProfiles,
     first: Outcome,
     dispatch: &mut dyn FnMut(&parkgrid_resource::ParkProfiles) -> anyhow::Result<Outcome>,
-) -> anyhow::Result<(Outcome, LossFeedback)> {
-    const TOLERANCE: f64 = 1e-3;
+) -> anyhow::Result<(Outcome, LossFeedback, (Vec<StepCheck>, f64))> {
     const MAX_ROUNDS: usize = 6;
     let n = profiles.axis.n_steps;
     let dt = profiles.axis.step_h();
@@ -142,37 +160,47 @@ fn feed_back_losses(
     let mut extra = vec![0.0; n];
     let mut with_losses = profiles.clone();
     let mut current = first;
-    let mut rounds = 0;
+    let mut ws = parkgrid_powerflow::Workspace::default();
     let mut initial = None;
+    let mut rounds = 0;
     loop {
-        let (pf, disp) = crate::network::imports(park, lowered, &current, n);
+        let (checks, secs) = crate::network::check_all(park, lowered, &current, n, &mut ws);
+        let disp = crate::network::dispatch_import(&current, n);
         let mut fb = LossFeedback {
             rounds,
             import_power_flow_kwh: 0.0,
             import_dispatch_kwh: 0.0,
             fed_back_kwh: extra.iter().sum::<f64>() * dt,
             initial_disagreement_rel: 0.0,
+            stopped: None,
         };
-        for (p, d) in pf.iter().zip(&disp) {
-            if let Some(p) = p {
-                fb.import_power_flow_kwh += p * dt;
-                fb.import_dispatch_kwh += d * dt;
-            }
+        for (c, d) in checks.iter().zip(&disp).filter(|(c, _)| c.converged) {
+            fb.import_power_flow_kwh += c.import_kw * dt;
+            fb.import_dispatch_kwh += d * dt;
         }
         fb.initial_disagreement_rel = *initial.get_or_insert(fb.disagreement());
-        if fb.disagreement() <= TOLERANCE || rounds == MAX_ROUNDS {
-            return Ok((current, fb));
+        if fb.disagreement() <= LOSS_TOLERANCE_REL {
+            return Ok((current, fb, (checks, secs)));
         }
-        for ((e, p), d) in extra.iter_mut().zip(&pf).zip(&disp) {
-            if let Some(p) = p {
-                *e += p - d;
+        if rounds == MAX_ROUNDS {
+            fb.stopped = Some(format!("not settled after {MAX_ROUNDS} rounds"));
+            return Ok((current, fb, (checks, secs)));
+        }
+        for ((e, c), d) in extra.iter_mut().zip(&checks).zip(&disp) {
+            if c.converged {
+                *e += c.import_kw - d;
             }
         }
         with_losses.extra_demand_kw = vec![(bus.clone(), extra.clone())];
         let next = dispatch(&with_losses)?;
-        if !matches!(next.status, RunStatus::Ok | RunStatus::Inexact(_)) {
-            // The park cannot carry its losses as well: keep the last schedule, say so.
-            return Ok((current, fb));
+        if !next.has_schedule() {
+            // The park cannot carry its losses as well: keep the last schedule, and say so.
+            fb.stopped = Some(format!(
+                "round {} has no schedule: {:?}",
+                rounds + 1,
+                next.status
+            ));
+            return Ok((current, fb, (checks, secs)));
         }
         current = next;
         rounds += 1;
@@ -313,20 +341,22 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
     // With a check of every step, the dispatch (and the baseline) buy the losses the network
     // really has.
     let mut feedback = Vec::new();
+    let mut checked = None;
     let (main, baseline) = match (network_check, &lowered) {
         (Some(crate::network::NetworkCheckArg::All), Some(lowered))
-            if loss_feedback && matches!(main.status, RunStatus::Ok | RunStatus::Inexact(_)) =>
+            if loss_feedback && main.has_schedule() =>
         {
             let main_strategy = match strategy {
                 StrategyArg::Optimal => Strategy::Optimal,
                 StrategyArg::Rule => Strategy::Rule,
             };
-            let (main, fb) = feed_back_losses(park, lowered, &profiles, main, &mut |p| {
+            let (main, fb, checks) = feed_back_losses(park, lowered, &profiles, main, &mut |p| {
                 Ok(parkgrid_dispatch::run(park, p, config(main_strategy))?)
             })?;
             feedback.push(("dispatch", fb));
+            checked = Some(checks);
             let baseline = if strategy == StrategyArg::Optimal {
-                let (b, fb) = feed_back_losses(park, lowered, &profiles, baseline, &mut |p| {
+                let (b, fb, _) = feed_back_losses(park, lowered, &profiles, baseline, &mut |p| {
                     Ok(parkgrid_dispatch::run(park, p, config(Strategy::Rule))?)
                 })?;
                 feedback.push(("baseline", fb));
@@ -365,13 +395,11 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
     let network_text = match (network_check, &lowered) {
         (Some(mode), Some(lowered)) => {
             let (mut net, mut text) =
-                crate::network::run(park, lowered, &profiles.axis, &main, mode, out)?;
-            let wrote = text.rfind("  wrote ").unwrap_or(text.len());
-            let mut lines = String::new();
+                crate::network::run(park, lowered, &profiles.axis, &main, mode, out, checked)?;
             for (which, fb) in &feedback {
                 net["loss_feedback"][*which] = fb.json();
                 let _ = writeln!(
-                    lines,
+                    text,
                     "  losses fed back into the {which}: {:.1} MWh in {} round{}; the power flow's import {:.1} MWh, the {which}'s {:.1} MWh: {:.3} % apart (before: {:.2} %){}",
                     fb.fed_back_kwh / 1000.0,
                     fb.rounds,
@@ -380,14 +408,14 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
                     fb.import_dispatch_kwh / 1000.0,
                     fb.disagreement() * 100.0,
                     fb.initial_disagreement_rel * 100.0,
-                    if fb.disagreement() > 1e-3 {
-                        ", NOT within 0.1 %"
-                    } else {
-                        ""
+                    match (&fb.stopped, fb.disagreement() > LOSS_TOLERANCE_REL) {
+                        (Some(why), _) => format!(", NOT within 0.1 % ({why})"),
+                        (None, true) => ", NOT within 0.1 %".to_string(),
+                        (None, false) => String::new(),
                     }
                 );
             }
-            text.insert_str(wrote, &lines);
+            let _ = writeln!(text, "  wrote {}", out.join("network.csv").display());
             summary["network"] = net;
             text
         }

@@ -917,6 +917,9 @@ fn contingency_names_islands_and_solves_those_that_keep_generation() {
     assert_eq!(t1["max_loading"], serde_json::Value::Null, "{t1}");
     assert_eq!(t1["islanded"], serde_json::json!(["lv"]));
 
+    // One step and every step at once is a usage error.
+    let o = parkgrid(&["contingency", dyn5, "--step", "3", "--steps", "all"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     // Every step: the outage of t1 cuts the LV bus off at all 8,760 of them, and the Jacobians of
     // the two topologies are analysed once each, then only refactorised.
     let v = json(&["contingency", dyn5, "--steps", "all", "--json"]);
@@ -1172,6 +1175,20 @@ fn a_year_too_large_for_the_memory_is_refused_before_it_is_built() {
         "{err}"
     );
     assert!(!dir.join("out/summary.json").exists());
+    // A setting that is not a number of bytes is an input error, not a check skipped.
+    let o = Command::new(env!("CARGO_BIN_EXE_parkgrid"))
+        .args(["simulate", "examples/minimal.toml", "--out"])
+        .arg(dir.join("out"))
+        .env("PARKGRID_MEMORY_BYTES", "4GB")
+        .current_dir(repo())
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("PARKGRID_MEMORY_BYTES must be a whole number"),
+        "{}",
+        stderr(&o)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
