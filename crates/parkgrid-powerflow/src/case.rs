@@ -3,6 +3,7 @@
 //! from ohms to per unit and loads from kW to MW — are recognised and applied; any other MATLAB
 //! statement is an error, so a case is never silently misread.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
@@ -254,8 +255,8 @@ struct Matrix {
 /// by `;` or `,` outside brackets and strings. Returns one logical line per statement (or per
 /// physical line inside brackets, where rows are), each with the number of the physical line it
 /// starts on; a statement keeps its `;`.
-fn logical_lines(text: &str) -> Vec<(usize, String)> {
-    let mut out: Vec<(usize, String)> = Vec::new();
+fn logical_lines(text: &str) -> Vec<(usize, Cow<'_, str>)> {
+    let mut out: Vec<(usize, Cow<'_, str>)> = Vec::new();
     let mut block_comment = 0usize;
     let mut depth = 0i32;
     // The statement being built and the line it started on.
@@ -279,76 +280,149 @@ fn logical_lines(text: &str) -> Vec<(usize, String)> {
             cur_line = line_no;
         }
         continued = false;
+        // Scanned by bytes: every character the rules look at is ASCII, so slicing at those
+        // bytes keeps UTF-8 intact; runs of other characters are copied whole.
+        let bytes = raw.as_bytes();
         let mut in_string = false;
-        let mut prev = ' ';
-        let chars: Vec<char> = raw.chars().collect();
+        // The current statement's text since the last separator is `raw[run..stop]`.
+        let mut run = 0usize;
+        let mut stop = bytes.len();
         let mut i = 0;
-        while i < chars.len() {
-            let ch = chars[i];
-            if in_string {
-                cur.push(ch);
-                if ch == '\'' {
-                    if chars.get(i + 1) == Some(&'\'') {
-                        cur.push('\'');
-                        i += 1;
-                    } else {
-                        in_string = false;
-                    }
+        while i < bytes.len() {
+            if !in_string {
+                // Skip to the next byte the rules care about.
+                match bytes[i..].iter().position(|&b| SPECIAL[usize::from(b)]) {
+                    Some(k) => i += k,
+                    None => break,
                 }
-                prev = ch;
+            }
+            let ch = bytes[i];
+            if in_string {
+                if ch == b'\'' {
+                    if bytes.get(i + 1) == Some(&b'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    in_string = false;
+                }
                 i += 1;
                 continue;
             }
-            match ch {
-                '%' | '#' => break,
-                '.' if chars[i..].starts_with(&['.', '.', '.']) => {
-                    continued = true;
-                    cur.push(' ');
+            let special = match ch {
+                b'%' | b'#' => {
+                    stop = i;
                     break;
                 }
-                '\'' if !(prev.is_alphanumeric()
-                    || matches!(prev, ']' | ')' | '}' | '\'' | '.' | '_')) =>
-                {
+                b'.' if bytes[i..].starts_with(b"...") => {
+                    stop = i;
+                    continued = true;
+                    break;
+                }
+                b'\'' if opens_string(last_non_blank(&bytes[..i])) => {
                     in_string = true;
-                    cur.push(ch);
+                    false
                 }
-                '[' | '(' | '{' => {
+                b'[' | b'(' | b'{' => {
                     depth += 1;
-                    cur.push(ch);
+                    false
                 }
-                ']' | ')' | '}' => {
+                b']' | b')' | b'}' => {
                     depth -= 1;
-                    cur.push(ch);
+                    false
                 }
-                ';' | ',' if depth <= 0 => {
-                    if ch == ';' {
-                        cur.push(';');
+                b';' | b',' if depth <= 0 => true,
+                _ => false,
+            };
+            if special {
+                // A statement within one physical line is borrowed, `;` included.
+                let end = if ch == b';' { i + 1 } else { i };
+                if cur.is_empty() {
+                    let piece = &raw[run..end];
+                    if !piece.trim().is_empty() {
+                        out.push((cur_line, Cow::Borrowed(piece)));
                     }
+                } else {
+                    cur.push_str(&raw[run..end]);
                     if !cur.trim().is_empty() {
-                        out.push((cur_line, std::mem::take(&mut cur)));
+                        out.push((cur_line, Cow::Owned(std::mem::take(&mut cur))));
                     }
                     cur.clear();
-                    cur_line = line_no;
                 }
-                _ => cur.push(ch),
-            }
-            if !ch.is_whitespace() {
-                prev = ch;
+                cur_line = line_no;
+                run = i + 1;
             }
             i += 1;
         }
+        let rest = &raw[run.min(stop)..stop];
         if continued {
+            cur.push_str(rest);
+            cur.push(' ');
             continue;
         }
-        if !cur.trim().is_empty() {
-            out.push((cur_line, std::mem::take(&mut cur)));
+        if cur.is_empty() {
+            if !rest.trim().is_empty() {
+                out.push((cur_line, Cow::Borrowed(rest)));
+            }
+        } else {
+            cur.push_str(rest);
+            if !cur.trim().is_empty() {
+                out.push((cur_line, Cow::Owned(std::mem::take(&mut cur))));
+            }
+            cur.clear();
         }
-        cur.clear();
     }
     if !cur.trim().is_empty() {
-        out.push((cur_line, cur));
+        out.push((cur_line, Cow::Owned(cur)));
     }
     out
+}
+
+/// The values of a matrix row: the pieces of `row` between ASCII white space and commas.
+fn tokens(row: &str) -> impl Iterator<Item = &str> {
+    let b = row.as_bytes();
+    let sep = |c: u8| c.is_ascii_whitespace() || c == b',';
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < b.len() && sep(b[i]) {
+            i += 1;
+        }
+        let start = i;
+        while i < b.len() && !sep(b[i]) {
+            i += 1;
+        }
+        // Both ends are at ASCII bytes (or the ends of `row`), so the slice is whole UTF-8.
+        (start < i).then(|| &row[start..i])
+    })
+}
+
+/// The bytes `logical_lines` stops at: comments, continuation, quotes, brackets and separators.
+const SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let set = b"%#.'[](){};,";
+    let mut k = 0;
+    while k < set.len() {
+        t[set[k] as usize] = true;
+        k += 1;
+    }
+    t
+};
+
+/// The last byte of `b` that is not ASCII white space (a space if none): what a quote follows,
+/// which tells a transpose (`a'`) from a string (`'text'`).
+fn last_non_blank(b: &[u8]) -> u8 {
+    b.iter()
+        .rev()
+        .copied()
+        .find(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b' ')
+}
+
+/// Whether a quote after the byte `prev` opens a string rather than transposing what precedes
+/// it (MATLAB: a quote after a name, a number, a closing bracket, a quote or a dot transposes).
+fn opens_string(prev: u8) -> bool {
+    !(prev.is_ascii_alphanumeric()
+        || prev >= 0x80
+        || matches!(prev, b']' | b')' | b'}' | b'\'' | b'.' | b'_'))
 }
 
 fn compact(s: &str) -> String {
@@ -401,16 +475,19 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
             };
             continue;
         }
-        if let Some((name, rest)) = c.strip_prefix("mpc.").and_then(|r| r.split_once("=[")) {
-            let mut body = String::from(rest);
-            let mut rows_text: Vec<(usize, String)> = Vec::new();
+        if let Some((name, _)) = c.strip_prefix("mpc.").and_then(|r| r.split_once("=[")) {
+            // The values after the bracket, from the statement as written (spaces separate them).
+            let rest = code.find('[').map_or("", |p| &code[p + 1..]);
+            // The matrix's text, logical line by logical line, up to its closing bracket.
+            let mut rows_text: Vec<(usize, &str)> = Vec::new();
+            let mut body: &str = rest;
             let mut cur_line = line_no;
             loop {
                 if let Some(pos) = body.find(']') {
-                    rows_text.push((cur_line, body[..pos].to_string()));
+                    rows_text.push((cur_line, &body[..pos]));
                     break;
                 }
-                rows_text.push((cur_line, body.clone()));
+                rows_text.push((cur_line, body));
                 if i >= lines.len() {
                     return Err(err(
                         line_no,
@@ -418,21 +495,16 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
                     ));
                 }
                 cur_line = lines[i].0;
-                body = lines[i].1.clone();
+                body = &lines[i].1;
                 i += 1;
             }
             let mut rows = Vec::new();
             for (ln, text) in rows_text {
                 for row in text.split(';') {
-                    let vals: Vec<&str> = row
-                        .split(|ch: char| ch.is_whitespace() || ch == ',')
-                        .filter(|t| !t.is_empty())
-                        .collect();
-                    if vals.is_empty() {
-                        continue;
-                    }
-                    let mut nums = Vec::with_capacity(vals.len());
-                    for v in vals {
+                    let mut nums = Vec::with_capacity(
+                        rows.last().map_or(0, |r: &(usize, Vec<f64>)| r.1.len()),
+                    );
+                    for v in tokens(row) {
                         let x = match v {
                             "Inf" | "inf" => f64::INFINITY,
                             "-Inf" | "-inf" => f64::NEG_INFINITY,
@@ -442,7 +514,9 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
                         };
                         nums.push(x);
                     }
-                    rows.push((ln, nums));
+                    if !nums.is_empty() {
+                        rows.push((ln, nums));
+                    }
                 }
             }
             matrices.push((name.to_string(), line_no, Matrix { rows }));
@@ -517,7 +591,7 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
             }
         }
     }
-    let take = |name: &str, min_cols: usize| -> Result<Vec<(usize, Vec<f64>)>, CaseError> {
+    let take = |name: &str, min_cols: usize| -> Result<&[(usize, Vec<f64>)], CaseError> {
         let (_, _, m) = matrices
             .iter()
             .find(|(n, _, _)| n == name)
@@ -533,11 +607,11 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
                 ));
             }
         }
-        Ok(m.rows.clone())
+        Ok(&m.rows)
     };
     let bus_id = |ln: usize, v: f64| bus_number(v).map_err(|m| err(ln, m));
     let mut buses = Vec::new();
-    for (ln, r) in take("bus", 13)? {
+    for &(ln, ref r) in take("bus", 13)? {
         let kind = match r[1] as i64 {
             1 => BusType::Pq,
             2 => BusType::Pv,
@@ -565,7 +639,7 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
         });
     }
     let mut first_line: HashMap<u32, usize> = HashMap::with_capacity(buses.len());
-    for (b, (ln, _)) in buses.iter().zip(take("bus", 13)?) {
+    for (b, &(ln, _)) in buses.iter().zip(take("bus", 13)?) {
         if let Some(first) = first_line.insert(b.id, ln) {
             return Err(err(
                 ln,
@@ -577,7 +651,7 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
         }
     }
     let mut gens = Vec::new();
-    for (ln, r) in take("gen", 10)? {
+    for &(ln, ref r) in take("gen", 10)? {
         gens.push(CaseGen {
             bus: bus_id(ln, r[0])?,
             pg_mw: r[1],
@@ -596,7 +670,7 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
         1.0
     };
     let mut branches = Vec::new();
-    for (ln, r) in take("branch", 11)? {
+    for &(ln, ref r) in take("branch", 11)? {
         let b = CaseBranch {
             from: bus_id(ln, r[0])?,
             to: bus_id(ln, r[1])?,
@@ -1002,5 +1076,60 @@ impl fmt::Display for Case {
             self.branches.len(),
             self.base_mva
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn statements(text: &str) -> Vec<(usize, String)> {
+        logical_lines(text)
+            .into_iter()
+            .map(|(n, s)| (n, s.trim().to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn logical_lines_follow_matlab_lexical_rules() {
+        let text = "function mpc = c\n\
+            mpc.a = 1; mpc.b = 'x%y', mpc.c = 2 % comment; not code\n\
+            mpc.names = {'it''s'; 'né'}; # Octave\n\
+            mpc.t = m'; mpc.u = [1 2]';\n\
+            mpc.d = 1 + ... continued ; here\n\
+            2;\n\
+            %{\n\
+            mpc.hidden = 3;\n\
+            %}\n\
+            mpc.bus = [\n\
+            \t1\t2, 3;\t% first row\n\
+            4 5 6;\n\
+            ];\n";
+        assert_eq!(
+            statements(text),
+            vec![
+                (1, "function mpc = c".into()),
+                (2, "mpc.a = 1;".into()),
+                (2, "mpc.b = 'x%y'".into()),
+                (2, "mpc.c = 2".into()),
+                (3, "mpc.names = {'it''s'; 'né'};".into()),
+                (4, "mpc.t = m';".into()),
+                (4, "mpc.u = [1 2]';".into()),
+                (5, "mpc.d = 1 +  2;".into()),
+                (10, "mpc.bus = [".into()),
+                (11, "1\t2, 3;".into()),
+                (12, "4 5 6;".into()),
+                (13, "];".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn matrix_tokens_split_at_blanks_and_commas() {
+        assert_eq!(
+            tokens(" 1,2\t 3 ,, -Inf ").collect::<Vec<_>>(),
+            ["1", "2", "3", "-Inf"]
+        );
+        assert_eq!(tokens(" \t ").count(), 0);
     }
 }

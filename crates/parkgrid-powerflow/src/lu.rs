@@ -124,14 +124,15 @@ impl SparseLu {
                 x[self.row_inv[r]] = v;
                 scale = scale.max(v.abs());
             }
-            for p in self.u_ptr[j]..self.u_ptr[j + 1] {
-                let k = self.u_idx[p];
+            let (u0, u1) = (self.u_ptr[j], self.u_ptr[j + 1]);
+            for (&k, u) in self.u_idx[u0..u1].iter().zip(&mut self.u_val[u0..u1]) {
                 let ukj = x[k];
                 x[k] = 0.0;
-                self.u_val[p] = ukj;
+                *u = ukj;
                 if ukj != 0.0 {
-                    for q in self.l_ptr[k]..self.l_ptr[k + 1] {
-                        x[self.l_idx[q]] -= self.l_val[q] * ukj;
+                    let (l0, l1) = (self.l_ptr[k], self.l_ptr[k + 1]);
+                    for (&i, &l) in self.l_idx[l0..l1].iter().zip(&self.l_val[l0..l1]) {
+                        x[i] -= l * ukj;
                     }
                 }
             }
@@ -143,9 +144,9 @@ impl SparseLu {
                 return false;
             }
             self.diag[j] = d;
-            for q in self.l_ptr[j]..self.l_ptr[j + 1] {
-                let i = self.l_idx[q];
-                self.l_val[q] = x[i] / d;
+            let (l0, l1) = (self.l_ptr[j], self.l_ptr[j + 1]);
+            for (&i, l) in self.l_idx[l0..l1].iter().zip(&mut self.l_val[l0..l1]) {
+                *l = x[i] / d;
                 x[i] = 0.0;
             }
         }
@@ -161,8 +162,9 @@ impl SparseLu {
         for k in 0..self.n {
             let yk = y[k];
             if yk != 0.0 {
-                for q in self.l_ptr[k]..self.l_ptr[k + 1] {
-                    y[self.l_idx[q]] -= self.l_val[q] * yk;
+                let (l0, l1) = (self.l_ptr[k], self.l_ptr[k + 1]);
+                for (&i, &l) in self.l_idx[l0..l1].iter().zip(&self.l_val[l0..l1]) {
+                    y[i] -= l * yk;
                 }
             }
         }
@@ -170,8 +172,9 @@ impl SparseLu {
             let yk = y[k] / self.diag[k];
             y[k] = yk;
             if yk != 0.0 {
-                for p in self.u_ptr[k]..self.u_ptr[k + 1] {
-                    y[self.u_idx[p]] -= self.u_val[p] * yk;
+                let (u0, u1) = (self.u_ptr[k], self.u_ptr[k + 1]);
+                for (&i, &u) in self.u_idx[u0..u1].iter().zip(&self.u_val[u0..u1]) {
+                    y[i] -= u * yk;
                 }
             }
         }

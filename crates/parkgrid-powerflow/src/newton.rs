@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use faer::sparse::{Pair, SparseColMat, SymbolicSparseColMat};
+use faer::sparse::{Pair, SparseColMat, SparseColMatRef, SymbolicSparseColMat};
 
 use crate::case::{BusType, Case};
 use crate::lu::SparseLu;
@@ -380,7 +380,8 @@ pub(crate) fn injections(net: &Network, v: &[C]) -> Vec<C> {
 #[derive(Default)]
 pub struct Workspace {
     pattern: Vec<Pair<usize, usize>>,
-    structure: Option<(SymbolicSparseColMat<usize>, faer::sparse::Argsort<usize>)>,
+    /// The Jacobian's column-compressed pattern, and where each entry of `pattern` sits in it.
+    structure: Option<(SymbolicSparseColMat<usize>, Vec<usize>)>,
     lu: Option<SparseLu>,
     /// Symbolic analyses made (orderings and fresh pivoting factorisations).
     pub analyses: usize,
@@ -396,6 +397,26 @@ impl std::fmt::Debug for Workspace {
             .field("refactorisations", &self.refactorisations)
             .finish()
     }
+}
+
+/// The column-compressed pattern of a matrix with entries at `pairs` (no repeats), and the
+/// position of each pair in it; None if a pair is out of range or repeated.
+fn csc_structure(
+    dim: usize,
+    pairs: &[Pair<usize, usize>],
+) -> Option<(SymbolicSparseColMat<usize>, Vec<usize>)> {
+    let (sym, order) = SymbolicSparseColMat::<usize>::try_new_from_indices(dim, dim, pairs).ok()?;
+    if sym.compute_nnz() != pairs.len() {
+        return None;
+    }
+    // Each pair's index, carried through the sort as a value (exact below 2^53).
+    let ids: Vec<f64> = (0..pairs.len()).map(|k| k as f64).collect();
+    let sorted = SparseColMat::<usize, f64>::new_from_argsort(sym.clone(), &order, &ids).ok()?;
+    let mut position = vec![0; pairs.len()];
+    for (p, &id) in sorted.val().iter().enumerate() {
+        position[id as usize] = p;
+    }
+    Some((sym, position))
 }
 
 /// What one Newton run ended with.
@@ -448,11 +469,12 @@ pub(crate) fn newton(
         }
     }
     if ws.pattern != pairs || ws.structure.is_none() {
-        ws.structure = SymbolicSparseColMat::<usize>::try_new_from_indices(dim, dim, &pairs).ok();
+        ws.structure = csc_structure(dim, &pairs);
         ws.lu = None;
         ws.pattern = pairs;
     }
     let mut values = vec![0.0; ws.pattern.len()];
+    let mut csc_values = vec![0.0; ws.pattern.len()];
 
     let mut v: Vec<C> = (0..n).map(|i| C::polar(vm[i], va[i])).collect();
     let mismatch = |v: &[C]| -> (Vec<C>, Vec<f64>, f64) {
@@ -480,10 +502,10 @@ pub(crate) fn newton(
         let mut k = 0;
         let mut fill = |i: usize, rows_p: bool| {
             for &(j, y) in &net.rows[i] {
-                let vn_j = v[j].scale(1.0 / v[j].abs());
+                let vn_j = v[j].scale(1.0 / vm[j]);
                 // dS_i/dθ_j and dS_i/d|V|_j
                 let (ds_da, ds_dm) = if i == j {
-                    let vn_i = v[i].scale(1.0 / v[i].abs());
+                    let vn_i = v[i].scale(1.0 / vm[i]);
                     let da = C::new(0.0, 1.0) * v[i] * (ibus[i] - y * v[i]).conj();
                     let dm = v[i] * (y * vn_i).conj() + ibus[i].conj() * vn_i;
                     (da, dm)
@@ -509,13 +531,13 @@ pub(crate) fn newton(
         for &i in &pq {
             fill(i, false);
         }
-        let Some((sym, order)) = &ws.structure else {
+        let Some((sym, position)) = &ws.structure else {
             break;
         };
-        let Ok(jac) = SparseColMat::<usize, f64>::new_from_argsort(sym.clone(), order, &values)
-        else {
-            break;
-        };
+        for (&p, &v) in position.iter().zip(&values) {
+            csc_values[p] = v;
+        }
+        let jac = SparseColMatRef::new(sym.as_ref(), &csc_values);
         // Ordered and factorised once per pattern; refactorised on the same pivots after that.
         let refactored = ws.lu.as_mut().is_some_and(|lu| lu.refactor(jac.as_ref()));
         if refactored {

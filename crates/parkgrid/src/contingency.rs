@@ -43,8 +43,8 @@ pub struct Request {
     pub step: Option<usize>,
     /// Peak or every step.
     pub steps: StepsArg,
-    /// Which dispatch.
-    pub dispatch: DispatchArg,
+    /// Which dispatch of a park (None: the optimal); refused with a case file.
+    pub dispatch: Option<DispatchArg>,
     /// Print JSON.
     pub json: bool,
     /// Rows shown.
@@ -56,6 +56,12 @@ pub fn run(path: &Path, req: Request) -> anyhow::Result<ExitCode> {
     let opts = crate::network::pf_options();
     let mut checked = None;
     let (title, base) = if path.extension().is_some_and(|e| e == "m") {
+        if req.dispatch.is_some() {
+            return Err(InputError(
+                "--dispatch applies to a park file; a case file carries its own injections".into(),
+            )
+            .into());
+        }
         if req.step.is_some() || req.steps == StepsArg::All {
             return Err(InputError(
                 "--step and --steps apply to a park file; a case file is checked as given".into(),
@@ -74,11 +80,12 @@ pub fn run(path: &Path, req: Request) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         };
         let profiles = parkgrid_resource::park_profiles(park)?;
-        if req.dispatch == DispatchArg::Optimal {
+        let dispatch = req.dispatch.unwrap_or(DispatchArg::Optimal);
+        if dispatch == DispatchArg::Optimal {
             crate::simulate::check_memory(park, &profiles)?;
         }
         let lowered = lower(park).map_err(|e| InputError(format!("contingency: {e}")))?;
-        let (strategy, which) = match req.dispatch {
+        let (strategy, which) = match dispatch {
             DispatchArg::Optimal => (Strategy::Optimal, "optimal"),
             DispatchArg::Rule => (Strategy::Rule, "rule-based"),
         };

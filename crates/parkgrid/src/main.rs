@@ -105,8 +105,9 @@ enum Command {
         /// With --network-check=all, feed the network losses the power flow finds back into
         /// the dispatch (as demand at the grid connection) until the import the power flow needs
         /// and the import the dispatch buys agree within 0.1 % over the year (at most 6 rounds).
-        #[arg(long, value_enum, default_value_t = simulate::OnOff::On)]
-        loss_feedback: simulate::OnOff,
+        /// On by default with --network-check=all; refused without it.
+        #[arg(long, value_enum)]
+        loss_feedback: Option<simulate::OnOff>,
         /// Interior-point iteration limit of Clarabel (1–10000). A solve cut short is not
         /// called optimal: its schedule is written with "status": "inexact" and exit code 3.
         #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -197,9 +198,10 @@ enum Command {
         /// outage over the year).
         #[arg(long, value_enum, default_value_t = contingency::StepsArg::Peak)]
         steps: contingency::StepsArg,
-        /// Which dispatch of a park the network carries.
-        #[arg(long, value_enum, default_value_t = contingency::DispatchArg::Optimal)]
-        dispatch: contingency::DispatchArg,
+        /// Which dispatch of a park the network carries (default: optimal). A case file
+        /// carries its own injections, so this is refused with one.
+        #[arg(long, value_enum)]
+        dispatch: Option<contingency::DispatchArg>,
         /// Rows shown in the table.
         #[arg(long, default_value_t = 20)]
         top: usize,
@@ -295,6 +297,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             loss_feedback,
             solver_max_iter,
         } => {
+            if loss_feedback.is_some() && network_check != Some(network::NetworkCheckArg::All) {
+                return Err(InputError(
+                    "--loss-feedback applies to --network-check=all (the losses of every step \
+                     are what is fed back)"
+                        .into(),
+                )
+                .into());
+            }
             let loaded = parkgrid_model::load(&park)?;
             let Some(valid) = &loaded.park else {
                 eprint!("{}", loaded.report.render());
@@ -320,7 +330,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     lang: lang.into(),
                     format,
                     network_check,
-                    loss_feedback: loss_feedback == simulate::OnOff::On,
+                    loss_feedback: loss_feedback != Some(simulate::OnOff::Off),
                     solver_max_iter,
                 },
             )

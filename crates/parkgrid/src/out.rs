@@ -36,3 +36,12 @@ macro_rules! outln {
         writeln!(std::io::stdout().lock(), $($arg)*).map_err($crate::out::StdoutError)
     }};
 }
+
+/// Writes `bytes` to standard output and flushes.
+pub fn write_all(bytes: &[u8]) -> Result<(), StdoutError> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()?;
+    Ok(())
+}

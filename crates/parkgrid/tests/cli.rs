@@ -920,6 +920,31 @@ fn contingency_names_islands_and_solves_those_that_keep_generation() {
     // One step and every step at once is a usage error.
     let o = parkgrid(&["contingency", dyn5, "--step", "3", "--steps", "all"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    // Options that would be ignored are refused, naming themselves: a dispatch for a case
+    // file, and the loss feedback without the every-step network check.
+    let o = parkgrid(&[
+        "contingency",
+        "crates/parkgrid-powerflow/tests/data/case9.m",
+        "--dispatch",
+        "rule",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--dispatch applies to a park file"),
+        "{}",
+        stderr(&o)
+    );
+    for check in [&[][..], &["--network-check=peak"][..]] {
+        let mut args = vec!["simulate", dyn5, "--loss-feedback", "off"];
+        args.extend_from_slice(check);
+        let o = parkgrid(&args);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("--loss-feedback applies to --network-check=all"),
+            "{}",
+            stderr(&o)
+        );
+    }
     // Every step: the outage of t1 cuts the LV bus off at all 8,760 of them, and the Jacobians of
     // the two topologies are analysed once each, then only refactorised.
     let v = json(&["contingency", dyn5, "--steps", "all", "--json"]);
