@@ -178,31 +178,35 @@ fn data(run: &Run, lang: Lang) -> Value {
         .filter(|(c, _)| c.kind == "grid" && c.quantity == "tariff_cny_per_kwh")
         .map(|(c, v)| json!({"name": c.id, "values": rounded(v, 4)}))
         .collect();
-    let network = run.network.as_ref().map(|net| {
-        let bands: Vec<[f64; 2]> = run.meta.buses.iter().filter_map(|b| b.v_band_pu).collect();
-        let band = [
-            bands.iter().map(|b| b[0]).fold(f64::NEG_INFINITY, f64::max),
-            bands.iter().map(|b| b[1]).fold(f64::INFINITY, f64::min),
-        ];
-        let mut loading: Vec<(String, f64)> = run
-            .summary
-            .pointer("/network/max_loading")
-            .and_then(Value::as_object)
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), round(v.as_f64()? * 100.0, 1))))
-                    .collect()
+    let network = run
+        .network
+        .as_ref()
+        .filter(|net| net.is_every_step(run.times.len()))
+        .map(|net| {
+            let bands: Vec<[f64; 2]> = run.meta.buses.iter().filter_map(|b| b.v_band_pu).collect();
+            let band = [
+                bands.iter().map(|b| b[0]).fold(f64::NEG_INFINITY, f64::max),
+                bands.iter().map(|b| b[1]).fold(f64::INFINITY, f64::min),
+            ];
+            let mut loading: Vec<(String, f64)> = run
+                .summary
+                .pointer("/network/max_loading")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), round(v.as_f64()? * 100.0, 1))))
+                        .collect()
+                })
+                .unwrap_or_default();
+            loading.sort_by(|a, b| b.1.total_cmp(&a.1));
+            json!({
+                "v_min": rounded(&net.v_min_pu(), 4),
+                "v_max": rounded(&net.v_max_pu(), 4),
+                "losses_kw": rounded(&net.losses_kw(), 1),
+                "band": if bands.is_empty() { Value::Null } else { json!(band) },
+                "loading": loading,
             })
-            .unwrap_or_default();
-        loading.sort_by(|a, b| b.1.total_cmp(&a.1));
-        json!({
-            "v_min": rounded(&net.v_min_pu, 4),
-            "v_max": rounded(&net.v_max_pu, 4),
-            "losses_kw": rounded(&net.losses_kw, 1),
-            "band": if bands.is_empty() { Value::Null } else { json!(band) },
-            "loading": loading,
-        })
-    });
+        });
     json!({
         "network": network,
         "lang": match lang { Lang::En => "en", Lang::Zh => "zh" },
@@ -359,7 +363,11 @@ pub fn render(run: &Run, lang: Lang) -> String {
     } else {
         format!(r#"<p class="hint">{}</p>"#, l("prices_none"))
     };
-    let network = if run.network.is_some() {
+    let network = if run
+        .network
+        .as_ref()
+        .is_some_and(|net| net.is_every_step(run.times.len()))
+    {
         let n = |k: &str| {
             run.summary
                 .pointer(&format!("/network/{k}"))

@@ -16,7 +16,10 @@ pub mod run;
 pub use html::render;
 pub use i18n::Lang;
 pub use kpi::{KPIS, KpiDef, KpiDiff, compare, format_number};
-pub use run::{BusMeta, ColumnMeta, META_FORMAT, Meta, NetworkRun, PortMeta, Run, StoreMeta};
+pub use run::{
+    BusMeta, ColumnMeta, META_FORMAT, Meta, NETWORK_CSV_HEADER, NetworkRow, NetworkRun, PortMeta,
+    Run, StoreMeta, quantize,
+};
 
 /// A saved run that cannot be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -97,22 +97,130 @@ pub struct Run {
     pub network: Option<NetworkRun>,
 }
 
-/// The network check of every step, from `network.csv`.
+/// The network check of a run (`network.csv`): one row per step checked — every step of the
+/// year, or the peak steps.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NetworkRun {
-    /// Lowest bus voltage each step, p.u.
-    pub v_min_pu: Vec<f64>,
-    /// Highest bus voltage each step, p.u.
-    pub v_max_pu: Vec<f64>,
-    /// Network losses each step, kW.
-    pub losses_kw: Vec<f64>,
-    /// Loading of the most loaded element each step, %.
-    pub max_loading_pct: Vec<f64>,
+    /// The rows, in the file's order.
+    pub rows: Vec<NetworkRow>,
+}
+
+/// One step's network check, as `network.csv` holds it. A step whose power flow did not converge
+/// has no figures (`None`, empty cells).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NetworkRow {
+    /// RFC 3339 with the site's offset.
+    pub time: String,
+    /// Why the step was picked ("peak load", …); empty when every step is checked.
+    pub label: String,
+    /// Whether its power flow converged.
+    pub converged: bool,
+    /// Power drawn from the grid the power flow needs, kW (3 decimals).
+    pub import_kw: Option<f64>,
+    /// Network losses, kW (3 decimals).
+    pub losses_kw: Option<f64>,
+    /// Lowest bus voltage, p.u. (5 decimals), and its bus.
+    pub v_min_pu: Option<f64>,
+    /// The bus of the lowest voltage.
+    pub v_min_bus: String,
+    /// Highest bus voltage, p.u. (5 decimals).
+    pub v_max_pu: Option<f64>,
+    /// The bus of the highest voltage.
+    pub v_max_bus: String,
+    /// Loading of the most loaded rated element, % (2 decimals).
+    pub max_loading_pct: Option<f64>,
+    /// The most loaded rated element.
+    pub max_loading_element: String,
+    /// Buses out of their band, `bus=v_pu` separated by spaces.
+    pub voltage_violations: String,
+    /// Elements over their rating, `id=pct%` separated by spaces.
+    pub overloads: String,
+}
+
+/// The header of `network.csv`.
+pub const NETWORK_CSV_HEADER: &str = "time,label,converged,import_kw,losses_kw,v_min_pu,v_min_bus,v_max_pu,v_max_bus,max_loading_pct,max_loading_element,voltage_violations,overloads";
+
+/// `x` rounded to `decimals` places as `format!("{x:.decimals$}")` writes it and `str::parse`
+/// reads it back: the value a file keeps.
+pub fn quantize(x: f64, decimals: i32) -> f64 {
+    let k = 10f64.powi(decimals);
+    (x * k).round() / k
+}
+
+impl NetworkRow {
+    /// The row rounded to the decimals `network.csv` keeps (what reading the file gives back).
+    pub fn quantized(mut self) -> Self {
+        let q = |v: &mut Option<f64>, d: i32| *v = v.map(|x| quantize(x, d));
+        q(&mut self.import_kw, 3);
+        q(&mut self.losses_kw, 3);
+        q(&mut self.v_min_pu, 5);
+        q(&mut self.v_max_pu, 5);
+        q(&mut self.max_loading_pct, 2);
+        self
+    }
 }
 
 impl NetworkRun {
-    /// Parses `network.csv`; `None` when it does not hold one row per step (a `peak` check).
-    pub fn from_csv(file: &str, text: &str, n_steps: usize) -> Result<Option<Self>, ReportError> {
+    /// Whether the run holds one row per step of a run of `n_steps` (an every-step check).
+    pub fn is_every_step(&self, n_steps: usize) -> bool {
+        self.rows.len() == n_steps && self.rows.iter().all(|r| r.label.is_empty())
+    }
+
+    fn series(&self, f: impl Fn(&NetworkRow) -> Option<f64>) -> Vec<f64> {
+        self.rows.iter().map(|r| f(r).unwrap_or(f64::NAN)).collect()
+    }
+
+    /// Lowest bus voltage of each row, p.u. (NaN where the power flow did not converge).
+    pub fn v_min_pu(&self) -> Vec<f64> {
+        self.series(|r| r.v_min_pu)
+    }
+
+    /// Highest bus voltage of each row, p.u. (NaN where the power flow did not converge).
+    pub fn v_max_pu(&self) -> Vec<f64> {
+        self.series(|r| r.v_max_pu)
+    }
+
+    /// Network losses of each row, kW (NaN where the power flow did not converge).
+    pub fn losses_kw(&self) -> Vec<f64> {
+        self.series(|r| r.losses_kw)
+    }
+
+    /// Loading of the most loaded element of each row, % (NaN where the power flow did not
+    /// converge).
+    pub fn max_loading_pct(&self) -> Vec<f64> {
+        self.series(|r| r.max_loading_pct)
+    }
+
+    /// `network.csv`'s text.
+    pub fn to_csv(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::from(NETWORK_CSV_HEADER);
+        out.push('\n');
+        let num = |v: Option<f64>, d: usize| v.map_or(String::new(), |x| format!("{x:.d$}"));
+        for r in &self.rows {
+            let _ = writeln!(
+                out,
+                "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                r.time,
+                r.label,
+                r.converged,
+                num(r.import_kw, 3),
+                num(r.losses_kw, 3),
+                num(r.v_min_pu, 5),
+                r.v_min_bus,
+                num(r.v_max_pu, 5),
+                r.v_max_bus,
+                num(r.max_loading_pct, 2),
+                r.max_loading_element,
+                r.voltage_violations,
+                r.overloads
+            );
+        }
+        out
+    }
+
+    /// Parses `network.csv`; `file` names it in messages.
+    pub fn from_csv(file: &str, text: &str) -> Result<Self, ReportError> {
         let bad = |line: usize, message: String| ReportError::Csv {
             file: file.to_string(),
             line,
@@ -122,42 +230,61 @@ impl NetworkRun {
             .has_headers(true)
             .from_reader(text.as_bytes());
         let header = reader.headers().map_err(|e| bad(1, e.to_string()))?.clone();
-        let col = |name: &str| {
-            header
-                .iter()
-                .position(|h| h == name)
-                .ok_or_else(|| bad(1, format!("no column '{name}'")))
-        };
-        let (vmin, vmax, loss, load) = (
-            col("v_min_pu")?,
-            col("v_max_pu")?,
-            col("losses_kw")?,
-            col("max_loading_pct")?,
-        );
+        let expected: Vec<&str> = NETWORK_CSV_HEADER.split(',').collect();
+        for name in &expected {
+            if !header.iter().any(|h| h == *name) {
+                return Err(bad(1, format!("no column '{name}'")));
+            }
+        }
+        let col = |name: &str| header.iter().position(|h| h == name).unwrap_or(0);
         let mut net = NetworkRun::default();
         for record in reader.records() {
             let record = record
                 .map_err(|e| bad(e.position().map_or(0, |p| p.line() as usize), e.to_string()))?;
             let line = record.position().map_or(0, |p| p.line() as usize);
+            let text = |name: &str| record.get(col(name)).unwrap_or_default().to_string();
             // An empty cell is a step whose power flow did not converge: no figure.
-            let num = |i: usize| -> Result<f64, ReportError> {
+            let num = |name: &str| -> Result<Option<f64>, ReportError> {
+                let i = col(name);
                 let cell = record.get(i).unwrap_or_default();
                 if cell.is_empty() {
-                    return Ok(f64::NAN);
+                    return Ok(None);
                 }
-                cell.parse().map_err(|_| {
-                    bad(
+                match cell.parse::<f64>() {
+                    Ok(v) if v.is_finite() => Ok(Some(v)),
+                    _ => Err(bad(
                         line,
                         format!("'{cell}' in column {} is not a number", i + 1),
-                    )
-                })
+                    )),
+                }
             };
-            net.v_min_pu.push(num(vmin)?);
-            net.v_max_pu.push(num(vmax)?);
-            net.losses_kw.push(num(loss)?);
-            net.max_loading_pct.push(num(load)?);
+            let converged = match record.get(col("converged")).unwrap_or_default() {
+                "true" => true,
+                "false" => false,
+                other => {
+                    return Err(bad(
+                        line,
+                        format!("'{other}' in column 'converged' is not true or false"),
+                    ));
+                }
+            };
+            net.rows.push(NetworkRow {
+                time: text("time"),
+                label: text("label"),
+                converged,
+                import_kw: num("import_kw")?,
+                losses_kw: num("losses_kw")?,
+                v_min_pu: num("v_min_pu")?,
+                v_min_bus: text("v_min_bus"),
+                v_max_pu: num("v_max_pu")?,
+                v_max_bus: text("v_max_bus"),
+                max_loading_pct: num("max_loading_pct")?,
+                max_loading_element: text("max_loading_element"),
+                voltage_violations: text("voltage_violations"),
+                overloads: text("overloads"),
+            });
         }
-        Ok((net.v_min_pu.len() == n_steps).then_some(net))
+        Ok(net)
     }
 }
 
@@ -304,20 +431,26 @@ mod tests {
     fn network_csv_of_every_step_or_of_the_peaks() {
         let rows = "2025-01-01T00:00:00+08:00,,true,100,2.5,0.98,a,1.01,b,40.0,l1,,\n\
                     2025-01-01T01:00:00+08:00,,true,120,3.0,0.97,a,1.02,b,45.5,l1,,\n";
-        let all = NetworkRun::from_csv("network.csv", &format!("{HEAD}{rows}"), 2).expect("parses");
-        let net = all.expect("one row per step");
-        assert_eq!(net.losses_kw, [2.5, 3.0]);
-        assert_eq!(net.max_loading_pct, [40.0, 45.5]);
-        let peaks =
-            NetworkRun::from_csv("network.csv", &format!("{HEAD}{rows}"), 8760).expect("parses");
-        assert!(peaks.is_none(), "a peak check is not a year");
+        let net = NetworkRun::from_csv("network.csv", &format!("{HEAD}{rows}")).expect("parses");
+        assert!(net.is_every_step(2));
+        assert!(!net.is_every_step(8760), "two rows are not a year");
+        assert_eq!(net.losses_kw(), [2.5, 3.0]);
+        assert_eq!(net.max_loading_pct(), [40.0, 45.5]);
+        // What it writes, it reads back.
+        let again = NetworkRun::from_csv("network.csv", &net.to_csv()).expect("parses");
+        assert_eq!(again, net);
         let broken = rows.replacen("2.5", "x", 1);
-        let err = NetworkRun::from_csv("network.csv", &format!("{HEAD}{broken}"), 2)
-            .expect_err("bad cell");
+        let err =
+            NetworkRun::from_csv("network.csv", &format!("{HEAD}{broken}")).expect_err("bad cell");
         assert!(
             err.to_string()
                 .starts_with("network.csv:2: 'x' in column 5"),
             "{err}"
         );
+        let not_converged = "2025-01-01T00:00:00+08:00,peak load,false,,,,,,,,,,\n";
+        let net =
+            NetworkRun::from_csv("network.csv", &format!("{HEAD}{not_converged}")).expect("parses");
+        assert_eq!(net.rows[0].losses_kw, None);
+        assert!(net.losses_kw()[0].is_nan());
     }
 }

@@ -14,8 +14,8 @@ use parkgrid_powerflow::{
 use serde_json::{Value, json};
 
 use crate::InputError;
-use crate::network::StepInjections;
 use crate::table::render;
+use parkgrid_engine::StepInjections;
 
 /// `--dispatch`: which schedule of a park the network carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -53,7 +53,7 @@ pub struct Request {
 
 /// Runs N-1 on `path` (a park file, or a case file ending in `.m`).
 pub fn run(path: &Path, req: Request) -> anyhow::Result<ExitCode> {
-    let opts = crate::network::pf_options();
+    let opts = parkgrid_engine::pf_options();
     let mut checked = None;
     let (title, base) = if path.extension().is_some_and(|e| e == "m") {
         if req.dispatch.is_some() {
@@ -82,7 +82,7 @@ pub fn run(path: &Path, req: Request) -> anyhow::Result<ExitCode> {
         let profiles = parkgrid_resource::park_profiles(park)?;
         let dispatch = req.dispatch.unwrap_or(DispatchArg::Optimal);
         if dispatch == DispatchArg::Optimal {
-            crate::simulate::check_memory(park, &profiles)?;
+            parkgrid_engine::check_memory(park, &profiles)?;
         }
         let lowered = lower(park).map_err(|e| InputError(format!("contingency: {e}")))?;
         let (strategy, which) = match dispatch {

@@ -6,8 +6,6 @@ mod out;
 
 mod contingency;
 mod info;
-mod network;
-mod parquet;
 mod powerflow;
 mod profiles;
 mod report;
@@ -101,7 +99,7 @@ enum Command {
         /// given without a value) or for the peak-load, peak-PV and peak-export steps (`peak`);
         /// writes DIR/network.csv and reports voltages out of band, loadings and losses.
         #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "all")]
-        network_check: Option<network::NetworkCheckArg>,
+        network_check: Option<simulate::NetworkCheckArg>,
         /// With --network-check=all, feed the network losses the power flow finds back into
         /// the dispatch (as demand at the grid connection) until the import the power flow needs
         /// and the import the dispatch buys agree within 0.1 % over the year (at most 6 rounds).
@@ -234,7 +232,9 @@ fn main() -> ExitCode {
                 || err
                     .downcast_ref::<parkgrid_dispatch::SolveError>()
                     .is_some()
-                || err.downcast_ref::<simulate::Infeasible>().is_some()
+                || err
+                    .downcast_ref::<parkgrid_engine::EngineError>()
+                    .is_some_and(parkgrid_engine::EngineError::is_input)
                 || err
                     .downcast_ref::<parkgrid_powerflow::CaseError>()
                     .is_some()
@@ -297,7 +297,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             loss_feedback,
             solver_max_iter,
         } => {
-            if loss_feedback.is_some() && network_check != Some(network::NetworkCheckArg::All) {
+            if loss_feedback.is_some() && network_check != Some(simulate::NetworkCheckArg::All) {
                 return Err(InputError(
                     "--loss-feedback applies to --network-check=all (the losses of every step \
                      are what is fed back)"

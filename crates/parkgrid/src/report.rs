@@ -1,5 +1,5 @@
-//! `parkgrid report` and `parkgrid compare`, and the saved-run files they read: `summary.json`,
-//! `meta.json` and `timeseries.csv` (or `timeseries.parquet`).
+//! `parkgrid report` and `parkgrid compare`, on the saved runs the engine reads
+//! (`parkgrid_engine::read_run`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -30,77 +30,6 @@ impl From<LangArg> for Lang {
     }
 }
 
-fn read(path: &Path) -> Result<String, InputError> {
-    parkgrid_model::read_text_file(path).map_err(|e| {
-        InputError(format!(
-            "cannot read '{}': {e}{}",
-            path.display(),
-            if e.kind() == std::io::ErrorKind::NotFound {
-                " (is this a directory written by `parkgrid simulate`?)"
-            } else {
-                ""
-            }
-        ))
-    })
-}
-
-/// Reads the saved run in `dir`.
-pub fn load_run(dir: &Path) -> Result<Run, InputError> {
-    if !dir.is_dir() {
-        return Err(InputError(format!(
-            "'{}' is not a directory of results",
-            dir.display()
-        )));
-    }
-    let summary_path = dir.join("summary.json");
-    let meta_path = dir.join("meta.json");
-    let summary = read(&summary_path)?;
-    let meta = read(&meta_path)?;
-    let name = |p: &Path| p.display().to_string();
-    let csv_path = dir.join("timeseries.csv");
-    let parquet_path = dir.join("timeseries.parquet");
-    if csv_path.exists() || !parquet_path.exists() {
-        let csv = read(&csv_path)?;
-        let mut run = Run::from_csv(
-            (&name(&summary_path), &summary),
-            (&name(&meta_path), &meta),
-            (&name(&csv_path), &csv),
-        )
-        .map_err(|e| InputError(e.to_string()))?;
-        run.network = load_network(dir, run.times.len())?;
-        Ok(run)
-    } else {
-        let (summary, meta) = Run::parse_summary_and_meta(
-            (&name(&summary_path), &summary),
-            (&name(&meta_path), &meta),
-        )
-        .map_err(|e| InputError(e.to_string()))?;
-        let (times, values) = crate::parquet::read(&parquet_path, &meta)?;
-        let network = load_network(dir, times.len())?;
-        Ok(Run {
-            summary,
-            meta,
-            times,
-            values,
-            network,
-        })
-    }
-}
-
-/// The network check of every step in `dir/network.csv`, if there is one.
-pub fn load_network(
-    dir: &Path,
-    n_steps: usize,
-) -> Result<Option<parkgrid_report::NetworkRun>, InputError> {
-    let path = dir.join("network.csv");
-    if !path.exists() {
-        return Ok(None);
-    }
-    let text = read(&path)?;
-    parkgrid_report::NetworkRun::from_csv(&path.display().to_string(), &text, n_steps)
-        .map_err(|e| InputError(e.to_string()))
-}
-
 /// Writes `dir/report.html` for `run`; returns its path.
 pub fn write_report(run: &Run, dir: &Path, lang: Lang) -> anyhow::Result<PathBuf> {
     let path = dir.join("report.html");
@@ -111,7 +40,7 @@ pub fn write_report(run: &Run, dir: &Path, lang: Lang) -> anyhow::Result<PathBuf
 
 /// `parkgrid report DIR`.
 pub fn report(dir: &Path, lang: Lang, quiet: bool) -> anyhow::Result<ExitCode> {
-    let run = load_run(dir)?;
+    let run = parkgrid_engine::read_run(dir)?;
     let path = write_report(&run, dir, lang)?;
     if !quiet {
         outln!("wrote {}", path.display())?;
@@ -122,13 +51,10 @@ pub fn report(dir: &Path, lang: Lang, quiet: bool) -> anyhow::Result<ExitCode> {
 /// `parkgrid compare A B`: the KPI differences, printed and written to `out`
 /// (`compare.json`, `compare.csv`).
 pub fn compare(a: &Path, b: &Path, out: &Path, json: bool) -> anyhow::Result<ExitCode> {
-    let summary = |dir: &Path| -> Result<serde_json::Value, InputError> {
-        let path = dir.join("summary.json");
-        let text = read(&path)?;
-        serde_json::from_str(&text)
-            .map_err(|e| InputError(format!("{}:{}: {e}", path.display(), e.line())))
-    };
-    let (sa, sb) = (summary(a)?, summary(b)?);
+    let (sa, sb) = (
+        parkgrid_engine::read_summary(a)?,
+        parkgrid_engine::read_summary(b)?,
+    );
     let diffs = parkgrid_report::compare(&sa, &sb);
     if diffs.is_empty() {
         return Err(InputError(format!(

@@ -1,20 +1,16 @@
-//! `parkgrid simulate`: a year of dispatch, its KPIs against the baseline, and the result files.
+//! `parkgrid simulate`: the arguments, the progress bar and the terminal table of a run; the run
+//! itself and its files are the engine's (`parkgrid_engine::run_year`, `write_run`).
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use parkgrid_dispatch::{
-    ClarabelSettings, Config, Horizon, Kpis, Outcome, RunStatus, SolveOptions, SolverKind,
-    Strategy, ports,
+    ClarabelSettings, Horizon, Kpis, Outcome, RunStatus, SolveOptions, SolverKind, Strategy,
 };
+use parkgrid_engine::{Format, NetworkMode, Progress, Request, YearRun, run_year, write_run};
 use parkgrid_model::Park;
-use parkgrid_powerflow::StepCheck;
-use parkgrid_report::{BusMeta, ColumnMeta, Lang, META_FORMAT, Meta, PortMeta, Run, StoreMeta};
-use parkgrid_resource::park_profiles;
-use serde_json::{Value, json};
+use parkgrid_report::Lang;
 
 use crate::table::{render, thousands};
 
@@ -47,52 +43,6 @@ pub enum SolverArg {
     Highs,
 }
 
-/// Refuses a year LP that would not fit in the memory this machine has available, before
-/// building it, with the way out.
-pub(crate) fn check_memory(
-    park: &Park,
-    profiles: &parkgrid_resource::ParkProfiles,
-) -> anyhow::Result<()> {
-    let Some(available) = available_memory_bytes()? else {
-        return Ok(());
-    };
-    let est = parkgrid_dispatch::estimate(park, profiles);
-    if est.peak_bytes <= available {
-        return Ok(());
-    }
-    let gb = |b: u64| b as f64 / 1e9;
-    Err(crate::InputError(format!(
-        "the year's optimisation of this park is too large for this machine: about {} variables, {} rows and {} non-zeros, needing about {:.1} GB where {:.1} GB is available. Use `--horizon rolling` (one window at a time), a coarser `step_min`, or a shorter time window in the park file",
-        est.n_variables,
-        est.n_rows,
-        est.n_nonzeros,
-        gb(est.peak_bytes),
-        gb(available)
-    ))
-    .into())
-}
-
-/// `MemAvailable` of `/proc/meminfo` (Linux), bytes; `PARKGRID_MEMORY_BYTES` overrides it (for
-/// tests and for machines shared with other work). None when neither is known.
-fn available_memory_bytes() -> Result<Option<u64>, crate::InputError> {
-    if let Ok(v) = std::env::var("PARKGRID_MEMORY_BYTES") {
-        return v.trim().parse().map(Some).map_err(|_| {
-            crate::InputError(format!(
-                "PARKGRID_MEMORY_BYTES must be a whole number of bytes (e.g. 8000000000), not '{v}'"
-            ))
-        });
-    }
-    let Ok(text) = std::fs::read_to_string("/proc/meminfo") else {
-        return Ok(None);
-    };
-    let kb = text
-        .lines()
-        .find(|l| l.starts_with("MemAvailable:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse::<u64>().ok());
-    Ok(kb.map(|kb| kb * 1024))
-}
-
 /// A switch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OnOff {
@@ -100,111 +50,6 @@ pub enum OnOff {
     On,
     /// Off.
     Off,
-}
-
-/// How the dispatch and the power flow were brought to agree on the import.
-#[derive(Debug, Clone, PartialEq)]
-struct LossFeedback {
-    /// Dispatch runs after the first.
-    rounds: usize,
-    /// Import the power flow needs over its converged steps, kWh.
-    import_power_flow_kwh: f64,
-    /// Import the dispatch buys over the same steps, kWh.
-    import_dispatch_kwh: f64,
-    /// Losses fed back as demand at the grid connection, kWh.
-    fed_back_kwh: f64,
-    /// The disagreement before any feedback (relative to the dispatch's import).
-    initial_disagreement_rel: f64,
-    /// Why it stopped before agreeing, if it did.
-    stopped: Option<String>,
-}
-
-/// How close the power flow's and the dispatch's annual imports must come, relative.
-const LOSS_TOLERANCE_REL: f64 = 1e-3;
-
-impl LossFeedback {
-    fn disagreement(&self) -> f64 {
-        (self.import_power_flow_kwh - self.import_dispatch_kwh).abs()
-            / self.import_dispatch_kwh.abs().max(1.0)
-    }
-
-    fn json(&self) -> Value {
-        json!({
-            "rounds": self.rounds,
-            "import_power_flow_kwh": self.import_power_flow_kwh,
-            "import_dispatch_kwh": self.import_dispatch_kwh,
-            "disagreement_rel": self.disagreement(),
-            "fed_back_kwh": self.fed_back_kwh,
-            "initial_disagreement_rel": self.initial_disagreement_rel,
-            "stopped": self.stopped,
-        })
-    }
-}
-
-/// Runs `dispatch` until the import the power flow of its schedule needs and the import it buys
-/// agree within 0.1 % over the year: each round adds the difference, step by step, to a demand
-/// at the grid connection's bus (an outer iteration on the losses the dispatch does not model).
-fn feed_back_losses(
-    park: &Park,
-    lowered: &parkgrid_powerflow::Lowered,
-    profiles: &parkgrid_resource::ParkProfiles,
-    first: Outcome,
-    dispatch: &mut dyn FnMut(&parkgrid_resource::ParkProfiles) -> anyhow::Result<Outcome>,
-) -> anyhow::Result<(Outcome, LossFeedback, (Vec<StepCheck>, f64))> {
-    const MAX_ROUNDS: usize = 6;
-    let n = profiles.axis.n_steps;
-    let dt = profiles.axis.step_h();
-    let Some(bus) = park.grid.first().map(|g| g.bus.clone()) else {
-        anyhow::bail!("loss feedback needs a grid connection");
-    };
-    let mut extra = vec![0.0; n];
-    let mut with_losses = profiles.clone();
-    let mut current = first;
-    let mut ws = parkgrid_powerflow::Workspace::default();
-    let mut initial = None;
-    let mut rounds = 0;
-    loop {
-        let (checks, secs) = crate::network::check_all(park, lowered, &current, n, &mut ws);
-        let disp = crate::network::dispatch_import(&current, n);
-        let mut fb = LossFeedback {
-            rounds,
-            import_power_flow_kwh: 0.0,
-            import_dispatch_kwh: 0.0,
-            fed_back_kwh: extra.iter().sum::<f64>() * dt,
-            initial_disagreement_rel: 0.0,
-            stopped: None,
-        };
-        for (c, d) in checks.iter().zip(&disp).filter(|(c, _)| c.converged) {
-            fb.import_power_flow_kwh += c.import_kw * dt;
-            fb.import_dispatch_kwh += d * dt;
-        }
-        fb.initial_disagreement_rel = *initial.get_or_insert(fb.disagreement());
-        if fb.disagreement() <= LOSS_TOLERANCE_REL {
-            return Ok((current, fb, (checks, secs)));
-        }
-        if rounds == MAX_ROUNDS {
-            fb.stopped = Some(format!("not settled after {MAX_ROUNDS} rounds"));
-            return Ok((current, fb, (checks, secs)));
-        }
-        for ((e, c), d) in extra.iter_mut().zip(&checks).zip(&disp) {
-            if c.converged {
-                *e += c.import_kw - d;
-            }
-        }
-        with_losses.extra_demand_kw = vec![(bus.clone(), extra.clone())];
-        let next = dispatch(&with_losses)?;
-        if !next.has_schedule() {
-            // The park cannot carry its losses as well: keep the last schedule, and say so.
-            fb.stopped = Some(format!(
-                "round {} has no schedule: {:?}",
-                rounds + 1,
-                next.status
-            ));
-            return Ok((current, fb, (checks, secs)));
-        }
-        current = next;
-        rounds += 1;
-    }
 }
 
 /// `--horizon`.
@@ -234,274 +79,100 @@ pub struct Options {
     /// `--format` of the time series.
     pub format: FormatArg,
     /// `--network-check`.
-    pub network_check: Option<crate::network::NetworkCheckArg>,
+    pub network_check: Option<NetworkCheckArg>,
     /// `--loss-feedback`.
     pub loss_feedback: bool,
     /// `--solver-max-iter`.
     pub solver_max_iter: u32,
 }
 
-/// The programme has no solution: the limits that cannot be met.
-#[derive(Debug, thiserror::Error)]
-#[error("the park cannot be operated within its hard limits; the limits that had to give:\n{0}")]
-pub struct Infeasible(String);
-
 /// Runs the simulation and writes `out`.
 pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
-    let Options {
-        strategy,
-        solver,
-        horizon,
-        json: json_out,
-        quiet,
-        lang,
-        format,
-        network_check,
-        loss_feedback,
-        solver_max_iter,
-    } = opts;
-    if format == FormatArg::Parquet && !crate::parquet::ENABLED {
-        return Err(crate::parquet::disabled().into());
-    }
-    let lowered = network_check
-        .map(|_| crate::network::lower_park(park))
-        .transpose()?;
-    let profiles = park_profiles(park)?;
-    let solver = match solver {
-        SolverArg::Auto => SolverKind::best_available(),
-        SolverArg::Clarabel => SolverKind::Clarabel,
-        SolverArg::Highs => SolverKind::Highs,
+    let format = match opts.format {
+        FormatArg::Csv => Format::Csv,
+        FormatArg::Parquet => Format::Parquet,
     };
-    let horizon = match horizon {
-        HorizonArg::Year => Horizon::Year,
-        HorizonArg::Rolling => Horizon::Rolling,
-    };
-    let solve = SolveOptions {
-        clarabel: ClarabelSettings {
-            max_iter: solver_max_iter,
-            ..ClarabelSettings::default()
+    format.check()?;
+    let req = Request {
+        strategy: match opts.strategy {
+            StrategyArg::Optimal => Strategy::Optimal,
+            StrategyArg::Rule => Strategy::Rule,
         },
-        ..SolveOptions::default()
+        solver: match opts.solver {
+            SolverArg::Auto => SolverKind::best_available(),
+            SolverArg::Clarabel => SolverKind::Clarabel,
+            SolverArg::Highs => SolverKind::Highs,
+        },
+        horizon: match opts.horizon {
+            HorizonArg::Year => Horizon::Year,
+            HorizonArg::Rolling => Horizon::Rolling,
+        },
+        solve: SolveOptions {
+            clarabel: ClarabelSettings {
+                max_iter: opts.solver_max_iter,
+                ..ClarabelSettings::default()
+            },
+            ..SolveOptions::default()
+        },
+        network_check: opts.network_check.map(NetworkMode::from),
+        loss_feedback: opts.loss_feedback,
     };
-    let config = |strategy| Config {
-        strategy,
-        solver,
-        horizon,
-        solve,
-    };
-    if strategy == StrategyArg::Optimal && horizon == Horizon::Year {
-        check_memory(park, &profiles)?;
-    }
-    // The optimum first: the baseline's schedule need not be held while the solver has the
-    // memory.
-    let main = match strategy {
-        StrategyArg::Rule => parkgrid_dispatch::run(park, &profiles, config(Strategy::Rule))?,
-        StrategyArg::Optimal => {
-            let bar = if quiet {
-                indicatif::ProgressBar::hidden()
-            } else if horizon == Horizon::Rolling {
-                let bar = indicatif::ProgressBar::new(0);
-                bar.set_style(
-                    indicatif::ProgressStyle::with_template(
-                        "{msg} {wide_bar} {pos}/{len} days, {eta} left",
-                    )
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-                );
-                bar.set_message("rolling horizon");
-                bar
-            } else {
-                let bar = indicatif::ProgressBar::new_spinner();
-                bar.set_style(
-                    indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
-                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-                );
-                bar.set_message("optimal dispatch of the year");
-                bar.enable_steady_tick(std::time::Duration::from_millis(120));
-                bar
-            };
-            let outcome = parkgrid_dispatch::run_with_progress(
-                park,
-                &profiles,
-                config(Strategy::Optimal),
-                &mut |done, total| {
-                    if horizon == Horizon::Rolling {
-                        bar.set_length(total as u64);
-                        bar.set_position(done as u64);
-                    }
-                },
+    let mut bar = indicatif::ProgressBar::hidden();
+    let outcome = run_year(park, &req, &mut |p| match p {
+        Progress::Optimising { .. } if opts.quiet => {}
+        Progress::Optimising { windows: true } => {
+            bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg} {wide_bar} {pos}/{len} days, {eta} left",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            bar.finish_and_clear();
-            outcome?
+            bar.set_message("rolling horizon");
         }
-    };
-    let baseline = match strategy {
-        StrategyArg::Rule => main.clone(),
-        StrategyArg::Optimal => parkgrid_dispatch::run(park, &profiles, config(Strategy::Rule))?,
-    };
-    // With a check of every step, the dispatch (and the baseline) buy the losses the network
-    // really has.
-    let mut feedback = Vec::new();
-    let mut checked = None;
-    let (main, baseline) = match (network_check, &lowered) {
-        (Some(crate::network::NetworkCheckArg::All), Some(lowered))
-            if loss_feedback && main.has_schedule() =>
-        {
-            let main_strategy = match strategy {
-                StrategyArg::Optimal => Strategy::Optimal,
-                StrategyArg::Rule => Strategy::Rule,
-            };
-            let (main, fb, checks) = feed_back_losses(park, lowered, &profiles, main, &mut |p| {
-                Ok(parkgrid_dispatch::run(park, p, config(main_strategy))?)
-            })?;
-            feedback.push(("dispatch", fb));
-            checked = Some(checks);
-            let baseline = if strategy == StrategyArg::Optimal {
-                let (b, fb, _) = feed_back_losses(park, lowered, &profiles, baseline, &mut |p| {
-                    Ok(parkgrid_dispatch::run(park, p, config(Strategy::Rule))?)
-                })?;
-                feedback.push(("baseline", fb));
-                b
-            } else {
-                main.clone()
-            };
-            (main, baseline)
+        Progress::Optimising { windows: false } => {
+            bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.set_message("optimal dispatch of the year");
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
         }
-        _ => (main, baseline),
-    };
-    match &main.status {
-        RunStatus::Ok | RunStatus::Inexact(_) => {}
-        RunStatus::Infeasible(rows) => {
-            let list: String = rows
-                .iter()
-                .map(|(name, v)| format!("  {name}: short by {v:.3}\n"))
-                .collect();
-            return Err(Infeasible(list).into());
+        Progress::Window { done, total } => {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
         }
-        RunStatus::Failed(why) => anyhow::bail!("the solver stopped without a schedule: {why}"),
-    }
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create '{}'", out.display()))?;
-    let strategy_name = match strategy {
-        StrategyArg::Optimal => "optimal",
-        StrategyArg::Rule => "rule",
-    };
-    let mut summary = summary_json(&main, strategy_name);
-    summary["horizon"] = json!(match horizon {
-        Horizon::Year => "year",
-        Horizon::Rolling => "rolling",
+        Progress::Optimised => bar.finish_and_clear(),
     });
-    if strategy == StrategyArg::Optimal {
-        summary["baseline"] = summary_json(&baseline, "rule");
-    }
-    let network_text = match (network_check, &lowered) {
-        (Some(mode), Some(lowered)) => {
-            let (mut net, mut text) =
-                crate::network::run(park, lowered, &profiles.axis, &main, mode, out, checked)?;
-            for (which, fb) in &feedback {
-                net["loss_feedback"][*which] = fb.json();
-                let _ = writeln!(
-                    text,
-                    "  losses fed back into the {which}: {:.1} MWh in {} round{}; the power flow's import {:.1} MWh, the {which}'s {:.1} MWh: {:.3} % apart (before: {:.2} %){}",
-                    fb.fed_back_kwh / 1000.0,
-                    fb.rounds,
-                    if fb.rounds == 1 { "" } else { "s" },
-                    fb.import_power_flow_kwh / 1000.0,
-                    fb.import_dispatch_kwh / 1000.0,
-                    fb.disagreement() * 100.0,
-                    fb.initial_disagreement_rel * 100.0,
-                    match (&fb.stopped, fb.disagreement() > LOSS_TOLERANCE_REL) {
-                        (Some(why), _) => format!(", NOT within 0.1 % ({why})"),
-                        (None, true) => ", NOT within 0.1 %".to_string(),
-                        (None, false) => String::new(),
-                    }
-                );
+    bar.finish_and_clear();
+    let year = outcome?;
+    let run = year.to_run(park);
+    let written = write_run(&run, out, format)?;
+    let report = crate::report::write_report(&run, out, opts.lang)?;
+    if opts.json {
+        outln!("{}", serde_json::to_string_pretty(&run.summary)?)?;
+    } else if !opts.quiet {
+        out!("{}", table(park, &year))?;
+        if let Some(net) = &year.network {
+            out!("{}", net.text)?;
+            for (which, fb) in &year.feedback {
+                outln!("  {}", fb.describe(which))?;
             }
-            let _ = writeln!(text, "  wrote {}", out.join("network.csv").display());
-            summary["network"] = net;
-            text
         }
-        _ => String::new(),
-    };
-    let summary_path = out.join("summary.json");
-    std::fs::write(
-        &summary_path,
-        serde_json::to_string_pretty(&summary)? + "\n",
-    )
-    .with_context(|| format!("cannot write '{}'", summary_path.display()))?;
-    let meta = meta(park, &profiles.axis, &main);
-    std::fs::write(
-        out.join("meta.json"),
-        serde_json::to_string_pretty(&meta)? + "\n",
-    )
-    .with_context(|| format!("cannot write '{}'", out.join("meta.json").display()))?;
-    let series_file = match format {
-        FormatArg::Csv => {
-            let path = out.join("timeseries.csv");
-            write_timeseries(&profiles.axis, &main, &path)?;
-            remove_stale(&out.join("timeseries.parquet"))?;
-            path
+        if let Some(path) = &written.network {
+            outln!("  wrote {}", path.display())?;
         }
-        FormatArg::Parquet => {
-            let path = out.join("timeseries.parquet");
-            let axis = &profiles.axis;
-            let times: Vec<(i64, String)> = (0..axis.n_steps)
-                .map(|t| {
-                    let time = axis.time(t);
-                    (time.timestamp_millis(), time.to_rfc3339())
-                })
-                .collect();
-            let names: Vec<String> = meta.columns.iter().map(ColumnMeta::name).collect();
-            let values: Vec<&[f64]> = main
-                .dispatch
-                .series
-                .iter()
-                .map(|s| s.values.as_slice())
-                .collect();
-            crate::parquet::write(&path, &times, &names, &values)?;
-            remove_stale(&out.join("timeseries.csv"))?;
-            path
-        }
-    };
-    let mut run = Run {
-        summary: summary.clone(),
-        meta,
-        times: (0..profiles.axis.n_steps)
-            .map(|t| profiles.axis.time(t).to_rfc3339())
-            .collect(),
-        values: main
-            .dispatch
-            .series
-            .iter()
-            .map(|s| s.values.clone())
-            .collect(),
-        network: None,
-    };
-    if network_check.is_some() {
-        run.network = crate::report::load_network(out, profiles.axis.n_steps)?;
-    }
-    let report = crate::report::write_report(&run, out, lang)?;
-    if json_out {
-        outln!("{}", serde_json::to_string_pretty(&summary)?)?;
-    } else if !quiet {
-        out!(
-            "{}",
-            table(
-                park,
-                &main,
-                (strategy == StrategyArg::Optimal).then_some(&baseline),
-                horizon == Horizon::Rolling
-            )
-        )?;
-        out!("{network_text}")?;
         outln!(
             "wrote {}, {}, {} and {}",
-            summary_path.display(),
-            out.join("meta.json").display(),
-            series_file.display(),
+            written.summary.display(),
+            written.meta.display(),
+            written.series.display(),
             report.display()
         )?;
     }
-    if let RunStatus::Inexact(why) = &main.status {
-        eprintln!("{}", inexact_warning(why, &main));
+    if let RunStatus::Inexact(why) = &year.main.status {
+        eprintln!("{}", inexact_warning(why, &year.main));
         return Ok(ExitCode::from(EXIT_INEXACT));
     }
     Ok(ExitCode::SUCCESS)
@@ -525,95 +196,11 @@ fn inexact_warning(why: &str, o: &Outcome) -> String {
     )
 }
 
-/// A time-series file of the other format left by an earlier run would no longer match
-/// `meta.json`.
-fn remove_stale(path: &Path) -> anyhow::Result<()> {
-    match std::fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(e).with_context(|| format!("cannot remove '{}'", path.display()))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// What each result column is and where it puts power, for reports rebuilt from files.
-fn meta(park: &Park, axis: &parkgrid_model::TimeAxis, o: &Outcome) -> Meta {
-    let name = |id: &str, name: &Option<String>| name.clone().unwrap_or_else(|| id.to_string());
-    let stores = park
-        .battery
-        .iter()
-        .map(|b| StoreMeta {
-            id: b.id.clone(),
-            name: name(&b.id, &b.name),
-            kind: "battery".into(),
-            e_max_kwh: b.e_max_kwh,
-        })
-        .chain(park.thermal_store.iter().map(|s| StoreMeta {
-            id: s.id.clone(),
-            name: name(&s.id, &s.name),
-            kind: "thermal_store".into(),
-            e_max_kwh: s.e_max_kwh,
-        }))
-        .collect();
-    Meta {
-        format: META_FORMAT,
-        site: park.site.name.clone(),
-        step_min: axis.step_min,
-        buses: park
-            .bus
-            .iter()
-            .map(|b| BusMeta {
-                id: b.id.clone(),
-                name: name(&b.id, &b.name),
-                carrier: b.carrier.as_str().to_string(),
-                v_band_pu: b
-                    .carrier
-                    .is_electric()
-                    .then(|| [b.v_min_pu(), b.v_max_pu()]),
-            })
-            .collect(),
-        stores,
-        columns: o
-            .dispatch
-            .series
-            .iter()
-            .map(|s| ColumnMeta {
-                id: s.id.clone(),
-                kind: s.kind.to_string(),
-                quantity: s.quantity.to_string(),
-                ports: ports(park, s.kind, &s.id, s.quantity)
-                    .into_iter()
-                    .map(|(bus, coef)| PortMeta { bus, coef })
-                    .collect(),
-            })
-            .collect(),
-    }
-}
-
-fn summary_json(o: &Outcome, strategy: &str) -> Value {
-    let mut v = serde_json::to_value(&o.kpis).unwrap_or_else(|_| json!({}));
-    let s = &o.stats;
-    v["status"] = json!(match o.status {
-        RunStatus::Inexact(_) => "inexact",
-        _ => "ok",
-    });
-    if let RunStatus::Inexact(why) = &o.status {
-        v["status_detail"] = json!(why);
-    }
-    v["strategy"] = json!(strategy);
-    v["solver"] = json!(s.solver);
-    v["solver_iterations"] = json!(s.iterations);
-    v["certificate"] = json!(s.certificate);
-    v["objective_cny"] = json!(s.objective_cny);
-    v["n_variables"] = json!(s.n_variables);
-    v["n_rows"] = json!(s.n_rows);
-    v["n_nonzeros"] = json!(s.n_nonzeros);
-    v["build_time_s"] = json!(s.build_time_s);
-    v["solve_time_s"] = json!(s.solve_time_s);
-    v
-}
-
-fn table(park: &Park, main: &Outcome, baseline: Option<&Outcome>, rolling: bool) -> String {
+/// The KPI table of a run (optimum against baseline), with the solver's figures.
+fn table(park: &Park, year: &YearRun) -> String {
+    let main = &year.main;
+    let baseline = (year.request.strategy == Strategy::Optimal).then_some(&year.baseline);
+    let rolling = year.request.horizon == Horizon::Rolling;
     let rows_of = |k: &Kpis| -> Vec<(&'static str, f64, &'static str)> {
         vec![
             ("total cost", k.total_cost_cny / 1e4, "10⁴ CNY"),
@@ -711,26 +298,20 @@ fn table(park: &Park, main: &Outcome, baseline: Option<&Outcome>, rolling: bool)
     text
 }
 
-fn write_timeseries(
-    axis: &parkgrid_model::TimeAxis,
-    o: &Outcome,
-    path: &Path,
-) -> anyhow::Result<()> {
-    let f = std::fs::File::create(path)
-        .with_context(|| format!("cannot write '{}'", path.display()))?;
-    let mut w = std::io::BufWriter::new(f);
-    let mut header = String::from("time");
-    for s in &o.dispatch.series {
-        let _ = write!(header, ",{}.{}", s.id, s.quantity);
-    }
-    writeln!(w, "{header}")?;
-    for t in 0..axis.n_steps {
-        let mut line = axis.time(t).to_rfc3339();
-        for s in &o.dispatch.series {
-            let _ = write!(line, ",{:.4}", s.values.get(t).copied().unwrap_or(f64::NAN));
+/// `--network-check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NetworkCheckArg {
+    /// Every step of the year.
+    All,
+    /// The peak-load, peak-PV and peak-export (or lowest-import) steps.
+    Peak,
+}
+
+impl From<NetworkCheckArg> for NetworkMode {
+    fn from(a: NetworkCheckArg) -> Self {
+        match a {
+            NetworkCheckArg::All => NetworkMode::All,
+            NetworkCheckArg::Peak => NetworkMode::Peak,
         }
-        writeln!(w, "{line}")?;
     }
-    w.flush()
-        .with_context(|| format!("cannot write '{}'", path.display()))
 }

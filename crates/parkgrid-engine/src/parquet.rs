@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::InputError;
+use crate::EngineError;
 
 #[cfg(feature = "parquet")]
 mod imp {
@@ -23,10 +23,10 @@ mod imp {
     use parquet::record::Field;
     use parquet::schema::types::Type;
 
-    use crate::InputError;
+    use crate::EngineError;
 
-    fn err(path: &Path, e: impl std::fmt::Display) -> InputError {
-        InputError(format!("{}: {e}", path.display()))
+    fn err(path: &Path, e: impl std::fmt::Display) -> EngineError {
+        EngineError::Input(format!("{}: {e}", path.display()))
     }
 
     pub fn write(
@@ -34,7 +34,7 @@ mod imp {
         times: &[(i64, String)],
         names: &[String],
         values: &[&[f64]],
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), EngineError> {
         let build = || -> parquet::errors::Result<()> {
             let mut fields = vec![
                 Arc::new(
@@ -100,10 +100,13 @@ mod imp {
             writer.close()?;
             Ok(())
         };
-        build().map_err(|e| anyhow::anyhow!("cannot write '{}': {e}", path.display()))
+        build().map_err(|e| EngineError::Write {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(e),
+        })
     }
 
-    pub fn read(path: &Path, meta: &Meta) -> Result<(Vec<String>, Vec<Vec<f64>>), InputError> {
+    pub fn read(path: &Path, meta: &Meta) -> Result<(Vec<String>, Vec<Vec<f64>>), EngineError> {
         if !std::fs::metadata(path).map_err(|e| err(path, e))?.is_file() {
             return Err(err(
                 path,
@@ -165,8 +168,8 @@ mod imp {
 pub const ENABLED: bool = cfg!(feature = "parquet");
 
 /// The error of a build without the feature.
-pub fn disabled() -> InputError {
-    InputError(
+pub fn disabled() -> EngineError {
+    EngineError::Input(
         "this build has no Parquet support; rebuild with `cargo build --release --features parquet` \
          or use --format csv"
             .into(),
@@ -180,11 +183,11 @@ pub fn write(
     times: &[(i64, String)],
     names: &[String],
     values: &[&[f64]],
-) -> anyhow::Result<()> {
+) -> Result<(), EngineError> {
     #[cfg(feature = "parquet")]
     return imp::write(path, times, names, values);
     #[cfg(not(feature = "parquet"))]
-    return Err(disabled().into());
+    return Err(disabled());
 }
 
 /// Reads `path` written by [`write`] for the columns of `meta`: local times and values.
@@ -192,7 +195,7 @@ pub fn write(
 pub fn read(
     path: &Path,
     meta: &parkgrid_report::Meta,
-) -> Result<(Vec<String>, Vec<Vec<f64>>), InputError> {
+) -> Result<(Vec<String>, Vec<Vec<f64>>), EngineError> {
     #[cfg(feature = "parquet")]
     return imp::read(path, meta);
     #[cfg(not(feature = "parquet"))]
@@ -246,7 +249,10 @@ mod tests {
         let mut wrong = meta.clone();
         wrong.columns.swap(0, 1);
         let err = super::read(&path, &wrong).expect_err("columns differ");
-        assert!(err.0.contains("column 3 is 'pv.output_kw'"), "{}", err.0);
+        assert!(
+            err.to_string().contains("column 3 is 'pv.output_kw'"),
+            "{err}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -1,30 +1,47 @@
-//! `simulate --network-check`: a power flow of the park's electric network for every step of the
-//! dispatch (`all`) or for its peak-load, peak-PV and peak-export steps (`peak`), and what it finds.
+//! The network check of a run: a power flow of the park's electric network for every step of the
+//! dispatch ([`NetworkMode::All`]) or for its peak-load, peak-PV and peak-export steps
+//! ([`NetworkMode::Peak`]), and what it finds; and the bridge from a dispatch step to a power
+//! flow ([`StepInjections`]) that N-1 studies share.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
 
-use anyhow::Context as _;
 use parkgrid_dispatch::{Outcome, ports};
 use parkgrid_model::{Park, TimeAxis};
 use parkgrid_powerflow::{
     Element, Injections, IslandCheck, IslandState, Lowered, Options, StepCheck, Workspace,
     evaluate, lower, solve_in,
 };
+use parkgrid_report::{NetworkRow, NetworkRun};
 use serde_json::{Value, json};
 
-/// `--network-check`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum NetworkCheckArg {
-    /// Every step of the year.
+use crate::EngineError;
+
+/// Which steps of a run the network check solves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkMode {
+    /// Every step of the run.
     All,
     /// The peak-load, peak-PV and peak-export (or lowest-import) steps.
     Peak,
 }
 
+/// The network check of a run.
+#[derive(Debug, Clone)]
+pub struct NetworkCheck {
+    /// Which steps were checked.
+    pub mode: NetworkMode,
+    /// `summary.json`'s `network` object: counts, losses, extreme voltages, worst loadings,
+    /// islands, and the peak steps' figures.
+    pub summary: Value,
+    /// One row per step checked (`network.csv`).
+    pub rows: NetworkRun,
+    /// What it found, in lines for a terminal.
+    pub text: String,
+}
+
 /// The injections of step `t` of a dispatch.
-pub(crate) struct StepInjections<'a> {
+pub struct StepInjections<'a> {
     /// (bus, coef, series) for every series that feeds a bus, grid and branches left out.
     feeds: Vec<(String, f64, &'a [f64])>,
     /// VSC id → (forward, reverse, η_reverse).
@@ -34,7 +51,8 @@ pub(crate) struct StepInjections<'a> {
 }
 
 impl<'a> StepInjections<'a> {
-    pub(crate) fn new(park: &Park, o: &'a Outcome, lowered: &Lowered) -> Self {
+    /// The injections of every series of `o` that feeds a bus of `lowered`.
+    pub fn new(park: &Park, o: &'a Outcome, lowered: &Lowered) -> Self {
         let vscs = lowered
             .elements
             .iter()
@@ -81,7 +99,7 @@ impl<'a> StepInjections<'a> {
     /// Islands are described by the demand on their buses: the dispatch's unserved demand there
     /// (which the power flow does not see as load) is added to each island's load, and to its
     /// lost load when it is de-energised.
-    pub(crate) fn attribute_unserved(&self, t: usize, islands: &mut [IslandCheck]) {
+    pub fn attribute_unserved(&self, t: usize, islands: &mut [IslandCheck]) {
         for island in islands {
             let kw: f64 = self
                 .unserved
@@ -97,19 +115,20 @@ impl<'a> StepInjections<'a> {
     }
 
     /// The step of `n` with the most electric consumption (the sum of the buses drawing power).
-    pub(crate) fn peak_load_step(&self, n: usize) -> Option<usize> {
+    pub fn peak_load_step(&self, n: usize) -> Option<usize> {
         argmax((0..n).map(|t| self.at(t).bus_kw.values().map(|v| (-v).max(0.0)).sum()))
     }
 
     /// The network check of step `t`: its power flow judged, islands described by their demand.
-    pub(crate) fn check(&self, lowered: &Lowered, t: usize, ws: &mut Workspace) -> StepCheck {
+    pub fn check(&self, lowered: &Lowered, t: usize, ws: &mut Workspace) -> StepCheck {
         let case = lowered.apply(&self.at(t));
         let mut check = evaluate(lowered, &solve_in(&case, &pf_options(), ws));
         self.attribute_unserved(t, &mut check.islands);
         check
     }
 
-    pub(crate) fn at(&self, t: usize) -> Injections {
+    /// The bus injections and converter set-points of step `t`.
+    pub fn at(&self, t: usize) -> Injections {
         let mut inj = Injections::default();
         for (bus, coef, v) in &self.feeds {
             *inj.bus_kw.entry(bus.clone()).or_default() += coef * v[t];
@@ -143,7 +162,7 @@ fn sum_of(o: &Outcome, kind: &str, quantity: &str, n: usize) -> Vec<f64> {
 }
 
 /// Power-flow settings of the network check and N-1.
-pub(crate) fn pf_options() -> Options {
+pub fn pf_options() -> Options {
     Options {
         max_iter: 20,
         ..Options::default()
@@ -152,7 +171,7 @@ pub(crate) fn pf_options() -> Options {
 
 /// The check of every step of `o`, and the seconds it took; `ws` keeps the Jacobian's symbolic
 /// analysis across steps (and across calls for the same network).
-pub(crate) fn check_all(
+pub fn check_all(
     park: &Park,
     lowered: &Lowered,
     o: &Outcome,
@@ -166,7 +185,7 @@ pub(crate) fn check_all(
 }
 
 /// The dispatch's own net import at each step, kW (all grid connections).
-pub(crate) fn dispatch_import(o: &Outcome, n: usize) -> Vec<f64> {
+pub fn dispatch_import(o: &Outcome, n: usize) -> Vec<f64> {
     let import = sum_of(o, "grid", "import_kw", n);
     let export = sum_of(o, "grid", "export_kw", n);
     import.iter().zip(&export).map(|(i, e)| i - e).collect()
@@ -174,27 +193,25 @@ pub(crate) fn dispatch_import(o: &Outcome, n: usize) -> Vec<f64> {
 
 /// The park's electric network for the check, lowered before any solving so that a park the
 /// power flow cannot take is refused at once.
-pub fn lower_park(park: &Park) -> Result<Lowered, crate::InputError> {
-    lower(park).map_err(|e| crate::InputError(format!("network check: {e}")))
+pub fn lower_park(park: &Park) -> Result<Lowered, EngineError> {
+    lower(park).map_err(|e| EngineError::Input(format!("network check: {e}")))
 }
 
-/// Runs the check (or takes `checked`, every step's check of `o` already made, with its time
-/// in seconds), writes `out/network.csv`, and returns the summary (for `summary.json`) and the
-/// lines to print (the file written is the caller's to announce).
-pub fn run(
+/// Runs the check of `o` (or takes `checked`: every step's check of `o` already made, with its
+/// time in seconds) and tells what it found.
+pub fn check_network(
     park: &Park,
     lowered: &Lowered,
     axis: &TimeAxis,
     o: &Outcome,
-    mode: NetworkCheckArg,
-    out: &Path,
+    mode: NetworkMode,
     checked: Option<(Vec<StepCheck>, f64)>,
-) -> anyhow::Result<(Value, String)> {
+) -> NetworkCheck {
     let inj = StepInjections::new(park, o, lowered);
     let n = axis.n_steps;
     let steps: Vec<(usize, &'static str)> = match mode {
-        NetworkCheckArg::All => (0..n).map(|t| (t, "")).collect(),
-        NetworkCheckArg::Peak => {
+        NetworkMode::All => (0..n).map(|t| (t, "")).collect(),
+        NetworkMode::Peak => {
             let mut picks = Vec::new();
             if let Some(t) = inj.peak_load_step(n) {
                 picks.push((t, "peak load"));
@@ -217,11 +234,9 @@ pub fn run(
             picks
         }
     };
-    let mut csv = String::from(
-        "time,label,converged,import_kw,losses_kw,v_min_pu,v_min_bus,v_max_pu,v_max_bus,max_loading_pct,max_loading_element,voltage_violations,overloads\n",
-    );
+    let mut rows = NetworkRun::default();
     let (computed, elapsed): (Vec<(usize, &str, StepCheck)>, f64) = match checked {
-        Some((all, secs)) if mode == NetworkCheckArg::All && all.len() == n => (
+        Some((all, secs)) if mode == NetworkMode::All && all.len() == n => (
             all.into_iter()
                 .enumerate()
                 .map(|(t, c)| (t, "", c))
@@ -249,41 +264,46 @@ pub fn run(
         }
         if !check.converged {
             // A power flow that did not converge has no figures to lend: empty cells.
-            let _ = writeln!(csv, "{},{label},false,,,,,,,,,,", axis.time(t).to_rfc3339());
+            rows.rows.push(NetworkRow {
+                time: axis.time(t).to_rfc3339(),
+                label: label.to_string(),
+                ..NetworkRow::default()
+            });
             checks.push((t, label, check));
             continue;
         }
         let (max_id, max_pct) = check
             .max_loading()
             .map_or((String::new(), 0.0), |l| (l.id.clone(), l.fraction * 100.0));
-        let _ = writeln!(
-            csv,
-            "{},{label},{},{:.3},{:.3},{:.5},{},{:.5},{},{:.2},{max_id},{},{}",
-            axis.time(t).to_rfc3339(),
-            check.converged,
-            check.import_kw,
-            check.losses_kw,
-            check.v_min.1,
-            check.v_min.0,
-            check.v_max.1,
-            check.v_max.0,
-            max_pct,
-            check
-                .voltage_violations
-                .iter()
-                .map(|v| format!("{}={:.4}", v.bus, v.v_pu))
-                .collect::<Vec<_>>()
-                .join(" "),
-            check
-                .overloads()
-                .map(|l| format!("{}={:.1}%", l.id, l.fraction * 100.0))
-                .collect::<Vec<_>>()
-                .join(" "),
+        rows.rows.push(
+            NetworkRow {
+                time: axis.time(t).to_rfc3339(),
+                label: label.to_string(),
+                converged: true,
+                import_kw: Some(check.import_kw),
+                losses_kw: Some(check.losses_kw),
+                v_min_pu: Some(check.v_min.1),
+                v_min_bus: check.v_min.0.clone(),
+                v_max_pu: Some(check.v_max.1),
+                v_max_bus: check.v_max.0.clone(),
+                max_loading_pct: Some(max_pct),
+                max_loading_element: max_id,
+                voltage_violations: check
+                    .voltage_violations
+                    .iter()
+                    .map(|v| format!("{}={:.4}", v.bus, v.v_pu))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                overloads: check
+                    .overloads()
+                    .map(|l| format!("{}={:.1}%", l.id, l.fraction * 100.0))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            }
+            .quantized(),
         );
         checks.push((t, label, check));
     }
-    let path = out.join("network.csv");
-    std::fs::write(&path, csv).with_context(|| format!("cannot write '{}'", path.display()))?;
 
     // The year (or the chosen steps) at a glance: figures from converged power flows only.
     let dt = axis.step_h();
@@ -314,7 +334,7 @@ pub fn run(
         .iter()
         .max_by(|a, b| a.2.v_max.1.total_cmp(&b.2.v_max.1));
     let summary = json!({
-        "mode": match mode { NetworkCheckArg::All => "all", NetworkCheckArg::Peak => "peak" },
+        "mode": match mode { NetworkMode::All => "all", NetworkMode::Peak => "peak" },
         "steps_checked": all.len(),
         "not_converged": not_converged,
         "steps_with_voltage_violations": with_v,
@@ -327,7 +347,7 @@ pub fn run(
         "islands": islands.iter().map(|(buses, (state, n, kwh))| json!({
             "buses": buses, "state": state.name(), "steps": n, "lost_load_kwh": kwh,
         })).collect::<Vec<_>>(),
-        "steps": if mode == NetworkCheckArg::Peak {
+        "steps": if mode == NetworkMode::Peak {
             all.iter().map(|(t, label, c)| if c.converged { json!({
                 "label": label, "time": axis.time(*t).to_rfc3339(), "converged": true,
                 "import_kw": c.import_kw, "losses_kw": c.losses_kw,
@@ -343,7 +363,7 @@ pub fn run(
     let _ = writeln!(
         text,
         "network check ({}): {} power flows in {:.2} s; {} not converged, {} with voltages out of band, {} with overloads",
-        if mode == NetworkCheckArg::All {
+        if mode == NetworkMode::All {
             "every step"
         } else {
             "peak steps"
@@ -354,7 +374,7 @@ pub fn run(
         with_v,
         with_over
     );
-    if mode == NetworkCheckArg::All {
+    if mode == NetworkMode::All {
         let _ = writeln!(
             text,
             "  network losses {:.1} MWh ({:.2} % of the import){}",
@@ -429,5 +449,10 @@ pub fn run(
             kwh / 1000.0
         );
     }
-    Ok((summary, text))
+    NetworkCheck {
+        mode,
+        summary,
+        rows,
+        text,
+    }
 }

@@ -1,0 +1,26 @@
+//! parkgrid's engine: the one API the command line (and the server) call.
+//!
+//! - [`run_year`]: a park over its time axis — profiles, the dispatch by strategy, horizon and
+//!   solver, the rule-based baseline, the network losses fed back ([`losses`]) and the network
+//!   check of every step or of the peak steps ([`network`]); a [`YearRun`] as outcome.
+//! - [`network::StepInjections`]: the bridge from a step of a dispatch to a power flow, which the
+//!   network check and N-1 studies share.
+//! - [`files`]: the one owner of the run files (`summary.json`, `meta.json`, `timeseries.csv` or
+//!   `.parquet`, `network.csv`): [`write_run`] and [`read_run`] round-trip.
+//!
+//! Errors are typed ([`EngineError`]; [`EngineError::is_input`] tells the user's fault from the
+//! machine's). Outcomes that are not errors — a schedule not proven optimal, a power flow that
+//! did not converge, an island that lost its load — are values in the outcome.
+
+pub mod error;
+pub mod files;
+pub mod losses;
+pub mod network;
+pub mod parquet;
+pub mod year;
+
+pub use error::EngineError;
+pub use files::{Format, Written, read_run, read_summary, write_run};
+pub use losses::{LOSS_TOLERANCE_REL, LossFeedback};
+pub use network::{NetworkCheck, NetworkMode, StepInjections, pf_options};
+pub use year::{Progress, Request, SERIES_DECIMALS, YearRun, check_memory, run_year};
