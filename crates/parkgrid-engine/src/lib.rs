@@ -23,4 +23,4 @@ pub use error::EngineError;
 pub use files::{Format, Written, read_run, read_summary, write_run};
 pub use losses::{LOSS_TOLERANCE_REL, LossFeedback};
 pub use network::{NetworkCheck, NetworkMode, StepInjections, pf_options};
-pub use year::{Progress, Request, SERIES_DECIMALS, YearRun, check_memory, run_year};
+pub use year::{Progress, Request, SERIES_DECIMALS, Window, YearRun, check_memory, run_year};

@@ -6,7 +6,7 @@ use parkgrid_dispatch::{
 };
 use parkgrid_model::{Park, TimeAxis};
 use parkgrid_report::{BusMeta, ColumnMeta, META_FORMAT, Meta, PortMeta, Run, StoreMeta, quantize};
-use parkgrid_resource::{ParkProfiles, park_profiles};
+use parkgrid_resource::{ParkProfiles, park_profiles, park_profiles_window};
 use serde_json::{Value, json};
 
 use crate::EngineError;
@@ -32,18 +32,53 @@ pub struct Request {
     /// With an every-step check, feed the network losses back into the dispatch until the
     /// imports agree (see [`crate::losses`]).
     pub loss_feedback: bool,
+    /// Whole local days of the park's year to run instead of the year.
+    pub window: Option<Window>,
+    /// A step length to run at instead of the park file's `time.step_min` (one of
+    /// [`parkgrid_model::STEPS_MIN`]).
+    pub step_min: Option<u32>,
+}
+
+/// Whole local days of the park's year, in the site's time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// The first day.
+    pub from: chrono::NaiveDate,
+    /// How many days.
+    pub days: u32,
 }
 
 impl Request {
-    /// Refuses what cannot run, before any computation: a solver this build lacks.
+    /// Refuses what cannot run on `park`, before any computation: a solver this build lacks, a
+    /// step length not allowed, a window outside the park's year. Returns the park to run (with
+    /// the step asked for) and the steps of the window on its axis.
     ///
     /// # Errors
-    /// [`EngineError::Solve`] naming the solver.
-    pub fn check(&self) -> Result<(), EngineError> {
+    /// [`EngineError::Solve`] naming the solver; [`EngineError::Input`] naming the step or the
+    /// window and the axis.
+    pub fn check(&self, park: &Park) -> Result<(Park, Option<(usize, usize)>), EngineError> {
         if self.strategy == Strategy::Optimal && !self.solver.available() {
             return Err(parkgrid_dispatch::SolveError::NotBuilt(self.solver.name()).into());
         }
-        Ok(())
+        let mut park = park.clone();
+        if let Some(step) = self.step_min {
+            if !parkgrid_model::STEPS_MIN.contains(&step) {
+                return Err(EngineError::Input(format!(
+                    "a step of {step} min is not one of {:?}",
+                    parkgrid_model::STEPS_MIN
+                )));
+            }
+            park.time.step_min = step;
+        }
+        let axis = park
+            .time_axis()
+            .ok_or_else(|| EngineError::Input("the park's time axis is invalid".into()))?;
+        let steps = self
+            .window
+            .map(|w| axis.day_range(w.from, w.days))
+            .transpose()
+            .map_err(EngineError::Input)?;
+        Ok((park, steps))
     }
 
     fn config(&self, strategy: Strategy) -> Config {
@@ -103,9 +138,15 @@ pub fn run_year(
     req: &Request,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<YearRun, EngineError> {
-    req.check()?;
+    let (park, steps) = req.check(park)?;
+    let park = &park;
     let lowered = req.network_check.map(|_| lower_park(park)).transpose()?;
-    let profiles = park_profiles(park)?;
+    // A window's profiles are the year's cut to it (demand scaled to its annual energy, the
+    // weather of the whole year), with the PV arrays' solar geometry computed for it alone.
+    let profiles = match steps {
+        Some((offset, len)) => park_profiles_window(park, offset, len)?,
+        None => park_profiles(park)?,
+    };
     if req.strategy == Strategy::Optimal && req.horizon == Horizon::Year {
         check_memory(park, &profiles)?;
     }

@@ -30,6 +30,8 @@ fn request(strategy: Strategy, network_check: Option<NetworkMode>) -> Request {
         solve: SolveOptions::default(),
         network_check,
         loss_feedback: true,
+        window: None,
+        step_min: None,
     }
 }
 

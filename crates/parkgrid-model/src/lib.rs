@@ -41,7 +41,7 @@ pub use site::Site;
 pub use summary::{CarrierSummary, summarize};
 pub use tariff::{Economics, Fuel, Tariff};
 pub use tenant::{Meter, Tenant};
-pub use time::{TimeAxis, TimeConfig};
+pub use time::{STEPS_MIN, TimeAxis, TimeConfig};
 pub use validate::validate;
 pub use weather::Weather;
 

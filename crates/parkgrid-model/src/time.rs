@@ -115,6 +115,56 @@ impl TimeAxis {
     pub fn year(&self) -> i32 {
         self.start.year()
     }
+
+    /// The steps of the local days `from` to `from + days` (exclusive), as `(offset, len)` on this
+    /// axis: what [`Self::window`] takes.
+    ///
+    /// # Errors
+    /// A message naming the window and the axis when `days` is 0 or the window reaches outside
+    /// the axis.
+    pub fn day_range(&self, from: NaiveDate, days: u32) -> Result<(usize, usize), String> {
+        let tz = self.start.timezone();
+        let midnight = |d: NaiveDate| {
+            d.and_hms_opt(0, 0, 0)
+                .and_then(|t| tz.from_local_datetime(&t).earliest())
+        };
+        let last = self.time(self.n_steps);
+        let outside = || {
+            format!(
+                "the window of {days} day{} from {from} is not within the run's time axis ({} to {})",
+                if days == 1 { "" } else { "s" },
+                self.start.format("%Y-%m-%d %H:%M"),
+                last.format("%Y-%m-%d %H:%M")
+            )
+        };
+        if days == 0 {
+            return Err("a window must be at least 1 day long".into());
+        }
+        let (Some(a), Some(b)) = (
+            midnight(from),
+            from.checked_add_days(chrono::Days::new(u64::from(days)))
+                .and_then(midnight),
+        ) else {
+            return Err(outside());
+        };
+        if a < self.start || b > last {
+            return Err(outside());
+        }
+        let step = i64::from(self.step_min);
+        let offset =
+            usize::try_from((a - self.start).num_minutes() / step).map_err(|_| outside())?;
+        let end = usize::try_from((b - self.start).num_minutes() / step).map_err(|_| outside())?;
+        Ok((offset, end - offset))
+    }
+
+    /// The axis of steps `offset .. offset + len` of this one.
+    pub fn window(&self, offset: usize, len: usize) -> TimeAxis {
+        TimeAxis {
+            start: self.time(offset),
+            step_min: self.step_min,
+            n_steps: len,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -134,5 +184,23 @@ mod tests {
         assert_eq!(axis(2025, 7), None);
         let a = axis(2025, 15).map(|a| a.time(4).to_rfc3339());
         assert_eq!(a.as_deref(), Some("2025-01-01T01:00:00+08:00"));
+    }
+
+    #[test]
+    fn windows_of_whole_local_days() {
+        let day = |m, d| NaiveDate::from_ymd_opt(2024, m, d).unwrap_or_default();
+        let a = axis(2024, 15).expect("axis");
+        assert_eq!(a.day_range(day(1, 1), 2), Ok((0, 192)));
+        // 29 February of a leap year, and the last day.
+        assert_eq!(a.day_range(day(2, 29), 1), Ok((59 * 96, 96)));
+        assert_eq!(a.day_range(day(12, 31), 1), Ok((365 * 96, 96)));
+        let w = a.window(59 * 96, 96);
+        assert_eq!(w.time(0).to_rfc3339(), "2024-02-29T00:00:00+08:00");
+        assert_eq!(w.n_steps, 96);
+        let err = a.day_range(day(12, 31), 2).expect_err("past the end");
+        assert!(err.contains("2 days from 2024-12-31"), "{err}");
+        assert!(a.day_range(day(3, 1), 0).is_err());
+        let before = NaiveDate::from_ymd_opt(2023, 12, 31).unwrap_or_default();
+        assert!(a.day_range(before, 1).is_err());
     }
 }

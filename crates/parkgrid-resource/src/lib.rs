@@ -20,5 +20,7 @@ pub mod synthetic;
 pub mod weather;
 pub mod wind;
 
-pub use profiles::{AssetSeries, ParkProfiles, Quantity, ResourceError, park_profiles};
+pub use profiles::{
+    AssetSeries, ParkProfiles, Quantity, ResourceError, park_profiles, park_profiles_window,
+};
 pub use weather::{DataError, WeatherSeries};

@@ -96,11 +96,7 @@ impl ParkProfiles {
     /// axis (starting at step `offset`'s time). Panics if the window reaches past the last step;
     /// callers keep `offset + len ≤ axis.n_steps`.
     pub fn window(&self, offset: usize, len: usize) -> ParkProfiles {
-        let axis = TimeAxis {
-            start: self.axis.time(offset),
-            step_min: self.axis.step_min,
-            n_steps: len,
-        };
+        let axis = self.axis.window(offset, len);
         let cut = |v: &[f64]| v[offset..offset + len].to_vec();
         let w = &self.weather;
         let weather = w.remapped(w.times[offset..offset + len].to_vec(), w.step_min, cut);
@@ -158,6 +154,40 @@ struct Weather {
 
 /// Computes every asset's series for a validated park.
 pub fn park_profiles(park: &Park) -> Result<ParkProfiles, ResourceError> {
+    park_profiles_in(park, None)
+}
+
+/// The profiles of steps `offset .. offset + len` of the park's axis: the same values as
+/// `park_profiles(park)?.window(offset, len)`, made faster by computing the solar geometry of the
+/// PV arrays for the window's steps only (what depends on the whole year — the weather's monthly
+/// calibration, demand scaled to its annual energy — is still made for the year).
+///
+/// # Errors
+/// As [`park_profiles`]; [`ResourceError::Park`] when the window reaches past the axis.
+pub fn park_profiles_window(
+    park: &Park,
+    offset: usize,
+    len: usize,
+) -> Result<ParkProfiles, ResourceError> {
+    let year = park_profiles_in(park, Some((offset, len)))?;
+    if offset + len > year.axis.n_steps {
+        return Err(ResourceError::Park(format!(
+            "steps {offset}..{} are not within the {} steps of the park's axis",
+            offset + len,
+            year.axis.n_steps
+        )));
+    }
+    let mut window = year.window(offset, len);
+    window.notes = year.notes;
+    Ok(window)
+}
+
+/// The profiles on the park's axis; with `only`, the PV arrays' output is computed for those
+/// steps (offset, length) alone and left 0 elsewhere.
+fn park_profiles_in(
+    park: &Park,
+    only: Option<(usize, usize)>,
+) -> Result<ParkProfiles, ResourceError> {
     let axis = park.time_axis().ok_or_else(|| {
         ResourceError::Park(String::from(
             "the park's time axis is invalid (validate the park first)",
@@ -188,7 +218,7 @@ pub fn park_profiles(park: &Park) -> Result<ParkProfiles, ResourceError> {
         match asset {
             AssetRef::Pv(pv) => push(
                 Quantity::Available,
-                pv_series(park, &axis, &w, pv)?,
+                pv_series(park, &axis, &w, pv, only)?,
                 Some(pv.p_dc_kw),
             ),
             AssetRef::Wind(wind) => {
@@ -401,13 +431,47 @@ fn pv_series(
     axis: &TimeAxis,
     w: &Weather,
     pv: &Pv,
+    only: Option<(usize, usize)>,
 ) -> Result<Vec<f64>, ResourceError> {
     if let Some(p) = &pv.profile {
         return read_profile(park, axis, &pv.id, p, pv.p_dc_kw);
     }
-    let out = pv_output(&PvSystem::from_model(pv), &w.native)?;
-    let ac: Vec<f64> = out.iter().map(|s| s.p_ac_kw).collect();
-    Ok(to_axis(&ac, w.native.step_min, axis))
+    let system = PvSystem::from_model(pv);
+    let native = &w.native;
+    // The native weather steps under axis steps `offset .. offset + len`, when they line up
+    // (native steps a whole number of axis steps, the window on native boundaries).
+    let native_range = only.and_then(|(offset, len)| {
+        let k = (native.step_min / axis.step_min.max(1)) as usize;
+        let aligned = native.step_min % axis.step_min.max(1) == 0
+            && k > 0
+            && offset % k == 0
+            && len % k == 0
+            && (offset + len) / k <= native.len();
+        aligned.then(|| (offset, offset / k..(offset + len) / k))
+    });
+    let Some((offset, range)) = native_range else {
+        let out = pv_output(&system, native)?;
+        let ac: Vec<f64> = out.iter().map(|s| s.p_ac_kw).collect();
+        return Ok(to_axis(&ac, native.step_min, axis));
+    };
+    let cut = native.remapped(native.times[range.clone()].to_vec(), native.step_min, |v| {
+        v[range.clone()].to_vec()
+    });
+    let ac: Vec<f64> = pv_output(&system, &cut)?
+        .iter()
+        .map(|s| s.p_ac_kw)
+        .collect();
+    let window = to_axis(
+        &ac,
+        native.step_min,
+        &axis.window(
+            offset,
+            ac.len() * (native.step_min / axis.step_min) as usize,
+        ),
+    );
+    let mut out = vec![0.0; axis.n_steps];
+    out[offset..offset + window.len()].copy_from_slice(&window);
+    Ok(out)
 }
 
 /// The turbine's power curve (built-in, in the park file, or from its CSV file) and hub height.

@@ -95,16 +95,18 @@ pub fn pvwatts_inverter_kw(p_dc_kw: f64, p_ac_max_kw: f64, eta_nom: f64) -> f64 
 /// PV output for every step of `weather`.
 pub fn pv_output(system: &PvSystem, weather: &WeatherSeries) -> Result<Vec<PvStep>, SolarError> {
     let mut out = Vec::with_capacity(weather.len());
-    for i in 0..weather.len() {
-        let t = weather.mid(i);
-        let sun = sun_position(
-            &t,
+    let suns = crate::solar::each_parallel(weather.len(), |i| {
+        sun_position(
+            &weather.mid(i),
             weather.latitude_deg,
             weather.longitude_deg,
             weather.elevation_m,
             weather.pressure_pa[i],
             weather.t_air_c[i],
-        )?;
+        )
+    })?;
+    for (i, sun) in suns.into_iter().enumerate() {
+        let t = weather.mid(i);
         let sky = SkyState {
             zenith_deg: sun.apparent_zenith_deg,
             azimuth_deg: sun.azimuth_deg,

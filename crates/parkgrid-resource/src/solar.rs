@@ -58,6 +58,41 @@ pub fn sun_position(
     })
 }
 
+/// `f(0), …, f(n − 1)` computed on the machine's cores (scoped threads over contiguous chunks,
+/// results in order); the first error, if any.
+///
+/// # Errors
+/// The error of the first failing index of the first failing chunk.
+pub fn each_parallel<T: Send, E: Send>(
+    n: usize,
+    f: impl Fn(usize) -> Result<T, E> + Sync,
+) -> Result<Vec<T>, E> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |t| t.get())
+        .min(8);
+    // Small jobs are not worth a thread.
+    if threads < 2 || n < 2048 {
+        return (0..n).map(&f).collect();
+    }
+    let chunk = n.div_ceil(threads);
+    let f = &f;
+    let parts: Vec<Result<Vec<T>, E>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .step_by(chunk)
+            .map(|start| scope.spawn(move || (start..(start + chunk).min(n)).map(f).collect()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut out = Vec::with_capacity(n);
+    for part in parts {
+        out.extend(part?);
+    }
+    Ok(out)
+}
+
 /// Extraterrestrial normal irradiance on day-of-year `doy` (1–366), Spencer (1971), W/m².
 pub fn extraterrestrial_w_per_m2(doy: u32) -> f64 {
     let b = 2.0 * std::f64::consts::PI * (f64::from(doy) - 1.0) / 365.0;

@@ -133,16 +133,25 @@ pub fn synthetic_year(
     let mut clear = vec![0.0; n];
     let mut zenith = vec![90.0; n];
     let mut dni_extra = vec![0.0; n];
-    for i in 0..n {
-        let mid = times[i] + chrono::Duration::seconds((step_h * 1800.0) as i64);
-        let sun = sun_position(
-            &mid,
+    let mids: Vec<chrono::DateTime<FixedOffset>> = times
+        .iter()
+        .map(|t| *t + chrono::Duration::seconds((step_h * 1800.0) as i64))
+        .collect();
+    // The solar positions of the year, on every core: each step is independent and the
+    // algorithm is the bulk of a year's profiles.
+    let suns = crate::solar::each_parallel(n, |i| {
+        sun_position(
+            &mids[i],
             site.latitude_deg,
             site.longitude_deg,
             site.elevation_m,
             pressure,
             t_air[i],
-        )?;
+        )
+    })?;
+    for i in 0..n {
+        let mid = mids[i];
+        let sun = suns[i];
         zenith[i] = sun.apparent_zenith_deg;
         dni_extra[i] = extraterrestrial_at(&mid);
         let tl = daily_from_monthly(&linke, day_of(i), n_days);

@@ -106,6 +106,17 @@ enum Command {
         /// On by default with --network-check=all; refused without it.
         #[arg(long, value_enum)]
         loss_feedback: Option<simulate::OnOff>,
+        /// Run whole local days from this date (YYYY-MM-DD, in the park's year) instead of the
+        /// year; with --days.
+        #[arg(long, requires = "days", value_parser = parse_date)]
+        from: Option<chrono::NaiveDate>,
+        /// How many days from --from (1–366).
+        #[arg(long, requires = "from", value_parser = clap::value_parser!(u32).range(1..=366))]
+        days: Option<u32>,
+        /// Run at this step length instead of the park file's `time.step_min` (5, 10, 15, 30 or
+        /// 60 minutes).
+        #[arg(long, value_parser = parse_step)]
+        step_min: Option<u32>,
         /// Interior-point iteration limit of Clarabel (1–10000). A solve cut short is not
         /// called optimal: its schedule is written with "status": "inexact" and exit code 3.
         #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -295,6 +306,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             network_check,
             loss_feedback,
+            from,
+            days,
+            step_min,
             solver_max_iter,
         } => {
             if loss_feedback.is_some() && network_check != Some(simulate::NetworkCheckArg::All) {
@@ -331,6 +345,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     format,
                     network_check,
                     loss_feedback: loss_feedback != Some(simulate::OnOff::Off),
+                    window: from.zip(days),
+                    step_min,
                     solver_max_iter,
                 },
             )
@@ -436,4 +452,18 @@ fn print_json_report(report: &Report) -> anyhow::Result<()> {
     });
     outln!("{}", serde_json::to_string_pretty(&value)?)?;
     Ok(())
+}
+
+/// `--from`: a calendar date, `YYYY-MM-DD`.
+fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| format!("'{s}' is not a date YYYY-MM-DD: {e}"))
+}
+
+/// `--step-min`: one of the step lengths a park may have.
+fn parse_step(s: &str) -> Result<u32, String> {
+    s.parse::<u32>()
+        .ok()
+        .filter(|m| parkgrid_model::STEPS_MIN.contains(m))
+        .ok_or_else(|| format!("'{s}' is not one of 5, 10, 15, 30 or 60 (minutes)"))
 }

@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use parkgrid_dispatch::{
     ClarabelSettings, Horizon, Kpis, Outcome, RunStatus, SolveOptions, SolverKind, Strategy,
 };
-use parkgrid_engine::{Format, NetworkMode, Progress, Request, YearRun, run_year, write_run};
+use parkgrid_engine::{
+    Format, NetworkMode, Progress, Request, Window, YearRun, run_year, write_run,
+};
 use parkgrid_model::Park;
 use parkgrid_report::Lang;
 
@@ -82,6 +84,10 @@ pub struct Options {
     pub network_check: Option<NetworkCheckArg>,
     /// `--loss-feedback`.
     pub loss_feedback: bool,
+    /// `--from` and `--days`.
+    pub window: Option<(chrono::NaiveDate, u32)>,
+    /// `--step-min`.
+    pub step_min: Option<u32>,
     /// `--solver-max-iter`.
     pub solver_max_iter: u32,
 }
@@ -116,6 +122,8 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
         },
         network_check: opts.network_check.map(NetworkMode::from),
         loss_feedback: opts.loss_feedback,
+        window: opts.window.map(|(from, days)| Window { from, days }),
+        step_min: opts.step_min,
     };
     let mut bar = indicatif::ProgressBar::hidden();
     let outcome = run_year(park, &req, &mut |p| match p {
@@ -256,12 +264,27 @@ fn table(park: &Park, year: &YearRun) -> String {
         .collect();
     let mut text = String::new();
     let s = &main.stats;
-    let _ = writeln!(text, "{}", park.site.name);
+    let axis = &year.axis;
+    let span = if year.request.window.is_some() {
+        let days = axis.n_steps / (24 * axis.steps_per_hour()).max(1);
+        format!(
+            "{days} day{} from {}",
+            if days == 1 { "" } else { "s" },
+            axis.start.format("%Y-%m-%d")
+        )
+    } else {
+        "the year".to_string()
+    };
+    let _ = writeln!(
+        text,
+        "{}: {span}, {} steps of {} min",
+        park.site.name, axis.n_steps, axis.step_min
+    );
     if let Some(solver) = &s.solver {
         let what = if rolling {
-            "rolling horizon, day by day with a day of look-ahead, after a year plan: windows up to"
+            "rolling horizon, day by day with a day of look-ahead, after a plan of the whole run: windows up to".to_string()
         } else {
-            "optimal dispatch over the year:"
+            format!("optimal dispatch of {span}:")
         };
         let _ = writeln!(
             text,

@@ -1264,3 +1264,98 @@ fn network_losses_are_fed_back_until_the_imports_agree() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The README's headline figures are what the README's main command prints: each of these rows
+/// of its KPI table (optimum and baseline, to the digits shown) must equal the row the example's
+/// year prints with the default build's solver. (The peak import is left out: the example's
+/// tariff does not price it, so optimal schedules differ in it.)
+#[test]
+fn the_readmes_headline_figures_are_the_examples() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let dir = temp_dir("readme-figures");
+    let o = parkgrid(&[
+        "simulate",
+        "examples/yanqing.toml",
+        "--solver",
+        "clarabel",
+        "--out",
+        dir.to_str().unwrap_or_default(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let printed = stdout(&o);
+    for kpi in [
+        "total cost",
+        "grid import",
+        "renewable absorption",
+        "CO₂",
+        "waste heat recovered",
+        "boiler heat",
+        "heat demand",
+    ] {
+        let row = |text: &str| -> Option<String> {
+            text.lines()
+                .find(|l| l.trim_start().starts_with(kpi) && l.starts_with("  "))
+                .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        };
+        let (Some(want), Some(got)) = (row(&readme), row(&printed)) else {
+            panic!("no '{kpi}' row in the README or in:\n{printed}");
+        };
+        assert_eq!(
+            got, want,
+            "README.md's '{kpi}' row is not what the example prints"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A window of whole days at a step of choice: the files hold its steps only, from its first
+/// day's midnight; a window outside the park's year, a step not allowed and half a window are
+/// refused before anything is computed.
+#[test]
+fn a_window_of_days_runs_at_the_step_asked() {
+    let dir = temp_dir("window");
+    let out = dir.to_str().unwrap_or_default();
+    let o = parkgrid(&[
+        "simulate",
+        "examples/minimal.toml",
+        "--from",
+        "2025-03-30",
+        "--days",
+        "2",
+        "--step-min",
+        "15",
+        "--out",
+        out,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("2 days from 2025-03-30, 192 steps of 15 min"),
+        "{}",
+        stdout(&o)
+    );
+    let csv = std::fs::read_to_string(dir.join("timeseries.csv")).expect("timeseries.csv");
+    assert_eq!(csv.lines().count(), 1 + 192);
+    assert!(
+        csv.lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("2025-03-30T00:00:00+08:00,")),
+        "{}",
+        csv.lines().nth(1).unwrap_or_default()
+    );
+    for (args, says) in [
+        (
+            &["--from", "2025-12-31", "--days", "2"][..],
+            "is not within the run's time axis",
+        ),
+        (&["--from", "2025-12-31"][..], "--days"),
+        (&["--step-min", "7"][..], "not one of 5, 10, 15, 30 or 60"),
+        (&["--from", "2025-02-30", "--days", "1"][..], "not a date"),
+    ] {
+        let mut all = vec!["simulate", "examples/minimal.toml", "--out", out];
+        all.extend_from_slice(args);
+        let o = parkgrid(&all);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
