@@ -12,11 +12,13 @@
 //! machine's). Outcomes that are not errors — a schedule not proven optimal, a power flow that
 //! did not converge, an island that lost its load — are values in the outcome.
 
+pub mod contingency;
 pub mod error;
 pub mod files;
 pub mod losses;
 pub mod network;
 pub mod parquet;
+pub mod profiles;
 pub mod year;
 
 pub use error::EngineError;

@@ -96,6 +96,68 @@ impl<'a> StepInjections<'a> {
         }
     }
 
+    /// The injections of a saved run of `park` (its columns and their ports, as `meta.json`
+    /// describes them), for the network of `lowered`.
+    ///
+    /// # Errors
+    /// [`EngineError::Input`] when the run is not of this park: another site, a step length
+    /// other than the park's, or a converter without its flow columns.
+    pub fn from_run(
+        park: &Park,
+        run: &'a parkgrid_report::Run,
+        lowered: &Lowered,
+    ) -> Result<Self, EngineError> {
+        let meta = &run.meta;
+        if meta.site != park.site.name || meta.step_min != park.time.step_min {
+            return Err(EngineError::Input(format!(
+                "the saved run is of '{}' at {} min; the park file is '{}' at {} min",
+                meta.site, meta.step_min, park.site.name, park.time.step_min
+            )));
+        }
+        let mut feeds = Vec::new();
+        let mut vsc = Vec::new();
+        let mut unserved = Vec::new();
+        for (c, v) in meta.columns.iter().zip(&run.values) {
+            if matches!(
+                c.kind.as_str(),
+                "grid" | "line" | "transformer" | "converter"
+            ) {
+                continue;
+            }
+            for p in &c.ports {
+                if lowered.ac_bus.contains_key(&p.bus) || lowered.dc_bus.contains_key(&p.bus) {
+                    if c.quantity == "unserved_kw" {
+                        unserved.push((p.bus.clone(), v.as_slice()));
+                    }
+                    feeds.push((p.bus.clone(), p.coef, v.as_slice()));
+                }
+            }
+        }
+        for (id, _) in lowered
+            .elements
+            .iter()
+            .filter(|(_, e)| matches!(e, Element::Converter(_)))
+        {
+            let (Some(f), Some(r)) = (run.column(id, "forward_kw"), run.column(id, "reverse_kw"))
+            else {
+                return Err(EngineError::Input(format!(
+                    "the saved run has no flows of converter '{id}' (columns {id}.forward_kw and {id}.reverse_kw)"
+                )));
+            };
+            let eta = park
+                .converter
+                .iter()
+                .find(|c| &c.id == id)
+                .map_or(1.0, |c| c.eta_reverse);
+            vsc.push((id.clone(), f, r, eta));
+        }
+        Ok(StepInjections {
+            feeds,
+            vsc,
+            unserved,
+        })
+    }
+
     /// Islands are described by the demand on their buses: the dispatch's unserved demand there
     /// (which the power flow does not see as load) is added to each island's load, and to its
     /// lost load when it is de-energised.

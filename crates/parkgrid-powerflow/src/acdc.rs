@@ -18,7 +18,7 @@ use crate::case::{AcControl, BusType, Case, Converter, DcControl};
 use crate::newton::{C, NrOutcome, Options, PfResult, newton, prepare, results};
 
 /// Result of one DC bus.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct DcBusResult {
     /// DC bus number in the case.
     pub id: u32,
@@ -29,7 +29,7 @@ pub struct DcBusResult {
 }
 
 /// Result of one converter station.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ConverterResult {
     /// DC bus number.
     pub busdc: u32,
@@ -54,7 +54,7 @@ pub struct ConverterResult {
 }
 
 /// Result of one DC/DC converter.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct DcDcResult {
     /// DC bus it draws from.
     pub from: u32,

@@ -93,7 +93,7 @@ impl Default for Options {
 }
 
 /// Result of one bus.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct BusResult {
     /// Bus number in the case.
     pub id: u32,
@@ -108,7 +108,7 @@ pub struct BusResult {
 }
 
 /// Result of one branch, both ends, MW and MVAr (zeros when out of service).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct BranchResult {
     /// From bus number.
     pub from: u32,
@@ -125,7 +125,8 @@ pub struct BranchResult {
 }
 
 /// Which reactive limit a generator ended at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum QLimit {
     /// At `qmax_mvar`.
     Max,
@@ -134,7 +135,7 @@ pub enum QLimit {
 }
 
 /// Result of one generator (case order; zeros when out of service).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct GenResult {
     /// Bus number.
     pub bus: u32,

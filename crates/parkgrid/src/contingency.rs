@@ -6,16 +6,16 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use parkgrid_dispatch::{Config, RunStatus, Strategy};
-use parkgrid_powerflow::{
-    Contingency, IslandCheck, Lowered, Options, Scan, StepCheck, lower, lowered_from_case,
-    n_minus_1,
+use parkgrid_dispatch::Strategy;
+use parkgrid_engine::StepInjections;
+use parkgrid_engine::contingency::{
+    N1Year, dispatch_schedule, n_minus_1_at, n_minus_1_json, n_minus_1_year,
 };
-use serde_json::{Value, json};
+use parkgrid_model::TimeAxis;
+use parkgrid_powerflow::{IslandCheck, StepCheck, lower, lowered_from_case, n_minus_1};
 
 use crate::InputError;
 use crate::table::render;
-use parkgrid_engine::StepInjections;
 
 /// `--dispatch`: which schedule of a park the network carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -37,7 +37,7 @@ pub enum StepsArg {
 }
 
 /// What to check.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Request {
     /// One step (0-based), overriding `steps`.
     pub step: Option<usize>,
@@ -45,6 +45,8 @@ pub struct Request {
     pub steps: StepsArg,
     /// Which dispatch of a park (None: the optimal); refused with a case file.
     pub dispatch: Option<DispatchArg>,
+    /// A saved run of the park to take the schedule from, instead of a dispatch.
+    pub run: Option<std::path::PathBuf>,
     /// Print JSON.
     pub json: bool,
     /// Rows shown.
@@ -56,9 +58,10 @@ pub fn run(path: &Path, req: Request) -> anyhow::Result<ExitCode> {
     let opts = parkgrid_engine::pf_options();
     let mut checked = None;
     let (title, base) = if path.extension().is_some_and(|e| e == "m") {
-        if req.dispatch.is_some() {
+        if req.dispatch.is_some() || req.run.is_some() {
             return Err(InputError(
-                "--dispatch applies to a park file; a case file carries its own injections".into(),
+                "--dispatch and --run apply to a park file; a case file carries its own injections"
+                    .into(),
             )
             .into());
         }
@@ -79,63 +82,52 @@ pub fn run(path: &Path, req: Request) -> anyhow::Result<ExitCode> {
             eprint!("{}", loaded.report.render());
             return Ok(ExitCode::from(2));
         };
-        let profiles = parkgrid_resource::park_profiles(park)?;
-        let dispatch = req.dispatch.unwrap_or(DispatchArg::Optimal);
-        if dispatch == DispatchArg::Optimal {
-            parkgrid_engine::check_memory(park, &profiles)?;
-        }
         let lowered = lower(park).map_err(|e| InputError(format!("contingency: {e}")))?;
-        let (strategy, which) = match dispatch {
-            DispatchArg::Optimal => (Strategy::Optimal, "optimal"),
-            DispatchArg::Rule => (Strategy::Rule, "rule-based"),
-        };
-        let outcome = parkgrid_dispatch::run(
-            park,
-            &profiles,
-            Config {
-                strategy,
-                solver: parkgrid_dispatch::SolverKind::best_available(),
-                ..Config::default()
-            },
-        )?;
-        match &outcome.status {
-            RunStatus::Ok => {}
-            RunStatus::Inexact(why) => {
-                eprintln!(
-                    "warning: the optimal dispatch is not proven optimal ({why}); checked as it is"
-                );
+        // The schedule: a saved run's, or a fresh dispatch's.
+        let saved;
+        let schedule;
+        let (inj, axis, which) = match &req.run {
+            Some(dir) => {
+                saved = parkgrid_engine::read_run(dir)?;
+                let axis = run_axis(park, &saved)?;
+                let inj = StepInjections::from_run(park, &saved, &lowered)?;
+                (inj, axis, format!("saved run {}", dir.display()))
             }
-            other => anyhow::bail!(
-                "the {which} dispatch has no schedule to check ({other:?}); `parkgrid simulate` says why, `--dispatch rule` checks the baseline"
-            ),
-        }
-        let inj = StepInjections::new(park, &outcome, &lowered);
-        let n = profiles.axis.n_steps;
+            None => {
+                let (strategy, which) = match req.dispatch.unwrap_or(DispatchArg::Optimal) {
+                    DispatchArg::Optimal => (Strategy::Optimal, "optimal dispatch"),
+                    DispatchArg::Rule => (Strategy::Rule, "rule-based dispatch"),
+                };
+                schedule = dispatch_schedule(park, strategy)?;
+                if let Some(why) = &schedule.inexact {
+                    eprintln!(
+                        "warning: the optimal dispatch is not proven optimal ({why}); checked as it is"
+                    );
+                }
+                let inj = StepInjections::new(park, &schedule.outcome, &lowered);
+                (inj, schedule.axis, which.to_string())
+            }
+        };
+        let n = axis.n_steps;
         if req.step.is_none() && req.steps == StepsArg::All {
-            return scan_year(park, &profiles.axis, &lowered, &inj, which, &opts, req);
+            let year = n_minus_1_year(&lowered, &inj, &axis, &opts);
+            return print_year(park, &axis, &year, &which, req);
         }
         let t = match req.step {
             Some(t) if t < n => t,
             Some(t) => {
                 return Err(
-                    InputError(format!("--step {t} is beyond the {n} steps of the year")).into(),
+                    InputError(format!("--step {t} is beyond the {n} steps of the run")).into(),
                 );
             }
             None => inj.peak_load_step(n).unwrap_or(0),
         };
-        let mut lowered = lowered;
-        lowered.case = lowered.apply(&inj.at(t));
-        let (mut intact, mut list) = n_minus_1(&lowered, &opts);
-        inj.attribute_unserved(t, &mut intact.islands);
-        for c in &mut list {
-            inj.attribute_unserved(t, &mut c.check.islands);
-        }
-        checked = Some((intact, list));
+        checked = Some(n_minus_1_at(&lowered, &inj, t, &opts));
         (
             format!(
-                "{} at step {t} ({}{}) of the {which} dispatch",
+                "{} at step {t} ({}{}) of the {which}",
                 park.site.name,
-                profiles.axis.time(t).format("%Y-%m-%d %H:%M"),
+                axis.time(t).format("%Y-%m-%d %H:%M"),
                 if req.step.is_none() {
                     ", peak load"
                 } else {
@@ -151,26 +143,7 @@ pub fn run(path: &Path, req: Request) -> anyhow::Result<ExitCode> {
         None => n_minus_1(&base, &opts),
     };
     if json_out {
-        let v = json!({
-            "title": title,
-            "intact": {"converged": intact.converged, "voltage_violations": intact.voltage_violations.len(),
-                       "overloads": intact.overloads().count(), "losses_kw": intact.losses_kw,
-                       "islands": islands_json(&intact.islands)},
-            "contingencies": list.iter().enumerate().map(|(rank, c)| json!({
-                "rank": rank + 1,
-                "element": c.element,
-                "kind": c.kind,
-                "islanded": c.islanded,
-                "lost_load_mw": c.lost_load_mw,
-                "islands": islands_json(&c.check.islands),
-                "converged": c.check.converged,
-                "voltage_violations": c.check.voltage_violations.iter().map(|v| json!({"bus": v.bus, "v_pu": v.v_pu})).collect::<Vec<_>>(),
-                "overloads": c.check.overloads().map(|l| json!({"element": l.id, "loading": l.fraction})).collect::<Vec<_>>(),
-                "max_loading": c.check.max_loading().map(|l| json!({"element": l.id, "loading": l.fraction})),
-                "v_min_pu": c.check.v_min.1,
-                "v_max_pu": c.check.v_max.1,
-            })).collect::<Vec<_>>(),
-        });
+        let v = n_minus_1_json(&title, &intact, &list);
         outln!("{}", serde_json::to_string_pretty(&v).context("JSON")?)?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -272,133 +245,33 @@ pub(crate) fn islands_text(what: &str, islands: &[IslandCheck]) -> String {
     text
 }
 
-/// Islands for `--json`.
-pub(crate) fn islands_json(islands: &[IslandCheck]) -> Value {
-    Value::Array(
-        islands
-            .iter()
-            .map(|i| {
-                json!({
-                    "buses": i.buses,
-                    "load_kw": i.load_kw,
-                    "generation_kw": i.generation_kw,
-                    "lost_load_kw": i.lost_load_kw,
-                    "state": i.state.name(),
-                    "reference_bus": i.reference,
-                })
-            })
-            .collect(),
-    )
-}
-
-/// One outage over the year.
-#[derive(Default)]
-struct OutageYear {
-    kind: &'static str,
-    not_solved: usize,
-    islanding: usize,
-    lost_mwh: f64,
-    violating: usize,
-    worst: Option<(f64, String, usize)>,
-    v_min: Option<(f64, String, usize)>,
-}
-
-/// N-1 at every step of the year, each outage summarised: steps not solved, steps and energy of
-/// lost load, steps with violations, its worst loading and lowest voltage.
-fn scan_year(
+/// The N-1 scan of every step, printed (or as JSON).
+fn print_year(
     park: &parkgrid_model::Park,
-    axis: &parkgrid_model::TimeAxis,
-    lowered: &Lowered,
-    inj: &StepInjections<'_>,
+    axis: &TimeAxis,
+    year: &N1Year,
     which: &str,
-    opts: &Options,
     req: Request,
 ) -> anyhow::Result<ExitCode> {
-    let n = axis.n_steps;
-    let dt = axis.step_h();
-    let start = std::time::Instant::now();
-    let mut scan = Scan::default();
-    let mut year: std::collections::BTreeMap<String, OutageYear> = Default::default();
-    let mut intact_bad = 0usize;
-    let mut intact_lost_mwh = 0.0;
-    let mut point = lowered.clone();
-    let mut flows = 0usize;
-    for t in 0..n {
-        point.case = lowered.apply(&inj.at(t));
-        let (mut intact, list): (StepCheck, Vec<Contingency>) = scan.step(&point, opts);
-        inj.attribute_unserved(t, &mut intact.islands);
-        flows += 1 + list.len();
-        if intact.violated() {
-            intact_bad += 1;
-        }
-        intact_lost_mwh += intact.islands.iter().map(|i| i.lost_load_kw).sum::<f64>() / 1000.0 * dt;
-        for c in list {
-            let y = year.entry(c.element.clone()).or_default();
-            y.kind = c.kind;
-            if !c.check.converged {
-                y.not_solved += 1;
-                continue;
-            }
-            if c.lost_load_mw > 0.0 {
-                y.islanding += 1;
-                y.lost_mwh += c.lost_load_mw * dt;
-            }
-            if c.check.violated() {
-                y.violating += 1;
-            }
-            if let Some(l) = c.check.max_loading() {
-                if y.worst.as_ref().is_none_or(|w| l.fraction > w.0) {
-                    y.worst = Some((l.fraction, l.id.clone(), t));
-                }
-            }
-            if c.check.v_min.1.is_finite() && y.v_min.as_ref().is_none_or(|v| c.check.v_min.1 < v.0)
-            {
-                y.v_min = Some((c.check.v_min.1, c.check.v_min.0.clone(), t));
-            }
-        }
-    }
-    let elapsed = start.elapsed().as_secs_f64();
-    let (analyses, refactorisations) = scan.factorisations();
-    let mut ranked: Vec<(String, OutageYear)> = year.into_iter().collect();
-    ranked.sort_by(|(_, a), (_, b)| {
-        b.not_solved
-            .cmp(&a.not_solved)
-            .then(b.lost_mwh.total_cmp(&a.lost_mwh))
-            .then(b.violating.cmp(&a.violating))
-            .then(
-                b.worst
-                    .as_ref()
-                    .map_or(0.0, |w| w.0)
-                    .total_cmp(&a.worst.as_ref().map_or(0.0, |w| w.0)),
-            )
-    });
     let time = |t: usize| axis.time(t).format("%Y-%m-%d %H:%M").to_string();
     if req.json {
-        let v = json!({
-            "title": format!("{} over every step of the {which} dispatch", park.site.name),
-            "steps": n,
-            "power_flows": flows,
-            "time_s": elapsed,
-            "symbolic_analyses": analyses,
-            "numeric_refactorisations": refactorisations,
-            "intact": {"steps_with_violations": intact_bad, "lost_load_mwh": intact_lost_mwh},
-            "contingencies": ranked.iter().enumerate().map(|(rank, (id, y))| json!({
-                "rank": rank + 1,
-                "element": id,
-                "kind": y.kind,
-                "steps_not_solved": y.not_solved,
-                "steps_losing_load": y.islanding,
-                "lost_load_mwh": y.lost_mwh,
-                "steps_with_violations": y.violating,
-                "max_loading": y.worst.as_ref().map(|w| json!({"element": w.1, "loading": w.0, "time": axis.time(w.2).to_rfc3339()})),
-                "v_min": y.v_min.as_ref().map(|v| json!({"bus": v.1, "v_pu": v.0, "time": axis.time(v.2).to_rfc3339()})),
-            })).collect::<Vec<_>>(),
-        });
+        let title = format!("{} over every step of the {which}", park.site.name);
+        let v = year.json(&title, axis);
         outln!("{}", serde_json::to_string_pretty(&v).context("JSON")?)?;
         return Ok(ExitCode::SUCCESS);
     }
+    let N1Year {
+        steps: n,
+        power_flows: flows,
+        time_s: elapsed,
+        symbolic_analyses: analyses,
+        numeric_refactorisations: refactorisations,
+        intact_bad_steps: intact_bad,
+        intact_lost_mwh,
+        outages: ranked,
+    } = year;
     outln!(
-        "N-1 of {} at every step of the {which} dispatch: {n} steps, {flows} power flows in {elapsed:.2} s ({analyses} symbolic analyses, {refactorisations} numeric refactorisations)",
+        "N-1 of {} at every step of the {which}: {n} steps, {flows} power flows in {elapsed:.2} s ({analyses} symbolic analyses, {refactorisations} numeric refactorisations)",
         park.site.name
     )?;
     outln!(
@@ -408,13 +281,13 @@ fn scan_year(
         .iter()
         .take(req.top)
         .enumerate()
-        .map(|(rank, (id, y))| {
+        .map(|(rank, y)| {
             vec![
                 (rank + 1).to_string(),
-                id.clone(),
+                y.element.clone(),
                 y.kind.to_string(),
                 y.not_solved.to_string(),
-                y.islanding.to_string(),
+                y.losing_load.to_string(),
                 format!("{:.3}", y.lost_mwh),
                 y.violating.to_string(),
                 y.worst.as_ref().map_or("—".into(), |w| {
@@ -451,4 +324,28 @@ fn scan_year(
         )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The time axis of a saved run of `park`: the park's zone and step, from the run's first time.
+fn run_axis(park: &parkgrid_model::Park, run: &parkgrid_report::Run) -> anyhow::Result<TimeAxis> {
+    let year = park
+        .time_axis()
+        .ok_or_else(|| InputError("the park's time axis is invalid".into()))?;
+    let first = run.times.first().map(String::as_str).unwrap_or_default();
+    let offset = (0..year.n_steps)
+        .find(|&t| year.time(t).to_rfc3339() == first)
+        .ok_or_else(|| {
+            InputError(format!(
+                "the saved run starts at '{first}', which is no step of the park's year {}",
+                year.year()
+            ))
+        })?;
+    if offset + run.times.len() > year.n_steps {
+        return Err(InputError(format!(
+            "the saved run's {} steps from '{first}' reach past the park's year",
+            run.times.len()
+        ))
+        .into());
+    }
+    Ok(year.window(offset, run.times.len()))
 }

@@ -209,8 +209,12 @@ enum Command {
         steps: contingency::StepsArg,
         /// Which dispatch of a park the network carries (default: optimal). A case file
         /// carries its own injections, so this is refused with one.
-        #[arg(long, value_enum)]
+        #[arg(long, value_enum, conflicts_with = "run")]
         dispatch: Option<contingency::DispatchArg>,
+        /// Take the schedule from a run `parkgrid simulate` saved of this park (its directory)
+        /// instead of dispatching again.
+        #[arg(long)]
+        run: Option<PathBuf>,
         /// Rows shown in the table.
         #[arg(long, default_value_t = 20)]
         top: usize,
@@ -388,6 +392,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             step,
             steps,
             dispatch,
+            run,
             top,
             json,
         } => contingency::run(
@@ -396,6 +401,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 step,
                 steps,
                 dispatch,
+                run,
                 json,
                 top,
             },

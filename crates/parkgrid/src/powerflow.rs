@@ -4,9 +4,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use parkgrid_powerflow::{
-    BranchResult, BusResult, ConverterResult, DcBusResult, GenResult, QLimit,
+    BranchResult, BusResult, ConverterResult, DcBusResult, GenResult, Options, parse_matpower,
+    solve,
 };
-use parkgrid_powerflow::{Options, parse_matpower, solve};
 use serde::Serialize;
 
 use crate::InputError;
@@ -59,11 +59,11 @@ pub fn run(path: &Path, json_out: bool, opts: Options) -> anyhow::Result<ExitCod
             iterations: res.iterations,
             max_mismatch_pu: res.max_mismatch_pu,
             losses_mw: res.losses_mw,
-            buses: res.buses.iter().map(JsonBus::from).collect(),
-            branches: res.branches.iter().map(JsonBranch::from).collect(),
-            gens: res.gens.iter().map(JsonGen::from).collect(),
+            buses: &res.buses,
+            branches: &res.branches,
+            gens: &res.gens,
             outer_iterations: res.outer_iterations,
-            dc_buses: res.dc_buses.iter().map(JsonDcBus::from).collect(),
+            dc_buses: &res.dc_buses,
             converters: &res.converters,
         };
         // About 150 bytes per bus and per branch as written.
@@ -180,119 +180,10 @@ struct JsonResult<'a> {
     iterations: usize,
     max_mismatch_pu: f64,
     losses_mw: f64,
-    buses: Vec<JsonBus>,
-    branches: Vec<JsonBranch>,
-    gens: Vec<JsonGen>,
+    buses: &'a [BusResult],
+    branches: &'a [BranchResult],
+    gens: &'a [GenResult],
     outer_iterations: usize,
-    dc_buses: Vec<JsonDcBus>,
-    #[serde(serialize_with = "converters")]
+    dc_buses: &'a [DcBusResult],
     converters: &'a [ConverterResult],
-}
-
-#[derive(Serialize)]
-struct JsonBus {
-    id: u32,
-    vm_pu: f64,
-    va_deg: f64,
-}
-
-impl From<&BusResult> for JsonBus {
-    fn from(b: &BusResult) -> Self {
-        Self {
-            id: b.id,
-            vm_pu: b.vm_pu,
-            va_deg: b.va_deg,
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct JsonBranch {
-    from: u32,
-    to: u32,
-    pf_mw: f64,
-    qf_mvar: f64,
-    pt_mw: f64,
-    qt_mvar: f64,
-}
-
-impl From<&BranchResult> for JsonBranch {
-    fn from(b: &BranchResult) -> Self {
-        Self {
-            from: b.from,
-            to: b.to,
-            pf_mw: b.pf_mw,
-            qf_mvar: b.qf_mvar,
-            pt_mw: b.pt_mw,
-            qt_mvar: b.qt_mvar,
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct JsonGen {
-    bus: u32,
-    pg_mw: f64,
-    qg_mvar: f64,
-    /// "max" or "min" when held at a reactive limit.
-    at_limit: Option<&'static str>,
-}
-
-impl From<&GenResult> for JsonGen {
-    fn from(g: &GenResult) -> Self {
-        Self {
-            bus: g.bus,
-            pg_mw: g.pg_mw,
-            qg_mvar: g.qg_mvar,
-            at_limit: g.at_limit.map(|l| match l {
-                QLimit::Max => "max",
-                QLimit::Min => "min",
-            }),
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct JsonDcBus {
-    id: u32,
-    vdc_pu: f64,
-    p_mw: f64,
-}
-
-impl From<&DcBusResult> for JsonDcBus {
-    fn from(b: &DcBusResult) -> Self {
-        Self {
-            id: b.id,
-            vdc_pu: b.vdc_pu,
-            p_mw: b.p_mw,
-        }
-    }
-}
-
-fn converters<S: serde::Serializer>(cs: &&[ConverterResult], s: S) -> Result<S::Ok, S::Error> {
-    #[derive(Serialize)]
-    struct Conv {
-        busdc: u32,
-        busac: u32,
-        p_ac_mw: f64,
-        q_ac_mvar: f64,
-        p_dc_mw: f64,
-        loss_mw: f64,
-        loss_converter_mw: f64,
-        ic_pu: f64,
-        vm_c_pu: f64,
-        over_limit: bool,
-    }
-    s.collect_seq(cs.iter().map(|c| Conv {
-        busdc: c.busdc,
-        busac: c.busac,
-        p_ac_mw: c.p_ac_mw,
-        q_ac_mvar: c.q_ac_mvar,
-        p_dc_mw: c.p_dc_mw,
-        loss_mw: c.loss_mw,
-        loss_converter_mw: c.loss_converter_mw,
-        ic_pu: c.ic_pu,
-        vm_c_pu: c.vm_c_pu,
-        over_limit: c.over_limit,
-    }))
 }

@@ -930,7 +930,7 @@ fn contingency_names_islands_and_solves_those_that_keep_generation() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("--dispatch applies to a park file"),
+        stderr(&o).contains("--dispatch and --run apply to a park file"),
         "{}",
         stderr(&o)
     );
@@ -1357,5 +1357,84 @@ fn a_window_of_days_runs_at_the_step_asked() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
         assert!(stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// N-1 on a saved run's schedule is N-1 on the schedule that run dispatched: the same outages,
+/// ranked alike, with the same figures to the precision the run's files keep; a run of another
+/// park is refused, naming both.
+#[test]
+fn contingency_takes_a_saved_run() {
+    let park = "crates/parkgrid-powerflow/tests/data/cases/dyn5_transformer.toml";
+    let dir = temp_dir("n1-saved");
+    let out = dir.to_str().unwrap_or_default();
+    let o = parkgrid(&["simulate", park, "--out", out, "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json = |args: &[&str]| -> serde_json::Value {
+        let o = parkgrid(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        serde_json::from_str(&stdout(&o)).expect("JSON")
+    };
+    let fresh = json(&["contingency", park, "--json"]);
+    let saved = json(&["contingency", park, "--run", out, "--json"]);
+    let list = |v: &serde_json::Value| -> Vec<(String, bool)> {
+        v["contingencies"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|c| {
+                        (
+                            c["element"].as_str().unwrap_or_default().to_string(),
+                            c["converged"].as_bool().unwrap_or(false),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert!(!list(&fresh).is_empty());
+    assert_eq!(list(&saved), list(&fresh));
+    let losses = |v: &serde_json::Value| v["intact"]["losses_kw"].as_f64().unwrap_or(f64::NAN);
+    assert!(
+        (losses(&saved) - losses(&fresh)).abs() < 1e-3,
+        "{} vs {}",
+        losses(&saved),
+        losses(&fresh)
+    );
+    assert!(
+        saved["title"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("saved run"),
+        "{saved}"
+    );
+    let year = json(&[
+        "contingency",
+        park,
+        "--run",
+        out,
+        "--steps",
+        "all",
+        "--json",
+    ]);
+    assert_eq!(year["steps"], 8760);
+
+    let other = dir.join("minimal");
+    let o = parkgrid(&[
+        "simulate",
+        "examples/minimal.toml",
+        "--out",
+        other.to_str().unwrap_or_default(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = parkgrid(&[
+        "contingency",
+        park,
+        "--run",
+        other.to_str().unwrap_or_default(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("the saved run is of"), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,0 +1,269 @@
+//! N-1 of a park on a schedule: the operating point of one step (the peak-load step by default)
+//! with every line, transformer and converter out in turn, or every step of the run with each
+//! outage summarised over it. The schedule is a fresh dispatch ([`dispatch_schedule`]) or a saved
+//! run ([`StepInjections::from_run`]).
+
+use std::collections::BTreeMap;
+
+use parkgrid_dispatch::{Config, Outcome, RunStatus, SolverKind, Strategy};
+use parkgrid_model::{Park, TimeAxis};
+use parkgrid_powerflow::{Contingency, Lowered, Options, Scan, StepCheck, n_minus_1};
+use parkgrid_resource::park_profiles;
+use serde_json::{Value, json};
+
+use crate::EngineError;
+use crate::network::StepInjections;
+use crate::year::check_memory;
+
+/// A dispatch to study: its time axis and outcome, and a warning when it is not proven optimal.
+pub struct Schedule {
+    /// The run's time axis.
+    pub axis: TimeAxis,
+    /// The dispatch.
+    pub outcome: Outcome,
+    /// Why the schedule is not proven optimal, when it is not.
+    pub inexact: Option<String>,
+}
+
+/// The dispatch of `park` by `strategy` (the best solver of the build) for an N-1 study.
+///
+/// # Errors
+/// Input errors (weather, a programme larger than the machine); [`EngineError::SolverFailed`] when
+/// the dispatch has no schedule.
+pub fn dispatch_schedule(park: &Park, strategy: Strategy) -> Result<Schedule, EngineError> {
+    let profiles = park_profiles(park)?;
+    if strategy == Strategy::Optimal {
+        check_memory(park, &profiles)?;
+    }
+    let outcome = parkgrid_dispatch::run(
+        park,
+        &profiles,
+        Config {
+            strategy,
+            solver: SolverKind::best_available(),
+            ..Config::default()
+        },
+    )?;
+    let inexact = match &outcome.status {
+        RunStatus::Ok => None,
+        RunStatus::Inexact(why) => Some(why.clone()),
+        other => {
+            return Err(EngineError::SolverFailed(format!(
+                "the dispatch has no schedule to check ({other:?}); `parkgrid simulate` says why"
+            )));
+        }
+    };
+    Ok(Schedule {
+        axis: profiles.axis,
+        outcome,
+        inexact,
+    })
+}
+
+/// N-1 at step `t`: the intact network's check and every outage, ranked worst first; the
+/// schedule's unserved demand counted in each island's load.
+pub fn n_minus_1_at(
+    lowered: &Lowered,
+    inj: &StepInjections<'_>,
+    t: usize,
+    opts: &Options,
+) -> (StepCheck, Vec<Contingency>) {
+    let mut point = lowered.clone();
+    point.case = lowered.apply(&inj.at(t));
+    let (mut intact, mut list) = n_minus_1(&point, opts);
+    inj.attribute_unserved(t, &mut intact.islands);
+    for c in &mut list {
+        inj.attribute_unserved(t, &mut c.check.islands);
+    }
+    (intact, list)
+}
+
+/// One outage over every step of a run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OutageYear {
+    /// The element taken out.
+    pub element: String,
+    /// `line`, `transformer`, `dc line`, `converter`, `dc/dc`.
+    pub kind: &'static str,
+    /// Steps whose power flow did not converge with it out.
+    pub not_solved: usize,
+    /// Steps at which it loses load.
+    pub losing_load: usize,
+    /// Load it loses over the run, MWh.
+    pub lost_mwh: f64,
+    /// Steps with voltages out of band or overloads.
+    pub violating: usize,
+    /// Its highest loading: (fraction, element, step).
+    pub worst: Option<(f64, String, usize)>,
+    /// Its lowest voltage: (p.u., bus, step).
+    pub v_min: Option<(f64, String, usize)>,
+}
+
+/// N-1 at every step of a run, each outage summarised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct N1Year {
+    /// Steps scanned.
+    pub steps: usize,
+    /// Power flows solved (intact and outages).
+    pub power_flows: usize,
+    /// Seconds the scan took.
+    pub time_s: f64,
+    /// Symbolic analyses of the Jacobian (one per topology).
+    pub symbolic_analyses: usize,
+    /// Numeric refactorisations along them.
+    pub numeric_refactorisations: usize,
+    /// Steps at which the intact network has violations or does not solve.
+    pub intact_bad_steps: usize,
+    /// Load the intact network cuts off over the run, MWh.
+    pub intact_lost_mwh: f64,
+    /// The outages, worst first: not solved, load lost, violations, highest loading.
+    pub outages: Vec<OutageYear>,
+}
+
+/// N-1 at every step of `axis`, reusing each topology's symbolic analysis across steps.
+pub fn n_minus_1_year(
+    lowered: &Lowered,
+    inj: &StepInjections<'_>,
+    axis: &TimeAxis,
+    opts: &Options,
+) -> N1Year {
+    let n = axis.n_steps;
+    let dt = axis.step_h();
+    let start = std::time::Instant::now();
+    let mut scan = Scan::default();
+    let mut year: BTreeMap<String, OutageYear> = BTreeMap::new();
+    let mut intact_bad = 0usize;
+    let mut intact_lost_mwh = 0.0;
+    let mut point = lowered.clone();
+    let mut flows = 0usize;
+    for t in 0..n {
+        point.case = lowered.apply(&inj.at(t));
+        let (mut intact, list) = scan.step(&point, opts);
+        inj.attribute_unserved(t, &mut intact.islands);
+        flows += 1 + list.len();
+        if intact.violated() {
+            intact_bad += 1;
+        }
+        intact_lost_mwh += intact.islands.iter().map(|i| i.lost_load_kw).sum::<f64>() / 1000.0 * dt;
+        for c in list {
+            let y = year.entry(c.element.clone()).or_default();
+            y.kind = c.kind;
+            if !c.check.converged {
+                y.not_solved += 1;
+                continue;
+            }
+            if c.lost_load_mw > 0.0 {
+                y.losing_load += 1;
+                y.lost_mwh += c.lost_load_mw * dt;
+            }
+            if c.check.violated() {
+                y.violating += 1;
+            }
+            if let Some(l) = c.check.max_loading() {
+                if y.worst.as_ref().is_none_or(|w| l.fraction > w.0) {
+                    y.worst = Some((l.fraction, l.id.clone(), t));
+                }
+            }
+            if c.check.v_min.1.is_finite() && y.v_min.as_ref().is_none_or(|v| c.check.v_min.1 < v.0)
+            {
+                y.v_min = Some((c.check.v_min.1, c.check.v_min.0.clone(), t));
+            }
+        }
+    }
+    let (analyses, refactorisations) = scan.factorisations();
+    let mut outages: Vec<OutageYear> = year
+        .into_iter()
+        .map(|(element, y)| OutageYear { element, ..y })
+        .collect();
+    outages.sort_by(|a, b| {
+        b.not_solved
+            .cmp(&a.not_solved)
+            .then(b.lost_mwh.total_cmp(&a.lost_mwh))
+            .then(b.violating.cmp(&a.violating))
+            .then(
+                b.worst
+                    .as_ref()
+                    .map_or(0.0, |w| w.0)
+                    .total_cmp(&a.worst.as_ref().map_or(0.0, |w| w.0)),
+            )
+    });
+    N1Year {
+        steps: n,
+        power_flows: flows,
+        time_s: start.elapsed().as_secs_f64(),
+        symbolic_analyses: analyses,
+        numeric_refactorisations: refactorisations,
+        intact_bad_steps: intact_bad,
+        intact_lost_mwh,
+        outages,
+    }
+}
+
+impl N1Year {
+    /// The scan as JSON (`contingency --steps all --json`), times on `axis`.
+    pub fn json(&self, title: &str, axis: &TimeAxis) -> Value {
+        json!({
+            "title": title,
+            "steps": self.steps,
+            "power_flows": self.power_flows,
+            "time_s": self.time_s,
+            "symbolic_analyses": self.symbolic_analyses,
+            "numeric_refactorisations": self.numeric_refactorisations,
+            "intact": {"steps_with_violations": self.intact_bad_steps, "lost_load_mwh": self.intact_lost_mwh},
+            "contingencies": self.outages.iter().enumerate().map(|(rank, y)| json!({
+                "rank": rank + 1,
+                "element": y.element,
+                "kind": y.kind,
+                "steps_not_solved": y.not_solved,
+                "steps_losing_load": y.losing_load,
+                "lost_load_mwh": y.lost_mwh,
+                "steps_with_violations": y.violating,
+                "max_loading": y.worst.as_ref().map(|w| json!({"element": w.1, "loading": w.0, "time": axis.time(w.2).to_rfc3339()})),
+                "v_min": y.v_min.as_ref().map(|v| json!({"bus": v.1, "v_pu": v.0, "time": axis.time(v.2).to_rfc3339()})),
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// Islands as JSON.
+pub fn islands_json(islands: &[parkgrid_powerflow::IslandCheck]) -> Value {
+    Value::Array(
+        islands
+            .iter()
+            .map(|i| {
+                json!({
+                    "buses": i.buses,
+                    "load_kw": i.load_kw,
+                    "generation_kw": i.generation_kw,
+                    "lost_load_kw": i.lost_load_kw,
+                    "state": i.state.name(),
+                    "reference_bus": i.reference,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// N-1 of one step as JSON (`contingency --json`).
+pub fn n_minus_1_json(title: &str, intact: &StepCheck, list: &[Contingency]) -> Value {
+    json!({
+        "title": title,
+        "intact": {"converged": intact.converged, "voltage_violations": intact.voltage_violations.len(),
+                   "overloads": intact.overloads().count(), "losses_kw": intact.losses_kw,
+                   "islands": islands_json(&intact.islands)},
+        "contingencies": list.iter().enumerate().map(|(rank, c)| json!({
+            "rank": rank + 1,
+            "element": c.element,
+            "kind": c.kind,
+            "islanded": c.islanded,
+            "lost_load_mw": c.lost_load_mw,
+            "islands": islands_json(&c.check.islands),
+            "converged": c.check.converged,
+            "voltage_violations": c.check.voltage_violations.iter().map(|v| json!({"bus": v.bus, "v_pu": v.v_pu})).collect::<Vec<_>>(),
+            "overloads": c.check.overloads().map(|l| json!({"element": l.id, "loading": l.fraction})).collect::<Vec<_>>(),
+            "max_loading": c.check.max_loading().map(|l| json!({"element": l.id, "loading": l.fraction})),
+            "v_min_pu": c.check.v_min.1,
+            "v_max_pu": c.check.v_max.1,
+        })).collect::<Vec<_>>(),
+    })
+}
