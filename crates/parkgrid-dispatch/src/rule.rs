@@ -1,13 +1,20 @@
 //! The rule-based baseline: how a park is run without optimisation, step by step.
 //!
 //! Heat as before the energy internet: CHP follows the heat demand and the boiler house covers the
-//! rest; heat pumps and stores stay idle, the data centre's waste heat is rejected. Electricity on
-//! one copper plate per electric island — the buses joined by in-service lines, transformers and
-//! converters, so a load behind a switched-off cable is not supplied: renewables first; a surplus
-//! charges the island's batteries, then is exported, then curtailed; a deficit discharges the
-//! batteries, then is imported, and what the island's grid connections cannot bring is unserved
-//! (booked on the island's first bus). Electric boilers and flexibility are not used; EV charging
-//! is unmanaged.
+//! rest; heat pumps and stores stay idle, the data centre's waste heat is rejected. Electricity:
+//! renewables first; the batteries of an electric island (the buses joined by in-service lines,
+//! transformers and converters) answer the island's net as a site controller does — a surplus
+//! charges them, a deficit discharges them, within their power and state-of-charge bounds. The
+//! network is run radially ([`Radial`]: a spanning tree from the island's grid connection,
+//! parallel links as one, a link that would close a loop as a normally open point): from the
+//! leaves up, each link carries what its side has to give or needs, within its rating and with a
+//! converter's efficiency; a surplus that cannot leave a part of the network is shed there
+//! (renewables curtailed, then batteries discharging less or charging more), a need that cannot
+//! reach a bus is unserved at that bus. At the grid connection, what the export limit refuses is
+//! shed the same way and what the import limit refuses is unserved. A CHP's heat-led electricity
+//! is never cut: where nothing else can give way, its link or the export carries it beyond the
+//! limit. Electric boilers and flexibility are not used; EV charging is unmanaged. Every asset kind
+//! is matched by name (no wildcard), so a new kind does not pass unnoticed.
 
 use parkgrid_model::asset::AssetRef;
 use parkgrid_model::{Carrier, Park};
@@ -50,20 +57,23 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
             .and_then(|i| island_of[i])
             .unwrap_or(0)
     };
-    let mut el_demand = vec![vec![0.0; n]; n_islands.max(1)];
+    // Per bus (park order): demand, renewable availability and CHP output, kW.
+    let n_bus = park.bus.len();
+    let bus_index = |bus: &str| park.bus.iter().position(|b| b.id == bus).unwrap_or(0);
+    let mut el_demand = vec![vec![0.0; n]; n_bus.max(1)];
     let mut heat_left = vec![0.0; n];
-    let mut renewable = vec![vec![0.0; n]; n_islands.max(1)];
+    let mut renewable = vec![vec![0.0; n]; n_bus.max(1)];
 
     // Demand no asset declares (network losses fed back by a power flow).
     for (bus, values) in &profiles.extra_demand_kw {
-        add(&mut el_demand[island(bus)], values);
+        add(&mut el_demand[bus_index(bus)], values);
     }
     // Demands and supplies that no rule changes.
     for (_, a) in park.assets() {
         match a {
             AssetRef::ElectricLoad(x) => add_load(
                 &mut out,
-                &mut el_demand[island(&x.bus)],
+                &mut el_demand[bus_index(&x.bus)],
                 profiles,
                 &x.id,
                 "electric_load",
@@ -71,7 +81,7 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
             ),
             AssetRef::EvCharging(x) => add_load(
                 &mut out,
-                &mut el_demand[island(&x.bus)],
+                &mut el_demand[bus_index(&x.bus)],
                 profiles,
                 &x.id,
                 "ev_charging",
@@ -79,7 +89,7 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
             ),
             AssetRef::FlexibleLoad(x) => add_load(
                 &mut out,
-                &mut el_demand[island(&x.bus)],
+                &mut el_demand[bus_index(&x.bus)],
                 profiles,
                 &x.id,
                 "flexible_load",
@@ -88,7 +98,7 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
             AssetRef::DataCentre(x) => {
                 let d = get(profiles, &x.id, Quantity::ElectricDemand, n);
                 let w = get(profiles, &x.id, Quantity::WasteHeat, n);
-                add(&mut el_demand[island(&x.bus)], &d);
+                add(&mut el_demand[bus_index(&x.bus)], &d);
                 out.push(&x.id, "data_centre", "p_kw", d);
                 if x.waste_heat_bus.is_some() {
                     out.push(&x.id, "data_centre", "waste_heat_kw", w);
@@ -100,19 +110,27 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
                 out.push(&x.id, "heat_load", "heat_kw", h);
             }
             AssetRef::Pv(x) => add(
-                &mut renewable[island(&x.bus)],
+                &mut renewable[bus_index(&x.bus)],
                 &get(profiles, &x.id, Quantity::Available, n),
             ),
             AssetRef::Wind(x) => add(
-                &mut renewable[island(&x.bus)],
+                &mut renewable[bus_index(&x.bus)],
                 &get(profiles, &x.id, Quantity::Available, n),
             ),
-            _ => {}
+            // Decided by the rules below, or not electric demand or supply at all.
+            AssetRef::Grid(_)
+            | AssetRef::Chp(_)
+            | AssetRef::GroundHeatPump(_)
+            | AssetRef::WasteHeatPump(_)
+            | AssetRef::Battery(_)
+            | AssetRef::ThermalStore(_)
+            | AssetRef::GasBoiler(_)
+            | AssetRef::ElectricBoiler(_) => {}
         }
     }
 
     // Heat, in merit order of the rules.
-    let mut chp_el = vec![vec![0.0; n]; n_islands.max(1)];
+    let mut chp_el = vec![vec![0.0; n]; n_bus.max(1)];
     for (_, a) in park.assets() {
         match a {
             AssetRef::Chp(c) => {
@@ -122,7 +140,7 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
                     .collect();
                 let p: Vec<f64> = heat.iter().map(|h| h / ratio).collect();
                 sub(&mut heat_left, &heat);
-                add(&mut chp_el[island(&c.bus)], &p);
+                add(&mut chp_el[bus_index(&c.bus)], &p);
                 out.push(
                     &c.id,
                     "chp",
@@ -132,7 +150,20 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
                 out.push(&c.id, "chp", "heat_kw", heat);
                 out.push(&c.id, "chp", "p_kw", p);
             }
-            _ => continue,
+            AssetRef::Grid(_)
+            | AssetRef::Pv(_)
+            | AssetRef::Wind(_)
+            | AssetRef::GroundHeatPump(_)
+            | AssetRef::WasteHeatPump(_)
+            | AssetRef::DataCentre(_)
+            | AssetRef::Battery(_)
+            | AssetRef::ThermalStore(_)
+            | AssetRef::GasBoiler(_)
+            | AssetRef::ElectricBoiler(_)
+            | AssetRef::ElectricLoad(_)
+            | AssetRef::HeatLoad(_)
+            | AssetRef::EvCharging(_)
+            | AssetRef::FlexibleLoad(_) => continue,
         }
     }
     for (_, a) in park.assets() {
@@ -147,7 +178,19 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
                     out.push(&h.id, "ground_heat_pump", q, vec![0.0; n]);
                 }
             }
-            _ => {}
+            AssetRef::Grid(_)
+            | AssetRef::Pv(_)
+            | AssetRef::Wind(_)
+            | AssetRef::Chp(_)
+            | AssetRef::DataCentre(_)
+            | AssetRef::Battery(_)
+            | AssetRef::ThermalStore(_)
+            | AssetRef::GasBoiler(_)
+            | AssetRef::ElectricBoiler(_)
+            | AssetRef::ElectricLoad(_)
+            | AssetRef::HeatLoad(_)
+            | AssetRef::EvCharging(_)
+            | AssetRef::FlexibleLoad(_) => {}
         }
     }
     for (_, a) in park.assets() {
@@ -175,19 +218,34 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
                 let level = s.soc_initial_frac.unwrap_or(s.soc_min_frac) * s.e_max_kwh;
                 out.push(&s.id, "thermal_store", "level_kwh", vec![level; n]);
             }
-            _ => {}
+            AssetRef::Grid(_)
+            | AssetRef::Pv(_)
+            | AssetRef::Wind(_)
+            | AssetRef::Chp(_)
+            | AssetRef::GroundHeatPump(_)
+            | AssetRef::WasteHeatPump(_)
+            | AssetRef::DataCentre(_)
+            | AssetRef::Battery(_)
+            | AssetRef::ElectricLoad(_)
+            | AssetRef::HeatLoad(_)
+            | AssetRef::EvCharging(_)
+            | AssetRef::FlexibleLoad(_) => {}
         }
     }
 
-    // Electricity, island by island.
+    // Electricity, island by island, on its network run radially.
+    let net = Radial::new(park, &island_of, n_islands);
     let batteries: Vec<_> = park.battery.iter().collect();
     let mut bat_ch = vec![vec![0.0; n]; batteries.len()];
     let mut bat_dis = vec![vec![0.0; n]; batteries.len()];
     let mut bat_level = vec![vec![0.0; n]; batteries.len()];
     let mut import = vec![vec![0.0; n]; n_islands.max(1)];
     let mut export = vec![vec![0.0; n]; n_islands.max(1)];
-    let mut curtailed = vec![vec![0.0; n]; n_islands.max(1)];
-    let mut unserved_el = vec![vec![0.0; n]; n_islands.max(1)];
+    // Curtailment per bus (of its renewables), unserved demand per bus, link flows per link
+    // (sent from its first bus, negative when sent from the second), kW.
+    let mut curtailed = vec![vec![0.0; n]; n_bus.max(1)];
+    let mut unserved_el = vec![vec![0.0; n]; n_bus.max(1)];
+    let mut link_flow = vec![vec![0.0; n]; net.links.len()];
     let limits = |isl: usize, f: fn(&parkgrid_model::asset::Grid) -> f64| -> f64 {
         park.grid
             .iter()
@@ -195,47 +253,117 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
             .map(f)
             .sum()
     };
-    for isl in 0..n_islands.max(1) {
-        let mine: Vec<usize> = (0..batteries.len())
-            .filter(|&k| island(&batteries[k].bus) == isl)
-            .collect();
-        let mut level: Vec<f64> = batteries
-            .iter()
-            .map(|b| b.soc_initial_frac.unwrap_or(0.5) * b.e_max_kwh)
-            .collect();
-        let import_max = limits(isl, |g| g.p_import_max_kw);
-        let export_max = limits(isl, |g| g.p_export_max_kw);
-        for t in 0..n {
-            let mut net = el_demand[isl][t] - chp_el[isl][t] - renewable[isl][t];
-            for &k in &mine {
-                let b = batteries[k];
+    let mut level: Vec<f64> = batteries
+        .iter()
+        .map(|b| b.soc_initial_frac.unwrap_or(0.5) * b.e_max_kwh)
+        .collect();
+    let bat_bus: Vec<usize> = batteries.iter().map(|b| bus_index(&b.bus)).collect();
+    let mut inj = vec![0.0; n_bus];
+    for t in 0..n {
+        // What each bus puts into the network before the batteries, kW.
+        for (k, v) in inj.iter_mut().enumerate() {
+            *v = renewable[k][t] + chp_el[k][t] - el_demand[k][t];
+        }
+        for isl in 0..n_islands.max(1) {
+            // The batteries answer the island's net, as a site controller does.
+            let mut need: f64 = -(0..n_bus)
+                .filter(|&k| island_of[k] == Some(isl))
+                .map(|k| inj[k])
+                .sum::<f64>();
+            for (k, b) in batteries.iter().enumerate() {
+                if island(&b.bus) != isl {
+                    continue;
+                }
                 let keep = (1.0 - b.self_discharge_frac_per_h).powf(dt);
                 level[k] *= keep;
                 let (lo, hi) = (b.soc_min_frac * b.e_max_kwh, b.soc_max_frac * b.e_max_kwh);
-                if net < 0.0 {
-                    let ch = (-net)
+                if need < 0.0 {
+                    let ch = (-need)
                         .min(b.p_max_kw)
                         .min(((hi - level[k]) / (b.eta_charge * dt)).max(0.0));
-                    level[k] += ch * b.eta_charge * dt;
                     bat_ch[k][t] = ch;
-                    net += ch;
-                } else if net > 0.0 {
-                    let dis = net
+                    need += ch;
+                    inj[bus_index(&b.bus)] -= ch;
+                } else if need > 0.0 {
+                    let dis = need
                         .min(b.p_max_kw)
                         .min(((level[k] - lo) * b.eta_discharge / dt).max(0.0));
-                    level[k] -= dis * dt / b.eta_discharge;
                     bat_dis[k][t] = dis;
-                    net -= dis;
+                    need -= dis;
+                    inj[bus_index(&b.bus)] += dis;
                 }
-                bat_level[k][t] = level[k];
             }
-            if net > 0.0 {
-                import[isl][t] = net.min(import_max);
-                unserved_el[isl][t] = net - import[isl][t];
+            // The network, from the leaves to the grid connection, each link within its rating;
+            // a surplus that cannot leave a part of the network is shed there (renewables
+            // curtailed, batteries discharging less or charging more).
+            let Some(root) = net.root[isl] else { continue };
+            let mut st = StepState {
+                t,
+                dt,
+                acc: inj.clone(),
+                sent: vec![0.0; n_bus],
+                curtailed: &mut curtailed,
+                renewable: &renewable,
+                bat_ch: &mut bat_ch,
+                bat_dis: &mut bat_dis,
+                level: &level,
+                batteries: &batteries,
+                bat_bus: &bat_bus,
+            };
+            for &k in net.order[isl].iter().rev() {
+                if net.parent[k].is_none() {
+                    continue;
+                }
+                let (cap, eta_up, eta_down) = net.up(k);
+                if st.acc[k] > cap {
+                    let over = st.acc[k] - cap;
+                    let shed = net.shed(&mut st, k, over);
+                    st.acc[k] -= shed;
+                }
+                // What is left above the rating is a CHP's heat-led output, which the baseline
+                // never cuts: the link carries it.
+                let p = net.parent_bus[k];
+                if st.acc[k] >= 0.0 {
+                    st.sent[k] = st.acc[k];
+                    st.acc[p] += st.acc[k] * eta_up;
+                } else {
+                    let need = -st.acc[k];
+                    let got = need.min(cap * eta_down);
+                    unserved_el[k][t] += need - got;
+                    st.sent[k] = -got;
+                    st.acc[p] -= got / eta_down;
+                }
+            }
+            let export_max = limits(isl, |g| g.p_export_max_kw);
+            if st.acc[root] > export_max {
+                let over = st.acc[root] - export_max;
+                let shed = net.shed(&mut st, root, over);
+                st.acc[root] -= shed;
+            }
+            let root_net = st.acc[root];
+            if root_net >= 0.0 {
+                // Beyond the export limit only a CHP's heat-led output can remain.
+                export[isl][t] = root_net;
             } else {
-                export[isl][t] = (-net).min(export_max);
-                curtailed[isl][t] = -net - export[isl][t];
+                import[isl][t] = (-root_net).min(limits(isl, |g| g.p_import_max_kw));
+                unserved_el[root][t] += -root_net - import[isl][t];
             }
+            // Flows changed by shedding below a link are written again.
+            for &k in &net.order[isl] {
+                if let Some((li, up)) = net.parent[k] {
+                    let (_, _, eta_down) = net.up(k);
+                    let from_k = if st.sent[k] >= 0.0 {
+                        st.sent[k]
+                    } else {
+                        st.sent[k] / eta_down
+                    };
+                    link_flow[li][t] = if up { from_k } else { -from_k };
+                }
+            }
+        }
+        for (k, b) in batteries.iter().enumerate() {
+            level[k] += bat_ch[k][t] * b.eta_charge * dt - bat_dis[k][t] * dt / b.eta_discharge;
+            bat_level[k][t] = level[k];
         }
     }
     for (k, b) in batteries.iter().enumerate() {
@@ -257,6 +385,27 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
             "level_kwh",
             std::mem::take(&mut bat_level[k]),
         );
+    }
+    // Each link's flow, shared among its parallel elements in proportion to their ratings.
+    for (k, link) in net.links.iter().enumerate() {
+        for &(kind, id, cap, same_way) in &link.members {
+            let share = cap / link.cap_kw.max(f64::MIN_POSITIVE);
+            let flow = &link_flow[k];
+            let sign = if same_way { 1.0 } else { -1.0 };
+            if kind == "converter" {
+                let fwd = flow.iter().map(|f| (sign * f).max(0.0) * share).collect();
+                let rev = flow.iter().map(|f| (-sign * f).max(0.0) * share).collect();
+                out.push(id, kind, "forward_kw", fwd);
+                out.push(id, kind, "reverse_kw", rev);
+            } else {
+                out.push(
+                    id,
+                    kind,
+                    "flow_kw",
+                    flow.iter().map(|f| sign * f * share).collect(),
+                );
+            }
+        }
     }
     // Grid flows shared within an island in proportion to the connections' limits.
     for g in &park.grid {
@@ -288,19 +437,31 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
             export[isl].iter().map(|v| v * share_e).collect(),
         );
     }
-    // Curtailment shared within an island in proportion to availability.
+    // Curtailment of a bus shared among its renewables in proportion to availability.
     for (_, a) in park.assets() {
         let (id, kind, bus) = match a {
             AssetRef::Pv(x) => (&x.id, "pv", &x.bus),
             AssetRef::Wind(x) => (&x.id, "wind", &x.bus),
-            _ => continue,
+            AssetRef::Grid(_)
+            | AssetRef::Chp(_)
+            | AssetRef::GroundHeatPump(_)
+            | AssetRef::WasteHeatPump(_)
+            | AssetRef::DataCentre(_)
+            | AssetRef::Battery(_)
+            | AssetRef::ThermalStore(_)
+            | AssetRef::GasBoiler(_)
+            | AssetRef::ElectricBoiler(_)
+            | AssetRef::ElectricLoad(_)
+            | AssetRef::HeatLoad(_)
+            | AssetRef::EvCharging(_)
+            | AssetRef::FlexibleLoad(_) => continue,
         };
-        let isl = island(bus);
+        let k = bus_index(bus);
         let avail = get(profiles, id, Quantity::Available, n);
         let output = (0..n)
             .map(|t| {
-                if renewable[isl][t] > 0.0 {
-                    avail[t] * (1.0 - curtailed[isl][t] / renewable[isl][t])
+                if renewable[k][t] > 0.0 {
+                    avail[t] * (1.0 - curtailed[k][t] / renewable[k][t])
                 } else {
                     0.0
                 }
@@ -309,23 +470,19 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
         out.push(id, kind, "output_kw", output);
         out.push(id, kind, "available_kw", avail);
     }
-    // Unserved demand booked on the first bus of each electric island and of the heat carrier.
+    // Unserved electricity on the bus it is missing at; unserved heat on the first heat bus.
     let first_heat = park
         .bus
         .iter()
         .find(|b| b.carrier == Carrier::Heat)
         .map(|b| b.id.clone());
-    let mut booked = vec![false; n_islands.max(1)];
     for (bi, bus) in park.bus.iter().enumerate() {
         let values = match island_of[bi] {
-            Some(isl) if !booked[isl] => {
-                booked[isl] = true;
-                std::mem::take(&mut unserved_el[isl])
-            }
-            _ if Some(&bus.id) == first_heat.as_ref() => {
+            Some(_) => std::mem::take(&mut unserved_el[bi]),
+            None if Some(&bus.id) == first_heat.as_ref() => {
                 heat_left.iter().map(|h| h.max(0.0)).collect()
             }
-            _ => vec![0.0; n],
+            None => vec![0.0; n],
         };
         if bus.carrier == Carrier::WasteHeat {
             let mut rejected = vec![0.0; n];
@@ -343,6 +500,196 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
         }
     }
     Dispatch { series: out.series }
+}
+
+/// The electric network as the baseline runs it: radially, from each island's grid connection
+/// (or first bus), along a spanning tree of its in-service links; parallel links between the same
+/// two buses act as one (ratings summed, the lower efficiency); a link that would close a loop is
+/// a normally open point.
+struct Radial<'a> {
+    links: Vec<Merged<'a>>,
+    /// Per island: the root bus.
+    root: Vec<Option<usize>>,
+    /// Per island: its buses, root first, each after its parent.
+    order: Vec<Vec<usize>>,
+    /// Per bus: the link to its parent, and whether the bus is the link's first bus.
+    parent: Vec<Option<(usize, bool)>>,
+    parent_bus: Vec<usize>,
+    children: Vec<Vec<usize>>,
+}
+
+/// Parallel links between two buses, as one.
+struct Merged<'a> {
+    a: usize,
+    b: usize,
+    cap_kw: f64,
+    eta_ab: f64,
+    eta_ba: f64,
+    /// (kind, id, rating, whether its first bus is `a`).
+    members: Vec<(&'static str, &'a str, f64, bool)>,
+}
+
+impl<'a> Radial<'a> {
+    fn new(park: &'a Park, island_of: &[Option<usize>], n_islands: usize) -> Self {
+        let n_bus = park.bus.len();
+        let index = |id: &str| park.bus.iter().position(|b| b.id == id);
+        let mut links: Vec<Merged<'a>> = Vec::new();
+        for l in crate::component::network::links(park) {
+            let (Some(a), Some(b)) = (index(l.a), index(l.b)) else {
+                continue;
+            };
+            if let Some(m) = links
+                .iter_mut()
+                .find(|m| (m.a, m.b) == (a, b) || (m.a, m.b) == (b, a))
+            {
+                let same = m.a == a;
+                let (ab, ba) = if same {
+                    (l.eta_ab, l.eta_ba)
+                } else {
+                    (l.eta_ba, l.eta_ab)
+                };
+                m.cap_kw += l.cap_kw;
+                m.eta_ab = m.eta_ab.min(ab);
+                m.eta_ba = m.eta_ba.min(ba);
+                m.members.push((l.kind, l.id, l.cap_kw, same));
+            } else {
+                links.push(Merged {
+                    a,
+                    b,
+                    cap_kw: l.cap_kw,
+                    eta_ab: l.eta_ab,
+                    eta_ba: l.eta_ba,
+                    members: vec![(l.kind, l.id, l.cap_kw, true)],
+                });
+            }
+        }
+        let mut root = vec![None; n_islands.max(1)];
+        for g in &park.grid {
+            if let Some(k) = index(&g.bus) {
+                if let Some(isl) = island_of[k] {
+                    root[isl].get_or_insert(k);
+                }
+            }
+        }
+        for (k, isl) in island_of.iter().enumerate() {
+            if let Some(isl) = isl {
+                root[*isl].get_or_insert(k);
+            }
+        }
+        let mut order = vec![Vec::new(); n_islands.max(1)];
+        let mut parent = vec![None; n_bus];
+        let mut parent_bus = (0..n_bus).collect::<Vec<_>>();
+        let mut children = vec![Vec::new(); n_bus];
+        let mut seen = vec![false; n_bus];
+        for (isl, r) in root.iter().enumerate() {
+            let Some(r) = *r else { continue };
+            seen[r] = true;
+            let mut queue = std::collections::VecDeque::from([r]);
+            while let Some(k) = queue.pop_front() {
+                order[isl].push(k);
+                for (li, m) in links.iter().enumerate() {
+                    let (other, k_is_a) = match (m.a == k, m.b == k) {
+                        (true, _) => (m.b, true),
+                        (_, true) => (m.a, false),
+                        _ => continue,
+                    };
+                    if seen[other] {
+                        continue;
+                    }
+                    seen[other] = true;
+                    // The child is the link's first bus when the parent is its second.
+                    parent[other] = Some((li, !k_is_a));
+                    parent_bus[other] = k;
+                    children[k].push(other);
+                    queue.push_back(other);
+                }
+            }
+        }
+        Radial {
+            links,
+            root,
+            order,
+            parent,
+            parent_bus,
+            children,
+        }
+    }
+
+    /// The link above bus `k`: its rating, and what arrives per kW sent up and down.
+    fn up(&self, k: usize) -> (f64, f64, f64) {
+        match self.parent[k] {
+            Some((li, k_is_a)) => {
+                let m = &self.links[li];
+                if k_is_a {
+                    (m.cap_kw, m.eta_ab, m.eta_ba)
+                } else {
+                    (m.cap_kw, m.eta_ba, m.eta_ab)
+                }
+            }
+            None => (f64::INFINITY, 1.0, 1.0),
+        }
+    }
+
+    /// Removes up to `amount` kW of surplus at bus `k`: its renewables curtailed, its batteries
+    /// discharging less or charging more, then less sent up from its children (shed in their
+    /// parts of the network). Returns what was removed.
+    fn shed(&self, st: &mut StepState<'_, '_>, k: usize, amount: f64) -> f64 {
+        let t = st.t;
+        let mut left = amount;
+        let free = (st.renewable[k][t] - st.curtailed[k][t]).max(0.0);
+        let cut = left.min(free);
+        st.curtailed[k][t] += cut;
+        left -= cut;
+        for (kb, &bus) in st.bat_bus.iter().enumerate() {
+            if bus != k || left <= 0.0 {
+                continue;
+            }
+            let b = st.batteries[kb];
+            let less = left.min(st.bat_dis[kb][t]);
+            st.bat_dis[kb][t] -= less;
+            left -= less;
+            let hi = b.soc_max_frac * b.e_max_kwh;
+            let after = st.level[kb] + st.bat_ch[kb][t] * b.eta_charge * st.dt
+                - st.bat_dis[kb][t] * st.dt / b.eta_discharge;
+            let room = ((hi - after) / (b.eta_charge * st.dt)).max(0.0);
+            let more = left.min((b.p_max_kw - st.bat_ch[kb][t]).max(0.0)).min(room);
+            st.bat_ch[kb][t] += more;
+            left -= more;
+        }
+        for &c in &self.children[k] {
+            if left <= 0.0 {
+                break;
+            }
+            if st.sent[c] <= 0.0 {
+                continue;
+            }
+            let (_, eta_up, _) = self.up(c);
+            let want = left.min(st.sent[c] * eta_up) / eta_up;
+            let less = self.shed(st, c, want);
+            st.sent[c] -= less;
+            st.acc[c] -= less;
+            left -= less * eta_up;
+        }
+        amount - left
+    }
+}
+
+/// One step of one island, as [`Radial::shed`] changes it.
+struct StepState<'s, 'p> {
+    t: usize,
+    dt: f64,
+    /// Net injection of each bus with what its children send it, kW.
+    acc: Vec<f64>,
+    /// What each bus sends up its link, kW (negative: receives from its parent).
+    sent: Vec<f64>,
+    curtailed: &'s mut [Vec<f64>],
+    renewable: &'s [Vec<f64>],
+    bat_ch: &'s mut [Vec<f64>],
+    bat_dis: &'s mut [Vec<f64>],
+    /// Battery levels before the step, kWh.
+    level: &'s [f64],
+    batteries: &'s [&'p parkgrid_model::asset::Battery],
+    bat_bus: &'s [usize],
 }
 
 fn add_load(

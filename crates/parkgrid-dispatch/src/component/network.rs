@@ -3,52 +3,100 @@
 
 use crate::build::{Builder, Coef, Source};
 
+/// An in-service link between two electric buses, as both the optimum and the rule-based
+/// baseline see it: `cap_kw` is the most it takes in at either end (a converter's `p_max_kw`, a
+/// line's `√3·V·I_max·parallel` (AC) or `V·I_max·parallel` (DC), a transformer's
+/// `S_rated·parallel`), `eta_ab` and `eta_ba` what arrives per kW sent each way (a converter's
+/// efficiencies; 1 for lines and transformers, whose losses are the power flow's).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link<'a> {
+    /// `converter`, `line` or `transformer`.
+    pub kind: &'static str,
+    /// The element's id.
+    pub id: &'a str,
+    /// First bus (a converter's `from_bus`, a line's `from_bus`, a transformer's `hv_bus`).
+    pub a: &'a str,
+    /// Second bus.
+    pub b: &'a str,
+    /// Rating, kW taken in.
+    pub cap_kw: f64,
+    /// Delivered per kW sent from `a` to `b`.
+    pub eta_ab: f64,
+    /// Delivered per kW sent from `b` to `a`.
+    pub eta_ba: f64,
+}
+
+/// Every in-service link of the park's electric network.
+pub fn links(park: &parkgrid_model::Park) -> Vec<Link<'_>> {
+    let mut out = Vec::new();
+    for c in park.converter.iter().filter(|c| c.in_service) {
+        out.push(Link {
+            kind: "converter",
+            id: &c.id,
+            a: &c.from_bus,
+            b: &c.to_bus,
+            cap_kw: c.p_max_kw,
+            eta_ab: c.eta_forward,
+            eta_ba: c.eta_reverse,
+        });
+    }
+    for l in park.line.iter().filter(|l| l.in_service) {
+        let bus = park.bus(&l.from_bus);
+        let v_kv = bus.and_then(|bus| bus.v_nom_kv).unwrap_or(0.0);
+        let ac = bus.is_some_and(|bus| bus.carrier == parkgrid_model::Carrier::Ac);
+        out.push(Link {
+            kind: "line",
+            id: &l.id,
+            a: &l.from_bus,
+            b: &l.to_bus,
+            cap_kw: if ac { 3f64.sqrt() } else { 1.0 } * v_kv * l.i_max_a * f64::from(l.parallel),
+            eta_ab: 1.0,
+            eta_ba: 1.0,
+        });
+    }
+    for t in park.transformer.iter().filter(|t| t.in_service) {
+        out.push(Link {
+            kind: "transformer",
+            id: &t.id,
+            a: &t.hv_bus,
+            b: &t.lv_bus,
+            cap_kw: t.s_rated_kva * f64::from(t.parallel),
+            eta_ab: 1.0,
+            eta_ba: 1.0,
+        });
+    }
+    out
+}
+
 /// Converters: `converter.forward[id,t]`, `converter.reverse[id,t]` ∈ [0, p_max]; forward takes
 /// from `from_bus` and delivers `η_f·forward` to `to_bus`, reverse the other way. Lines and
 /// transformers: `line.flow[id,t]`, `transformer.flow[id,t]` ∈ [−rating, rating] from the first bus
 /// to the second. Out-of-service branches are left out.
 pub fn add(b: &mut Builder<'_>) {
     let park = b.park;
-    for c in park.converter.iter().filter(|c| c.in_service) {
-        let f = b.block("converter.forward", &c.id, |_| (0.0, c.p_max_kw), |_| 0.0);
-        let r = b.block("converter.reverse", &c.id, |_| (0.0, c.p_max_kw), |_| 0.0);
-        b.inject(&c.from_bus, f, Coef::Const(-1.0));
-        b.inject(&c.to_bus, f, Coef::Const(c.eta_forward));
-        b.inject(&c.to_bus, r, Coef::Const(-1.0));
-        b.inject(&c.from_bus, r, Coef::Const(c.eta_reverse));
-        b.output(
-            &c.id,
-            "converter",
-            "forward_kw",
-            Source::Vars(vec![(f, Coef::Const(1.0))]),
-        );
-        b.output(
-            &c.id,
-            "converter",
-            "reverse_kw",
-            Source::Vars(vec![(r, Coef::Const(1.0))]),
-        );
-    }
-    for l in park.line.iter().filter(|l| l.in_service) {
-        let v_kv = park
-            .bus(&l.from_bus)
-            .and_then(|bus| bus.v_nom_kv)
-            .unwrap_or(0.0);
-        let ac = park
-            .bus(&l.from_bus)
-            .is_some_and(|bus| bus.carrier == parkgrid_model::Carrier::Ac);
-        let rating = if ac { 3f64.sqrt() } else { 1.0 } * v_kv * l.i_max_a * f64::from(l.parallel);
-        branch(b, "line", &l.id, &l.from_bus, &l.to_bus, rating);
-    }
-    for t in park.transformer.iter().filter(|t| t.in_service) {
-        branch(
-            b,
-            "transformer",
-            &t.id,
-            &t.hv_bus,
-            &t.lv_bus,
-            t.s_rated_kva * f64::from(t.parallel),
-        );
+    for l in links(park) {
+        if l.kind == "converter" {
+            let f = b.block("converter.forward", l.id, |_| (0.0, l.cap_kw), |_| 0.0);
+            let r = b.block("converter.reverse", l.id, |_| (0.0, l.cap_kw), |_| 0.0);
+            b.inject(l.a, f, Coef::Const(-1.0));
+            b.inject(l.b, f, Coef::Const(l.eta_ab));
+            b.inject(l.b, r, Coef::Const(-1.0));
+            b.inject(l.a, r, Coef::Const(l.eta_ba));
+            b.output(
+                l.id,
+                "converter",
+                "forward_kw",
+                Source::Vars(vec![(f, Coef::Const(1.0))]),
+            );
+            b.output(
+                l.id,
+                "converter",
+                "reverse_kw",
+                Source::Vars(vec![(r, Coef::Const(1.0))]),
+            );
+        } else {
+            branch(b, l.kind, l.id, l.a, l.b, l.cap_kw);
+        }
     }
 }
 
