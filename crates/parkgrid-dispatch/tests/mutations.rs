@@ -1,13 +1,13 @@
 //! Mutated park files (seeded): loading and validating never panics; a park that validates gets
 //! its profiles or a clear error, and its rule baseline (every 40th also the optimum) gives finite
-//! KPIs.
+//! KPIs over the year's first week.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
 use parkgrid_dispatch::{Config, Strategy, run};
 use parkgrid_model::parse;
-use parkgrid_resource::park_profiles;
+use parkgrid_resource::park_profiles_window;
 
 /// splitmix64.
 struct Rng(u64);
@@ -93,7 +93,12 @@ fn mutated_parks_never_panic() {
             let Some(park) = loaded.park else {
                 return (0, false);
             };
-            let Ok(profiles) = park_profiles(&park) else {
+            // The first week of a mutated park's year meets every mutated value as the year
+            // would, in a fraction of the time (the weather is still made for the year).
+            let week = park
+                .time_axis()
+                .map_or(0, |a| (7 * 24 * a.steps_per_hour()).min(a.n_steps));
+            let Ok(profiles) = park_profiles_window(&park, 0, week) else {
                 return (2, false);
             };
             let strategies: &[Strategy] = if k % 40 == 0 {

@@ -83,6 +83,16 @@ pub fn run(path: &Path, req: Request) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         };
         let lowered = lower(park).map_err(|e| InputError(format!("contingency: {e}")))?;
+        // A step outside the park's year is refused before anything is computed.
+        if let (Some(t), Some(axis)) = (req.step, park.time_axis()) {
+            if t >= axis.n_steps {
+                return Err(InputError(format!(
+                    "--step {t} is beyond the {} steps of the run",
+                    axis.n_steps
+                ))
+                .into());
+            }
+        }
         // The schedule: a saved run's, or a fresh dispatch's.
         let saved;
         let schedule;
