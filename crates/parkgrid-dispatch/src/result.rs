@@ -227,33 +227,22 @@ pub fn ports(park: &Park, kind: &str, id: &str, quantity: &str) -> Vec<(String, 
             "dumped_kw" | "rejected_kw" => one(id, -1.0),
             _ => Vec::new(),
         },
-        "converter" => park
-            .converter
-            .iter()
-            .find(|c| c.id == id)
-            .map(|c| match quantity {
-                "forward_kw" => vec![
-                    (c.from_bus.clone(), -1.0),
-                    (c.to_bus.clone(), c.eta_forward),
-                ],
-                "reverse_kw" => vec![
-                    (c.to_bus.clone(), -1.0),
-                    (c.from_bus.clone(), c.eta_reverse),
-                ],
+        "converter" | "line" | "transformer" => crate::component::network::links(park)
+            .into_iter()
+            .find(|l| l.kind == kind && l.id == id)
+            .map(|l| match quantity {
+                // A converter's two directions, each from the bus it takes from.
+                "forward_kw" if kind == "converter" => {
+                    vec![(l.a.to_string(), -1.0), (l.b.to_string(), l.eta_ab)]
+                }
+                "reverse_kw" if kind == "converter" => {
+                    vec![(l.b.to_string(), -1.0), (l.a.to_string(), l.eta_ba)]
+                }
+                "flow_kw" if kind != "converter" => {
+                    vec![(l.a.to_string(), -1.0), (l.b.to_string(), 1.0)]
+                }
                 _ => Vec::new(),
             })
-            .unwrap_or_default(),
-        "line" => park
-            .line
-            .iter()
-            .find(|l| l.id == id && quantity == "flow_kw")
-            .map(|l| vec![(l.from_bus.clone(), -1.0), (l.to_bus.clone(), 1.0)])
-            .unwrap_or_default(),
-        "transformer" => park
-            .transformer
-            .iter()
-            .find(|t| t.id == id && quantity == "flow_kw")
-            .map(|t| vec![(t.hv_bus.clone(), -1.0), (t.lv_bus.clone(), 1.0)])
             .unwrap_or_default(),
         _ => park
             .asset(id)
