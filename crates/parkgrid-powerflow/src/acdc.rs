@@ -233,20 +233,11 @@ pub(crate) fn solve(case: &Case, opts: &Options, ws: &mut crate::newton::Workspa
         .collect();
     // Power each DC/DC converter delivers to its `to` bus, p.u.
     let mut dcdc_to = vec![0.0; dcdc.len()];
-    // DC networks nobody holds (no slack, no droop converter; after an outage) are left out.
-    let network = crate::case::dc_networks(&case.dc_buses, &case.dc_branches);
-    let network_of = |d: usize| network[&case.dc_buses[d].id];
-    let held: Vec<u32> = (0..nd)
-        .filter(|&d| {
-            slack[d]
-                || convs
-                    .iter()
-                    .zip(&dc_of)
-                    .any(|((_, c), &k)| k == d && c.dc_control == DcControl::Droop)
-        })
-        .map(network_of)
-        .collect();
-    let live: Vec<bool> = (0..nd).map(|d| held.contains(&network_of(d))).collect();
+    // DC networks whose voltage nobody holds (`topology::reached`: no slack or droop converter
+    // on an energised AC bus, no DC/DC converter from a held network; after an outage) are left
+    // out, de-energised.
+    let (_, held) = crate::topology::reached(case);
+    let live: Vec<bool> = case.dc_buses.iter().map(|b| held.contains(&b.id)).collect();
 
     // Converters as AC injections; PV converters hold their AC bus.
     let mut ps: Vec<f64> = convs

@@ -97,49 +97,6 @@ pub fn lowered_from_case(case: &Case) -> Lowered {
     }
 }
 
-/// The AC buses of energised islands ([`crate::topology`]: holding a reference, or a generator
-/// that takes one), and the DC buses whose network still has its voltage held (by a DC-slack or
-/// droop converter on a live AC bus, or by a DC/DC converter fed from a live DC network): a DC
-/// network that loses its voltage holder trips.
-fn reached(case: &Case) -> (BTreeSet<u32>, BTreeSet<u32>) {
-    let ac: BTreeSet<u32> = crate::topology::islands(case)
-        .iter()
-        .filter(|i| i.state != crate::topology::IslandState::DeEnergised)
-        .flat_map(|i| i.buses.iter().copied())
-        .collect();
-    let network = crate::case::dc_networks(&case.dc_buses, &case.dc_branches);
-    let network_of = |seed: u32| -> Vec<u32> {
-        let own = network.get(&seed);
-        network
-            .iter()
-            .filter(|(_, n)| Some(*n) == own)
-            .map(|(&b, _)| b)
-            .collect()
-    };
-    let mut dc: BTreeSet<u32> = BTreeSet::new();
-    for c in case.converters.iter().filter(|c| {
-        c.in_service
-            && ac.contains(&c.busac)
-            && matches!(
-                c.dc_control,
-                crate::case::DcControl::Slack | crate::case::DcControl::Droop
-            )
-    }) {
-        dc.extend(network_of(c.busdc));
-    }
-    loop {
-        let before = dc.len();
-        for c in case.dcdc.iter().filter(|c| c.in_service) {
-            if dc.contains(&c.from) && !dc.contains(&c.to) {
-                dc.extend(network_of(c.to));
-            }
-        }
-        if dc.len() == before {
-            return (ac, dc);
-        }
-    }
-}
-
 /// Runs every single outage of `base` (a lowered case with its injections applied) and ranks
 /// them, worst first. The first entry of the returned pair is the intact network's check.
 pub fn n_minus_1(base: &Lowered, opts: &Options) -> (StepCheck, Vec<Contingency>) {
@@ -222,7 +179,7 @@ impl Scan {
             };
             // DC networks that lose their voltage holder trip, their load lost; AC islands are
             // the power flow's (`topology`): de-energised, or solved with their own reference.
-            let (ac, dc) = reached(case);
+            let (ac, dc) = crate::topology::reached(case);
             let mut islanded = Vec::new();
             let mut lost = 0.0;
             for b in case.dc_buses.iter_mut() {
