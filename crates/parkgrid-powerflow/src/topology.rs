@@ -328,6 +328,50 @@ pub fn energised(case: &Case) -> (Cow<'_, Case>, Vec<Island>) {
     (Cow::Owned(c), islands)
 }
 
+/// The AC buses of energised islands (holding a reference, or a generator that takes one), and
+/// the DC buses whose network has its voltage held: by a DC-slack or droop converter on an
+/// energised AC bus, or by a DC/DC converter fed from a DC network that is itself held (followed
+/// to the end of the chain). A DC network that loses its voltage holder is de-energised, as an AC
+/// island without generation is: the power flow leaves it out and N-1 counts its load as lost.
+pub fn reached(case: &Case) -> (BTreeSet<u32>, BTreeSet<u32>) {
+    let ac: BTreeSet<u32> = islands(case)
+        .iter()
+        .filter(|i| i.state != IslandState::DeEnergised)
+        .flat_map(|i| i.buses.iter().copied())
+        .collect();
+    let network = crate::case::dc_networks(&case.dc_buses, &case.dc_branches);
+    let network_of = |seed: u32| -> Vec<u32> {
+        let own = network.get(&seed);
+        network
+            .iter()
+            .filter(|(_, n)| Some(*n) == own)
+            .map(|(&b, _)| b)
+            .collect()
+    };
+    let mut dc: BTreeSet<u32> = BTreeSet::new();
+    for c in case.converters.iter().filter(|c| {
+        c.in_service
+            && ac.contains(&c.busac)
+            && matches!(
+                c.dc_control,
+                crate::case::DcControl::Slack | crate::case::DcControl::Droop
+            )
+    }) {
+        dc.extend(network_of(c.busdc));
+    }
+    loop {
+        let before = dc.len();
+        for c in case.dcdc.iter().filter(|c| c.in_service) {
+            if dc.contains(&c.from) && !dc.contains(&c.to) {
+                dc.extend(network_of(c.to));
+            }
+        }
+        if dc.len() == before {
+            return (ac, dc);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -396,49 +440,5 @@ mod tests {
         assert_eq!(dead[0].buses, vec![5]);
         assert!((dead[0].lost_load_mw() - 90.0).abs() < 1e-9);
         assert_eq!(solved.buses[4].kind, BusType::Isolated);
-    }
-}
-
-/// The AC buses of energised islands (holding a reference, or a generator that takes one), and
-/// the DC buses whose network has its voltage held: by a DC-slack or droop converter on an
-/// energised AC bus, or by a DC/DC converter fed from a DC network that is itself held (followed
-/// to the end of the chain). A DC network that loses its voltage holder is de-energised, as an AC
-/// island without generation is: the power flow leaves it out and N-1 counts its load as lost.
-pub fn reached(case: &Case) -> (BTreeSet<u32>, BTreeSet<u32>) {
-    let ac: BTreeSet<u32> = islands(case)
-        .iter()
-        .filter(|i| i.state != IslandState::DeEnergised)
-        .flat_map(|i| i.buses.iter().copied())
-        .collect();
-    let network = crate::case::dc_networks(&case.dc_buses, &case.dc_branches);
-    let network_of = |seed: u32| -> Vec<u32> {
-        let own = network.get(&seed);
-        network
-            .iter()
-            .filter(|(_, n)| Some(*n) == own)
-            .map(|(&b, _)| b)
-            .collect()
-    };
-    let mut dc: BTreeSet<u32> = BTreeSet::new();
-    for c in case.converters.iter().filter(|c| {
-        c.in_service
-            && ac.contains(&c.busac)
-            && matches!(
-                c.dc_control,
-                crate::case::DcControl::Slack | crate::case::DcControl::Droop
-            )
-    }) {
-        dc.extend(network_of(c.busdc));
-    }
-    loop {
-        let before = dc.len();
-        for c in case.dcdc.iter().filter(|c| c.in_service) {
-            if dc.contains(&c.from) && !dc.contains(&c.to) {
-                dc.extend(network_of(c.to));
-            }
-        }
-        if dc.len() == before {
-            return (ac, dc);
-        }
     }
 }
