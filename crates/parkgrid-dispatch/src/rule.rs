@@ -68,7 +68,13 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
     for (bus, values) in &profiles.extra_demand_kw {
         add(&mut el_demand[bus_index(bus)], values);
     }
-    // Demands and supplies that no rule changes.
+    // Demands and supplies that no rule changes; every other kind put aside for its rule.
+    let mut renewables: Vec<(&String, &'static str, &String)> = Vec::new();
+    let mut chps = Vec::new();
+    let mut idle_pumps: Vec<(&String, &'static str, &[&'static str])> = Vec::new();
+    let mut after_pumps = Vec::new();
+    const WASTE_HP: [&str; 3] = ["p_kw", "heat_kw", "source_kw"];
+    const GROUND_HP: [&str; 2] = ["p_kw", "heat_kw"];
     for (_, a) in park.assets() {
         match a {
             AssetRef::ElectricLoad(x) => add_load(
@@ -109,93 +115,61 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
                 add(&mut heat_left, &h);
                 out.push(&x.id, "heat_load", "heat_kw", h);
             }
-            AssetRef::Pv(x) => add(
-                &mut renewable[bus_index(&x.bus)],
-                &get(profiles, &x.id, Quantity::Available, n),
-            ),
-            AssetRef::Wind(x) => add(
-                &mut renewable[bus_index(&x.bus)],
-                &get(profiles, &x.id, Quantity::Available, n),
-            ),
-            // Decided by the rules below, or not electric demand or supply at all.
-            AssetRef::Grid(_)
-            | AssetRef::Chp(_)
-            | AssetRef::GroundHeatPump(_)
-            | AssetRef::WasteHeatPump(_)
-            | AssetRef::Battery(_)
-            | AssetRef::ThermalStore(_)
-            | AssetRef::GasBoiler(_)
-            | AssetRef::ElectricBoiler(_) => {}
+            AssetRef::Pv(x) => {
+                add(
+                    &mut renewable[bus_index(&x.bus)],
+                    &get(profiles, &x.id, Quantity::Available, n),
+                );
+                renewables.push((&x.id, "pv", &x.bus));
+            }
+            AssetRef::Wind(x) => {
+                add(
+                    &mut renewable[bus_index(&x.bus)],
+                    &get(profiles, &x.id, Quantity::Available, n),
+                );
+                renewables.push((&x.id, "wind", &x.bus));
+            }
+            // Decided by the rules below, in their merit order.
+            AssetRef::Chp(c) => chps.push(c),
+            AssetRef::WasteHeatPump(h) => idle_pumps.push((&h.id, "waste_heat_pump", &WASTE_HP)),
+            AssetRef::GroundHeatPump(h) => {
+                idle_pumps.push((&h.id, "ground_heat_pump", &GROUND_HP));
+            }
+            AssetRef::GasBoiler(g) => after_pumps.push(Heat::GasBoiler(g)),
+            AssetRef::ElectricBoiler(e) => after_pumps.push(Heat::ElectricBoiler(e)),
+            AssetRef::ThermalStore(t) => after_pumps.push(Heat::ThermalStore(t)),
+            // The grid and the batteries: the electricity rules below.
+            AssetRef::Grid(_) | AssetRef::Battery(_) => {}
         }
     }
 
     // Heat, in merit order of the rules.
     let mut chp_el = vec![vec![0.0; n]; n_bus.max(1)];
-    for (_, a) in park.assets() {
-        match a {
-            AssetRef::Chp(c) => {
-                let ratio = c.eta_th / c.eta_el;
-                let heat: Vec<f64> = (0..n)
-                    .map(|t| heat_left[t].min(c.p_max_kw * ratio))
-                    .collect();
-                let p: Vec<f64> = heat.iter().map(|h| h / ratio).collect();
-                sub(&mut heat_left, &heat);
-                add(&mut chp_el[bus_index(&c.bus)], &p);
-                out.push(
-                    &c.id,
-                    "chp",
-                    "fuel_kw",
-                    p.iter().map(|x| x / c.eta_el).collect(),
-                );
-                out.push(&c.id, "chp", "heat_kw", heat);
-                out.push(&c.id, "chp", "p_kw", p);
-            }
-            AssetRef::Grid(_)
-            | AssetRef::Pv(_)
-            | AssetRef::Wind(_)
-            | AssetRef::GroundHeatPump(_)
-            | AssetRef::WasteHeatPump(_)
-            | AssetRef::DataCentre(_)
-            | AssetRef::Battery(_)
-            | AssetRef::ThermalStore(_)
-            | AssetRef::GasBoiler(_)
-            | AssetRef::ElectricBoiler(_)
-            | AssetRef::ElectricLoad(_)
-            | AssetRef::HeatLoad(_)
-            | AssetRef::EvCharging(_)
-            | AssetRef::FlexibleLoad(_) => continue,
+    for c in chps {
+        let ratio = c.eta_th / c.eta_el;
+        let heat: Vec<f64> = (0..n)
+            .map(|t| heat_left[t].min(c.p_max_kw * ratio))
+            .collect();
+        let p: Vec<f64> = heat.iter().map(|h| h / ratio).collect();
+        sub(&mut heat_left, &heat);
+        add(&mut chp_el[bus_index(&c.bus)], &p);
+        out.push(
+            &c.id,
+            "chp",
+            "fuel_kw",
+            p.iter().map(|x| x / c.eta_el).collect(),
+        );
+        out.push(&c.id, "chp", "heat_kw", heat);
+        out.push(&c.id, "chp", "p_kw", p);
+    }
+    for (id, kind, quantities) in idle_pumps {
+        for q in quantities {
+            out.push(id, kind, q, vec![0.0; n]);
         }
     }
-    for (_, a) in park.assets() {
+    for a in after_pumps {
         match a {
-            AssetRef::WasteHeatPump(h) => {
-                for q in ["p_kw", "heat_kw", "source_kw"] {
-                    out.push(&h.id, "waste_heat_pump", q, vec![0.0; n]);
-                }
-            }
-            AssetRef::GroundHeatPump(h) => {
-                for q in ["p_kw", "heat_kw"] {
-                    out.push(&h.id, "ground_heat_pump", q, vec![0.0; n]);
-                }
-            }
-            AssetRef::Grid(_)
-            | AssetRef::Pv(_)
-            | AssetRef::Wind(_)
-            | AssetRef::Chp(_)
-            | AssetRef::DataCentre(_)
-            | AssetRef::Battery(_)
-            | AssetRef::ThermalStore(_)
-            | AssetRef::GasBoiler(_)
-            | AssetRef::ElectricBoiler(_)
-            | AssetRef::ElectricLoad(_)
-            | AssetRef::HeatLoad(_)
-            | AssetRef::EvCharging(_)
-            | AssetRef::FlexibleLoad(_) => {}
-        }
-    }
-    for (_, a) in park.assets() {
-        match a {
-            AssetRef::GasBoiler(g) => {
+            Heat::GasBoiler(g) => {
                 let heat: Vec<f64> = (0..n)
                     .map(|t| heat_left[t].min(g.heat_max_kw).max(0.0))
                     .collect();
@@ -208,28 +182,16 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
                 );
                 out.push(&g.id, "gas_boiler", "heat_kw", heat);
             }
-            AssetRef::ElectricBoiler(e) => {
+            Heat::ElectricBoiler(e) => {
                 out.push(&e.id, "electric_boiler", "p_kw", vec![0.0; n]);
                 out.push(&e.id, "electric_boiler", "heat_kw", vec![0.0; n]);
             }
-            AssetRef::ThermalStore(s) => {
+            Heat::ThermalStore(s) => {
                 out.push(&s.id, "thermal_store", "charge_kw", vec![0.0; n]);
                 out.push(&s.id, "thermal_store", "discharge_kw", vec![0.0; n]);
                 let level = s.soc_initial_frac.unwrap_or(s.soc_min_frac) * s.e_max_kwh;
                 out.push(&s.id, "thermal_store", "level_kwh", vec![level; n]);
             }
-            AssetRef::Grid(_)
-            | AssetRef::Pv(_)
-            | AssetRef::Wind(_)
-            | AssetRef::Chp(_)
-            | AssetRef::GroundHeatPump(_)
-            | AssetRef::WasteHeatPump(_)
-            | AssetRef::DataCentre(_)
-            | AssetRef::Battery(_)
-            | AssetRef::ElectricLoad(_)
-            | AssetRef::HeatLoad(_)
-            | AssetRef::EvCharging(_)
-            | AssetRef::FlexibleLoad(_) => {}
         }
     }
 
@@ -253,12 +215,23 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
             .map(f)
             .sum()
     };
+    // Per island: the grid connections' import and export limits, kW.
+    let grid_max: Vec<(f64, f64)> = (0..n_islands.max(1))
+        .map(|isl| {
+            (
+                limits(isl, |g| g.p_import_max_kw),
+                limits(isl, |g| g.p_export_max_kw),
+            )
+        })
+        .collect();
     let mut level: Vec<f64> = batteries
         .iter()
         .map(|b| b.soc_initial_frac.unwrap_or(0.5) * b.e_max_kwh)
         .collect();
     let bat_bus: Vec<usize> = batteries.iter().map(|b| bus_index(&b.bus)).collect();
+    let bat_island: Vec<usize> = batteries.iter().map(|b| island(&b.bus)).collect();
     let mut inj = vec![0.0; n_bus];
+    let (mut acc, mut sent) = (vec![0.0; n_bus], vec![0.0; n_bus]);
     for t in 0..n {
         // What each bus puts into the network before the batteries, kW.
         for (k, v) in inj.iter_mut().enumerate() {
@@ -266,12 +239,9 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
         }
         for isl in 0..n_islands.max(1) {
             // The batteries answer the island's net, as a site controller does.
-            let mut need: f64 = -(0..n_bus)
-                .filter(|&k| island_of[k] == Some(isl))
-                .map(|k| inj[k])
-                .sum::<f64>();
+            let mut need: f64 = -net.order[isl].iter().map(|&k| inj[k]).sum::<f64>();
             for (k, b) in batteries.iter().enumerate() {
-                if island(&b.bus) != isl {
+                if bat_island[k] != isl {
                     continue;
                 }
                 let keep = (1.0 - b.self_discharge_frac_per_h).powf(dt);
@@ -283,25 +253,27 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
                         .min(((hi - level[k]) / (b.eta_charge * dt)).max(0.0));
                     bat_ch[k][t] = ch;
                     need += ch;
-                    inj[bus_index(&b.bus)] -= ch;
+                    inj[bat_bus[k]] -= ch;
                 } else if need > 0.0 {
                     let dis = need
                         .min(b.p_max_kw)
                         .min(((level[k] - lo) * b.eta_discharge / dt).max(0.0));
                     bat_dis[k][t] = dis;
                     need -= dis;
-                    inj[bus_index(&b.bus)] += dis;
+                    inj[bat_bus[k]] += dis;
                 }
             }
             // The network, from the leaves to the grid connection, each link within its rating;
             // a surplus that cannot leave a part of the network is shed there (renewables
             // curtailed, batteries discharging less or charging more).
             let Some(root) = net.root[isl] else { continue };
+            acc.copy_from_slice(&inj);
+            sent.fill(0.0);
             let mut st = StepState {
                 t,
                 dt,
-                acc: inj.clone(),
-                sent: vec![0.0; n_bus],
+                acc: &mut acc,
+                sent: &mut sent,
                 curtailed: &mut curtailed,
                 renewable: &renewable,
                 bat_ch: &mut bat_ch,
@@ -334,7 +306,7 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
                     st.acc[p] -= got / eta_down;
                 }
             }
-            let export_max = limits(isl, |g| g.p_export_max_kw);
+            let (import_max, export_max) = grid_max[isl];
             if st.acc[root] > export_max {
                 let over = st.acc[root] - export_max;
                 let shed = net.shed(&mut st, root, over);
@@ -345,7 +317,7 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
                 // Beyond the export limit only a CHP's heat-led output can remain.
                 export[isl][t] = root_net;
             } else {
-                import[isl][t] = (-root_net).min(limits(isl, |g| g.p_import_max_kw));
+                import[isl][t] = (-root_net).min(import_max);
                 unserved_el[root][t] += -root_net - import[isl][t];
             }
             // Flows changed by shedding below a link are written again.
@@ -410,10 +382,7 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
     // Grid flows shared within an island in proportion to the connections' limits.
     for g in &park.grid {
         let isl = island(&g.bus);
-        let (import_max, export_max) = (
-            limits(isl, |g| g.p_import_max_kw),
-            limits(isl, |g| g.p_export_max_kw),
-        );
+        let (import_max, export_max) = grid_max[isl];
         let share_i = if import_max > 0.0 {
             g.p_import_max_kw / import_max
         } else {
@@ -438,24 +407,7 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
         );
     }
     // Curtailment of a bus shared among its renewables in proportion to availability.
-    for (_, a) in park.assets() {
-        let (id, kind, bus) = match a {
-            AssetRef::Pv(x) => (&x.id, "pv", &x.bus),
-            AssetRef::Wind(x) => (&x.id, "wind", &x.bus),
-            AssetRef::Grid(_)
-            | AssetRef::Chp(_)
-            | AssetRef::GroundHeatPump(_)
-            | AssetRef::WasteHeatPump(_)
-            | AssetRef::DataCentre(_)
-            | AssetRef::Battery(_)
-            | AssetRef::ThermalStore(_)
-            | AssetRef::GasBoiler(_)
-            | AssetRef::ElectricBoiler(_)
-            | AssetRef::ElectricLoad(_)
-            | AssetRef::HeatLoad(_)
-            | AssetRef::EvCharging(_)
-            | AssetRef::FlexibleLoad(_) => continue,
-        };
+    for (id, kind, bus) in renewables {
         let k = bus_index(bus);
         let avail = get(profiles, id, Quantity::Available, n);
         let output = (0..n)
@@ -500,6 +452,13 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
         }
     }
     Dispatch { series: out.series }
+}
+
+/// What the heat rules decide after the CHPs and the (idle) heat pumps, in park order.
+enum Heat<'a> {
+    GasBoiler(&'a parkgrid_model::asset::GasBoiler),
+    ElectricBoiler(&'a parkgrid_model::asset::ElectricBoiler),
+    ThermalStore(&'a parkgrid_model::asset::ThermalStore),
 }
 
 /// The electric network as the baseline runs it: radially, from each island's grid connection
@@ -679,9 +638,9 @@ struct StepState<'s, 'p> {
     t: usize,
     dt: f64,
     /// Net injection of each bus with what its children send it, kW.
-    acc: Vec<f64>,
+    acc: &'s mut [f64],
     /// What each bus sends up its link, kW (negative: receives from its parent).
-    sent: Vec<f64>,
+    sent: &'s mut [f64],
     curtailed: &'s mut [Vec<f64>],
     renewable: &'s [Vec<f64>],
     bat_ch: &'s mut [Vec<f64>],

@@ -8,22 +8,16 @@ use std::path::Path;
 use parkgrid_dispatch::{Config, Strategy, run};
 use parkgrid_model::parse;
 use parkgrid_resource::park_profiles_window;
+use parkgrid_resource::rng::Rng;
 
-/// splitmix64.
-struct Rng(u64);
+/// The generator whose state starts at `state` (the sequences these tests were written with).
+fn rng_at(state: u64) -> Rng {
+    Rng::new(state ^ 0x9E37_79B9_7F4A_7C15)
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
+/// A number below `n` from the project's seeded generator.
+fn below(rng: &mut Rng, n: usize) -> usize {
+    (rng.next_u64() % n.max(1) as u64) as usize
 }
 
 const VALUES: [&str; 16] = [
@@ -52,18 +46,18 @@ fn mutate(text: &str, rng: &mut Rng) -> String {
     if n == 0 {
         return String::new();
     }
-    match rng.below(5) {
+    match below(rng, 5) {
         0..=2 => {
-            let i = rng.below(n);
+            let i = below(rng, n);
             if let Some((key, _)) = lines[i].split_once(" = ") {
-                lines[i] = format!("{key} = {}", VALUES[rng.below(VALUES.len())]);
+                lines[i] = format!("{key} = {}", VALUES[below(rng, VALUES.len())]);
             }
         }
         3 => {
-            lines.remove(rng.below(n));
+            lines.remove(below(rng, n));
         }
         _ => {
-            let i = rng.below(n);
+            let i = below(rng, n);
             let l = lines[i].clone();
             lines.insert(i, l);
         }
@@ -81,7 +75,7 @@ fn mutated_parks_never_panic() {
         .map(|l| l.split(" #").next().unwrap_or(""))
         .collect::<Vec<_>>()
         .join("\n");
-    let mut rng = Rng(20_261_130);
+    let mut rng = rng_at(20_261_130);
     let (mut invalid, mut valid, mut refused) = (0, 0, 0);
     for k in 0..500 {
         let mut text = mutate(&base, &mut rng);

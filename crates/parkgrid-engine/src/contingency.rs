@@ -267,3 +267,36 @@ pub fn n_minus_1_json(title: &str, intact: &StepCheck, list: &[Contingency]) -> 
         })).collect::<Vec<_>>(),
     })
 }
+
+/// The time axis of a saved run of `park`: the steps of the park's year from the run's first
+/// time, as many as the run holds (a year or a window).
+///
+/// # Errors
+/// [`EngineError::Input`] when the run's first time is no step of the park's year, or its steps
+/// reach past the year.
+pub fn saved_run_axis(park: &Park, run: &parkgrid_report::Run) -> Result<TimeAxis, EngineError> {
+    let year = park
+        .time_axis()
+        .ok_or_else(|| EngineError::Input("the park's time axis is invalid".into()))?;
+    let first = run.times.first().map(String::as_str).unwrap_or_default();
+    let not_a_step = || {
+        EngineError::Input(format!(
+            "the saved run starts at '{first}', which is no step of the park's year {}",
+            year.year()
+        ))
+    };
+    let start = chrono::DateTime::parse_from_rfc3339(first).map_err(|_| not_a_step())?;
+    let minutes = (start - year.start.fixed_offset()).num_minutes();
+    let step = i64::from(year.step_min);
+    let offset = usize::try_from(minutes / step)
+        .ok()
+        .filter(|&t| minutes % step == 0 && t < year.n_steps)
+        .ok_or_else(not_a_step)?;
+    if offset + run.times.len() > year.n_steps {
+        return Err(EngineError::Input(format!(
+            "the saved run's {} steps from '{first}' reach past the park's year",
+            run.times.len()
+        )));
+    }
+    Ok(year.window(offset, run.times.len()))
+}

@@ -53,47 +53,16 @@ pub struct StepInjections<'a> {
 impl<'a> StepInjections<'a> {
     /// The injections of every series of `o` that feeds a bus of `lowered`.
     pub fn new(park: &Park, o: &'a Outcome, lowered: &Lowered) -> Self {
-        let vscs = lowered
-            .elements
-            .iter()
-            .filter(|(_, e)| matches!(e, Element::Converter(_)))
-            .map(|(id, _)| id);
-        let mut feeds = Vec::new();
-        let mut vsc = Vec::new();
-        let mut unserved = Vec::new();
-        for s in &o.dispatch.series {
-            if matches!(s.kind, "grid" | "line" | "transformer" | "converter") {
-                continue;
-            }
-            for (bus, coef) in ports(park, s.kind, &s.id, s.quantity) {
-                // Only the electric network's buses take part in the power flow.
-                if lowered.ac_bus.contains_key(&bus) || lowered.dc_bus.contains_key(&bus) {
-                    if s.quantity == "unserved_kw" {
-                        unserved.push((bus.clone(), s.values.as_slice()));
-                    }
-                    feeds.push((bus, coef, s.values.as_slice()));
-                }
-            }
-        }
-        for id in vscs {
-            let (Some(f), Some(r)) = (
-                o.dispatch.get(id, "forward_kw"),
-                o.dispatch.get(id, "reverse_kw"),
-            ) else {
-                continue;
-            };
-            let eta = park
-                .converter
-                .iter()
-                .find(|c| &c.id == id)
-                .map_or(1.0, |c| c.eta_reverse);
-            vsc.push((id.clone(), f, r, eta));
-        }
-        StepInjections {
-            feeds,
-            vsc,
-            unserved,
-        }
+        let columns = o.dispatch.series.iter().map(|s| {
+            (
+                s.kind,
+                s.quantity,
+                ports(park, s.kind, &s.id, s.quantity),
+                s.values.as_slice(),
+            )
+        });
+        // A schedule without a converter's flows (none in service there) leaves it idle.
+        Self::from_columns(park, lowered, columns, |id, q| o.dispatch.get(id, q)).0
     }
 
     /// The injections of a saved run of `park` (its columns and their ports, as `meta.json`
@@ -114,35 +83,58 @@ impl<'a> StepInjections<'a> {
                 meta.site, meta.step_min, park.site.name, park.time.step_min
             )));
         }
-        let mut feeds = Vec::new();
-        let mut vsc = Vec::new();
-        let mut unserved = Vec::new();
-        for (c, v) in meta.columns.iter().zip(&run.values) {
-            if matches!(
+        let columns = meta.columns.iter().zip(&run.values).map(|(c, v)| {
+            (
                 c.kind.as_str(),
-                "grid" | "line" | "transformer" | "converter"
-            ) {
+                c.quantity.as_str(),
+                c.ports.iter().map(|p| (p.bus.clone(), p.coef)).collect(),
+                v.as_slice(),
+            )
+        });
+        let (inj, missing) = Self::from_columns(park, lowered, columns, |id, q| run.column(id, q));
+        match missing.first() {
+            Some(id) => Err(EngineError::Input(format!(
+                "the saved run has no flows of converter '{id}' (columns {id}.forward_kw and {id}.reverse_kw)"
+            ))),
+            None => Ok(inj),
+        }
+    }
+
+    /// The injections of result columns `(kind, quantity, ports, values)` on the buses of
+    /// `lowered`, each converter's from `flows(id, quantity)`; and the converters without flows.
+    fn from_columns<'c>(
+        park: &Park,
+        lowered: &Lowered,
+        columns: impl Iterator<Item = (&'c str, &'c str, Vec<(String, f64)>, &'a [f64])>,
+        flows: impl Fn(&str, &str) -> Option<&'a [f64]>,
+    ) -> (Self, Vec<String>) {
+        let mut feeds = Vec::new();
+        let mut unserved = Vec::new();
+        for (kind, quantity, ports, values) in columns {
+            // Links carry power between buses; the power flow finds their flows itself.
+            if matches!(kind, "grid" | "line" | "transformer" | "converter") {
                 continue;
             }
-            for p in &c.ports {
-                if lowered.ac_bus.contains_key(&p.bus) || lowered.dc_bus.contains_key(&p.bus) {
-                    if c.quantity == "unserved_kw" {
-                        unserved.push((p.bus.clone(), v.as_slice()));
+            for (bus, coef) in ports {
+                // Only the electric network's buses take part in the power flow.
+                if lowered.ac_bus.contains_key(&bus) || lowered.dc_bus.contains_key(&bus) {
+                    if quantity == "unserved_kw" {
+                        unserved.push((bus.clone(), values));
                     }
-                    feeds.push((p.bus.clone(), p.coef, v.as_slice()));
+                    feeds.push((bus, coef, values));
                 }
             }
         }
+        let mut vsc = Vec::new();
+        let mut missing = Vec::new();
         for (id, _) in lowered
             .elements
             .iter()
             .filter(|(_, e)| matches!(e, Element::Converter(_)))
         {
-            let (Some(f), Some(r)) = (run.column(id, "forward_kw"), run.column(id, "reverse_kw"))
-            else {
-                return Err(EngineError::Input(format!(
-                    "the saved run has no flows of converter '{id}' (columns {id}.forward_kw and {id}.reverse_kw)"
-                )));
+            let (Some(f), Some(r)) = (flows(id, "forward_kw"), flows(id, "reverse_kw")) else {
+                missing.push(id.clone());
+                continue;
             };
             let eta = park
                 .converter
@@ -151,11 +143,14 @@ impl<'a> StepInjections<'a> {
                 .map_or(1.0, |c| c.eta_reverse);
             vsc.push((id.clone(), f, r, eta));
         }
-        Ok(StepInjections {
-            feeds,
-            vsc,
-            unserved,
-        })
+        (
+            StepInjections {
+                feeds,
+                vsc,
+                unserved,
+            },
+            missing,
+        )
     }
 
     /// Islands are described by the demand on their buses: the dispatch's unserved demand there

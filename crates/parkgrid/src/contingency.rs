@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use parkgrid_dispatch::Strategy;
 use parkgrid_engine::StepInjections;
 use parkgrid_engine::contingency::{
-    N1Year, dispatch_schedule, n_minus_1_at, n_minus_1_json, n_minus_1_year,
+    N1Year, dispatch_schedule, n_minus_1_at, n_minus_1_json, n_minus_1_year, saved_run_axis,
 };
 use parkgrid_model::TimeAxis;
 use parkgrid_powerflow::{IslandCheck, StepCheck, lower, lowered_from_case, n_minus_1};
@@ -99,7 +99,7 @@ pub fn run(path: &Path, req: Request) -> anyhow::Result<ExitCode> {
         let (inj, axis, which) = match &req.run {
             Some(dir) => {
                 saved = parkgrid_engine::read_run(dir)?;
-                let axis = run_axis(park, &saved)?;
+                let axis = saved_run_axis(park, &saved)?;
                 let inj = StepInjections::from_run(park, &saved, &lowered)?;
                 (inj, axis, format!("saved run {}", dir.display()))
             }
@@ -334,28 +334,4 @@ fn print_year(
         )?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The time axis of a saved run of `park`: the park's zone and step, from the run's first time.
-fn run_axis(park: &parkgrid_model::Park, run: &parkgrid_report::Run) -> anyhow::Result<TimeAxis> {
-    let year = park
-        .time_axis()
-        .ok_or_else(|| InputError("the park's time axis is invalid".into()))?;
-    let first = run.times.first().map(String::as_str).unwrap_or_default();
-    let offset = (0..year.n_steps)
-        .find(|&t| year.time(t).to_rfc3339() == first)
-        .ok_or_else(|| {
-            InputError(format!(
-                "the saved run starts at '{first}', which is no step of the park's year {}",
-                year.year()
-            ))
-        })?;
-    if offset + run.times.len() > year.n_steps {
-        return Err(InputError(format!(
-            "the saved run's {} steps from '{first}' reach past the park's year",
-            run.times.len()
-        ))
-        .into());
-    }
-    Ok(year.window(offset, run.times.len()))
 }

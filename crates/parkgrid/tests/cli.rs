@@ -1,27 +1,10 @@
 //! The `parkgrid` binary as a user meets it: exit codes, messages, help and output formats.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn parkgrid(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_parkgrid"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .expect("the parkgrid binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{parkgrid, repo, stderr, stdout};
 
 fn temp_file(name: &str, text: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("parkgrid-cli-{}", std::process::id()));
@@ -1008,7 +991,7 @@ fn closed_pipes_and_full_disks_are_not_panics() {
         &["powerflow", "crates/parkgrid-powerflow/tests/data/case14.m"][..],
     ] {
         // The reader closes its end before the command writes anything.
-        let mut child = Command::new(env!("CARGO_BIN_EXE_parkgrid"))
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_parkgrid"))
             .args(args)
             .current_dir(repo())
             .stdout(std::process::Stdio::piped())
@@ -1026,7 +1009,7 @@ fn closed_pipes_and_full_disks_are_not_panics() {
                 .write(true)
                 .open("/dev/full")
                 .expect("/dev/full");
-            let o = Command::new(env!("CARGO_BIN_EXE_parkgrid"))
+            let o = std::process::Command::new(env!("CARGO_BIN_EXE_parkgrid"))
                 .args(args)
                 .current_dir(repo())
                 .stdout(full)
@@ -1059,7 +1042,7 @@ fn wrong_kinds_of_file_are_refused_at_once() {
     assert!(stderr(&o).contains("not a regular file"), "{}", stderr(&o));
     let dir = temp_dir("fifo");
     let fifo = dir.join("park.toml");
-    let made = Command::new("mkfifo")
+    let made = std::process::Command::new("mkfifo")
         .arg(&fifo)
         .status()
         .is_ok_and(|s| s.success());
@@ -1197,7 +1180,7 @@ fn the_network_check_names_a_dead_island_and_its_lost_load() {
 #[test]
 fn a_year_too_large_for_the_memory_is_refused_before_it_is_built() {
     let dir = temp_dir("too-large");
-    let o = Command::new(env!("CARGO_BIN_EXE_parkgrid"))
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_parkgrid"))
         .args(["simulate", "examples/yanqing.toml", "--out"])
         .arg(dir.join("out"))
         .env("PARKGRID_MEMORY_BYTES", "100000000")
@@ -1212,7 +1195,7 @@ fn a_year_too_large_for_the_memory_is_refused_before_it_is_built() {
     );
     assert!(!dir.join("out/summary.json").exists());
     // A setting that is not a number of bytes is an input error, not a check skipped.
-    let o = Command::new(env!("CARGO_BIN_EXE_parkgrid"))
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_parkgrid"))
         .args(["simulate", "examples/minimal.toml", "--out"])
         .arg(dir.join("out"))
         .env("PARKGRID_MEMORY_BYTES", "4GB")

@@ -3,20 +3,12 @@
 //! panic — a refusal names the file (and its line where there is one), and what is written holds
 //! no NaN or infinity.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn parkgrid(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_parkgrid"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .expect("the parkgrid binary runs")
-}
+use common::{parkgrid, repo};
+use parkgrid_resource::rng::Rng;
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("parkgrid-mut-{name}-{}", std::process::id()));
@@ -25,21 +17,14 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// splitmix64.
-struct Rng(u64);
+/// The generator whose state starts at `state` (the sequences these tests were written with).
+fn rng_at(state: u64) -> Rng {
+    Rng::new(state ^ 0x9E37_79B9_7F4A_7C15)
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
+/// A number below `n` from the project's seeded generator.
+fn below(rng: &mut Rng, n: usize) -> usize {
+    (rng.next_u64() % n.max(1) as u64) as usize
 }
 
 const VALUES: [&str; 12] = [
@@ -53,12 +38,12 @@ fn mutate(text: &str, sep: char, skip: usize, rng: &mut Rng) -> String {
     if lines.is_empty() {
         return String::new();
     }
-    let at = if rng.below(8) == 0 {
-        rng.below(lines.len())
+    let at = if below(rng, 8) == 0 {
+        below(rng, lines.len())
     } else {
-        skip.min(lines.len() - 1) + rng.below(lines.len() - skip.min(lines.len() - 1))
+        skip.min(lines.len() - 1) + below(rng, lines.len() - skip.min(lines.len() - 1))
     };
-    match rng.below(6) {
+    match below(rng, 6) {
         0 => {
             lines.remove(at);
         }
@@ -78,8 +63,8 @@ fn mutate(text: &str, sep: char, skip: usize, rng: &mut Rng) -> String {
         3 => lines[at] = lines[at].replacen(sep, "", 1),
         _ => {
             let mut fields: Vec<String> = lines[at].split(sep).map(str::to_string).collect();
-            let f = rng.below(fields.len());
-            fields[f] = VALUES[rng.below(VALUES.len())].to_string();
+            let f = below(rng, fields.len());
+            fields[f] = VALUES[below(rng, VALUES.len())].to_string();
             lines[at] = fields.join(&sep.to_string());
         }
     }
@@ -115,59 +100,56 @@ fn no_nan(path: &Path, what: &str) {
     }
 }
 
-#[test]
-fn mutated_csv_profiles_are_read_or_refused_by_name() {
-    let dir = temp_dir("csv");
-    let src = repo().join("crates/parkgrid-dispatch/tests/data/pypsa_ref");
-    std::fs::copy(src.join("park.toml"), dir.join("park.toml")).expect("copy park");
-    let csv = std::fs::read_to_string(src.join("inputs.csv")).expect("inputs.csv");
-    let run = |out: &Path| {
-        vec![
-            "profiles".to_string(),
-            dir.join("park.toml").display().to_string(),
-            "--out".to_string(),
-            out.display().to_string(),
-        ]
-    };
-    // The file as it is is read.
-    std::fs::write(dir.join("inputs.csv"), &csv).expect("write");
-    let args = run(&dir.join("out"));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    assert!(check(&args, "inputs.csv", "the original"));
-    let mut rng = Rng(2026_1130);
+/// `parkgrid profiles` of the park in `dir` with `file` (in `dir`) as it is — which must be read —
+/// and then mutated `n` times (seeded; `skip` header lines changed less often): each read or
+/// refused by name, and what is read writes `outputs` without NaN.
+fn profiles_of_mutations(dir: &Path, file: &str, skip: usize, seed: u64, outputs: &[&str]) {
+    let original = std::fs::read_to_string(dir.join(file)).expect("original");
+    let (park, out) = (dir.join("park.toml"), dir.join("out"));
+    let args = [
+        "profiles",
+        park.to_str().unwrap_or_default(),
+        "--out",
+        out.to_str().unwrap_or_default(),
+    ];
+    assert!(check(&args, file, "the original"));
+    let mut rng = rng_at(seed);
     let (mut read, mut refused) = (0, 0);
     for k in 0..24 {
-        std::fs::write(dir.join("inputs.csv"), mutate(&csv, ',', 1, &mut rng)).expect("write");
-        let out = dir.join("out");
-        let what = format!("CSV mutation {k}");
-        if check(
-            &[
-                "profiles",
-                dir.join("park.toml").to_str().unwrap_or_default(),
-                "--out",
-                out.to_str().unwrap_or_default(),
-            ],
-            "inputs.csv",
-            &what,
-        ) {
+        std::fs::write(dir.join(file), mutate(&original, ',', skip, &mut rng)).expect("write");
+        let what = format!("mutation {k} of {file}");
+        if check(&args, file, &what) {
             read += 1;
-            no_nan(&out.join("profiles.csv"), &what);
+            for o in outputs {
+                no_nan(&out.join(o), &what);
+            }
         } else {
             refused += 1;
         }
     }
     assert!(refused > 0, "read {read}, refused {refused}");
-    println!("read {read}, refused {refused}");
+    println!("{file}: read {read}, refused {refused}");
+}
+
+#[test]
+fn mutated_csv_profiles_are_read_or_refused_by_name() {
+    let dir = temp_dir("csv");
+    let src = repo().join("crates/parkgrid-dispatch/tests/data/pypsa_ref");
+    for f in ["park.toml", "inputs.csv"] {
+        std::fs::copy(src.join(f), dir.join(f)).expect("copy");
+    }
+    profiles_of_mutations(&dir, "inputs.csv", 1, 2026_1130, &["profiles.csv"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn mutated_epw_files_are_read_or_refused_by_name() {
     let dir = temp_dir("epw");
-    let epw = std::fs::read_to_string(
+    std::fs::copy(
         repo().join("crates/parkgrid-resource/tests/data/greensboro_tmy3.epw"),
+        dir.join("site.epw"),
     )
-    .expect("epw");
+    .expect("copy");
     let park = std::fs::read_to_string(repo().join("examples/minimal.toml"))
         .expect("example")
         .replace(
@@ -175,41 +157,8 @@ fn mutated_epw_files_are_read_or_refused_by_name() {
             "[weather]\nsource = \"epw\"\nfile = \"site.epw\"\n\n[[bus]]",
         );
     std::fs::write(dir.join("park.toml"), park).expect("write");
-    std::fs::write(dir.join("site.epw"), &epw).expect("write");
-    let (park_path, out) = (dir.join("park.toml"), dir.join("out"));
-    let original = [
-        "profiles",
-        park_path.to_str().unwrap_or_default(),
-        "--out",
-        out.to_str().unwrap_or_default(),
-    ];
-    assert!(check(&original, "site.epw", "the original"));
-    let mut rng = Rng(7);
-    let (mut read, mut refused) = (0, 0);
-    for k in 0..24 {
-        // EPW: eight header lines, then one line per hour.
-        std::fs::write(dir.join("site.epw"), mutate(&epw, ',', 8, &mut rng)).expect("write");
-        let out = dir.join("out");
-        let what = format!("EPW mutation {k}");
-        if check(
-            &[
-                "profiles",
-                dir.join("park.toml").to_str().unwrap_or_default(),
-                "--out",
-                out.to_str().unwrap_or_default(),
-            ],
-            "site.epw",
-            &what,
-        ) {
-            read += 1;
-            no_nan(&out.join("profiles.csv"), &what);
-            no_nan(&out.join("weather.csv"), &what);
-        } else {
-            refused += 1;
-        }
-    }
-    assert!(refused > 0, "read {read}, refused {refused}");
-    println!("read {read}, refused {refused}");
+    // EPW: eight header lines, then one line per hour.
+    profiles_of_mutations(&dir, "site.epw", 8, 7, &["profiles.csv", "weather.csv"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -244,7 +193,7 @@ fn mutated_saved_runs_are_reported_or_refused_by_name() {
         "summary.json",
         "the original"
     ));
-    let mut rng = Rng(11);
+    let mut rng = rng_at(11);
     let (mut read, mut refused) = (0, 0);
     for k in 0..30 {
         let i = k % files.len();
