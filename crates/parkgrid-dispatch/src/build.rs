@@ -119,6 +119,10 @@ pub struct Builder<'a> {
     pub balance_rows: Vec<usize>,
     /// Blocks carrying the tie-break cost, to take it out of the reported objective.
     pub tie_breaks: Vec<crate::lp::Block>,
+    /// Each CHP's electric output block and its heat-to-power ratio, by CHP id.
+    pub chp_heat: HashMap<String, (Block, f64)>,
+    /// Drive-heat blocks of absorption chillers run on a CHP's recovered heat: (CHP id, block).
+    pub chp_drives: Vec<(String, Block)>,
 }
 
 impl<'a> Builder<'a> {
@@ -140,6 +144,8 @@ impl<'a> Builder<'a> {
             outputs: Vec::new(),
             balance_rows: Vec::new(),
             tie_breaks: Vec::new(),
+            chp_heat: HashMap::new(),
+            chp_drives: Vec::new(),
             steps,
         }
     }
@@ -242,16 +248,22 @@ pub fn build(park: &Park, profiles: &ParkProfiles, options: BuildOptions) -> Bui
             }
             AssetRef::GasBoiler(x) => component::boiler::add_gas(&mut b, x),
             AssetRef::ElectricBoiler(x) => component::boiler::add_electric(&mut b, x),
+            AssetRef::ElectricChiller(x) => component::chiller::add_electric(&mut b, x),
+            AssetRef::AbsorptionChiller(x) => component::chiller::add_absorption(&mut b, x),
             AssetRef::ElectricLoad(x) => {
                 component::load::add_fixed(&mut b, &x.id, "electric_load", &x.bus, "p_kw")
             }
             AssetRef::HeatLoad(x) => {
                 component::load::add_fixed(&mut b, &x.id, "heat_load", &x.bus, "heat_kw")
             }
+            AssetRef::CoolingLoad(x) => {
+                component::load::add_fixed(&mut b, &x.id, "cooling_load", &x.bus, "cold_kw")
+            }
             AssetRef::EvCharging(x) => component::load::add_ev(&mut b, x),
             AssetRef::FlexibleLoad(x) => component::load::add_flexible(&mut b, x),
         }
     }
+    component::chiller::limit_chp_drives(&mut b);
     component::network::add(&mut b);
     add_bus_slacks(&mut b);
     add_balances(&mut b);
@@ -277,8 +289,9 @@ fn end_of(options: &BuildOptions, id: &str) -> component::storage::End {
     }
 }
 
-/// Unserved demand on electric and heat buses (at the value of lost load), heat dumped from heat
-/// buses (penalised), waste heat rejected by cooling towers (free).
+/// Unserved demand on electric, heat and cold buses (at the value of lost load; cooling at the
+/// heat's), heat dumped from heat buses (penalised), waste heat rejected by cooling towers
+/// (free). Cold buses need no dump: every cooling source can be turned down.
 fn add_bus_slacks(b: &mut Builder<'_>) {
     let eco = b.park.economics.clone();
     let step_h = b.steps.step_h;
@@ -296,11 +309,10 @@ fn add_bus_slacks(b: &mut Builder<'_>) {
     for (bi, bus) in b.park.bus.iter().enumerate() {
         let id = bus.id.as_str();
         match bus.carrier {
-            Carrier::Ac | Carrier::Dc | Carrier::Heat => {
-                let voll = if bus.carrier == Carrier::Heat {
-                    eco.voll_heat_cny_per_kwh
-                } else {
-                    eco.voll_electric_cny_per_kwh
+            Carrier::Ac | Carrier::Dc | Carrier::Heat | Carrier::Cold => {
+                let voll = match bus.carrier {
+                    Carrier::Heat | Carrier::Cold => eco.voll_heat_cny_per_kwh,
+                    _ => eco.voll_electric_cny_per_kwh,
                 };
                 // A step without demand has nothing to leave unserved: the slack is fixed at 0
                 // there (solvers drop fixed variables).

@@ -82,6 +82,16 @@ pub struct Kpis {
     pub unserved_electric_kwh: f64,
     /// Heat demand left unserved, kWh.
     pub unserved_heat_kwh: f64,
+    /// Heat dumped from heat networks (CHP heat no one used), kWh.
+    pub heat_dumped_kwh: f64,
+    /// Cooling demand, kWh.
+    pub cooling_demand_kwh: f64,
+    /// Cooling from electric chillers, kWh.
+    pub cooling_electric_kwh: f64,
+    /// Cooling from absorption chillers (driven by heat), kWh.
+    pub cooling_absorption_kwh: f64,
+    /// Cooling demand left unserved, kWh.
+    pub unserved_cooling_kwh: f64,
     /// Highest import, kW.
     pub peak_import_kw: f64,
 }
@@ -161,6 +171,11 @@ pub fn kpis(park: &Park, steps: &Steps, d: &Dispatch) -> Kpis {
                 om += b.degradation_cny_per_kwh * d.total(&b.id, "discharge_kw", dt)
             }
             AssetRef::HeatLoad(h) => k.heat_demand_kwh += d.total(&h.id, "heat_kw", dt),
+            AssetRef::CoolingLoad(c) => k.cooling_demand_kwh += d.total(&c.id, "cold_kw", dt),
+            AssetRef::ElectricChiller(c) => k.cooling_electric_kwh += d.total(&c.id, "cold_kw", dt),
+            AssetRef::AbsorptionChiller(c) => {
+                k.cooling_absorption_kwh += d.total(&c.id, "cold_kw", dt)
+            }
             AssetRef::GroundHeatPump(_)
             | AssetRef::DataCentre(_)
             | AssetRef::ThermalStore(_)
@@ -174,7 +189,11 @@ pub fn kpis(park: &Park, steps: &Steps, d: &Dispatch) -> Kpis {
         let unserved = d.total(&bus.id, "unserved_kw", dt);
         match bus.carrier {
             Carrier::Ac | Carrier::Dc => k.unserved_electric_kwh += unserved,
-            Carrier::Heat => k.unserved_heat_kwh += unserved,
+            Carrier::Heat => {
+                k.unserved_heat_kwh += unserved;
+                k.heat_dumped_kwh += d.total(&bus.id, "dumped_kw", dt);
+            }
+            Carrier::Cold => k.unserved_cooling_kwh += unserved,
             Carrier::WasteHeat => {}
         }
     }
@@ -191,6 +210,11 @@ pub fn kpis(park: &Park, steps: &Steps, d: &Dispatch) -> Kpis {
         &mut k.boiler_heat_kwh,
         &mut k.waste_heat_recovered_kwh,
         &mut k.heat_demand_kwh,
+        &mut k.heat_dumped_kwh,
+        &mut k.cooling_demand_kwh,
+        &mut k.cooling_electric_kwh,
+        &mut k.cooling_absorption_kwh,
+        &mut k.unserved_cooling_kwh,
     ] {
         if *e < 0.0 && *e > -1e-6 {
             *e = 0.0;
@@ -278,6 +302,11 @@ fn asset_ports(asset: AssetRef<'_>, quantity: &str) -> Vec<(String, f64)> {
         (AssetRef::ElectricBoiler(e), "heat_kw") => port(&e.heat_bus, 1.0),
         (AssetRef::ElectricLoad(x), "p_kw") => port(&x.bus, -1.0),
         (AssetRef::HeatLoad(x), "heat_kw") => port(&x.bus, -1.0),
+        (AssetRef::CoolingLoad(x), "cold_kw") => port(&x.bus, -1.0),
+        (AssetRef::ElectricChiller(c), "p_kw") => port(&c.bus, -1.0),
+        (AssetRef::ElectricChiller(c), "cold_kw") => port(&c.cold_bus, 1.0),
+        (AssetRef::AbsorptionChiller(c), "heat_kw") => port(&c.heat_bus, -1.0),
+        (AssetRef::AbsorptionChiller(c), "cold_kw") => port(&c.cold_bus, 1.0),
         (AssetRef::EvCharging(x), "p_kw") => port(&x.bus, -1.0),
         (AssetRef::FlexibleLoad(x), "p_kw") => port(&x.bus, -1.0),
         (
@@ -294,6 +323,9 @@ fn asset_ports(asset: AssetRef<'_>, quantity: &str) -> Vec<(String, f64)> {
             | AssetRef::ElectricBoiler(_)
             | AssetRef::ElectricLoad(_)
             | AssetRef::HeatLoad(_)
+            | AssetRef::CoolingLoad(_)
+            | AssetRef::ElectricChiller(_)
+            | AssetRef::AbsorptionChiller(_)
             | AssetRef::EvCharging(_)
             | AssetRef::FlexibleLoad(_),
             _,

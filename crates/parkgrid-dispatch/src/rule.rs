@@ -1,7 +1,9 @@
 //! The rule-based baseline: how a park is run without optimisation, step by step.
 //!
 //! Heat as before the energy internet: CHP follows the heat demand and the boiler house covers the
-//! rest; heat pumps and stores stay idle, the data centre's waste heat is rejected. Electricity:
+//! rest; heat pumps and stores stay idle, the data centre's waste heat is rejected. Cooling the
+//! same way: each cold bus's electric chillers (in park order) follow its cooling demand,
+//! absorption chillers and cold stores stay idle. Electricity:
 //! renewables first; the batteries of an electric island (the buses joined by in-service lines,
 //! transformers and converters) answer the island's net as a site controller does — a surplus
 //! charges them, a deficit discharges them, within their power and state-of-charge bounds. The
@@ -36,6 +38,13 @@ impl Out {
             values,
         });
     }
+}
+
+/// The series `q` of `id`, or `fixed` at every step.
+fn p_or(p: &ParkProfiles, id: &str, q: Quantity, fixed: f64, n: usize) -> Vec<f64> {
+    p.get(id, q)
+        .map(<[f64]>::to_vec)
+        .unwrap_or_else(|| vec![fixed; n])
 }
 
 fn get(p: &ParkProfiles, id: &str, q: Quantity, n: usize) -> Vec<f64> {
@@ -73,6 +82,9 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
     let mut chps = Vec::new();
     let mut idle_pumps: Vec<(&String, &'static str, &[&'static str])> = Vec::new();
     let mut after_pumps = Vec::new();
+    // Per bus: cooling demand left, kW; the electric chillers, in park order.
+    let mut cold_left = vec![vec![0.0; n]; n_bus.max(1)];
+    let mut chillers = Vec::new();
     const WASTE_HP: [&str; 3] = ["p_kw", "heat_kw", "source_kw"];
     const GROUND_HP: [&str; 2] = ["p_kw", "heat_kw"];
     for (_, a) in park.assets() {
@@ -114,6 +126,16 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
                 let h = get(profiles, &x.id, Quantity::HeatDemand, n);
                 add(&mut heat_left, &h);
                 out.push(&x.id, "heat_load", "heat_kw", h);
+            }
+            AssetRef::CoolingLoad(x) => {
+                let c = get(profiles, &x.id, Quantity::CoolingDemand, n);
+                add(&mut cold_left[bus_index(&x.bus)], &c);
+                out.push(&x.id, "cooling_load", "cold_kw", c);
+            }
+            AssetRef::ElectricChiller(c) => chillers.push(c),
+            AssetRef::AbsorptionChiller(c) => {
+                out.push(&c.id, "absorption_chiller", "heat_kw", vec![0.0; n]);
+                out.push(&c.id, "absorption_chiller", "cold_kw", vec![0.0; n]);
             }
             AssetRef::Pv(x) => {
                 add(
@@ -193,6 +215,20 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
                 out.push(&s.id, "thermal_store", "level_kwh", vec![level; n]);
             }
         }
+    }
+
+    // Cooling: electric chillers follow their cold bus's demand; their electricity is demand.
+    for c in chillers {
+        let eer = p_or(profiles, &c.id, Quantity::Eer, c.eer.unwrap_or(4.0), n);
+        let left = &mut cold_left[bus_index(&c.cold_bus)];
+        let cold: Vec<f64> = (0..n)
+            .map(|t| left[t].min(c.cold_max_kw).max(0.0))
+            .collect();
+        sub(left, &cold);
+        let p: Vec<f64> = cold.iter().zip(&eer).map(|(q, e)| q / e).collect();
+        add(&mut el_demand[bus_index(&c.bus)], &p);
+        out.push(&c.id, "electric_chiller", "p_kw", p);
+        out.push(&c.id, "electric_chiller", "cold_kw", cold);
     }
 
     // Electricity, island by island, on its network run radially.
@@ -431,6 +467,9 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
     for (bi, bus) in park.bus.iter().enumerate() {
         let values = match island_of[bi] {
             Some(_) => std::mem::take(&mut unserved_el[bi]),
+            None if bus.carrier == Carrier::Cold => {
+                cold_left[bi].iter().map(|c| c.max(0.0)).collect()
+            }
             None if Some(&bus.id) == first_heat.as_ref() => {
                 heat_left.iter().map(|h| h.max(0.0)).collect()
             }

@@ -44,7 +44,7 @@ pub fn summarize(p: &ParkProfiles) -> Vec<SeriesSummary> {
         .map(|s| {
             let n = s.values.len().max(1) as f64;
             let total = s.values.iter().sum::<f64>() * step_h;
-            let is_cop = s.quantity == Quantity::Cop;
+            let is_cop = matches!(s.quantity, Quantity::Cop | Quantity::Eer);
             SeriesSummary {
                 id: s.id.clone(),
                 kind: s.kind.key(),

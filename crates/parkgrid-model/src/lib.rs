@@ -96,12 +96,21 @@ pub struct Park {
     /// Electric boilers.
     #[serde(default)]
     pub electric_boiler: Vec<asset::ElectricBoiler>,
+    /// Electric chillers.
+    #[serde(default)]
+    pub electric_chiller: Vec<asset::ElectricChiller>,
+    /// Absorption chillers.
+    #[serde(default)]
+    pub absorption_chiller: Vec<asset::AbsorptionChiller>,
     /// Fixed electric loads.
     #[serde(default)]
     pub electric_load: Vec<asset::ElectricLoad>,
     /// Heat loads.
     #[serde(default)]
     pub heat_load: Vec<asset::HeatLoad>,
+    /// Cooling loads.
+    #[serde(default)]
+    pub cooling_load: Vec<asset::CoolingLoad>,
     /// EV charging stations.
     #[serde(default)]
     pub ev_charging: Vec<asset::EvCharging>,

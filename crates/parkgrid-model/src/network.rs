@@ -20,11 +20,20 @@ pub enum Carrier {
     Heat,
     /// Low-grade waste heat (e.g. a data centre's chilled-water return), usable by heat pumps.
     WasteHeat,
+    /// Cooling in a chilled-water network (supply and return temperature): the energy is the heat
+    /// the network takes out of the buildings, kW of cooling.
+    Cold,
 }
 
 impl Carrier {
     /// All carriers.
-    pub const ALL: [Carrier; 4] = [Carrier::Ac, Carrier::Dc, Carrier::Heat, Carrier::WasteHeat];
+    pub const ALL: [Carrier; 5] = [
+        Carrier::Ac,
+        Carrier::Dc,
+        Carrier::Heat,
+        Carrier::WasteHeat,
+        Carrier::Cold,
+    ];
 
     /// Electric carriers.
     pub const ELECTRIC: [Carrier; 2] = [Carrier::Ac, Carrier::Dc];
@@ -36,6 +45,7 @@ impl Carrier {
             Carrier::Dc => "dc",
             Carrier::Heat => "heat",
             Carrier::WasteHeat => "waste_heat",
+            Carrier::Cold => "cold",
         }
     }
 
@@ -46,6 +56,7 @@ impl Carrier {
             Carrier::Dc => "a DC bus",
             Carrier::Heat => "a heat bus",
             Carrier::WasteHeat => "a waste-heat bus",
+            Carrier::Cold => "a chilled-water (cold) bus",
         }
     }
 
@@ -65,7 +76,7 @@ pub struct Bus {
     /// Display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// What the bus carries: `ac`, `dc`, `heat` or `waste_heat`.
+    /// What the bus carries: `ac`, `dc`, `heat`, `waste_heat` or `cold`.
     pub carrier: Carrier,
     /// Nominal voltage in kV (AC line-to-line; DC pole-to-pole). Electric buses only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,10 +87,11 @@ pub struct Bus {
     /// Highest acceptable voltage in per unit of `v_nom_kv` (default 1.07). Electric buses only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub v_max_pu: Option<f64>,
-    /// Supply (flow) temperature in °C. Heat buses only.
+    /// Supply (flow) temperature in °C. Heat and cold buses only (a chilled-water network
+    /// supplies at 5–7 °C).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub t_supply_c: Option<f64>,
-    /// Return temperature in °C. Heat buses only.
+    /// Return temperature in °C. Heat and cold buses only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub t_return_c: Option<f64>,
     /// Temperature of the waste-heat stream in °C, as the heat pumps see it. Waste-heat buses only.
@@ -107,7 +119,7 @@ impl Bus {
         let field_for = |name: &str| -> Option<&'static [Carrier]> {
             match name {
                 "v_nom_kv" | "v_min_pu" | "v_max_pu" => Some(&Carrier::ELECTRIC),
-                "t_supply_c" | "t_return_c" => Some(&[Carrier::Heat]),
+                "t_supply_c" | "t_return_c" => Some(&[Carrier::Heat, Carrier::Cold]),
                 "t_c" => Some(&[Carrier::WasteHeat]),
                 _ => None,
             }
@@ -180,6 +192,23 @@ impl Bus {
                                 format!("return temperature {r} °C is not below the supply temperature {s} °C"),
                             )
                             .with_hint("a heat network returns colder water than it supplies"),
+                        );
+                    }
+                }
+            }
+            Carrier::Cold => {
+                require(cx, "t_supply_c", self.t_supply_c);
+                require(cx, "t_return_c", self.t_return_c);
+                if let (Some(s), Some(r)) = (self.t_supply_c, self.t_return_c) {
+                    cx.within(at, "t_supply_c", s, -10.0, 25.0, "°C");
+                    cx.within(at, "t_return_c", r, -5.0, 30.0, "°C");
+                    if r <= s {
+                        cx.push(
+                            Diagnostic::error(
+                                at.key("t_return_c"),
+                                format!("return temperature {r} °C is not above the supply temperature {s} °C"),
+                            )
+                            .with_hint("a chilled-water network returns warmer water than it supplies (7/12 °C is usual)"),
                         );
                     }
                 }

@@ -29,6 +29,8 @@ pub enum MeterCarrier {
     Electricity,
     /// Heat energy (kWh).
     Heat,
+    /// Cooling energy (kWh).
+    Cooling,
 }
 
 /// A billing meter: the energy of one or more of a tenant's assets.

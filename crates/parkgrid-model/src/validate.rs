@@ -291,6 +291,9 @@ fn check_asset(park: &Park, refs: &Refs<'_>, at: &FieldPath, asset: AssetRef<'_>
             );
         }
     }
+    if let AssetRef::AbsorptionChiller(ac) = asset {
+        check_absorption_drive(park, refs, at, ac, cx);
+    }
     if let AssetRef::WasteHeatPump(hp) = asset {
         let source_t = park.bus(&hp.source_bus).and_then(|b| b.t_c);
         let sink_t = park.bus(&hp.heat_bus).and_then(|b| b.t_supply_c);
@@ -308,15 +311,67 @@ fn check_asset(park: &Park, refs: &Refs<'_>, at: &FieldPath, asset: AssetRef<'_>
     }
 }
 
+/// An absorption chiller's drive heat: from a CHP on the same heat bus, or from a heat network
+/// hot enough for the machine.
+fn check_absorption_drive(
+    park: &Park,
+    refs: &Refs<'_>,
+    at: &FieldPath,
+    ac: &crate::asset::AbsorptionChiller,
+    cx: &mut Cx,
+) {
+    match &ac.chp {
+        Some(chp) => {
+            refs.check(cx, &at.key("chp"), "chp", chp, "chp");
+            match park.chp.iter().find(|c| &c.id == chp) {
+                Some(c) if c.heat_bus != ac.heat_bus => cx.push(
+                    Diagnostic::error(
+                        at.key("heat_bus"),
+                        format!(
+                            "absorption_chiller '{}' is driven by chp '{chp}', whose heat goes to '{}', not to heat_bus '{}'",
+                            ac.id, c.heat_bus, ac.heat_bus
+                        ),
+                    )
+                    .with_hint(format!("set heat_bus = \"{}\"", c.heat_bus)),
+                ),
+                Some(_) | None => {}
+            }
+        }
+        None => {
+            let supply = park.bus(&ac.heat_bus).and_then(|b| b.t_supply_c);
+            if let Some(t) = supply.filter(|t| *t < ac.t_drive_min_c) {
+                cx.push(
+                    Diagnostic::error(
+                        at.key("heat_bus"),
+                        format!(
+                            "heat bus '{}' supplies at {t} °C, below the {} °C absorption_chiller '{}' needs to run",
+                            ac.heat_bus, ac.t_drive_min_c, ac.id
+                        ),
+                    )
+                    .with_hint("drive it from a CHP's recovered heat (chp = \"…\") or from a hotter heat bus"),
+                );
+            }
+        }
+    }
+}
+
 /// A hint for the common mix-ups of ports.
 fn port_hint(kind: AssetKind, field: &str, carrier: Carrier) -> Option<String> {
     let takes_power = matches!(
         kind,
-        AssetKind::GroundHeatPump | AssetKind::WasteHeatPump | AssetKind::ElectricBoiler
+        AssetKind::GroundHeatPump
+            | AssetKind::WasteHeatPump
+            | AssetKind::ElectricBoiler
+            | AssetKind::ElectricChiller
     );
     match (field, carrier) {
-        ("bus", Carrier::Heat | Carrier::WasteHeat) if takes_power => Some(String::from(
-            "bus is the electricity supply of the machine; its heat output goes on heat_bus",
+        ("bus", Carrier::Heat | Carrier::WasteHeat | Carrier::Cold) if takes_power => {
+            Some(String::from(
+                "bus is the electricity supply of the machine; its heat or cooling output goes on heat_bus or cold_bus",
+            ))
+        }
+        ("cold_bus", c) if c != Carrier::Cold => Some(String::from(
+            "cold_bus takes the chilled-water network the machine delivers cooling to",
         )),
         ("heat_bus", c) if c.is_electric() => Some(String::from(
             "heat_bus takes the heat network the machine delivers to",
@@ -648,9 +703,11 @@ fn check_connectivity(park: &Park, cx: &mut Cx) {
     }
 }
 
-/// Heat buses with demand need a heat source; waste heat needs a user.
+/// Heat and cold buses with demand need a source; waste heat needs a user.
 fn check_heat(park: &Park, cx: &mut Cx) {
     let mut supplies: BTreeSet<&str> = BTreeSet::new();
+    let mut cold_supplies: BTreeSet<&str> = BTreeSet::new();
+    let mut cold_demands: BTreeSet<&str> = BTreeSet::new();
     let mut demands: BTreeSet<&str> = BTreeSet::new();
     let mut waste_in: BTreeSet<&str> = BTreeSet::new();
     let mut waste_out: BTreeSet<&str> = BTreeSet::new();
@@ -675,6 +732,15 @@ fn check_heat(park: &Park, cx: &mut Cx) {
             AssetRef::HeatLoad(x) => {
                 demands.insert(&x.bus);
             }
+            AssetRef::ElectricChiller(x) => {
+                cold_supplies.insert(&x.cold_bus);
+            }
+            AssetRef::AbsorptionChiller(x) => {
+                cold_supplies.insert(&x.cold_bus);
+            }
+            AssetRef::CoolingLoad(x) => {
+                cold_demands.insert(&x.bus);
+            }
             AssetRef::DataCentre(x) => {
                 if let Some(w) = &x.waste_heat_bus {
                     waste_in.insert(w);
@@ -697,6 +763,10 @@ fn check_heat(park: &Park, cx: &mut Cx) {
             Carrier::Heat if demands.contains(b.id.as_str()) && !supplies.contains(b.id.as_str()) => cx.push(
                 Diagnostic::error(at, format!("heat bus '{}' has heat demand but nothing supplies heat to it", b.id))
                     .with_hint("connect a heat pump, boiler or CHP with heat_bus (or bus, for a gas boiler) set to it"),
+            ),
+            Carrier::Cold if cold_demands.contains(b.id.as_str()) && !cold_supplies.contains(b.id.as_str()) => cx.push(
+                Diagnostic::error(at, format!("cold bus '{}' has cooling demand but nothing supplies cooling to it", b.id))
+                    .with_hint("connect an [[electric_chiller]] or [[absorption_chiller]] with cold_bus set to it"),
             ),
             Carrier::WasteHeat if !waste_out.contains(b.id.as_str()) && waste_in.contains(b.id.as_str()) => cx.push(
                 Diagnostic::warning(at, format!("nothing uses the waste heat on '{}': all of it is rejected", b.id))

@@ -138,7 +138,7 @@ pub fn lower(park: &Park) -> Result<Lowered, LowerError> {
                     v_band_pu: (b.v_min_pu(), b.v_max_pu()),
                 });
             }
-            Carrier::Heat | Carrier::WasteHeat => {}
+            Carrier::Heat | Carrier::WasteHeat | Carrier::Cold => {}
         }
     }
     if !ac_bus.contains_key(&slack_bus) {

@@ -271,6 +271,50 @@ pub const KPIS: &[KpiDef] = &[
         false
     ),
     kpi!(
+        "heat_dumped_kwh",
+        "Heat dumped",
+        "弃热量",
+        "MWh",
+        "MWh",
+        1e-3,
+        0,
+        Lower,
+        false
+    ),
+    kpi!(
+        "cooling_demand_kwh",
+        "Cooling demand",
+        "冷负荷",
+        "MWh",
+        "MWh",
+        1e-3,
+        0,
+        Neutral,
+        false
+    ),
+    kpi!(
+        "cooling_electric_kwh",
+        "Cooling by electric chillers",
+        "电制冷供冷量",
+        "MWh",
+        "MWh",
+        1e-3,
+        0,
+        Neutral,
+        false
+    ),
+    kpi!(
+        "cooling_absorption_kwh",
+        "Cooling by absorption chillers",
+        "吸收式制冷供冷量",
+        "MWh",
+        "MWh",
+        1e-3,
+        0,
+        Higher,
+        false
+    ),
+    kpi!(
         "unserved_electric_kwh",
         "Unserved electricity",
         "未供电量",
@@ -285,6 +329,17 @@ pub const KPIS: &[KpiDef] = &[
         "unserved_heat_kwh",
         "Unserved heat",
         "未供热量",
+        "MWh",
+        "MWh",
+        1e-3,
+        2,
+        Lower,
+        false
+    ),
+    kpi!(
+        "unserved_cooling_kwh",
+        "Unserved cooling",
+        "未供冷量",
         "MWh",
         "MWh",
         1e-3,
@@ -341,10 +396,12 @@ pub struct KpiDiff {
     pub verdict: &'static str,
 }
 
-/// The differences of every KPI present in both summaries (see [`KpiDef::diff`]).
+/// The differences of every KPI present in both summaries (see [`KpiDef::diff`]); the cooling
+/// figures only where either run has some (a park without cooling has no cooling rows).
 pub fn compare(a: &Value, b: &Value) -> Vec<KpiDiff> {
     KPIS.iter()
         .filter_map(|k| Some(k.diff(value(a, k.key)?, value(b, k.key)?)))
+        .filter(|d| !(d.key.contains("cooling") && d.a == 0.0 && d.b == 0.0))
         .collect()
 }
 

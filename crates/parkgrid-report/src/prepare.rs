@@ -15,6 +15,7 @@ pub const CARRIER_GROUPS: &[(&str, &[&str])] = &[
     ("electricity", &["ac", "dc"]),
     ("heat", &["heat"]),
     ("waste_heat", &["waste_heat"]),
+    ("cooling", &["cold"]),
 ];
 
 /// Order of flow groups in stacks and legends: supplies first, then uses.
@@ -27,8 +28,11 @@ const ORDER: &[&str] = &[
     "ground_heat_pump",
     "electric_boiler",
     "gas_boiler",
+    "electric_chiller",
+    "absorption_chiller",
     "battery_discharge",
     "thermal_store_discharge",
+    "cold_store_discharge",
     "converter",
     "unserved",
     "electric_load",
@@ -36,20 +40,26 @@ const ORDER: &[&str] = &[
     "ev_charging",
     "flexible_load",
     "heat_load",
+    "cooling_load",
     "battery_charge",
     "thermal_store_charge",
+    "cold_store_charge",
     "grid_export",
     "conversion_losses",
     "heat_dump",
     "waste_heat_rejected",
 ];
 
-/// The flow group of a column: its kind, split by direction where one element both supplies and
-/// uses the same carrier (grid, stores, converters) and named after the quantity for bus slacks.
-pub fn group_key(c: &ColumnMeta, net_coef: f64) -> String {
+/// The flow group of a column on `carrier`: its kind, split by direction where one element both
+/// supplies and uses the same carrier (grid, stores, converters), named after the quantity for
+/// bus slacks, and a thermal store on a cold bus named a cold store.
+pub fn group_key(c: &ColumnMeta, net_coef: f64, carrier: &str) -> String {
     match (c.kind.as_str(), c.quantity.as_str()) {
         ("grid", "import_kw") => "grid_import".into(),
         ("grid", "export_kw") => "grid_export".into(),
+        ("thermal_store", q) if carrier == "cold" => {
+            format!("cold_store_{}", q.trim_end_matches("_kw"))
+        }
         (k @ ("battery" | "thermal_store"), q) => {
             format!("{k}_{}", q.trim_end_matches("_kw"))
         }
@@ -82,20 +92,22 @@ pub fn carrier_flows(run: &Run, carriers: &[&str]) -> Vec<Flow> {
     let n = run.times.len();
     let mut groups: BTreeMap<(usize, String, i8), Vec<f64>> = BTreeMap::new();
     for (c, values) in run.meta.columns.iter().zip(&run.values) {
-        let inside: Vec<f64> = c
+        let inside: Vec<(&str, f64)> = c
             .ports
             .iter()
-            .filter(|p| run.carrier(&p.bus).is_some_and(|k| carriers.contains(&k)))
-            .map(|p| p.coef)
+            .filter_map(|p| {
+                let k = run.carrier(&p.bus)?;
+                carriers.contains(&k).then_some((k, p.coef))
+            })
             .collect();
-        if inside.is_empty() {
+        let Some(&(carrier, _)) = inside.first() else {
             continue;
-        }
-        let net: f64 = inside.iter().sum();
+        };
+        let net: f64 = inside.iter().map(|(_, k)| k).sum();
         if net.abs() < 1e-12 {
             continue;
         }
-        let key = group_key(c, net);
+        let key = group_key(c, net, carrier);
         let sign = if net > 0.0 { 1 } else { -1 };
         let acc = groups
             .entry((rank(&key), key, sign))
@@ -168,7 +180,7 @@ pub fn sankey(run: &Run) -> Vec<Link> {
         let own: f64 = ports.iter().map(|(_, k)| k).sum();
         let single = ports.iter().all(|(car, _)| *car == ports[0].0);
         let actor = if single && c.kind != "converter" {
-            group_key(c, own)
+            group_key(c, own, &ports[0].0)
         } else {
             c.kind.clone()
         };

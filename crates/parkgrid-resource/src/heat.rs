@@ -1,4 +1,4 @@
-//! Heat pumps and heat demand.
+//! Heat pumps, chillers, heat demand and cooling demand.
 
 /// Heating COP of a heat pump reaching `carnot_fraction` of the Carnot COP between a source at
 /// `t_source_c` and a sink at `t_sink_c`, limited to 1–12 (a lift of nearly zero is not worth
@@ -9,6 +9,53 @@ pub fn cop_carnot(t_source_c: f64, t_sink_c: f64, carnot_fraction: f64) -> f64 {
         return 12.0;
     }
     (carnot_fraction * (t_sink_c + 273.15) / lift).clamp(1.0, 12.0)
+}
+
+/// Cooling EER of a vapour-compression chiller reaching `carnot_fraction` of the Carnot EER
+/// `T_evap / (T_cond − T_evap)` (kelvin) between chilled water at `t_chilled_c` and condensing at
+/// `t_cond_c`, limited to 1–12 (a condenser nearly as cold as the chilled water is not worth
+/// more than that). The reversed Carnot cycle: e.g. ASHRAE Handbook — Fundamentals (2021), ch. 2.
+pub fn eer_carnot(t_chilled_c: f64, t_cond_c: f64, carnot_fraction: f64) -> f64 {
+    let lift = t_cond_c - t_chilled_c;
+    if lift <= 0.0 {
+        return 12.0;
+    }
+    (carnot_fraction * (t_chilled_c + 273.15) / lift).clamp(1.0, 12.0)
+}
+
+/// Lowest condensing temperature of an electric chiller, °C: plants hold the head pressure up in
+/// cool weather, so the EER stops rising there.
+pub const T_COND_MIN_C: f64 = 25.0;
+
+/// Space-cooling demand model: zero at the balance temperature, the design load at the design
+/// temperature, linear between (a cooling-degree-hour model), capped at 1.3 times the design
+/// load, only in occupied steps. The outdoor temperature is smoothed with a first-order lag of
+/// [`COOL_TAU_H`] hours: a building's mass delays the peak by a few hours.
+pub const COOL_TAU_H: f64 = 3.0;
+
+/// Space-cooling demand in kW for each step of an outdoor temperature series.
+pub fn space_cooling_kw(
+    t_out_c: &[f64],
+    occupied: &[bool],
+    step_h: f64,
+    design_kw: f64,
+    t_design_c: f64,
+    t_balance_c: f64,
+) -> Vec<f64> {
+    let alpha = 1.0 - (-step_h / COOL_TAU_H).exp();
+    let mut smooth = t_out_c.first().copied().unwrap_or(t_balance_c);
+    t_out_c
+        .iter()
+        .zip(occupied)
+        .map(|(&t, &occ)| {
+            smooth += alpha * (t - smooth);
+            if !occ {
+                return 0.0;
+            }
+            let frac = (smooth - t_balance_c) / (t_design_c - t_balance_c);
+            design_kw * frac.clamp(0.0, 1.3)
+        })
+        .collect()
 }
 
 /// Space-heating demand model: the design load at the design temperature, falling linearly to
@@ -58,6 +105,31 @@ mod tests {
         let cop = cop_carnot(18.0, 55.0, 0.55);
         assert!((cop - 4.9).abs() < 0.05, "{cop}");
         assert_eq!(cop_carnot(60.0, 55.0, 0.5), 12.0);
+    }
+
+    /// Chilled water at 7 °C against condensing at 40 °C: Carnot EER 8.5; half of it is a
+    /// water-cooled chiller's rated COP of about 4.2.
+    #[test]
+    fn chiller_eer_is_a_share_of_carnot() {
+        let eer = eer_carnot(7.0, 40.0, 0.5);
+        assert!((eer - 0.5 * 280.15 / 33.0).abs() < 1e-12, "{eer}");
+        assert_eq!(eer_carnot(7.0, 5.0, 0.5), 12.0);
+        assert_eq!(eer_carnot(7.0, 400.0, 0.5), 1.0);
+    }
+
+    #[test]
+    fn cooling_demand_follows_temperature_and_occupancy() {
+        let hot = vec![33.5; 100];
+        let occupied = vec![true; 100];
+        let q = space_cooling_kw(&hot, &occupied, 1.0, 500.0, 33.5, 22.0);
+        assert!((q[99] - 500.0).abs() < 1e-6, "{}", q[99]);
+        let q = space_cooling_kw(&[20.0; 10], &occupied[..10], 1.0, 500.0, 33.5, 22.0);
+        assert!(q.iter().all(|&x| x == 0.0));
+        let q = space_cooling_kw(&hot[..10], &[false; 10], 1.0, 500.0, 33.5, 22.0);
+        assert!(q.iter().all(|&x| x == 0.0));
+        // Halfway between balance and design: half the design load.
+        let q = space_cooling_kw(&[27.75; 200], &[true; 200], 1.0, 500.0, 33.5, 22.0);
+        assert!((q[199] - 250.0).abs() < 1e-6);
     }
 
     #[test]

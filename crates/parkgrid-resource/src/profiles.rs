@@ -2,7 +2,9 @@
 //! numbers dispatch needs.
 
 use chrono::{Datelike, Timelike};
-use parkgrid_model::asset::{AssetRef, DataCentre, EvCharging, HeatLoad, PowerCurve, Pv, Wind};
+use parkgrid_model::asset::{
+    AssetRef, CoolingLoad, DataCentre, EvCharging, HeatLoad, PowerCurve, Pv, Wind,
+};
 use parkgrid_model::weather::WeatherSource;
 use parkgrid_model::{
     AssetKind, Carrier, LoadShape, Park, Profile, ProfileUnit, TimeAxis, catalog,
@@ -11,7 +13,9 @@ use parkgrid_model::{
 use crate::calendar::{DayType, calendar_is_official, day_type, shape_weight};
 use crate::csvdata::{CsvSite, CsvTable, WeatherCsvError, parse_csv, weather_from_csv};
 use crate::epw::parse_epw;
-use crate::heat::{DHW_SHAPE, cop_carnot, space_heating_kw};
+use crate::heat::{
+    DHW_SHAPE, T_COND_MIN_C, cop_carnot, eer_carnot, space_cooling_kw, space_heating_kw,
+};
 use crate::pv::{PvSystem, pv_output};
 use crate::solar::SolarError;
 use crate::synthetic::{SiteInfo, SyntheticWeather, daily_from_monthly, synthetic_year};
@@ -36,6 +40,10 @@ pub enum Quantity {
     WasteHeat,
     /// Coefficient of performance of a heat pump.
     Cop,
+    /// Cooling demand, kW.
+    CoolingDemand,
+    /// Energy-efficiency ratio (cooling / electricity) of an electric chiller.
+    Eer,
 }
 
 impl Quantity {
@@ -47,6 +55,8 @@ impl Quantity {
             Quantity::HeatDemand => "heat_demand_kw",
             Quantity::WasteHeat => "waste_heat_kw",
             Quantity::Cop => "cop",
+            Quantity::CoolingDemand => "cooling_demand_kw",
+            Quantity::Eer => "eer",
         }
     }
 }
@@ -290,12 +300,36 @@ fn park_profiles_in(
                     .unwrap_or_else(|| cop_carnot(source, sink, hp.carnot_fraction));
                 push(Quantity::Cop, vec![cop; axis.n_steps], None);
             }
+            AssetRef::CoolingLoad(c) => push(
+                Quantity::CoolingDemand,
+                cooling_series(park, &axis, &weather, c)?,
+                c.design_kw(),
+            ),
+            AssetRef::ElectricChiller(ch) => {
+                let chilled = park
+                    .bus(&ch.cold_bus)
+                    .and_then(|b| b.t_supply_c)
+                    .unwrap_or(7.0);
+                let eer = match ch.eer {
+                    Some(e) => vec![e; axis.n_steps],
+                    None => weather
+                        .t_air_c
+                        .iter()
+                        .map(|t| {
+                            let t_cond = (t + ch.condenser_approach_k).max(T_COND_MIN_C);
+                            eer_carnot(chilled, t_cond, ch.carnot_fraction)
+                        })
+                        .collect(),
+                };
+                push(Quantity::Eer, eer, None);
+            }
             AssetRef::Grid(_)
             | AssetRef::Chp(_)
             | AssetRef::Battery(_)
             | AssetRef::ThermalStore(_)
             | AssetRef::GasBoiler(_)
-            | AssetRef::ElectricBoiler(_) => {}
+            | AssetRef::ElectricBoiler(_)
+            | AssetRef::AbsorptionChiller(_) => {}
         }
     }
     Ok(ParkProfiles {
@@ -635,6 +669,33 @@ fn heat_series(
         }
     }
     Ok(q)
+}
+
+/// Cooling demand: the degree-hour model of [`space_cooling_kw`] in occupied steps (working days
+/// 08:00–18:00 local time, or every step for a `continuous` load), or the load's profile.
+fn cooling_series(
+    park: &Park,
+    axis: &TimeAxis,
+    weather: &WeatherSeries,
+    c: &CoolingLoad,
+) -> Result<Vec<f64>, ResourceError> {
+    if let Some(p) = &c.profile {
+        return read_profile(park, axis, &c.id, p, 0.0);
+    }
+    let occupied: Vec<bool> = local_steps(axis)
+        .into_iter()
+        .map(|(date, hour)| {
+            c.continuous || (day_type(date) == DayType::Working && (8..18).contains(&hour))
+        })
+        .collect();
+    Ok(space_cooling_kw(
+        &weather.t_air_c,
+        &occupied,
+        axis.step_h(),
+        c.design_kw().unwrap_or(0.0),
+        c.t_design_c,
+        c.t_balance_c,
+    ))
 }
 
 /// Unmanaged charging: on charging days, full station power from arrival until the day's energy

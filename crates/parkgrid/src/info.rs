@@ -48,11 +48,32 @@ fn rating(asset: AssetRef<'_>) -> String {
         ),
         AssetRef::GasBoiler(b) => format!("{} th", kw(b.heat_max_kw)),
         AssetRef::ElectricBoiler(b) => format!("{} th", kw(b.heat_max_kw)),
+        AssetRef::ElectricChiller(c) => match c.eer {
+            Some(e) => format!("{} cold, EER {e}", kw(c.cold_max_kw)),
+            None => format!("{} cold", kw(c.cold_max_kw)),
+        },
+        AssetRef::AbsorptionChiller(c) => format!(
+            "{} cold, COP {}{}",
+            kw(c.cold_max_kw),
+            c.cop,
+            c.chp
+                .as_deref()
+                .map(|chp| format!(", driven by {chp}"))
+                .unwrap_or_default()
+        ),
         AssetRef::ElectricLoad(l) => demand(l.annual_kwh, l.profile.is_some()),
         AssetRef::HeatLoad(h) => match h.design_kw() {
             Some(d) => format!(
                 "{} m², design {}",
                 thousands(h.floor_area_m2.unwrap_or(0.0)),
+                kw(d)
+            ),
+            None => String::from("from profile"),
+        },
+        AssetRef::CoolingLoad(c) => match c.design_kw() {
+            Some(d) => format!(
+                "{} m², design {}",
+                thousands(c.floor_area_m2.unwrap_or(0.0)),
                 kw(d)
             ),
             None => String::from("from profile"),
@@ -83,7 +104,7 @@ fn demand(annual_kwh: Option<f64>, profile: bool) -> String {
 fn bus_detail(b: &parkgrid_model::Bus) -> String {
     match b.carrier {
         Carrier::Ac | Carrier::Dc => format!("{} kV", b.v_nom_kv.unwrap_or(0.0)),
-        Carrier::Heat => format!(
+        Carrier::Heat | Carrier::Cold => format!(
             "{}/{} °C",
             b.t_supply_c.unwrap_or(0.0),
             b.t_return_c.unwrap_or(0.0)

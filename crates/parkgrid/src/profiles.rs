@@ -29,11 +29,12 @@ pub fn run(park: &Park, out: &Path, json_out: bool) -> anyhow::Result<ExitCode> 
         .iter()
         .map(|f| {
             let Some(kwh) = f.annual_kwh else {
-                let cop = format!("COP {:.2} mean, {:.2}–{:.2}", f.mean, f.min, f.peak);
+                let ratio = f.quantity.to_uppercase();
+                let cop = format!("{ratio} {:.2} mean, {:.2}–{:.2}", f.mean, f.min, f.peak);
                 return vec![
                     f.id.clone(),
                     f.kind.to_string(),
-                    "cop".into(),
+                    f.quantity.to_string(),
                     String::new(),
                     String::new(),
                     String::new(),

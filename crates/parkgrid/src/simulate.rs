@@ -209,8 +209,12 @@ fn table(park: &Park, year: &YearRun) -> String {
     let main = &year.main;
     let baseline = (year.request.strategy == Strategy::Optimal).then_some(&year.baseline);
     let rolling = year.request.horizon == Horizon::Rolling;
+    let cooling = park
+        .bus
+        .iter()
+        .any(|b| b.carrier == parkgrid_model::Carrier::Cold);
     let rows_of = |k: &Kpis| -> Vec<(&'static str, f64, &'static str)> {
-        vec![
+        let mut rows = vec![
             ("total cost", k.total_cost_cny / 1e4, "10⁴ CNY"),
             ("grid import", k.grid_import_kwh / 1e3, "MWh"),
             ("grid export", k.grid_export_kwh / 1e3, "MWh"),
@@ -233,7 +237,18 @@ fn table(park: &Park, year: &YearRun) -> String {
             ("heat demand", k.heat_demand_kwh / 1e3, "MWh"),
             ("unserved electricity", k.unserved_electric_kwh / 1e3, "MWh"),
             ("unserved heat", k.unserved_heat_kwh / 1e3, "MWh"),
-        ]
+            ("heat dumped", k.heat_dumped_kwh / 1e3, "MWh"),
+            ("cooling demand", k.cooling_demand_kwh / 1e3, "MWh"),
+            (
+                "cooling, electric chillers",
+                k.cooling_electric_kwh / 1e3,
+                "MWh",
+            ),
+            ("cooling, absorption", k.cooling_absorption_kwh / 1e3, "MWh"),
+            ("unserved cooling", k.unserved_cooling_kwh / 1e3, "MWh"),
+        ];
+        rows.retain(|(name, _, _)| cooling || !name.contains("cooling"));
+        rows
     };
     let fmt = |v: f64, unit: &str| {
         if unit == "%" {

@@ -1285,6 +1285,9 @@ fn the_readmes_headline_figures_are_the_examples() {
         "waste heat recovered",
         "boiler heat",
         "heat demand",
+        "heat dumped",
+        "cooling demand",
+        "cooling, absorption",
     ] {
         let row = |text: &str| -> Option<String> {
             text.lines()

@@ -23,6 +23,7 @@ pub fn add(b: &mut Builder<'_>, c: &Chp) {
     let ratio = c.eta_th / c.eta_el;
     b.inject(&c.bus, p, Coef::Const(1.0));
     b.inject(&c.heat_bus, p, Coef::Const(ratio));
+    b.chp_heat.insert(c.id.clone(), (p, ratio));
     if c.commitment {
         let on = b.block("chp.on", &c.id, |_| (0.0, 1.0), |_| 0.0);
         for v in on.start..on.start + on.len {

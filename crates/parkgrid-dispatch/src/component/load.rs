@@ -24,10 +24,10 @@ pub fn add_fixed(
     bus: &str,
     quantity: &'static str,
 ) {
-    let q = if kind == "heat_load" {
-        Quantity::HeatDemand
-    } else {
-        Quantity::ElectricDemand
+    let q = match kind {
+        "heat_load" => Quantity::HeatDemand,
+        "cooling_load" => Quantity::CoolingDemand,
+        _ => Quantity::ElectricDemand,
     };
     let d = series(b, id, q);
     b.add_demand(bus, &d);

@@ -3,6 +3,7 @@
 //! series. The doc comment of each function states the rows it adds.
 
 pub mod boiler;
+pub mod chiller;
 pub mod chp;
 pub mod grid;
 pub mod heat_pump;

@@ -4,10 +4,13 @@
 //! its defaults and its own checks. [`AssetRef`] lets other layers `match` exhaustively over the
 //! kinds, so adding a kind fails the build until every layer handles it.
 
+mod absorption_chiller;
 mod battery;
 mod chp;
+mod cooling_load;
 mod data_centre;
 mod electric_boiler;
+mod electric_chiller;
 mod electric_load;
 mod ev_charging;
 mod flexible_load;
@@ -20,10 +23,13 @@ mod thermal_store;
 mod waste_heat_pump;
 mod wind;
 
+pub use absorption_chiller::AbsorptionChiller;
 pub use battery::Battery;
 pub use chp::Chp;
+pub use cooling_load::CoolingLoad;
 pub use data_centre::DataCentre;
 pub use electric_boiler::ElectricBoiler;
+pub use electric_chiller::ElectricChiller;
 pub use electric_load::ElectricLoad;
 pub use ev_charging::EvCharging;
 pub use flexible_load::FlexibleLoad;
@@ -180,8 +186,11 @@ asset_kinds! {
     ThermalStore(ThermalStore) => thermal_store, "hot-water tank or seasonal heat store";
     GasBoiler(GasBoiler) => gas_boiler, "fuel-fired boiler";
     ElectricBoiler(ElectricBoiler) => electric_boiler, "electric (resistive or electrode) boiler";
+    ElectricChiller(ElectricChiller) => electric_chiller, "electric (vapour-compression) chiller";
+    AbsorptionChiller(AbsorptionChiller) => absorption_chiller, "absorption chiller driven by heat (CCHP)";
     ElectricLoad(ElectricLoad) => electric_load, "fixed electric demand";
     HeatLoad(HeatLoad) => heat_load, "space heating and hot-water demand";
+    CoolingLoad(CoolingLoad) => cooling_load, "space cooling demand";
     EvCharging(EvCharging) => ev_charging, "electric-vehicle charging station";
     FlexibleLoad(FlexibleLoad) => flexible_load, "electric demand partly shiftable in time";
 }
@@ -199,6 +208,8 @@ pub(crate) const AC: &[Carrier] = &[Carrier::Ac];
 pub(crate) const HEAT: &[Carrier] = &[Carrier::Heat];
 /// Port carriers: waste heat only.
 pub(crate) const WASTE_HEAT: &[Carrier] = &[Carrier::WasteHeat];
+/// Port carriers: cold (chilled water) only.
+pub(crate) const COLD: &[Carrier] = &[Carrier::Cold];
 
 /// Heat-pump performance: a fixed COP above 1, or a Carnot fraction in (0, 1].
 pub(crate) fn check_cop(cx: &mut Cx, at: &FieldPath, cop: Option<f64>, carnot_fraction: f64) {

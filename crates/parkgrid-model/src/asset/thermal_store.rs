@@ -8,7 +8,8 @@ use crate::common::Cx;
 use crate::diag::{Diagnostic, FieldPath};
 use crate::network::Carrier;
 
-/// A heat store on a heat (or waste-heat) bus.
+/// A heat store on a heat (or waste-heat) bus, or a chilled-water (cold) store on a cold bus:
+/// on a cold bus "heat" in the field names reads as cooling (charging stores cold water).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct ThermalStore {
@@ -17,7 +18,7 @@ pub struct ThermalStore {
     /// Display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Heat or waste-heat bus the store is connected to.
+    /// Heat, waste-heat or cold bus the store is connected to.
     pub bus: String,
     /// True for a seasonal store (pit, borehole or aquifer: charged in summer, discharged in
     /// winter); false for a short-term tank.
@@ -68,7 +69,7 @@ impl AssetSpec for ThermalStore {
         vec![Port {
             field: "bus",
             bus: &self.bus,
-            carriers: &[Carrier::Heat, Carrier::WasteHeat],
+            carriers: &[Carrier::Heat, Carrier::WasteHeat, Carrier::Cold],
         }]
     }
     fn capacity(&self) -> Vec<Capacity> {

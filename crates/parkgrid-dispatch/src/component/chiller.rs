@@ -1,0 +1,89 @@
+//! Chillers: electricity or heat in, cooling out onto a chilled-water (cold) bus.
+
+use parkgrid_model::asset::{AbsorptionChiller, ElectricChiller};
+use parkgrid_resource::Quantity;
+
+use crate::build::{Builder, Coef, Source};
+use crate::lp::Sense;
+
+/// Variable `electric_chiller.p[id,t]` ∈ [0, cold_max/eer[t]] (electric input); cooling
+/// `eer[t]·p` into the cold bus.
+pub fn add_electric(b: &mut Builder<'_>, ch: &ElectricChiller) {
+    let eer = b
+        .profiles
+        .get(&ch.id, Quantity::Eer)
+        .map(<[f64]>::to_vec)
+        .unwrap_or_else(|| vec![ch.eer.unwrap_or(4.0); b.steps.n]);
+    let p = b.block(
+        "electric_chiller.p",
+        &ch.id,
+        |t| (0.0, ch.cold_max_kw / eer[t]),
+        |_| 0.0,
+    );
+    b.inject(&ch.bus, p, Coef::Const(-1.0));
+    b.inject(&ch.cold_bus, p, Coef::Series(eer.clone()));
+    b.output(
+        &ch.id,
+        "electric_chiller",
+        "p_kw",
+        Source::Vars(vec![(p, Coef::Const(1.0))]),
+    );
+    b.output(
+        &ch.id,
+        "electric_chiller",
+        "cold_kw",
+        Source::Vars(vec![(p, Coef::Series(eer))]),
+    );
+}
+
+/// Variable `absorption_chiller.heat[id,t]` ∈ [0, cold_max/cop] (drive heat taken from the heat
+/// bus); cooling `cop·heat` into the cold bus. A chiller driven by a CHP is limited by that CHP's
+/// recovered heat, in [`limit_chp_drives`].
+pub fn add_absorption(b: &mut Builder<'_>, ac: &AbsorptionChiller) {
+    let q = b.block(
+        "absorption_chiller.heat",
+        &ac.id,
+        |_| (0.0, ac.cold_max_kw / ac.cop),
+        |_| 0.0,
+    );
+    b.inject(&ac.heat_bus, q, Coef::Const(-1.0));
+    b.inject(&ac.cold_bus, q, Coef::Const(ac.cop));
+    if let Some(chp) = &ac.chp {
+        b.chp_drives.push((chp.clone(), q));
+    }
+    b.output(
+        &ac.id,
+        "absorption_chiller",
+        "heat_kw",
+        Source::Vars(vec![(q, Coef::Const(1.0))]),
+    );
+    b.output(
+        &ac.id,
+        "absorption_chiller",
+        "cold_kw",
+        Source::Vars(vec![(q, Coef::Const(ac.cop))]),
+    );
+}
+
+/// Rows `absorption_chiller.drive[chp,t]`: `Σ heat of the chillers it drives − heat of the CHP ≤
+/// 0` — a CHP-driven chiller runs on that engine's recovered heat, not on the heat network's.
+pub fn limit_chp_drives(b: &mut Builder<'_>) {
+    let drives = std::mem::take(&mut b.chp_drives);
+    let mut chps: Vec<&str> = drives.iter().map(|(c, _)| c.as_str()).collect();
+    chps.sort_unstable();
+    chps.dedup();
+    for chp in chps {
+        let Some(&(p, ratio)) = b.chp_heat.get(chp) else {
+            continue;
+        };
+        for t in 0..b.steps.n {
+            let mut terms: Vec<(usize, f64)> = drives
+                .iter()
+                .filter(|(c, _)| c == chp)
+                .map(|(_, q)| (q.at(t), 1.0))
+                .collect();
+            terms.push((p.at(t), -ratio));
+            b.lp.add_row("absorption_chiller.drive", chp, t, terms, Sense::Le, 0.0);
+        }
+    }
+}
