@@ -9,8 +9,11 @@ use parkgrid_model::{Bus, Park, parse};
 use parkgrid_resource::park_profiles;
 use parkgrid_resource::rng::Rng;
 
-/// A small random park: AC and DC buses with a converter, PV, wind, battery, heat pump, boiler,
-/// tank, electric and heat loads, a data centre with waste heat, EV charging, a flexible load.
+/// A small random park with every asset kind and every carrier: AC buses joined by a line and a
+/// transformer, a DC bus behind a converter, PV, wind, battery, a CHP, ground-source and
+/// waste-heat pumps, gas and electric boilers, a heat tank, electric, heat and cooling loads, a
+/// data centre with waste heat, EV charging, a flexible load, and a cold bus with an electric
+/// chiller, an absorption chiller on the CHP's heat and a chilled-water tank.
 fn random_park(seed: u64) -> String {
     let mut r = Rng::new(seed);
     let mut u = |lo: f64, hi: f64| lo + (hi - lo) * r.uniform();
@@ -48,6 +51,87 @@ t_return_c = 35
 id = "waste"
 carrier = "waste_heat"
 t_c = 20
+
+[[bus]]
+id = "ac_b"
+carrier = "ac"
+v_nom_kv = 10
+
+[[bus]]
+id = "lv"
+carrier = "ac"
+v_nom_kv = 0.4
+
+[[bus]]
+id = "cold"
+carrier = "cold"
+t_supply_c = 7
+t_return_c = 12
+
+[[line]]
+id = "cable"
+from_bus = "ac"
+to_bus = "ac_b"
+length_km = 1.0
+r_ohm_per_km = 0.1
+x_ohm_per_km = 0.08
+i_max_a = {line_a:.0}
+
+[[transformer]]
+id = "tx"
+hv_bus = "ac_b"
+lv_bus = "lv"
+s_rated_kva = {tx:.0}
+vk_percent = 6
+vkr_percent = 1
+
+[[chp]]
+id = "chp"
+bus = "ac_b"
+heat_bus = "heat"
+fuel = "gas"
+p_max_kw = {chp:.0}
+eta_el = 0.38
+eta_th = 0.45
+
+[[ground_heat_pump]]
+id = "gshp"
+bus = "ac_b"
+heat_bus = "heat"
+heat_max_kw = {gshp:.0}
+
+[[electric_boiler]]
+id = "eboiler"
+bus = "ac"
+heat_bus = "heat"
+heat_max_kw = {eboiler:.0}
+
+[[electric_chiller]]
+id = "chiller"
+bus = "lv"
+cold_bus = "cold"
+cold_max_kw = {chiller:.0}
+
+[[absorption_chiller]]
+id = "absorber"
+heat_bus = "heat"
+chp = "chp"
+cold_bus = "cold"
+cold_max_kw = {absorber:.0}
+
+[[thermal_store]]
+id = "cold_tank"
+bus = "cold"
+e_max_kwh = {ctank:.0}
+heat_charge_max_kw = {ctankp:.0}
+heat_discharge_max_kw = {ctankp:.0}
+loss_frac_per_h = 0.001
+
+[[cooling_load]]
+id = "offices_cooling"
+bus = "cold"
+floor_area_m2 = {carea:.0}
+continuous = {continuous}
 
 [[converter]]
 id = "vsc"
@@ -178,6 +262,17 @@ co2_kg_per_kwh = 0.2
         flex = u(1e5, 5e5),
         flexp = u(150.0, 300.0),
         exprice = u(0.1, 0.5),
+        line_a = u(100.0, 400.0),
+        tx = u(500.0, 2000.0),
+        chp = u(100.0, 800.0),
+        gshp = u(100.0, 800.0),
+        eboiler = u(100.0, 500.0),
+        chiller = u(200.0, 1500.0),
+        absorber = u(50.0, 400.0),
+        ctank = u(200.0, 3000.0),
+        ctankp = u(50.0, 500.0),
+        carea = u(2000.0, 15000.0),
+        continuous = u(0.0, 1.0) < 0.5,
     )
 }
 
@@ -222,6 +317,7 @@ fn balances_close_and_limits_hold_on_random_parks() {
     // Fourteen days of each park, the windows spread over the seasons: more parks in less time
     // than whole years, and windows (not only years) are what live operation solves.
     const DAYS: usize = 14;
+    let mut cooled = 0;
     for seed in 1..=12u64 {
         let park = park(&random_park(seed));
         let first_day = (seed as usize * 31) % (365 - DAYS);
@@ -264,7 +360,11 @@ fn balances_close_and_limits_hold_on_random_parks() {
                 .all(|&l| l >= 0.1 * bat.e_max_kwh - tol && l <= 0.9 * bat.e_max_kwh + tol),
             "seed {seed}: battery level"
         );
-        let tank = &park.thermal_store[0];
+        let tank = park
+            .thermal_store
+            .iter()
+            .find(|s| s.id == "tank")
+            .unwrap_or_else(|| panic!("tank"));
         let tl = d.get("tank", "level_kwh").unwrap_or_default();
         assert!(
             tl.iter().all(|&l| l >= -tol && l <= tank.e_max_kwh + tol),
@@ -321,6 +421,16 @@ fn balances_close_and_limits_hold_on_random_parks() {
             exp.iter().all(|&p| p <= park.grid[0].p_export_max_kw + tol),
             "seed {seed}: rule export limit"
         );
+        // The absorption chiller runs on the CHP's heat alone; cooling is served.
+        let absorber = d.get("absorber", "heat_kw").unwrap_or_default();
+        let chp_heat = d.get("chp", "heat_kw").unwrap_or_default();
+        assert!(
+            absorber.iter().zip(chp_heat).all(|(a, h)| *a <= h + tol),
+            "seed {seed}: absorber beyond the CHP's heat"
+        );
+        if opt.kpis.cooling_demand_kwh > 0.0 {
+            cooled += 1;
+        }
         // EV energy delivered on charging days.
         let ev = d.get("ev", "p_kw").unwrap_or_default();
         assert!(ev.iter().all(|&p| p <= 80.0 + tol));
@@ -332,9 +442,14 @@ fn balances_close_and_limits_hold_on_random_parks() {
         assert!(
             opt.kpis.total_cost_cny
                 <= rule.kpis.total_cost_cny * (1.0 + 1e-6)
-                    + 20.0 * (rule.kpis.unserved_electric_kwh + rule.kpis.unserved_heat_kwh)
+                    + 20.0
+                        * (rule.kpis.unserved_electric_kwh
+                            + rule.kpis.unserved_heat_kwh
+                            + rule.kpis.unserved_cooling_kwh)
         );
     }
+    // The windows spread over the seasons: several fall in the cooling season.
+    assert!(cooled >= 3, "only {cooled} of 12 windows need cooling");
 }
 
 #[test]
@@ -416,7 +531,7 @@ fn rolling_horizon_costs_at_least_the_year_optimum() {
 
 const CHP: &str = r#"
 [[chp]]
-id = "chp"
+id = "chp_on"
 bus = "ac"
 heat_bus = "heat"
 fuel = "gas"
@@ -435,7 +550,7 @@ fn chp_commitment_needs_a_milp_solver() {
         Err(e) => {
             let msg = e.to_string();
             assert!(
-                msg.contains("integer variables (e.g. chp.on[chp,0]) need a MILP solver"),
+                msg.contains("integer variables (e.g. chp.on[chp_on,0]) need a MILP solver"),
                 "{msg}"
             );
         }
@@ -472,7 +587,7 @@ fn chp_commitment_keeps_the_minimum_load_with_highs() {
         .find(|s| s.quantity == "price_cny_per_kwh")
         .unwrap_or_else(|| panic!("no bus price"));
     assert!(prices.values.iter().all(|v| v.is_finite()));
-    let p = out.dispatch.get("chp", "p_kw").unwrap_or_default();
+    let p = out.dispatch.get("chp_on", "p_kw").unwrap_or_default();
     assert!(
         p.iter().all(|&x| !(1e-6..150.0 - 1e-6).contains(&x)),
         "below the minimum stable load"

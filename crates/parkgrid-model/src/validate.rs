@@ -366,9 +366,11 @@ fn port_hint(kind: AssetKind, field: &str, carrier: Carrier) -> Option<String> {
     );
     match (field, carrier) {
         ("bus", Carrier::Heat | Carrier::WasteHeat | Carrier::Cold) if takes_power => {
-            Some(String::from(
-                "bus is the electricity supply of the machine; its heat or cooling output goes on heat_bus or cold_bus",
-            ))
+            Some(String::from(if kind == AssetKind::ElectricChiller {
+                "bus is the electricity supply of the machine; its cooling goes on cold_bus"
+            } else {
+                "bus is the electricity supply of the machine; its heat output goes on heat_bus"
+            }))
         }
         ("cold_bus", c) if c != Carrier::Cold => Some(String::from(
             "cold_bus takes the chilled-water network the machine delivers cooling to",

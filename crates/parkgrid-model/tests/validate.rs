@@ -677,3 +677,36 @@ fn a_dear_heat_dump_is_flagged() {
         &[],
     );
 }
+
+/// The cooling carrier's mix-ups: a chiller's electricity on the cold bus, cooling demand with
+/// no chiller, an absorption chiller on a network too cold to drive it or on another bus than
+/// its CHP's heat, and a cold bus returning colder water than it supplies.
+#[test]
+fn cooling_mistakes_are_named() {
+    const COLD: &str =
+        "[[bus]]\nid = \"cold\"\ncarrier = \"cold\"\nt_supply_c = 7\nt_return_c = 12\n";
+    check(
+        &format!(
+            "{COLD}[[electric_chiller]]\nid = \"ch\"\nbus = \"cold\"\ncold_bus = \"cold\"\ncold_max_kw = 100\n"
+        ),
+        &[
+            "electric_chiller[0].bus: electric_chiller 'ch': bus 'cold' is a chilled-water (cold) bus, but bus takes an AC bus or a DC bus | its cooling goes on cold_bus",
+        ],
+    );
+    check(
+        &format!("{COLD}[[cooling_load]]\nid = \"office\"\nbus = \"cold\"\nfloor_area_m2 = 1000\n"),
+        &["bus[4].id: cold bus 'cold' has cooling demand but nothing supplies cooling to it"],
+    );
+    check(
+        &format!(
+            "{COLD}[[absorption_chiller]]\nid = \"abs\"\nheat_bus = \"heat\"\ncold_bus = \"cold\"\ncold_max_kw = 100\n"
+        ),
+        &[
+            "absorption_chiller[0].heat_bus: heat bus 'heat' supplies at 55 °C, below the 70 °C absorption_chiller 'abs' needs to run",
+        ],
+    );
+    check(
+        "[[bus]]\nid = \"cold\"\ncarrier = \"cold\"\nt_supply_c = 12\nt_return_c = 7\n",
+        &["bus[4].t_return_c: return temperature 7 °C is not above the supply temperature 12 °C"],
+    );
+}
