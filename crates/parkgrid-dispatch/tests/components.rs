@@ -1,0 +1,255 @@
+//! Component tests on 3-step windows: the LP rows and variable bounds a component adds, written
+//! out by name (`check(park, families, expect)`), so a change to a component's equations shows as
+//! a readable difference here rather than as a shifted figure in a year run.
+
+use parkgrid_dispatch::build::{BuildOptions, build};
+use parkgrid_dispatch::lp::{Lp, Sense};
+use parkgrid_model::parse;
+use parkgrid_resource::park_profiles;
+
+/// A park with an AC bus on the grid, a 55 °C heat network with a gas boiler, and a 7/12 °C cold
+/// bus, plus `assets`.
+fn park(assets: &str) -> String {
+    format!(
+        r#"
+[site]
+name = "component test"
+latitude_deg = 40.0
+longitude_deg = 116.0
+time_zone = "Asia/Shanghai"
+
+[time]
+year = 2025
+
+[[bus]]
+id = "ac"
+carrier = "ac"
+v_nom_kv = 10
+
+[[bus]]
+id = "heat"
+carrier = "heat"
+t_supply_c = 55
+t_return_c = 40
+
+[[bus]]
+id = "cold"
+carrier = "cold"
+t_supply_c = 7
+t_return_c = 12
+
+[[grid]]
+id = "grid"
+bus = "ac"
+p_import_max_kw = 5000
+tariff = "flat"
+co2_kg_per_kwh = 0.6
+
+[[gas_boiler]]
+id = "boiler"
+bus = "heat"
+fuel = "gas"
+heat_max_kw = 1000
+
+[[tariff]]
+id = "flat"
+price_cny_per_kwh = {{ flat = 0.5 }}
+[[tariff.period]]
+band = "flat"
+hours = ["0-24"]
+
+[[fuel]]
+id = "gas"
+price_cny_per_m3 = 3.0
+lhv_kwh_per_m3 = 10
+{assets}"#
+    )
+}
+
+/// `x` to 6 decimals, without trailing noise (`500.00000000000006` is `500`).
+fn num(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+fn term(lp: &Lp, v: usize, a: f64) -> String {
+    format!("{:+} {}", num(a), lp.var_name(v))
+}
+
+/// The rows whose family starts with one of `families` (and the balance rows of `buses`) and the
+/// bounds of their variables, for three steps from 1 July 12:00 UTC, one line each.
+fn lp_lines(text: &str, families: &[&str], buses: &[&str]) -> Vec<String> {
+    let loaded = parse("component.toml", text);
+    let park = loaded
+        .park
+        .unwrap_or_else(|| panic!("{}", loaded.report.render()));
+    let july = (31 + 28 + 31 + 30 + 31 + 30) * 24 + 12;
+    let profiles = park_profiles(&park)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .window(july, 3);
+    let built = build(&park, &profiles, BuildOptions::default());
+    let lp = &built.lp;
+    let wanted = |name: &str| {
+        families.iter().any(|f| name.starts_with(f))
+            || buses
+                .iter()
+                .any(|b| name.starts_with(&format!("bus.balance[{b},")))
+    };
+    let mut lines = Vec::new();
+    for v in 0..lp.n_vars() {
+        let name = lp.var_name(v);
+        if families.iter().any(|f| name.starts_with(f)) {
+            lines.push(format!("{name} in [{}, {}]", num(lp.lb[v]), num(lp.ub[v])));
+        }
+    }
+    for (i, row) in lp.rows.iter().enumerate() {
+        let name = lp.row_name(i);
+        if !wanted(&name) {
+            continue;
+        }
+        let terms: Vec<String> = row.terms.iter().map(|&(v, a)| term(lp, v, a)).collect();
+        let sense = match row.sense {
+            Sense::Le => "<=",
+            Sense::Ge => ">=",
+            Sense::Eq => "=",
+        };
+        lines.push(format!(
+            "{name}: {} {sense} {}",
+            terms.join(" "),
+            num(row.rhs)
+        ));
+    }
+    lines
+}
+
+#[track_caller]
+fn check(assets: &str, families: &[&str], buses: &[&str], expect: &[&str]) {
+    let got = lp_lines(&park(assets), families, buses);
+    assert_eq!(got, expect, "\ngot:\n{}", got.join("\n"));
+}
+
+/// An electric chiller with a fixed EER: electricity `p ∈ [0, cold_max/EER]` out of the AC bus,
+/// `EER·p` into the cold bus (whose unserved slack is fixed at 0 where there is no demand).
+#[test]
+fn electric_chiller() {
+    check(
+        r#"
+[[electric_chiller]]
+id = "ch"
+bus = "ac"
+cold_bus = "cold"
+cold_max_kw = 1000
+eer = 5
+"#,
+        &["electric_chiller."],
+        &["cold"],
+        &[
+            "electric_chiller.p[ch,0] in [0, 200]",
+            "electric_chiller.p[ch,1] in [0, 200]",
+            "electric_chiller.p[ch,2] in [0, 200]",
+            "bus.balance[cold,0]: +5 electric_chiller.p[ch,0] +1 bus.unserved[cold,0] = 0",
+            "bus.balance[cold,1]: +5 electric_chiller.p[ch,1] +1 bus.unserved[cold,1] = 0",
+            "bus.balance[cold,2]: +5 electric_chiller.p[ch,2] +1 bus.unserved[cold,2] = 0",
+        ],
+    );
+}
+
+/// An absorption chiller on a CHP: drive heat `q ∈ [0, cold_max/COP]` out of the heat bus,
+/// `COP·q` into the cold bus, and per step `q − (η_th/η_el)·p_chp ≤ 0`.
+#[test]
+fn absorption_chiller_on_a_chp() {
+    check(
+        r#"
+[[chp]]
+id = "engine"
+bus = "ac"
+heat_bus = "heat"
+fuel = "gas"
+p_max_kw = 400
+eta_el = 0.4
+eta_th = 0.5
+
+[[absorption_chiller]]
+id = "abs"
+heat_bus = "heat"
+chp = "engine"
+cold_bus = "cold"
+cold_max_kw = 350
+cop = 0.7
+"#,
+        &["absorption_chiller."],
+        &["cold"],
+        &[
+            "absorption_chiller.heat[abs,0] in [0, 500]",
+            "absorption_chiller.heat[abs,1] in [0, 500]",
+            "absorption_chiller.heat[abs,2] in [0, 500]",
+            "absorption_chiller.drive[engine,0]: +1 absorption_chiller.heat[abs,0] -1.25 chp.p[engine,0] <= 0",
+            "absorption_chiller.drive[engine,1]: +1 absorption_chiller.heat[abs,1] -1.25 chp.p[engine,1] <= 0",
+            "absorption_chiller.drive[engine,2]: +1 absorption_chiller.heat[abs,2] -1.25 chp.p[engine,2] <= 0",
+            "bus.balance[cold,0]: +0.7 absorption_chiller.heat[abs,0] +1 bus.unserved[cold,0] = 0",
+            "bus.balance[cold,1]: +0.7 absorption_chiller.heat[abs,1] +1 bus.unserved[cold,1] = 0",
+            "bus.balance[cold,2]: +0.7 absorption_chiller.heat[abs,2] +1 bus.unserved[cold,2] = 0",
+        ],
+    );
+}
+
+/// A cooling load is demand on the cold bus's right-hand side, with an unserved slack at the
+/// heat's value of lost load; a cold store is the thermal store's equations on the cold bus.
+#[test]
+fn cooling_load_and_cold_store() {
+    let lines = lp_lines(
+        &park(
+            r#"
+[[electric_chiller]]
+id = "ch"
+bus = "ac"
+cold_bus = "cold"
+cold_max_kw = 1000
+eer = 5
+
+[[cooling_load]]
+id = "office"
+bus = "cold"
+floor_area_m2 = 5000
+continuous = true
+
+[[thermal_store]]
+id = "tank"
+bus = "cold"
+e_max_kwh = 1000
+heat_charge_max_kw = 200
+heat_discharge_max_kw = 200
+eta_charge = 1
+eta_discharge = 1
+"#,
+        ),
+        &["thermal_store.energy"],
+        &["cold"],
+    );
+    // Early July evenings (the window starts at 12:00 UTC, 20:00 in Beijing) of a building cooled
+    // around the clock need cooling: the demand is each balance row's right-hand side.
+    let demand: Vec<f64> = lines
+        .iter()
+        .filter(|l| l.starts_with("bus.balance"))
+        .map(|l| {
+            l.rsplit(' ')
+                .next()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(-1.0)
+        })
+        .collect();
+    assert_eq!(demand.len(), 3, "{lines:#?}");
+    assert!(
+        demand.iter().all(|&d| d > 0.0 && d <= 1.3 * 500.0),
+        "{demand:?}"
+    );
+    assert_eq!(
+        lines[0],
+        "thermal_store.energy[tank,0]: +1 thermal_store.level[tank,0] +1 thermal_store.power[tank,0] -1 thermal_store.level[tank,2] = 0"
+    );
+    assert!(
+        lines[3].starts_with(
+            "bus.balance[cold,0]: +1 thermal_store.power[tank,0] +5 electric_chiller.p[ch,0] +1 bus.unserved[cold,0] ="
+        ),
+        "{lines:#?}"
+    );
+}
