@@ -53,6 +53,9 @@ pub struct Output {
     pub quantity: &'static str,
     /// How to compute it.
     pub source: Source,
+    /// Where it puts power: `(bus, coef)` with `coef·value` kW into the bus, from
+    /// [`crate::ports`] — the one declaration the balance rows are built from.
+    pub ports: Vec<(String, f64)>,
 }
 
 /// Per-step facts about the time axis.
@@ -156,27 +159,92 @@ impl<'a> Builder<'a> {
     }
 
     /// Adds `coef·block` to the injections of bus `id`.
-    pub fn inject(&mut self, bus: &str, block: Block, coef: Coef) {
+    fn inject(&mut self, bus: &str, block: Block, coef: Coef) {
         let b = self.bus(bus);
         self.injections[b].push((block, coef));
     }
 
-    /// Adds a fixed demand series to bus `id`.
-    pub fn add_demand(&mut self, bus: &str, values: &[f64]) {
+    /// Adds a fixed demand series to bus `id` (demand no result series declares: the network
+    /// losses fed back by a power flow).
+    fn add_demand(&mut self, bus: &str, values: &[f64]) {
         let b = self.bus(bus);
         for (d, v) in self.demand[b].iter_mut().zip(values) {
             *d += v;
         }
     }
 
-    /// Declares a result series.
+    /// Declares the result series `quantity` of element `id` and, through its ports
+    /// ([`crate::ports`], the one place saying which bus each series feeds), its part in the bus
+    /// balances: `coef·Σ terms` joins the injections of each port's bus, a fixed series becomes
+    /// demand (`−coef·values`). A component never writes a balance term itself, so the LP and
+    /// every reader of the results (reports, network checks, the baseline) see the same flows.
+    ///
+    /// # Panics
+    /// On a [`Source::PositivePart`] with ports: a two-way variable's flows are declared with
+    /// [`Builder::two_way`].
     pub fn output(&mut self, id: &str, kind: &'static str, quantity: &'static str, source: Source) {
+        let ports = crate::ports(self.park, kind, id, quantity);
+        for (bus, c) in &ports {
+            match &source {
+                Source::Vars(terms) => {
+                    for (block, coef) in terms {
+                        let scaled = match coef {
+                            Coef::Const(a) => Coef::Const(c * a),
+                            Coef::Series(v) => Coef::Series(v.iter().map(|a| c * a).collect()),
+                        };
+                        self.inject(bus, *block, scaled);
+                    }
+                }
+                Source::Fixed(values) => {
+                    let demand: Vec<f64> = values.iter().map(|v| -c * v).collect();
+                    self.add_demand(bus, &demand);
+                }
+                Source::PositivePart(..) => {
+                    panic!(
+                        "{kind} {id}: {quantity} is one direction of a two-way flow; declare it with two_way"
+                    )
+                }
+            }
+        }
         self.outputs.push(Output {
             id: id.to_string(),
             kind,
             quantity,
             source,
+            ports,
         });
+    }
+
+    /// Declares the two directions of a two-way variable `block` (positive: `positive`, negative:
+    /// `negative`, each a result series of its own) and injects `coef·block` where `coef` is the
+    /// positive direction's port: the two directions' ports must be opposite (a store's
+    /// discharge +1 and charge −1 on its bus).
+    pub fn two_way(
+        &mut self,
+        id: &str,
+        kind: &'static str,
+        block: Block,
+        positive: &'static str,
+        negative: &'static str,
+    ) {
+        let pos = crate::ports(self.park, kind, id, positive);
+        let neg = crate::ports(self.park, kind, id, negative);
+        debug_assert!(
+            pos.len() == neg.len() && pos.iter().zip(&neg).all(|(p, n)| p.0 == n.0 && p.1 == -n.1),
+            "{kind} {id}: {positive} and {negative} must have opposite ports"
+        );
+        for (bus, c) in &pos {
+            self.inject(bus, block, Coef::Const(*c));
+        }
+        for (quantity, sign, ports) in [(positive, 1.0, pos), (negative, -1.0, neg)] {
+            self.outputs.push(Output {
+                id: id.to_string(),
+                kind,
+                quantity,
+                source: Source::PositivePart(block, sign),
+                ports,
+            });
+        }
     }
 
     /// A per-step block `family[id,t]` with bounds and costs.
@@ -234,8 +302,8 @@ pub fn build(park: &Park, profiles: &ParkProfiles, options: BuildOptions) -> Bui
     for (_, asset) in park.assets() {
         match asset {
             AssetRef::Grid(x) => component::grid::add(&mut b, x, options.peak_floor.get(&x.id)),
-            AssetRef::Pv(x) => component::renewable::add(&mut b, &x.id, "pv", &x.bus),
-            AssetRef::Wind(x) => component::renewable::add(&mut b, &x.id, "wind", &x.bus),
+            AssetRef::Pv(x) => component::renewable::add(&mut b, &x.id, "pv"),
+            AssetRef::Wind(x) => component::renewable::add(&mut b, &x.id, "wind"),
             AssetRef::Chp(x) => component::chp::add(&mut b, x),
             AssetRef::GroundHeatPump(x) => component::heat_pump::add_ground(&mut b, x),
             AssetRef::WasteHeatPump(x) => component::heat_pump::add_waste(&mut b, x),
@@ -251,13 +319,13 @@ pub fn build(park: &Park, profiles: &ParkProfiles, options: BuildOptions) -> Bui
             AssetRef::ElectricChiller(x) => component::chiller::add_electric(&mut b, x),
             AssetRef::AbsorptionChiller(x) => component::chiller::add_absorption(&mut b, x),
             AssetRef::ElectricLoad(x) => {
-                component::load::add_fixed(&mut b, &x.id, "electric_load", &x.bus, "p_kw")
+                component::load::add_fixed(&mut b, &x.id, "electric_load", "p_kw")
             }
             AssetRef::HeatLoad(x) => {
-                component::load::add_fixed(&mut b, &x.id, "heat_load", &x.bus, "heat_kw")
+                component::load::add_fixed(&mut b, &x.id, "heat_load", "heat_kw")
             }
             AssetRef::CoolingLoad(x) => {
-                component::load::add_fixed(&mut b, &x.id, "cooling_load", &x.bus, "cold_kw")
+                component::load::add_fixed(&mut b, &x.id, "cooling_load", "cold_kw")
             }
             AssetRef::EvCharging(x) => component::load::add_ev(&mut b, x),
             AssetRef::FlexibleLoad(x) => component::load::add_flexible(&mut b, x),
@@ -333,7 +401,6 @@ fn add_bus_slacks(b: &mut Builder<'_>) {
                     },
                     |_| voll * step_h,
                 );
-                b.inject(id, u, Coef::Const(1.0));
                 b.output(
                     id,
                     "bus",
@@ -343,7 +410,6 @@ fn add_bus_slacks(b: &mut Builder<'_>) {
                 if bus.carrier == Carrier::Heat {
                     let penalty = eco.heat_dump_penalty_cny_per_kwh * step_h;
                     let d = b.block("bus.dump", id, |_| (0.0, f64::INFINITY), |_| penalty);
-                    b.inject(id, d, Coef::Const(-1.0));
                     b.output(
                         id,
                         "bus",
@@ -354,7 +420,6 @@ fn add_bus_slacks(b: &mut Builder<'_>) {
             }
             Carrier::WasteHeat => {
                 let r = b.block("bus.reject", id, |_| (0.0, f64::INFINITY), |_| 0.0);
-                b.inject(id, r, Coef::Const(-1.0));
                 b.output(
                     id,
                     "bus",

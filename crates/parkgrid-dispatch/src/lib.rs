@@ -146,6 +146,7 @@ impl Outcome {
                 id: g.id.clone(),
                 kind: "grid",
                 quantity: "tariff_cny_per_kwh",
+                ports: Vec::new(),
                 values: (0..steps.n)
                     .map(|t| {
                         tariff
@@ -320,6 +321,7 @@ fn optimal(
             id: o.id.clone(),
             kind: o.kind,
             quantity: o.quantity,
+            ports: o.ports.clone(),
             values: match &o.source {
                 Source::Fixed(v) => v.clone(),
                 Source::Vars(terms) => (0..built.n)
@@ -336,6 +338,7 @@ fn optimal(
             id: bus.id.clone(),
             kind: "bus",
             quantity: "price_cny_per_kwh",
+            ports: Vec::new(),
             values: (0..built.n)
                 .map(|t| solution.duals[first + t] / steps.step_h)
                 .collect(),

@@ -18,6 +18,9 @@ pub struct Series {
     pub quantity: &'static str,
     /// One value per step.
     pub values: Vec<f64>,
+    /// Where the series puts power: `(bus, coef)` with `coef·value` kW into the bus ([`ports`]);
+    /// empty for series that touch no bus (fuel, levels, prices, availability).
+    pub ports: Vec<(String, f64)>,
 }
 
 /// A year of dispatch.
@@ -241,8 +244,12 @@ pub fn kpis(park: &Park, steps: &Steps, d: &Dispatch) -> Kpis {
 
 /// Where the result series `quantity` of element `id` (of `kind`) puts power: `(bus, coef)` pairs
 /// such that `coef·value` is the power into that bus, kW. Series that touch no bus (fuel, levels,
-/// prices, availability) have none. With these ports the balance of every bus closes over the
-/// result series alone, which is what reports and network checks rely on.
+/// prices, availability) have none.
+///
+/// This is the one declaration of every flow's buses: the LP's balance rows are built from it
+/// ([`crate::build::Builder::output`]), the baseline's series and every [`Series`] carry its
+/// answer, so the balance of every bus closes over the result series alone, which is what
+/// reports and network checks rely on.
 pub fn ports(park: &Park, kind: &str, id: &str, quantity: &str) -> Vec<(String, f64)> {
     let one = |bus: &str, coef: f64| vec![(bus.to_string(), coef)];
     match kind {

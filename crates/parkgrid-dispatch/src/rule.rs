@@ -25,17 +25,20 @@ use parkgrid_resource::{ParkProfiles, Quantity};
 use crate::build::Steps;
 use crate::result::{Dispatch, Series};
 
-struct Out {
+struct Out<'p> {
+    park: &'p Park,
     series: Vec<Series>,
 }
 
-impl Out {
+impl Out<'_> {
+    /// A series with its ports from [`crate::ports`], the declaration the LP is built from.
     fn push(&mut self, id: &str, kind: &'static str, quantity: &'static str, values: Vec<f64>) {
         self.series.push(Series {
             id: id.to_string(),
             kind,
             quantity,
             values,
+            ports: crate::ports(self.park, kind, id, quantity),
         });
     }
 }
@@ -57,7 +60,10 @@ fn get(p: &ParkProfiles, id: &str, q: Quantity, n: usize) -> Vec<f64> {
 pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch {
     let n = steps.n;
     let dt = steps.step_h;
-    let mut out = Out { series: Vec::new() };
+    let mut out = Out {
+        park,
+        series: Vec::new(),
+    };
     let (island_of, n_islands) = park.electric_islands();
     let island = |bus: &str| {
         park.bus

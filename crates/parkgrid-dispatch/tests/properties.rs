@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use parkgrid_dispatch::{Config, Dispatch, RunStatus, SolverKind, Strategy, ports, run};
+use parkgrid_dispatch::{Config, Dispatch, RunStatus, SolverKind, Strategy, run};
 use parkgrid_model::{Bus, Park, parse};
 use parkgrid_resource::park_profiles;
 use parkgrid_resource::rng::Rng;
@@ -290,7 +290,7 @@ fn port_imbalance(park: &Park, d: &Dispatch, group: impl Fn(&Bus) -> String) -> 
     let mut sum: HashMap<String, Vec<f64>> = HashMap::new();
     let mut scale: HashMap<String, Vec<f64>> = HashMap::new();
     for s in &d.series {
-        for (bus, coef) in ports(park, s.kind, &s.id, s.quantity) {
+        for (bus, coef) in s.ports.iter().cloned() {
             let bus = park
                 .bus(&bus)
                 .unwrap_or_else(|| panic!("{bus}: no such bus"));

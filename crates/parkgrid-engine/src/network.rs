@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use parkgrid_dispatch::{Outcome, ports};
+use parkgrid_dispatch::Outcome;
 use parkgrid_model::{Park, TimeAxis};
 use parkgrid_powerflow::{
     Element, Injections, IslandCheck, IslandState, Lowered, Options, StepCheck, Workspace,
@@ -53,14 +53,11 @@ pub struct StepInjections<'a> {
 impl<'a> StepInjections<'a> {
     /// The injections of every series of `o` that feeds a bus of `lowered`.
     pub fn new(park: &Park, o: &'a Outcome, lowered: &Lowered) -> Self {
-        let columns = o.dispatch.series.iter().map(|s| {
-            (
-                s.kind,
-                s.quantity,
-                ports(park, s.kind, &s.id, s.quantity),
-                s.values.as_slice(),
-            )
-        });
+        let columns = o
+            .dispatch
+            .series
+            .iter()
+            .map(|s| (s.kind, s.quantity, s.ports.clone(), s.values.as_slice()));
         // A schedule without a converter's flows (none in service there) leaves it idle.
         Self::from_columns(park, lowered, columns, |id, q| o.dispatch.get(id, q)).0
     }

@@ -1,9 +1,7 @@
 //! A run of a park over its time axis: the profiles, the dispatch by strategy, horizon and
 //! solver, the rule-based baseline beside an optimum, the losses fed back and the network check.
 
-use parkgrid_dispatch::{
-    Config, Horizon, Outcome, RunStatus, SolveOptions, SolverKind, Strategy, ports,
-};
+use parkgrid_dispatch::{Config, Horizon, Outcome, RunStatus, SolveOptions, SolverKind, Strategy};
 use parkgrid_model::{Park, TimeAxis};
 use parkgrid_report::{BusMeta, ColumnMeta, META_FORMAT, Meta, PortMeta, Run, StoreMeta, quantize};
 use parkgrid_resource::{ParkProfiles, park_profiles, park_profiles_window};
@@ -366,9 +364,13 @@ pub fn meta(park: &Park, axis: &TimeAxis, o: &Outcome) -> Meta {
                 id: s.id.clone(),
                 kind: s.kind.to_string(),
                 quantity: s.quantity.to_string(),
-                ports: ports(park, s.kind, &s.id, s.quantity)
-                    .into_iter()
-                    .map(|(bus, coef)| PortMeta { bus, coef })
+                ports: s
+                    .ports
+                    .iter()
+                    .map(|(bus, coef)| PortMeta {
+                        bus: bus.clone(),
+                        coef: *coef,
+                    })
                     .collect(),
             })
             .collect(),

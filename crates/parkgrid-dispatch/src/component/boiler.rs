@@ -17,7 +17,6 @@ pub fn add_gas(b: &mut Builder<'_>, g: &GasBoiler) {
         |_| (0.0, g.heat_max_kw),
         |t| ((price[t] + carbon) / g.eta + g.om_cny_per_kwh) * dt,
     );
-    b.inject(&g.bus, h, Coef::Const(1.0));
     b.output(
         &g.id,
         "gas_boiler",
@@ -40,8 +39,6 @@ pub fn add_electric(b: &mut Builder<'_>, e: &ElectricBoiler) {
         |_| (0.0, e.heat_max_kw / e.eta),
         |_| 0.0,
     );
-    b.inject(&e.bus, p, Coef::Const(-1.0));
-    b.inject(&e.heat_bus, p, Coef::Const(e.eta));
     b.output(
         &e.id,
         "electric_boiler",

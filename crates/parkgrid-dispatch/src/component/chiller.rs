@@ -20,8 +20,6 @@ pub fn add_electric(b: &mut Builder<'_>, ch: &ElectricChiller) {
         |t| (0.0, ch.cold_max_kw / eer[t]),
         |_| 0.0,
     );
-    b.inject(&ch.bus, p, Coef::Const(-1.0));
-    b.inject(&ch.cold_bus, p, Coef::Series(eer.clone()));
     b.output(
         &ch.id,
         "electric_chiller",
@@ -46,8 +44,6 @@ pub fn add_absorption(b: &mut Builder<'_>, ac: &AbsorptionChiller) {
         |_| (0.0, ac.cold_max_kw / ac.cop),
         |_| 0.0,
     );
-    b.inject(&ac.heat_bus, q, Coef::Const(-1.0));
-    b.inject(&ac.cold_bus, q, Coef::Const(ac.cop));
     if let Some(chp) = &ac.chp {
         b.chp_drives.push((chp.clone(), q));
     }

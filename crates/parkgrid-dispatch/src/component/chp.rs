@@ -21,8 +21,6 @@ pub fn add(b: &mut Builder<'_>, c: &Chp) {
         |t| ((price[t] + carbon) / c.eta_el + c.om_cny_per_kwh) * dt,
     );
     let ratio = c.eta_th / c.eta_el;
-    b.inject(&c.bus, p, Coef::Const(1.0));
-    b.inject(&c.heat_bus, p, Coef::Const(ratio));
     b.chp_heat.insert(c.id.clone(), (p, ratio));
     if c.commitment {
         let on = b.block("chp.on", &c.id, |_| (0.0, 1.0), |_| 0.0);

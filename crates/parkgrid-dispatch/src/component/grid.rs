@@ -40,8 +40,6 @@ pub fn add(b: &mut Builder<'_>, g: &Grid, peak_floor: Option<&[f64; 12]>) {
         |t| (crate::build::TIE_BREAK_CNY_PER_KWH - export_price.min(price[t])) * dt,
     );
     b.tie_breaks.push(exp);
-    b.inject(&g.bus, imp, Coef::Const(1.0));
-    b.inject(&g.bus, exp, Coef::Const(-1.0));
     b.output(
         &g.id,
         "grid",

@@ -22,8 +22,6 @@ pub fn add_ground(b: &mut Builder<'_>, hp: &GroundHeatPump) {
         |t| (0.0, hp.heat_max_kw / cop[t]),
         |_| 0.0,
     );
-    b.inject(&hp.bus, p, Coef::Const(-1.0));
-    b.inject(&hp.heat_bus, p, Coef::Series(cop.clone()));
     b.output(
         &hp.id,
         "ground_heat_pump",
@@ -38,8 +36,8 @@ pub fn add_ground(b: &mut Builder<'_>, hp: &GroundHeatPump) {
     );
 }
 
-/// Variable `waste_heat_pump.p[id,t]` ∈ [0, heat_max/cop[t]]; takes `(cop−1)·p` from the
-/// waste-heat bus and delivers `cop·p` to the heat bus.
+/// Variable `waste_heat_pump.p[id,t]` ∈ [0, heat_max/cop[t]]; takes `source = (cop−1)·p` from the
+/// waste-heat bus and delivers `heat = cop·p` to the heat bus.
 pub fn add_waste(b: &mut Builder<'_>, hp: &WasteHeatPump) {
     let cop = cop_series(b, &hp.id, hp.cop);
     let p = b.block(
@@ -48,11 +46,7 @@ pub fn add_waste(b: &mut Builder<'_>, hp: &WasteHeatPump) {
         |t| (0.0, hp.heat_max_kw / cop[t]),
         |_| 0.0,
     );
-    let lift: Vec<f64> = cop.iter().map(|c| -(c - 1.0)).collect();
     let source: Vec<f64> = cop.iter().map(|c| c - 1.0).collect();
-    b.inject(&hp.bus, p, Coef::Const(-1.0));
-    b.inject(&hp.source_bus, p, Coef::Series(lift));
-    b.inject(&hp.heat_bus, p, Coef::Series(cop.clone()));
     b.output(
         &hp.id,
         "waste_heat_pump",

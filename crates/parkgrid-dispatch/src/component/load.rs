@@ -17,20 +17,13 @@ fn series(b: &Builder<'_>, id: &str, q: Quantity) -> Vec<f64> {
 }
 
 /// A fixed demand on the balance's right-hand side; no variables.
-pub fn add_fixed(
-    b: &mut Builder<'_>,
-    id: &str,
-    kind: &'static str,
-    bus: &str,
-    quantity: &'static str,
-) {
+pub fn add_fixed(b: &mut Builder<'_>, id: &str, kind: &'static str, quantity: &'static str) {
     let q = match kind {
         "heat_load" => Quantity::HeatDemand,
         "cooling_load" => Quantity::CoolingDemand,
         _ => Quantity::ElectricDemand,
     };
     let d = series(b, id, q);
-    b.add_demand(bus, &d);
     b.output(id, kind, quantity, Source::Fixed(d));
 }
 
@@ -38,12 +31,9 @@ pub fn add_fixed(
 /// bus (what no heat pump takes is rejected by the bus's cooling towers).
 pub fn add_data_centre(b: &mut Builder<'_>, dc: &DataCentre) {
     let d = series(b, &dc.id, Quantity::ElectricDemand);
-    b.add_demand(&dc.bus, &d);
     b.output(&dc.id, "data_centre", "p_kw", Source::Fixed(d));
-    if let Some(w) = &dc.waste_heat_bus {
+    if dc.waste_heat_bus.is_some() {
         let heat = series(b, &dc.id, Quantity::WasteHeat);
-        let supply: Vec<f64> = heat.iter().map(|h| -h).collect();
-        b.add_demand(w, &supply);
         b.output(&dc.id, "data_centre", "waste_heat_kw", Source::Fixed(heat));
     }
 }
@@ -54,7 +44,7 @@ pub fn add_data_centre(b: &mut Builder<'_>, dc: &DataCentre) {
 /// fixed.
 pub fn add_ev(b: &mut Builder<'_>, ev: &EvCharging) {
     if ev.profile.is_some() {
-        add_fixed(b, &ev.id, "ev_charging", &ev.bus, "p_kw");
+        add_fixed(b, &ev.id, "ev_charging", "p_kw");
         return;
     }
     let n = b.steps.n;
@@ -92,7 +82,6 @@ pub fn add_ev(b: &mut Builder<'_>, ev: &EvCharging) {
         let terms = steps.iter().map(|&t| (p.at(t), dt)).collect();
         b.lp.add_row("ev_charging.energy", &ev.id, k, terms, Sense::Eq, need);
     }
-    b.inject(&ev.bus, p, Coef::Const(-1.0));
     b.output(
         &ev.id,
         "ev_charging",
@@ -125,7 +114,6 @@ pub fn add_flexible(b: &mut Builder<'_>, f: &FlexibleLoad) {
         let energy: f64 = base[start..end].iter().sum::<f64>() * dt;
         b.lp.add_row("flexible_load.energy", &f.id, k, terms, Sense::Eq, energy);
     }
-    b.inject(&f.bus, p, Coef::Const(-1.0));
     b.output(
         &f.id,
         "flexible_load",

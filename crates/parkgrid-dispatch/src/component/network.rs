@@ -78,10 +78,6 @@ pub fn add(b: &mut Builder<'_>) {
         if l.kind == "converter" {
             let f = b.block("converter.forward", l.id, |_| (0.0, l.cap_kw), |_| 0.0);
             let r = b.block("converter.reverse", l.id, |_| (0.0, l.cap_kw), |_| 0.0);
-            b.inject(l.a, f, Coef::Const(-1.0));
-            b.inject(l.b, f, Coef::Const(l.eta_ab));
-            b.inject(l.b, r, Coef::Const(-1.0));
-            b.inject(l.a, r, Coef::Const(l.eta_ba));
             b.output(
                 l.id,
                 "converter",
@@ -95,16 +91,14 @@ pub fn add(b: &mut Builder<'_>) {
                 Source::Vars(vec![(r, Coef::Const(1.0))]),
             );
         } else {
-            branch(b, l.kind, l.id, l.a, l.b, l.cap_kw);
+            branch(b, l.kind, l.id, l.cap_kw);
         }
     }
 }
 
-fn branch(b: &mut Builder<'_>, kind: &'static str, id: &str, from: &str, to: &str, rating: f64) {
+fn branch(b: &mut Builder<'_>, kind: &'static str, id: &str, rating: f64) {
     let family = format!("{kind}.flow");
     let f = b.block(&family, id, |_| (-rating, rating), |_| 0.0);
-    b.inject(from, f, Coef::Const(-1.0));
-    b.inject(to, f, Coef::Const(1.0));
     b.output(
         id,
         kind,

@@ -7,7 +7,7 @@ use crate::build::{Builder, Coef, Source};
 
 /// Variable `{kind}.output[id,t]` ∈ [0, available[t]]; curtailment `available − output` costs the
 /// penalty (a constant plus `−penalty·output`).
-pub fn add(b: &mut Builder<'_>, id: &str, kind: &'static str, bus: &str) {
+pub fn add(b: &mut Builder<'_>, id: &str, kind: &'static str) {
     let avail: Vec<f64> = b
         .profiles
         .get(id, Quantity::Available)
@@ -22,7 +22,6 @@ pub fn add(b: &mut Builder<'_>, id: &str, kind: &'static str, bus: &str) {
     };
     let p = b.block(family, id, |t| (0.0, avail[t].max(0.0)), |_| -penalty * dt);
     b.lp.constant += penalty * dt * avail.iter().map(|a| a.max(0.0)).sum::<f64>();
-    b.inject(bus, p, Coef::Const(1.0));
     b.output(
         id,
         kind,

@@ -20,7 +20,6 @@ pub enum End {
 struct StoreSpec<'s> {
     kind: &'static str,
     id: &'s str,
-    bus: &'s str,
     e_max_kwh: f64,
     soc_min: f64,
     soc_max: f64,
@@ -56,9 +55,7 @@ fn add_store(b: &mut Builder<'_>, s: &StoreSpec<'_>) {
             |_| (-s.charge_max_kw, s.discharge_max_kw),
             |_| s.discharge_cost * dt,
         );
-        b.inject(s.bus, p, Coef::Const(1.0));
-        b.output(s.id, s.kind, "charge_kw", Source::PositivePart(p, -1.0));
-        b.output(s.id, s.kind, "discharge_kw", Source::PositivePart(p, 1.0));
+        b.two_way(s.id, s.kind, p, "discharge_kw", "charge_kw");
         vec![(p, dt)]
     } else {
         let ch = b.block(&fam("charge"), s.id, |_| (0.0, s.charge_max_kw), |_| tie);
@@ -70,8 +67,6 @@ fn add_store(b: &mut Builder<'_>, s: &StoreSpec<'_>) {
         );
         b.tie_breaks.push(ch);
         b.tie_breaks.push(dis);
-        b.inject(s.bus, dis, Coef::Const(1.0));
-        b.inject(s.bus, ch, Coef::Const(-1.0));
         b.output(
             s.id,
             s.kind,
@@ -130,7 +125,6 @@ pub fn add_battery(b: &mut Builder<'_>, x: &Battery, end: End) {
         &StoreSpec {
             kind: "battery",
             id: &x.id,
-            bus: &x.bus,
             e_max_kwh: x.e_max_kwh,
             soc_min: x.soc_min_frac,
             soc_max: x.soc_max_frac,
@@ -153,7 +147,6 @@ pub fn add_thermal(b: &mut Builder<'_>, x: &ThermalStore, end: End) {
         &StoreSpec {
             kind: "thermal_store",
             id: &x.id,
-            bus: &x.bus,
             e_max_kwh: x.e_max_kwh,
             soc_min: x.soc_min_frac,
             soc_max: x.soc_max_frac,
