@@ -10,7 +10,9 @@ use parkgrid_model::{Carrier, Park};
 use parkgrid_resource::ParkProfiles;
 
 use crate::component;
+use crate::key::{Element, Quantity};
 use crate::lp::{Block, Lp, Sense};
+use parkgrid_model::AssetKind;
 
 /// A coefficient of a block in a balance or result: constant or one value per step.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,10 +49,10 @@ pub enum Source {
 pub struct Output {
     /// Element id (asset, bus, branch).
     pub id: String,
-    /// Element kind (`pv`, `bus`, `line`…).
-    pub kind: &'static str,
-    /// Quantity (`output_kw`, `soc_kwh`…).
-    pub quantity: &'static str,
+    /// Element kind.
+    pub kind: Element,
+    /// What it measures.
+    pub quantity: Quantity,
     /// How to compute it.
     pub source: Source,
     /// Where it puts power: `(bus, coef)` with `coef·value` kW into the bus, from
@@ -182,7 +184,14 @@ impl<'a> Builder<'a> {
     /// # Panics
     /// On a [`Source::PositivePart`] with ports: a two-way variable's flows are declared with
     /// [`Builder::two_way`].
-    pub fn output(&mut self, id: &str, kind: &'static str, quantity: &'static str, source: Source) {
+    pub fn output(
+        &mut self,
+        id: &str,
+        kind: impl Into<Element>,
+        quantity: Quantity,
+        source: Source,
+    ) {
+        let kind = kind.into();
         let ports = crate::ports(self.park, kind, id, quantity);
         for (bus, c) in &ports {
             match &source {
@@ -222,11 +231,12 @@ impl<'a> Builder<'a> {
     pub fn two_way(
         &mut self,
         id: &str,
-        kind: &'static str,
+        kind: impl Into<Element>,
         block: Block,
-        positive: &'static str,
-        negative: &'static str,
+        positive: Quantity,
+        negative: Quantity,
     ) {
+        let kind = kind.into();
         let pos = crate::ports(self.park, kind, id, positive);
         let neg = crate::ports(self.park, kind, id, negative);
         debug_assert!(
@@ -302,8 +312,8 @@ pub fn build(park: &Park, profiles: &ParkProfiles, options: BuildOptions) -> Bui
     for (_, asset) in park.assets() {
         match asset {
             AssetRef::Grid(x) => component::grid::add(&mut b, x, options.peak_floor.get(&x.id)),
-            AssetRef::Pv(x) => component::renewable::add(&mut b, &x.id, "pv"),
-            AssetRef::Wind(x) => component::renewable::add(&mut b, &x.id, "wind"),
+            AssetRef::Pv(x) => component::renewable::add(&mut b, &x.id, AssetKind::Pv),
+            AssetRef::Wind(x) => component::renewable::add(&mut b, &x.id, AssetKind::Wind),
             AssetRef::Chp(x) => component::chp::add(&mut b, x),
             AssetRef::GroundHeatPump(x) => component::heat_pump::add_ground(&mut b, x),
             AssetRef::WasteHeatPump(x) => component::heat_pump::add_waste(&mut b, x),
@@ -319,13 +329,13 @@ pub fn build(park: &Park, profiles: &ParkProfiles, options: BuildOptions) -> Bui
             AssetRef::ElectricChiller(x) => component::chiller::add_electric(&mut b, x),
             AssetRef::AbsorptionChiller(x) => component::chiller::add_absorption(&mut b, x),
             AssetRef::ElectricLoad(x) => {
-                component::load::add_fixed(&mut b, &x.id, "electric_load", "p_kw")
+                component::load::add_fixed(&mut b, &x.id, AssetKind::ElectricLoad, Quantity::PKw)
             }
             AssetRef::HeatLoad(x) => {
-                component::load::add_fixed(&mut b, &x.id, "heat_load", "heat_kw")
+                component::load::add_fixed(&mut b, &x.id, AssetKind::HeatLoad, Quantity::HeatKw)
             }
             AssetRef::CoolingLoad(x) => {
-                component::load::add_fixed(&mut b, &x.id, "cooling_load", "cold_kw")
+                component::load::add_fixed(&mut b, &x.id, AssetKind::CoolingLoad, Quantity::ColdKw)
             }
             AssetRef::EvCharging(x) => component::load::add_ev(&mut b, x),
             AssetRef::FlexibleLoad(x) => component::load::add_flexible(&mut b, x),
@@ -403,8 +413,8 @@ fn add_bus_slacks(b: &mut Builder<'_>) {
                 );
                 b.output(
                     id,
-                    "bus",
-                    "unserved_kw",
+                    Element::Bus,
+                    Quantity::UnservedKw,
                     Source::Vars(vec![(u, Coef::Const(1.0))]),
                 );
                 if bus.carrier == Carrier::Heat {
@@ -412,8 +422,8 @@ fn add_bus_slacks(b: &mut Builder<'_>) {
                     let d = b.block("bus.dump", id, |_| (0.0, f64::INFINITY), |_| penalty);
                     b.output(
                         id,
-                        "bus",
-                        "dumped_kw",
+                        Element::Bus,
+                        Quantity::DumpedKw,
                         Source::Vars(vec![(d, Coef::Const(1.0))]),
                     );
                 }
@@ -422,8 +432,8 @@ fn add_bus_slacks(b: &mut Builder<'_>) {
                 let r = b.block("bus.reject", id, |_| (0.0, f64::INFINITY), |_| 0.0);
                 b.output(
                     id,
-                    "bus",
-                    "rejected_kw",
+                    Element::Bus,
+                    Quantity::RejectedKw,
                     Source::Vars(vec![(r, Coef::Const(1.0))]),
                 );
             }

@@ -12,6 +12,7 @@
 
 pub mod build;
 pub mod component;
+pub mod key;
 pub mod lp;
 pub mod result;
 mod rolling;
@@ -24,11 +25,13 @@ use parkgrid_model::Park;
 use parkgrid_resource::ParkProfiles;
 
 pub use build::{BuildOptions, Steps};
+pub use key::{Element, Quantity};
 pub use result::{Dispatch, Kpis, Series, kpis, ports};
 pub use solve::{Certificate, ClarabelSettings, LpStatus, SolveError, SolveOptions, SolverKind};
 
 use crate::build::Source;
 use crate::lp::Sense;
+use parkgrid_model::AssetKind;
 
 /// How the park is operated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,8 +147,8 @@ impl Outcome {
             let tariff = park.tariff(&g.tariff);
             dispatch.series.push(Series {
                 id: g.id.clone(),
-                kind: "grid",
-                quantity: "tariff_cny_per_kwh",
+                kind: Element::Asset(AssetKind::Grid),
+                quantity: Quantity::TariffCnyPerKwh,
                 ports: Vec::new(),
                 values: (0..steps.n)
                     .map(|t| {
@@ -336,8 +339,8 @@ fn optimal(
     for (bus, &first) in park.bus.iter().zip(&built.balance_rows) {
         series.push(Series {
             id: bus.id.clone(),
-            kind: "bus",
-            quantity: "price_cny_per_kwh",
+            kind: Element::Bus,
+            quantity: Quantity::PriceCnyPerKwh,
             ports: Vec::new(),
             values: (0..built.n)
                 .map(|t| solution.duals[first + t] / steps.step_h)

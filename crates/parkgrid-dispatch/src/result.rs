@@ -6,16 +6,17 @@ use serde::Serialize;
 
 use crate::build::Steps;
 use crate::component::fuel_price;
+use crate::key::{Element, Quantity};
 
 /// One result series.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     /// Element id (asset, bus, branch).
     pub id: String,
-    /// Element kind (`pv`, `bus`, `line`…).
-    pub kind: &'static str,
-    /// Quantity with unit (`output_kw`, `level_kwh`, `price_cny_per_kwh`).
-    pub quantity: &'static str,
+    /// Element kind.
+    pub kind: Element,
+    /// What the values measure.
+    pub quantity: Quantity,
     /// One value per step.
     pub values: Vec<f64>,
     /// Where the series puts power: `(bus, coef)` with `coef·value` kW into the bus ([`ports`]);
@@ -32,14 +33,14 @@ pub struct Dispatch {
 
 impl Dispatch {
     /// The series `quantity` of element `id`.
-    pub fn get(&self, id: &str, quantity: &str) -> Option<&[f64]> {
+    pub fn get(&self, id: &str, quantity: Quantity) -> Option<&[f64]> {
         self.series
             .iter()
             .find(|s| s.id == id && s.quantity == quantity)
             .map(|s| s.values.as_slice())
     }
 
-    fn total(&self, id: &str, quantity: &str, step_h: f64) -> f64 {
+    fn total(&self, id: &str, quantity: Quantity, step_h: f64) -> f64 {
         self.get(id, quantity)
             .map_or(0.0, |v| v.iter().sum::<f64>() * step_h)
     }
@@ -110,7 +111,7 @@ pub fn kpis(park: &Park, steps: &Steps, d: &Dispatch) -> Kpis {
     for (_, asset) in park.assets() {
         match asset {
             AssetRef::Grid(g) => {
-                let imp = d.get(&g.id, "import_kw").unwrap_or_default();
+                let imp = d.get(&g.id, Quantity::ImportKw).unwrap_or_default();
                 let tariff = park.tariff(&g.tariff);
                 for (t, &p) in imp.iter().enumerate() {
                     let price = tariff
@@ -118,11 +119,11 @@ pub fn kpis(park: &Park, steps: &Steps, d: &Dispatch) -> Kpis {
                         .unwrap_or(0.0);
                     k.import_cost_cny += price * p * dt;
                 }
-                let exp = d.total(&g.id, "export_kw", dt);
+                let exp = d.total(&g.id, Quantity::ExportKw, dt);
                 k.export_revenue_cny += exp * tariff.map_or(0.0, |t| t.export_price_cny_per_kwh);
-                k.grid_import_kwh += d.total(&g.id, "import_kw", dt);
+                k.grid_import_kwh += d.total(&g.id, Quantity::ImportKw, dt);
                 k.grid_export_kwh += exp;
-                co2_kg += d.total(&g.id, "import_kw", dt) * g.co2_kg_per_kwh;
+                co2_kg += d.total(&g.id, Quantity::ImportKw, dt) * g.co2_kg_per_kwh;
                 k.peak_import_kw = imp.iter().copied().fold(k.peak_import_kw, f64::max);
                 let charge = tariff.map_or(0.0, |t| t.demand_charge_cny_per_kw_month);
                 if charge > 0.0 {
@@ -135,49 +136,53 @@ pub fn kpis(park: &Park, steps: &Steps, d: &Dispatch) -> Kpis {
                 }
             }
             AssetRef::Pv(x) => {
-                k.pv_generation_kwh += d.total(&x.id, "output_kw", dt);
-                k.renewable_available_kwh += d.total(&x.id, "available_kw", dt);
+                k.pv_generation_kwh += d.total(&x.id, Quantity::OutputKw, dt);
+                k.renewable_available_kwh += d.total(&x.id, Quantity::AvailableKw, dt);
             }
             AssetRef::Wind(x) => {
-                k.wind_generation_kwh += d.total(&x.id, "output_kw", dt);
-                k.renewable_available_kwh += d.total(&x.id, "available_kw", dt);
+                k.wind_generation_kwh += d.total(&x.id, Quantity::OutputKw, dt);
+                k.renewable_available_kwh += d.total(&x.id, Quantity::AvailableKw, dt);
             }
             AssetRef::Chp(c) => {
                 let price = fuel_price(park, &c.fuel, &steps.heating);
-                let fuel = d.get(&c.id, "fuel_kw").unwrap_or_default();
+                let fuel = d.get(&c.id, Quantity::FuelKw).unwrap_or_default();
                 k.fuel_cost_cny += fuel
                     .iter()
                     .zip(&price)
                     .map(|(f, p)| f * p * dt)
                     .sum::<f64>();
-                let fuel_kwh = d.total(&c.id, "fuel_kw", dt);
+                let fuel_kwh = d.total(&c.id, Quantity::FuelKw, dt);
                 co2_kg += fuel_kwh * park.fuel(&c.fuel).map_or(0.0, |f| f.co2_kg_per_kwh);
-                om += c.om_cny_per_kwh * d.total(&c.id, "p_kw", dt);
+                om += c.om_cny_per_kwh * d.total(&c.id, Quantity::PKw, dt);
             }
             AssetRef::GasBoiler(g) => {
                 let price = fuel_price(park, &g.fuel, &steps.heating);
-                let fuel = d.get(&g.id, "fuel_kw").unwrap_or_default();
+                let fuel = d.get(&g.id, Quantity::FuelKw).unwrap_or_default();
                 k.fuel_cost_cny += fuel
                     .iter()
                     .zip(&price)
                     .map(|(f, p)| f * p * dt)
                     .sum::<f64>();
-                let fuel_kwh = d.total(&g.id, "fuel_kw", dt);
+                let fuel_kwh = d.total(&g.id, Quantity::FuelKw, dt);
                 co2_kg += fuel_kwh * park.fuel(&g.fuel).map_or(0.0, |f| f.co2_kg_per_kwh);
-                om += g.om_cny_per_kwh * d.total(&g.id, "heat_kw", dt);
-                k.boiler_heat_kwh += d.total(&g.id, "heat_kw", dt);
+                om += g.om_cny_per_kwh * d.total(&g.id, Quantity::HeatKw, dt);
+                k.boiler_heat_kwh += d.total(&g.id, Quantity::HeatKw, dt);
             }
             AssetRef::WasteHeatPump(h) => {
-                k.waste_heat_recovered_kwh += d.total(&h.id, "source_kw", dt)
+                k.waste_heat_recovered_kwh += d.total(&h.id, Quantity::SourceKw, dt)
             }
             AssetRef::Battery(b) => {
-                om += b.degradation_cny_per_kwh * d.total(&b.id, "discharge_kw", dt)
+                om += b.degradation_cny_per_kwh * d.total(&b.id, Quantity::DischargeKw, dt)
             }
-            AssetRef::HeatLoad(h) => k.heat_demand_kwh += d.total(&h.id, "heat_kw", dt),
-            AssetRef::CoolingLoad(c) => k.cooling_demand_kwh += d.total(&c.id, "cold_kw", dt),
-            AssetRef::ElectricChiller(c) => k.cooling_electric_kwh += d.total(&c.id, "cold_kw", dt),
+            AssetRef::HeatLoad(h) => k.heat_demand_kwh += d.total(&h.id, Quantity::HeatKw, dt),
+            AssetRef::CoolingLoad(c) => {
+                k.cooling_demand_kwh += d.total(&c.id, Quantity::ColdKw, dt)
+            }
+            AssetRef::ElectricChiller(c) => {
+                k.cooling_electric_kwh += d.total(&c.id, Quantity::ColdKw, dt)
+            }
             AssetRef::AbsorptionChiller(c) => {
-                k.cooling_absorption_kwh += d.total(&c.id, "cold_kw", dt)
+                k.cooling_absorption_kwh += d.total(&c.id, Quantity::ColdKw, dt)
             }
             AssetRef::GroundHeatPump(_)
             | AssetRef::DataCentre(_)
@@ -189,12 +194,12 @@ pub fn kpis(park: &Park, steps: &Steps, d: &Dispatch) -> Kpis {
         }
     }
     for bus in &park.bus {
-        let unserved = d.total(&bus.id, "unserved_kw", dt);
+        let unserved = d.total(&bus.id, Quantity::UnservedKw, dt);
         match bus.carrier {
             Carrier::Ac | Carrier::Dc => k.unserved_electric_kwh += unserved,
             Carrier::Heat => {
                 k.unserved_heat_kwh += unserved;
-                k.heat_dumped_kwh += d.total(&bus.id, "dumped_kw", dt);
+                k.heat_dumped_kwh += d.total(&bus.id, Quantity::DumpedKw, dt);
             }
             Carrier::Cold => k.unserved_cooling_kwh += unserved,
             Carrier::WasteHeat => {}
@@ -250,31 +255,33 @@ pub fn kpis(park: &Park, steps: &Steps, d: &Dispatch) -> Kpis {
 /// ([`crate::build::Builder::output`]), the baseline's series and every [`Series`] carry its
 /// answer, so the balance of every bus closes over the result series alone, which is what
 /// reports and network checks rely on.
-pub fn ports(park: &Park, kind: &str, id: &str, quantity: &str) -> Vec<(String, f64)> {
+pub fn ports(park: &Park, kind: Element, id: &str, quantity: Quantity) -> Vec<(String, f64)> {
     let one = |bus: &str, coef: f64| vec![(bus.to_string(), coef)];
     match kind {
-        "bus" => match quantity {
-            "unserved_kw" => one(id, 1.0),
-            "dumped_kw" | "rejected_kw" => one(id, -1.0),
+        Element::Bus => match quantity {
+            Quantity::UnservedKw => one(id, 1.0),
+            Quantity::DumpedKw | Quantity::RejectedKw => one(id, -1.0),
             _ => Vec::new(),
         },
-        "converter" | "line" | "transformer" => crate::component::network::links(park)
-            .into_iter()
-            .find(|l| l.kind == kind && l.id == id)
-            .map(|l| match quantity {
-                // A converter's two directions, each from the bus it takes from.
-                "forward_kw" if kind == "converter" => {
-                    vec![(l.a.to_string(), -1.0), (l.b.to_string(), l.eta_ab)]
-                }
-                "reverse_kw" if kind == "converter" => {
-                    vec![(l.b.to_string(), -1.0), (l.a.to_string(), l.eta_ba)]
-                }
-                "flow_kw" if kind != "converter" => {
-                    vec![(l.a.to_string(), -1.0), (l.b.to_string(), 1.0)]
-                }
-                _ => Vec::new(),
-            })
-            .unwrap_or_default(),
+        Element::Converter | Element::Line | Element::Transformer => {
+            crate::component::network::links(park)
+                .into_iter()
+                .find(|l| l.kind == kind && l.id == id)
+                .map(|l| match quantity {
+                    // A converter's two directions, each from the bus it takes from.
+                    Quantity::ForwardKw if kind == Element::Converter => {
+                        vec![(l.a.to_string(), -1.0), (l.b.to_string(), l.eta_ab)]
+                    }
+                    Quantity::ReverseKw if kind == Element::Converter => {
+                        vec![(l.b.to_string(), -1.0), (l.a.to_string(), l.eta_ba)]
+                    }
+                    Quantity::FlowKw if kind != Element::Converter => {
+                        vec![(l.a.to_string(), -1.0), (l.b.to_string(), 1.0)]
+                    }
+                    _ => Vec::new(),
+                })
+                .unwrap_or_default()
+        }
         _ => park
             .asset(id)
             .map(|a| asset_ports(a, quantity))
@@ -282,40 +289,40 @@ pub fn ports(park: &Park, kind: &str, id: &str, quantity: &str) -> Vec<(String, 
     }
 }
 
-fn asset_ports(asset: AssetRef<'_>, quantity: &str) -> Vec<(String, f64)> {
+fn asset_ports(asset: AssetRef<'_>, quantity: Quantity) -> Vec<(String, f64)> {
     let port = |bus: &str, coef: f64| Some((bus.to_string(), coef));
     let p = match (asset, quantity) {
-        (AssetRef::Grid(g), "import_kw") => port(&g.bus, 1.0),
-        (AssetRef::Grid(g), "export_kw") => port(&g.bus, -1.0),
-        (AssetRef::Pv(x), "output_kw") => port(&x.bus, 1.0),
-        (AssetRef::Wind(x), "output_kw") => port(&x.bus, 1.0),
-        (AssetRef::Chp(c), "p_kw") => port(&c.bus, 1.0),
-        (AssetRef::Chp(c), "heat_kw") => port(&c.heat_bus, 1.0),
-        (AssetRef::GroundHeatPump(h), "p_kw") => port(&h.bus, -1.0),
-        (AssetRef::GroundHeatPump(h), "heat_kw") => port(&h.heat_bus, 1.0),
-        (AssetRef::WasteHeatPump(h), "p_kw") => port(&h.bus, -1.0),
-        (AssetRef::WasteHeatPump(h), "heat_kw") => port(&h.heat_bus, 1.0),
-        (AssetRef::WasteHeatPump(h), "source_kw") => port(&h.source_bus, -1.0),
-        (AssetRef::DataCentre(d), "p_kw") => port(&d.bus, -1.0),
-        (AssetRef::DataCentre(d), "waste_heat_kw") => {
+        (AssetRef::Grid(g), Quantity::ImportKw) => port(&g.bus, 1.0),
+        (AssetRef::Grid(g), Quantity::ExportKw) => port(&g.bus, -1.0),
+        (AssetRef::Pv(x), Quantity::OutputKw) => port(&x.bus, 1.0),
+        (AssetRef::Wind(x), Quantity::OutputKw) => port(&x.bus, 1.0),
+        (AssetRef::Chp(c), Quantity::PKw) => port(&c.bus, 1.0),
+        (AssetRef::Chp(c), Quantity::HeatKw) => port(&c.heat_bus, 1.0),
+        (AssetRef::GroundHeatPump(h), Quantity::PKw) => port(&h.bus, -1.0),
+        (AssetRef::GroundHeatPump(h), Quantity::HeatKw) => port(&h.heat_bus, 1.0),
+        (AssetRef::WasteHeatPump(h), Quantity::PKw) => port(&h.bus, -1.0),
+        (AssetRef::WasteHeatPump(h), Quantity::HeatKw) => port(&h.heat_bus, 1.0),
+        (AssetRef::WasteHeatPump(h), Quantity::SourceKw) => port(&h.source_bus, -1.0),
+        (AssetRef::DataCentre(d), Quantity::PKw) => port(&d.bus, -1.0),
+        (AssetRef::DataCentre(d), Quantity::WasteHeatKw) => {
             d.waste_heat_bus.as_deref().and_then(|b| port(b, 1.0))
         }
-        (AssetRef::Battery(s), "charge_kw") => port(&s.bus, -1.0),
-        (AssetRef::Battery(s), "discharge_kw") => port(&s.bus, 1.0),
-        (AssetRef::ThermalStore(s), "charge_kw") => port(&s.bus, -1.0),
-        (AssetRef::ThermalStore(s), "discharge_kw") => port(&s.bus, 1.0),
-        (AssetRef::GasBoiler(g), "heat_kw") => port(&g.bus, 1.0),
-        (AssetRef::ElectricBoiler(e), "p_kw") => port(&e.bus, -1.0),
-        (AssetRef::ElectricBoiler(e), "heat_kw") => port(&e.heat_bus, 1.0),
-        (AssetRef::ElectricLoad(x), "p_kw") => port(&x.bus, -1.0),
-        (AssetRef::HeatLoad(x), "heat_kw") => port(&x.bus, -1.0),
-        (AssetRef::CoolingLoad(x), "cold_kw") => port(&x.bus, -1.0),
-        (AssetRef::ElectricChiller(c), "p_kw") => port(&c.bus, -1.0),
-        (AssetRef::ElectricChiller(c), "cold_kw") => port(&c.cold_bus, 1.0),
-        (AssetRef::AbsorptionChiller(c), "heat_kw") => port(&c.heat_bus, -1.0),
-        (AssetRef::AbsorptionChiller(c), "cold_kw") => port(&c.cold_bus, 1.0),
-        (AssetRef::EvCharging(x), "p_kw") => port(&x.bus, -1.0),
-        (AssetRef::FlexibleLoad(x), "p_kw") => port(&x.bus, -1.0),
+        (AssetRef::Battery(s), Quantity::ChargeKw) => port(&s.bus, -1.0),
+        (AssetRef::Battery(s), Quantity::DischargeKw) => port(&s.bus, 1.0),
+        (AssetRef::ThermalStore(s), Quantity::ChargeKw) => port(&s.bus, -1.0),
+        (AssetRef::ThermalStore(s), Quantity::DischargeKw) => port(&s.bus, 1.0),
+        (AssetRef::GasBoiler(g), Quantity::HeatKw) => port(&g.bus, 1.0),
+        (AssetRef::ElectricBoiler(e), Quantity::PKw) => port(&e.bus, -1.0),
+        (AssetRef::ElectricBoiler(e), Quantity::HeatKw) => port(&e.heat_bus, 1.0),
+        (AssetRef::ElectricLoad(x), Quantity::PKw) => port(&x.bus, -1.0),
+        (AssetRef::HeatLoad(x), Quantity::HeatKw) => port(&x.bus, -1.0),
+        (AssetRef::CoolingLoad(x), Quantity::ColdKw) => port(&x.bus, -1.0),
+        (AssetRef::ElectricChiller(c), Quantity::PKw) => port(&c.bus, -1.0),
+        (AssetRef::ElectricChiller(c), Quantity::ColdKw) => port(&c.cold_bus, 1.0),
+        (AssetRef::AbsorptionChiller(c), Quantity::HeatKw) => port(&c.heat_bus, -1.0),
+        (AssetRef::AbsorptionChiller(c), Quantity::ColdKw) => port(&c.cold_bus, 1.0),
+        (AssetRef::EvCharging(x), Quantity::PKw) => port(&x.bus, -1.0),
+        (AssetRef::FlexibleLoad(x), Quantity::PKw) => port(&x.bus, -1.0),
         (
             AssetRef::Grid(_)
             | AssetRef::Pv(_)

@@ -10,6 +10,7 @@ use parkgrid_resource::ParkProfiles;
 use std::collections::HashMap;
 
 use crate::build::{BuildOptions, Steps};
+use crate::key::Quantity;
 use crate::result::{Dispatch, Series};
 use crate::{Outcome, RunStats, RunStatus, SolveError, SolveOptions, SolverKind, optimal};
 
@@ -36,7 +37,7 @@ pub(crate) fn run(
     let n_windows = n.div_ceil(window);
     let plan_level = |id: &str, t: usize| {
         plan.dispatch
-            .get(id, "level_kwh")
+            .get(id, Quantity::LevelKwh)
             .map_or(0.0, |v| v[t.min(n - 1)])
     };
 
@@ -143,7 +144,7 @@ pub(crate) fn run(
         for (id, level) in &mut levels {
             if let Some(v) = series
                 .iter()
-                .find(|x| &x.id == id && x.quantity == "level_kwh")
+                .find(|x| &x.id == id && x.quantity == Quantity::LevelKwh)
             {
                 *level = v.values[last];
             }
@@ -152,7 +153,7 @@ pub(crate) fn run(
             if let (Some(v), Some(p)) = (
                 series
                     .iter()
-                    .find(|x| x.id == g.id && x.quantity == "import_kw"),
+                    .find(|x| x.id == g.id && x.quantity == Quantity::ImportKw),
                 peaks.get_mut(&g.id),
             ) {
                 for t in offset..=last {

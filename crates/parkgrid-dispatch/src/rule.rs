@@ -20,10 +20,12 @@
 
 use parkgrid_model::asset::AssetRef;
 use parkgrid_model::{Carrier, Park};
-use parkgrid_resource::{ParkProfiles, Quantity};
+use parkgrid_resource::{ParkProfiles, Quantity as Profile};
 
 use crate::build::Steps;
+use crate::key::{Element, Quantity};
 use crate::result::{Dispatch, Series};
+use parkgrid_model::AssetKind;
 
 struct Out<'p> {
     park: &'p Park,
@@ -32,7 +34,8 @@ struct Out<'p> {
 
 impl Out<'_> {
     /// A series with its ports from [`crate::ports`], the declaration the LP is built from.
-    fn push(&mut self, id: &str, kind: &'static str, quantity: &'static str, values: Vec<f64>) {
+    fn push(&mut self, id: &str, kind: impl Into<Element>, quantity: Quantity, values: Vec<f64>) {
+        let kind = kind.into();
         self.series.push(Series {
             id: id.to_string(),
             kind,
@@ -44,13 +47,13 @@ impl Out<'_> {
 }
 
 /// The series `q` of `id`, or `fixed` at every step.
-fn p_or(p: &ParkProfiles, id: &str, q: Quantity, fixed: f64, n: usize) -> Vec<f64> {
+fn p_or(p: &ParkProfiles, id: &str, q: Profile, fixed: f64, n: usize) -> Vec<f64> {
     p.get(id, q)
         .map(<[f64]>::to_vec)
         .unwrap_or_else(|| vec![fixed; n])
 }
 
-fn get(p: &ParkProfiles, id: &str, q: Quantity, n: usize) -> Vec<f64> {
+fn get(p: &ParkProfiles, id: &str, q: Profile, n: usize) -> Vec<f64> {
     p.get(id, q)
         .map(<[f64]>::to_vec)
         .unwrap_or_else(|| vec![0.0; n])
@@ -84,15 +87,15 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
         add(&mut el_demand[bus_index(bus)], values);
     }
     // Demands and supplies that no rule changes; every other kind put aside for its rule.
-    let mut renewables: Vec<(&String, &'static str, &String)> = Vec::new();
+    let mut renewables: Vec<(&String, AssetKind, &String)> = Vec::new();
     let mut chps = Vec::new();
-    let mut idle_pumps: Vec<(&String, &'static str, &[&'static str])> = Vec::new();
+    let mut idle_pumps: Vec<(&String, AssetKind, &[Quantity])> = Vec::new();
     let mut after_pumps = Vec::new();
     // Per bus: cooling demand left, kW; the electric chillers, in park order.
     let mut cold_left = vec![vec![0.0; n]; n_bus.max(1)];
     let mut chillers = Vec::new();
-    const WASTE_HP: [&str; 3] = ["p_kw", "heat_kw", "source_kw"];
-    const GROUND_HP: [&str; 2] = ["p_kw", "heat_kw"];
+    const WASTE_HP: [Quantity; 3] = [Quantity::PKw, Quantity::HeatKw, Quantity::SourceKw];
+    const GROUND_HP: [Quantity; 2] = [Quantity::PKw, Quantity::HeatKw];
     for (_, a) in park.assets() {
         match a {
             AssetRef::ElectricLoad(x) => add_load(
@@ -100,7 +103,7 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
                 &mut el_demand[bus_index(&x.bus)],
                 profiles,
                 &x.id,
-                "electric_load",
+                AssetKind::ElectricLoad,
                 n,
             ),
             AssetRef::EvCharging(x) => add_load(
@@ -108,7 +111,7 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
                 &mut el_demand[bus_index(&x.bus)],
                 profiles,
                 &x.id,
-                "ev_charging",
+                AssetKind::EvCharging,
                 n,
             ),
             AssetRef::FlexibleLoad(x) => add_load(
@@ -116,52 +119,64 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
                 &mut el_demand[bus_index(&x.bus)],
                 profiles,
                 &x.id,
-                "flexible_load",
+                AssetKind::FlexibleLoad,
                 n,
             ),
             AssetRef::DataCentre(x) => {
-                let d = get(profiles, &x.id, Quantity::ElectricDemand, n);
-                let w = get(profiles, &x.id, Quantity::WasteHeat, n);
+                let d = get(profiles, &x.id, Profile::ElectricDemand, n);
+                let w = get(profiles, &x.id, Profile::WasteHeat, n);
                 add(&mut el_demand[bus_index(&x.bus)], &d);
-                out.push(&x.id, "data_centre", "p_kw", d);
+                out.push(&x.id, AssetKind::DataCentre, Quantity::PKw, d);
                 if x.waste_heat_bus.is_some() {
-                    out.push(&x.id, "data_centre", "waste_heat_kw", w);
+                    out.push(&x.id, AssetKind::DataCentre, Quantity::WasteHeatKw, w);
                 }
             }
             AssetRef::HeatLoad(x) => {
-                let h = get(profiles, &x.id, Quantity::HeatDemand, n);
+                let h = get(profiles, &x.id, Profile::HeatDemand, n);
                 add(&mut heat_left, &h);
-                out.push(&x.id, "heat_load", "heat_kw", h);
+                out.push(&x.id, AssetKind::HeatLoad, Quantity::HeatKw, h);
             }
             AssetRef::CoolingLoad(x) => {
-                let c = get(profiles, &x.id, Quantity::CoolingDemand, n);
+                let c = get(profiles, &x.id, Profile::CoolingDemand, n);
                 add(&mut cold_left[bus_index(&x.bus)], &c);
-                out.push(&x.id, "cooling_load", "cold_kw", c);
+                out.push(&x.id, AssetKind::CoolingLoad, Quantity::ColdKw, c);
             }
             AssetRef::ElectricChiller(c) => chillers.push(c),
             AssetRef::AbsorptionChiller(c) => {
-                out.push(&c.id, "absorption_chiller", "heat_kw", vec![0.0; n]);
-                out.push(&c.id, "absorption_chiller", "cold_kw", vec![0.0; n]);
+                out.push(
+                    &c.id,
+                    AssetKind::AbsorptionChiller,
+                    Quantity::HeatKw,
+                    vec![0.0; n],
+                );
+                out.push(
+                    &c.id,
+                    AssetKind::AbsorptionChiller,
+                    Quantity::ColdKw,
+                    vec![0.0; n],
+                );
             }
             AssetRef::Pv(x) => {
                 add(
                     &mut renewable[bus_index(&x.bus)],
-                    &get(profiles, &x.id, Quantity::Available, n),
+                    &get(profiles, &x.id, Profile::Available, n),
                 );
-                renewables.push((&x.id, "pv", &x.bus));
+                renewables.push((&x.id, AssetKind::Pv, &x.bus));
             }
             AssetRef::Wind(x) => {
                 add(
                     &mut renewable[bus_index(&x.bus)],
-                    &get(profiles, &x.id, Quantity::Available, n),
+                    &get(profiles, &x.id, Profile::Available, n),
                 );
-                renewables.push((&x.id, "wind", &x.bus));
+                renewables.push((&x.id, AssetKind::Wind, &x.bus));
             }
             // Decided by the rules below, in their merit order.
             AssetRef::Chp(c) => chps.push(c),
-            AssetRef::WasteHeatPump(h) => idle_pumps.push((&h.id, "waste_heat_pump", &WASTE_HP)),
+            AssetRef::WasteHeatPump(h) => {
+                idle_pumps.push((&h.id, AssetKind::WasteHeatPump, &WASTE_HP))
+            }
             AssetRef::GroundHeatPump(h) => {
-                idle_pumps.push((&h.id, "ground_heat_pump", &GROUND_HP));
+                idle_pumps.push((&h.id, AssetKind::GroundHeatPump, &GROUND_HP));
             }
             AssetRef::GasBoiler(g) => after_pumps.push(Heat::GasBoiler(g)),
             AssetRef::ElectricBoiler(e) => after_pumps.push(Heat::ElectricBoiler(e)),
@@ -183,16 +198,16 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
         add(&mut chp_el[bus_index(&c.bus)], &p);
         out.push(
             &c.id,
-            "chp",
-            "fuel_kw",
+            AssetKind::Chp,
+            Quantity::FuelKw,
             p.iter().map(|x| x / c.eta_el).collect(),
         );
-        out.push(&c.id, "chp", "heat_kw", heat);
-        out.push(&c.id, "chp", "p_kw", p);
+        out.push(&c.id, AssetKind::Chp, Quantity::HeatKw, heat);
+        out.push(&c.id, AssetKind::Chp, Quantity::PKw, p);
     }
     for (id, kind, quantities) in idle_pumps {
         for q in quantities {
-            out.push(id, kind, q, vec![0.0; n]);
+            out.push(id, kind, *q, vec![0.0; n]);
         }
     }
     for a in after_pumps {
@@ -204,28 +219,53 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
                 sub(&mut heat_left, &heat);
                 out.push(
                     &g.id,
-                    "gas_boiler",
-                    "fuel_kw",
+                    AssetKind::GasBoiler,
+                    Quantity::FuelKw,
                     heat.iter().map(|h| h / g.eta).collect(),
                 );
-                out.push(&g.id, "gas_boiler", "heat_kw", heat);
+                out.push(&g.id, AssetKind::GasBoiler, Quantity::HeatKw, heat);
             }
             Heat::ElectricBoiler(e) => {
-                out.push(&e.id, "electric_boiler", "p_kw", vec![0.0; n]);
-                out.push(&e.id, "electric_boiler", "heat_kw", vec![0.0; n]);
+                out.push(
+                    &e.id,
+                    AssetKind::ElectricBoiler,
+                    Quantity::PKw,
+                    vec![0.0; n],
+                );
+                out.push(
+                    &e.id,
+                    AssetKind::ElectricBoiler,
+                    Quantity::HeatKw,
+                    vec![0.0; n],
+                );
             }
             Heat::ThermalStore(s) => {
-                out.push(&s.id, "thermal_store", "charge_kw", vec![0.0; n]);
-                out.push(&s.id, "thermal_store", "discharge_kw", vec![0.0; n]);
+                out.push(
+                    &s.id,
+                    AssetKind::ThermalStore,
+                    Quantity::ChargeKw,
+                    vec![0.0; n],
+                );
+                out.push(
+                    &s.id,
+                    AssetKind::ThermalStore,
+                    Quantity::DischargeKw,
+                    vec![0.0; n],
+                );
                 let level = s.soc_initial_frac.unwrap_or(s.soc_min_frac) * s.e_max_kwh;
-                out.push(&s.id, "thermal_store", "level_kwh", vec![level; n]);
+                out.push(
+                    &s.id,
+                    AssetKind::ThermalStore,
+                    Quantity::LevelKwh,
+                    vec![level; n],
+                );
             }
         }
     }
 
     // Cooling: electric chillers follow their cold bus's demand; their electricity is demand.
     for c in chillers {
-        let eer = p_or(profiles, &c.id, Quantity::Eer, c.eer.unwrap_or(4.0), n);
+        let eer = p_or(profiles, &c.id, Profile::Eer, c.eer.unwrap_or(4.0), n);
         let left = &mut cold_left[bus_index(&c.cold_bus)];
         let cold: Vec<f64> = (0..n)
             .map(|t| left[t].min(c.cold_max_kw).max(0.0))
@@ -233,8 +273,8 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
         sub(left, &cold);
         let p: Vec<f64> = cold.iter().zip(&eer).map(|(q, e)| q / e).collect();
         add(&mut el_demand[bus_index(&c.bus)], &p);
-        out.push(&c.id, "electric_chiller", "p_kw", p);
-        out.push(&c.id, "electric_chiller", "cold_kw", cold);
+        out.push(&c.id, AssetKind::ElectricChiller, Quantity::PKw, p);
+        out.push(&c.id, AssetKind::ElectricChiller, Quantity::ColdKw, cold);
     }
 
     // Electricity, island by island, on its network run radially.
@@ -383,20 +423,20 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
     for (k, b) in batteries.iter().enumerate() {
         out.push(
             &b.id,
-            "battery",
-            "charge_kw",
+            AssetKind::Battery,
+            Quantity::ChargeKw,
             std::mem::take(&mut bat_ch[k]),
         );
         out.push(
             &b.id,
-            "battery",
-            "discharge_kw",
+            AssetKind::Battery,
+            Quantity::DischargeKw,
             std::mem::take(&mut bat_dis[k]),
         );
         out.push(
             &b.id,
-            "battery",
-            "level_kwh",
+            AssetKind::Battery,
+            Quantity::LevelKwh,
             std::mem::take(&mut bat_level[k]),
         );
     }
@@ -406,16 +446,16 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
             let share = cap / link.cap_kw.max(f64::MIN_POSITIVE);
             let flow = &link_flow[k];
             let sign = if same_way { 1.0 } else { -1.0 };
-            if kind == "converter" {
+            if kind == Element::Converter {
                 let fwd = flow.iter().map(|f| (sign * f).max(0.0) * share).collect();
                 let rev = flow.iter().map(|f| (-sign * f).max(0.0) * share).collect();
-                out.push(id, kind, "forward_kw", fwd);
-                out.push(id, kind, "reverse_kw", rev);
+                out.push(id, kind, Quantity::ForwardKw, fwd);
+                out.push(id, kind, Quantity::ReverseKw, rev);
             } else {
                 out.push(
                     id,
                     kind,
-                    "flow_kw",
+                    Quantity::FlowKw,
                     flow.iter().map(|f| sign * f * share).collect(),
                 );
             }
@@ -437,21 +477,21 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
         };
         out.push(
             &g.id,
-            "grid",
-            "import_kw",
+            AssetKind::Grid,
+            Quantity::ImportKw,
             import[isl].iter().map(|v| v * share_i).collect(),
         );
         out.push(
             &g.id,
-            "grid",
-            "export_kw",
+            AssetKind::Grid,
+            Quantity::ExportKw,
             export[isl].iter().map(|v| v * share_e).collect(),
         );
     }
     // Curtailment of a bus shared among its renewables in proportion to availability.
     for (id, kind, bus) in renewables {
         let k = bus_index(bus);
-        let avail = get(profiles, id, Quantity::Available, n);
+        let avail = get(profiles, id, Profile::Available, n);
         let output = (0..n)
             .map(|t| {
                 if renewable[k][t] > 0.0 {
@@ -461,8 +501,8 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
                 }
             })
             .collect();
-        out.push(id, kind, "output_kw", output);
-        out.push(id, kind, "available_kw", avail);
+        out.push(id, kind, Quantity::OutputKw, output);
+        out.push(id, kind, Quantity::AvailableKw, avail);
     }
     // Unserved electricity on the bus it is missing at; unserved heat on the first heat bus.
     let first_heat = park
@@ -485,15 +525,12 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
             let mut rejected = vec![0.0; n];
             for dc in park.data_centre.iter() {
                 if dc.waste_heat_bus.as_deref() == Some(bus.id.as_str()) {
-                    add(
-                        &mut rejected,
-                        &get(profiles, &dc.id, Quantity::WasteHeat, n),
-                    );
+                    add(&mut rejected, &get(profiles, &dc.id, Profile::WasteHeat, n));
                 }
             }
-            out.push(&bus.id, "bus", "rejected_kw", rejected);
+            out.push(&bus.id, Element::Bus, Quantity::RejectedKw, rejected);
         } else {
-            out.push(&bus.id, "bus", "unserved_kw", values);
+            out.push(&bus.id, Element::Bus, Quantity::UnservedKw, values);
         }
     }
     Dispatch { series: out.series }
@@ -530,7 +567,7 @@ struct Merged<'a> {
     eta_ab: f64,
     eta_ba: f64,
     /// (kind, id, rating, whether its first bus is `a`).
-    members: Vec<(&'static str, &'a str, f64, bool)>,
+    members: Vec<(Element, &'a str, f64, bool)>,
 }
 
 impl<'a> Radial<'a> {
@@ -701,12 +738,12 @@ fn add_load(
     demand: &mut [f64],
     p: &ParkProfiles,
     id: &str,
-    kind: &'static str,
+    kind: AssetKind,
     n: usize,
 ) {
-    let d = get(p, id, Quantity::ElectricDemand, n);
+    let d = get(p, id, Profile::ElectricDemand, n);
     add(demand, &d);
-    out.push(id, kind, "p_kw", d);
+    out.push(id, kind, Quantity::PKw, d);
 }
 
 fn add(a: &mut [f64], b: &[f64]) {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use parkgrid_dispatch::{Config, Outcome, RunStatus, Strategy, run};
+use parkgrid_dispatch::{Config, Outcome, Quantity, RunStatus, Strategy, run};
 use parkgrid_model::parse;
 use parkgrid_resource::park_profiles;
 
@@ -53,7 +53,7 @@ fn a_load_behind_a_switched_off_cable_is_unserved_in_both_runs() {
         );
         let north = out
             .dispatch
-            .get("north", "unserved_kw")
+            .get("north", Quantity::UnservedKw)
             .map_or(0.0, |v| v.iter().sum::<f64>());
         assert!((north - 1.0e6).abs() < 1.0, "{strategy:?}: north {north}");
     }

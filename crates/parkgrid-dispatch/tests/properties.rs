@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use parkgrid_dispatch::{Config, Dispatch, RunStatus, SolverKind, Strategy, run};
+use parkgrid_dispatch::{Config, Dispatch, Quantity, RunStatus, SolverKind, Strategy, run};
 use parkgrid_model::{Bus, Park, parse};
 use parkgrid_resource::park_profiles;
 use parkgrid_resource::rng::Rng;
@@ -353,7 +353,7 @@ fn balances_close_and_limits_hold_on_random_parks() {
         let tol = 1e-3;
         let d = &opt.dispatch;
         let bat = &park.battery[0];
-        let level = d.get("bat", "level_kwh").unwrap_or_default();
+        let level = d.get("bat", Quantity::LevelKwh).unwrap_or_default();
         assert!(
             level
                 .iter()
@@ -365,7 +365,7 @@ fn balances_close_and_limits_hold_on_random_parks() {
             .iter()
             .find(|s| s.id == "tank")
             .unwrap_or_else(|| panic!("tank"));
-        let tl = d.get("tank", "level_kwh").unwrap_or_default();
+        let tl = d.get("tank", Quantity::LevelKwh).unwrap_or_default();
         assert!(
             tl.iter().all(|&l| l >= -tol && l <= tank.e_max_kwh + tol),
             "seed {seed}: tank level"
@@ -374,22 +374,22 @@ fn balances_close_and_limits_hold_on_random_parks() {
             (tl[tl.len() - 1] - 0.5 * tank.e_max_kwh).abs() < 1e-2,
             "seed {seed}: the tank ends where it started"
         );
-        let pv = d.get("pv", "output_kw").unwrap_or_default();
-        let avail = d.get("pv", "available_kw").unwrap_or_default();
+        let pv = d.get("pv", Quantity::OutputKw).unwrap_or_default();
+        let avail = d.get("pv", Quantity::AvailableKw).unwrap_or_default();
         assert!(
             pv.iter()
                 .zip(avail)
                 .all(|(p, a)| *p <= a + tol && *p >= -tol),
             "seed {seed}: PV within availability"
         );
-        let imp = d.get("grid", "import_kw").unwrap_or_default();
+        let imp = d.get("grid", Quantity::ImportKw).unwrap_or_default();
         assert!(
             imp.iter().all(|&p| p <= park.grid[0].p_import_max_kw + tol),
             "seed {seed}: import limit"
         );
         // Flexible load keeps its daily energy.
-        let flex = d.get("pumps", "p_kw").unwrap_or_default();
-        let base = d.get("pumps", "baseline_kw").unwrap_or_default();
+        let flex = d.get("pumps", Quantity::PKw).unwrap_or_default();
+        let base = d.get("pumps", Quantity::BaselineKw).unwrap_or_default();
         for day in 0..DAYS {
             let a: f64 = flex[day * 24..day * 24 + 24].iter().sum();
             let b: f64 = base[day * 24..day * 24 + 24].iter().sum();
@@ -408,7 +408,7 @@ fn balances_close_and_limits_hold_on_random_parks() {
         let worst = port_imbalance(&park, &rule.dispatch, |b| b.id.clone());
         assert!(worst < 1e-6, "seed {seed}: rule balance by ports {worst}");
         // The baseline keeps the converter within its rating, and the grid within its limits.
-        for q in ["forward_kw", "reverse_kw"] {
+        for q in [Quantity::ForwardKw, Quantity::ReverseKw] {
             let f = rule.dispatch.get("vsc", q).unwrap_or_default();
             let cap = park.converter[0].p_max_kw;
             assert!(
@@ -416,14 +416,17 @@ fn balances_close_and_limits_hold_on_random_parks() {
                 "seed {seed}: rule converter {q} beyond {cap}"
             );
         }
-        let exp = rule.dispatch.get("grid", "export_kw").unwrap_or_default();
+        let exp = rule
+            .dispatch
+            .get("grid", Quantity::ExportKw)
+            .unwrap_or_default();
         assert!(
             exp.iter().all(|&p| p <= park.grid[0].p_export_max_kw + tol),
             "seed {seed}: rule export limit"
         );
         // The absorption chiller runs on the CHP's heat alone; cooling is served.
-        let absorber = d.get("absorber", "heat_kw").unwrap_or_default();
-        let chp_heat = d.get("chp", "heat_kw").unwrap_or_default();
+        let absorber = d.get("absorber", Quantity::HeatKw).unwrap_or_default();
+        let chp_heat = d.get("chp", Quantity::HeatKw).unwrap_or_default();
         assert!(
             absorber.iter().zip(chp_heat).all(|(a, h)| *a <= h + tol),
             "seed {seed}: absorber beyond the CHP's heat"
@@ -432,7 +435,7 @@ fn balances_close_and_limits_hold_on_random_parks() {
             cooled += 1;
         }
         // EV energy delivered on charging days.
-        let ev = d.get("ev", "p_kw").unwrap_or_default();
+        let ev = d.get("ev", Quantity::PKw).unwrap_or_default();
         assert!(ev.iter().all(|&p| p <= 80.0 + tol));
         println!(
             "seed {seed}: optimal {:.0} CNY vs rule {:.0}, residual {:.1e}",
@@ -519,7 +522,10 @@ fn rolling_horizon_costs_at_least_the_year_optimum() {
         "nor should it be far off on a park without seasonal storage"
     );
     assert!(rolling.stats.max_balance_residual_rel <= 1e-6);
-    let level = rolling.dispatch.get("bat", "level_kwh").unwrap_or_default();
+    let level = rolling
+        .dispatch
+        .get("bat", Quantity::LevelKwh)
+        .unwrap_or_default();
     assert_eq!(level.len(), DAYS * 24);
     let bat = &park.battery[0];
     assert!(
@@ -587,7 +593,10 @@ fn chp_commitment_keeps_the_minimum_load_with_highs() {
         .find(|s| s.quantity == "price_cny_per_kwh")
         .unwrap_or_else(|| panic!("no bus price"));
     assert!(prices.values.iter().all(|v| v.is_finite()));
-    let p = out.dispatch.get("chp_on", "p_kw").unwrap_or_default();
+    let p = out
+        .dispatch
+        .get("chp_on", Quantity::PKw)
+        .unwrap_or_default();
     assert!(
         p.iter().all(|&x| !(1e-6..150.0 - 1e-6).contains(&x)),
         "below the minimum stable load"

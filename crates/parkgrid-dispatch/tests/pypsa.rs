@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use parkgrid_dispatch::{Config, RunStatus, SolverKind, Strategy, run};
+use parkgrid_dispatch::{Config, Quantity, RunStatus, SolverKind, Strategy, run};
 use parkgrid_model::load;
 use parkgrid_resource::park_profiles;
 
@@ -48,15 +48,15 @@ fn check(solver: SolverKind) {
         out.stats.solve_time_s,
     );
     for (id, q) in [
-        ("grid", "export_kw"),
-        ("battery", "charge_kw"),
-        ("battery", "discharge_kw"),
-        ("tes", "charge_kw"),
-        ("tes", "discharge_kw"),
-        ("el", "unserved_kw"),
-        ("heat", "dumped_kw"),
-        ("pv", "output_kw"),
-        ("wind", "output_kw"),
+        ("grid", Quantity::ExportKw),
+        ("battery", Quantity::ChargeKw),
+        ("battery", Quantity::DischargeKw),
+        ("tes", Quantity::ChargeKw),
+        ("tes", Quantity::DischargeKw),
+        ("el", Quantity::UnservedKw),
+        ("heat", Quantity::DumpedKw),
+        ("pv", Quantity::OutputKw),
+        ("wind", Quantity::OutputKw),
     ] {
         let v = out
             .dispatch

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use parkgrid_dispatch::{Config, Outcome, RunStatus, SolverKind, Strategy, run};
+use parkgrid_dispatch::{Config, Outcome, Quantity, RunStatus, SolverKind, Strategy, run};
 use parkgrid_model::load;
 use parkgrid_resource::park_profiles;
 
@@ -94,7 +94,7 @@ fn optimal_beats_the_baseline_and_uses_the_waste_heat() {
         .unwrap_or_else(|| panic!("a seasonal store"));
     let discharge = opt
         .dispatch
-        .get(&store.id, "discharge_kw")
+        .get(&store.id, Quantity::DischargeKw)
         .unwrap_or_default();
     let nov15 = (304 + 14) * 24;
     let mar15 = (31 + 28 + 14) * 24;
@@ -103,14 +103,14 @@ fn optimal_beats_the_baseline_and_uses_the_waste_heat() {
         park.bus(&s.bus)
             .is_some_and(|b| b.carrier == parkgrid_model::Carrier::Heat)
     };
-    let flows = |q: &str| -> Vec<&[f64]> {
+    let flows = |q: Quantity| -> Vec<&[f64]> {
         park.thermal_store
             .iter()
             .filter(on_heat)
             .map(|s| opt.dispatch.get(&s.id, q).unwrap_or_default())
             .collect()
     };
-    let (charge, disch) = (flows("charge_kw"), flows("discharge_kw"));
+    let (charge, disch) = (flows(Quantity::ChargeKw), flows(Quantity::DischargeKw));
     let crossing = (0..discharge.len())
         .filter(|&t| charge.iter().any(|c| c[t] > 100.0) && disch.iter().any(|d| d[t] > 100.0))
         .count();
@@ -127,7 +127,10 @@ fn optimal_beats_the_baseline_and_uses_the_waste_heat() {
     );
     assert!(heating.iter().map(|&t| discharge[t]).sum::<f64>() > 0.0);
     for s in &park.thermal_store {
-        let lv = opt.dispatch.get(&s.id, "level_kwh").unwrap_or_default();
+        let lv = opt
+            .dispatch
+            .get(&s.id, Quantity::LevelKwh)
+            .unwrap_or_default();
         assert!(lv.iter().all(|&l| l >= s.soc_min_frac * s.e_max_kwh - 1e-3
             && l <= s.soc_max_frac * s.e_max_kwh + 1e-3));
     }
@@ -137,11 +140,11 @@ fn optimal_beats_the_baseline_and_uses_the_waste_heat() {
     // with electric chillers alone. Without cooling the same park dumps 2,783 MWh in June–August.
     let absorption = opt
         .dispatch
-        .get("absorption", "heat_kw")
+        .get("absorption", Quantity::HeatKw)
         .unwrap_or_default();
     let chp_heat = opt
         .dispatch
-        .get("chp_biogas", "heat_kw")
+        .get("chp_biogas", Quantity::HeatKw)
         .unwrap_or_default();
     assert!(absorption.iter().zip(chp_heat).all(|(a, h)| *a <= h + 1e-3));
     assert!(
@@ -154,7 +157,7 @@ fn optimal_beats_the_baseline_and_uses_the_waste_heat() {
     assert_eq!(r.cooling_absorption_kwh, 0.0);
     let dumped = opt
         .dispatch
-        .get("heat_net", "dumped_kw")
+        .get("heat_net", Quantity::DumpedKw)
         .unwrap_or_default();
     let (jun1, sep1) = (
         (31 + 28 + 31 + 30 + 31) * 24,

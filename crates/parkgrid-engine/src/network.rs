@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use parkgrid_dispatch::Outcome;
+use parkgrid_dispatch::{Element as DispatchElement, Outcome, Quantity};
+use parkgrid_model::AssetKind;
 use parkgrid_model::{Park, TimeAxis};
 use parkgrid_powerflow::{
     Element, Injections, IslandCheck, IslandState, Lowered, Options, StepCheck, Workspace,
@@ -53,13 +54,19 @@ pub struct StepInjections<'a> {
 impl<'a> StepInjections<'a> {
     /// The injections of every series of `o` that feeds a bus of `lowered`.
     pub fn new(park: &Park, o: &'a Outcome, lowered: &Lowered) -> Self {
-        let columns = o
-            .dispatch
-            .series
-            .iter()
-            .map(|s| (s.kind, s.quantity, s.ports.clone(), s.values.as_slice()));
+        let columns = o.dispatch.series.iter().map(|s| {
+            (
+                s.kind.as_str(),
+                s.quantity.as_str(),
+                s.ports.clone(),
+                s.values.as_slice(),
+            )
+        });
         // A schedule without a converter's flows (none in service there) leaves it idle.
-        Self::from_columns(park, lowered, columns, |id, q| o.dispatch.get(id, q)).0
+        Self::from_columns(park, lowered, columns, |id, q| {
+            Quantity::parse(q).and_then(|q| o.dispatch.get(id, q))
+        })
+        .0
     }
 
     /// The injections of a saved run of `park` (its columns and their ports, as `meta.json`
@@ -97,8 +104,9 @@ impl<'a> StepInjections<'a> {
         }
     }
 
-    /// The injections of result columns `(kind, quantity, ports, values)` on the buses of
-    /// `lowered`, each converter's from `flows(id, quantity)`; and the converters without flows.
+    /// The injections of result columns `(kind, quantity, ports, values)` (in the words of the
+    /// saved files, which both a fresh outcome and a saved run speak) on the buses of `lowered`,
+    /// each converter's from `flows(id, quantity)`; and the converters without flows.
     fn from_columns<'c>(
         park: &Park,
         lowered: &Lowered,
@@ -200,7 +208,7 @@ fn argmax(v: impl Iterator<Item = f64>) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
-fn sum_of(o: &Outcome, kind: &str, quantity: &str, n: usize) -> Vec<f64> {
+fn sum_of(o: &Outcome, kind: DispatchElement, quantity: Quantity, n: usize) -> Vec<f64> {
     let mut total = vec![0.0; n];
     for s in o
         .dispatch
@@ -240,8 +248,8 @@ pub fn check_all(
 
 /// The dispatch's own net import at each step, kW (all grid connections).
 pub fn dispatch_import(o: &Outcome, n: usize) -> Vec<f64> {
-    let import = sum_of(o, "grid", "import_kw", n);
-    let export = sum_of(o, "grid", "export_kw", n);
+    let import = sum_of(o, AssetKind::Grid.into(), Quantity::ImportKw, n);
+    let export = sum_of(o, AssetKind::Grid.into(), Quantity::ExportKw, n);
     import.iter().zip(&export).map(|(i, e)| i - e).collect()
 }
 
@@ -270,17 +278,17 @@ pub fn check_network(
             if let Some(t) = inj.peak_load_step(n) {
                 picks.push((t, "peak load"));
             }
-            let pv = sum_of(o, "pv", "output_kw", n);
+            let pv = sum_of(o, AssetKind::Pv.into(), Quantity::OutputKw, n);
             if let Some(t) = argmax(pv.into_iter()) {
                 picks.push((t, "peak PV"));
             }
-            let export = sum_of(o, "grid", "export_kw", n);
+            let export = sum_of(o, AssetKind::Grid.into(), Quantity::ExportKw, n);
             if export.iter().any(|&e| e > 1e-3) {
                 if let Some(t) = argmax(export.into_iter()) {
                     picks.push((t, "peak export"));
                 }
             } else {
-                let import = sum_of(o, "grid", "import_kw", n);
+                let import = sum_of(o, AssetKind::Grid.into(), Quantity::ImportKw, n);
                 if let Some(t) = argmax(import.into_iter().map(|v| -v)) {
                     picks.push((t, "lowest import"));
                 }

@@ -4,6 +4,8 @@ use parkgrid_model::asset::{ElectricBoiler, GasBoiler};
 
 use super::{fuel_carbon, fuel_price};
 use crate::build::{Builder, Coef, Source};
+use crate::key::Quantity;
+use parkgrid_model::AssetKind;
 
 /// Variable `gas_boiler.heat[id,t]` ∈ [0, heat_max]; cost `(fuel_price + carbon)/eta + om` per kWh
 /// of heat.
@@ -19,14 +21,14 @@ pub fn add_gas(b: &mut Builder<'_>, g: &GasBoiler) {
     );
     b.output(
         &g.id,
-        "gas_boiler",
-        "heat_kw",
+        AssetKind::GasBoiler,
+        Quantity::HeatKw,
         Source::Vars(vec![(h, Coef::Const(1.0))]),
     );
     b.output(
         &g.id,
-        "gas_boiler",
-        "fuel_kw",
+        AssetKind::GasBoiler,
+        Quantity::FuelKw,
         Source::Vars(vec![(h, Coef::Const(1.0 / g.eta))]),
     );
 }
@@ -41,14 +43,14 @@ pub fn add_electric(b: &mut Builder<'_>, e: &ElectricBoiler) {
     );
     b.output(
         &e.id,
-        "electric_boiler",
-        "p_kw",
+        AssetKind::ElectricBoiler,
+        Quantity::PKw,
         Source::Vars(vec![(p, Coef::Const(1.0))]),
     );
     b.output(
         &e.id,
-        "electric_boiler",
-        "heat_kw",
+        AssetKind::ElectricBoiler,
+        Quantity::HeatKw,
         Source::Vars(vec![(p, Coef::Const(e.eta))]),
     );
 }

@@ -1,17 +1,19 @@
 //! Chillers: electricity or heat in, cooling out onto a chilled-water (cold) bus.
 
 use parkgrid_model::asset::{AbsorptionChiller, ElectricChiller};
-use parkgrid_resource::Quantity;
+use parkgrid_resource::Quantity as Profile;
 
 use crate::build::{Builder, Coef, Source};
+use crate::key::Quantity;
 use crate::lp::Sense;
+use parkgrid_model::AssetKind;
 
 /// Variable `electric_chiller.p[id,t]` ∈ [0, cold_max/eer[t]] (electric input); cooling
 /// `eer[t]·p` into the cold bus.
 pub fn add_electric(b: &mut Builder<'_>, ch: &ElectricChiller) {
     let eer = b
         .profiles
-        .get(&ch.id, Quantity::Eer)
+        .get(&ch.id, Profile::Eer)
         .map(<[f64]>::to_vec)
         .unwrap_or_else(|| vec![ch.eer.unwrap_or(4.0); b.steps.n]);
     let p = b.block(
@@ -22,14 +24,14 @@ pub fn add_electric(b: &mut Builder<'_>, ch: &ElectricChiller) {
     );
     b.output(
         &ch.id,
-        "electric_chiller",
-        "p_kw",
+        AssetKind::ElectricChiller,
+        Quantity::PKw,
         Source::Vars(vec![(p, Coef::Const(1.0))]),
     );
     b.output(
         &ch.id,
-        "electric_chiller",
-        "cold_kw",
+        AssetKind::ElectricChiller,
+        Quantity::ColdKw,
         Source::Vars(vec![(p, Coef::Series(eer))]),
     );
 }
@@ -49,14 +51,14 @@ pub fn add_absorption(b: &mut Builder<'_>, ac: &AbsorptionChiller) {
     }
     b.output(
         &ac.id,
-        "absorption_chiller",
-        "heat_kw",
+        AssetKind::AbsorptionChiller,
+        Quantity::HeatKw,
         Source::Vars(vec![(q, Coef::Const(1.0))]),
     );
     b.output(
         &ac.id,
-        "absorption_chiller",
-        "cold_kw",
+        AssetKind::AbsorptionChiller,
+        Quantity::ColdKw,
         Source::Vars(vec![(q, Coef::Const(ac.cop))]),
     );
 }

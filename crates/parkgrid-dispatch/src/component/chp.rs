@@ -4,7 +4,9 @@ use parkgrid_model::asset::Chp;
 
 use super::{fuel_carbon, fuel_price};
 use crate::build::{Builder, Coef, Source};
+use crate::key::Quantity;
 use crate::lp::Sense;
+use parkgrid_model::AssetKind;
 
 /// Variable `chp.p[id,t]` ∈ [0, p_max]; heat `eta_th/eta_el · p` into the heat bus; cost
 /// `(fuel_price + carbon)/eta_el + om` per kWh. With commitment (which needs a MILP solver):
@@ -48,20 +50,20 @@ pub fn add(b: &mut Builder<'_>, c: &Chp) {
     }
     b.output(
         &c.id,
-        "chp",
-        "p_kw",
+        AssetKind::Chp,
+        Quantity::PKw,
         Source::Vars(vec![(p, Coef::Const(1.0))]),
     );
     b.output(
         &c.id,
-        "chp",
-        "heat_kw",
+        AssetKind::Chp,
+        Quantity::HeatKw,
         Source::Vars(vec![(p, Coef::Const(ratio))]),
     );
     b.output(
         &c.id,
-        "chp",
-        "fuel_kw",
+        AssetKind::Chp,
+        Quantity::FuelKw,
         Source::Vars(vec![(p, Coef::Const(1.0 / c.eta_el))]),
     );
 }

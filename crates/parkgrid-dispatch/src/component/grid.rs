@@ -4,7 +4,9 @@
 use parkgrid_model::asset::Grid;
 
 use crate::build::{Builder, Coef, Source};
+use crate::key::Quantity;
 use crate::lp::Sense;
+use parkgrid_model::AssetKind;
 
 /// Variables `grid.import[id,t]` ∈ [0, p_import_max], `grid.export[id,t]` ∈ [0, p_export_max];
 /// export is valued at `min(export price, import price[t])`: a connection point meters one
@@ -42,14 +44,14 @@ pub fn add(b: &mut Builder<'_>, g: &Grid, peak_floor: Option<&[f64; 12]>) {
     b.tie_breaks.push(exp);
     b.output(
         &g.id,
-        "grid",
-        "import_kw",
+        AssetKind::Grid,
+        Quantity::ImportKw,
         Source::Vars(vec![(imp, Coef::Const(1.0))]),
     );
     b.output(
         &g.id,
-        "grid",
-        "export_kw",
+        AssetKind::Grid,
+        Quantity::ExportKw,
         Source::Vars(vec![(exp, Coef::Const(1.0))]),
     );
     let charge = tariff

@@ -1,13 +1,15 @@
 //! Heat pumps: electricity (and, for waste-heat pumps, low-grade heat) in, heat out at the COP.
 
 use parkgrid_model::asset::{GroundHeatPump, WasteHeatPump};
-use parkgrid_resource::Quantity;
+use parkgrid_resource::Quantity as Profile;
 
 use crate::build::{Builder, Coef, Source};
+use crate::key::Quantity;
+use parkgrid_model::AssetKind;
 
 fn cop_series(b: &Builder<'_>, id: &str, fixed: Option<f64>) -> Vec<f64> {
     b.profiles
-        .get(id, Quantity::Cop)
+        .get(id, Profile::Cop)
         .map(<[f64]>::to_vec)
         .unwrap_or_else(|| vec![fixed.unwrap_or(3.0); b.steps.n])
 }
@@ -24,14 +26,14 @@ pub fn add_ground(b: &mut Builder<'_>, hp: &GroundHeatPump) {
     );
     b.output(
         &hp.id,
-        "ground_heat_pump",
-        "p_kw",
+        AssetKind::GroundHeatPump,
+        Quantity::PKw,
         Source::Vars(vec![(p, Coef::Const(1.0))]),
     );
     b.output(
         &hp.id,
-        "ground_heat_pump",
-        "heat_kw",
+        AssetKind::GroundHeatPump,
+        Quantity::HeatKw,
         Source::Vars(vec![(p, Coef::Series(cop))]),
     );
 }
@@ -49,20 +51,20 @@ pub fn add_waste(b: &mut Builder<'_>, hp: &WasteHeatPump) {
     let source: Vec<f64> = cop.iter().map(|c| c - 1.0).collect();
     b.output(
         &hp.id,
-        "waste_heat_pump",
-        "p_kw",
+        AssetKind::WasteHeatPump,
+        Quantity::PKw,
         Source::Vars(vec![(p, Coef::Const(1.0))]),
     );
     b.output(
         &hp.id,
-        "waste_heat_pump",
-        "heat_kw",
+        AssetKind::WasteHeatPump,
+        Quantity::HeatKw,
         Source::Vars(vec![(p, Coef::Series(cop))]),
     );
     b.output(
         &hp.id,
-        "waste_heat_pump",
-        "source_kw",
+        AssetKind::WasteHeatPump,
+        Quantity::SourceKw,
         Source::Vars(vec![(p, Coef::Series(source))]),
     );
 }

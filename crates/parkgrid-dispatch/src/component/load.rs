@@ -3,13 +3,15 @@
 
 use chrono::Timelike;
 use parkgrid_model::asset::{DataCentre, EvCharging, FlexibleLoad};
-use parkgrid_resource::Quantity;
+use parkgrid_resource::Quantity as Profile;
 use parkgrid_resource::calendar::{DayType, day_type};
 
 use crate::build::{Builder, Coef, Source};
+use crate::key::Quantity;
 use crate::lp::Sense;
+use parkgrid_model::AssetKind;
 
-fn series(b: &Builder<'_>, id: &str, q: Quantity) -> Vec<f64> {
+fn series(b: &Builder<'_>, id: &str, q: Profile) -> Vec<f64> {
     b.profiles
         .get(id, q)
         .map(<[f64]>::to_vec)
@@ -17,11 +19,11 @@ fn series(b: &Builder<'_>, id: &str, q: Quantity) -> Vec<f64> {
 }
 
 /// A fixed demand on the balance's right-hand side; no variables.
-pub fn add_fixed(b: &mut Builder<'_>, id: &str, kind: &'static str, quantity: &'static str) {
+pub fn add_fixed(b: &mut Builder<'_>, id: &str, kind: AssetKind, quantity: Quantity) {
     let q = match kind {
-        "heat_load" => Quantity::HeatDemand,
-        "cooling_load" => Quantity::CoolingDemand,
-        _ => Quantity::ElectricDemand,
+        AssetKind::HeatLoad => Profile::HeatDemand,
+        AssetKind::CoolingLoad => Profile::CoolingDemand,
+        _ => Profile::ElectricDemand,
     };
     let d = series(b, id, q);
     b.output(id, kind, quantity, Source::Fixed(d));
@@ -30,11 +32,21 @@ pub fn add_fixed(b: &mut Builder<'_>, id: &str, kind: &'static str, quantity: &'
 /// The data centre's electric demand, and its recoverable heat as a fixed supply on the waste-heat
 /// bus (what no heat pump takes is rejected by the bus's cooling towers).
 pub fn add_data_centre(b: &mut Builder<'_>, dc: &DataCentre) {
-    let d = series(b, &dc.id, Quantity::ElectricDemand);
-    b.output(&dc.id, "data_centre", "p_kw", Source::Fixed(d));
+    let d = series(b, &dc.id, Profile::ElectricDemand);
+    b.output(
+        &dc.id,
+        AssetKind::DataCentre,
+        Quantity::PKw,
+        Source::Fixed(d),
+    );
     if dc.waste_heat_bus.is_some() {
-        let heat = series(b, &dc.id, Quantity::WasteHeat);
-        b.output(&dc.id, "data_centre", "waste_heat_kw", Source::Fixed(heat));
+        let heat = series(b, &dc.id, Profile::WasteHeat);
+        b.output(
+            &dc.id,
+            AssetKind::DataCentre,
+            Quantity::WasteHeatKw,
+            Source::Fixed(heat),
+        );
     }
 }
 
@@ -44,7 +56,7 @@ pub fn add_data_centre(b: &mut Builder<'_>, dc: &DataCentre) {
 /// fixed.
 pub fn add_ev(b: &mut Builder<'_>, ev: &EvCharging) {
     if ev.profile.is_some() {
-        add_fixed(b, &ev.id, "ev_charging", "p_kw");
+        add_fixed(b, &ev.id, AssetKind::EvCharging, Quantity::PKw);
         return;
     }
     let n = b.steps.n;
@@ -84,8 +96,8 @@ pub fn add_ev(b: &mut Builder<'_>, ev: &EvCharging) {
     }
     b.output(
         &ev.id,
-        "ev_charging",
-        "p_kw",
+        AssetKind::EvCharging,
+        Quantity::PKw,
         Source::Vars(vec![(p, Coef::Const(1.0))]),
     );
 }
@@ -93,7 +105,7 @@ pub fn add_ev(b: &mut Builder<'_>, ev: &EvCharging) {
 /// `flexible_load.p[id,t]` ∈ [(1−flexible_frac)·base[t], p_max], and per window of
 /// `shift_window_h` a row `flexible_load.energy[id,k]`: `Σ p·Δt = Σ base·Δt`.
 pub fn add_flexible(b: &mut Builder<'_>, f: &FlexibleLoad) {
-    let base = series(b, &f.id, Quantity::ElectricDemand);
+    let base = series(b, &f.id, Profile::ElectricDemand);
     let keep = 1.0 - f.flexible_frac;
     let p = b.block(
         "flexible_load.p",
@@ -116,9 +128,14 @@ pub fn add_flexible(b: &mut Builder<'_>, f: &FlexibleLoad) {
     }
     b.output(
         &f.id,
-        "flexible_load",
-        "p_kw",
+        AssetKind::FlexibleLoad,
+        Quantity::PKw,
         Source::Vars(vec![(p, Coef::Const(1.0))]),
     );
-    b.output(&f.id, "flexible_load", "baseline_kw", Source::Fixed(base));
+    b.output(
+        &f.id,
+        AssetKind::FlexibleLoad,
+        Quantity::BaselineKw,
+        Source::Fixed(base),
+    );
 }

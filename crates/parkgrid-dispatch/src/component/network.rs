@@ -2,6 +2,7 @@
 //! transport within their ratings (voltages, losses and loading are the power flow's job).
 
 use crate::build::{Builder, Coef, Source};
+use crate::key::{Element, Quantity};
 
 /// An in-service link between two electric buses, as both the optimum and the rule-based
 /// baseline see it: `cap_kw` is the most it takes in at either end (a converter's `p_max_kw`, a
@@ -10,8 +11,8 @@ use crate::build::{Builder, Coef, Source};
 /// efficiencies; 1 for lines and transformers, whose losses are the power flow's).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Link<'a> {
-    /// `converter`, `line` or `transformer`.
-    pub kind: &'static str,
+    /// [`Element::Converter`], [`Element::Line`] or [`Element::Transformer`].
+    pub kind: Element,
     /// The element's id.
     pub id: &'a str,
     /// First bus (a converter's `from_bus`, a line's `from_bus`, a transformer's `hv_bus`).
@@ -31,7 +32,7 @@ pub fn links(park: &parkgrid_model::Park) -> Vec<Link<'_>> {
     let mut out = Vec::new();
     for c in park.converter.iter().filter(|c| c.in_service) {
         out.push(Link {
-            kind: "converter",
+            kind: Element::Converter,
             id: &c.id,
             a: &c.from_bus,
             b: &c.to_bus,
@@ -45,7 +46,7 @@ pub fn links(park: &parkgrid_model::Park) -> Vec<Link<'_>> {
         let v_kv = bus.and_then(|bus| bus.v_nom_kv).unwrap_or(0.0);
         let ac = bus.is_some_and(|bus| bus.carrier == parkgrid_model::Carrier::Ac);
         out.push(Link {
-            kind: "line",
+            kind: Element::Line,
             id: &l.id,
             a: &l.from_bus,
             b: &l.to_bus,
@@ -56,7 +57,7 @@ pub fn links(park: &parkgrid_model::Park) -> Vec<Link<'_>> {
     }
     for t in park.transformer.iter().filter(|t| t.in_service) {
         out.push(Link {
-            kind: "transformer",
+            kind: Element::Transformer,
             id: &t.id,
             a: &t.hv_bus,
             b: &t.lv_bus,
@@ -75,19 +76,19 @@ pub fn links(park: &parkgrid_model::Park) -> Vec<Link<'_>> {
 pub fn add(b: &mut Builder<'_>) {
     let park = b.park;
     for l in links(park) {
-        if l.kind == "converter" {
+        if l.kind == Element::Converter {
             let f = b.block("converter.forward", l.id, |_| (0.0, l.cap_kw), |_| 0.0);
             let r = b.block("converter.reverse", l.id, |_| (0.0, l.cap_kw), |_| 0.0);
             b.output(
                 l.id,
-                "converter",
-                "forward_kw",
+                Element::Converter,
+                Quantity::ForwardKw,
                 Source::Vars(vec![(f, Coef::Const(1.0))]),
             );
             b.output(
                 l.id,
-                "converter",
-                "reverse_kw",
+                Element::Converter,
+                Quantity::ReverseKw,
                 Source::Vars(vec![(r, Coef::Const(1.0))]),
             );
         } else {
@@ -96,13 +97,13 @@ pub fn add(b: &mut Builder<'_>) {
     }
 }
 
-fn branch(b: &mut Builder<'_>, kind: &'static str, id: &str, rating: f64) {
+fn branch(b: &mut Builder<'_>, kind: Element, id: &str, rating: f64) {
     let family = format!("{kind}.flow");
     let f = b.block(&family, id, |_| (-rating, rating), |_| 0.0);
     b.output(
         id,
         kind,
-        "flow_kw",
+        Quantity::FlowKw,
         Source::Vars(vec![(f, Coef::Const(1.0))]),
     );
 }

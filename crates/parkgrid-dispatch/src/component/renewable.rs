@@ -1,21 +1,23 @@
 //! PV arrays and wind farms: output up to the available power; what is not taken is curtailed,
 //! at the park's curtailment penalty.
 
-use parkgrid_resource::Quantity;
+use parkgrid_resource::Quantity as Profile;
 
 use crate::build::{Builder, Coef, Source};
+use crate::key::Quantity;
+use parkgrid_model::AssetKind;
 
 /// Variable `{kind}.output[id,t]` ∈ [0, available[t]]; curtailment `available − output` costs the
 /// penalty (a constant plus `−penalty·output`).
-pub fn add(b: &mut Builder<'_>, id: &str, kind: &'static str) {
+pub fn add(b: &mut Builder<'_>, id: &str, kind: AssetKind) {
     let avail: Vec<f64> = b
         .profiles
-        .get(id, Quantity::Available)
+        .get(id, Profile::Available)
         .map(<[f64]>::to_vec)
         .unwrap_or_else(|| vec![0.0; b.steps.n]);
     let dt = b.steps.step_h;
     let penalty = b.park.economics.curtailment_penalty_cny_per_kwh;
-    let family = if kind == "pv" {
+    let family = if kind == AssetKind::Pv {
         "pv.output"
     } else {
         "wind.output"
@@ -25,8 +27,8 @@ pub fn add(b: &mut Builder<'_>, id: &str, kind: &'static str) {
     b.output(
         id,
         kind,
-        "output_kw",
+        Quantity::OutputKw,
         Source::Vars(vec![(p, Coef::Const(1.0))]),
     );
-    b.output(id, kind, "available_kw", Source::Fixed(avail));
+    b.output(id, kind, Quantity::AvailableKw, Source::Fixed(avail));
 }

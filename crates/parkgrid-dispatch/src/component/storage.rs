@@ -3,7 +3,9 @@
 use parkgrid_model::asset::{Battery, ThermalStore};
 
 use crate::build::{Builder, Coef, Source};
+use crate::key::Quantity;
 use crate::lp::{Block, Sense};
+use parkgrid_model::AssetKind;
 
 /// How a store's level must end.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -18,7 +20,7 @@ pub enum End {
 
 /// Numbers of one store, read from the park by the callers below.
 struct StoreSpec<'s> {
-    kind: &'static str,
+    kind: AssetKind,
     id: &'s str,
     e_max_kwh: f64,
     soc_min: f64,
@@ -44,7 +46,7 @@ fn add_store(b: &mut Builder<'_>, s: &StoreSpec<'_>) {
     let dt = b.steps.step_h;
     let n = b.steps.n;
     let (lo, hi) = (s.soc_min * s.e_max_kwh, s.soc_max * s.e_max_kwh);
-    let fam = |name: &str| format!("{}.{name}", s.kind);
+    let fam = |name: &str| format!("{}.{name}", s.kind.key());
     let tie = crate::build::TIE_BREAK_CNY_PER_KWH * dt;
     let lossless = s.eta_charge == 1.0 && s.eta_discharge == 1.0;
     // Terms of the energy row per step, other than the levels: (block, coefficient).
@@ -55,7 +57,7 @@ fn add_store(b: &mut Builder<'_>, s: &StoreSpec<'_>) {
             |_| (-s.charge_max_kw, s.discharge_max_kw),
             |_| s.discharge_cost * dt,
         );
-        b.two_way(s.id, s.kind, p, "discharge_kw", "charge_kw");
+        b.two_way(s.id, s.kind, p, Quantity::DischargeKw, Quantity::ChargeKw);
         vec![(p, dt)]
     } else {
         let ch = b.block(&fam("charge"), s.id, |_| (0.0, s.charge_max_kw), |_| tie);
@@ -70,13 +72,13 @@ fn add_store(b: &mut Builder<'_>, s: &StoreSpec<'_>) {
         b.output(
             s.id,
             s.kind,
-            "charge_kw",
+            Quantity::ChargeKw,
             Source::Vars(vec![(ch, Coef::Const(1.0))]),
         );
         b.output(
             s.id,
             s.kind,
-            "discharge_kw",
+            Quantity::DischargeKw,
             Source::Vars(vec![(dis, Coef::Const(1.0))]),
         );
         vec![(ch, -s.eta_charge * dt), (dis, dt / s.eta_discharge)]
@@ -113,7 +115,7 @@ fn add_store(b: &mut Builder<'_>, s: &StoreSpec<'_>) {
     b.output(
         s.id,
         s.kind,
-        "level_kwh",
+        Quantity::LevelKwh,
         Source::Vars(vec![(level, Coef::Const(1.0))]),
     );
 }
@@ -123,7 +125,7 @@ pub fn add_battery(b: &mut Builder<'_>, x: &Battery, end: End) {
     add_store(
         b,
         &StoreSpec {
-            kind: "battery",
+            kind: AssetKind::Battery,
             id: &x.id,
             e_max_kwh: x.e_max_kwh,
             soc_min: x.soc_min_frac,
@@ -145,7 +147,7 @@ pub fn add_thermal(b: &mut Builder<'_>, x: &ThermalStore, end: End) {
     add_store(
         b,
         &StoreSpec {
-            kind: "thermal_store",
+            kind: AssetKind::ThermalStore,
             id: &x.id,
             e_max_kwh: x.e_max_kwh,
             soc_min: x.soc_min_frac,
