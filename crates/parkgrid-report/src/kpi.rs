@@ -397,11 +397,15 @@ pub struct KpiDiff {
 }
 
 /// The differences of every KPI present in both summaries (see [`KpiDef::diff`]); the cooling
-/// figures only where either run has some (a park without cooling has no cooling rows).
+/// figures only where either run has a cooling demand (a park without cooling has no cooling
+/// rows).
 pub fn compare(a: &Value, b: &Value) -> Vec<KpiDiff> {
+    let cooling = [a, b]
+        .iter()
+        .any(|s| value(s, "cooling_demand_kwh").is_some_and(|v| v > 0.0));
     KPIS.iter()
+        .filter(|k| cooling || !k.key.contains("cooling"))
         .filter_map(|k| Some(k.diff(value(a, k.key)?, value(b, k.key)?)))
-        .filter(|d| !(d.key.contains("cooling") && d.a == 0.0 && d.b == 0.0))
         .collect()
 }
 
@@ -487,5 +491,24 @@ mod tests {
         );
         assert_eq!(d[2].verdict, "same");
         assert_eq!(d[2].rel, Some(0.0));
+    }
+
+    /// A park without cooling has no cooling rows; one with cooling has all of them, zeros too.
+    #[test]
+    fn cooling_rows_only_for_parks_with_cooling() {
+        let none =
+            json!({"total_cost_cny": 1.0, "cooling_demand_kwh": 0.0, "unserved_cooling_kwh": 0.0});
+        let keys = |d: Vec<KpiDiff>| d.iter().map(|x| x.key).collect::<Vec<_>>();
+        assert_eq!(keys(compare(&none, &none)), ["total_cost_cny"]);
+        let some =
+            json!({"total_cost_cny": 1.0, "cooling_demand_kwh": 5.0, "unserved_cooling_kwh": 0.0});
+        assert_eq!(
+            keys(compare(&none, &some)),
+            [
+                "total_cost_cny",
+                "cooling_demand_kwh",
+                "unserved_cooling_kwh"
+            ]
+        );
     }
 }
