@@ -454,12 +454,19 @@ pub(crate) fn newton(
     // Jacobian pattern: P rows of pvpq buses, Q rows of pq buses; θ columns of pvpq, |V| of pq.
     let dim = npvpq + npq;
     let mut pairs = Vec::new();
+    // Where each bus's P row and Q row start in `pairs` (the Jacobian's values in fill order).
+    let mut start = vec![(usize::MAX, usize::MAX); n];
     for (&i, rows_p) in pvpq
         .iter()
         .map(|i| (i, true))
         .chain(pq.iter().map(|i| (i, false)))
     {
         let row = if rows_p { pos_a[i] } else { pos_m[i] };
+        if rows_p {
+            start[i].0 = pairs.len();
+        } else {
+            start[i].1 = pairs.len();
+        }
         for &(j, _) in &net.rows[i] {
             if pos_a[j] != usize::MAX {
                 pairs.push(Pair { row, col: pos_a[j] });
@@ -474,7 +481,6 @@ pub(crate) fn newton(
         ws.lu = None;
         ws.pattern = pairs;
     }
-    let mut values = vec![0.0; ws.pattern.len()];
     let mut csc_values = vec![0.0; ws.pattern.len()];
 
     let mut v: Vec<C> = (0..n).map(|i| C::polar(vm[i], va[i])).collect();
@@ -499,44 +505,44 @@ pub(crate) fn newton(
     let mut converged = norm < opts.tol_pu;
     while !converged && iterations < opts.max_iter {
         iterations += 1;
-        // Fill the Jacobian values in the order of `pairs`.
-        let mut k = 0;
-        let mut fill = |i: usize, rows_p: bool| {
+        // Fill the Jacobian: each entry's dS_i/dθ_j and dS_i/d|V|_j once, the real part into
+        // bus i's P row and, for a PQ bus, the imaginary part into its Q row, each straight to
+        // its place in the column-compressed values.
+        let Some((sym, position)) = &ws.structure else {
+            break;
+        };
+        for &i in &pvpq {
+            let (mut kp, mut kq) = start[i];
+            let has_q = kq != usize::MAX;
+            let vn_i = v[i].scale(1.0 / vm[i]);
             for &(j, y) in &net.rows[i] {
-                let vn_j = v[j].scale(1.0 / vm[j]);
-                // dS_i/dθ_j and dS_i/d|V|_j
                 let (ds_da, ds_dm) = if i == j {
-                    let vn_i = v[i].scale(1.0 / vm[i]);
                     let da = C::new(0.0, 1.0) * v[i] * (ibus[i] - y * v[i]).conj();
                     let dm = v[i] * (y * vn_i).conj() + ibus[i].conj() * vn_i;
                     (da, dm)
                 } else {
+                    let vn_j = v[j].scale(1.0 / vm[j]);
                     let da = C::new(0.0, -1.0) * v[i] * (y * v[j]).conj();
                     let dm = v[i] * (y * vn_j).conj();
                     (da, dm)
                 };
-                let pick = |z: C| if rows_p { z.re } else { z.im };
                 if pos_a[j] != usize::MAX {
-                    values[k] = pick(ds_da);
-                    k += 1;
+                    csc_values[position[kp]] = ds_da.re;
+                    kp += 1;
+                    if has_q {
+                        csc_values[position[kq]] = ds_da.im;
+                        kq += 1;
+                    }
                 }
                 if pos_m[j] != usize::MAX {
-                    values[k] = pick(ds_dm);
-                    k += 1;
+                    csc_values[position[kp]] = ds_dm.re;
+                    kp += 1;
+                    if has_q {
+                        csc_values[position[kq]] = ds_dm.im;
+                        kq += 1;
+                    }
                 }
             }
-        };
-        for &i in &pvpq {
-            fill(i, true);
-        }
-        for &i in &pq {
-            fill(i, false);
-        }
-        let Some((sym, position)) = &ws.structure else {
-            break;
-        };
-        for (&p, &v) in position.iter().zip(&values) {
-            csc_values[p] = v;
         }
         let jac = SparseColMatRef::new(sym.as_ref(), &csc_values);
         // Ordered and factorised once per pattern; refactorised on the same pivots after that.
