@@ -186,12 +186,12 @@ pub(crate) struct Network {
 
 fn network(case: &Case, index: &BTreeMap<u32, usize>) -> Network {
     let n = index.len();
-    let mut rows: Vec<BTreeMap<usize, C>> = vec![BTreeMap::new(); n];
+    // Each row's entries as they come (the diagonal first), sorted and merged below.
+    let mut rows: Vec<Vec<(usize, C)>> = (0..n).map(|i| vec![(i, C::default())]).collect();
     let base = case.base_mva;
     for b in &case.buses {
         if let Some(&i) = index.get(&b.id) {
-            let e = rows[i].entry(i).or_default();
-            *e = *e + C::new(b.gs_mw / base, b.bs_mvar / base);
+            rows[i][0].1 = rows[i][0].1 + C::new(b.gs_mw / base, b.bs_mvar / base);
         }
     }
     let mut branches = Vec::new();
@@ -209,16 +209,26 @@ fn network(case: &Case, index: &BTreeMap<u32, usize>) -> Network {
         let yff = ytt.scale(1.0 / tap2);
         let yft = (ys * tap.conj().inv()).scale(-1.0);
         let ytf = (ys * tap.inv()).scale(-1.0);
-        for (i, j, y) in [(f, f, yff), (f, t, yft), (t, f, ytf), (t, t, ytt)] {
-            let e = rows[i].entry(j).or_default();
-            *e = *e + y;
-        }
+        rows[f][0].1 = rows[f][0].1 + yff;
+        rows[t][0].1 = rows[t][0].1 + ytt;
+        rows[f].push((t, yft));
+        rows[t].push((f, ytf));
         branches.push((k, f, t, yff, yft, ytf, ytt));
     }
-    Network {
-        rows: rows.into_iter().map(|r| r.into_iter().collect()).collect(),
-        branches,
+    // Columns ascending, parallel branches' entries summed (a branch from a bus to itself lands
+    // on the diagonal).
+    for row in &mut rows {
+        row.sort_unstable_by_key(|&(j, _)| j);
+        row.dedup_by(|later, kept| {
+            if later.0 == kept.0 {
+                kept.1 = kept.1 + later.1;
+                true
+            } else {
+                false
+            }
+        });
     }
+    Network { rows, branches }
 }
 
 /// A case ready for Newton: live buses indexed, admittances built, injections and kinds set.
