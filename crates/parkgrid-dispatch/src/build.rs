@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{Datelike, Timelike};
 use parkgrid_model::asset::AssetRef;
 use parkgrid_model::{Carrier, Park};
-use parkgrid_resource::ParkProfiles;
+use parkgrid_resource::{ParkProfiles, Quantity as Profile};
 
 use crate::component;
 use crate::key::{Element, Quantity};
@@ -328,15 +328,27 @@ pub fn build(park: &Park, profiles: &ParkProfiles, options: BuildOptions) -> Bui
             AssetRef::ElectricBoiler(x) => component::boiler::add_electric(&mut b, x),
             AssetRef::ElectricChiller(x) => component::chiller::add_electric(&mut b, x),
             AssetRef::AbsorptionChiller(x) => component::chiller::add_absorption(&mut b, x),
-            AssetRef::ElectricLoad(x) => {
-                component::load::add_fixed(&mut b, &x.id, AssetKind::ElectricLoad, Quantity::PKw)
-            }
-            AssetRef::HeatLoad(x) => {
-                component::load::add_fixed(&mut b, &x.id, AssetKind::HeatLoad, Quantity::HeatKw)
-            }
-            AssetRef::CoolingLoad(x) => {
-                component::load::add_fixed(&mut b, &x.id, AssetKind::CoolingLoad, Quantity::ColdKw)
-            }
+            AssetRef::ElectricLoad(x) => component::load::add_fixed(
+                &mut b,
+                &x.id,
+                AssetKind::ElectricLoad,
+                Quantity::PKw,
+                Profile::ElectricDemand,
+            ),
+            AssetRef::HeatLoad(x) => component::load::add_fixed(
+                &mut b,
+                &x.id,
+                AssetKind::HeatLoad,
+                Quantity::HeatKw,
+                Profile::HeatDemand,
+            ),
+            AssetRef::CoolingLoad(x) => component::load::add_fixed(
+                &mut b,
+                &x.id,
+                AssetKind::CoolingLoad,
+                Quantity::ColdKw,
+                Profile::CoolingDemand,
+            ),
             AssetRef::EvCharging(x) => component::load::add_ev(&mut b, x),
             AssetRef::FlexibleLoad(x) => component::load::add_flexible(&mut b, x),
         }

@@ -256,48 +256,68 @@ pub fn kpis(park: &Park, steps: &Steps, d: &Dispatch) -> Kpis {
 /// answer, so the balance of every bus closes over the result series alone, which is what
 /// reports and network checks rely on.
 pub fn ports(park: &Park, kind: Element, id: &str, quantity: Quantity) -> Vec<(String, f64)> {
-    let one = |bus: &str, coef: f64| vec![(bus.to_string(), coef)];
+    declared(park, kind, id, quantity).unwrap_or_default()
+}
+
+/// The ports of the series `quantity` of element `id` when `kind` has such a series at all
+/// (`Some(vec![])` for one that touches no bus), `None` when it has not: a component or the
+/// baseline declaring a series that is not listed here is a mistake (a flow that would join no
+/// balance), which [`crate::build::Builder::output`] and the baseline assert against.
+pub fn declared(
+    park: &Park,
+    kind: Element,
+    id: &str,
+    quantity: Quantity,
+) -> Option<Vec<(String, f64)>> {
+    let one = |bus: &str, coef: f64| Some(vec![(bus.to_string(), coef)]);
     match kind {
         Element::Bus => match quantity {
             Quantity::UnservedKw => one(id, 1.0),
             Quantity::DumpedKw | Quantity::RejectedKw => one(id, -1.0),
-            _ => Vec::new(),
+            Quantity::PriceCnyPerKwh => Some(Vec::new()),
+            _ => None,
         },
         Element::Converter | Element::Line | Element::Transformer => {
-            crate::component::network::links(park)
+            let l = crate::component::network::links(park)
                 .into_iter()
-                .find(|l| l.kind == kind && l.id == id)
-                .map(|l| match quantity {
-                    // A converter's two directions, each from the bus it takes from.
-                    Quantity::ForwardKw if kind == Element::Converter => {
-                        vec![(l.a.to_string(), -1.0), (l.b.to_string(), l.eta_ab)]
-                    }
-                    Quantity::ReverseKw if kind == Element::Converter => {
-                        vec![(l.b.to_string(), -1.0), (l.a.to_string(), l.eta_ba)]
-                    }
-                    Quantity::FlowKw if kind != Element::Converter => {
-                        vec![(l.a.to_string(), -1.0), (l.b.to_string(), 1.0)]
-                    }
-                    _ => Vec::new(),
-                })
-                .unwrap_or_default()
+                .find(|l| l.kind == kind && l.id == id)?;
+            match quantity {
+                // A converter's two directions, each from the bus it takes from.
+                Quantity::ForwardKw if kind == Element::Converter => {
+                    Some(vec![(l.a.to_string(), -1.0), (l.b.to_string(), l.eta_ab)])
+                }
+                Quantity::ReverseKw if kind == Element::Converter => {
+                    Some(vec![(l.b.to_string(), -1.0), (l.a.to_string(), l.eta_ba)])
+                }
+                Quantity::FlowKw if kind != Element::Converter => {
+                    Some(vec![(l.a.to_string(), -1.0), (l.b.to_string(), 1.0)])
+                }
+                _ => None,
+            }
         }
-        _ => park
-            .asset(id)
-            .map(|a| asset_ports(a, quantity))
-            .unwrap_or_default(),
+        Element::Asset(_) => {
+            let asset = park.asset(id)?;
+            (Element::Asset(asset.spec().kind()) == kind)
+                .then(|| asset_ports(asset, quantity))
+                .flatten()
+        }
     }
 }
 
-fn asset_ports(asset: AssetRef<'_>, quantity: Quantity) -> Vec<(String, f64)> {
-    let port = |bus: &str, coef: f64| Some((bus.to_string(), coef));
-    let p = match (asset, quantity) {
+/// An asset's series and their ports; `None` for a quantity the kind does not have.
+fn asset_ports(asset: AssetRef<'_>, quantity: Quantity) -> Option<Vec<(String, f64)>> {
+    let port = |bus: &str, coef: f64| Some(vec![(bus.to_string(), coef)]);
+    let none = || Some(Vec::new());
+    match (asset, quantity) {
         (AssetRef::Grid(g), Quantity::ImportKw) => port(&g.bus, 1.0),
         (AssetRef::Grid(g), Quantity::ExportKw) => port(&g.bus, -1.0),
+        (AssetRef::Grid(_), Quantity::TariffCnyPerKwh) => none(),
         (AssetRef::Pv(x), Quantity::OutputKw) => port(&x.bus, 1.0),
         (AssetRef::Wind(x), Quantity::OutputKw) => port(&x.bus, 1.0),
+        (AssetRef::Pv(_) | AssetRef::Wind(_), Quantity::AvailableKw) => none(),
         (AssetRef::Chp(c), Quantity::PKw) => port(&c.bus, 1.0),
         (AssetRef::Chp(c), Quantity::HeatKw) => port(&c.heat_bus, 1.0),
+        (AssetRef::Chp(_) | AssetRef::GasBoiler(_), Quantity::FuelKw) => none(),
         (AssetRef::GroundHeatPump(h), Quantity::PKw) => port(&h.bus, -1.0),
         (AssetRef::GroundHeatPump(h), Quantity::HeatKw) => port(&h.heat_bus, 1.0),
         (AssetRef::WasteHeatPump(h), Quantity::PKw) => port(&h.bus, -1.0),
@@ -311,6 +331,7 @@ fn asset_ports(asset: AssetRef<'_>, quantity: Quantity) -> Vec<(String, f64)> {
         (AssetRef::Battery(s), Quantity::DischargeKw) => port(&s.bus, 1.0),
         (AssetRef::ThermalStore(s), Quantity::ChargeKw) => port(&s.bus, -1.0),
         (AssetRef::ThermalStore(s), Quantity::DischargeKw) => port(&s.bus, 1.0),
+        (AssetRef::Battery(_) | AssetRef::ThermalStore(_), Quantity::LevelKwh) => none(),
         (AssetRef::GasBoiler(g), Quantity::HeatKw) => port(&g.bus, 1.0),
         (AssetRef::ElectricBoiler(e), Quantity::PKw) => port(&e.bus, -1.0),
         (AssetRef::ElectricBoiler(e), Quantity::HeatKw) => port(&e.heat_bus, 1.0),
@@ -323,6 +344,7 @@ fn asset_ports(asset: AssetRef<'_>, quantity: Quantity) -> Vec<(String, f64)> {
         (AssetRef::AbsorptionChiller(c), Quantity::ColdKw) => port(&c.cold_bus, 1.0),
         (AssetRef::EvCharging(x), Quantity::PKw) => port(&x.bus, -1.0),
         (AssetRef::FlexibleLoad(x), Quantity::PKw) => port(&x.bus, -1.0),
+        (AssetRef::FlexibleLoad(_), Quantity::BaselineKw) => none(),
         (
             AssetRef::Grid(_)
             | AssetRef::Pv(_)
@@ -344,6 +366,5 @@ fn asset_ports(asset: AssetRef<'_>, quantity: Quantity) -> Vec<(String, f64)> {
             | AssetRef::FlexibleLoad(_),
             _,
         ) => None,
-    };
-    p.into_iter().collect()
+    }
 }

@@ -2,8 +2,10 @@
 //!
 //! Heat as before the energy internet: CHP follows the heat demand and the boiler house covers the
 //! rest; heat pumps and stores stay idle, the data centre's waste heat is rejected. Cooling the
-//! same way: each cold bus's electric chillers (in park order) follow its cooling demand,
-//! absorption chillers and cold stores stay idle. Electricity:
+//! same way: each cold bus's electric chillers (in park order) follow its cooling demand; what
+//! they cannot cover, its absorption chillers do — one on a heat network with heat the heat rules
+//! then supply, one driven by a CHP with the heat that CHP has beyond the heat demand it follows
+//! (running it harder); cold stores stay idle. Electricity:
 //! renewables first; the batteries of an electric island (the buses joined by in-service lines,
 //! transformers and converters) answer the island's net as a site controller does — a surplus
 //! charges them, a deficit discharges them, within their power and state-of-charge bounds. The
@@ -36,12 +38,17 @@ impl Out<'_> {
     /// A series with its ports from [`crate::ports`], the declaration the LP is built from.
     fn push(&mut self, id: &str, kind: impl Into<Element>, quantity: Quantity, values: Vec<f64>) {
         let kind = kind.into();
+        let ports = crate::result::declared(self.park, kind, id, quantity);
+        debug_assert!(
+            ports.is_some(),
+            "{kind} {id}: {quantity} is not declared in ports()"
+        );
         self.series.push(Series {
             id: id.to_string(),
             kind,
             quantity,
             values,
-            ports: crate::ports(self.park, kind, id, quantity),
+            ports: ports.unwrap_or_default(),
         });
     }
 }
@@ -94,6 +101,7 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
     // Per bus: cooling demand left, kW; the electric chillers, in park order.
     let mut cold_left = vec![vec![0.0; n]; n_bus.max(1)];
     let mut chillers = Vec::new();
+    let mut absorbers = Vec::new();
     const WASTE_HP: [Quantity; 3] = [Quantity::PKw, Quantity::HeatKw, Quantity::SourceKw];
     const GROUND_HP: [Quantity; 2] = [Quantity::PKw, Quantity::HeatKw];
     for (_, a) in park.assets() {
@@ -142,20 +150,7 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
                 out.push(&x.id, AssetKind::CoolingLoad, Quantity::ColdKw, c);
             }
             AssetRef::ElectricChiller(c) => chillers.push(c),
-            AssetRef::AbsorptionChiller(c) => {
-                out.push(
-                    &c.id,
-                    AssetKind::AbsorptionChiller,
-                    Quantity::HeatKw,
-                    vec![0.0; n],
-                );
-                out.push(
-                    &c.id,
-                    AssetKind::AbsorptionChiller,
-                    Quantity::ColdKw,
-                    vec![0.0; n],
-                );
-            }
+            AssetRef::AbsorptionChiller(c) => absorbers.push(c),
             AssetRef::Pv(x) => {
                 add(
                     &mut renewable[bus_index(&x.bus)],
@@ -186,15 +181,65 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
         }
     }
 
+    // Cooling: electric chillers follow their cold bus's demand; their electricity is demand.
+    for c in chillers {
+        let eer = p_or(profiles, &c.id, Profile::Eer, c.eer.unwrap_or(4.0), n);
+        let left = &mut cold_left[bus_index(&c.cold_bus)];
+        let cold: Vec<f64> = (0..n)
+            .map(|t| left[t].min(c.cold_max_kw).max(0.0))
+            .collect();
+        sub(left, &cold);
+        let p: Vec<f64> = cold.iter().zip(&eer).map(|(q, e)| q / e).collect();
+        add(&mut el_demand[bus_index(&c.bus)], &p);
+        out.push(&c.id, AssetKind::ElectricChiller, Quantity::PKw, p);
+        out.push(&c.id, AssetKind::ElectricChiller, Quantity::ColdKw, cold);
+    }
+
+    // Then absorption chillers: one on a heat network takes its drive heat from the network (the
+    // heat rules below serve it like any heat demand); one driven by a CHP runs on what that
+    // CHP can give beyond the heat demand it follows (after the heat rules).
+    let mut absorption: Vec<(&parkgrid_model::asset::AbsorptionChiller, Vec<f64>)> = Vec::new();
+    for c in absorbers.iter().filter(|c| c.chp.is_none()) {
+        let left = &mut cold_left[bus_index(&c.cold_bus)];
+        let drive: Vec<f64> = (0..n)
+            .map(|t| (left[t].max(0.0) / c.cop).min(c.cold_max_kw / c.cop))
+            .collect();
+        for (l, d) in left.iter_mut().zip(&drive) {
+            *l -= d * c.cop;
+        }
+        add(&mut heat_left, &drive);
+        absorption.push((c, drive));
+    }
+
     // Heat, in merit order of the rules.
     let mut chp_el = vec![vec![0.0; n]; n_bus.max(1)];
     for c in chps {
         let ratio = c.eta_th / c.eta_el;
-        let heat: Vec<f64> = (0..n)
+        let mut heat: Vec<f64> = (0..n)
             .map(|t| heat_left[t].min(c.p_max_kw * ratio))
             .collect();
-        let p: Vec<f64> = heat.iter().map(|h| h / ratio).collect();
         sub(&mut heat_left, &heat);
+        // Its absorption chillers, on the heat it has to spare.
+        for a in absorbers
+            .iter()
+            .filter(|a| a.chp.as_deref() == Some(c.id.as_str()))
+        {
+            let left = &mut cold_left[bus_index(&a.cold_bus)];
+            let drive: Vec<f64> = (0..n)
+                .map(|t| {
+                    let spare = (c.p_max_kw * ratio - heat[t]).max(0.0);
+                    (left[t].max(0.0) / a.cop)
+                        .min(a.cold_max_kw / a.cop)
+                        .min(spare)
+                })
+                .collect();
+            for t in 0..n {
+                left[t] -= drive[t] * a.cop;
+                heat[t] += drive[t];
+            }
+            absorption.push((a, drive));
+        }
+        let p: Vec<f64> = heat.iter().map(|h| h / ratio).collect();
         add(&mut chp_el[bus_index(&c.bus)], &p);
         out.push(
             &c.id,
@@ -263,18 +308,15 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
         }
     }
 
-    // Cooling: electric chillers follow their cold bus's demand; their electricity is demand.
-    for c in chillers {
-        let eer = p_or(profiles, &c.id, Profile::Eer, c.eer.unwrap_or(4.0), n);
-        let left = &mut cold_left[bus_index(&c.cold_bus)];
-        let cold: Vec<f64> = (0..n)
-            .map(|t| left[t].min(c.cold_max_kw).max(0.0))
-            .collect();
-        sub(left, &cold);
-        let p: Vec<f64> = cold.iter().zip(&eer).map(|(q, e)| q / e).collect();
-        add(&mut el_demand[bus_index(&c.bus)], &p);
-        out.push(&c.id, AssetKind::ElectricChiller, Quantity::PKw, p);
-        out.push(&c.id, AssetKind::ElectricChiller, Quantity::ColdKw, cold);
+    // Absorption chillers in park order (a CHP-driven one whose CHP is not in service runs none).
+    for a in &absorbers {
+        let drive = absorption
+            .iter()
+            .find(|(x, _)| x.id == a.id)
+            .map_or_else(|| vec![0.0; n], |(_, d)| d.clone());
+        let cold: Vec<f64> = drive.iter().map(|d| d * a.cop).collect();
+        out.push(&a.id, AssetKind::AbsorptionChiller, Quantity::HeatKw, drive);
+        out.push(&a.id, AssetKind::AbsorptionChiller, Quantity::ColdKw, cold);
     }
 
     // Electricity, island by island, on its network run radially.

@@ -76,7 +76,7 @@ fn term(lp: &Lp, v: usize, a: f64) -> String {
 }
 
 /// The rows whose family starts with one of `families` (and the balance rows of `buses`) and the
-/// bounds of their variables, for three steps from 1 July 12:00 UTC, one line each.
+/// bounds of their variables, for three steps from 1 July 12:00 (the park's time), one line each.
 fn lp_lines(text: &str, families: &[&str], buses: &[&str]) -> Vec<String> {
     let loaded = parse("component.toml", text);
     let park = loaded
@@ -127,8 +127,8 @@ fn check(assets: &str, families: &[&str], buses: &[&str], expect: &[&str]) {
     assert_eq!(got, expect, "\ngot:\n{}", got.join("\n"));
 }
 
-/// An electric chiller with a fixed EER: electricity `p ∈ [0, cold_max/EER]` out of the AC bus,
-/// `EER·p` into the cold bus (whose unserved slack is fixed at 0 where there is no demand).
+/// An electric chiller with a fixed EER: electricity `p ∈ [0, cold_max/EER]` out of the AC bus
+/// (next to the grid's import and export), `EER·p` into the cold bus (whose unserved slack is fixed at 0 where there is no demand).
 #[test]
 fn electric_chiller() {
     check(
@@ -141,11 +141,14 @@ cold_max_kw = 1000
 eer = 5
 "#,
         &["electric_chiller."],
-        &["cold"],
+        &["ac", "cold"],
         &[
             "electric_chiller.p[ch,0] in [0, 200]",
             "electric_chiller.p[ch,1] in [0, 200]",
             "electric_chiller.p[ch,2] in [0, 200]",
+            "bus.balance[ac,0]: +1 grid.import[grid,0] -1 grid.export[grid,0] -1 electric_chiller.p[ch,0] +1 bus.unserved[ac,0] = 0",
+            "bus.balance[ac,1]: +1 grid.import[grid,1] -1 grid.export[grid,1] -1 electric_chiller.p[ch,1] +1 bus.unserved[ac,1] = 0",
+            "bus.balance[ac,2]: +1 grid.import[grid,2] -1 grid.export[grid,2] -1 electric_chiller.p[ch,2] +1 bus.unserved[ac,2] = 0",
             "bus.balance[cold,0]: +5 electric_chiller.p[ch,0] +1 bus.unserved[cold,0] = 0",
             "bus.balance[cold,1]: +5 electric_chiller.p[ch,1] +1 bus.unserved[cold,1] = 0",
             "bus.balance[cold,2]: +5 electric_chiller.p[ch,2] +1 bus.unserved[cold,2] = 0",
@@ -153,8 +156,9 @@ eer = 5
     );
 }
 
-/// An absorption chiller on a CHP: drive heat `q ∈ [0, cold_max/COP]` out of the heat bus,
-/// `COP·q` into the cold bus, and per step `q − (η_th/η_el)·p_chp ≤ 0`.
+/// An absorption chiller on a CHP: drive heat `q ∈ [0, cold_max/COP]` out of the heat bus (where
+/// the CHP puts `(η_th/η_el)·p_chp`), `COP·q` into the cold bus, and per step
+/// `q − (η_th/η_el)·p_chp ≤ 0`.
 #[test]
 fn absorption_chiller_on_a_chp() {
     check(
@@ -177,7 +181,7 @@ cold_max_kw = 350
 cop = 0.7
 "#,
         &["absorption_chiller."],
-        &["cold"],
+        &["heat", "cold"],
         &[
             "absorption_chiller.heat[abs,0] in [0, 500]",
             "absorption_chiller.heat[abs,1] in [0, 500]",
@@ -185,6 +189,9 @@ cop = 0.7
             "absorption_chiller.drive[engine,0]: +1 absorption_chiller.heat[abs,0] -1.25 chp.p[engine,0] <= 0",
             "absorption_chiller.drive[engine,1]: +1 absorption_chiller.heat[abs,1] -1.25 chp.p[engine,1] <= 0",
             "absorption_chiller.drive[engine,2]: +1 absorption_chiller.heat[abs,2] -1.25 chp.p[engine,2] <= 0",
+            "bus.balance[heat,0]: +1.25 chp.p[engine,0] +1 gas_boiler.heat[boiler,0] -1 absorption_chiller.heat[abs,0] +1 bus.unserved[heat,0] -1 bus.dump[heat,0] = 0",
+            "bus.balance[heat,1]: +1.25 chp.p[engine,1] +1 gas_boiler.heat[boiler,1] -1 absorption_chiller.heat[abs,1] +1 bus.unserved[heat,1] -1 bus.dump[heat,1] = 0",
+            "bus.balance[heat,2]: +1.25 chp.p[engine,2] +1 gas_boiler.heat[boiler,2] -1 absorption_chiller.heat[abs,2] +1 bus.unserved[heat,2] -1 bus.dump[heat,2] = 0",
             "bus.balance[cold,0]: +0.7 absorption_chiller.heat[abs,0] +1 bus.unserved[cold,0] = 0",
             "bus.balance[cold,1]: +0.7 absorption_chiller.heat[abs,1] +1 bus.unserved[cold,1] = 0",
             "bus.balance[cold,2]: +0.7 absorption_chiller.heat[abs,2] +1 bus.unserved[cold,2] = 0",
@@ -225,8 +232,7 @@ eta_discharge = 1
         &["thermal_store.energy"],
         &["cold"],
     );
-    // Early July evenings (the window starts at 12:00 UTC, 20:00 in Beijing) of a building cooled
-    // around the clock need cooling: the demand is each balance row's right-hand side.
+    // An early July afternoon needs cooling: the demand is each balance row's right-hand side.
     let demand: Vec<f64> = lines
         .iter()
         .filter(|l| l.starts_with("bus.balance"))
@@ -252,4 +258,85 @@ eta_discharge = 1
         ),
         "{lines:#?}"
     );
+}
+
+/// The baseline cools with a CHP-driven absorption chiller where no electric chiller does: the
+/// CHP runs harder than the heat demand alone asks, within its rating, and its heat covers the
+/// heat load and the chiller's drive exactly; what neither can give stays unserved.
+#[test]
+fn the_baseline_runs_a_chp_driven_absorber() {
+    use parkgrid_dispatch::{Config, Quantity, RunStatus, Strategy, run};
+    let text = park(
+        r#"
+[[chp]]
+id = "engine"
+bus = "ac"
+heat_bus = "heat"
+fuel = "gas"
+p_max_kw = 400
+eta_el = 0.4
+eta_th = 0.5
+
+[[absorption_chiller]]
+id = "abs"
+heat_bus = "heat"
+chp = "engine"
+cold_bus = "cold"
+cold_max_kw = 350
+cop = 0.7
+
+[[cooling_load]]
+id = "labs"
+bus = "cold"
+floor_area_m2 = 4000
+continuous = true
+"#,
+    );
+    let loaded = parse("component.toml", &text);
+    let park = loaded
+        .park
+        .unwrap_or_else(|| panic!("{}", loaded.report.render()));
+    let july = (31 + 28 + 31 + 30 + 31 + 30) * 24;
+    let profiles = park_profiles(&park)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .window(july, 48);
+    let rule = run(
+        &park,
+        &profiles,
+        Config {
+            strategy: Strategy::Rule,
+            ..Config::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(rule.status, RunStatus::Ok);
+    let d = &rule.dispatch;
+    let demand = d.get("labs", Quantity::ColdKw).unwrap_or_default();
+    let cold = d.get("abs", Quantity::ColdKw).unwrap_or_default();
+    let drive = d.get("abs", Quantity::HeatKw).unwrap_or_default();
+    let chp_heat = d.get("engine", Quantity::HeatKw).unwrap_or_default();
+    let unserved = d.get("cold", Quantity::UnservedKw).unwrap_or_default();
+    assert!(demand.iter().sum::<f64>() > 1000.0, "July needs cooling");
+    for t in 0..48 {
+        assert!((cold[t] - 0.7 * drive[t]).abs() < 1e-9);
+        assert!(
+            drive[t] <= chp_heat[t] + 1e-9,
+            "step {t}: drive beyond the CHP's heat"
+        );
+        assert!(
+            chp_heat[t] <= 500.0 + 1e-9,
+            "step {t}: the CHP beyond its rating"
+        );
+        assert!(
+            (cold[t] + unserved[t] - demand[t]).abs() < 1e-9,
+            "step {t}: cold balance"
+        );
+        // Served up to the chiller's rating or the CHP's heat, whichever binds.
+        assert!(
+            unserved[t] < 1e-9 || cold[t] >= (350.0f64).min(0.7 * 500.0) - 1e-6,
+            "step {t}: {} unserved with the absorber at {}",
+            unserved[t],
+            cold[t]
+        );
+    }
 }

@@ -434,6 +434,14 @@ fn balances_close_and_limits_hold_on_random_parks() {
         if opt.kpis.cooling_demand_kwh > 0.0 {
             cooled += 1;
         }
+        // At the heat's value of lost load, the optimum leaves no more cooling unserved than
+        // the baseline does.
+        assert!(
+            opt.kpis.unserved_cooling_kwh <= rule.kpis.unserved_cooling_kwh + tol,
+            "seed {seed}: unserved cooling {} vs the baseline's {}",
+            opt.kpis.unserved_cooling_kwh,
+            rule.kpis.unserved_cooling_kwh
+        );
         // EV energy delivered on charging days.
         let ev = d.get("ev", Quantity::PKw).unwrap_or_default();
         assert!(ev.iter().all(|&p| p <= 80.0 + tol));

@@ -1,7 +1,7 @@
 //! The park model of parkgrid: one declarative description of a park's energy internet.
 //!
 //! A park file (TOML) holds the site, the time axis, the weather source, the buses (AC, DC, heat,
-//! waste heat), the assets, the network branches (lines, transformers, converters), tariffs,
+//! waste heat, cold), the assets, the network branches (lines, transformers, converters), tariffs,
 //! fuels, tenants and meters. [`load`] reads one, [`parse`] parses text, and both validate it,
 //! returning every problem at once as a [`Report`] of [`Diagnostic`]s with line and column.
 //!

@@ -19,6 +19,9 @@ pub struct Tenant {
     /// Heat price in CNY/kWh of metered heat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heat_price_cny_per_kwh: Option<f64>,
+    /// Cooling price in CNY/kWh of metered cooling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cooling_price_cny_per_kwh: Option<f64>,
 }
 
 /// What a meter measures.

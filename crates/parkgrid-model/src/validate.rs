@@ -61,7 +61,7 @@ pub(crate) fn validate_into(park: &Park, failed: &[(String, String)], cx: &mut C
         if park.bus.is_empty() {
             cx.push(
                 Diagnostic::error(root.key("bus"), "the park has no buses")
-                    .with_hint("add a [[bus]] per AC, DC, heat or waste-heat node and put the assets on them (see examples/minimal.toml)"),
+                    .with_hint("add a [[bus]] per AC, DC, heat, waste-heat or cold node and put the assets on them (see examples/minimal.toml)"),
             );
         } else if park.assets().next().is_none() {
             cx.push(
@@ -375,9 +375,13 @@ fn port_hint(kind: AssetKind, field: &str, carrier: Carrier) -> Option<String> {
         ("cold_bus", c) if c != Carrier::Cold => Some(String::from(
             "cold_bus takes the chilled-water network the machine delivers cooling to",
         )),
-        ("heat_bus", c) if c.is_electric() => Some(String::from(
-            "heat_bus takes the heat network the machine delivers to",
-        )),
+        ("heat_bus", c) if c.is_electric() => {
+            Some(String::from(if kind == AssetKind::AbsorptionChiller {
+                "heat_bus takes the heat network the chiller's drive heat comes from"
+            } else {
+                "heat_bus takes the heat network the machine delivers to"
+            }))
+        }
         _ => None,
     }
 }
@@ -552,6 +556,12 @@ fn check_tenants(park: &Park, refs: &Refs<'_>, cx: &mut Cx) {
             &at,
             "heat_price_cny_per_kwh",
             t.heat_price_cny_per_kwh,
+            Cx::non_negative,
+        );
+        cx.opt(
+            &at,
+            "cooling_price_cny_per_kwh",
+            t.cooling_price_cny_per_kwh,
             Cx::non_negative,
         );
     }
@@ -739,6 +749,10 @@ fn check_heat(park: &Park, cx: &mut Cx) {
             }
             AssetRef::AbsorptionChiller(x) => {
                 cold_supplies.insert(&x.cold_bus);
+                // Drive heat from the network (not straight from a CHP) is a heat demand there.
+                if x.chp.is_none() {
+                    demands.insert(&x.heat_bus);
+                }
             }
             AssetRef::CoolingLoad(x) => {
                 cold_demands.insert(&x.bus);

@@ -706,6 +706,14 @@ fn cooling_mistakes_are_named() {
         ],
     );
     check(
+        &format!(
+            "{COLD}[[bus]]\nid = \"hot\"\ncarrier = \"heat\"\nt_supply_c = 90\nt_return_c = 70\n[[chp]]\nid = \"engine\"\nbus = \"ac\"\nheat_bus = \"heat\"\nfuel = \"gas\"\np_max_kw = 500\neta_el = 0.4\neta_th = 0.45\n[[absorption_chiller]]\nid = \"abs\"\nheat_bus = \"hot\"\nchp = \"engine\"\ncold_bus = \"cold\"\ncold_max_kw = 100\n"
+        ),
+        &[
+            "absorption_chiller[0].heat_bus: absorption_chiller 'abs' is driven by chp 'engine', whose heat goes to 'heat', not to heat_bus 'hot' | set heat_bus = \"heat\"",
+        ],
+    );
+    check(
         "[[bus]]\nid = \"cold\"\ncarrier = \"cold\"\nt_supply_c = 12\nt_return_c = 7\n",
         &["bus[4].t_return_c: return temperature 7 °C is not above the supply temperature 12 °C"],
     );

@@ -396,6 +396,14 @@ pub struct KpiDiff {
     pub verdict: &'static str,
 }
 
+/// The KPIs of the cooling carrier, left out of comparisons of parks without cooling.
+const COOLING_KPIS: [&str; 4] = [
+    "cooling_demand_kwh",
+    "cooling_electric_kwh",
+    "cooling_absorption_kwh",
+    "unserved_cooling_kwh",
+];
+
 /// The differences of every KPI present in both summaries (see [`KpiDef::diff`]); the cooling
 /// figures only where either run has a cooling demand (a park without cooling has no cooling
 /// rows).
@@ -404,7 +412,7 @@ pub fn compare(a: &Value, b: &Value) -> Vec<KpiDiff> {
         .iter()
         .any(|s| value(s, "cooling_demand_kwh").is_some_and(|v| v > 0.0));
     KPIS.iter()
-        .filter(|k| cooling || !k.key.contains("cooling"))
+        .filter(|k| cooling || !COOLING_KPIS.contains(&k.key))
         .filter_map(|k| Some(k.diff(value(a, k.key)?, value(b, k.key)?)))
         .collect()
 }

@@ -157,9 +157,10 @@ pub struct Link {
 ///
 /// Each column's energy is booked per carrier through its ports (`fuel_kw` columns draw on the
 /// fuel carrier). Elements that supply and use the same carrier (grid, stores) are split by
-/// direction; conversions (heat pumps, CHP, boilers, converters, the data centre) are aggregated
-/// by kind and netted per carrier, their shortfall drawn from ambient heat and their surplus
-/// booked as losses. Links that would close a cycle are dropped (none do for today's kinds).
+/// direction; conversions (heat pumps, CHP, boilers, chillers, converters, the data centre) are
+/// aggregated by kind and netted per carrier, their shortfall drawn from ambient heat (for an
+/// electric chiller, the heat it pumps out of the cooled buildings beyond its electricity) and
+/// their surplus booked as losses (an absorption chiller's rejected drive heat). Links that would close a cycle are dropped (none do for today's kinds).
 pub fn sankey(run: &Run) -> Vec<Link> {
     let dt = run.step_h();
     // actor → carrier → net MWh into the carrier.
@@ -463,5 +464,73 @@ mod tests {
             d.windows(2)
                 .all(|w| w[0][1] >= w[1][1] && w[0][0] < w[1][0])
         );
+    }
+
+    /// The cold carrier: chillers supply it, the cooling load uses it, a thermal store on a cold
+    /// bus is a cold store; in the Sankey an electric chiller's cooling beyond its electricity
+    /// (EER − 1) is heat pumped from the cooled buildings, booked as ambient heat, and an
+    /// absorption chiller's drive heat beyond its cooling is rejected (losses).
+    #[test]
+    fn the_cold_carrier_has_its_own_flows() {
+        let columns = vec![
+            column("ch", "electric_chiller", "p_kw", &[("ac", -1.0)]),
+            column("ch", "electric_chiller", "cold_kw", &[("c", 1.0)]),
+            column("abs", "absorption_chiller", "heat_kw", &[("h", -1.0)]),
+            column("abs", "absorption_chiller", "cold_kw", &[("c", 1.0)]),
+            column("tank", "thermal_store", "charge_kw", &[("c", -1.0)]),
+            column("tank", "thermal_store", "discharge_kw", &[("c", 1.0)]),
+            column("office", "cooling_load", "cold_kw", &[("c", -1.0)]),
+        ];
+        let values = vec![
+            vec![100.0, 100.0], // chiller electricity
+            vec![500.0, 500.0], // chiller cooling
+            vec![300.0, 300.0], // absorber drive
+            vec![210.0, 210.0], // absorber cooling
+            vec![110.0, 0.0],   // tank charge
+            vec![0.0, 90.0],    // tank discharge
+            vec![600.0, 800.0], // cooling load
+        ];
+        let mut run = small_run();
+        run.meta.buses.push(BusMeta {
+            id: "c".into(),
+            name: "c".into(),
+            carrier: "cold".into(),
+            v_band_pu: None,
+        });
+        run.meta.columns = columns;
+        run.values = values;
+        let flows = carrier_flows(&run, &["cold"]);
+        let keys: Vec<(&str, i8)> = flows.iter().map(|f| (f.key.as_str(), f.sign)).collect();
+        assert_eq!(
+            keys,
+            [
+                ("electric_chiller", 1),
+                ("absorption_chiller", 1),
+                ("cold_store_discharge", 1),
+                ("cooling_load", -1),
+                ("cold_store_charge", -1),
+            ]
+        );
+        for t in 0..2 {
+            let sum: f64 = flows.iter().map(|f| f.values[t]).sum();
+            assert!(sum.abs() < 1e-9, "step {t}: {sum}");
+        }
+        assert!(
+            CARRIER_GROUPS
+                .iter()
+                .any(|(g, c)| *g == "cooling" && *c == ["cold"])
+        );
+        let links = sankey(&run);
+        let get = |s: &str, t: &str| {
+            links
+                .iter()
+                .find(|l| l.source == s && l.target == t)
+                .map(|l| l.value)
+        };
+        let close = |a: Option<f64>, b: f64| a.is_some_and(|a| (a - b).abs() < 1e-9);
+        assert!(close(get("electric_chiller", "cold"), 1.0), "{links:?}");
+        assert!(close(get("ambient", "electric_chiller"), 0.8));
+        assert!(close(get("absorption_chiller", "losses"), 0.18));
+        assert!(close(get("cold", "cooling_load"), 1.4));
     }
 }

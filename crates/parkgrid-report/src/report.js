@@ -145,7 +145,7 @@
 
   // Internal marginal prices next to the tariff.
   var priceSeries = D.prices.buses.map(function (b) {
-    return { name: lab(b.carrier) + ': ' + b.name, type: 'line', showSymbol: false, sampling: 'lttb', lineStyle: { width: 1.2, type: b.carrier === 'heat' ? 'dashed' : 'solid' }, data: b.values };
+    return { name: lab(b.carrier) + ': ' + b.name, type: 'line', showSymbol: false, sampling: 'lttb', lineStyle: { width: 1.2, type: b.carrier === 'heat' ? 'dashed' : b.carrier === 'cold' ? 'dotted' : 'solid' }, data: b.values };
   }).concat(D.prices.tariff.map(function (t) {
     return { name: lab('tariff') + ': ' + t.name, type: 'line', step: 'end', showSymbol: false, color: '#17202a', lineStyle: { width: 2 }, data: t.values };
   }));

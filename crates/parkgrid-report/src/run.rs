@@ -33,7 +33,7 @@ pub struct BusMeta {
     pub id: String,
     /// Its name.
     pub name: String,
-    /// `ac`, `dc`, `heat` or `waste_heat`.
+    /// `ac`, `dc`, `heat`, `waste_heat` or `cold`.
     pub carrier: String,
     /// Acceptable voltage band of an electric bus, p.u.
     #[serde(default, skip_serializing_if = "Option::is_none")]

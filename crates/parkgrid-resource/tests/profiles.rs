@@ -299,3 +299,46 @@ fn window_profiles_are_the_years_cut() {
         }
     }
 }
+
+/// The Yanqing example's cooling: the office campus's cooling from cooling degree hours in
+/// working hours only, about 270 equivalent full-load hours of its design load (a Beijing office
+/// plant runs about 600; Yanqing's summer has about 0.45 of Beijing's cooling degree days), none
+/// in the heating season; the chillers' EER from the weather: the Carnot fraction of the
+/// chilled-water and condensing temperatures, at most the 25 °C condensing floor's value on cool
+/// hours and lowest on the hottest.
+#[test]
+fn cooling_demand_and_chiller_eer_follow_the_weather() {
+    let park = yanqing();
+    let p = park_profiles(&park).unwrap_or_else(|e| panic!("{e}"));
+    let cooling = p
+        .get("office_cooling", Quantity::CoolingDemand)
+        .unwrap_or_default();
+    let design_kw = 150_000.0 * 90.0 / 1000.0;
+    let hours = total_kwh(cooling, p.axis.step_h()) / design_kw;
+    assert!(
+        (200.0..400.0).contains(&hours),
+        "{hours:.0} full-load hours"
+    );
+    // 1 January to 15 March: heating season, no cooling.
+    assert!(cooling[..(31 + 28 + 14) * 24].iter().all(|&c| c == 0.0));
+    // Nights are never cooled (an office).
+    let local_hour = |t: usize| t % 24;
+    assert!(
+        cooling
+            .iter()
+            .enumerate()
+            .all(|(t, &c)| c == 0.0 || (8..18).contains(&local_hour(t)))
+    );
+    let eer = p.get("chiller_1", Quantity::Eer).unwrap_or_default();
+    let t_air = &p.weather.t_air_c;
+    let carnot = |t_cond: f64| 0.55 * (7.0 + 273.15) / (t_cond - 7.0);
+    for (t, &e) in eer.iter().enumerate() {
+        let t_cond = (t_air[t] + 5.0).max(25.0);
+        assert!((e - carnot(t_cond).min(12.0)).abs() < 1e-9, "step {t}: {e}");
+    }
+    let max = eer.iter().copied().fold(0.0, f64::max);
+    assert!(
+        (max - carnot(25.0)).abs() < 1e-9,
+        "the condensing floor caps the EER at {max}"
+    );
+}

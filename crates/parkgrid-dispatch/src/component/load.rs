@@ -18,14 +18,16 @@ fn series(b: &Builder<'_>, id: &str, q: Profile) -> Vec<f64> {
         .unwrap_or_else(|| vec![0.0; b.steps.n])
 }
 
-/// A fixed demand on the balance's right-hand side; no variables.
-pub fn add_fixed(b: &mut Builder<'_>, id: &str, kind: AssetKind, quantity: Quantity) {
-    let q = match kind {
-        AssetKind::HeatLoad => Profile::HeatDemand,
-        AssetKind::CoolingLoad => Profile::CoolingDemand,
-        _ => Profile::ElectricDemand,
-    };
-    let d = series(b, id, q);
+/// A fixed demand (the asset's `profile` series) on the balance's right-hand side, through the
+/// ports of its result `quantity`; no variables.
+pub fn add_fixed(
+    b: &mut Builder<'_>,
+    id: &str,
+    kind: AssetKind,
+    quantity: Quantity,
+    profile: Profile,
+) {
+    let d = series(b, id, profile);
     b.output(id, kind, quantity, Source::Fixed(d));
 }
 
@@ -56,7 +58,13 @@ pub fn add_data_centre(b: &mut Builder<'_>, dc: &DataCentre) {
 /// fixed.
 pub fn add_ev(b: &mut Builder<'_>, ev: &EvCharging) {
     if ev.profile.is_some() {
-        add_fixed(b, &ev.id, AssetKind::EvCharging, Quantity::PKw);
+        add_fixed(
+            b,
+            &ev.id,
+            AssetKind::EvCharging,
+            Quantity::PKw,
+            Profile::ElectricDemand,
+        );
         return;
     }
     let n = b.steps.n;

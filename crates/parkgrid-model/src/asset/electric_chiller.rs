@@ -35,7 +35,9 @@ pub struct ElectricChiller {
     pub carnot_fraction: f64,
     /// Condensing temperature above the outdoor dry bulb, K: about 5 K for a water-cooled plant
     /// (condensing at 37–38 °C on Beijing's 33.5 °C design day), 12–15 K for air-cooled
-    /// condensers. Condensing never falls below 25 °C (head-pressure control).
+    /// condensers. Condensing never falls below 25 °C (head-pressure control). A cooling tower
+    /// really follows the wet bulb, which the weather series lack: on dry days a water-cooled
+    /// plant's EER is understated.
     #[serde(default = "default_approach")]
     pub condenser_approach_k: f64,
 }

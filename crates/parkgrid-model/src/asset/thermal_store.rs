@@ -20,8 +20,8 @@ pub struct ThermalStore {
     pub name: Option<String>,
     /// Heat, waste-heat or cold bus the store is connected to.
     pub bus: String,
-    /// True for a seasonal store (pit, borehole or aquifer: charged in summer, discharged in
-    /// winter); false for a short-term tank.
+    /// True for a seasonal store (pit, borehole or aquifer: a heat store charged in summer and
+    /// discharged in winter, a cold store the other way round); false for a short-term tank.
     #[serde(default)]
     pub seasonal: bool,
     /// Heat capacity in kWh between the return and supply temperatures.
