@@ -392,7 +392,23 @@ fn add_bus_slacks(b: &mut Builder<'_>) {
         let bus = match asset {
             AssetRef::EvCharging(x) => &x.bus,
             AssetRef::FlexibleLoad(x) => &x.bus,
-            _ => continue,
+            // Every other kind is met step by step (or is no load).
+            AssetRef::Grid(_)
+            | AssetRef::Pv(_)
+            | AssetRef::Wind(_)
+            | AssetRef::Chp(_)
+            | AssetRef::GroundHeatPump(_)
+            | AssetRef::WasteHeatPump(_)
+            | AssetRef::DataCentre(_)
+            | AssetRef::Battery(_)
+            | AssetRef::ThermalStore(_)
+            | AssetRef::GasBoiler(_)
+            | AssetRef::ElectricBoiler(_)
+            | AssetRef::ElectricChiller(_)
+            | AssetRef::AbsorptionChiller(_)
+            | AssetRef::ElectricLoad(_)
+            | AssetRef::HeatLoad(_)
+            | AssetRef::CoolingLoad(_) => continue,
         };
         any_step[b.bus(bus)] = true;
     }
