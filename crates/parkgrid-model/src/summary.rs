@@ -13,7 +13,7 @@ pub struct CarrierSummary {
     pub n_buses: usize,
     /// Supply (grid import, generation), kW.
     pub supply_kw: f64,
-    /// Conversion into this carrier (heat pumps, electric boilers), kW of output.
+    /// Conversion into this carrier (heat pumps, electric boilers, chillers), kW of output.
     pub conversion_kw: f64,
     /// Storage power, kW.
     pub storage_kw: f64,
