@@ -422,9 +422,9 @@ mod tests {
         assert_eq!(lu.row_fwd, lu.col_fwd, "diagonal pivots kept");
         let x_true: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
         let mut b = vec![0.0; n];
-        for j in 0..n {
+        for (j, xj) in x_true.iter().enumerate() {
             for (&i, &v) in a.row_idx_of_col_raw(j).iter().zip(a.val_of_col(j)) {
-                b[i] += v * x_true[j];
+                b[i] += v * xj;
             }
         }
         lu.solve(&mut b);
