@@ -598,7 +598,7 @@ fn chp_commitment_keeps_the_minimum_load_with_highs() {
         .dispatch
         .series
         .iter()
-        .find(|s| s.quantity == "price_cny_per_kwh")
+        .find(|s| s.quantity == Quantity::PriceCnyPerKwh)
         .unwrap_or_else(|| panic!("no bus price"));
     assert!(prices.values.iter().all(|v| v.is_finite()));
     let p = out
