@@ -49,16 +49,20 @@ pub struct Window {
 impl Request {
     /// Refuses what cannot run on `park`, before any computation: a solver this build lacks, a
     /// step length not allowed, a window outside the park's year. Returns the park to run (with
-    /// the step asked for) and the steps of the window on its axis.
+    /// the step asked for: borrowed when the request keeps the park's step) and the steps of the
+    /// window on its axis.
     ///
     /// # Errors
     /// [`EngineError::Solve`] naming the solver; [`EngineError::Input`] naming the step or the
     /// window and the axis.
-    pub fn check(&self, park: &Park) -> Result<(Park, Option<(usize, usize)>), EngineError> {
+    pub fn check<'p>(
+        &self,
+        park: &'p Park,
+    ) -> Result<(std::borrow::Cow<'p, Park>, Option<(usize, usize)>), EngineError> {
         if self.strategy == Strategy::Optimal && !self.solver.available() {
             return Err(parkgrid_dispatch::SolveError::NotBuilt(self.solver.name()).into());
         }
-        let mut park = park.clone();
+        let mut park = std::borrow::Cow::Borrowed(park);
         if let Some(step) = self.step_min {
             if !parkgrid_model::STEPS_MIN.contains(&step) {
                 return Err(EngineError::Input(format!(
@@ -66,7 +70,9 @@ impl Request {
                     parkgrid_model::STEPS_MIN
                 )));
             }
-            park.time.step_min = step;
+            if step != park.time.step_min {
+                park.to_mut().time.step_min = step;
+            }
         }
         let axis = park
             .time_axis()
@@ -137,7 +143,7 @@ pub fn run_year(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<YearRun, EngineError> {
     let (park, steps) = req.check(park)?;
-    let park = &park;
+    let park: &Park = &park;
     let lowered = req.network_check.map(|_| lower_park(park)).transpose()?;
     // A window's profiles are the year's cut to it (demand scaled to its annual energy, the
     // weather of the whole year), with the PV arrays' solar geometry computed for it alone.
