@@ -55,10 +55,7 @@ impl Request {
     /// # Errors
     /// [`EngineError::Solve`] naming the solver; [`EngineError::Input`] naming the step or the
     /// window and the axis.
-    pub fn check<'p>(
-        &self,
-        park: &'p Park,
-    ) -> Result<(std::borrow::Cow<'p, Park>, Option<(usize, usize)>), EngineError> {
+    pub fn check<'p>(&self, park: &'p Park) -> Result<Checked<'p>, EngineError> {
         if self.strategy == Strategy::Optimal && !self.solver.available() {
             return Err(parkgrid_dispatch::SolveError::NotBuilt(self.solver.name()).into());
         }
@@ -94,6 +91,10 @@ impl Request {
         }
     }
 }
+
+/// A request checked against its park: the park to run (borrowed unless the request changes its
+/// step) and the steps `(offset, length)` of the window on its axis, if one was asked for.
+pub type Checked<'p> = (std::borrow::Cow<'p, Park>, Option<(usize, usize)>);
 
 /// What a run tells its caller while it works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
