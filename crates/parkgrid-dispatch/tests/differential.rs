@@ -14,21 +14,18 @@ use parkgrid_dispatch::{BuildOptions, Config, LpStatus, RunStatus, SolverKind, S
 use parkgrid_model::{Park, load};
 use parkgrid_resource::{ParkProfiles, park_profiles};
 
-/// splitmix64: a seed always gives the same variant.
-struct Rng(u64);
+/// The project's SplitMix64 (a seed always gives the same variant), started at the state `seed`.
+struct Rng(parkgrid_resource::rng::Rng);
 
 impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 53) as f64
+    fn new(seed: u64) -> Self {
+        Rng(parkgrid_resource::rng::Rng::new(
+            seed ^ 0x9E37_79B9_7F4A_7C15,
+        ))
     }
 
     fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.next()
+        lo + (hi - lo) * self.0.uniform()
     }
 }
 
@@ -44,7 +41,7 @@ fn reference() -> (Park, ParkProfiles) {
 
 /// The reference park with parameters drawn from `seed`. Profiles do not depend on what changes.
 fn variant(base: &Park, seed: u64) -> Park {
-    let mut r = Rng(seed);
+    let mut r = Rng::new(seed);
     let mut park = base.clone();
     let bat = &mut park.battery[0];
     bat.p_max_kw = r.range(500.0, 8000.0);
@@ -74,10 +71,10 @@ fn variant(base: &Park, seed: u64) -> Park {
 
 /// The window of a seed: 1–14 days starting anywhere in the year.
 fn window(profiles: &ParkProfiles, seed: u64) -> ParkProfiles {
-    let mut r = Rng(seed ^ 0xD1B5_4A32_D192_ED03);
-    let days = 1 + (r.next() * 14.0) as usize;
+    let mut r = Rng::new(seed ^ 0xD1B5_4A32_D192_ED03);
+    let days = 1 + (r.range(0.0, 1.0) * 14.0) as usize;
     let len = days * 24;
-    let offset = (r.next() * (profiles.axis.n_steps - len) as f64) as usize / 24 * 24;
+    let offset = (r.range(0.0, 1.0) * (profiles.axis.n_steps - len) as f64) as usize / 24 * 24;
     profiles.window(offset, len)
 }
 
