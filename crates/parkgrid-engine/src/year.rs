@@ -243,6 +243,12 @@ impl YearRun {
             Horizon::Year => "year",
             Horizon::Rolling => "rolling",
         });
+        // The span the figures cover, so that runs of different spans are not compared blindly.
+        summary["period"] = json!({
+            "start": self.axis.time(0).to_rfc3339(),
+            "n_steps": self.axis.n_steps,
+            "step_min": self.axis.step_min,
+        });
         if optimal {
             summary["baseline"] = summary_json(&self.baseline, "rule");
         }

@@ -87,11 +87,11 @@ pub struct Bus {
     /// Highest acceptable voltage in per unit of `v_nom_kv` (default 1.07). Electric buses only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub v_max_pu: Option<f64>,
-    /// Supply (flow) temperature in °C. Heat and cold buses only (a chilled-water network
-    /// supplies at 5–7 °C).
+    /// Supply (flow) temperature in °C. Heat and cold buses only, and required there (a
+    /// chilled-water network supplies at 5–7 °C).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub t_supply_c: Option<f64>,
-    /// Return temperature in °C. Heat and cold buses only.
+    /// Return temperature in °C. Heat and cold buses only, and required there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub t_return_c: Option<f64>,
     /// Temperature of the waste-heat stream in °C, as the heat pumps see it. Waste-heat buses only.

@@ -319,8 +319,10 @@ pub struct Economics {
     /// Value of lost load for heat, CNY/kWh.
     #[serde(default = "default_voll_heat")]
     pub voll_heat_cny_per_kwh: f64,
-    /// Penalty on curtailed PV and wind, CNY/kWh: small, so that curtailment is the last resort
-    /// but never worth running a machine only to waste its output.
+    /// Penalty on curtailed PV and wind, CNY/kWh: small, so that curtailment is the last resort.
+    /// It is also a reward for using renewable output, so a machine whose output can be wasted
+    /// (an electric boiler into a heat dump, a chiller into a cold store's losses) may run in
+    /// hours of surplus only to avoid it; set it to 0 where that matters.
     #[serde(default = "default_curtailment_penalty")]
     pub curtailment_penalty_cny_per_kwh: f64,
     /// Cost of heat dumped from a heat network (CHP heat nobody needs, rejected through a cooling

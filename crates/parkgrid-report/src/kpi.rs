@@ -396,6 +396,21 @@ pub struct KpiDiff {
     pub verdict: &'static str,
 }
 
+/// Why the figures of two summaries cover different spans (`period`: start, steps, step length),
+/// in words; `None` when they cover the same one or a summary does not say (older runs).
+pub fn period_mismatch(a: &Value, b: &Value) -> Option<String> {
+    let (pa, pb) = (a.get("period")?, b.get("period")?);
+    let text = |p: &Value| {
+        format!(
+            "{} steps of {} min from {}",
+            p["n_steps"],
+            p["step_min"],
+            p["start"].as_str().unwrap_or("?")
+        )
+    };
+    (pa != pb).then(|| format!("A covers {}, B {}", text(pa), text(pb)))
+}
+
 /// The KPIs of the cooling carrier, left out of comparisons of parks without cooling.
 const COOLING_KPIS: [&str; 4] = [
     "cooling_demand_kwh",
@@ -518,5 +533,20 @@ mod tests {
                 "unserved_cooling_kwh"
             ]
         );
+    }
+
+    /// Runs over different spans are named as such; the same span, or an older run without one,
+    /// is not.
+    #[test]
+    fn a_year_and_a_window_are_not_the_same_period() {
+        let year = json!({"period": {"start": "2025-01-01T00:00:00+08:00", "n_steps": 8760, "step_min": 60}});
+        let window = json!({"period": {"start": "2025-07-01T00:00:00+08:00", "n_steps": 288, "step_min": 15}});
+        let why = period_mismatch(&year, &window).expect("different");
+        assert!(
+            why.contains("8760 steps of 60 min") && why.contains("288 steps of 15 min"),
+            "{why}"
+        );
+        assert_eq!(period_mismatch(&year, &year), None);
+        assert_eq!(period_mismatch(&year, &json!({})), None);
     }
 }

@@ -15,7 +15,7 @@ pub mod run;
 
 pub use html::render;
 pub use i18n::Lang;
-pub use kpi::{KPIS, KpiDef, KpiDiff, compare, format_number};
+pub use kpi::{KPIS, KpiDef, KpiDiff, compare, format_number, period_mismatch};
 pub use run::{
     BusMeta, ColumnMeta, META_FORMAT, Meta, NETWORK_CSV_HEADER, NetworkRow, NetworkRun, PortMeta,
     Run, StoreMeta, quantize,

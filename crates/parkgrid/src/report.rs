@@ -56,6 +56,11 @@ pub fn compare(a: &Path, b: &Path, out: &Path, json: bool) -> anyhow::Result<Exi
         parkgrid_engine::read_summary(b)?,
     );
     let diffs = parkgrid_report::compare(&sa, &sb);
+    if let Some(why) = parkgrid_report::period_mismatch(&sa, &sb) {
+        eprintln!(
+            "warning: the runs cover different spans ({why}); their totals are not comparable"
+        );
+    }
     if diffs.is_empty() {
         return Err(InputError(format!(
             "'{}' and '{}' have no KPI in common",

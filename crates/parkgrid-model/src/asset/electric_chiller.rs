@@ -18,7 +18,7 @@ pub struct ElectricChiller {
     /// Display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Electric bus the compressor (and its pumps and fans) draws from.
+    /// Electric bus the compressor draws from.
     pub bus: String,
     /// Cold (chilled-water) bus the chiller delivers to.
     pub cold_bus: String,
@@ -30,7 +30,9 @@ pub struct ElectricChiller {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eer: Option<f64>,
     /// Share of the Carnot EER the machine reaches (0.55: a centrifugal chiller's rated COP of
-    /// 5.1 between evaporating at 5 °C and condensing at 37 °C is 0.59 of Carnot).
+    /// 5.1 between evaporating at 5 °C and condensing at 37 °C is 0.59 of Carnot). The EER is the
+    /// chiller's own: chilled- and condenser-water pumps and cooling-tower fans (about 10–20 %
+    /// more electricity) are not in it.
     #[serde(default = "default_carnot")]
     pub carnot_fraction: f64,
     /// Condensing temperature above the outdoor dry bulb, K: about 5 K for a water-cooled plant
