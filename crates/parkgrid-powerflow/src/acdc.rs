@@ -431,11 +431,16 @@ pub(crate) fn solve(case: &Case, opts: &Options, ws: &mut crate::newton::Workspa
         prep.extra[i] = prep.extra[i] + C::new(ps[k], qs[k]);
     }
     let held = vec![None; case.gens.len()];
+    // A station whose state is not a number (an AC bus at no voltage) lends no result.
+    let finite = states
+        .iter()
+        .flatten()
+        .all(|s| s.pc.is_finite() && s.loss.is_finite() && s.vc.is_finite());
     let mut res = results(
         case,
         &prep,
         &held,
-        converged && out.converged,
+        converged && out.converged && finite,
         iterations,
         out.norm,
     );

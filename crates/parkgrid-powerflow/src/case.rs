@@ -929,9 +929,19 @@ impl Case {
     /// MATPOWER's conventions this case relies on, one sentence each, for the user to see:
     /// several in-service generators on one bus with different voltage set-points (the first
     /// generator's holds, as in MATPOWER), and reference or PV buses without an in-service
-    /// generator (solved as PQ; the first PV bus takes a missing reference — `bustypes`).
+    /// generator (solved as PQ; the first PV bus takes a missing reference — `bustypes`), and
+    /// voltage set-points that are not positive (the bus's case voltage, or 1 p.u., is held).
     pub fn notes(&self) -> Vec<String> {
         let mut notes = Vec::new();
+        for g in self.gens.iter().filter(|g| g.in_service) {
+            if !(g.vg_pu > 0.0 && g.vg_pu.is_finite()) {
+                notes.push(format!(
+                    "bus {}: a generator's voltage set-point is {} p.u.; where the bus holds its \
+                     voltage, its case voltage (or 1 p.u.) is held instead",
+                    g.bus, g.vg_pu
+                ));
+            }
+        }
         let mut first_vg: BTreeMap<u32, f64> = BTreeMap::new();
         let mut warned = std::collections::BTreeSet::new();
         for g in self.gens.iter().filter(|g| g.in_service) {

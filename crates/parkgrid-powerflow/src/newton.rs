@@ -279,9 +279,17 @@ pub(crate) fn prepare(case: &Case, opts: &Options) -> Prepared {
             k => k,
         })
         .collect();
+    // A start at zero (or at no number) has no Jacobian: 1 p.u. there.
+    let usable = |v: f64| v > 0.0 && v.is_finite();
     let mut vm: Vec<f64> = live
         .iter()
-        .map(|b| if opts.flat_start { 1.0 } else { b.vm_pu })
+        .map(|b| {
+            if opts.flat_start || !usable(b.vm_pu) {
+                1.0
+            } else {
+                b.vm_pu
+            }
+        })
         .collect();
     let mut va: Vec<f64> = live
         .iter()
@@ -311,9 +319,12 @@ pub(crate) fn prepare(case: &Case, opts: &Options) -> Prepared {
             va = start;
         }
     }
+    // A voltage-controlled bus holds its generator's set-point; a set-point that is not a
+    // positive number (a generator's Vg of 0, which MATPOWER ignores at PQ buses, on a bus made
+    // an island's reference) leaves the start's magnitude (`Case::notes` says so).
     for i in 0..n {
         if kind[i] != BusType::Pq {
-            if let Some(v) = vg[i] {
+            if let Some(v) = vg[i].filter(|v| usable(*v)) {
                 vm[i] = v;
             }
         }

@@ -101,3 +101,45 @@ fn mutated_cases_never_panic_and_never_print_nan() {
         counts[0], counts[1], counts[2]
     );
 }
+
+/// Inputs the fuzzer found (tests/data/fuzz, README there): each is read, and its power flow
+/// either converges to finite numbers everywhere or says it did not converge.
+#[test]
+fn fuzz_found_cases_keep_the_promise() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{e}")) {
+        let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+        let Ok(case) = parse_matpower("fuzz.m", &text) else {
+            continue;
+        };
+        let res = solve(
+            &case,
+            &Options {
+                max_iter: 8,
+                ..Options::default()
+            },
+        );
+        if res.converged {
+            assert!(
+                res.buses
+                    .iter()
+                    .all(|b| b.vm_pu.is_finite() && b.va_deg.is_finite())
+                    && res
+                        .branches
+                        .iter()
+                        .all(|b| b.pf_mw.is_finite() && b.qt_mvar.is_finite())
+                    && res.losses_mw.is_finite()
+                    && res
+                        .converters
+                        .iter()
+                        .all(|c| c.p_dc_mw.is_finite() && c.loss_mw.is_finite()),
+                "{}: converged with a number that is not one",
+                path.display()
+            );
+        }
+        n += 1;
+    }
+    assert!(n >= 1, "no fuzz-found case was read");
+}
