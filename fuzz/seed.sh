@@ -20,7 +20,9 @@ seed matpower crates/parkgrid-powerflow/tests/data/case9.m crates/parkgrid-power
   crates/parkgrid-powerflow/tests/data/acdc/case5_stagg_acdc.m \
   crates/parkgrid-powerflow/tests/data/cases/case5_ref_nogen.m \
   crates/parkgrid-powerflow/tests/data/cases/two_statements.m \
-  crates/parkgrid-powerflow/tests/data/cases/continuation.m
+  crates/parkgrid-powerflow/tests/data/cases/continuation.m \
+  crates/parkgrid-powerflow/tests/data/fuzz/gen_vg_zero_own_slack.m \
+  crates/parkgrid-powerflow/tests/data/fuzz/shunt_1e85_nan_mismatch.m
 # The header and first two days of the Greensboro TMY3 year: a whole year makes slow seeds.
 seed epw
 head -n 56 "$root/crates/parkgrid-resource/tests/data/greensboro_tmy3.epw" >"$out/epw/greensboro_two_days.epw"

@@ -355,7 +355,7 @@ pub(crate) fn solve(case: &Case, opts: &Options, ws: &mut crate::newton::Workspa
                     let (pd, _) = droop_term(d, vdc[d]);
                     f[r] = p[d] - (fixed_inj(d, &pdc) - pd);
                 }
-                let norm = f.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+                let norm = crate::newton::max_abs(&f);
                 if norm < 1e-13 {
                     break;
                 }

@@ -518,7 +518,7 @@ pub(crate) fn newton(
         for &i in &pq {
             f[pos_m[i]] = (v[i] * ibus[i].conj() - sbus[i]).im;
         }
-        let norm = f.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        let norm = max_abs(&f);
         (ibus, f, norm)
     };
     let (mut ibus, mut f, mut norm) = mismatch(&v);
@@ -588,7 +588,7 @@ pub(crate) fn newton(
         if !norm.is_finite() {
             break;
         }
-        converged = norm < opts.tol_pu;
+        converged = norm < opts.tol_pu && vm.iter().chain(va.iter()).all(|x| x.is_finite());
     }
     NrOutcome {
         converged,
@@ -902,4 +902,16 @@ pub(crate) fn results(
         outer_iterations: 0,
         islands: Vec::new(),
     }
+}
+
+/// The largest magnitude of `f`, infinite when an entry is not a number (`f64::max` would pass
+/// over a NaN, and a mismatch of NaN would read as converged).
+pub(crate) fn max_abs(f: &[f64]) -> f64 {
+    f.iter().fold(0.0f64, |m, x| {
+        if x.is_nan() {
+            f64::INFINITY
+        } else {
+            m.max(x.abs())
+        }
+    })
 }
