@@ -183,7 +183,8 @@ impl<'a> Builder<'a> {
     ///
     /// # Panics
     /// On a [`Source::PositivePart`] with ports: a two-way variable's flows are declared with
-    /// [`Builder::two_way`].
+    /// [`Builder::two_way`]. In debug builds (the tests), on a series that
+    /// [`crate::result::declared`] does not list.
     pub fn output(
         &mut self,
         id: &str,
@@ -192,7 +193,7 @@ impl<'a> Builder<'a> {
         source: Source,
     ) {
         let kind = kind.into();
-        let ports = crate::ports(self.park, kind, id, quantity);
+        let ports = crate::result::series_ports(self.park, kind, id, quantity);
         for (bus, c) in &ports {
             match &source {
                 Source::Vars(terms) => {
@@ -228,6 +229,9 @@ impl<'a> Builder<'a> {
     /// `negative`, each a result series of its own) and injects `coef·block` where `coef` is the
     /// positive direction's port: the two directions' ports must be opposite (a store's
     /// discharge +1 and charge −1 on its bus).
+    ///
+    /// # Panics
+    /// When they are not (a component's mistake, caught by any test that builds it).
     pub fn two_way(
         &mut self,
         id: &str,
@@ -237,10 +241,12 @@ impl<'a> Builder<'a> {
         negative: Quantity,
     ) {
         let kind = kind.into();
-        let pos = crate::ports(self.park, kind, id, positive);
-        let neg = crate::ports(self.park, kind, id, negative);
-        debug_assert!(
-            pos.len() == neg.len() && pos.iter().zip(&neg).all(|(p, n)| p.0 == n.0 && p.1 == -n.1),
+        let pos = crate::result::series_ports(self.park, kind, id, positive);
+        let neg = crate::result::series_ports(self.park, kind, id, negative);
+        assert!(
+            !pos.is_empty()
+                && pos.len() == neg.len()
+                && pos.iter().zip(&neg).all(|(p, n)| p.0 == n.0 && p.1 == -n.1),
             "{kind} {id}: {positive} and {negative} must have opposite ports"
         );
         for (bus, c) in &pos {

@@ -259,6 +259,23 @@ pub fn ports(park: &Park, kind: Element, id: &str, quantity: Quantity) -> Vec<(S
     declared(park, kind, id, quantity).unwrap_or_default()
 }
 
+/// [`ports`] for a series being declared (by a component or the baseline): in debug builds (the
+/// tests) a series [`declared`] does not list is a mistake — a flow that would join no balance —
+/// and panics.
+pub(crate) fn series_ports(
+    park: &Park,
+    kind: Element,
+    id: &str,
+    quantity: Quantity,
+) -> Vec<(String, f64)> {
+    let ports = declared(park, kind, id, quantity);
+    debug_assert!(
+        ports.is_some(),
+        "{kind} {id}: {quantity} is not declared in ports(); a flow must be declared there"
+    );
+    ports.unwrap_or_default()
+}
+
 /// The ports of the series `quantity` of element `id` when `kind` has such a series at all
 /// (`Some(vec![])` for one that touches no bus), `None` when it has not: a component or the
 /// baseline declaring a series that is not listed here is a mistake (a flow that would join no

@@ -38,17 +38,13 @@ impl Out<'_> {
     /// A series with its ports from [`crate::ports`], the declaration the LP is built from.
     fn push(&mut self, id: &str, kind: impl Into<Element>, quantity: Quantity, values: Vec<f64>) {
         let kind = kind.into();
-        let ports = crate::result::declared(self.park, kind, id, quantity);
-        debug_assert!(
-            ports.is_some(),
-            "{kind} {id}: {quantity} is not declared in ports()"
-        );
+        let ports = crate::result::series_ports(self.park, kind, id, quantity);
         self.series.push(Series {
             id: id.to_string(),
             kind,
             quantity,
             values,
-            ports: ports.unwrap_or_default(),
+            ports,
         });
     }
 }
