@@ -49,13 +49,6 @@ impl Out<'_> {
     }
 }
 
-/// The series `q` of `id`, or `fixed` at every step.
-fn p_or(p: &ParkProfiles, id: &str, q: Profile, fixed: f64, n: usize) -> Vec<f64> {
-    p.get(id, q)
-        .map(<[f64]>::to_vec)
-        .unwrap_or_else(|| vec![fixed; n])
-}
-
 fn get(p: &ParkProfiles, id: &str, q: Profile, n: usize) -> Vec<f64> {
     p.get(id, q)
         .map(<[f64]>::to_vec)
@@ -179,7 +172,7 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
 
     // Cooling: electric chillers follow their cold bus's demand; their electricity is demand.
     for c in chillers {
-        let eer = p_or(profiles, &c.id, Profile::Eer, c.eer.unwrap_or(4.0), n);
+        let eer = crate::component::chiller::eer(profiles, c, n);
         let left = &mut cold_left[bus_index(&c.cold_bus)];
         let cold: Vec<f64> = (0..n)
             .map(|t| left[t].min(c.cold_max_kw).max(0.0))
@@ -194,17 +187,15 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
     // Then absorption chillers: one on a heat network takes its drive heat from the network (the
     // heat rules below serve it like any heat demand); one driven by a CHP runs on what that
     // CHP can give beyond the heat demand it follows (after the heat rules).
-    let mut absorption: Vec<(&parkgrid_model::asset::AbsorptionChiller, Vec<f64>)> = Vec::new();
-    for c in absorbers.iter().filter(|c| c.chp.is_none()) {
-        let left = &mut cold_left[bus_index(&c.cold_bus)];
-        let drive: Vec<f64> = (0..n)
-            .map(|t| (left[t].max(0.0) / c.cop).min(c.cold_max_kw / c.cop))
-            .collect();
-        for (l, d) in left.iter_mut().zip(&drive) {
-            *l -= d * c.cop;
-        }
-        add(&mut heat_left, &drive);
-        absorption.push((c, drive));
+    // Drive heat of each absorber, kW (index of `absorbers`).
+    let mut drives = vec![vec![0.0; n]; absorbers.len()];
+    for (k, a) in absorbers
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.chp.is_none())
+    {
+        drives[k] = absorb(&mut cold_left[bus_index(&a.cold_bus)], a, |_| f64::INFINITY);
+        add(&mut heat_left, &drives[k]);
     }
 
     // Heat, in merit order of the rules.
@@ -216,24 +207,13 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
             .collect();
         sub(&mut heat_left, &heat);
         // Its absorption chillers, on the heat it has to spare.
-        for a in absorbers
-            .iter()
-            .filter(|a| a.chp.as_deref() == Some(c.id.as_str()))
-        {
-            let left = &mut cold_left[bus_index(&a.cold_bus)];
-            let drive: Vec<f64> = (0..n)
-                .map(|t| {
-                    let spare = (c.p_max_kw * ratio - heat[t]).max(0.0);
-                    (left[t].max(0.0) / a.cop)
-                        .min(a.cold_max_kw / a.cop)
-                        .min(spare)
-                })
-                .collect();
-            for t in 0..n {
-                left[t] -= drive[t] * a.cop;
-                heat[t] += drive[t];
+        for (k, a) in absorbers.iter().enumerate() {
+            if a.chp.as_deref() != Some(c.id.as_str()) {
+                continue;
             }
-            absorption.push((a, drive));
+            let spare = |t: usize| (c.p_max_kw * ratio - heat[t]).max(0.0);
+            drives[k] = absorb(&mut cold_left[bus_index(&a.cold_bus)], a, spare);
+            add(&mut heat, &drives[k]);
         }
         let p: Vec<f64> = heat.iter().map(|h| h / ratio).collect();
         add(&mut chp_el[bus_index(&c.bus)], &p);
@@ -304,12 +284,8 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
         }
     }
 
-    // Absorption chillers in park order (a CHP-driven one whose CHP is not in service runs none).
-    for a in &absorbers {
-        let drive = absorption
-            .iter()
-            .find(|(x, _)| x.id == a.id)
-            .map_or_else(|| vec![0.0; n], |(_, d)| d.clone());
+    // Absorption chillers in park order.
+    for (a, drive) in absorbers.iter().zip(drives) {
         let cold: Vec<f64> = drive.iter().map(|d| d * a.cop).collect();
         out.push(&a.id, AssetKind::AbsorptionChiller, Quantity::HeatKw, drive);
         out.push(&a.id, AssetKind::AbsorptionChiller, Quantity::ColdKw, cold);
@@ -769,6 +745,23 @@ struct StepState<'s, 'p> {
     level: &'s [f64],
     batteries: &'s [&'p parkgrid_model::asset::Battery],
     bat_bus: &'s [usize],
+}
+
+/// The drive heat an absorption chiller takes to cover the cooling `left` on its bus, within its
+/// rating and `spare(t)` (the heat it may have), kW; `left` is reduced by the cooling it makes.
+fn absorb(
+    left: &mut [f64],
+    a: &parkgrid_model::asset::AbsorptionChiller,
+    spare: impl Fn(usize) -> f64,
+) -> Vec<f64> {
+    let mut drive = vec![0.0; left.len()];
+    for (t, (l, d)) in left.iter_mut().zip(&mut drive).enumerate() {
+        *d = (l.max(0.0) / a.cop)
+            .min(a.cold_max_kw / a.cop)
+            .min(spare(t));
+        *l -= *d * a.cop;
+    }
+    drive
 }
 
 fn add_load(

@@ -1,21 +1,26 @@
 //! Chillers: electricity or heat in, cooling out onto a chilled-water (cold) bus.
 
 use parkgrid_model::asset::{AbsorptionChiller, ElectricChiller};
-use parkgrid_resource::Quantity as Profile;
+use parkgrid_resource::{ParkProfiles, Quantity as Profile};
 
 use crate::build::{Builder, Coef, Source};
 use crate::key::Quantity;
 use crate::lp::Sense;
 use parkgrid_model::AssetKind;
 
+/// The chiller's EER at each of `n` steps: its profile (from the weather, or its fixed `eer`), or
+/// without one (profiles built by hand) the fixed `eer`, else 4.
+pub(crate) fn eer(profiles: &ParkProfiles, ch: &ElectricChiller, n: usize) -> Vec<f64> {
+    profiles
+        .get(&ch.id, Profile::Eer)
+        .map(<[f64]>::to_vec)
+        .unwrap_or_else(|| vec![ch.eer.unwrap_or(4.0); n])
+}
+
 /// Variable `electric_chiller.p[id,t]` ∈ [0, cold_max/eer[t]] (electric input); cooling
 /// `eer[t]·p` into the cold bus.
 pub fn add_electric(b: &mut Builder<'_>, ch: &ElectricChiller) {
-    let eer = b
-        .profiles
-        .get(&ch.id, Profile::Eer)
-        .map(<[f64]>::to_vec)
-        .unwrap_or_else(|| vec![ch.eer.unwrap_or(4.0); b.steps.n]);
+    let eer = eer(b.profiles, ch, b.steps.n);
     let p = b.block(
         "electric_chiller.p",
         &ch.id,
