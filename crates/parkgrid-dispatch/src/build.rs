@@ -6,13 +6,12 @@ use std::collections::HashMap;
 
 use chrono::{Datelike, Timelike};
 use parkgrid_model::asset::AssetRef;
-use parkgrid_model::{Carrier, Park};
+use parkgrid_model::{AssetKind, Carrier, Park};
 use parkgrid_resource::{ParkProfiles, Quantity as Profile};
 
 use crate::component;
 use crate::key::{Element, Quantity};
 use crate::lp::{Block, Lp, Sense};
-use parkgrid_model::AssetKind;
 
 /// A coefficient of a block in a balance or result: constant or one value per step.
 #[derive(Debug, Clone, PartialEq)]

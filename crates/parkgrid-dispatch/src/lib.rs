@@ -21,7 +21,7 @@ pub mod solve;
 
 use std::time::Instant;
 
-use parkgrid_model::Park;
+use parkgrid_model::{AssetKind, Park};
 use parkgrid_resource::ParkProfiles;
 
 pub use build::{BuildOptions, Steps};
@@ -31,7 +31,6 @@ pub use solve::{Certificate, ClarabelSettings, LpStatus, SolveError, SolveOption
 
 use crate::build::Source;
 use crate::lp::Sense;
-use parkgrid_model::AssetKind;
 
 /// How the park is operated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

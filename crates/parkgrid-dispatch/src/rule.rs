@@ -21,13 +21,12 @@
 //! is matched by name (no wildcard), so a new kind does not pass unnoticed.
 
 use parkgrid_model::asset::AssetRef;
-use parkgrid_model::{Carrier, Park};
+use parkgrid_model::{AssetKind, Carrier, Park};
 use parkgrid_resource::{ParkProfiles, Quantity as Profile};
 
 use crate::build::Steps;
 use crate::key::{Element, Quantity};
 use crate::result::{Dispatch, Series};
-use parkgrid_model::AssetKind;
 
 struct Out<'p> {
     park: &'p Park,

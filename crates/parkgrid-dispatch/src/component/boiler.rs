@@ -1,11 +1,11 @@
 //! Boilers: fuel-fired and electric.
 
+use parkgrid_model::AssetKind;
 use parkgrid_model::asset::{ElectricBoiler, GasBoiler};
 
 use super::{fuel_carbon, fuel_price};
 use crate::build::{Builder, Coef, Source};
 use crate::key::Quantity;
-use parkgrid_model::AssetKind;
 
 /// Variable `gas_boiler.heat[id,t]` ∈ [0, heat_max]; cost `(fuel_price + carbon)/eta + om` per kWh
 /// of heat.

@@ -1,12 +1,12 @@
 //! Chillers: electricity or heat in, cooling out onto a chilled-water (cold) bus.
 
+use parkgrid_model::AssetKind;
 use parkgrid_model::asset::{AbsorptionChiller, ElectricChiller};
 use parkgrid_resource::{ParkProfiles, Quantity as Profile};
 
 use crate::build::{Builder, Coef, Source};
 use crate::key::Quantity;
 use crate::lp::Sense;
-use parkgrid_model::AssetKind;
 
 /// The chiller's EER at each of `n` steps: its profile (from the weather, or its fixed `eer`), or
 /// without one (profiles built by hand) the fixed `eer`, else 4.

@@ -1,12 +1,12 @@
 //! Combined heat and power: electricity with heat in a fixed ratio, fuel at the fuel's price.
 
+use parkgrid_model::AssetKind;
 use parkgrid_model::asset::Chp;
 
 use super::{fuel_carbon, fuel_price};
 use crate::build::{Builder, Coef, Source};
 use crate::key::Quantity;
 use crate::lp::Sense;
-use parkgrid_model::AssetKind;
 
 /// Variable `chp.p[id,t]` ∈ [0, p_max]; heat `eta_th/eta_el · p` into the heat bus; cost
 /// `(fuel_price + carbon)/eta_el + om` per kWh. With commitment (which needs a MILP solver):

@@ -1,12 +1,12 @@
 //! Grid connection: import at the time-of-use price (plus carbon), export at the export price,
 //! an optional demand charge on each month's highest import.
 
+use parkgrid_model::AssetKind;
 use parkgrid_model::asset::Grid;
 
 use crate::build::{Builder, Coef, Source};
 use crate::key::Quantity;
 use crate::lp::Sense;
-use parkgrid_model::AssetKind;
 
 /// Variables `grid.import[id,t]` ∈ [0, p_import_max], `grid.export[id,t]` ∈ [0, p_export_max];
 /// export is valued at `min(export price, import price[t])`: a connection point meters one

@@ -1,11 +1,11 @@
 //! Heat pumps: electricity (and, for waste-heat pumps, low-grade heat) in, heat out at the COP.
 
+use parkgrid_model::AssetKind;
 use parkgrid_model::asset::{GroundHeatPump, WasteHeatPump};
 use parkgrid_resource::Quantity as Profile;
 
 use crate::build::{Builder, Coef, Source};
 use crate::key::Quantity;
-use parkgrid_model::AssetKind;
 
 fn cop_series(b: &Builder<'_>, id: &str, fixed: Option<f64>) -> Vec<f64> {
     b.profiles

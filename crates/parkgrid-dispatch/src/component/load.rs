@@ -2,6 +2,7 @@
 //! departure, and loads with a shiftable share.
 
 use chrono::Timelike;
+use parkgrid_model::AssetKind;
 use parkgrid_model::asset::{DataCentre, EvCharging, FlexibleLoad};
 use parkgrid_resource::Quantity as Profile;
 use parkgrid_resource::calendar::{DayType, day_type};
@@ -9,7 +10,6 @@ use parkgrid_resource::calendar::{DayType, day_type};
 use crate::build::{Builder, Coef, Source};
 use crate::key::Quantity;
 use crate::lp::Sense;
-use parkgrid_model::AssetKind;
 
 fn series(b: &Builder<'_>, id: &str, q: Profile) -> Vec<f64> {
     b.profiles

@@ -1,11 +1,11 @@
 //! PV arrays and wind farms: output up to the available power; what is not taken is curtailed,
 //! at the park's curtailment penalty.
 
+use parkgrid_model::AssetKind;
 use parkgrid_resource::Quantity as Profile;
 
 use crate::build::{Builder, Coef, Source};
 use crate::key::Quantity;
-use parkgrid_model::AssetKind;
 
 /// Variable `{kind}.output[id,t]` ∈ [0, available[t]]; curtailment `available − output` costs the
 /// penalty (a constant plus `−penalty·output`).

@@ -1,11 +1,11 @@
 //! Storage: batteries and heat stores share one energy-balance kernel.
 
+use parkgrid_model::AssetKind;
 use parkgrid_model::asset::{Battery, ThermalStore};
 
 use crate::build::{Builder, Coef, Source};
 use crate::key::Quantity;
 use crate::lp::{Block, Sense};
-use parkgrid_model::AssetKind;
 
 /// How a store's level must end.
 #[derive(Debug, Clone, Copy, PartialEq)]
