@@ -42,13 +42,9 @@ pub fn space_cooling_kw(
     t_design_c: f64,
     t_balance_c: f64,
 ) -> Vec<f64> {
-    let alpha = 1.0 - (-step_h / COOL_TAU_H).exp();
-    let mut smooth = t_out_c.first().copied().unwrap_or(t_balance_c);
-    t_out_c
-        .iter()
+    lagged(t_out_c, step_h, COOL_TAU_H)
         .zip(occupied)
-        .map(|(&t, &occ)| {
-            smooth += alpha * (t - smooth);
+        .map(|(smooth, &occ)| {
             if !occ {
                 return 0.0;
             }
@@ -72,13 +68,9 @@ pub fn space_heating_kw(
     t_design_c: f64,
     t_indoor_c: f64,
 ) -> Vec<f64> {
-    let alpha = 1.0 - (-step_h / TAU_H).exp();
-    let mut smooth = t_out_c.first().copied().unwrap_or(t_indoor_c);
-    t_out_c
-        .iter()
+    lagged(t_out_c, step_h, TAU_H)
         .zip(in_season)
-        .map(|(&t, &season)| {
-            smooth += alpha * (t - smooth);
+        .map(|(smooth, &season)| {
             if !season {
                 return 0.0;
             }
@@ -86,6 +78,17 @@ pub fn space_heating_kw(
             design_kw * frac.clamp(0.0, 1.3)
         })
         .collect()
+}
+
+/// `t` through a first-order lag of `tau_h` hours at steps of `step_h` (the building's thermal
+/// mass), starting at its first value.
+fn lagged(t: &[f64], step_h: f64, tau_h: f64) -> impl Iterator<Item = f64> + '_ {
+    let alpha = 1.0 - (-step_h / tau_h).exp();
+    let mut smooth = t.first().copied().unwrap_or(0.0);
+    t.iter().map(move |&x| {
+        smooth += alpha * (x - smooth);
+        smooth
+    })
 }
 
 /// Domestic hot-water weights over a day (hours 0–23), morning and evening peaks; normalised to

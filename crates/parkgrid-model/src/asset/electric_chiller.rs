@@ -3,9 +3,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{AssetKind, AssetSpec, COLD, Capacity, ELECTRIC, Port, Role};
+use super::{AssetKind, AssetSpec, COLD, Capacity, ELECTRIC, Port, Role, check_lift};
 use crate::common::Cx;
-use crate::diag::{Diagnostic, FieldPath};
+use crate::diag::FieldPath;
 
 /// A vapour-compression chiller: draws electricity, delivers cooling to a chilled-water bus at its
 /// energy-efficiency ratio (EER = cooling / electricity), and rejects the sum as heat to the air
@@ -82,15 +82,14 @@ impl AssetSpec for ElectricChiller {
     }
     fn check(&self, cx: &mut Cx, at: &FieldPath) {
         cx.positive(at, "cold_max_kw", self.cold_max_kw);
-        if let Some(eer) = self.eer {
-            if !(eer.is_finite() && eer > 1.0 && eer <= 12.0) {
-                cx.push(
-                    Diagnostic::error(at.key("eer"), format!("eer must be above 1 and at most 12, got {eer}"))
-                        .with_hint("an electric chiller delivers 3–6 kW of cooling per kW of electricity (GB 19577 grades)"),
-                );
-            }
-        }
-        cx.efficiency(at, "carnot_fraction", self.carnot_fraction);
+        check_lift(
+            cx,
+            at,
+            "eer",
+            self.eer,
+            self.carnot_fraction,
+            "an electric chiller delivers 3–6 kW of cooling per kW of electricity (GB 19577 grades)",
+        );
         cx.within(
             at,
             "condenser_approach_k",

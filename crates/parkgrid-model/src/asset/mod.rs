@@ -213,16 +213,34 @@ pub(crate) const COLD: &[Carrier] = &[Carrier::Cold];
 
 /// Heat-pump performance: a fixed COP above 1, or a Carnot fraction in (0, 1].
 pub(crate) fn check_cop(cx: &mut Cx, at: &FieldPath, cop: Option<f64>, carnot_fraction: f64) {
-    if let Some(cop) = cop {
-        if !(cop.is_finite() && cop > 1.0 && cop <= 12.0) {
+    check_lift(
+        cx,
+        at,
+        "cop",
+        cop,
+        carnot_fraction,
+        "a heat pump delivers more heat than the electricity it uses; 3–6 is typical",
+    );
+}
+
+/// A machine that pumps heat (heat pump, electric chiller): a fixed ratio `field` (COP, EER)
+/// above 1 and at most 12, or a Carnot fraction in (0, 1].
+pub(crate) fn check_lift(
+    cx: &mut Cx,
+    at: &FieldPath,
+    field: &str,
+    ratio: Option<f64>,
+    carnot_fraction: f64,
+    hint: &str,
+) {
+    if let Some(r) = ratio {
+        if !(r.is_finite() && r > 1.0 && r <= 12.0) {
             cx.push(
                 crate::diag::Diagnostic::error(
-                    at.key("cop"),
-                    format!("cop must be above 1 and at most 12, got {cop}"),
+                    at.key(field),
+                    format!("{field} must be above 1 and at most 12, got {r}"),
                 )
-                .with_hint(
-                    "a heat pump delivers more heat than the electricity it uses; 3–6 is typical",
-                ),
+                .with_hint(hint),
             );
         }
     }
