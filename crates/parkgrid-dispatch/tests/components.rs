@@ -5,7 +5,7 @@
 use parkgrid_dispatch::build::{BuildOptions, build};
 use parkgrid_dispatch::lp::{Lp, Sense};
 use parkgrid_model::parse;
-use parkgrid_resource::park_profiles;
+use parkgrid_resource::{ParkProfiles, park_profiles};
 
 /// A park with an AC bus on the grid, a 55 °C heat network with a gas boiler, and a 7/12 °C cold
 /// bus, plus `assets`.
@@ -75,17 +75,25 @@ fn term(lp: &Lp, v: usize, a: f64) -> String {
     format!("{:+} {}", num(a), lp.var_name(v))
 }
 
-/// The rows whose family starts with one of `families` (and the balance rows of `buses`) and the
-/// bounds of their variables, for three steps from 1 July 12:00 (the park's time), one line each.
-fn lp_lines(text: &str, families: &[&str], buses: &[&str]) -> Vec<String> {
+/// The first step of July in a 2025 park at hourly steps.
+const JULY: usize = (31 + 28 + 31 + 30 + 31 + 30) * 24;
+
+/// The park of `text` and its profiles for `len` steps from `offset`.
+fn window(text: &str, offset: usize, len: usize) -> (parkgrid_model::Park, ParkProfiles) {
     let loaded = parse("component.toml", text);
     let park = loaded
         .park
         .unwrap_or_else(|| panic!("{}", loaded.report.render()));
-    let july = (31 + 28 + 31 + 30 + 31 + 30) * 24 + 12;
     let profiles = park_profiles(&park)
         .unwrap_or_else(|e| panic!("{e}"))
-        .window(july, 3);
+        .window(offset, len);
+    (park, profiles)
+}
+
+/// The rows whose family starts with one of `families` (and the balance rows of `buses`) and the
+/// bounds of their variables, for three steps from 1 July 12:00 (the park's time), one line each.
+fn lp_lines(text: &str, families: &[&str], buses: &[&str]) -> Vec<String> {
+    let (park, profiles) = window(text, JULY + 12, 3);
     let built = build(&park, &profiles, BuildOptions::default());
     let lp = &built.lp;
     let wanted = |name: &str| {
@@ -292,14 +300,7 @@ floor_area_m2 = 4000
 continuous = true
 "#,
     );
-    let loaded = parse("component.toml", &text);
-    let park = loaded
-        .park
-        .unwrap_or_else(|| panic!("{}", loaded.report.render()));
-    let july = (31 + 28 + 31 + 30 + 31 + 30) * 24;
-    let profiles = park_profiles(&park)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .window(july, 48);
+    let (park, profiles) = window(&text, JULY, 48);
     let rule = run(
         &park,
         &profiles,
