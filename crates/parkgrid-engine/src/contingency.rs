@@ -4,16 +4,175 @@
 //! run ([`StepInjections::from_run`]).
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use parkgrid_dispatch::{Config, Outcome, RunStatus, SolverKind, Strategy};
 use parkgrid_model::{Park, TimeAxis};
-use parkgrid_powerflow::{Contingency, Lowered, Options, Scan, StepCheck, n_minus_1};
+use parkgrid_powerflow::{
+    Contingency, Lowered, Options, Scan, StepCheck, lower, lowered_from_case, n_minus_1,
+};
 use parkgrid_resource::park_profiles;
 use serde_json::{Value, json};
 
 use crate::EngineError;
-use crate::network::StepInjections;
+use crate::network::{StepInjections, pf_options};
 use crate::year::check_memory;
+
+/// Which schedule of a park an N-1 study puts on the network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScheduleSource {
+    /// A fresh dispatch by this strategy.
+    Dispatch(Strategy),
+    /// A run `parkgrid simulate` saved of the park (its directory).
+    Saved(PathBuf),
+}
+
+/// Which steps of a park's run an N-1 study checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum N1Steps {
+    /// The peak-load step: the most electric consumption on the network's buses.
+    Peak,
+    /// One step (0-based).
+    At(usize),
+    /// Every step, each outage summarised over the run.
+    All,
+}
+
+/// An N-1 study and what it was of.
+#[derive(Debug, Clone, PartialEq)]
+pub enum N1Study {
+    /// One operating point: a park's step or a case as given.
+    Step {
+        /// What was checked: `Yanqing at step 4212 (2025-06-25 12:00, peak load) of the optimal
+        /// dispatch`, or `case9.m: 9 buses, …`.
+        title: String,
+        /// The intact network.
+        intact: StepCheck,
+        /// Every outage, worst first.
+        outages: Vec<Contingency>,
+    },
+    /// Every step of a park's run.
+    Run {
+        /// The park's name.
+        site: String,
+        /// Which schedule: `optimal dispatch`, `saved run out/yanqing`.
+        schedule: String,
+        /// The run's time axis.
+        axis: TimeAxis,
+        /// The scan.
+        year: N1Year,
+    },
+}
+
+/// N-1 of a MATPOWER / MATACDC case as given.
+///
+/// # Errors
+/// [`EngineError::Input`] when the file cannot be read, [`EngineError::Case`] when it is
+/// malformed.
+pub fn case_study(path: &Path) -> Result<N1Study, EngineError> {
+    let case = crate::powerflow::read_case(path)?;
+    let (intact, outages) = n_minus_1(&lowered_from_case(&case), &pf_options());
+    Ok(N1Study::Step {
+        title: format!("{}: {case}", path.display()),
+        intact,
+        outages,
+    })
+}
+
+/// N-1 of `park` on a schedule at the `steps` asked; with the reason the schedule is not proven
+/// optimal, when it is not (the study is made on it as it is).
+///
+/// # Errors
+/// [`EngineError::Input`] for a step beyond the run, a network that cannot be lowered or a saved
+/// run that does not fit the park; the dispatch's errors ([`dispatch_schedule`]).
+pub fn park_study(
+    park: &Park,
+    source: &ScheduleSource,
+    steps: N1Steps,
+) -> Result<(N1Study, Option<String>), EngineError> {
+    let lowered = lower(park).map_err(|e| EngineError::Input(format!("contingency: {e}")))?;
+    let beyond = |t: usize, n: usize| {
+        EngineError::Input(format!("--step {t} is beyond the {n} steps of the run"))
+    };
+    // A step outside the park's year is refused before anything is computed.
+    if let (N1Steps::At(t), Some(axis)) = (steps, park.time_axis()) {
+        if t >= axis.n_steps {
+            return Err(beyond(t, axis.n_steps));
+        }
+    }
+    let (saved, schedule);
+    let (inj, axis, which, inexact) = match source {
+        ScheduleSource::Saved(dir) => {
+            saved = crate::read_run(dir)?;
+            let axis = saved_run_axis(park, &saved)?;
+            let inj = StepInjections::from_run(park, &saved, &lowered)?;
+            (inj, axis, format!("saved run {}", dir.display()), None)
+        }
+        ScheduleSource::Dispatch(strategy) => {
+            schedule = dispatch_schedule(park, *strategy)?;
+            let inj = StepInjections::new(park, &schedule.outcome, &lowered);
+            let which = match strategy {
+                Strategy::Optimal => "optimal dispatch",
+                Strategy::Rule => "rule-based dispatch",
+            };
+            let axis = schedule.axis;
+            (inj, axis, which.to_string(), schedule.inexact.clone())
+        }
+    };
+    let n = axis.n_steps;
+    let opts = pf_options();
+    let t = match steps {
+        N1Steps::All => {
+            let year = n_minus_1_year(&lowered, &inj, &axis, &opts);
+            let study = N1Study::Run {
+                site: park.site.name.clone(),
+                schedule: which,
+                axis,
+                year,
+            };
+            return Ok((study, inexact));
+        }
+        N1Steps::At(t) if t >= n => return Err(beyond(t, n)),
+        N1Steps::At(t) => t,
+        N1Steps::Peak => inj.peak_load_step(n).unwrap_or(0),
+    };
+    let (intact, outages) = n_minus_1_at(&lowered, &inj, t, &opts);
+    let title = format!(
+        "{} at step {t} ({}{}) of the {which}",
+        park.site.name,
+        axis.time(t).format("%Y-%m-%d %H:%M"),
+        if steps == N1Steps::Peak {
+            ", peak load"
+        } else {
+            ""
+        }
+    );
+    let study = N1Study::Step {
+        title,
+        intact,
+        outages,
+    };
+    Ok((study, inexact))
+}
+
+impl N1Study {
+    /// The study as JSON (`contingency --json`).
+    pub fn json(&self) -> Value {
+        match self {
+            Self::Step {
+                title,
+                intact,
+                outages,
+            } => n_minus_1_json(title, intact, outages),
+            Self::Run {
+                site,
+                schedule,
+                axis,
+                year,
+            } => year.json(&format!("{site} over every step of the {schedule}"), axis),
+        }
+    }
+}
 
 /// A dispatch to study: its time axis and outcome, and a warning when it is not proven optimal.
 pub struct Schedule {

@@ -11,9 +11,12 @@ pub enum EngineError {
     /// An argument or a file the user gave cannot be used as it is.
     #[error("{0}")]
     Input(String),
-    /// The park file is unreadable or invalid.
+    /// The park file cannot be read or parsed.
     #[error(transparent)]
     Model(#[from] parkgrid_model::ModelError),
+    /// The park file has errors: every finding, with its position in the file.
+    #[error("{}", invalid_verdict(.0))]
+    Invalid(Box<parkgrid_model::Report>),
     /// The weather or a profile cannot be computed from the park's files.
     #[error(transparent)]
     Resource(#[from] parkgrid_resource::ResourceError),
@@ -49,6 +52,7 @@ impl EngineError {
         match self {
             Self::Input(_)
             | Self::Model(_)
+            | Self::Invalid(_)
             | Self::Solve(_)
             | Self::Case(_)
             | Self::Infeasible(_) => true,
@@ -67,4 +71,19 @@ impl EngineError {
             source,
         }
     }
+}
+
+/// `park.toml: invalid (2 errors, 1 warning)`.
+fn invalid_verdict(report: &parkgrid_model::Report) -> String {
+    format!(
+        "{}: invalid ({}, {})",
+        report.source.name,
+        plural(report.n_errors(), "error"),
+        plural(report.n_warnings(), "warning")
+    )
+}
+
+/// `1 error`, `2 errors`.
+pub fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }

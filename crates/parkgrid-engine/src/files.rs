@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use parkgrid_report::{ColumnMeta, NetworkRun, Run};
+use parkgrid_report::{ColumnMeta, KpiDiff, Lang, NetworkRun, Run};
 
 use crate::EngineError;
 use crate::year::SERIES_DECIMALS;
@@ -161,6 +161,75 @@ pub fn read_summary(dir: &Path) -> Result<serde_json::Value, EngineError> {
     let text = read(&path)?;
     serde_json::from_str(&text)
         .map_err(|e| EngineError::Input(format!("{}:{}: {e}", path.display(), e.line())))
+}
+
+/// Writes `dir/report.html`, the year report of `run` with labels in `lang`; returns its path.
+///
+/// # Errors
+/// [`EngineError::Write`] naming the file.
+pub fn write_report(run: &Run, dir: &Path, lang: Lang) -> Result<PathBuf, EngineError> {
+    let path = dir.join("report.html");
+    std::fs::write(&path, parkgrid_report::render(run, lang)).map_err(EngineError::write(&path))?;
+    Ok(path)
+}
+
+/// Two runs' KPIs compared: what [`compare_runs`] found and wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// Each KPI both runs hold, B against A.
+    pub diffs: Vec<KpiDiff>,
+    /// Why the two runs' totals are not comparable (different spans), when they are not.
+    pub period_mismatch: Option<String>,
+    /// `compare.json`: `a`, `b` (the directories) and `kpis`.
+    pub json: serde_json::Value,
+    /// The file `json` was written to.
+    pub json_path: PathBuf,
+    /// `compare.csv`: `kpi,a,b,diff,rel,verdict`.
+    pub csv_path: PathBuf,
+}
+
+/// Compares the KPIs of the saved runs `a` and `b` (B against A) and writes `compare.json` and
+/// `compare.csv` into `out` (created if missing).
+///
+/// # Errors
+/// [`EngineError::Input`] when a `summary.json` cannot be read or the runs have no KPI in common;
+/// [`EngineError::Write`] naming the file.
+pub fn compare_runs(a: &Path, b: &Path, out: &Path) -> Result<Comparison, EngineError> {
+    let (sa, sb) = (read_summary(a)?, read_summary(b)?);
+    let diffs = parkgrid_report::compare(&sa, &sb);
+    if diffs.is_empty() {
+        return Err(EngineError::Input(format!(
+            "'{}' and '{}' have no KPI in common",
+            a.display(),
+            b.display()
+        )));
+    }
+    let json = serde_json::json!({
+        "a": a.display().to_string(),
+        "b": b.display().to_string(),
+        "kpis": diffs,
+    });
+    std::fs::create_dir_all(out).map_err(EngineError::write(out))?;
+    let json_path = out.join("compare.json");
+    write_json(&json_path, &json)?;
+    let csv_path = out.join("compare.csv");
+    let mut csv = String::from("kpi,a,b,diff,rel,verdict\n");
+    for d in &diffs {
+        let rel = d.rel.map(|r| r.to_string()).unwrap_or_default();
+        let _ = writeln!(
+            csv,
+            "{},{},{},{},{rel},{}",
+            d.key, d.a, d.b, d.diff, d.verdict
+        );
+    }
+    std::fs::write(&csv_path, csv).map_err(EngineError::write(&csv_path))?;
+    Ok(Comparison {
+        period_mismatch: parkgrid_report::period_mismatch(&sa, &sb),
+        diffs,
+        json,
+        json_path,
+        csv_path,
+    })
 }
 
 fn read(path: &Path) -> Result<String, EngineError> {

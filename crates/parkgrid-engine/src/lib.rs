@@ -8,6 +8,11 @@
 //! - [`files`]: the one owner of the run files (`summary.json`, `meta.json`, `timeseries.csv` or
 //!   `.parquet`, `network.csv`): [`write_run`] and [`read_run`] round-trip.
 //!
+//! - [`table`]: the tables a person reads, as rows of cells for every front end.
+//! - [`park`]: a park file loaded and validated, and described for `info`;
+//!   [`contingency`]: N-1 studies of a park's schedule or of a case; [`powerflow`]: a case's
+//!   power flow.
+//!
 //! Errors are typed ([`EngineError`]; [`EngineError::is_input`] tells the user's fault from the
 //! machine's). Outcomes that are not errors — a schedule not proven optimal, a power flow that
 //! did not converge, an island that lost its load — are values in the outcome.
@@ -17,12 +22,17 @@ pub mod error;
 pub mod files;
 pub mod losses;
 pub mod network;
+pub mod park;
 pub mod parquet;
+pub mod powerflow;
 pub mod profiles;
+pub mod table;
 pub mod year;
 
 pub use error::EngineError;
-pub use files::{Format, Written, read_run, read_summary, write_run};
+pub use files::{
+    Comparison, Format, Written, compare_runs, read_run, read_summary, write_report, write_run,
+};
 pub use losses::{LOSS_TOLERANCE_REL, LossFeedback};
 pub use network::{NetworkCheck, NetworkMode, StepInjections, pf_options};
 pub use year::{Progress, Request, SERIES_DECIMALS, Window, YearRun, check_memory, run_year};

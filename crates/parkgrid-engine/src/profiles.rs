@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use parkgrid_model::AssetKind;
+use parkgrid_model::{AssetKind, Park};
 use parkgrid_resource::{AssetSeries, ParkProfiles, Quantity};
 use serde::Serialize;
 
@@ -33,6 +33,14 @@ pub struct SeriesSummary {
     pub capacity_factor: Option<f64>,
     /// PV specific yield (kWh/kWp) or wind full-load hours, in words.
     pub headline: Option<String>,
+}
+
+/// Every asset's series of `park` over its time axis, with the weather they came from.
+///
+/// # Errors
+/// [`EngineError::Resource`]: the weather or a profile file cannot be used.
+pub fn park_profiles(park: &Park) -> Result<ParkProfiles, EngineError> {
+    Ok(parkgrid_resource::park_profiles(park)?)
 }
 
 /// The figures of every series of `p`.

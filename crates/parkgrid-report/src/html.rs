@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use crate::i18n::{Lang, all, label};
-use crate::kpi::{self, KPIS};
+use crate::kpi::{self, KPIS, KpiDef};
 use crate::prepare::{self, CARRIER_GROUPS};
 use crate::run::Run;
 
@@ -274,7 +274,7 @@ fn comparison_table(run: &Run, lang: Lang) -> Option<String> {
     let baseline = run.summary.get("baseline")?;
     let mut rows = String::new();
     for d in kpi::compare(baseline, &run.summary) {
-        let Some(k) = KPIS.iter().find(|k| k.key == d.key) else {
+        let Some(k) = KpiDef::by_key(d.key) else {
             continue;
         };
         let change = k.change_text(&d).unwrap_or_default();

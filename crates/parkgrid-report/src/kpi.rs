@@ -42,6 +42,11 @@ pub struct KpiDef {
 }
 
 impl KpiDef {
+    /// The KPI of `summary.json`'s `key`, if it is one of [`KPIS`].
+    pub fn by_key(key: &str) -> Option<&'static KpiDef> {
+        KPIS.iter().find(|k| k.key == key)
+    }
+
     /// The label in `lang`.
     pub fn label(&self, lang: Lang) -> &'static str {
         match lang {

@@ -1,20 +1,20 @@
 //! `parkgrid simulate`: the arguments, the progress bar and the terminal table of a run; the run
-//! itself and its files are the engine's (`parkgrid_engine::run_year`, `write_run`).
+//! itself and its files are the engine's (`parkgrid_engine::run_year`, `write_run`,
+//! `write_report`).
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use parkgrid_dispatch::{
-    ClarabelSettings, Horizon, Kpis, Outcome, RunStatus, SolveOptions, SolverKind, Strategy,
+    ClarabelSettings, Horizon, Outcome, RunStatus, SolveOptions, SolverKind, Strategy,
 };
 use parkgrid_engine::{
-    Format, NetworkMode, Progress, Request, Window, YearRun, run_year, write_run,
+    Format, NetworkMode, Progress, Request, Window, YearRun, run_year, write_report, write_run,
 };
 use parkgrid_model::Park;
-use parkgrid_report::Lang;
 
-use crate::table::{render, thousands};
+use crate::table::render;
 
 /// `--format`: how the time series are saved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -32,6 +32,15 @@ pub enum StrategyArg {
     Optimal,
     /// The rule-based baseline only.
     Rule,
+}
+
+impl From<StrategyArg> for Strategy {
+    fn from(s: StrategyArg) -> Self {
+        match s {
+            StrategyArg::Optimal => Strategy::Optimal,
+            StrategyArg::Rule => Strategy::Rule,
+        }
+    }
 }
 
 /// `--solver`.
@@ -63,71 +72,120 @@ pub enum HorizonArg {
     Rolling,
 }
 
-/// What `simulate` was asked for.
-#[derive(Debug, Clone, Copy)]
-pub struct Options {
-    /// `--strategy`.
+/// `parkgrid simulate`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The park file (TOML).
+    pub park: PathBuf,
+    /// Directory for the results (created if missing); default out/<park name>.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// How the park is run: `optimal` (least cost over the year) or `rule` (the baseline only).
+    #[arg(long, value_enum, default_value_t = StrategyArg::Optimal)]
     pub strategy: StrategyArg,
-    /// `--solver`.
+    /// LP solver: `auto` (HiGHS when the build has it, else Clarabel), `clarabel` (pure Rust,
+    /// always built) or `highs` (build with --features highs). Every answer is checked by an
+    /// optimality certificate; one that fails it is written but flagged, with exit code 3.
+    #[arg(long, value_enum, default_value_t = SolverArg::Auto)]
     pub solver: SolverArg,
-    /// `--horizon`.
+    /// `year`: one programme over the year (perfect foresight); `rolling`: day by day with the
+    /// next day in view, seasonal stores following the year plan.
+    #[arg(long, value_enum, default_value_t = HorizonArg::Year)]
     pub horizon: HorizonArg,
-    /// `--json`.
+    /// Print the summary as JSON on standard output instead of the table.
+    #[arg(long)]
     pub json: bool,
-    /// `--quiet`: no progress, no table.
+    /// Print nothing but errors (no progress bar, no table).
+    #[arg(long, short)]
     pub quiet: bool,
-    /// `--lang` of the report.
-    pub lang: Lang,
-    /// `--format` of the time series.
+    /// Language of the report's labels.
+    #[arg(long, value_enum, default_value_t = crate::report::LangArg::En)]
+    pub lang: crate::report::LangArg,
+    /// File format of the time series: `csv`, or `parquet` (build with --features parquet).
+    #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
     pub format: FormatArg,
-    /// `--network-check`.
+    /// Run a power flow of the electric network for every step (`all`, the default when
+    /// given without a value) or for the peak-load, peak-PV and peak-export steps (`peak`);
+    /// writes DIR/network.csv and reports voltages out of band, loadings and losses.
+    #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "all")]
     pub network_check: Option<NetworkCheckArg>,
-    /// `--loss-feedback`.
-    pub loss_feedback: bool,
-    /// `--from` and `--days`.
-    pub window: Option<(chrono::NaiveDate, u32)>,
-    /// `--step-min`.
+    /// With --network-check=all, feed the network losses the power flow finds back into
+    /// the dispatch (as demand at the grid connection) until the import the power flow needs
+    /// and the import the dispatch buys agree within 0.1 % over the year (at most 6 rounds).
+    /// On by default with --network-check=all; refused without it.
+    #[arg(long, value_enum)]
+    pub loss_feedback: Option<OnOff>,
+    /// Run whole local days from this date (YYYY-MM-DD, in the park's year) instead of the
+    /// year; with --days.
+    #[arg(long, requires = "days", value_parser = crate::parse_date)]
+    pub from: Option<chrono::NaiveDate>,
+    /// How many days from --from (1–366).
+    #[arg(long, requires = "from", value_parser = clap::value_parser!(u32).range(1..=366))]
+    pub days: Option<u32>,
+    /// Run at this step length instead of the park file's `time.step_min` (5, 10, 15, 30 or
+    /// 60 minutes).
+    #[arg(long, value_parser = crate::parse_step)]
     pub step_min: Option<u32>,
-    /// `--solver-max-iter`.
+    /// Interior-point iteration limit of Clarabel (1–10000). A solve cut short is not
+    /// called optimal: its schedule is written with "status": "inexact" and exit code 3.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub solver_max_iter: u32,
 }
 
-/// Runs the simulation and writes `out`.
-pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
-    let format = match opts.format {
+/// Runs the simulation of `args.park` and writes its directory.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.loss_feedback.is_some() && args.network_check != Some(NetworkCheckArg::All) {
+        return Err(crate::input_error(
+            "--loss-feedback applies to --network-check=all (the losses of every step are what \
+             is fed back)",
+        ));
+    }
+    let park = crate::load(&args.park)?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        let stem = args
+            .park
+            .file_stem()
+            .map_or_else(|| "park".into(), |s| s.to_string_lossy());
+        PathBuf::from("out").join(&*stem)
+    });
+    let format = match args.format {
         FormatArg::Csv => Format::Csv,
         FormatArg::Parquet => Format::Parquet,
     };
     format.check()?;
     let req = Request {
-        strategy: match opts.strategy {
-            StrategyArg::Optimal => Strategy::Optimal,
-            StrategyArg::Rule => Strategy::Rule,
-        },
-        solver: match opts.solver {
+        strategy: args.strategy.into(),
+        solver: match args.solver {
             SolverArg::Auto => SolverKind::best_available(),
             SolverArg::Clarabel => SolverKind::Clarabel,
             SolverArg::Highs => SolverKind::Highs,
         },
-        horizon: match opts.horizon {
+        horizon: match args.horizon {
             HorizonArg::Year => Horizon::Year,
             HorizonArg::Rolling => Horizon::Rolling,
         },
         solve: SolveOptions {
             clarabel: ClarabelSettings {
-                max_iter: opts.solver_max_iter,
+                max_iter: args.solver_max_iter,
                 ..ClarabelSettings::default()
             },
             ..SolveOptions::default()
         },
-        network_check: opts.network_check.map(NetworkMode::from),
-        loss_feedback: opts.loss_feedback,
-        window: opts.window.map(|(from, days)| Window { from, days }),
-        step_min: opts.step_min,
+        network_check: args.network_check.map(|n| match n {
+            NetworkCheckArg::All => NetworkMode::All,
+            NetworkCheckArg::Peak => NetworkMode::Peak,
+        }),
+        loss_feedback: args.loss_feedback != Some(OnOff::Off),
+        window: args
+            .from
+            .zip(args.days)
+            .map(|(from, days)| Window { from, days }),
+        step_min: args.step_min,
     };
+    let quiet = args.quiet;
     let mut bar = indicatif::ProgressBar::hidden();
-    let outcome = run_year(park, &req, &mut |p| match p {
-        Progress::Optimising { .. } if opts.quiet => {}
+    let outcome = run_year(&park, &req, &mut |p| match p {
+        Progress::Optimising { .. } if quiet => {}
         Progress::Optimising { windows: true } => {
             bar = indicatif::ProgressBar::new(0);
             bar.set_style(
@@ -155,13 +213,13 @@ pub fn run(park: &Park, out: &Path, opts: Options) -> anyhow::Result<ExitCode> {
     });
     bar.finish_and_clear();
     let year = outcome?;
-    let run = year.to_run(park);
-    let written = write_run(&run, out, format)?;
-    let report = crate::report::write_report(&run, out, opts.lang)?;
-    if opts.json {
+    let run = year.to_run(&park);
+    let written = write_run(&run, &out, format)?;
+    let report = write_report(&run, &out, args.lang.into())?;
+    if args.json {
         outln!("{}", serde_json::to_string_pretty(&run.summary)?)?;
-    } else if !opts.quiet {
-        out!("{}", table(park, &year))?;
+    } else if !quiet {
+        out!("{}", table(&park, &year, &run.summary))?;
         if let Some(net) = &year.network {
             out!("{}", net.text)?;
             for (which, fb) in &year.feedback {
@@ -204,79 +262,11 @@ fn inexact_warning(why: &str, o: &Outcome) -> String {
     )
 }
 
-/// The KPI table of a run (optimum against baseline), with the solver's figures.
-fn table(park: &Park, year: &YearRun) -> String {
+/// The KPI table of a run (optimum against baseline: the rows `parkgrid compare` shows, from the
+/// summary), with the solver's figures.
+fn table(park: &Park, year: &YearRun, summary: &serde_json::Value) -> String {
     let main = &year.main;
-    let baseline = (year.request.strategy == Strategy::Optimal).then_some(&year.baseline);
     let rolling = year.request.horizon == Horizon::Rolling;
-    let cooling = park
-        .bus
-        .iter()
-        .any(|b| b.carrier == parkgrid_model::Carrier::Cold);
-    let rows_of = |k: &Kpis| -> Vec<(&'static str, f64, &'static str)> {
-        let mut rows = vec![
-            ("total cost", k.total_cost_cny / 1e4, "10⁴ CNY"),
-            ("grid import", k.grid_import_kwh / 1e3, "MWh"),
-            ("grid export", k.grid_export_kwh / 1e3, "MWh"),
-            ("peak import", k.peak_import_kw, "kW"),
-            ("PV used", k.pv_generation_kwh / 1e3, "MWh"),
-            ("wind used", k.wind_generation_kwh / 1e3, "MWh"),
-            ("curtailed", k.curtailment_kwh / 1e3, "MWh"),
-            (
-                "renewable absorption",
-                k.renewable_absorption_ratio * 100.0,
-                "%",
-            ),
-            ("CO₂", k.co2_t, "t"),
-            (
-                "waste heat recovered",
-                k.waste_heat_recovered_kwh / 1e3,
-                "MWh",
-            ),
-            ("boiler heat", k.boiler_heat_kwh / 1e3, "MWh"),
-            ("heat demand", k.heat_demand_kwh / 1e3, "MWh"),
-            ("unserved electricity", k.unserved_electric_kwh / 1e3, "MWh"),
-            ("unserved heat", k.unserved_heat_kwh / 1e3, "MWh"),
-            ("heat dumped", k.heat_dumped_kwh / 1e3, "MWh"),
-            ("cooling demand", k.cooling_demand_kwh / 1e3, "MWh"),
-            (
-                "cooling, electric chillers",
-                k.cooling_electric_kwh / 1e3,
-                "MWh",
-            ),
-            ("cooling, absorption", k.cooling_absorption_kwh / 1e3, "MWh"),
-            ("unserved cooling", k.unserved_cooling_kwh / 1e3, "MWh"),
-        ];
-        rows.retain(|(name, _, _)| cooling || !name.contains("cooling"));
-        rows
-    };
-    let fmt = |v: f64, unit: &str| {
-        if unit == "%" {
-            format!("{v:.2}")
-        } else {
-            thousands(v)
-        }
-    };
-    let main_rows = rows_of(&main.kpis);
-    let base_rows = baseline.map(|b| rows_of(&b.kpis));
-    let rows: Vec<Vec<String>> = main_rows
-        .iter()
-        .enumerate()
-        .map(|(i, (name, v, unit))| {
-            let mut row = vec![name.to_string(), unit.to_string(), fmt(*v, unit)];
-            if let Some(base) = &base_rows {
-                let b = base[i].1;
-                row.push(fmt(b, unit));
-                // Nothing to compare with where the baseline shows 0.
-                row.push(if b.abs() > 1e-9 && fmt(b, unit) != "0" {
-                    format!("{:+.1} %", (v - b) / b.abs() * 100.0)
-                } else {
-                    String::new()
-                });
-            }
-            row
-        })
-        .collect();
     let mut text = String::new();
     let s = &main.stats;
     let axis = &year.axis;
@@ -323,16 +313,12 @@ fn table(park: &Park, year: &YearRun) -> String {
             );
         }
     }
-    let headers: &[&str] = if baseline.is_some() {
-        if matches!(main.status, RunStatus::Inexact(_)) {
-            &["", "unit", "NOT optimal", "rule", "change"]
-        } else {
-            &["", "unit", "optimal", "rule", "change"]
-        }
-    } else {
-        &["", "unit", "rule"]
+    let column = match (&main.status, year.request.strategy) {
+        (_, Strategy::Rule) => "rule",
+        (RunStatus::Inexact(_), _) => "NOT optimal",
+        _ => "optimal",
     };
-    text.push_str(&render(headers, &rows));
+    text.push_str(&render(&parkgrid_engine::table::kpis(summary, column)));
     text
 }
 
@@ -343,13 +329,4 @@ pub enum NetworkCheckArg {
     All,
     /// The peak-load, peak-PV and peak-export (or lowest-import) steps.
     Peak,
-}
-
-impl From<NetworkCheckArg> for NetworkMode {
-    fn from(a: NetworkCheckArg) -> Self {
-        match a {
-            NetworkCheckArg::All => NetworkMode::All,
-            NetworkCheckArg::Peak => NetworkMode::Peak,
-        }
-    }
 }

@@ -323,8 +323,8 @@ fn simulate_writes_summary_and_timeseries() {
     for needle in [
         "optimal",
         "rule",
-        "total cost",
-        "renewable absorption",
+        "Total cost",
+        "Renewable absorption",
         solver,
         "optimal: duality gap",
     ] {
@@ -1278,20 +1278,22 @@ fn the_readmes_headline_figures_are_the_examples() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let printed = stdout(&o);
     for kpi in [
-        "total cost",
-        "grid import",
-        "renewable absorption",
-        "CO₂",
-        "waste heat recovered",
-        "boiler heat",
-        "heat demand",
-        "heat dumped",
-        "cooling demand",
-        "cooling, absorption",
+        "Total cost",
+        "Grid import",
+        "Renewable absorption",
+        "CO₂ emitted",
+        "Waste heat recovered",
+        "Boiler heat",
+        "Heat demand",
+        "Heat dumped",
+        "Cooling demand",
+        "Cooling by absorption chillers",
     ] {
+        // The label, then the padding before the unit.
+        let label = format!("{kpi}  ");
         let row = |text: &str| -> Option<String> {
             text.lines()
-                .find(|l| l.trim_start().starts_with(kpi) && l.starts_with("  "))
+                .find(|l| l.trim_start().starts_with(&label) && l.starts_with("  "))
                 .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
         };
         let (Some(want), Some(got)) = (row(&readme), row(&printed)) else {
