@@ -383,6 +383,12 @@ mod tests {
         assert!(pv[3].contains("kWp DC"), "{pv:?}");
     }
 
+    /// The row labelled `label`.
+    fn row<'a>(t: &'a Table, label: &str) -> &'a [String] {
+        let found = t.rows.iter().find(|r| r[0] == label);
+        found.unwrap_or_else(|| panic!("no row {label}"))
+    }
+
     #[test]
     fn kpi_tables_show_the_change_against_the_baseline() {
         let summary = serde_json::json!({
@@ -392,18 +398,15 @@ mod tests {
         let t = kpis(&summary, "optimal");
         rectangular(&t);
         assert_eq!(t.headers, ["", "unit", "optimal", "rule", "change"]);
-        let cost = t
-            .rows
-            .iter()
-            .find(|r| r[0] == "Total cost")
-            .expect("cost row");
-        assert_eq!(cost[2..], ["4,000.0", "5,000.0", "−20.0 %"]);
-        let co2 = t
-            .rows
-            .iter()
-            .find(|r| r[0].starts_with("CO₂"))
-            .expect("CO₂ row");
-        assert_eq!(co2[4], "", "no change where there is none");
+        assert_eq!(
+            row(&t, "Total cost")[2..],
+            ["4,000.0", "5,000.0", "−20.0 %"]
+        );
+        assert_eq!(
+            row(&t, "CO₂ emitted")[4],
+            "",
+            "no change where there is none"
+        );
         let alone = kpis(&summary["baseline"], "rule");
         assert_eq!(alone.headers, ["", "unit", "rule"]);
         rectangular(&alone);
@@ -411,11 +414,9 @@ mod tests {
         let diffs = parkgrid_report::compare(&summary["baseline"], &summary);
         let c = compare(&diffs);
         rectangular(&c);
-        let cost = c
-            .rows
-            .iter()
-            .find(|r| r[0] == "Total cost")
-            .expect("cost row");
-        assert_eq!(cost[4..], ["−1,000.0", "-20.00 %", "better"]);
+        assert_eq!(
+            row(&c, "Total cost")[4..],
+            ["−1,000.0", "-20.00 %", "better"]
+        );
     }
 }

@@ -35,13 +35,15 @@ pub fn text(park: &Park) -> String {
     }
     let _ = writeln!(out, "  weather: {}\n", weather_source(park));
 
+    // A park without lines, transformers or converters has no network table.
+    let network = Some(table::park_network(park)).filter(|t| !t.rows.is_empty());
     for (title, table) in [
-        ("Buses", table::park_buses(park)),
-        ("\nAssets", table::park_assets(park)),
-        ("\nNetwork", table::park_network(park)),
-        ("\nCapacity per carrier", table::park_capacity(park)),
+        ("Buses", Some(table::park_buses(park))),
+        ("\nAssets", Some(table::park_assets(park))),
+        ("\nNetwork", network),
+        ("\nCapacity per carrier", Some(table::park_capacity(park))),
     ] {
-        if !table.rows.is_empty() || !title.contains("Network") {
+        if let Some(table) = table {
             let _ = writeln!(out, "{title}");
             out.push_str(&render(&table));
         }
