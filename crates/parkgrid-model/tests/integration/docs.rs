@@ -205,7 +205,7 @@ fn field_tables_match_the_schema() {
     }
     assert!(
         stale.is_empty(),
-        "field tables out of date in docs/park-file.md: {stale:?}\nrun: PARKGRID_UPDATE_DOCS=1 cargo test -p parkgrid-model --test docs"
+        "field tables out of date in docs/park-file.md: {stale:?}\nrun: PARKGRID_UPDATE_DOCS=1 cargo test -p parkgrid-model --test integration docs::"
     );
 }
 

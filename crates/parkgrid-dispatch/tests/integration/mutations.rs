@@ -65,8 +65,9 @@ fn mutate(text: &str, rng: &mut Rng) -> String {
     lines.join("\n")
 }
 
-#[test]
-fn mutated_parks_never_panic() {
+/// 250 mutations of the minimal example (a mutation of a mutation every second one) from the
+/// generator started at `seed`.
+fn mutated_parks_never_panic(seed: u64) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/minimal.toml");
     let base = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{e}"));
     // Without comments, so that a mutation hits a value more often.
@@ -75,9 +76,9 @@ fn mutated_parks_never_panic() {
         .map(|l| l.split(" #").next().unwrap_or(""))
         .collect::<Vec<_>>()
         .join("\n");
-    let mut rng = rng_at(20_261_130);
+    let mut rng = rng_at(seed);
     let (mut invalid, mut valid, mut refused) = (0, 0, 0);
-    for k in 0..500 {
+    for k in 0..250 {
         let mut text = mutate(&base, &mut rng);
         if k % 2 == 0 {
             text = mutate(&text, &mut rng);
@@ -139,4 +140,15 @@ fn mutated_parks_never_panic() {
         }
     }
     println!("invalid {invalid}, valid {valid}, profiles refused {refused}");
+}
+
+// Two tests, so that the two halves run side by side.
+#[test]
+fn mutated_parks_never_panic_first_half() {
+    mutated_parks_never_panic(20_261_130);
+}
+
+#[test]
+fn mutated_parks_never_panic_second_half() {
+    mutated_parks_never_panic(20_261_201);
 }

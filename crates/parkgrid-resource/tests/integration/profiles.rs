@@ -280,23 +280,30 @@ fn a_curve_file_gives_the_same_farm_as_the_built_in_turbine() {
 /// cut to the window, value for value — hourly and at 15 minutes, at the start, in the middle
 /// and at the end of the year.
 #[test]
-fn window_profiles_are_the_years_cut() {
-    for step_min in [60, 15] {
-        let mut park = yanqing();
-        park.time.step_min = step_min;
-        let year = park_profiles(&park).expect("profiles");
-        let per_day = 24 * 60 / step_min as usize;
-        for (day, days) in [(0, 2), (183, 3), (363, 2)] {
-            let (offset, len) = (day * per_day, days * per_day);
-            let cut = year.window(offset, len);
-            let win = parkgrid_resource::park_profiles_window(&park, offset, len).expect("window");
-            assert_eq!(win.axis, cut.axis);
-            assert_eq!(win.series, cut.series, "{step_min} min, day {day}");
-            assert!(
-                parkgrid_resource::park_profiles_window(&park, offset + per_day, year.axis.n_steps)
-                    .is_err()
-            );
-        }
+fn window_profiles_are_the_years_cut_hourly() {
+    window_profiles_are_the_years_cut(60);
+}
+
+#[test]
+fn window_profiles_are_the_years_cut_in_quarter_hours() {
+    window_profiles_are_the_years_cut(15);
+}
+
+fn window_profiles_are_the_years_cut(step_min: u32) {
+    let mut park = yanqing();
+    park.time.step_min = step_min;
+    let year = park_profiles(&park).expect("profiles");
+    let per_day = 24 * 60 / step_min as usize;
+    for (day, days) in [(0, 2), (183, 3), (363, 2)] {
+        let (offset, len) = (day * per_day, days * per_day);
+        let cut = year.window(offset, len);
+        let win = parkgrid_resource::park_profiles_window(&park, offset, len).expect("window");
+        assert_eq!(win.axis, cut.axis);
+        assert_eq!(win.series, cut.series, "{step_min} min, day {day}");
+        assert!(
+            parkgrid_resource::park_profiles_window(&park, offset + per_day, year.axis.n_steps)
+                .is_err()
+        );
     }
 }
 

@@ -1,59 +1,55 @@
-//! The Yanqing example over a year: what the optimal dispatch must achieve against the baseline.
+//! The Yanqing example over a year, solved once for the whole binary: what the optimal dispatch
+//! must achieve against the baseline, and the README's headline figures to the digits it shows.
+//! (The one Yanqing year among the workspace's tests: the seasonal store needs the whole year.)
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
-use parkgrid_dispatch::{Config, Outcome, Quantity, RunStatus, SolverKind, Strategy, run};
-use parkgrid_model::load;
+use parkgrid_dispatch::{
+    Horizon, Outcome, Quantity, RunStatus, SolveOptions, SolverKind, Strategy,
+};
+use parkgrid_engine::{Request, YearRun, run_year};
+use parkgrid_model::Park;
 use parkgrid_resource::park_profiles;
 
-fn outcomes() -> (Outcome, Outcome, parkgrid_model::Park) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/yanqing.toml");
-    let loaded = load(&path).unwrap_or_else(|e| panic!("{e}"));
-    let park = loaded
-        .park
-        .unwrap_or_else(|| panic!("{}", loaded.report.render()));
-    let profiles = park_profiles(&park).unwrap_or_else(|e| panic!("{e}"));
-    let optimal = run(
-        &park,
-        &profiles,
-        Config {
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The example and its year as the README's main command runs it with the default build's
+/// solver (Clarabel): the optimum against the rule-based baseline, no network check.
+fn year() -> &'static (Park, YearRun) {
+    static YEAR: OnceLock<(Park, YearRun)> = OnceLock::new();
+    YEAR.get_or_init(|| {
+        let loaded = parkgrid_model::load(&repo().join("examples/yanqing.toml"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let park = loaded
+            .park
+            .unwrap_or_else(|| panic!("{}", loaded.report.render()));
+        let request = Request {
             strategy: Strategy::Optimal,
             solver: SolverKind::Clarabel,
-            ..Config::default()
-        },
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let rule = run(
-        &park,
-        &profiles,
-        Config {
-            strategy: Strategy::Rule,
-            solver: SolverKind::Clarabel,
-            ..Config::default()
-        },
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    (optimal, rule, park)
+            horizon: Horizon::Year,
+            solve: SolveOptions::default(),
+            network_check: None,
+            loss_feedback: true,
+            window: None,
+            step_min: None,
+        };
+        let year = run_year(&park, &request, &mut |_| {}).unwrap_or_else(|e| panic!("{e}"));
+        (park, year)
+    })
+}
+
+fn outcomes() -> (&'static Outcome, &'static Outcome, &'static Park) {
+    let (park, year) = year();
+    (&year.main, &year.baseline, park)
 }
 
 #[test]
 fn optimal_beats_the_baseline_and_uses_the_waste_heat() {
     let (opt, rule, park) = outcomes();
     assert_eq!(opt.status, RunStatus::Ok);
-    // The size estimated from a two-day window before building is the year's, within 1 %.
-    let profiles = park_profiles(&park).unwrap_or_else(|e| panic!("{e}"));
-    let est = parkgrid_dispatch::estimate(&park, &profiles);
-    let off = |a: usize, b: usize| (a as f64 / b as f64 - 1.0).abs();
-    assert!(
-        off(est.n_nonzeros, opt.stats.n_nonzeros) < 0.01,
-        "{est:?} vs {:?}",
-        opt.stats
-    );
-    assert!(
-        off(est.n_variables, opt.stats.n_variables) < 0.01,
-        "{est:?}"
-    );
-    assert!(off(est.n_rows, opt.stats.n_rows) < 0.01, "{est:?}");
     let (o, r) = (&opt.kpis, &rule.kpis);
     println!(
         "Yanqing: cost {:.0} vs {:.0} CNY, CO2 {:.0} vs {:.0} t, absorption {:.4}, waste heat {:.0} kWh, boiler heat {:.0} vs {:.0} kWh, residual {:.1e}, solve {:.1} s",
@@ -165,4 +161,76 @@ fn optimal_beats_the_baseline_and_uses_the_waste_heat() {
     );
     let summer: f64 = dumped[jun1..sep1].iter().sum();
     assert!(summer < 300_000.0, "{summer:.0} kWh dumped in June–August");
+}
+
+/// The size estimated from a two-day window before the year is built is the year's, within 1 %.
+/// (Its own test: the profiles and the estimate are made while the other test's year is solved.)
+#[test]
+fn the_size_estimate_is_the_years() {
+    let loaded = parkgrid_model::load(&repo().join("examples/yanqing.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let park = loaded
+        .park
+        .unwrap_or_else(|| panic!("{}", loaded.report.render()));
+    let profiles = park_profiles(&park).unwrap_or_else(|e| panic!("{e}"));
+    let est = parkgrid_dispatch::estimate(&park, &profiles);
+    let stats = &year().1.main.stats;
+    let off = |a: usize, b: usize| (a as f64 / b as f64 - 1.0).abs();
+    assert!(
+        off(est.n_nonzeros, stats.n_nonzeros) < 0.01,
+        "{est:?} vs {stats:?}"
+    );
+    assert!(off(est.n_variables, stats.n_variables) < 0.01, "{est:?}");
+    assert!(off(est.n_rows, stats.n_rows) < 0.01, "{est:?}");
+}
+
+/// The README's headline figures are what the README's main command prints: each of these rows
+/// of its KPI table (optimum and baseline, to the digits shown) must equal the row of the
+/// example's year in the table `parkgrid simulate` prints (`parkgrid_engine::table::kpis`; the
+/// terminal writes '−' as '-'). The peak import is left out: the example's tariff does not price
+/// it, so optimal schedules differ in it.
+#[test]
+fn the_readmes_headline_figures_are_the_examples() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let (_, year) = year();
+    let table = parkgrid_engine::table::kpis(&year.summary(), "optimal");
+    // A row as words: the terminal's padding and minus signs do not count.
+    let words = |cells: &[&str]| -> String {
+        cells
+            .join(" ")
+            .replace('−', "-")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    for kpi in [
+        "Total cost",
+        "Grid import",
+        "Renewable absorption",
+        "CO₂ emitted",
+        "Waste heat recovered",
+        "Boiler heat",
+        "Heat demand",
+        "Heat dumped",
+        "Cooling demand",
+        "Cooling by absorption chillers",
+    ] {
+        // The label, then the padding before the unit, in the README's console block.
+        let label = format!("{kpi}  ");
+        let want = readme
+            .lines()
+            .find(|l| l.starts_with("  ") && l.trim_start().starts_with(&label))
+            .map(|l| words(&[l]))
+            .unwrap_or_else(|| panic!("no '{kpi}' row in README.md"));
+        let got = table
+            .rows
+            .iter()
+            .find(|r| r.first().is_some_and(|c| c == kpi))
+            .map(|r| words(&r.iter().map(String::as_str).collect::<Vec<_>>()))
+            .unwrap_or_else(|| panic!("no '{kpi}' row in {:?}", table.rows));
+        assert_eq!(
+            got, want,
+            "README.md's '{kpi}' row is not what the example prints"
+        );
+    }
 }

@@ -3,7 +3,7 @@
 
 use parkgrid_model::{Loaded, Severity, parse};
 
-const BASE: &str = include_str!("data/base.toml");
+const BASE: &str = include_str!("../data/base.toml");
 
 fn load(fragment: &str) -> Loaded {
     parse("park.toml", &format!("{BASE}\n{fragment}"))

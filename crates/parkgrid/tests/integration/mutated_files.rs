@@ -3,11 +3,9 @@
 //! panic — a refusal names the file (and its line where there is one), and what is written holds
 //! no NaN or infinity.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{parkgrid, repo};
+use crate::common::{parkgrid, repo};
 use parkgrid_resource::rng::Rng;
 
 fn temp_dir(name: &str) -> PathBuf {

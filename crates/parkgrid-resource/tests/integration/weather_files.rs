@@ -7,7 +7,7 @@ use parkgrid_resource::csvdata::{CsvSite, parse_csv, weather_from_csv};
 use parkgrid_resource::epw::parse_epw;
 use parkgrid_resource::synthetic::{SiteInfo, monthly_summary, synthetic_year};
 
-const EPW: &str = include_str!("data/greensboro_tmy3.epw");
+const EPW: &str = include_str!("../data/greensboro_tmy3.epw");
 
 fn yanqing_axis(step_min: u32) -> TimeAxis {
     TimeAxis::new(
@@ -89,7 +89,7 @@ fn epw_reads_all_rows_with_the_hour_ending_convention() {
     assert_eq!(s.mid(0).to_rfc3339(), "1990-01-01T00:30:00-05:00");
     let ghi: f64 = s.ghi_w_per_m2.iter().sum::<f64>() / 1000.0;
     assert!((ghi - 1566.203).abs() < 0.01, "{ghi}");
-    // A leap year repeats 28 February (tests/reference.rs checks the year against pvlib).
+    // A leap year repeats 28 February (the reference module checks the year against pvlib).
     let leap = epw
         .to_series(1992, "g.epw")
         .unwrap_or_else(|e| panic!("{e}"));

@@ -8,9 +8,9 @@ use parkgrid_resource::pv::{PvSystem, pv_output};
 use parkgrid_resource::weather::WeatherSeries;
 use parkgrid_resource::wind::{HeightLaw, air_density, turbine_kw};
 
-const EPW: &str = include_str!("data/greensboro_tmy3.epw");
-const PV_REF: &str = include_str!("data/pv_epw_pvlib.csv");
-const WIND_REF: &str = include_str!("data/wind_epw_windpowerlib.csv");
+const EPW: &str = include_str!("../data/greensboro_tmy3.epw");
+const PV_REF: &str = include_str!("../data/pv_epw_pvlib.csv");
+const WIND_REF: &str = include_str!("../data/wind_epw_windpowerlib.csv");
 
 fn weather() -> WeatherSeries {
     let epw = parse_epw("greensboro_tmy3.epw", EPW).unwrap_or_else(|e| panic!("{e}"));

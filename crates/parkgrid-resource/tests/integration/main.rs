@@ -1,0 +1,7 @@
+//! parkgrid-resource's integration tests in one binary, so that they run side by side
+//! and link once. Each module is one subject; run one with a name filter:
+//! `cargo test -p parkgrid-resource --test integration MODULE::`.
+
+mod profiles;
+mod reference;
+mod weather_files;
