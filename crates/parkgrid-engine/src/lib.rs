@@ -17,6 +17,7 @@
 //! machine's). Outcomes that are not errors — a schedule not proven optimal, a power flow that
 //! did not converge, an island that lost its load — are values in the outcome.
 
+pub mod adequacy;
 pub mod contingency;
 pub mod error;
 pub mod files;

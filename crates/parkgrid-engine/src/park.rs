@@ -12,22 +12,25 @@ use serde_json::{Value, json};
 
 use crate::EngineError;
 
-/// Reads and validates the park file at `path`: every finding, and the park when there is no
-/// error among them (`parkgrid validate`).
+/// Reads and validates the park file at `path` as `simulate` would use it (`parkgrid
+/// validate`): the file's own findings and, when it has no error, those of its profiles — a
+/// weather or profile file `simulate` would refuse, demand that cannot reach its bus
+/// ([`crate::adequacy`]). The park comes with the report when there is no error among them.
 ///
 /// # Errors
 /// [`EngineError::Model`] when the file cannot be read.
 pub fn check(path: &Path) -> Result<Loaded, EngineError> {
-    Ok(parkgrid_model::load(path)?)
+    Ok(parkgrid_model::load_with(path, &crate::adequacy::findings)?)
 }
 
-/// Reads and validates the park file at `path`: the park and its report (warnings only).
+/// Reads and validates the park file at `path`: the park and its report (warnings only). The
+/// profiles are not made here (the run makes them, and refuses a file [`check`] would).
 ///
 /// # Errors
 /// [`EngineError::Model`] when the file cannot be read; [`EngineError::Invalid`] with every
 /// finding when it has errors.
 pub fn load(path: &Path) -> Result<(Park, Report), EngineError> {
-    let loaded = check(path)?;
+    let loaded = parkgrid_model::load(path)?;
     match loaded.park {
         Some(park) => Ok((park, loaded.report)),
         None => Err(EngineError::Invalid(Box::new(loaded.report))),

@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 pub use asset::{AssetKind, AssetRef, AssetSpec};
 pub use common::{Cx, LoadShape, Profile, ProfileUnit};
 pub use diag::{Diagnostic, FieldPath, Report, Severity, SourceFile};
-pub use load::{Loaded, ModelError, load, parse, read_text_file};
+pub use load::{Loaded, ModelError, load, load_with, parse, read_text_file};
 pub use network::{Bus, Carrier, Converter, Line, Transformer};
 pub use site::Site;
 pub use summary::{CarrierSummary, summarize};
@@ -148,6 +148,35 @@ impl Park {
     /// The park's time axis. `None` only for a park that failed validation.
     pub fn time_axis(&self) -> Option<TimeAxis> {
         TimeAxis::new(&self.time, self.site.time_zone)
+    }
+
+    /// The assets whose series follow the weather (PV and wind without a profile file, heat and
+    /// cooling loads without one, ground-source heat pumps and electric chillers without a fixed
+    /// COP or EER), by id.
+    pub fn weather_users(&self) -> Vec<&str> {
+        self.assets()
+            .filter(|(_, a)| match a {
+                AssetRef::Pv(p) => p.profile.is_none(),
+                AssetRef::Wind(w) => w.profile.is_none(),
+                AssetRef::HeatLoad(h) => h.profile.is_none(),
+                AssetRef::CoolingLoad(c) => c.profile.is_none(),
+                AssetRef::GroundHeatPump(h) => h.cop.is_none(),
+                AssetRef::ElectricChiller(c) => c.eer.is_none(),
+                AssetRef::Grid(_)
+                | AssetRef::Chp(_)
+                | AssetRef::WasteHeatPump(_)
+                | AssetRef::DataCentre(_)
+                | AssetRef::Battery(_)
+                | AssetRef::ThermalStore(_)
+                | AssetRef::GasBoiler(_)
+                | AssetRef::ElectricBoiler(_)
+                | AssetRef::AbsorptionChiller(_)
+                | AssetRef::ElectricLoad(_)
+                | AssetRef::EvCharging(_)
+                | AssetRef::FlexibleLoad(_) => false,
+            })
+            .map(|(_, a)| a.spec().id())
+            .collect()
     }
 
     /// The electric island of each bus, in `bus` order (`None` for heat and waste-heat buses),

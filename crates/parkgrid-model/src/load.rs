@@ -58,6 +58,19 @@ pub fn read_text_file(path: &Path) -> std::io::Result<String> {
 /// Reads, parses and validates the park file at `path`, including the existence of the profile
 /// and weather files it names (relative to its directory).
 pub fn load(path: &Path) -> Result<Loaded, ModelError> {
+    load_with(path, &|_| Vec::new())
+}
+
+/// [`load`], and then, when the park has no error, the findings of `more` on it (checks that
+/// need more than the file, such as the profiles its weather and profile files give), located in
+/// the file like the validator's own.
+///
+/// # Errors
+/// As [`load`].
+pub fn load_with(
+    path: &Path,
+    more: &dyn Fn(&crate::Park) -> Vec<Diagnostic>,
+) -> Result<Loaded, ModelError> {
     let text = read_text_file(path).map_err(|source| ModelError::Read {
         path: path.to_path_buf(),
         source,
@@ -67,16 +80,22 @@ pub fn load(path: &Path) -> Result<Loaded, ModelError> {
         &path.display().to_string(),
         &text,
         Some(&base_dir),
+        more,
     ))
 }
 
 /// Parses and validates park-file text. `name` is shown in messages. Files named by the park are
 /// not looked at (see [`load`]).
 pub fn parse(name: &str, text: &str) -> Loaded {
-    parse_in(name, text, None)
+    parse_in(name, text, None, &|_| Vec::new())
 }
 
-fn parse_in(name: &str, text: &str, base_dir: Option<&Path>) -> Loaded {
+fn parse_in(
+    name: &str,
+    text: &str,
+    base_dir: Option<&Path>,
+    more: &dyn Fn(&crate::Park) -> Vec<Diagnostic>,
+) -> Loaded {
     let source = SourceFile::new(name, text);
     let (root, syntax_errors) = DeTable::parse_recoverable(text);
     if !syntax_errors.is_empty() {
@@ -107,6 +126,10 @@ fn parse_in(name: &str, text: &str, base_dir: Option<&Path>) -> Loaded {
     if let Some(dir) = base_dir {
         park.base_dir = dir.to_path_buf();
         check_files(&park, &mut cx);
+    }
+    let is_error = |d: &Diagnostic| d.severity == crate::Severity::Error;
+    if !st.diags.iter().any(is_error) && !cx.diags.iter().any(is_error) {
+        cx.diags.extend(more(&park));
     }
     let checked: Vec<Diagnostic> = cx
         .diags

@@ -40,6 +40,19 @@ fn default_heating_end() -> MonthDay {
     MonthDay { month: 3, day: 15 }
 }
 
+/// Mean Earth radius, km (IUGG: R₁ = 6,371.0088 km).
+pub const EARTH_RADIUS_KM: f64 = 6371.0088;
+
+/// The great-circle distance between two points given in degrees, km: the haversine formula on a
+/// sphere of the mean Earth radius (within 0.5 % of the ellipsoidal distance).
+pub fn great_circle_km(lat1_deg: f64, lon1_deg: f64, lat2_deg: f64, lon2_deg: f64) -> f64 {
+    let (p1, p2) = (lat1_deg.to_radians(), lat2_deg.to_radians());
+    let dp = p2 - p1;
+    let dl = (lon2_deg - lon1_deg).to_radians();
+    let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_KM * h.sqrt().min(1.0).asin()
+}
+
 impl Site {
     pub(crate) fn check(&self, cx: &mut Cx, at: &FieldPath) {
         if self.name.trim().is_empty() {
@@ -245,5 +258,22 @@ mod tests {
             .err()
             .unwrap_or_default();
         assert!(err.contains("did you mean 'Asia/Shanghai'"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod distance_tests {
+    use super::great_circle_km;
+
+    /// Beijing (39.9042 °N, 116.4074 °E) to Shanghai (31.2304 °N, 121.4737 °E): 1,067 km on the
+    /// sphere of mean radius (1,068 km on the WGS 84 ellipsoid, by Vincenty's formula); a
+    /// quarter meridian is 10,007.5 km; a point is 0 km from itself.
+    #[test]
+    fn great_circle_distances() {
+        let d = great_circle_km(39.9042, 116.4074, 31.2304, 121.4737);
+        assert!((d - 1067.0).abs() < 2.0, "{d}");
+        let quarter = great_circle_km(0.0, 0.0, 90.0, 0.0);
+        assert!((quarter - 10_007.5).abs() < 0.1, "{quarter}");
+        assert_eq!(great_circle_km(40.0, 116.0, 40.0, 116.0), 0.0);
     }
 }

@@ -91,6 +91,15 @@ const fn month(
     }
 }
 
+/// Latitude of the built-in climate's place, Yanqing, Beijing, degrees north.
+pub const BUILT_IN_CLIMATE_LATITUDE_DEG: f64 = 40.457;
+/// Longitude of the built-in climate's place, degrees east.
+pub const BUILT_IN_CLIMATE_LONGITUDE_DEG: f64 = 115.975;
+/// How far from Yanqing a site may be before the built-in climate is no longer its own, km: the
+/// distance over which monthly means of temperature and irradiation change by more than the
+/// table's own uncertainty on the North China Plain (an assumption; the warning says so).
+pub const BUILT_IN_CLIMATE_RADIUS_KM: f64 = 300.0;
+
 /// The built-in climate of Yanqing, Beijing (40.457 °N, 115.975 °E).
 ///
 /// Temperature, irradiation, 10 m wind and Linke turbidity are derived from a Beijing typical-year
@@ -118,6 +127,46 @@ impl Weather {
             &YANQING_CLIMATE
         } else {
             &self.climate
+        }
+    }
+
+    /// True when the weather is the synthetic year made from the built-in Yanqing table.
+    pub fn is_built_in_climate(&self) -> bool {
+        self.source == WeatherSource::Synthetic && self.climate.is_empty()
+    }
+
+    /// A warning when the built-in Yanqing climate would stand in for a site more than
+    /// [`BUILT_IN_CLIMATE_RADIUS_KM`] away (reported at the site's latitude, as the weather may
+    /// not be in the file at all).
+    pub(crate) fn check_place(&self, park: &crate::Park, cx: &mut Cx, at_site: &FieldPath) {
+        let users = park.weather_users();
+        if !self.is_built_in_climate() || users.is_empty() {
+            return;
+        }
+        let site = &park.site;
+        let km = crate::site::great_circle_km(
+            site.latitude_deg,
+            site.longitude_deg,
+            BUILT_IN_CLIMATE_LATITUDE_DEG,
+            BUILT_IN_CLIMATE_LONGITUDE_DEG,
+        );
+        if km.is_finite() && km > BUILT_IN_CLIMATE_RADIUS_KM {
+            cx.push(
+                Diagnostic::warning(
+                    at_site.key("latitude_deg"),
+                    format!(
+                        "the site is {km:.0} km from Yanqing (40.46 °N, 115.98 °E), whose built-in \
+                         climate makes the weather when the park gives none: {} will follow \
+                         Yanqing's weather, not this site's",
+                        users.join(", ")
+                    ),
+                )
+                .with_hint(
+                    "give the site's weather: [weather] source = \"epw\" with file = \"site.epw\" \
+                     (a typical year, e.g. from climate.onebuilding.org), or a twelve-month \
+                     [[weather.climate]] table of the site's means",
+                ),
+            );
         }
     }
 

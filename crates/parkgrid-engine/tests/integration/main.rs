@@ -2,5 +2,6 @@
 //! and link once. Each module is one subject; run one with a name filter:
 //! `cargo test -p parkgrid-engine --test integration MODULE::`.
 
+mod agreement;
 mod engine;
 mod yanqing;

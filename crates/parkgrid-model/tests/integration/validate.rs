@@ -718,3 +718,55 @@ fn cooling_mistakes_are_named() {
         &["bus[4].t_return_c: return temperature 7 °C is not above the supply temperature 12 °C"],
     );
 }
+
+/// A site far from Yanqing without weather of its own gets a warning naming the distance and
+/// what follows the wrong weather; with a climate table, or within 300 km, it does not.
+#[test]
+fn a_far_site_on_the_built_in_climate_is_warned() {
+    let berlin = BASE
+        .replace("latitude_deg = 40.0", "latitude_deg = 52.52")
+        .replace("longitude_deg = 116.0", "longitude_deg = 13.405");
+    let loaded = parse("park.toml", &berlin);
+    let warnings = findings(&loaded, Severity::Warning);
+    let far: Vec<_> = warnings
+        .iter()
+        .filter(|(m, _)| m.starts_with("site.latitude_deg: the site is"))
+        .collect();
+    assert_eq!(far.len(), 1, "{warnings:?}");
+    // Berlin–Yanqing is about 7,290 km on the great circle.
+    assert!(far[0].0.contains("7287 km from Yanqing"), "{}", far[0].0);
+    assert!(
+        far[0].0.contains("houses will follow Yanqing's weather"),
+        "{}",
+        far[0].0
+    );
+    assert!(
+        far[0]
+            .1
+            .as_deref()
+            .is_some_and(|h| h.contains("source = \"epw\""))
+    );
+
+    let months: String = (1..=12)
+        .map(|m| {
+            format!(
+                "[[weather.climate]]\nmonth = {m}\nt_mean_c = 9.0\nghi_kwh_per_m2 = 80.0\n\
+                 wind_10m_m_per_s = 3.5\nlinke_turbidity = 3.0\nt_ground_c = 10.0\n"
+            )
+        })
+        .collect();
+    let own = parse("park.toml", &format!("{berlin}\n{months}"));
+    assert!(
+        !findings(&own, Severity::Warning)
+            .iter()
+            .any(|(m, _)| m.contains("km from Yanqing")),
+        "{}",
+        own.report.render()
+    );
+    // base.toml sits 49 km from Yanqing: no warning.
+    assert!(
+        !findings(&load(""), Severity::Warning)
+            .iter()
+            .any(|(m, _)| m.contains("km from Yanqing"))
+    );
+}
