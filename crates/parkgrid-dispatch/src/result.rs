@@ -98,6 +98,57 @@ pub struct Kpis {
     pub unserved_cooling_kwh: f64,
     /// Highest import, kW.
     pub peak_import_kw: f64,
+    /// Electricity from CHP plants, kWh.
+    pub chp_electricity_kwh: f64,
+    /// Heat from CHP plants (recovered; what a heat network dumps is in `heat_dumped_kwh`), kWh.
+    pub chp_heat_kwh: f64,
+    /// Fuel burnt by CHP plants, kWh of its lower heating value.
+    pub chp_fuel_kwh: f64,
+    /// Heat from heat pumps (ground-source and waste-heat), kWh.
+    pub heat_pump_heat_kwh: f64,
+    /// Heat from electric boilers, kWh.
+    pub electric_boiler_heat_kwh: f64,
+    /// Equivalent full cycles of the batteries: energy discharged over their usable capacity
+    /// (`e_max_kwh · (soc_max_frac − soc_min_frac)`, summed over the batteries).
+    pub battery_cycles: f64,
+    /// Energy lost in the batteries: charged − discharged − the rise of their level, kWh.
+    pub battery_losses_kwh: f64,
+    /// Energy lost in heat and cold stores: charged − discharged − the rise of their level, kWh.
+    pub thermal_store_losses_kwh: f64,
+}
+
+/// A store's figures for [`store_losses`]: charging and discharging efficiencies and the share
+/// of its energy lost per hour.
+struct StoreLaw {
+    eta_charge: f64,
+    eta_discharge: f64,
+    loss_frac_per_h: f64,
+}
+
+/// Energy lost in a store over the run: what went in, less what came out, less what it holds
+/// more at the end than at the start. The start (the level before the first step, which the
+/// level series does not hold) follows from the first step's energy balance,
+/// `level[0] = keep·start + η_c·Δt·charge[0] − Δt/η_d·discharge[0]` with
+/// `keep = (1 − loss)^Δt` — the law both the optimum and the baseline follow, whatever start
+/// each took.
+fn store_losses(d: &Dispatch, id: &str, law: &StoreLaw, dt: f64) -> f64 {
+    let series = |q: Quantity| d.get(id, q).unwrap_or_default();
+    let (level, charge, discharge) = (
+        series(Quantity::LevelKwh),
+        series(Quantity::ChargeKw),
+        series(Quantity::DischargeKw),
+    );
+    let (Some(&first), Some(&end)) = (level.first(), level.last()) else {
+        return 0.0;
+    };
+    let (c0, d0) = (
+        charge.first().copied().unwrap_or(0.0),
+        discharge.first().copied().unwrap_or(0.0),
+    );
+    let keep = (1.0 - law.loss_frac_per_h).powf(dt);
+    let start = (first - law.eta_charge * dt * c0 + dt / law.eta_discharge * d0)
+        / keep.max(f64::MIN_POSITIVE);
+    d.total(id, Quantity::ChargeKw, dt) - d.total(id, Quantity::DischargeKw, dt) - (end - start)
 }
 
 /// The KPIs of a dispatch of `park`.
@@ -108,6 +159,7 @@ pub fn kpis(park: &Park, steps: &Steps, d: &Dispatch) -> Kpis {
     let mut co2_kg = 0.0;
     let mut demand_charges = 0.0;
     let mut om = 0.0;
+    let (mut usable_battery_kwh, mut battery_discharged_kwh) = (0.0, 0.0);
     for (_, asset) in park.assets() {
         match asset {
             AssetRef::Grid(g) => {
@@ -154,6 +206,9 @@ pub fn kpis(park: &Park, steps: &Steps, d: &Dispatch) -> Kpis {
                 let fuel_kwh = d.total(&c.id, Quantity::FuelKw, dt);
                 co2_kg += fuel_kwh * park.fuel(&c.fuel).map_or(0.0, |f| f.co2_kg_per_kwh);
                 om += c.om_cny_per_kwh * d.total(&c.id, Quantity::PKw, dt);
+                k.chp_electricity_kwh += d.total(&c.id, Quantity::PKw, dt);
+                k.chp_heat_kwh += d.total(&c.id, Quantity::HeatKw, dt);
+                k.chp_fuel_kwh += fuel_kwh;
             }
             AssetRef::GasBoiler(g) => {
                 let price = fuel_price(park, &g.fuel, &steps.heating);
@@ -169,10 +224,34 @@ pub fn kpis(park: &Park, steps: &Steps, d: &Dispatch) -> Kpis {
                 k.boiler_heat_kwh += d.total(&g.id, Quantity::HeatKw, dt);
             }
             AssetRef::WasteHeatPump(h) => {
-                k.waste_heat_recovered_kwh += d.total(&h.id, Quantity::SourceKw, dt)
+                k.waste_heat_recovered_kwh += d.total(&h.id, Quantity::SourceKw, dt);
+                k.heat_pump_heat_kwh += d.total(&h.id, Quantity::HeatKw, dt);
+            }
+            AssetRef::GroundHeatPump(h) => {
+                k.heat_pump_heat_kwh += d.total(&h.id, Quantity::HeatKw, dt)
+            }
+            AssetRef::ElectricBoiler(b) => {
+                k.electric_boiler_heat_kwh += d.total(&b.id, Quantity::HeatKw, dt)
             }
             AssetRef::Battery(b) => {
-                om += b.degradation_cny_per_kwh * d.total(&b.id, Quantity::DischargeKw, dt)
+                let discharged = d.total(&b.id, Quantity::DischargeKw, dt);
+                om += b.degradation_cny_per_kwh * discharged;
+                usable_battery_kwh += b.e_max_kwh * (b.soc_max_frac - b.soc_min_frac);
+                battery_discharged_kwh += discharged;
+                let law = StoreLaw {
+                    eta_charge: b.eta_charge,
+                    eta_discharge: b.eta_discharge,
+                    loss_frac_per_h: b.self_discharge_frac_per_h,
+                };
+                k.battery_losses_kwh += store_losses(d, &b.id, &law, dt);
+            }
+            AssetRef::ThermalStore(s) => {
+                let law = StoreLaw {
+                    eta_charge: s.eta_charge,
+                    eta_discharge: s.eta_discharge,
+                    loss_frac_per_h: s.loss_frac_per_h,
+                };
+                k.thermal_store_losses_kwh += store_losses(d, &s.id, &law, dt);
             }
             AssetRef::HeatLoad(h) => k.heat_demand_kwh += d.total(&h.id, Quantity::HeatKw, dt),
             AssetRef::CoolingLoad(c) => {
@@ -184,10 +263,7 @@ pub fn kpis(park: &Park, steps: &Steps, d: &Dispatch) -> Kpis {
             AssetRef::AbsorptionChiller(c) => {
                 k.cooling_absorption_kwh += d.total(&c.id, Quantity::ColdKw, dt)
             }
-            AssetRef::GroundHeatPump(_)
-            | AssetRef::DataCentre(_)
-            | AssetRef::ThermalStore(_)
-            | AssetRef::ElectricBoiler(_)
+            AssetRef::DataCentre(_)
             | AssetRef::ElectricLoad(_)
             | AssetRef::EvCharging(_)
             | AssetRef::FlexibleLoad(_) => {}
@@ -223,11 +299,23 @@ pub fn kpis(park: &Park, steps: &Steps, d: &Dispatch) -> Kpis {
         &mut k.cooling_electric_kwh,
         &mut k.cooling_absorption_kwh,
         &mut k.unserved_cooling_kwh,
+        &mut k.chp_electricity_kwh,
+        &mut k.chp_heat_kwh,
+        &mut k.chp_fuel_kwh,
+        &mut k.heat_pump_heat_kwh,
+        &mut k.electric_boiler_heat_kwh,
+        &mut k.battery_losses_kwh,
+        &mut k.thermal_store_losses_kwh,
     ] {
         if *e < 0.0 && *e > -1e-6 {
             *e = 0.0;
         }
     }
+    k.battery_cycles = if usable_battery_kwh > 0.0 {
+        battery_discharged_kwh.max(0.0) / usable_battery_kwh
+    } else {
+        0.0
+    };
     k.curtailment_kwh =
         (k.renewable_available_kwh - k.pv_generation_kwh - k.wind_generation_kwh).max(0.0);
     // Absorption of what was available; a park with nothing (or less than a milliwatt-hour) to

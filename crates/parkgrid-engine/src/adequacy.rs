@@ -2,12 +2,15 @@
 //! profile file that `simulate` would refuse is refused here, with the same message), and each
 //! bus's demand is set against the capacity that can reach it, step by step.
 //!
-//! The capacity check is a necessary condition, not a dispatch: a heat or cold bus's demand
+//! The capacity check is a necessary condition, not a dispatch: a heat or cold bus's fixed demand
 //! against the nameplate output of the machines feeding it plus its stores' discharge limits; an
-//! electric island's demand against its grid import limit, CHP and battery power and the PV and
-//! wind available in that step. Stores' energy, waste heat that may not be there, links' ratings
-//! and the electricity heat pumps and chillers draw are left out, so demand the check passes may
-//! still go unserved, but demand it flags cannot be served.
+//! electric island's fixed demand against its grid import limit, CHP and battery power and the PV
+//! and wind available in that step. Fixed demand is what no schedule can move: loads, data
+//! centres, heat and cooling loads, EV charging with a profile file, and the part of a flexible
+//! load that must be served in its step (`1 − flexible_frac`); smart EV charging and the movable
+//! part of flexible loads are left out. Stores' energy, waste heat that may not be there, links'
+//! ratings and the electricity heat pumps and chillers draw are left out too, so demand the check
+//! passes may still go unserved, but demand it flags cannot be served by any schedule.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -30,21 +33,57 @@ pub fn findings(park: &Park) -> Vec<Diagnostic> {
     }
 }
 
-/// The field naming the file an error is about (the weather file, or an asset's profile file),
-/// or the document root.
+/// The field naming the file an error is about — the weather file, or the profile file and
+/// column of the asset whose series failed — or the document root.
 fn error_path(park: &Park, e: &ResourceError) -> FieldPath {
-    let file = match e {
-        ResourceError::Data(DataError::Io { path, .. }) => path,
-        ResourceError::Data(DataError::Value { file, .. }) => file,
+    let (file, column) = match e {
+        ResourceError::Data(DataError::Io { path, .. }) => (path, None),
+        ResourceError::Data(DataError::Value { file, column, .. }) => (file, Some(column)),
         ResourceError::Solar(_) | ResourceError::Park(_) => return FieldPath::root(),
     };
-    let is = |named: &Path| Path::new(file).ends_with(named);
+    // The resource crate names a file as the park's directory joined with the file's field.
+    let is = |named: &Path| Path::new(file) == park.base_dir.join(named);
     if park.weather.file.as_deref().is_some_and(is) {
         return FieldPath::root().key("weather").key("file");
     }
-    park.assets()
-        .find(|(_, a)| a.spec().profile().is_some_and(|p| is(&p.file)))
-        .map_or_else(FieldPath::root, |(at, _)| at.key("profile").key("file"))
+    let profiles: Vec<(FieldPath, &str, &parkgrid_model::Profile)> = park
+        .assets()
+        .filter_map(|(at, a)| {
+            let spec = a.spec();
+            Some((at, spec.id(), spec.profile().filter(|p| is(&p.file))?))
+        })
+        .collect();
+    let of_column = profiles
+        .iter()
+        .find(|(_, id, p)| column.is_some_and(|c| p.column.as_deref().unwrap_or(id) == c));
+    of_column
+        .or(profiles.first())
+        .map_or_else(FieldPath::root, |(at, _, _)| at.key("profile").key("file"))
+}
+
+/// The share of an asset's demand series that no schedule can move: 1 for fixed loads, 0 for
+/// smart EV charging, `1 − flexible_frac` for a flexible load; `None` for what is not demand.
+fn fixed_share(asset: AssetRef<'_>) -> Option<f64> {
+    match asset {
+        AssetRef::ElectricLoad(_)
+        | AssetRef::DataCentre(_)
+        | AssetRef::HeatLoad(_)
+        | AssetRef::CoolingLoad(_) => Some(1.0),
+        AssetRef::EvCharging(ev) => Some(if ev.profile.is_some() { 1.0 } else { 0.0 }),
+        AssetRef::FlexibleLoad(f) => Some(1.0 - f.flexible_frac),
+        AssetRef::Grid(_)
+        | AssetRef::Pv(_)
+        | AssetRef::Wind(_)
+        | AssetRef::Chp(_)
+        | AssetRef::GroundHeatPump(_)
+        | AssetRef::WasteHeatPump(_)
+        | AssetRef::Battery(_)
+        | AssetRef::ThermalStore(_)
+        | AssetRef::GasBoiler(_)
+        | AssetRef::ElectricBoiler(_)
+        | AssetRef::ElectricChiller(_)
+        | AssetRef::AbsorptionChiller(_) => None,
+    }
 }
 
 /// Demand that cannot be served at some step: where, how much, and what was there to serve it.
@@ -54,25 +93,27 @@ pub struct Shortfall {
     pub bus: String,
     /// Index of that bus in the park's `bus` list.
     pub bus_index: usize,
-    /// The carrier: heat, cold, or the island's (AC).
+    /// The carrier of `bus`: heat, cold, or (for an island) AC or DC.
     pub carrier: Carrier,
     /// True for an electric island (the demand of all its buses).
     pub island: bool,
-    /// The largest demand of the year, kW, and its step.
+    /// The largest fixed demand of a step, kW.
     pub peak_demand_kw: f64,
     /// The step of the largest shortfall.
     pub worst_step: usize,
     /// Its time, as the park's local time.
     pub worst_time: String,
-    /// Demand minus what can reach the bus at that step, kW.
+    /// Fixed demand minus what can reach the bus at that step, kW.
     pub worst_kw: f64,
-    /// Firm capacity (everything but PV and wind), kW, with its parts (`kind 'id' N kW`).
+    /// Firm capacity (everything but PV and wind), kW.
     pub capacity_kw: f64,
-    /// The parts of `capacity_kw`, in words.
+    /// The parts of `capacity_kw`, in words (`kind 'id' N kW`).
     pub sources: Vec<String>,
+    /// True when a grid connection is among them.
+    pub has_grid: bool,
     /// Energy that cannot be served over the run, kWh (a lower bound).
     pub unserved_kwh: f64,
-    /// The run's demand at the bus (or island), kWh.
+    /// The run's fixed demand at the bus (or island), kWh.
     pub demand_kwh: f64,
 }
 
@@ -91,7 +132,7 @@ impl Shortfall {
             self.sources.join(", ")
         };
         let renewables = if self.island {
-            " with the PV and wind of that hour"
+            " with the PV and wind of that step"
         } else {
             ""
         };
@@ -99,9 +140,9 @@ impl Shortfall {
         Diagnostic::warning(
             FieldPath::root().key("bus").index(self.bus_index).key("id"),
             format!(
-                "{what}: demand exceeds what can reach it by up to {} ({}); at least {} MWh of \
-                 the {} MWh demanded ({share:.1} %) cannot be served. Firm capacity {} \
-                 ({sources}){renewables}",
+                "{what}: demand that no schedule can move exceeds what can reach it by up to {} \
+                 ({}); at least {} MWh of the {} MWh ({share:.1} %) cannot be served. Firm \
+                 capacity {} ({sources}){renewables}",
                 kw(self.worst_kw),
                 self.worst_time,
                 format_number(self.unserved_kwh / 1000.0, 1),
@@ -109,11 +150,18 @@ impl Shortfall {
                 kw(self.capacity_kw),
             ),
         )
-        .with_hint(if self.island {
-            "raise the grid import limit, or add a battery, CHP or generation in this island"
-        } else {
-            "add capacity on this bus (a boiler, a larger heat pump or chiller, a store), or check \
-             the loads' design figures"
+        .with_hint(match (self.island, self.has_grid) {
+            (true, true) => {
+                "raise the grid import limit, or add a battery, CHP or generation in this island"
+            }
+            (true, false) => {
+                "connect the island to the grid ([[line]], [[transformer]] or [[converter]]), or \
+                 add a battery, CHP or generation in it"
+            }
+            (false, _) => {
+                "add capacity on this bus (a boiler, a larger heat pump or chiller, a store), or \
+                 check the loads' design figures"
+            }
         })
     }
 }
@@ -210,32 +258,46 @@ pub fn shortfalls(park: &Park, profiles: &ParkProfiles) -> Vec<Shortfall> {
     let mut demand: HashMap<usize, Vec<f64>> = HashMap::new();
     let mut variable: HashMap<usize, Vec<f64>> = HashMap::new();
     let mut firm: HashMap<usize, (f64, Vec<String>)> = HashMap::new();
-    let bus_of: HashMap<&str, &str> = park
+    // Each asset's bus (its `bus` port: where a load draws, where PV and wind feed) and the
+    // share of its demand that is fixed.
+    let of: HashMap<&str, (&str, Option<f64>)> = park
         .assets()
-        .filter_map(|(_, a)| Some((a.spec().id(), a.spec().ports().first()?.bus)))
+        .filter_map(|(_, a)| {
+            let spec = a.spec();
+            let bus = spec.ports().into_iter().find(|p| p.field == "bus")?.bus;
+            Some((spec.id(), (bus, fixed_share(a))))
+        })
         .collect();
     for s in &profiles.series {
-        let into = match s.quantity {
-            Quantity::ElectricDemand | Quantity::HeatDemand | Quantity::CoolingDemand => {
-                &mut demand
-            }
-            Quantity::Available => &mut variable,
-            Quantity::WasteHeat | Quantity::Cop | Quantity::Eer => continue,
+        let Some(&(bus, fixed)) = of.get(s.id.as_str()) else {
+            continue;
         };
-        let Some(g) = bus_of.get(s.id.as_str()).and_then(|b| group_of(b)) else {
+        let (into, share) = match (s.quantity, fixed) {
+            (
+                Quantity::ElectricDemand | Quantity::HeatDemand | Quantity::CoolingDemand,
+                Some(f),
+            ) => (&mut demand, f),
+            (Quantity::Available, _) => (&mut variable, 1.0),
+            _ => continue,
+        };
+        let Some(g) = group_of(bus) else {
             continue;
         };
         let sum = into.entry(g).or_insert_with(|| vec![0.0; n]);
         for (a, v) in sum.iter_mut().zip(&s.values) {
-            *a += v;
+            *a += share * v;
         }
     }
+    let mut grid: Vec<usize> = Vec::new();
     for (_, a) in park.assets() {
         for (bus, kw, part) in firm_outputs(a) {
             if let Some(g) = group_of(bus) {
                 let f = firm.entry(g).or_default();
                 f.0 += kw;
                 f.1.push(part);
+                if matches!(a, AssetRef::Grid(_)) {
+                    grid.push(g);
+                }
             }
         }
     }
@@ -279,6 +341,7 @@ pub fn shortfalls(park: &Park, profiles: &ParkProfiles) -> Vec<Shortfall> {
             worst_kw: short(worst),
             capacity_kw,
             sources,
+            has_grid: grid.contains(&g),
             unserved_kwh,
             demand_kwh: d.iter().sum::<f64>() * step_h,
         });
@@ -293,7 +356,21 @@ mod tests {
     /// A park of one AC bus on the grid and one heat bus with a 20,000 m² heat load (40 W/m²,
     /// 800 kW design) served by a ground-source heat pump of `hp_kw`.
     fn heat_park(hp_kw: f64, import_kw: f64) -> Park {
-        let text = format!(
+        heat_park_at(hp_kw, import_kw, 60)
+    }
+
+    /// [`heat_park`] at a step of `step_min`.
+    fn heat_park_at(hp_kw: f64, import_kw: f64, step_min: u32) -> Park {
+        let text = heat_park_text(hp_kw, import_kw, step_min);
+        let loaded = parkgrid_model::parse("park.toml", &text);
+        loaded
+            .park
+            .unwrap_or_else(|| panic!("{}", loaded.report.render()))
+    }
+
+    /// The park file of [`heat_park_at`].
+    fn heat_park_text(hp_kw: f64, import_kw: f64, step_min: u32) -> String {
+        format!(
             r#"
 [site]
 name = "t"
@@ -302,6 +379,7 @@ longitude_deg = 115.975
 time_zone = "Asia/Shanghai"
 [time]
 year = 2025
+step_min = {step_min}
 [[bus]]
 id = "ac"
 carrier = "ac"
@@ -339,11 +417,7 @@ price_cny_per_kwh = {{ all = 0.6 }}
 band = "all"
 hours = ["0-24"]
 "#
-        );
-        let loaded = parkgrid_model::parse("park.toml", &text);
-        loaded
-            .park
-            .unwrap_or_else(|| panic!("{}", loaded.report.render()))
+        )
     }
 
     /// A 100 kW heat pump against an 800 kW design load: flagged at the heat bus with most of
@@ -385,6 +459,109 @@ hours = ["0-24"]
 
         let park = heat_park(1000.0, 5000.0);
         let profiles = park_profiles(&park).expect("profiles");
+        assert!(shortfalls(&park, &profiles).is_empty());
+
+        // In quarter hours the energy is counted in quarter hours.
+        let park = heat_park_at(100.0, 5000.0, 15);
+        let profiles = park_profiles(&park).expect("profiles");
+        let s = &shortfalls(&park, &profiles)[0];
+        let demand = profiles
+            .get("offices", Quantity::HeatDemand)
+            .expect("demand");
+        let want: f64 = demand.iter().map(|d| 0.25 * (d - 100.0).max(0.0)).sum();
+        assert!(
+            (s.unserved_kwh - want).abs() < 1e-6 * want,
+            "{} vs {want}",
+            s.unserved_kwh
+        );
+    }
+
+    /// The run of the undersized park says what it left unserved: `summary.json`'s status is
+    /// `unserved` with the heat's share, for the optimum and for the baseline; the sized park's
+    /// is `ok`.
+    #[test]
+    fn a_run_that_leaves_heat_unserved_says_so() {
+        let request = crate::Request {
+            strategy: parkgrid_dispatch::Strategy::Optimal,
+            solver: parkgrid_dispatch::SolverKind::Clarabel,
+            horizon: parkgrid_dispatch::Horizon::Year,
+            solve: parkgrid_dispatch::SolveOptions::default(),
+            network_check: None,
+            loss_feedback: true,
+            window: chrono::NaiveDate::from_ymd_opt(2025, 1, 15)
+                .map(|from| crate::Window { from, days: 2 }),
+            step_min: None,
+        };
+        let year = crate::run_year(&heat_park(100.0, 5000.0), &request, &mut |_| {}).expect("runs");
+        let summary = year.summary();
+        assert_eq!(summary["status"], "unserved", "{summary}");
+        let detail = summary["status_detail"].as_str().unwrap_or_default();
+        assert!(
+            detail.starts_with("demand left unserved: ")
+                && detail.contains("MWh of heat (")
+                && detail.contains("% of the heat demand)"),
+            "{detail}"
+        );
+        assert_eq!(summary["baseline"]["status"], "unserved");
+        let k = &year.main.kpis;
+        assert!(k.unserved_heat_kwh > 0.5 * k.heat_demand_kwh, "{k:?}");
+        // The check's bound over the same two days is what the optimum leaves unserved: the heat
+        // pump runs flat out whenever the demand is above it.
+        let park = heat_park(100.0, 5000.0);
+        let window = parkgrid_resource::park_profiles_window(&park, 14 * 24, 48).expect("window");
+        let bound = shortfalls(&park, &window)[0].unserved_kwh;
+        assert!(
+            (bound - k.unserved_heat_kwh).abs() < 1e-4 * bound,
+            "bound {bound} kWh, the optimum leaves {} kWh",
+            k.unserved_heat_kwh
+        );
+        assert!(crate::unserved_text(k).is_some_and(|t| !t.contains("electricity")));
+
+        let year =
+            crate::run_year(&heat_park(1000.0, 5000.0), &request, &mut |_| {}).expect("runs");
+        assert_eq!(year.summary()["status"], "ok");
+        assert_eq!(crate::unserved_text(&year.main.kpis), None);
+    }
+
+    /// Smart EV charging can move to any plugged-in step, so it is no fixed demand: an import
+    /// limit just above the offices' peak is not flagged although the chargers' own series would
+    /// push the sum above it.
+    #[test]
+    fn smart_ev_charging_is_not_fixed_demand() {
+        let base = heat_park(1000.0, 5000.0);
+        let office = park_profiles(&base).expect("profiles");
+        let office = office
+            .get("offices_el", Quantity::ElectricDemand)
+            .expect("demand");
+        let peak = office.iter().copied().fold(0.0, f64::max);
+        let ev = r#"
+[[ev_charging]]
+id = "ev"
+bus = "ac"
+n_chargers = 20
+p_charger_kw = 60
+e_daily_kwh = 2000
+arrival_h = 8
+departure_h = 18
+"#;
+        let text = heat_park_text(1000.0, (peak + 1.0).ceil(), 60);
+        let loaded = parkgrid_model::parse("ev.toml", &format!("{text}\n{ev}"));
+        let park = loaded
+            .park
+            .unwrap_or_else(|| panic!("{}", loaded.report.render()));
+        let profiles = park_profiles(&park).expect("profiles");
+        let ev = profiles
+            .get("ev", Quantity::ElectricDemand)
+            .expect("EV series");
+        let both = office
+            .iter()
+            .zip(ev)
+            .map(|(a, b)| a + b)
+            .fold(0.0, f64::max);
+        assert!(
+            both > peak + 2.0,
+            "the chargers add to the peak: {both} vs {peak}"
+        );
         assert!(shortfalls(&park, &profiles).is_empty());
     }
 

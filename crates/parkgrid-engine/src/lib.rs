@@ -9,7 +9,9 @@
 //!   `.parquet`, `network.csv`): [`write_run`] and [`read_run`] round-trip.
 //!
 //! - [`table`]: the tables a person reads, as rows of cells for every front end.
-//! - [`park`]: a park file loaded and validated, and described for `info`;
+//! - [`park`]: a park file loaded and validated, and described for `info`; [`adequacy`]: what
+//!   `validate` checks beyond the file (the profiles made, demand against the capacity that can
+//!   reach it);
 //!   [`contingency`]: N-1 studies of a park's schedule or of a case; [`powerflow`]: a case's
 //!   power flow.
 //!
@@ -36,4 +38,7 @@ pub use files::{
 };
 pub use losses::{LOSS_TOLERANCE_REL, LossFeedback};
 pub use network::{NetworkCheck, NetworkMode, StepInjections, pf_options};
-pub use year::{Progress, Request, SERIES_DECIMALS, Window, YearRun, check_memory, run_year};
+pub use year::{
+    Progress, Request, SERIES_DECIMALS, UNSERVED_TOLERANCE_KWH, Window, YearRun, check_memory,
+    run_year, unserved_text,
+};

@@ -2,12 +2,14 @@
 //! figures ([`rating`], [`bus_level`], [`weather_source`], [`summary_json`]) for `parkgrid info`
 //! and, later, the server's park view.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use parkgrid_model::asset::AssetRef;
 use parkgrid_model::weather::WeatherSource;
 use parkgrid_model::{Bus, Carrier, Loaded, Park, Report, summarize};
 use parkgrid_report::format_number;
+use parkgrid_resource::{ParkProfiles, Quantity};
 use serde_json::{Value, json};
 
 use crate::EngineError;
@@ -169,20 +171,59 @@ pub fn weather_source(park: &Park) -> String {
     }
 }
 
+/// The demand the profiles give per carrier: the coincident peak (the largest sum of the
+/// carrier's demand series in one step, kW) and the energy over the profiles' axis (kWh). A
+/// load's carrier is its bus's; CSV profiles and weather-driven heating and cooling count alike.
+pub fn demand_by_carrier(park: &Park, profiles: &ParkProfiles) -> BTreeMap<Carrier, (f64, f64)> {
+    let n = profiles.axis.n_steps;
+    let carrier_of: HashMap<&str, Carrier> = park
+        .assets()
+        .filter_map(|(_, a)| {
+            let spec = a.spec();
+            let bus = park.bus(spec.ports().first()?.bus)?;
+            Some((spec.id(), bus.carrier))
+        })
+        .collect();
+    let mut sums: BTreeMap<Carrier, Vec<f64>> = BTreeMap::new();
+    for s in &profiles.series {
+        let (Quantity::ElectricDemand | Quantity::HeatDemand | Quantity::CoolingDemand) =
+            s.quantity
+        else {
+            continue;
+        };
+        let Some(&c) = carrier_of.get(s.id.as_str()) else {
+            continue;
+        };
+        let sum = sums.entry(c).or_insert_with(|| vec![0.0; n]);
+        for (a, v) in sum.iter_mut().zip(&s.values) {
+            *a += v;
+        }
+    }
+    let step_h = profiles.axis.step_h();
+    sums.into_iter()
+        .map(|(c, d)| {
+            let peak = d.iter().copied().fold(0.0, f64::max);
+            (c, (peak, d.iter().sum::<f64>() * step_h))
+        })
+        .collect()
+}
+
 /// The park as parsed (defaults filled in), its number of steps and its capacities per carrier
-/// (kW, kWh): `parkgrid info --json`.
-pub fn summary_json(park: &Park) -> Value {
+/// (kW, kWh) with the demand its profiles give ([`demand_by_carrier`]): `parkgrid info --json`.
+pub fn summary_json(park: &Park, profiles: &ParkProfiles) -> Value {
+    let demand = demand_by_carrier(park, profiles);
     let capacity: serde_json::Map<String, Value> = summarize(park)
         .into_iter()
         .map(|(c, s)| {
+            let (peak, energy) = demand.get(&c).copied().unwrap_or_default();
             let v = json!({
                 "n_buses": s.n_buses,
                 "supply_kw": s.supply_kw,
                 "conversion_kw": s.conversion_kw,
                 "storage_kw": s.storage_kw,
                 "storage_kwh": s.storage_kwh,
-                "demand_kw": s.demand_kw,
-                "demand_kwh": s.demand_kwh,
+                "peak_demand_kw": peak,
+                "demand_kwh": energy,
             });
             (c.as_str().to_string(), v)
         })
@@ -249,7 +290,18 @@ mod tests {
 
     #[test]
     fn the_json_summary_holds_capacities_per_carrier() {
-        let v = summary_json(&example());
+        let park = example();
+        let profiles = parkgrid_resource::park_profiles(&park).expect("profiles");
+        let v = summary_json(&park, &profiles);
+        // The example's heat demand over its year, from the weather-driven heating model.
+        let heat = v["capacity"]["heat"]["demand_kwh"].as_f64().unwrap_or(0.0);
+        assert!((heat / 1e3 - 24_566.0).abs() < 1.0, "{heat}");
+        assert!(
+            v["capacity"]["heat"]["peak_demand_kw"]
+                .as_f64()
+                .unwrap_or(0.0)
+                > 0.0
+        );
         assert!(v["capacity"]["ac"]["supply_kw"].as_f64().unwrap_or(0.0) > 0.0);
         assert!(
             v["capacity"]["cold"]["conversion_kw"]

@@ -6,7 +6,8 @@
 
 use parkgrid_model::{Park, TimeAxis, summarize};
 use parkgrid_powerflow::{Contingency, PfResult, StepCheck};
-use parkgrid_report::{KpiDef, KpiDiff, format_number};
+use parkgrid_report::{KpiDiff, format_number};
+use parkgrid_resource::ParkProfiles;
 use serde::Serialize;
 
 use crate::contingency::N1Year;
@@ -96,10 +97,13 @@ pub fn park_network(park: &Park) -> Table {
     Table::new(&["id", "kind", "between", "rating"], rows)
 }
 
-/// A park's capacities per carrier (kW, kWh; demand in MWh a year) where known without
-/// profiles.
-pub fn park_capacity(park: &Park) -> Table {
+/// A park's capacities per carrier (kW, kWh) and the demand its profiles give: the coincident
+/// peak (the largest sum of the carrier's demand series in one step, kW) and the energy over
+/// the park's axis (MWh) — CSV profiles, weather-driven heating and cooling included.
+pub fn park_capacity(park: &Park, profiles: &ParkProfiles) -> Table {
+    let demand = crate::park::demand_by_carrier(park, profiles);
     let rows = summarize(park).into_iter().map(|(c, s)| {
+        let (peak, energy) = demand.get(&c).copied().unwrap_or_default();
         vec![
             c.as_str().to_string(),
             s.n_buses.to_string(),
@@ -107,8 +111,8 @@ pub fn park_capacity(park: &Park) -> Table {
             n0(s.conversion_kw),
             n0(s.storage_kw),
             n0(s.storage_kwh),
-            n0(s.demand_kw),
-            n0(s.demand_kwh / 1e3),
+            n0(peak),
+            n0(energy / 1e3),
         ]
     });
     let headers = [
@@ -118,8 +122,8 @@ pub fn park_capacity(park: &Park) -> Table {
         "conversion kW",
         "storage kW",
         "storage kWh",
-        "demand kW",
-        "demand MWh/yr",
+        "peak demand kW",
+        "demand MWh",
     ];
     Table::new(&headers, rows.collect())
 }
@@ -263,13 +267,13 @@ pub fn n1_run(year: &N1Year, axis: &TimeAxis, top: usize) -> Table {
 pub fn kpis(summary: &serde_json::Value, main: &'static str) -> Table {
     let baseline = summary.get("baseline");
     let diffs = parkgrid_report::compare(baseline.unwrap_or(summary), summary);
-    let rows = diffs.iter().filter_map(|d| {
-        let k = KpiDef::by_key(d.key)?;
+    let rows = diffs.iter().map(|d| {
+        let k = d.shown;
         let mut row = vec![k.en.to_string(), k.unit_en.to_string(), k.display(d.b)];
         if baseline.is_some() {
             row.extend([k.display(d.a), k.change_text(d).unwrap_or_default()]);
         }
-        Some(row)
+        row
     });
     let headers: &[&'static str] = if baseline.is_some() {
         &["", "unit", main, "rule", "change"]
@@ -282,8 +286,8 @@ pub fn kpis(summary: &serde_json::Value, main: &'static str) -> Table {
 /// Two runs' KPIs: A, B, the difference B − A in display units, the relative change and the
 /// verdict (`better`, `worse`, `changed`, `same`).
 pub fn compare(diffs: &[KpiDiff]) -> Table {
-    let rows = diffs.iter().filter_map(|d| {
-        let k = KpiDef::by_key(d.key)?;
+    let rows = diffs.iter().map(|d| {
+        let k = d.shown;
         let same = d.verdict == "same";
         let diff = (!same).then(|| {
             let s = k.display(d.diff);
@@ -298,7 +302,7 @@ pub fn compare(diffs: &[KpiDiff]) -> Table {
             .rel
             .filter(|_| !same)
             .map(|r| format!("{:+.2} %", r * 100.0));
-        Some(vec![
+        vec![
             k.en.to_string(),
             k.unit_en.to_string(),
             k.display(d.a),
@@ -306,7 +310,7 @@ pub fn compare(diffs: &[KpiDiff]) -> Table {
             diff.unwrap_or_default(),
             rel.unwrap_or_default(),
             d.verdict.to_string(),
-        ])
+        ]
     });
     Table::new(
         &["", "unit", "A", "B", "B - A", "change", ""],
@@ -363,11 +367,12 @@ mod tests {
         let path =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/yanqing.toml");
         let park = crate::park::load(&path).expect("example").0;
+        let profiles = parkgrid_resource::park_profiles(&park).expect("profiles");
         let tables = [
             park_buses(&park),
             park_assets(&park),
             park_network(&park),
-            park_capacity(&park),
+            park_capacity(&park, &profiles),
         ];
         for t in &tables {
             rectangular(t);
@@ -381,6 +386,21 @@ mod tests {
             .find(|r| r[1] == "pv")
             .expect("a PV row");
         assert!(pv[3].contains("kWp DC"), "{pv:?}");
+        // The heat demand the profiles give: 24,566 MWh over the example's year, its peak the
+        // largest hourly sum of the heat loads.
+        let heat = row(&tables[3], "heat");
+        let mwh: f64 = heat[7].replace(',', "").parse().expect("a number");
+        assert!((mwh - 24_566.0).abs() < 1.0, "{heat:?}");
+        let sum: Vec<f64> = (0..profiles.axis.n_steps)
+            .map(|t| {
+                park.heat_load
+                    .iter()
+                    .filter_map(|h| profiles.get(&h.id, parkgrid_resource::Quantity::HeatDemand))
+                    .map(|v| v[t])
+                    .sum()
+            })
+            .collect();
+        assert_eq!(heat[6], n0(sum.iter().copied().fold(0.0, f64::max)));
     }
 
     /// The row labelled `label`.

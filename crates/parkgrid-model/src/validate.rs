@@ -31,7 +31,7 @@ pub(crate) fn validate_into(park: &Park, failed: &[(String, String)], cx: &mut C
     park.site.check(cx, &root.key("site"));
     park.time.check(cx, &root.key("time"));
     park.weather.check(cx, &root.key("weather"));
-    park.weather.check_place(park, cx, &root.key("site"));
+    park.weather.check_place(park, cx, &root);
     park.economics.check(cx, &root.key("economics"));
 
     let ids = register_ids(park, failed, cx);

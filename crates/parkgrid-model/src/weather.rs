@@ -135,12 +135,38 @@ impl Weather {
         self.source == WeatherSource::Synthetic && self.climate.is_empty()
     }
 
-    /// A warning when the built-in Yanqing climate would stand in for a site more than
-    /// [`BUILT_IN_CLIMATE_RADIUS_KM`] away (reported at the site's latitude, as the weather may
-    /// not be in the file at all).
-    pub(crate) fn check_place(&self, park: &crate::Park, cx: &mut Cx, at_site: &FieldPath) {
-        let users = park.weather_users();
-        if !self.is_built_in_climate() || users.is_empty() {
+    /// Warnings about the climate table and the site: the built-in Yanqing table standing in for
+    /// a site more than [`BUILT_IN_CLIMATE_RADIUS_KM`] away (for the whole weather, or — with an
+    /// EPW or CSV file — for the ground temperature of ground-source heat pumps), reported at the
+    /// site's latitude; a table that nothing reads.
+    pub(crate) fn check_place(&self, park: &crate::Park, cx: &mut Cx, at: &FieldPath) {
+        // Ground-source heat pumps without a fixed COP read t_ground_c from the table in force,
+        // whatever the weather source.
+        let ground: Vec<&str> = park
+            .ground_heat_pump
+            .iter()
+            .filter(|h| h.cop.is_none())
+            .map(|h| h.id.as_str())
+            .collect();
+        if self.source != WeatherSource::Synthetic && !self.climate.is_empty() && ground.is_empty()
+        {
+            cx.push(
+                Diagnostic::warning(
+                    at.key("weather").key("climate"),
+                    "the climate table is not used: with a weather file only its ground \
+                     temperatures are read, by ground-source heat pumps without a fixed COP",
+                )
+                .with_hint("remove it, or set source = \"synthetic\""),
+            );
+        }
+        let users = if self.is_built_in_climate() {
+            park.weather_users()
+        } else if self.climate.is_empty() {
+            ground
+        } else {
+            Vec::new()
+        };
+        if users.is_empty() {
             return;
         }
         let site = &park.site;
@@ -150,24 +176,36 @@ impl Weather {
             BUILT_IN_CLIMATE_LATITUDE_DEG,
             BUILT_IN_CLIMATE_LONGITUDE_DEG,
         );
-        if km.is_finite() && km > BUILT_IN_CLIMATE_RADIUS_KM {
-            cx.push(
-                Diagnostic::warning(
-                    at_site.key("latitude_deg"),
-                    format!(
-                        "the site is {km:.0} km from Yanqing (40.46 °N, 115.98 °E), whose built-in \
-                         climate makes the weather when the park gives none: {} will follow \
-                         Yanqing's weather, not this site's",
-                        users.join(", ")
-                    ),
-                )
-                .with_hint(
-                    "give the site's weather: [weather] source = \"epw\" with file = \"site.epw\" \
-                     (a typical year, e.g. from climate.onebuilding.org), or a twelve-month \
-                     [[weather.climate]] table of the site's means",
-                ),
-            );
+        if !(km.is_finite() && km > BUILT_IN_CLIMATE_RADIUS_KM) {
+            return;
         }
+        let (what, hint) = if self.is_built_in_climate() {
+            (
+                "the weather",
+                "give the site's weather: [weather] source = \"epw\" with file = \"site.epw\" (a \
+                 typical year, e.g. from climate.onebuilding.org), or a twelve-month \
+                 [[weather.climate]] table of the site's means",
+            )
+        } else {
+            (
+                "the ground temperature (t_ground_c)",
+                "give a twelve-month [[weather.climate]] table with the site's ground temperature \
+                 at borehole depth (with a weather file only t_ground_c is read), or a fixed cop",
+            )
+        };
+        cx.push(
+            Diagnostic::warning(
+                at.key("site").key("latitude_deg"),
+                format!(
+                    "the site is {km:.0} km from Yanqing ({BUILT_IN_CLIMATE_LATITUDE_DEG:.2} °N, \
+                     {BUILT_IN_CLIMATE_LONGITUDE_DEG:.2} °E), more than the \
+                     {BUILT_IN_CLIMATE_RADIUS_KM:.0} km within which its built-in climate stands \
+                     in for a site's (an assumption): {what} of {} will be Yanqing's",
+                    users.join(", ")
+                ),
+            )
+            .with_hint(hint),
+        );
     }
 
     pub(crate) fn check(&self, cx: &mut Cx, at: &FieldPath) {
@@ -189,15 +227,6 @@ impl Weather {
                             .with_hint(
                                 "add file = \"weather/site.epw\" (relative to the park file)",
                             ),
-                    );
-                }
-                if !self.climate.is_empty() {
-                    cx.push(
-                        Diagnostic::warning(
-                            at.key("climate"),
-                            "the climate table is only used by the synthetic weather year",
-                        )
-                        .with_hint("remove it, or set source = \"synthetic\""),
                     );
                 }
             }

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use crate::i18n::{Lang, all, label};
-use crate::kpi::{self, KPIS, KpiDef};
+use crate::kpi::{self, KPIS};
 use crate::prepare::{self, CARRIER_GROUPS};
 use crate::run::Run;
 
@@ -243,8 +243,9 @@ fn kpi_cards(run: &Run, lang: Lang) -> String {
         let Some(v) = kpi::value(&run.summary, k.key).filter(|v| v.is_finite()) else {
             continue;
         };
-        let delta = baseline
-            .and_then(|b| kpi::value(b, k.key))
+        let base = baseline.and_then(|b| kpi::value(b, k.key));
+        let k = k.for_values(&[v, base.unwrap_or(v)]);
+        let delta = base
             .map(|b| {
                 let d = k.diff(b, v);
                 let text = k.change_text(&d).filter(|_| k.display(v) != k.display(b));
@@ -274,9 +275,7 @@ fn comparison_table(run: &Run, lang: Lang) -> Option<String> {
     let baseline = run.summary.get("baseline")?;
     let mut rows = String::new();
     for d in kpi::compare(baseline, &run.summary) {
-        let Some(k) = KpiDef::by_key(d.key) else {
-            continue;
-        };
+        let k = d.shown;
         let change = k.change_text(&d).unwrap_or_default();
         let _ = write!(
             rows,
@@ -430,14 +429,18 @@ pub fn render(run: &Run, lang: Lang) -> String {
 </html>
 "#,
         lang_code = lang.code(),
-        inexact = if text("status") == "inexact" {
-            format!(
+        inexact = match text("status").as_str() {
+            "inexact" => format!(
                 r#"<p class="warning" id="inexact">{} {}</p>"#,
                 escape(&l("inexact")),
                 escape(&text("status_detail"))
-            )
-        } else {
-            String::new()
+            ),
+            "unserved" => format!(
+                r#"<p class="warning" id="unserved">{} {}</p>"#,
+                escape(&l("status_unserved")),
+                escape(&text("status_detail"))
+            ),
+            _ => String::new(),
         },
         site = escape(&run.meta.site),
         title = l("title"),

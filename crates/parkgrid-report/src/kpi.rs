@@ -67,6 +67,31 @@ impl KpiDef {
     pub fn display(&self, value: f64) -> String {
         format_number(value * self.scale, self.decimals)
     }
+
+    /// The same KPI in the unit that suits the magnitude of `values` (the figures shown side by
+    /// side, which share one unit), in `summary.json`'s units: money below 10⁶ CNY in CNY (not
+    /// "18.0 10⁴ CNY"), energy below 10 MWh in kWh and from 100 GWh in GWh, power below 1 MW in
+    /// kW. Other units, and figures that are not finite, keep the KPI's own.
+    pub fn for_values(&self, values: &[f64]) -> KpiDef {
+        let largest = values
+            .iter()
+            .filter(|v| v.is_finite())
+            .fold(0.0, |m: f64, v| m.max(v.abs()));
+        let unit = |unit_en, unit_zh, scale, decimals| KpiDef {
+            unit_en,
+            unit_zh,
+            scale,
+            decimals,
+            ..*self
+        };
+        match self.unit_en {
+            "10⁴ CNY" if largest < 1e6 => unit("CNY", "元", 1.0, 0),
+            "MWh" if largest < 1e4 => unit("kWh", "kWh", 1.0, 0),
+            "MWh" if largest >= 1e8 => unit("GWh", "GWh", 1e-6, 1),
+            "MW" if largest < 1e3 => unit("kW", "kW", 1.0, 0),
+            _ => *self,
+        }
+    }
 }
 
 macro_rules! kpi {
@@ -287,6 +312,94 @@ pub const KPIS: &[KpiDef] = &[
         false
     ),
     kpi!(
+        "chp_electricity_kwh",
+        "CHP electricity",
+        "热电联产发电量",
+        "MWh",
+        "MWh",
+        1e-3,
+        0,
+        Neutral,
+        false
+    ),
+    kpi!(
+        "chp_heat_kwh",
+        "CHP heat",
+        "热电联产供热量",
+        "MWh",
+        "MWh",
+        1e-3,
+        0,
+        Neutral,
+        false
+    ),
+    kpi!(
+        "chp_fuel_kwh",
+        "CHP fuel",
+        "热电联产燃料量",
+        "MWh",
+        "MWh",
+        1e-3,
+        0,
+        Lower,
+        false
+    ),
+    kpi!(
+        "heat_pump_heat_kwh",
+        "Heat from heat pumps",
+        "热泵供热量",
+        "MWh",
+        "MWh",
+        1e-3,
+        0,
+        Neutral,
+        false
+    ),
+    kpi!(
+        "electric_boiler_heat_kwh",
+        "Heat from electric boilers",
+        "电锅炉供热量",
+        "MWh",
+        "MWh",
+        1e-3,
+        0,
+        Neutral,
+        false
+    ),
+    kpi!(
+        "battery_cycles",
+        "Battery full cycles",
+        "电池等效满充放次数",
+        "cycles",
+        "次",
+        1.0,
+        1,
+        Neutral,
+        false
+    ),
+    kpi!(
+        "battery_losses_kwh",
+        "Battery losses",
+        "电池损耗",
+        "MWh",
+        "MWh",
+        1e-3,
+        1,
+        Lower,
+        false
+    ),
+    kpi!(
+        "thermal_store_losses_kwh",
+        "Heat and cold store losses",
+        "储热储冷损耗",
+        "MWh",
+        "MWh",
+        1e-3,
+        0,
+        Lower,
+        false
+    ),
+    kpi!(
         "cooling_demand_kwh",
         "Cooling demand",
         "冷负荷",
@@ -399,6 +512,10 @@ pub struct KpiDiff {
     pub rel: Option<f64>,
     /// Whether B is better than A, worse, or the same (within 1e-9 relative).
     pub verdict: &'static str,
+    /// The KPI as both figures are shown: in the unit their magnitude calls for
+    /// ([`KpiDef::for_values`]).
+    #[serde(skip)]
+    pub shown: KpiDef,
 }
 
 /// Why the figures of two summaries cover different spans (`period`: start, steps, step length),
@@ -424,23 +541,45 @@ const COOLING_KPIS: [&str; 4] = [
     "unserved_cooling_kwh",
 ];
 
+/// The KPIs of one kind of machine (CHP plants, heat pumps, electric boilers, batteries, heat and
+/// cold stores), left out of comparisons where neither run has a figure that shows as other than
+/// zero — a park without such machines, or whose machines never ran in either run.
+const MACHINE_KPIS: [&str; 8] = [
+    "chp_electricity_kwh",
+    "chp_heat_kwh",
+    "chp_fuel_kwh",
+    "heat_pump_heat_kwh",
+    "electric_boiler_heat_kwh",
+    "battery_cycles",
+    "battery_losses_kwh",
+    "thermal_store_losses_kwh",
+];
+
 /// The differences of every KPI present in both summaries (see [`KpiDef::diff`]); the cooling
 /// figures only where either run has a cooling demand (a park without cooling has no cooling
-/// rows).
+/// rows), a machine's figures only where either run has one that is not zero.
 pub fn compare(a: &Value, b: &Value) -> Vec<KpiDiff> {
     let cooling = [a, b]
         .iter()
         .any(|s| value(s, "cooling_demand_kwh").is_some_and(|v| v > 0.0));
     KPIS.iter()
         .filter(|k| cooling || !COOLING_KPIS.contains(&k.key))
-        .filter_map(|k| Some(k.diff(value(a, k.key)?, value(b, k.key)?)))
+        .filter_map(|k| {
+            let (a, b) = (value(a, k.key)?, value(b, k.key)?);
+            let shown = k.for_values(&[a, b]);
+            // A machine ran when a figure shows as other than zero (rounding noise does not).
+            let nonzero = |v: f64| shown.display(v).chars().any(|c| matches!(c, '1'..='9'));
+            let ran = nonzero(a) || nonzero(b);
+            (ran || !MACHINE_KPIS.contains(&k.key)).then(|| shown.diff(a, b))
+        })
         .collect()
 }
 
 impl KpiDef {
-    /// How `b` differs from `a`. A difference smaller than half the last digit shown counts as
-    /// none (solver noise is not a change), and the relative change is left out when `a` shows as
-    /// zero.
+    /// How `b` differs from `a`, shown in this KPI's unit (call it on [`KpiDef::for_values`] of
+    /// both to show them as a table does). A difference smaller than half the last digit shown
+    /// counts as none (solver noise is not a change), and the relative change is left out when `a`
+    /// shows as zero.
     pub fn diff(&self, a: f64, b: f64) -> KpiDiff {
         let diff = b - a;
         let resolution = 0.5 * 10f64.powi(-(self.decimals as i32)) / self.scale;
@@ -458,6 +597,7 @@ impl KpiDef {
         KpiDiff {
             key: self.key,
             label: self.en,
+            shown: *self,
             a,
             b,
             diff,
@@ -467,13 +607,16 @@ impl KpiDef {
     }
 
     /// The change as the report shows it — `−21.4 %`, or the difference in display units when A
-    /// shows as zero; `None` when there is none.
+    /// shows as zero or the change is tenfold or more (`+672.1`, not `+69,905.1 %`); `None` when
+    /// there is none.
     pub fn change_text(&self, d: &KpiDiff) -> Option<String> {
         match (d.verdict, d.rel) {
             ("same", _) => None,
-            (_, Some(r)) => Some(format!("{:+.1} %", r * 100.0).replace('-', "−")),
-            (_, None) if d.diff > 0.0 => Some(format!("+{}", self.display(d.diff))),
-            (_, None) => Some(self.display(d.diff)),
+            (_, Some(r)) if r.abs() < 10.0 => {
+                Some(format!("{:+.1} %", r * 100.0).replace('-', "−"))
+            }
+            _ if d.diff > 0.0 => Some(format!("+{}", self.display(d.diff))),
+            _ => Some(self.display(d.diff)),
         }
     }
 }
@@ -504,15 +647,20 @@ mod tests {
         assert_eq!(d[1].verdict, "worse");
         assert_eq!(d[2].verdict, "changed");
         assert_eq!(compare(&a, &a)[0].verdict, "same");
-        // Below the last digit shown (0.1 × 10⁴ CNY; 0.01 % of absorption) is no change.
-        let c = json!({"total_cost_cny": 100.0 + 400.0, "renewable_absorption_ratio": 0.9 + 4e-5,
+        // Below the last digit shown (0.1 × 10⁴ CNY from 10⁶ CNY, 1 CNY below; 0.01 % of
+        // absorption; 1 kWh below 10 MWh) is no change.
+        let c = json!({"total_cost_cny": 2.0e6 + 400.0, "renewable_absorption_ratio": 0.9 + 4e-5,
                        "curtailment_kwh": 1e-3});
         let d = compare(
-            &json!({"total_cost_cny": 100.0, "renewable_absorption_ratio": 0.9, "curtailment_kwh": 0.0}),
+            &json!({"total_cost_cny": 2.0e6, "renewable_absorption_ratio": 0.9, "curtailment_kwh": 0.0}),
             &c,
         );
-        assert_eq!(d[0].verdict, "same");
-        assert_eq!(d[0].rel, None, "A shows as zero");
+        assert_eq!((d[0].verdict, d[0].rel), ("same", Some(0.0)));
+        let small = compare(
+            &json!({"total_cost_cny": 100.0}),
+            &json!({"total_cost_cny": 100.3}),
+        );
+        assert_eq!((small[0].verdict, small[0].shown.unit_en), ("same", "CNY"));
         assert_eq!(
             (d[1].key, d[1].verdict, d[1].rel),
             ("curtailment_kwh", "same", None)
@@ -537,6 +685,65 @@ mod tests {
                 "cooling_demand_kwh",
                 "unserved_cooling_kwh"
             ]
+        );
+    }
+
+    /// Units follow the magnitude: a small park's cost in CNY, not "18.0 10⁴ CNY"; a 300 kW peak
+    /// in kW; 250 GWh in GWh; Yanqing's figures in the units its README shows.
+    #[test]
+    fn units_follow_the_magnitude() {
+        let k = |key: &str| *KpiDef::by_key(key).expect("a KPI");
+        let cost = k("total_cost_cny");
+        let small = cost.for_values(&[180_000.0, 179_600.0]);
+        assert_eq!(
+            (small.unit_en, small.display(180_000.0)),
+            ("CNY", "180,000".to_string())
+        );
+        let d = small.diff(180_000.0, 179_600.0);
+        assert_eq!((d.verdict, d.shown.unit_en), ("better", "CNY"));
+        assert_eq!(cost.for_values(&[4.4378e7, 5.7113e7]).unit_en, "10⁴ CNY");
+        let peak = k("peak_import_kw").for_values(&[300.0, 280.0]);
+        assert_eq!(
+            (peak.unit_en, peak.display(300.4)),
+            ("kW", "300".to_string())
+        );
+        assert_eq!(k("peak_import_kw").for_values(&[14_710.0]).unit_en, "MW");
+        let import = k("grid_import_kwh");
+        let big = import.for_values(&[2.5e8]);
+        assert_eq!(
+            (big.unit_en, big.display(2.5e8)),
+            ("GWh", "250.0".to_string())
+        );
+        assert_eq!(import.for_values(&[6.2195e7]).unit_en, "MWh");
+        assert_eq!(import.for_values(&[0.0, 0.0]).unit_en, "kWh");
+        assert_eq!(k("co2_t").for_values(&[1.0]).unit_en, "t");
+        // compare() shows both runs in one unit, the larger one's.
+        let d = compare(
+            &json!({"total_cost_cny": 2.0e6}),
+            &json!({"total_cost_cny": 9.0e5}),
+        );
+        assert_eq!(d[0].shown.unit_en, "10⁴ CNY");
+    }
+
+    /// A machine's rows only where a run has a figure for it other than zero.
+    #[test]
+    fn machine_rows_only_where_a_machine_ran() {
+        let keys = |d: Vec<KpiDiff>| d.iter().map(|x| x.key).collect::<Vec<_>>();
+        let idle = json!({"total_cost_cny": 1.0, "chp_heat_kwh": 0.0, "battery_cycles": 0.0});
+        assert_eq!(keys(compare(&idle, &idle)), ["total_cost_cny"]);
+        // Rounding noise is not running.
+        let noise = json!({"total_cost_cny": 1.0, "chp_heat_kwh": 1e-5, "battery_cycles": 0.0});
+        assert_eq!(keys(compare(&noise, &noise)), ["total_cost_cny"]);
+        let ran = json!({"total_cost_cny": 1.0, "chp_heat_kwh": 0.0, "battery_cycles": 120.5});
+        // A tenfold change or more is a difference, not a percentage.
+        let d = compare(
+            &json!({"battery_cycles": 1.0}),
+            &json!({"battery_cycles": 673.1}),
+        );
+        assert_eq!(d[0].shown.change_text(&d[0]).as_deref(), Some("+672.1"));
+        assert_eq!(
+            keys(compare(&idle, &ran)),
+            ["total_cost_cny", "battery_cycles"]
         );
     }
 

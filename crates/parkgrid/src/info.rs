@@ -6,11 +6,12 @@ use std::fmt::Write as _;
 use parkgrid_engine::park::weather_source;
 use parkgrid_engine::table;
 use parkgrid_model::Park;
+use parkgrid_resource::ParkProfiles;
 
 use crate::table::render;
 
-/// The text report.
-pub fn text(park: &Park) -> String {
+/// The text report; the demand comes from the park's profiles.
+pub fn text(park: &Park, profiles: &ParkProfiles) -> String {
     let mut out = String::new();
     let s = &park.site;
     let _ = writeln!(out, "{}", s.name);
@@ -41,22 +42,15 @@ pub fn text(park: &Park) -> String {
         ("Buses", Some(table::park_buses(park))),
         ("\nAssets", Some(table::park_assets(park))),
         ("\nNetwork", network),
-        ("\nCapacity per carrier", Some(table::park_capacity(park))),
+        (
+            "\nCapacity per carrier (demand from the profiles, over the park's year)",
+            Some(table::park_capacity(park, profiles)),
+        ),
     ] {
         if let Some(table) = table {
             let _ = writeln!(out, "{title}");
             out.push_str(&render(&table));
         }
-    }
-    let profiles = park
-        .assets()
-        .filter(|(_, a)| a.spec().profile().is_some())
-        .count();
-    if profiles > 0 {
-        let _ = writeln!(
-            out,
-            "  ({profiles} asset(s) read from CSV profiles; their demand is not counted above)"
-        );
     }
     let _ = writeln!(
         out,

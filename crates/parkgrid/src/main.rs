@@ -186,11 +186,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Info { park, json } => {
             let park = load(&park)?;
+            let profiles = parkgrid_engine::profiles::park_profiles(&park)?;
             if json {
-                let summary = parkgrid_engine::park::summary_json(&park);
+                let summary = parkgrid_engine::park::summary_json(&park, &profiles);
                 outln!("{}", serde_json::to_string_pretty(&summary)?)?;
             } else {
-                out!("{}", info::text(&park))?;
+                out!("{}", info::text(&park, &profiles))?;
             }
             Ok(ExitCode::SUCCESS)
         }

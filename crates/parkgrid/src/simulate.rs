@@ -10,7 +10,8 @@ use parkgrid_dispatch::{
     ClarabelSettings, Horizon, Outcome, RunStatus, SolveOptions, SolverKind, Strategy,
 };
 use parkgrid_engine::{
-    Format, NetworkMode, Progress, Request, Window, YearRun, run_year, write_report, write_run,
+    Format, NetworkMode, Progress, Request, Window, YearRun, run_year, unserved_text, write_report,
+    write_run,
 };
 use parkgrid_model::Park;
 
@@ -130,6 +131,10 @@ pub struct Args {
     /// called optimal: its schedule is written with "status": "inexact" and exit code 3.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub solver_max_iter: u32,
+    /// Exit with code 1 when the schedule (or the baseline it is compared with) leaves demand
+    /// unserved; without it, the run warns, writes "status": "unserved" and exits 0.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Runs the simulation of `args.park` and writes its directory.
@@ -237,11 +242,45 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             report.display()
         )?;
     }
+    let unserved = unserved_warnings(&year);
+    for w in &unserved {
+        eprintln!("{w}");
+    }
     if let RunStatus::Inexact(why) = &year.main.status {
         eprintln!("{}", inexact_warning(why, &year.main));
         return Ok(ExitCode::from(EXIT_INEXACT));
     }
+    if args.strict && !unserved.is_empty() {
+        return Ok(ExitCode::from(EXIT_UNSERVED));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Exit code of `--strict` when demand is left unserved.
+pub const EXIT_UNSERVED: u8 = 1;
+
+/// A warning for each schedule of the run that leaves demand unserved: its costs leave that
+/// demand out, so a comparison with it can mislead.
+fn unserved_warnings(year: &YearRun) -> Vec<String> {
+    let optimal = year.request.strategy == Strategy::Optimal;
+    let mut out = Vec::new();
+    if let Some(what) = unserved_text(&year.main.kpis) {
+        out.push(format!(
+            "warning: the {} schedule leaves demand unserved: {what}. Its costs do not include \
+             that demand; summary.json says \"status\": \"unserved\". Add capacity where \
+             `parkgrid validate` points (--strict exits 1).",
+            if optimal { "optimal" } else { "rule-based" }
+        ));
+    }
+    if optimal {
+        if let Some(what) = unserved_text(&year.baseline.kpis) {
+            out.push(format!(
+                "warning: the rule-based baseline leaves demand unserved: {what}. Its costs do \
+                 not include that demand, so the comparison with it flatters the baseline."
+            ));
+        }
+    }
+    out
 }
 
 /// Exit code of a run whose schedule was written but is not proven optimal.

@@ -10,7 +10,8 @@ use parkgrid_model::parse;
 use parkgrid_resource::park_profiles_window;
 use parkgrid_resource::rng::Rng;
 
-/// The generator whose state starts at `state` (the sequences these tests were written with).
+/// The generator whose state starts at `state` (20261130: the sequence the first half was
+/// written with; the second half has its own).
 fn rng_at(state: u64) -> Rng {
     Rng::new(state ^ 0x9E37_79B9_7F4A_7C15)
 }

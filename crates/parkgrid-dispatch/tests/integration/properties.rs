@@ -312,6 +312,77 @@ fn port_imbalance(park: &Park, d: &Dispatch, group: impl Fn(&Bus) -> String) -> 
     worst
 }
 
+/// The machines' KPIs of a run agree with its series and the park: CHP heat and fuel in the
+/// plant's fixed ratios to its electricity; stores lose energy (never make it), at most what was
+/// charged and held at the start; the batteries' full cycles are their discharge over their usable capacity.
+fn machine_figures_hold(
+    park: &parkgrid_model::Park,
+    out: &parkgrid_dispatch::Outcome,
+    dt: f64,
+    what: &str,
+) {
+    let k = &out.kpis;
+    let total = |id: &str, q: Quantity| {
+        out.dispatch
+            .get(id, q)
+            .map_or(0.0, |v| v.iter().sum::<f64>() * dt)
+    };
+    let chp = &park.chp[0];
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * (1.0 + a.abs().max(b.abs()));
+    assert!(
+        close(
+            k.chp_heat_kwh,
+            k.chp_electricity_kwh * chp.eta_th / chp.eta_el
+        ),
+        "{what}: CHP heat {} for {} kWh of electricity",
+        k.chp_heat_kwh,
+        k.chp_electricity_kwh
+    );
+    assert!(
+        close(k.chp_fuel_kwh, k.chp_electricity_kwh / chp.eta_el),
+        "{what}: CHP fuel {}",
+        k.chp_fuel_kwh
+    );
+    let charged: f64 = park
+        .battery
+        .iter()
+        .map(|b| total(&b.id, Quantity::ChargeKw))
+        .sum();
+    // At most what came in and what was stored at the start.
+    let held: f64 = park.battery.iter().map(|b| b.e_max_kwh).sum();
+    assert!(
+        (-1e-6..=charged + held).contains(&k.battery_losses_kwh),
+        "{what}: battery losses {} of {charged} kWh charged",
+        k.battery_losses_kwh
+    );
+    let stored: f64 = park
+        .thermal_store
+        .iter()
+        .map(|s| total(&s.id, Quantity::ChargeKw))
+        .sum();
+    let held: f64 = park.thermal_store.iter().map(|s| s.e_max_kwh).sum();
+    assert!(
+        (-1e-6..=stored + held).contains(&k.thermal_store_losses_kwh),
+        "{what}: store losses {} of {stored} kWh charged",
+        k.thermal_store_losses_kwh
+    );
+    let usable: f64 = park
+        .battery
+        .iter()
+        .map(|b| b.e_max_kwh * (b.soc_max_frac - b.soc_min_frac))
+        .sum();
+    let discharged: f64 = park
+        .battery
+        .iter()
+        .map(|b| total(&b.id, Quantity::DischargeKw))
+        .sum();
+    assert!(
+        close(k.battery_cycles, discharged.max(0.0) / usable),
+        "{what}: {} cycles",
+        k.battery_cycles
+    );
+}
+
 #[test]
 fn balances_close_and_limits_hold_on_random_parks() {
     // Fourteen days of each park, the windows spread over the seasons: more parks in less time
@@ -397,6 +468,10 @@ fn balances_close_and_limits_hold_on_random_parks() {
                 (a - b).abs() < 1e-3 * b.max(1.0),
                 "seed {seed}: day {day} flexible energy {a} vs {b}"
             );
+        }
+        for (which, out) in [("optimal", &opt), ("rule", &rule)] {
+            let dt = profiles.axis.step_h();
+            machine_figures_hold(&park, out, dt, &format!("seed {seed}, {which}"));
         }
         // The declared ports close every bus's balance over the result series alone, for the
         // optimum and for the baseline (which runs the same network, link by link).

@@ -1,15 +1,13 @@
 //! The engine's glue: a run with its loss feedback and network check, the run files round-trip,
 //! and errors come typed.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use parkgrid_dispatch::{Horizon, SolveOptions, SolverKind, Strategy};
 use parkgrid_engine::{EngineError, Format, NetworkMode, Request, read_run, run_year, write_run};
 use parkgrid_model::Park;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use crate::common::repo;
 
 fn park(rel: &str) -> Park {
     let loaded = parkgrid_model::load(&repo().join(rel)).expect("readable park");

@@ -3,5 +3,6 @@
 //! `cargo test -p parkgrid-engine --test integration MODULE::`.
 
 mod agreement;
+mod common;
 mod engine;
 mod yanqing;

@@ -2,7 +2,6 @@
 //! must achieve against the baseline, and the README's headline figures to the digits it shows.
 //! (The one Yanqing year among the workspace's tests: the seasonal store needs the whole year.)
 
-use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use parkgrid_dispatch::{
@@ -12,9 +11,7 @@ use parkgrid_engine::{Request, YearRun, run_year};
 use parkgrid_model::Park;
 use parkgrid_resource::park_profiles;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use crate::common::repo;
 
 /// The example and its year as the README's main command runs it with the default build's
 /// solver (Clarabel): the optimum against the rule-based baseline, no network check.

@@ -736,7 +736,7 @@ fn a_far_site_on_the_built_in_climate_is_warned() {
     // Berlin–Yanqing is about 7,290 km on the great circle.
     assert!(far[0].0.contains("7287 km from Yanqing"), "{}", far[0].0);
     assert!(
-        far[0].0.contains("houses will follow Yanqing's weather"),
+        far[0].0.contains("the weather of houses will be Yanqing's"),
         "{}",
         far[0].0
     );
@@ -756,6 +756,7 @@ fn a_far_site_on_the_built_in_climate_is_warned() {
         })
         .collect();
     let own = parse("park.toml", &format!("{berlin}\n{months}"));
+    assert!(own.park.is_some(), "{}", own.report.render());
     assert!(
         !findings(&own, Severity::Warning)
             .iter()
@@ -763,10 +764,46 @@ fn a_far_site_on_the_built_in_climate_is_warned() {
         "{}",
         own.report.render()
     );
-    // base.toml sits 49 km from Yanqing: no warning.
+    // base.toml sits 51 km from Yanqing: no warning.
     assert!(
         !findings(&load(""), Severity::Warning)
             .iter()
             .any(|(m, _)| m.contains("km from Yanqing"))
+    );
+}
+
+/// With a weather file, ground-source heat pumps still read their ground temperature from the
+/// climate table in force: far from Yanqing without a table of the site's, that is warned; a
+/// park with a weather file and no such heat pump is not; a table nothing reads is.
+#[test]
+fn a_far_site_with_a_weather_file_is_warned_for_its_ground_temperature() {
+    let berlin = BASE
+        .replace("latitude_deg = 40.0", "latitude_deg = 52.52")
+        .replace("longitude_deg = 116.0", "longitude_deg = 13.405")
+        + "\n[weather]\nsource = \"epw\"\nfile = \"berlin.epw\"\n";
+    let far = |text: &str| -> Vec<String> {
+        let loaded = parse("park.toml", text);
+        findings(&loaded, Severity::Warning)
+            .into_iter()
+            .map(|(m, _)| m)
+            .filter(|m| m.contains("km from Yanqing") || m.contains("climate table"))
+            .collect()
+    };
+    assert_eq!(far(&berlin), Vec::<String>::new());
+    let gshp = "\n[[ground_heat_pump]]\nid = \"gshp\"\nbus = \"ac\"\nheat_bus = \"heat\"\nheat_max_kw = 300\n";
+    let found = far(&format!("{berlin}{gshp}"));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("the ground temperature (t_ground_c) of gshp will be Yanqing's"),
+        "{found:?}"
+    );
+    // A table beside the file, with no heat pump to read it.
+    let table = "\n[[weather.climate]]\nmonth = 1\nt_mean_c = 0.0\nghi_kwh_per_m2 = 20.0\nwind_10m_m_per_s = 4.0\nlinke_turbidity = 3.0\nt_ground_c = 9.0\n";
+    let found = far(&format!("{berlin}{table}"));
+    assert!(
+        found
+            .iter()
+            .any(|m| m.starts_with("weather.climate: the climate table is not used")),
+        "{found:?}"
     );
 }

@@ -276,9 +276,6 @@ fn a_curve_file_gives_the_same_farm_as_the_built_in_turbine() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A window's profiles, made with the PV's solar geometry for the window alone, are the year's
-/// cut to the window, value for value — hourly and at 15 minutes, at the start, in the middle
-/// and at the end of the year.
 #[test]
 fn window_profiles_are_the_years_cut_hourly() {
     window_profiles_are_the_years_cut(60);
@@ -289,6 +286,9 @@ fn window_profiles_are_the_years_cut_in_quarter_hours() {
     window_profiles_are_the_years_cut(15);
 }
 
+/// A window's profiles, made with the PV's solar geometry for the window alone, are the year's
+/// cut to the window, value for value — at the start, in the middle and at the end of the year,
+/// at a step of `step_min` (one test per step, so that they run side by side).
 fn window_profiles_are_the_years_cut(step_min: u32) {
     let mut park = yanqing();
     park.time.step_min = step_min;

@@ -149,6 +149,8 @@ fn info_json_carries_the_park_and_capacities() {
     assert_eq!(v["n_steps"], 8760);
     assert_eq!(v["park"]["site"]["time_zone"], "Asia/Shanghai");
     assert_eq!(v["capacity"]["dc"]["storage_kwh"], 8000.0);
+    // The demand the profiles give, not only what the file states.
+    assert!(v["capacity"]["heat"]["demand_kwh"].as_f64().unwrap_or(0.0) > 2.0e7);
 }
 
 #[test]
@@ -840,8 +842,8 @@ fn contingency_ranks_outages_of_a_case_and_of_a_park() {
     assert_eq!(first["element"], "branch 34 (25–26)");
     assert_eq!(first["islanded"], serde_json::json!(["26"]));
 
-    // The example's network at the baseline's peak (the optimum's year is solved in the
-    // engine's tests; the command's path is the same).
+    // The example's network at the baseline's peak, without an optimal year's solve; the
+    // optimum's path through the command is exercised on small parks below.
     let o = parkgrid(&["contingency", "examples/yanqing.toml", "--dispatch", "rule"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
@@ -1378,5 +1380,54 @@ fn contingency_takes_a_saved_run() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("the saved run is of"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Demand left unserved is said, not hidden: the minimal park with a 10 kW import limit runs,
+/// warns on standard error, writes "status": "unserved" and exits 0; with --strict it exits 1.
+#[test]
+fn unserved_demand_is_a_warning_and_strict_makes_it_an_error() {
+    let dir = temp_dir("unserved");
+    let park = std::fs::read_to_string(repo().join("examples/minimal.toml"))
+        .expect("example")
+        .replace("p_import_max_kw = 500", "p_import_max_kw = 10");
+    std::fs::write(dir.join("park.toml"), park).expect("write");
+    let (path, out) = (dir.join("park.toml"), dir.join("out"));
+    let (path_text, out_text) = (
+        path.to_str().unwrap_or_default(),
+        out.to_str().unwrap_or_default(),
+    );
+    let args = [
+        "simulate",
+        path_text,
+        "--from",
+        "2025-01-15",
+        "--days",
+        "2",
+        "--quiet",
+        "--out",
+        out_text,
+    ];
+    let run = |strict: bool| {
+        let mut args = args.to_vec();
+        if strict {
+            args.push("--strict");
+        }
+        parkgrid(&args)
+    };
+    let o = run(false);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: the optimal schedule leaves demand unserved: ")
+            && stderr(&o).contains("MWh of electricity"),
+        "{}",
+        stderr(&o)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary"))
+            .expect("JSON");
+    assert_eq!(summary["status"], "unserved");
+    let o = run(true);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }

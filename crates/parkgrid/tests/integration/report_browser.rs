@@ -305,7 +305,7 @@ fn check_page(
     }
     assert_eq!(
         page["comparison"].as_u64(),
-        Some(24),
+        Some(31),
         "optimal-vs-rule table rows"
     );
 
