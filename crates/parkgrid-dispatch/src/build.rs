@@ -321,6 +321,7 @@ pub fn build(park: &Park, profiles: &ParkProfiles, options: BuildOptions) -> Bui
             AssetRef::Wind(x) => component::renewable::add(&mut b, &x.id, AssetKind::Wind),
             AssetRef::Chp(x) => component::chp::add(&mut b, x),
             AssetRef::GroundHeatPump(x) => component::heat_pump::add_ground(&mut b, x),
+            AssetRef::AirSourceHeatPump(x) => component::heat_pump::add_air(&mut b, x),
             AssetRef::WasteHeatPump(x) => component::heat_pump::add_waste(&mut b, x),
             AssetRef::DataCentre(x) => component::load::add_data_centre(&mut b, x),
             AssetRef::Battery(x) => {
@@ -403,6 +404,7 @@ fn add_bus_slacks(b: &mut Builder<'_>) {
             | AssetRef::Wind(_)
             | AssetRef::Chp(_)
             | AssetRef::GroundHeatPump(_)
+            | AssetRef::AirSourceHeatPump(_)
             | AssetRef::WasteHeatPump(_)
             | AssetRef::DataCentre(_)
             | AssetRef::Battery(_)

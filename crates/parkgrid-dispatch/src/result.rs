@@ -230,6 +230,9 @@ pub fn kpis(park: &Park, steps: &Steps, d: &Dispatch) -> Kpis {
             AssetRef::GroundHeatPump(h) => {
                 k.heat_pump_heat_kwh += d.total(&h.id, Quantity::HeatKw, dt)
             }
+            AssetRef::AirSourceHeatPump(h) => {
+                k.heat_pump_heat_kwh += d.total(&h.id, Quantity::HeatKw, dt)
+            }
             AssetRef::ElectricBoiler(b) => {
                 k.electric_boiler_heat_kwh += d.total(&b.id, Quantity::HeatKw, dt)
             }
@@ -425,6 +428,8 @@ fn asset_ports(asset: AssetRef<'_>, quantity: Quantity) -> Option<Vec<(String, f
         (AssetRef::Chp(_) | AssetRef::GasBoiler(_), Quantity::FuelKw) => none(),
         (AssetRef::GroundHeatPump(h), Quantity::PKw) => port(&h.bus, -1.0),
         (AssetRef::GroundHeatPump(h), Quantity::HeatKw) => port(&h.heat_bus, 1.0),
+        (AssetRef::AirSourceHeatPump(h), Quantity::PKw) => port(&h.bus, -1.0),
+        (AssetRef::AirSourceHeatPump(h), Quantity::HeatKw) => port(&h.heat_bus, 1.0),
         (AssetRef::WasteHeatPump(h), Quantity::PKw) => port(&h.bus, -1.0),
         (AssetRef::WasteHeatPump(h), Quantity::HeatKw) => port(&h.heat_bus, 1.0),
         (AssetRef::WasteHeatPump(h), Quantity::SourceKw) => port(&h.source_bus, -1.0),
@@ -456,6 +461,7 @@ fn asset_ports(asset: AssetRef<'_>, quantity: Quantity) -> Option<Vec<(String, f
             | AssetRef::Wind(_)
             | AssetRef::Chp(_)
             | AssetRef::GroundHeatPump(_)
+            | AssetRef::AirSourceHeatPump(_)
             | AssetRef::WasteHeatPump(_)
             | AssetRef::DataCentre(_)
             | AssetRef::Battery(_)

@@ -91,6 +91,7 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
     let mut chillers = Vec::new();
     let mut absorbers = Vec::new();
     const WASTE_HP: [Quantity; 3] = [Quantity::PKw, Quantity::HeatKw, Quantity::SourceKw];
+    // Ground- and air-source heat pumps: electricity in, heat out.
     const GROUND_HP: [Quantity; 2] = [Quantity::PKw, Quantity::HeatKw];
     for (_, a) in park.assets() {
         match a {
@@ -160,6 +161,9 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
             }
             AssetRef::GroundHeatPump(h) => {
                 idle_pumps.push((&h.id, AssetKind::GroundHeatPump, &GROUND_HP));
+            }
+            AssetRef::AirSourceHeatPump(h) => {
+                idle_pumps.push((&h.id, AssetKind::AirSourceHeatPump, &GROUND_HP));
             }
             AssetRef::GasBoiler(g) => after_pumps.push(Heat::GasBoiler(g)),
             AssetRef::ElectricBoiler(e) => after_pumps.push(Heat::ElectricBoiler(e)),

@@ -76,6 +76,7 @@ fn fixed_share(asset: AssetRef<'_>) -> Option<f64> {
         | AssetRef::Wind(_)
         | AssetRef::Chp(_)
         | AssetRef::GroundHeatPump(_)
+        | AssetRef::AirSourceHeatPump(_)
         | AssetRef::WasteHeatPump(_)
         | AssetRef::Battery(_)
         | AssetRef::ThermalStore(_)
@@ -186,6 +187,12 @@ fn firm_outputs<'a>(asset: AssetRef<'a>) -> Vec<(&'a str, f64, String)> {
             h.heat_bus.as_str(),
             h.heat_max_kw,
             part("ground_heat_pump", &h.id, h.heat_max_kw),
+        )],
+        // Its rating at 7 °C: an upper bound of what colder air lets it give.
+        AssetRef::AirSourceHeatPump(h) => vec![(
+            h.heat_bus.as_str(),
+            h.heat_max_kw,
+            part("air_source_heat_pump", &h.id, h.heat_max_kw),
         )],
         AssetRef::WasteHeatPump(h) => vec![(
             h.heat_bus.as_str(),

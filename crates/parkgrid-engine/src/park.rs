@@ -70,6 +70,7 @@ pub fn rating(asset: AssetRef<'_>) -> String {
             kw(c.p_max_kw * c.eta_th / c.eta_el)
         ),
         AssetRef::GroundHeatPump(h) => format!("{} th", kw(h.heat_max_kw)),
+        AssetRef::AirSourceHeatPump(h) => format!("{} th at A7/W35", kw(h.heat_max_kw)),
         AssetRef::WasteHeatPump(h) => format!("{} th", kw(h.heat_max_kw)),
         AssetRef::DataCentre(d) => format!("{} IT, PUE {}", kw(d.p_it_kw), d.pue),
         AssetRef::Battery(b) => format!("{} / {} kWh", kw(b.p_max_kw), n(b.e_max_kwh)),

@@ -78,6 +78,9 @@ pub struct Park {
     /// Ground-source heat pumps.
     #[serde(default)]
     pub ground_heat_pump: Vec<asset::GroundHeatPump>,
+    /// Air-source heat pumps.
+    #[serde(default)]
+    pub air_source_heat_pump: Vec<asset::AirSourceHeatPump>,
     /// Waste-heat heat pumps.
     #[serde(default)]
     pub waste_heat_pump: Vec<asset::WasteHeatPump>,
@@ -152,7 +155,7 @@ impl Park {
 
     /// The assets whose series follow the weather (PV and wind without a profile file, heat and
     /// cooling loads without one, ground-source heat pumps and electric chillers without a fixed
-    /// COP or EER), by id.
+    /// COP or EER, air-source heat pumps, whose capacity follows the outdoor air), by id.
     pub fn weather_users(&self) -> Vec<&str> {
         self.assets()
             .filter(|(_, a)| match a {
@@ -161,6 +164,7 @@ impl Park {
                 AssetRef::HeatLoad(h) => h.profile.is_none(),
                 AssetRef::CoolingLoad(c) => c.profile.is_none(),
                 AssetRef::GroundHeatPump(h) => h.cop.is_none(),
+                AssetRef::AirSourceHeatPump(_) => true,
                 AssetRef::ElectricChiller(c) => c.eer.is_none(),
                 AssetRef::Grid(_)
                 | AssetRef::Chp(_)

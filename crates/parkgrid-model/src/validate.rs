@@ -361,6 +361,7 @@ fn port_hint(kind: AssetKind, field: &str, carrier: Carrier) -> Option<String> {
     let takes_power = matches!(
         kind,
         AssetKind::GroundHeatPump
+            | AssetKind::AirSourceHeatPump
             | AssetKind::WasteHeatPump
             | AssetKind::ElectricBoiler
             | AssetKind::ElectricChiller
@@ -730,6 +731,9 @@ fn check_heat(park: &Park, cx: &mut Cx) {
                 supplies.insert(&x.heat_bus);
             }
             AssetRef::GroundHeatPump(x) => {
+                supplies.insert(&x.heat_bus);
+            }
+            AssetRef::AirSourceHeatPump(x) => {
                 supplies.insert(&x.heat_bus);
             }
             AssetRef::WasteHeatPump(x) => {

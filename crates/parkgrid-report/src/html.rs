@@ -29,6 +29,7 @@ fn colour(key: &str) -> &'static str {
         "gas_boiler" => "#7e5109",
         "electric_boiler" => "#e67e22",
         "ground_heat_pump" => "#148f77",
+        "air_source_heat_pump" => "#48c9b0",
         "waste_heat_pump" => "#1abc9c",
         "data_centre" => "#8e44ad",
         "battery_charge" | "battery_discharge" => "#2e86de",

@@ -133,6 +133,11 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("gas_boiler", "Gas boilers", "燃气锅炉"),
     ("electric_boiler", "Electric boilers", "电锅炉"),
     ("ground_heat_pump", "Ground-source heat pumps", "地源热泵"),
+    (
+        "air_source_heat_pump",
+        "Air-source heat pumps",
+        "空气源热泵",
+    ),
     ("waste_heat_pump", "Waste-heat pumps", "余热热泵"),
     ("data_centre", "Data centre", "数据中心"),
     ("battery_charge", "Battery charge", "电池充电"),

@@ -26,6 +26,7 @@ const ORDER: &[&str] = &[
     "chp",
     "waste_heat_pump",
     "ground_heat_pump",
+    "air_source_heat_pump",
     "electric_boiler",
     "gas_boiler",
     "electric_chiller",

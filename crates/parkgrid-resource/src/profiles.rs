@@ -14,7 +14,8 @@ use crate::calendar::{DayType, calendar_is_official, day_type, shape_weight};
 use crate::csvdata::{CsvSite, CsvTable, WeatherCsvError, parse_csv, weather_from_csv};
 use crate::epw::parse_epw;
 use crate::heat::{
-    DHW_SHAPE, T_COND_MIN_C, cop_carnot, eer_carnot, space_cooling_kw, space_heating_kw,
+    DHW_SHAPE, T_COND_MIN_C, air_source_capacity_ratio, air_source_cop, cop_carnot, eer_carnot,
+    space_cooling_kw, space_heating_kw,
 };
 use crate::pv::{PvSystem, pv_output};
 use crate::solar::SolarError;
@@ -44,6 +45,8 @@ pub enum Quantity {
     CoolingDemand,
     /// Energy-efficiency ratio (cooling / electricity) of an electric chiller.
     Eer,
+    /// Largest heat output in the step, kW (air-source heat pumps: less in cold air).
+    HeatMax,
 }
 
 impl Quantity {
@@ -57,6 +60,7 @@ impl Quantity {
             Quantity::Cop => "cop",
             Quantity::CoolingDemand => "cooling_demand_kw",
             Quantity::Eer => "eer",
+            Quantity::HeatMax => "heat_max_kw",
         }
     }
 }
@@ -291,6 +295,20 @@ fn park_profiles_in(
                     })
                     .collect();
                 push(Quantity::Cop, cop, None);
+            }
+            AssetRef::AirSourceHeatPump(hp) => {
+                let sink = heat_supply_c(park, &hp.heat_bus);
+                let t_air = &weather.t_air_c;
+                let cop = t_air
+                    .iter()
+                    .map(|&t| hp.cop.unwrap_or_else(|| air_source_cop(t, sink)))
+                    .collect();
+                push(Quantity::Cop, cop, None);
+                let heat_max = t_air
+                    .iter()
+                    .map(|&t| hp.heat_max_kw * air_source_capacity_ratio(t))
+                    .collect();
+                push(Quantity::HeatMax, heat_max, Some(hp.heat_max_kw));
             }
             AssetRef::WasteHeatPump(hp) => {
                 let source = park.bus(&hp.source_bus).and_then(|b| b.t_c).unwrap_or(20.0);

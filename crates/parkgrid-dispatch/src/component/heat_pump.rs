@@ -1,7 +1,7 @@
 //! Heat pumps: electricity (and, for waste-heat pumps, low-grade heat) in, heat out at the COP.
 
 use parkgrid_model::AssetKind;
-use parkgrid_model::asset::{GroundHeatPump, WasteHeatPump};
+use parkgrid_model::asset::{AirSourceHeatPump, GroundHeatPump, WasteHeatPump};
 use parkgrid_resource::Quantity as Profile;
 
 use crate::build::{Builder, Coef, Source};
@@ -33,6 +33,35 @@ pub fn add_ground(b: &mut Builder<'_>, hp: &GroundHeatPump) {
     b.output(
         &hp.id,
         AssetKind::GroundHeatPump,
+        Quantity::HeatKw,
+        Source::Vars(vec![(p, Coef::Series(cop))]),
+    );
+}
+
+/// Variable `air_source_heat_pump.p[id,t]` ∈ [0, heat_max[t]/cop[t]] (electric input); heat
+/// `cop[t]·p` into the heat bus. Both the COP and the largest heat output follow the outdoor air
+/// (the profiles' `cop` and `heat_max_kw`); the air is an unlimited source.
+pub fn add_air(b: &mut Builder<'_>, hp: &AirSourceHeatPump) {
+    let cop = cop_series(b, &hp.id, hp.cop);
+    let heat_max = b
+        .profiles
+        .get(&hp.id, Profile::HeatMax)
+        .map_or_else(|| vec![hp.heat_max_kw; b.steps.n], <[f64]>::to_vec);
+    let p = b.block(
+        "air_source_heat_pump.p",
+        &hp.id,
+        |t| (0.0, heat_max[t] / cop[t]),
+        |_| 0.0,
+    );
+    b.output(
+        &hp.id,
+        AssetKind::AirSourceHeatPump,
+        Quantity::PKw,
+        Source::Vars(vec![(p, Coef::Const(1.0))]),
+    );
+    b.output(
+        &hp.id,
+        AssetKind::AirSourceHeatPump,
         Quantity::HeatKw,
         Source::Vars(vec![(p, Coef::Series(cop))]),
     );

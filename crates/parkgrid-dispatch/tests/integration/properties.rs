@@ -100,6 +100,12 @@ bus = "ac_b"
 heat_bus = "heat"
 heat_max_kw = {gshp:.0}
 
+[[air_source_heat_pump]]
+id = "ashp"
+bus = "ac"
+heat_bus = "heat"
+heat_max_kw = {ashp:.0}
+
 [[electric_boiler]]
 id = "eboiler"
 bus = "ac"
@@ -266,6 +272,7 @@ co2_kg_per_kwh = 0.2
         tx = u(500.0, 2000.0),
         chp = u(100.0, 800.0),
         gshp = u(100.0, 800.0),
+        ashp = u(50.0, 400.0),
         eboiler = u(100.0, 500.0),
         chiller = u(200.0, 1500.0),
         absorber = u(50.0, 400.0),
@@ -453,6 +460,22 @@ fn balances_close_and_limits_hold_on_random_parks() {
                 .all(|(p, a)| *p <= a + tol && *p >= -tol),
             "seed {seed}: PV within availability"
         );
+        // The air-source heat pump within the output the air allows, in both runs.
+        let heat_max = profiles
+            .get("ashp", parkgrid_resource::Quantity::HeatMax)
+            .unwrap_or_else(|| panic!("seed {seed}: no heat_max_kw for the air-source pump"));
+        for (which, out) in [("optimal", &opt), ("rule", &rule)] {
+            let heat = out
+                .dispatch
+                .get("ashp", Quantity::HeatKw)
+                .unwrap_or_default();
+            assert!(
+                heat.iter()
+                    .zip(heat_max)
+                    .all(|(h, m)| *h <= m + tol && *h >= -tol),
+                "seed {seed}: {which} air-source heat beyond the air's limit"
+            );
+        }
         let imp = d.get("grid", Quantity::ImportKw).unwrap_or_default();
         assert!(
             imp.iter().all(|&p| p <= park.grid[0].p_import_max_kw + tol),

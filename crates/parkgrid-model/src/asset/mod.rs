@@ -5,6 +5,7 @@
 //! kinds, so adding a kind fails the build until every layer handles it.
 
 mod absorption_chiller;
+mod air_source_heat_pump;
 mod battery;
 mod chp;
 mod cooling_load;
@@ -24,6 +25,7 @@ mod waste_heat_pump;
 mod wind;
 
 pub use absorption_chiller::AbsorptionChiller;
+pub use air_source_heat_pump::AirSourceHeatPump;
 pub use battery::Battery;
 pub use chp::Chp;
 pub use cooling_load::CoolingLoad;
@@ -180,6 +182,7 @@ asset_kinds! {
     Wind(Wind) => wind, "wind farm";
     Chp(Chp) => chp, "combined heat and power plant (biogas, biomass or gas)";
     GroundHeatPump(GroundHeatPump) => ground_heat_pump, "ground-source (geothermal) heat pump";
+    AirSourceHeatPump(AirSourceHeatPump) => air_source_heat_pump, "air-source (air-to-water) heat pump";
     WasteHeatPump(WasteHeatPump) => waste_heat_pump, "heat pump lifting waste heat to the heat network";
     DataCentre(DataCentre) => data_centre, "data centre: electric demand that yields waste heat";
     Battery(Battery) => battery, "battery energy storage";
@@ -233,6 +236,18 @@ pub(crate) fn check_lift(
     carnot_fraction: f64,
     hint: &str,
 ) {
+    check_ratio(cx, at, field, ratio, hint);
+    cx.efficiency(at, "carnot_fraction", carnot_fraction);
+}
+
+/// A fixed ratio `field` (COP, EER) of a machine that pumps heat: above 1 and at most 12.
+pub(crate) fn check_ratio(
+    cx: &mut Cx,
+    at: &FieldPath,
+    field: &str,
+    ratio: Option<f64>,
+    hint: &str,
+) {
     if let Some(r) = ratio {
         if !(r.is_finite() && r > 1.0 && r <= 12.0) {
             cx.push(
@@ -244,7 +259,6 @@ pub(crate) fn check_lift(
             );
         }
     }
-    cx.efficiency(at, "carnot_fraction", carnot_fraction);
 }
 
 /// Storage bounds: `0 <= soc_min < soc_max <= 1` and the initial state within them.
