@@ -6,6 +6,8 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use chrono::Datelike;
+
 use parkgrid_model::{AssetKind, Park};
 use parkgrid_resource::{AssetSeries, ParkProfiles, Quantity};
 use serde::Serialize;
@@ -31,6 +33,9 @@ pub struct SeriesSummary {
     pub mean: f64,
     /// Energy over rating × hours (none without a rating, or for a COP).
     pub capacity_factor: Option<f64>,
+    /// A heat pump's mean COP over the steps of the site's heating season, when the run has any
+    /// (what heating is done at; the annual mean includes the mild summer).
+    pub heating_season_mean: Option<f64>,
     /// PV specific yield (kWh/kWp) or wind full-load hours, in words.
     pub headline: Option<String>,
 }
@@ -43,20 +48,40 @@ pub fn park_profiles(park: &Park) -> Result<ParkProfiles, EngineError> {
     Ok(parkgrid_resource::park_profiles(park)?)
 }
 
-/// The figures of every series of `p`.
-pub fn summarize(p: &ParkProfiles) -> Vec<SeriesSummary> {
+/// The figures of every series of `p`, the profiles of `park`.
+pub fn summarize(park: &Park, p: &ParkProfiles) -> Vec<SeriesSummary> {
     let step_h = p.axis.step_h();
     let hours = p.axis.n_steps as f64 * step_h;
+    let heating: Vec<bool> = (0..p.axis.n_steps)
+        .map(|t| {
+            let day = p.axis.time(t).date_naive();
+            park.site.in_heating_season(day.month(), day.day())
+        })
+        .collect();
     p.series
         .iter()
         .map(|s| {
             let n = s.values.len().max(1) as f64;
             let total = s.values.iter().sum::<f64>() * step_h;
-            let is_cop = matches!(s.quantity, Quantity::Cop | Quantity::Eer);
+            // Ratios and limits are no energies.
+            let is_cop = matches!(
+                s.quantity,
+                Quantity::Cop | Quantity::Eer | Quantity::HeatMax
+            );
+            let season: Vec<f64> = s
+                .values
+                .iter()
+                .zip(&heating)
+                .filter(|(_, h)| **h)
+                .map(|(v, _)| *v)
+                .collect();
+            let heating_season_mean = (s.quantity == Quantity::Cop && !season.is_empty())
+                .then(|| season.iter().sum::<f64>() / season.len() as f64);
             SeriesSummary {
                 id: s.id.clone(),
                 kind: s.kind.key(),
                 quantity: s.quantity.suffix(),
+                heating_season_mean,
                 annual_kwh: (!is_cop).then_some(total),
                 peak: s.values.iter().copied().fold(0.0, f64::max),
                 min: s.values.iter().copied().fold(f64::INFINITY, f64::min),
@@ -144,4 +169,52 @@ fn write_lines(
         w.flush()
     };
     write().map_err(EngineError::write(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example's heat pumps: the heating-season COP beside the annual mean — lower in the
+    /// cold months for the air-source pump, the same for the ground-source ones on boreholes
+    /// (the undisturbed ground holds one temperature all year); the air-source pump's heat limit
+    /// is a limit, not an energy.
+    #[test]
+    fn heat_pumps_show_their_heating_season_cop() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/yanqing.toml");
+        let park = crate::park::load(&path).expect("example").0;
+        let p = park_profiles(&park).expect("profiles");
+        let figures = summarize(&park, &p);
+        let find = |id: &str, q: &str| {
+            figures
+                .iter()
+                .find(|f| f.id == id && f.quantity == q)
+                .unwrap_or_else(|| panic!("no {id}.{q}"))
+        };
+        let cop = find("ashp_housing", "cop");
+        let season = cop.heating_season_mean.expect("a heating season");
+        assert!(
+            season < cop.mean,
+            "{season} in the season, {} a year",
+            cop.mean
+        );
+        assert_eq!(cop.annual_kwh, None);
+        let cop = find("gshp_1", "cop");
+        assert!((cop.peak - cop.min).abs() < 1e-12 && (cop.peak - cop.mean).abs() < 1e-9);
+        let season = cop.heating_season_mean.expect("a heating season");
+        assert!((season - cop.mean).abs() < 1e-12);
+        let limit = find("ashp_housing", "heat_max_kw");
+        assert_eq!((limit.annual_kwh, limit.capacity_factor), (None, None));
+        assert!(limit.peak <= 600.0 + 1e-9 && limit.min < 600.0, "{limit:?}");
+        assert_eq!(find("pv_roof", "available_kw").heating_season_mean, None);
+        let table = crate::table::profiles(&figures);
+        assert!(
+            table
+                .rows
+                .iter()
+                .any(|r| r[0] == "ashp_housing" && r[6].contains("in the heating season")),
+            "{:?}",
+            table.rows
+        );
+    }
 }

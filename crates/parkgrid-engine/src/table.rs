@@ -324,10 +324,23 @@ pub fn profiles(figures: &[SeriesSummary]) -> Table {
     let rows = figures.iter().map(|f| {
         let (id, kind) = (f.id.clone(), f.kind.to_string());
         let Some(kwh) = f.annual_kwh else {
-            let ratio = f.quantity.to_uppercase();
-            let cop = format!("{ratio} {:.2} mean, {:.2}–{:.2}", f.mean, f.min, f.peak);
+            let figures = if f.quantity.ends_with("_kw") {
+                // A limit: heat a machine can give.
+                format!("{} kW mean, {}–{}", n0(f.mean), n0(f.min), n0(f.peak))
+            } else {
+                let ratio = f.quantity.to_uppercase();
+                let season = f
+                    .heating_season_mean
+                    .map(|m| format!(" ({m:.2} in the heating season)"))
+                    .unwrap_or_default();
+                format!(
+                    "{ratio} {:.2} mean{season}, {:.2}–{:.2}",
+                    f.mean, f.min, f.peak
+                )
+            };
             let blank = String::new;
-            return vec![id, kind, f.quantity.into(), blank(), blank(), blank(), cop];
+            let series = f.quantity.trim_end_matches("_kw").replace('_', " ");
+            return vec![id, kind, series, blank(), blank(), blank(), figures];
         };
         let cf = f.capacity_factor.map(|c| format!("{:.1} %", c * 100.0));
         vec![

@@ -140,12 +140,12 @@ impl Weather {
     /// EPW or CSV file — for the ground temperature of ground-source heat pumps), reported at the
     /// site's latitude; a table that nothing reads.
     pub(crate) fn check_place(&self, park: &crate::Park, cx: &mut Cx, at: &FieldPath) {
-        // Ground-source heat pumps without a fixed COP read t_ground_c from the table in force,
-        // whatever the weather source.
+        // Ground-source heat pumps on horizontal collectors without a fixed COP read t_ground_c
+        // from the table in force, whatever the weather source.
         let ground: Vec<&str> = park
             .ground_heat_pump
             .iter()
-            .filter(|h| h.cop.is_none())
+            .filter(|h| h.cop.is_none() && h.collector == crate::asset::Collector::Horizontal)
             .map(|h| h.id.as_str())
             .collect();
         if self.source != WeatherSource::Synthetic && !self.climate.is_empty() && ground.is_empty()
@@ -154,7 +154,7 @@ impl Weather {
                 Diagnostic::warning(
                     at.key("weather").key("climate"),
                     "the climate table is not used: with a weather file only its ground \
-                     temperatures are read, by ground-source heat pumps without a fixed COP",
+                     temperatures are read, by ground-source heat pumps on horizontal collectors",
                 )
                 .with_hint("remove it, or set source = \"synthetic\""),
             );
@@ -190,7 +190,7 @@ impl Weather {
             (
                 "the ground temperature (t_ground_c)",
                 "give a twelve-month [[weather.climate]] table with the site's ground temperature \
-                 at borehole depth (with a weather file only t_ground_c is read), or a fixed cop",
+                 at 2 m (with a weather file only t_ground_c is read), or a fixed cop",
             )
         };
         cx.push(

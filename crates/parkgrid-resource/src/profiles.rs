@@ -3,7 +3,7 @@
 
 use chrono::{Datelike, Timelike};
 use parkgrid_model::asset::{
-    AssetRef, CoolingLoad, DataCentre, EvCharging, HeatLoad, PowerCurve, Pv, Wind,
+    AssetRef, Collector, CoolingLoad, DataCentre, EvCharging, HeatLoad, PowerCurve, Pv, Wind,
 };
 use parkgrid_model::weather::WeatherSource;
 use parkgrid_model::{
@@ -277,23 +277,31 @@ fn park_profiles_in(
             ),
             AssetRef::GroundHeatPump(hp) => {
                 let sink = heat_supply_c(park, &hp.heat_bus);
-                let climate = park.weather.climate();
-                let mut ground = [0.0; 12];
-                for m in climate {
-                    ground[(m.month as usize).clamp(1, 12) - 1] = m.t_ground_c;
-                }
-                let n_days = axis.n_days().max(1);
-                let per_day = 24 * axis.steps_per_hour();
-                let cop = (0..axis.n_steps)
-                    .map(|i| match hp.cop {
-                        Some(c) => c,
-                        None => cop_carnot(
-                            daily_from_monthly(&ground, (i / per_day).min(n_days - 1), n_days),
-                            sink,
-                            hp.carnot_fraction,
-                        ),
-                    })
-                    .collect();
+                let cop: Vec<f64> = match (hp.cop, hp.collector) {
+                    (Some(c), _) => vec![c; axis.n_steps],
+                    (None, Collector::Borehole) => {
+                        // The undisturbed ground: given, or the year's mean air temperature.
+                        let t = &weather.t_air_c;
+                        let mean = t.iter().sum::<f64>() / t.len().max(1) as f64;
+                        let ground = hp.t_ground_c.unwrap_or(mean);
+                        vec![cop_carnot(ground, sink, hp.carnot_fraction); axis.n_steps]
+                    }
+                    (None, Collector::Horizontal) => {
+                        let mut ground = [0.0; 12];
+                        for m in park.weather.climate() {
+                            ground[(m.month as usize).clamp(1, 12) - 1] = m.t_ground_c;
+                        }
+                        let n_days = axis.n_days().max(1);
+                        let per_day = 24 * axis.steps_per_hour();
+                        (0..axis.n_steps)
+                            .map(|i| {
+                                let day = (i / per_day).min(n_days - 1);
+                                let t = daily_from_monthly(&ground, day, n_days);
+                                cop_carnot(t, sink, hp.carnot_fraction)
+                            })
+                            .collect()
+                    }
+                };
                 push(Quantity::Cop, cop, None);
             }
             AssetRef::AirSourceHeatPump(hp) => {

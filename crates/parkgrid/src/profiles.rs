@@ -14,7 +14,7 @@ use crate::table::render;
 pub fn run(park: &Park, out: &Path, json_out: bool) -> anyhow::Result<ExitCode> {
     let p = park_profiles(park)?;
     let (profiles_csv, weather_csv) = write_profiles(&p, out)?;
-    let figures = summarize(&p);
+    let figures = summarize(park, &p);
     if json_out {
         outln!(
             "{}",

@@ -37,7 +37,7 @@ pub use ev_charging::EvCharging;
 pub use flexible_load::FlexibleLoad;
 pub use gas_boiler::GasBoiler;
 pub use grid::Grid;
-pub use ground_heat_pump::GroundHeatPump;
+pub use ground_heat_pump::{Collector, GroundHeatPump};
 pub use heat_load::HeatLoad;
 pub use pv::{Pv, Tracking};
 pub use thermal_store::ThermalStore;

@@ -772,9 +772,10 @@ fn a_far_site_on_the_built_in_climate_is_warned() {
     );
 }
 
-/// With a weather file, ground-source heat pumps still read their ground temperature from the
-/// climate table in force: far from Yanqing without a table of the site's, that is warned; a
-/// park with a weather file and no such heat pump is not; a table nothing reads is.
+/// With a weather file, ground-source heat pumps on horizontal collectors still read their ground
+/// temperature from the climate table in force: far from Yanqing without a table of the site's,
+/// that is warned; boreholes (the file's mean air temperature) and a park without such heat pumps
+/// are not; a table nothing reads is.
 #[test]
 fn a_far_site_with_a_weather_file_is_warned_for_its_ground_temperature() {
     let berlin = BASE
@@ -790,7 +791,10 @@ fn a_far_site_with_a_weather_file_is_warned_for_its_ground_temperature() {
             .collect()
     };
     assert_eq!(far(&berlin), Vec::<String>::new());
+    // Boreholes take the weather file's mean air temperature: nothing to warn.
     let gshp = "\n[[ground_heat_pump]]\nid = \"gshp\"\nbus = \"ac\"\nheat_bus = \"heat\"\nheat_max_kw = 300\n";
+    assert_eq!(far(&format!("{berlin}{gshp}")), Vec::<String>::new());
+    let gshp = format!("{gshp}collector = \"horizontal\"\n");
     let found = far(&format!("{berlin}{gshp}"));
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(

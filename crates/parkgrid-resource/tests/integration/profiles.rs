@@ -349,3 +349,49 @@ fn cooling_demand_and_chiller_eer_follow_the_weather() {
         "the condensing floor caps the EER at {max}"
     );
 }
+
+/// A ground-source heat pump on boreholes lifts from the undisturbed ground: by default the
+/// weather's mean air temperature over the year, one COP all year (8.9 °C for Yanqing: 3.20 to
+/// the 55 °C network at the example's Carnot fraction 0.45); on a horizontal collector it follows
+/// the 2 m ground of the climate table, lowest in late winter.
+#[test]
+fn ground_source_cop_from_boreholes_or_a_horizontal_collector() {
+    let mut park = yanqing();
+    let p = park_profiles(&park).expect("profiles");
+    let t = &p.weather.t_air_c;
+    let mean = t.iter().sum::<f64>() / t.len() as f64;
+    let sink = park
+        .bus("heat_net")
+        .and_then(|b| b.t_supply_c)
+        .expect("supply temperature");
+    let want = 0.45 * (sink + 273.15) / (sink - mean);
+    let cop = p.get("gshp_1", Quantity::Cop).expect("COP");
+    assert!(
+        cop.iter().all(|c| (c - want).abs() < 1e-12),
+        "{} vs {want}",
+        cop[0]
+    );
+    assert!(
+        (mean - 8.9).abs() < 0.3,
+        "Yanqing's mean air temperature {mean}"
+    );
+
+    park.ground_heat_pump[0].collector = parkgrid_model::asset::Collector::Horizontal;
+    let p = park_profiles(&park).expect("profiles");
+    let cop = p.get("gshp_1", Quantity::Cop).expect("COP");
+    let (march, august) = (
+        cop[(31 + 28 + 10) * 24],
+        cop[(31 + 28 + 31 + 30 + 31 + 30 + 31 + 10) * 24],
+    );
+    assert!(
+        march < want && want < august,
+        "{march} in March, {august} in August"
+    );
+
+    // A given undisturbed temperature is used as given.
+    let mut park = yanqing();
+    park.ground_heat_pump[0].t_ground_c = Some(14.0);
+    let p = park_profiles(&park).expect("profiles");
+    let cop = p.get("gshp_1", Quantity::Cop).expect("COP")[0];
+    assert!((cop - 0.45 * (sink + 273.15) / (sink - 14.0)).abs() < 1e-12);
+}

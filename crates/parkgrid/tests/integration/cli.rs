@@ -219,7 +219,15 @@ fn profiles_writes_csv_and_a_summary() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
-    for needle in ["pv_roof", "kWh/kWp", "full-load h", "office_heating", "COP"] {
+    for needle in [
+        "pv_roof",
+        "kWh/kWp",
+        "full-load h",
+        "office_heating",
+        "COP",
+        "in the heating season",
+        "heat max",
+    ] {
         assert!(out.contains(needle), "missing {needle:?} in\n{out}");
     }
     let profiles = std::fs::read_to_string(dir.join("profiles.csv")).expect("profiles.csv");
