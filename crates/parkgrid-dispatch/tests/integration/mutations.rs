@@ -66,7 +66,7 @@ fn mutate(text: &str, rng: &mut Rng) -> String {
     lines.join("\n")
 }
 
-/// 250 mutations of the minimal example (a mutation of a mutation every second one) from the
+/// 200 mutations of the minimal example (a mutation of a mutation every second one) from the
 /// generator started at `seed`.
 fn mutated_parks_never_panic(seed: u64) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/minimal.toml");
@@ -79,7 +79,7 @@ fn mutated_parks_never_panic(seed: u64) {
         .join("\n");
     let mut rng = rng_at(seed);
     let (mut invalid, mut valid, mut refused) = (0, 0, 0);
-    for k in 0..250 {
+    for k in 0..200 {
         let mut text = mutate(&base, &mut rng);
         if k % 2 == 0 {
             text = mutate(&text, &mut rng);

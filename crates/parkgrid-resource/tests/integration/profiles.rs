@@ -2,9 +2,10 @@
 //! kept by the demand shapes, time steps, CSV profiles and their errors.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
-use parkgrid_model::{Park, load, parse};
-use parkgrid_resource::{Quantity, ResourceError, park_profiles};
+use parkgrid_model::{Park, load};
+use parkgrid_resource::{ParkProfiles, Quantity, ResourceError, park_profiles};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -15,6 +16,24 @@ fn yanqing() -> Park {
     loaded
         .park
         .unwrap_or_else(|| panic!("{}", loaded.report.render()))
+}
+
+/// The example and its profiles over its year at a step of `step_min` (60 or 15), made once for
+/// the whole binary: most tests here read the same year.
+fn year(step_min: u32) -> &'static (Park, ParkProfiles) {
+    static HOURLY: OnceLock<(Park, ParkProfiles)> = OnceLock::new();
+    static QUARTER: OnceLock<(Park, ParkProfiles)> = OnceLock::new();
+    let cell = match step_min {
+        60 => &HOURLY,
+        15 => &QUARTER,
+        _ => panic!("no shared year at {step_min} min"),
+    };
+    cell.get_or_init(|| {
+        let mut park = yanqing();
+        park.time.step_min = step_min;
+        let p = park_profiles(&park).unwrap_or_else(|e| panic!("{e}"));
+        (park, p)
+    })
 }
 
 fn total_kwh(values: &[f64], step_h: f64) -> f64 {
@@ -29,8 +48,7 @@ fn total_kwh(values: &[f64], step_h: f64) -> f64 {
 ///   curtailment and outages that the example's losses do not.
 #[test]
 fn yanqing_yields_are_plausible() {
-    let park = yanqing();
-    let p = park_profiles(&park).unwrap_or_else(|e| panic!("{e}"));
+    let (_, p) = year(60);
     let step_h = p.axis.step_h();
     let pv = total_kwh(
         p.get("pv_roof", Quantity::Available).unwrap_or_default(),
@@ -58,8 +76,7 @@ fn yanqing_yields_are_plausible() {
 
 #[test]
 fn demand_shapes_keep_their_annual_energy() {
-    let park = yanqing();
-    let p = park_profiles(&park).unwrap_or_else(|e| panic!("{e}"));
+    let (_, p) = year(60);
     let step_h = p.axis.step_h();
     for (id, annual) in [
         ("office_campus", 12e6),
@@ -85,8 +102,7 @@ fn demand_shapes_keep_their_annual_energy() {
 
 #[test]
 fn heat_demand_follows_the_heating_season() {
-    let park = yanqing();
-    let p = park_profiles(&park).unwrap_or_else(|e| panic!("{e}"));
+    let (_, p) = year(60);
     let q = p
         .get("office_heating", Quantity::HeatDemand)
         .unwrap_or_default();
@@ -111,14 +127,7 @@ fn heat_demand_follows_the_heating_season() {
 
 #[test]
 fn quarter_hour_steps_give_the_same_year() {
-    let text = std::fs::read_to_string(repo().join("examples/yanqing.toml")).unwrap_or_default();
-    let quarter = text.replace("step_min = 60", "step_min = 15");
-    let loaded = parse("q.toml", &quarter);
-    let park = loaded
-        .park
-        .unwrap_or_else(|| panic!("{}", loaded.report.render()));
-    let q = park_profiles(&park).unwrap_or_else(|e| panic!("{e}"));
-    let h = park_profiles(&yanqing()).unwrap_or_else(|e| panic!("{e}"));
+    let (q, h) = (&year(15).1, &year(60).1);
     assert_eq!(q.axis.n_steps, 35_040);
     for id in ["pv_roof", "wind_guanting"] {
         let a = total_kwh(q.get(id, Quantity::Available).unwrap_or_default(), 0.25);
@@ -290,18 +299,16 @@ fn window_profiles_are_the_years_cut_in_quarter_hours() {
 /// cut to the window, value for value — at the start, in the middle and at the end of the year,
 /// at a step of `step_min` (one test per step, so that they run side by side).
 fn window_profiles_are_the_years_cut(step_min: u32) {
-    let mut park = yanqing();
-    park.time.step_min = step_min;
-    let year = park_profiles(&park).expect("profiles");
+    let (park, whole) = year(step_min);
     let per_day = 24 * 60 / step_min as usize;
     for (day, days) in [(0, 2), (183, 3), (363, 2)] {
         let (offset, len) = (day * per_day, days * per_day);
-        let cut = year.window(offset, len);
-        let win = parkgrid_resource::park_profiles_window(&park, offset, len).expect("window");
+        let cut = whole.window(offset, len);
+        let win = parkgrid_resource::park_profiles_window(park, offset, len).expect("window");
         assert_eq!(win.axis, cut.axis);
         assert_eq!(win.series, cut.series, "{step_min} min, day {day}");
         assert!(
-            parkgrid_resource::park_profiles_window(&park, offset + per_day, year.axis.n_steps)
+            parkgrid_resource::park_profiles_window(park, offset + per_day, whole.axis.n_steps)
                 .is_err()
         );
     }
@@ -315,8 +322,7 @@ fn window_profiles_are_the_years_cut(step_min: u32) {
 /// hours and lowest on the hottest.
 #[test]
 fn cooling_demand_and_chiller_eer_follow_the_weather() {
-    let park = yanqing();
-    let p = park_profiles(&park).unwrap_or_else(|e| panic!("{e}"));
+    let (_, p) = year(60);
     let cooling = p
         .get("office_cooling", Quantity::CoolingDemand)
         .unwrap_or_default();
@@ -356,8 +362,7 @@ fn cooling_demand_and_chiller_eer_follow_the_weather() {
 /// the 2 m ground of the climate table, lowest in late winter.
 #[test]
 fn ground_source_cop_from_boreholes_or_a_horizontal_collector() {
-    let mut park = yanqing();
-    let p = park_profiles(&park).expect("profiles");
+    let (park, p) = year(60);
     let t = &p.weather.t_air_c;
     let mean = t.iter().sum::<f64>() / t.len() as f64;
     let sink = park
@@ -376,13 +381,14 @@ fn ground_source_cop_from_boreholes_or_a_horizontal_collector() {
         "Yanqing's mean air temperature {mean}"
     );
 
+    // One day of each (a window's COP is the year's cut, at a fraction of the cost).
+    let day = |park: &Park, day: usize| {
+        let p = parkgrid_resource::park_profiles_window(park, day * 24, 24).expect("window");
+        p.get("gshp_1", Quantity::Cop).expect("COP")[0]
+    };
+    let mut park = park.clone();
     park.ground_heat_pump[0].collector = parkgrid_model::asset::Collector::Horizontal;
-    let p = park_profiles(&park).expect("profiles");
-    let cop = p.get("gshp_1", Quantity::Cop).expect("COP");
-    let (march, august) = (
-        cop[(31 + 28 + 10) * 24],
-        cop[(31 + 28 + 31 + 30 + 31 + 30 + 31 + 10) * 24],
-    );
+    let (march, august) = (day(&park, 31 + 28 + 10), day(&park, 212 + 10));
     assert!(
         march < want && want < august,
         "{march} in March, {august} in August"
@@ -391,7 +397,6 @@ fn ground_source_cop_from_boreholes_or_a_horizontal_collector() {
     // A given undisturbed temperature is used as given.
     let mut park = yanqing();
     park.ground_heat_pump[0].t_ground_c = Some(14.0);
-    let p = park_profiles(&park).expect("profiles");
-    let cop = p.get("gshp_1", Quantity::Cop).expect("COP")[0];
+    let cop = day(&park, 0);
     assert!((cop - 0.45 * (sink + 273.15) / (sink - 14.0)).abs() < 1e-12);
 }
