@@ -104,7 +104,7 @@ pub struct Kpis {
     pub chp_heat_kwh: f64,
     /// Fuel burnt by CHP plants, kWh of its lower heating value.
     pub chp_fuel_kwh: f64,
-    /// Heat from heat pumps (ground-source and waste-heat), kWh.
+    /// Heat from heat pumps (ground-source, air-source and waste-heat), kWh.
     pub heat_pump_heat_kwh: f64,
     /// Heat from electric boilers, kWh.
     pub electric_boiler_heat_kwh: f64,
@@ -129,8 +129,9 @@ struct StoreLaw {
 /// more at the end than at the start. The start (the level before the first step, which the
 /// level series does not hold) follows from the first step's energy balance,
 /// `level[0] = keep·start + η_c·Δt·charge[0] − Δt/η_d·discharge[0]` with
-/// `keep = (1 − loss)^Δt` — the law both the optimum and the baseline follow, whatever start
-/// each took.
+/// `keep = (1 − loss)^Δt` — the law the optimum and the baseline's batteries follow, whatever
+/// start each took. A store that never charges or discharges (the baseline's idle heat and cold
+/// stores, held at their level) loses what its level falls by, which is nothing when it is held.
 fn store_losses(d: &Dispatch, id: &str, law: &StoreLaw, dt: f64) -> f64 {
     let series = |q: Quantity| d.get(id, q).unwrap_or_default();
     let (level, charge, discharge) = (
@@ -141,6 +142,10 @@ fn store_losses(d: &Dispatch, id: &str, law: &StoreLaw, dt: f64) -> f64 {
     let (Some(&first), Some(&end)) = (level.first(), level.last()) else {
         return 0.0;
     };
+    let moved: f64 = charge.iter().chain(discharge).map(|v| v.abs()).sum();
+    if moved == 0.0 {
+        return (first - end).max(0.0);
+    }
     let (c0, d0) = (
         charge.first().copied().unwrap_or(0.0),
         discharge.first().copied().unwrap_or(0.0),

@@ -155,7 +155,8 @@ impl Park {
 
     /// The assets whose series follow the weather (PV and wind without a profile file, heat and
     /// cooling loads without one, ground-source heat pumps and electric chillers without a fixed
-    /// COP or EER, air-source heat pumps, whose capacity follows the outdoor air), by id.
+    /// COP or EER — boreholes with a given ground temperature excepted — and air-source heat
+    /// pumps, whose capacity follows the outdoor air), by id.
     pub fn weather_users(&self) -> Vec<&str> {
         self.assets()
             .filter(|(_, a)| match a {
@@ -163,7 +164,11 @@ impl Park {
                 AssetRef::Wind(w) => w.profile.is_none(),
                 AssetRef::HeatLoad(h) => h.profile.is_none(),
                 AssetRef::CoolingLoad(c) => c.profile.is_none(),
-                AssetRef::GroundHeatPump(h) => h.cop.is_none(),
+                // Boreholes with a given ground temperature read no weather.
+                AssetRef::GroundHeatPump(h) => {
+                    h.cop.is_none()
+                        && !(h.collector == asset::Collector::Borehole && h.t_ground_c.is_some())
+                }
                 AssetRef::AirSourceHeatPump(_) => true,
                 AssetRef::ElectricChiller(c) => c.eer.is_none(),
                 AssetRef::Grid(_)

@@ -69,7 +69,8 @@ pub struct MonthlyClimate {
     pub wind_10m_m_per_s: f64,
     /// Linke turbidity factor (clear-sky model input).
     pub linke_turbidity: f64,
-    /// Ground temperature at 2 m depth in °C (source of ground-source heat pumps).
+    /// Ground temperature at 2 m depth in °C (source of ground-source heat pumps on horizontal
+    /// collectors).
     pub t_ground_c: f64,
 }
 

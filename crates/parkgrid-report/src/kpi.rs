@@ -612,9 +612,8 @@ impl KpiDef {
     pub fn change_text(&self, d: &KpiDiff) -> Option<String> {
         match (d.verdict, d.rel) {
             ("same", _) => None,
-            (_, Some(r)) if r.abs() < 10.0 => {
-                Some(format!("{:+.1} %", r * 100.0).replace('-', "−"))
-            }
+            // B ten times A or more (r ≥ 9) reads better as a difference.
+            (_, Some(r)) if r < 9.0 => Some(format!("{:+.1} %", r * 100.0).replace('-', "−")),
             _ if d.diff > 0.0 => Some(format!("+{}", self.display(d.diff))),
             _ => Some(self.display(d.diff)),
         }

@@ -190,11 +190,13 @@ mod tests {
                 frost_factor(t)
             );
         }
-        // Defrosting costs most near +1 °C: the COP there is below the frost-free curve's
-        // trend on both sides.
-        let cop = |t: f64| air_source_cop(t, 35.0);
-        assert!(cop(1.0) < cop(7.0) && cop(1.0) < cop(-3.0) + 0.5);
-        assert!((cop(7.0) - 3.8373 * 0.961436).abs() < 1e-3);
+        // Defrosting costs most near +1 °C: the frost factor is lower there than at −3 °C and
+        // at +7 °C, and the COP is the frost-free curve times it.
+        assert!(frost_factor(1.0) < frost_factor(-3.0) && frost_factor(1.0) < frost_factor(7.0));
+        for t in [-15.0, -3.0, 1.0, 7.0] {
+            let want = air_source_cop_frost_free(t, 35.0) * frost_factor(t);
+            assert!((air_source_cop(t, 35.0) - want).abs() < 1e-12, "{t} °C");
+        }
     }
 
     /// The capacity ratio at its five points and between them.

@@ -131,7 +131,7 @@ pub struct Args {
     /// called optimal: its schedule is written with "status": "inexact" and exit code 3.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub solver_max_iter: u32,
-    /// Exit with code 1 when the schedule (or the baseline it is compared with) leaves demand
+    /// Exit with code 4 when the schedule (or the baseline it is compared with) leaves demand
     /// unserved; without it, the run warns, writes "status": "unserved" and exits 0.
     #[arg(long)]
     pub strict: bool,
@@ -256,8 +256,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Exit code of `--strict` when demand is left unserved.
-pub const EXIT_UNSERVED: u8 = 1;
+/// Exit code of `--strict` when demand is left unserved (a schedule not proven optimal exits
+/// with [`EXIT_INEXACT`] first).
+pub const EXIT_UNSERVED: u8 = 4;
 
 /// A warning for each schedule of the run that leaves demand unserved: its costs leave that
 /// demand out, so a comparison with it can mislead.
@@ -268,7 +269,7 @@ fn unserved_warnings(year: &YearRun) -> Vec<String> {
         out.push(format!(
             "warning: the {} schedule leaves demand unserved: {what}. Its costs do not include \
              that demand; summary.json says \"status\": \"unserved\". Add capacity where \
-             `parkgrid validate` points (--strict exits 1).",
+             `parkgrid validate` points (--strict exits 4).",
             if optimal { "optimal" } else { "rule-based" }
         ));
     }

@@ -1392,7 +1392,8 @@ fn contingency_takes_a_saved_run() {
 }
 
 /// Demand left unserved is said, not hidden: the minimal park with a 10 kW import limit runs,
-/// warns on standard error, writes "status": "unserved" and exits 0; with --strict it exits 1.
+/// warns on standard error, writes "status": "unserved" and exits 0; with --strict it writes the
+/// same and exits 4.
 #[test]
 fn unserved_demand_is_a_warning_and_strict_makes_it_an_error() {
     let dir = temp_dir("unserved");
@@ -1435,7 +1436,13 @@ fn unserved_demand_is_a_warning_and_strict_makes_it_an_error() {
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary"))
             .expect("JSON");
     assert_eq!(summary["status"], "unserved");
+    std::fs::remove_dir_all(&out).expect("clean");
     let o = run(true);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("leaves demand unserved") && out.join("summary.json").exists(),
+        "{}",
+        stderr(&o)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
