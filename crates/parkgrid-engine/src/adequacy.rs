@@ -3,7 +3,8 @@
 //! bus's demand is set against the capacity that can reach it, step by step.
 //!
 //! The capacity check is a necessary condition, not a dispatch: a heat or cold bus's fixed demand
-//! against the nameplate output of the machines feeding it plus its stores' discharge limits; an
+//! against the nameplate output of the machines feeding it (an air-source heat pump's at the
+//! step's outdoor air) plus its stores' discharge limits; an
 //! electric island's fixed demand against its grid import limit, CHP and battery power and the PV
 //! and wind available in that step. Fixed demand is what no schedule can move: loads, data
 //! centres, heat and cooling loads, EV charging with a profile file, and the part of a flexible
@@ -112,6 +113,8 @@ pub struct Shortfall {
     pub sources: Vec<String>,
     /// True when a grid connection is among them.
     pub has_grid: bool,
+    /// True when output that varies step by step (PV, wind, air-source heat) counts besides.
+    pub variable: bool,
     /// Energy that cannot be served over the run, kWh (a lower bound).
     pub unserved_kwh: f64,
     /// The run's fixed demand at the bus (or island), kWh.
@@ -132,10 +135,10 @@ impl Shortfall {
         } else {
             self.sources.join(", ")
         };
-        let renewables = if self.island {
-            " with the PV and wind of that step"
-        } else {
-            ""
+        let renewables = match (self.island, self.variable) {
+            (true, _) => " with the PV and wind of that step",
+            (false, true) => " with the heat the outdoor air lets its air-source pumps give",
+            (false, false) => "",
         };
         let share = 100.0 * self.unserved_kwh / self.demand_kwh.max(f64::MIN_POSITIVE);
         Diagnostic::warning(
@@ -188,12 +191,6 @@ fn firm_outputs<'a>(asset: AssetRef<'a>) -> Vec<(&'a str, f64, String)> {
             h.heat_max_kw,
             part("ground_heat_pump", &h.id, h.heat_max_kw),
         )],
-        // Its rating at 7 °C: an upper bound of what colder air lets it give.
-        AssetRef::AirSourceHeatPump(h) => vec![(
-            h.heat_bus.as_str(),
-            h.heat_max_kw,
-            part("air_source_heat_pump", &h.id, h.heat_max_kw),
-        )],
         AssetRef::WasteHeatPump(h) => vec![(
             h.heat_bus.as_str(),
             h.heat_max_kw,
@@ -229,9 +226,11 @@ fn firm_outputs<'a>(asset: AssetRef<'a>) -> Vec<(&'a str, f64, String)> {
             c.cold_max_kw,
             part("absorption_chiller", &c.id, c.cold_max_kw),
         )],
-        // Variable output (from the profiles) or demand.
+        // Variable output (from the profiles: PV and wind available, the heat the air lets an
+        // air-source pump give) or demand.
         AssetRef::Pv(_)
         | AssetRef::Wind(_)
+        | AssetRef::AirSourceHeatPump(_)
         | AssetRef::DataCentre(_)
         | AssetRef::ElectricLoad(_)
         | AssetRef::HeatLoad(_)
@@ -239,6 +238,14 @@ fn firm_outputs<'a>(asset: AssetRef<'a>) -> Vec<(&'a str, f64, String)> {
         | AssetRef::EvCharging(_)
         | AssetRef::FlexibleLoad(_) => Vec::new(),
     }
+}
+
+/// Where an asset's series go: its `bus` and `heat_bus` ports, and the share of its demand that no
+/// schedule can move ([`fixed_share`]).
+struct AssetBuses {
+    bus: Option<String>,
+    heat_bus: Option<String>,
+    fixed: Option<f64>,
 }
 
 /// Every bus (heat, cold) and electric island whose demand exceeds, at some step, what can reach
@@ -265,29 +272,43 @@ pub fn shortfalls(park: &Park, profiles: &ParkProfiles) -> Vec<Shortfall> {
     let mut demand: HashMap<usize, Vec<f64>> = HashMap::new();
     let mut variable: HashMap<usize, Vec<f64>> = HashMap::new();
     let mut firm: HashMap<usize, (f64, Vec<String>)> = HashMap::new();
-    // Each asset's bus (its `bus` port: where a load draws, where PV and wind feed) and the
-    // share of its demand that is fixed.
-    let of: HashMap<&str, (&str, Option<f64>)> = park
+    // Each asset's buses (its `bus` port: where a load draws, where PV and wind feed; its
+    // `heat_bus`, where a heat pump delivers) and the share of its demand that is fixed.
+    let port = |a: AssetRef<'_>, field: &str| -> Option<String> {
+        let spec = a.spec();
+        let bus = spec.ports().into_iter().find(|p| p.field == field)?.bus;
+        Some(bus.to_string())
+    };
+    let of: HashMap<&str, AssetBuses> = park
         .assets()
-        .filter_map(|(_, a)| {
-            let spec = a.spec();
-            let bus = spec.ports().into_iter().find(|p| p.field == "bus")?.bus;
-            Some((spec.id(), (bus, fixed_share(a))))
+        .map(|(_, a)| {
+            let buses = AssetBuses {
+                bus: port(a, "bus"),
+                heat_bus: port(a, "heat_bus"),
+                fixed: fixed_share(a),
+            };
+            (a.spec().id(), buses)
         })
         .collect();
     for s in &profiles.series {
-        let Some(&(bus, fixed)) = of.get(s.id.as_str()) else {
+        let Some(AssetBuses {
+            bus,
+            heat_bus,
+            fixed,
+        }) = of.get(s.id.as_str())
+        else {
             continue;
         };
-        let (into, share) = match (s.quantity, fixed) {
+        let (into, share, bus) = match (s.quantity, fixed) {
             (
                 Quantity::ElectricDemand | Quantity::HeatDemand | Quantity::CoolingDemand,
                 Some(f),
-            ) => (&mut demand, f),
-            (Quantity::Available, _) => (&mut variable, 1.0),
+            ) => (&mut demand, *f, bus),
+            (Quantity::Available, _) => (&mut variable, 1.0, bus),
+            (Quantity::HeatMax, _) => (&mut variable, 1.0, heat_bus),
             _ => continue,
         };
-        let Some(g) = group_of(bus) else {
+        let Some(g) = bus.as_deref().and_then(group_of) else {
             continue;
         };
         let sum = into.entry(g).or_insert_with(|| vec![0.0; n]);
@@ -349,6 +370,7 @@ pub fn shortfalls(park: &Park, profiles: &ParkProfiles) -> Vec<Shortfall> {
             capacity_kw,
             sources,
             has_grid: grid.contains(&g),
+            variable: var.is_some(),
             unserved_kwh,
             demand_kwh: d.iter().sum::<f64>() * step_h,
         });
@@ -510,6 +532,11 @@ hours = ["0-24"]
             "{detail}"
         );
         assert_eq!(summary["baseline"]["status"], "unserved");
+        assert!(
+            summary["unserved_detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("MWh of heat"))
+        );
         let k = &year.main.kpis;
         assert!(k.unserved_heat_kwh > 0.5 * k.heat_demand_kwh, "{k:?}");
         // The check's bound over the same two days is what the optimum leaves unserved: the heat
@@ -527,7 +554,60 @@ hours = ["0-24"]
         let year =
             crate::run_year(&heat_park(1000.0, 5000.0), &request, &mut |_| {}).expect("runs");
         assert_eq!(year.summary()["status"], "ok");
+        assert!(year.summary().get("unserved_detail").is_none());
         assert_eq!(crate::unserved_text(&year.main.kpis), None);
+    }
+
+    /// An air-source pump counts with what each step's air lets it give: the bound is the demand
+    /// above that limit, step by step, and the optimum leaves exactly that unserved over two
+    /// January days (the pump runs flat out whenever the demand is above it).
+    #[test]
+    fn an_air_source_pump_counts_at_the_air_of_each_step() {
+        let text = heat_park_text(300.0, 5000.0, 60).replace(
+            "[[ground_heat_pump]]\nid = \"gshp\"",
+            "[[air_source_heat_pump]]\nid = \"ashp\"",
+        );
+        let loaded = parkgrid_model::parse("park.toml", &text);
+        let park = loaded
+            .park
+            .unwrap_or_else(|| panic!("{}", loaded.report.render()));
+        let window = parkgrid_resource::park_profiles_window(&park, 14 * 24, 48).expect("window");
+        let limit = window.get("ashp", Quantity::HeatMax).expect("limit");
+        let demand = window.get("offices", Quantity::HeatDemand).expect("demand");
+        assert!(
+            limit.iter().all(|&l| l < 300.0),
+            "January air: below the A7 rating"
+        );
+        let want: f64 = demand
+            .iter()
+            .zip(limit)
+            .map(|(d, l)| (d - l).max(0.0))
+            .sum();
+        let found = shortfalls(&park, &window);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].variable && found[0].capacity_kw == 0.0,
+            "{:?}",
+            found[0]
+        );
+        assert!((found[0].unserved_kwh - want).abs() < 1e-9 * want);
+        let request = crate::Request {
+            strategy: parkgrid_dispatch::Strategy::Optimal,
+            solver: parkgrid_dispatch::SolverKind::Clarabel,
+            horizon: parkgrid_dispatch::Horizon::Year,
+            solve: parkgrid_dispatch::SolveOptions::default(),
+            network_check: None,
+            loss_feedback: true,
+            window: chrono::NaiveDate::from_ymd_opt(2025, 1, 15)
+                .map(|from| crate::Window { from, days: 2 }),
+            step_min: None,
+        };
+        let year = crate::run_year(&park, &request, &mut |_| {}).expect("runs");
+        let left = year.main.kpis.unserved_heat_kwh;
+        assert!(
+            (left - want).abs() < 1e-4 * want,
+            "bound {want} kWh, the optimum leaves {left}"
+        );
     }
 
     /// Smart EV charging can move to any plugged-in step, so it is no fixed demand: an import

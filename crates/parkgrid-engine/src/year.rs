@@ -423,7 +423,8 @@ pub fn unserved_text(k: &parkgrid_dispatch::Kpis) -> Option<String> {
 
 /// The KPIs of `o` with its status and solver figures, as `summary.json` holds them. The status
 /// is `inexact` for a schedule not proven optimal, `unserved` for one that leaves demand unserved
-/// (`status_detail` says how much of which), else `ok`.
+/// (`status_detail` says how much of which), else `ok`; `unserved_detail` says what was left
+/// unserved whatever the status.
 pub fn summary_json(o: &Outcome, strategy: &str) -> Value {
     let mut v = serde_json::to_value(&o.kpis).unwrap_or_else(|_| json!({}));
     let s = &o.stats;
@@ -438,6 +439,10 @@ pub fn summary_json(o: &Outcome, strategy: &str) -> Value {
             v["status_detail"] = json!(format!("demand left unserved: {what}"));
         }
         (_, None) => v["status"] = json!("ok"),
+    }
+    // Said apart from the status too, so that an inexact run does not hide it.
+    if let Some(what) = &unserved {
+        v["unserved_detail"] = json!(what);
     }
     v["strategy"] = json!(strategy);
     v["solver"] = json!(s.solver);

@@ -430,18 +430,23 @@ pub fn render(run: &Run, lang: Lang) -> String {
 </html>
 "#,
         lang_code = lang.code(),
-        inexact = match text("status").as_str() {
-            "inexact" => format!(
-                r#"<p class="warning" id="inexact">{} {}</p>"#,
-                escape(&l("inexact")),
-                escape(&text("status_detail"))
-            ),
-            "unserved" => format!(
-                r#"<p class="warning" id="unserved">{} {}</p>"#,
-                escape(&l("status_unserved")),
-                escape(&text("status_detail"))
-            ),
-            _ => String::new(),
+        inexact = {
+            let mut banners = String::new();
+            if text("status") == "inexact" {
+                banners.push_str(&format!(
+                    r#"<p class="warning" id="inexact">{} {}</p>"#,
+                    escape(&l("inexact")),
+                    escape(&text("status_detail"))
+                ));
+            }
+            if run.summary.get("unserved_detail").is_some() {
+                banners.push_str(&format!(
+                    r#"<p class="warning" id="unserved">{} {}</p>"#,
+                    escape(&l("status_unserved")),
+                    escape(&text("unserved_detail"))
+                ));
+            }
+            banners
         },
         site = escape(&run.meta.site),
         title = l("title"),
