@@ -13,7 +13,7 @@
 //! ratings and the electricity heat pumps and chillers draw are left out too, so demand the check
 //! passes may still go unserved, but demand it flags cannot be served by any schedule.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use parkgrid_model::asset::AssetRef;
@@ -21,6 +21,8 @@ use parkgrid_model::{Carrier, Diagnostic, FieldPath, Park};
 use parkgrid_report::format_number;
 use parkgrid_resource::DataError;
 use parkgrid_resource::{ParkProfiles, Quantity, ResourceError, park_profiles};
+
+use crate::profiles::accumulate;
 
 /// The findings on a park that need its profiles: an error when they cannot be made, else a
 /// warning per bus (heat, cold) or electric island whose demand exceeds what can reach it.
@@ -170,62 +172,22 @@ impl Shortfall {
     }
 }
 
-/// Firm output an asset can put on a bus: (bus, kW, the part in words), per port it feeds.
-fn firm_outputs<'a>(asset: AssetRef<'a>) -> Vec<(&'a str, f64, String)> {
-    let part = |kind: &str, id: &str, v: f64| format!("{kind} '{id}' {} kW", format_number(v, 0));
+/// Firm output an asset can put on a bus: (bus, kW) per port it feeds.
+fn firm_outputs<'a>(asset: AssetRef<'a>) -> Vec<(&'a str, f64)> {
     match asset {
-        AssetRef::Grid(g) => vec![(
-            g.bus.as_str(),
-            g.p_import_max_kw,
-            part("grid", &g.id, g.p_import_max_kw),
-        )],
+        AssetRef::Grid(g) => vec![(&g.bus, g.p_import_max_kw)],
         AssetRef::Chp(c) => {
             let heat = c.p_max_kw * c.eta_th / c.eta_el.max(f64::MIN_POSITIVE);
-            vec![
-                (c.bus.as_str(), c.p_max_kw, part("chp", &c.id, c.p_max_kw)),
-                (c.heat_bus.as_str(), heat, part("chp", &c.id, heat)),
-            ]
+            vec![(&c.bus, c.p_max_kw), (&c.heat_bus, heat)]
         }
-        AssetRef::GroundHeatPump(h) => vec![(
-            h.heat_bus.as_str(),
-            h.heat_max_kw,
-            part("ground_heat_pump", &h.id, h.heat_max_kw),
-        )],
-        AssetRef::WasteHeatPump(h) => vec![(
-            h.heat_bus.as_str(),
-            h.heat_max_kw,
-            part("waste_heat_pump", &h.id, h.heat_max_kw),
-        )],
-        AssetRef::Battery(b) => vec![(
-            b.bus.as_str(),
-            b.p_max_kw,
-            part("battery", &b.id, b.p_max_kw),
-        )],
-        AssetRef::ThermalStore(s) => vec![(
-            s.bus.as_str(),
-            s.heat_discharge_max_kw,
-            part("thermal_store", &s.id, s.heat_discharge_max_kw),
-        )],
-        AssetRef::GasBoiler(b) => vec![(
-            b.bus.as_str(),
-            b.heat_max_kw,
-            part("gas_boiler", &b.id, b.heat_max_kw),
-        )],
-        AssetRef::ElectricBoiler(b) => vec![(
-            b.heat_bus.as_str(),
-            b.heat_max_kw,
-            part("electric_boiler", &b.id, b.heat_max_kw),
-        )],
-        AssetRef::ElectricChiller(c) => vec![(
-            c.cold_bus.as_str(),
-            c.cold_max_kw,
-            part("electric_chiller", &c.id, c.cold_max_kw),
-        )],
-        AssetRef::AbsorptionChiller(c) => vec![(
-            c.cold_bus.as_str(),
-            c.cold_max_kw,
-            part("absorption_chiller", &c.id, c.cold_max_kw),
-        )],
+        AssetRef::GroundHeatPump(h) => vec![(&h.heat_bus, h.heat_max_kw)],
+        AssetRef::WasteHeatPump(h) => vec![(&h.heat_bus, h.heat_max_kw)],
+        AssetRef::Battery(b) => vec![(&b.bus, b.p_max_kw)],
+        AssetRef::ThermalStore(s) => vec![(&s.bus, s.heat_discharge_max_kw)],
+        AssetRef::GasBoiler(b) => vec![(&b.bus, b.heat_max_kw)],
+        AssetRef::ElectricBoiler(b) => vec![(&b.heat_bus, b.heat_max_kw)],
+        AssetRef::ElectricChiller(c) => vec![(&c.cold_bus, c.cold_max_kw)],
+        AssetRef::AbsorptionChiller(c) => vec![(&c.cold_bus, c.cold_max_kw)],
         // Variable output (from the profiles: PV and wind available, the heat the air lets an
         // air-source pump give) or demand.
         AssetRef::Pv(_)
@@ -269,8 +231,8 @@ pub fn shortfalls(park: &Park, profiles: &ParkProfiles) -> Vec<Shortfall> {
             Carrier::WasteHeat => None,
         }
     };
-    let mut demand: HashMap<usize, Vec<f64>> = HashMap::new();
-    let mut variable: HashMap<usize, Vec<f64>> = HashMap::new();
+    let mut demand: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+    let mut variable: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
     let mut firm: HashMap<usize, (f64, Vec<String>)> = HashMap::new();
     // Each asset's buses (its `bus` port: where a load draws, where PV and wind feed; its
     // `heat_bus`, where a heat pump delivers) and the share of its demand that is fixed.
@@ -311,18 +273,17 @@ pub fn shortfalls(park: &Park, profiles: &ParkProfiles) -> Vec<Shortfall> {
         let Some(g) = bus.as_deref().and_then(group_of) else {
             continue;
         };
-        let sum = into.entry(g).or_insert_with(|| vec![0.0; n]);
-        for (a, v) in sum.iter_mut().zip(&s.values) {
-            *a += share * v;
-        }
+        accumulate(into, g, n, share, &s.values);
     }
     let mut grid: Vec<usize> = Vec::new();
     for (_, a) in park.assets() {
-        for (bus, kw, part) in firm_outputs(a) {
+        let spec = a.spec();
+        for (bus, kw) in firm_outputs(a) {
             if let Some(g) = group_of(bus) {
                 let f = firm.entry(g).or_default();
                 f.0 += kw;
-                f.1.push(part);
+                let (kind, id) = (spec.kind().key(), spec.id());
+                f.1.push(format!("{kind} '{id}' {} kW", format_number(kw, 0)));
                 if matches!(a, AssetRef::Grid(_)) {
                     grid.push(g);
                 }
@@ -330,10 +291,7 @@ pub fn shortfalls(park: &Park, profiles: &ParkProfiles) -> Vec<Shortfall> {
         }
     }
     let mut out: Vec<Shortfall> = Vec::new();
-    let mut groups: Vec<&usize> = demand.keys().collect();
-    groups.sort();
-    for &g in groups {
-        let d = &demand[&g];
+    for (&g, d) in &demand {
         let (capacity_kw, sources) = firm.get(&g).cloned().unwrap_or_default();
         let var = variable.get(&g);
         let short = |t: usize| d[t] - capacity_kw - var.map_or(0.0, |v| v[t]);
@@ -650,6 +608,32 @@ departure_h = 18
             "the chargers add to the peak: {both} vs {peak}"
         );
         assert!(shortfalls(&park, &profiles).is_empty());
+    }
+
+    /// `../shared/cases` `network/dead_end_bus.toml` (copied to the dispatch tests' data): the
+    /// office behind the switched-off cable is an island with nothing to feed it, and validate
+    /// says so with its whole year's 1,000 MWh — the right value both runs leave unserved.
+    #[test]
+    fn the_dead_end_bus_is_an_island_that_cannot_be_served() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../parkgrid-dispatch/tests/data/cases/dead_end_bus.toml");
+        let park = crate::park::load(&path).expect("the case").0;
+        let profiles = park_profiles(&park).expect("profiles");
+        let found = shortfalls(&park, &profiles);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let s = &found[0];
+        assert!(
+            s.island && s.bus == "north" && s.capacity_kw == 0.0,
+            "{s:?}"
+        );
+        assert!(
+            (s.unserved_kwh - 1.0e6).abs() < 1.0,
+            "{} kWh",
+            s.unserved_kwh
+        );
+        assert!((s.demand_kwh - s.unserved_kwh).abs() < 1e-6);
+        let hint = s.diagnostic().hint.unwrap_or_default();
+        assert!(hint.starts_with("connect the island to the grid"), "{hint}");
     }
 
     /// An import limit below the offices' peak (no battery, no generation) is flagged for the

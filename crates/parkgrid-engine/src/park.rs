@@ -195,10 +195,7 @@ pub fn demand_by_carrier(park: &Park, profiles: &ParkProfiles) -> BTreeMap<Carri
         let Some(&c) = carrier_of.get(s.id.as_str()) else {
             continue;
         };
-        let sum = sums.entry(c).or_insert_with(|| vec![0.0; n]);
-        for (a, v) in sum.iter_mut().zip(&s.values) {
-            *a += v;
-        }
+        crate::profiles::accumulate(&mut sums, c, n, 1.0, &s.values);
     }
     let step_h = profiles.axis.step_h();
     sums.into_iter()

@@ -2,6 +2,7 @@
 //! energy, peak, mean, capacity factor, and the figure planners quote (PV specific yield, wind
 //! full-load hours).
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -46,6 +47,21 @@ pub struct SeriesSummary {
 /// [`EngineError::Resource`]: the weather or a profile file cannot be used.
 pub fn park_profiles(park: &Park) -> Result<ParkProfiles, EngineError> {
     Ok(parkgrid_resource::park_profiles(park)?)
+}
+
+/// Adds `share × values` to the series summed under `key` in `sums` (a zero series of `n` steps
+/// when the key is new): demand or supply pooled by carrier, bus or island.
+pub(crate) fn accumulate<K: Ord>(
+    sums: &mut BTreeMap<K, Vec<f64>>,
+    key: K,
+    n: usize,
+    share: f64,
+    values: &[f64],
+) {
+    let sum = sums.entry(key).or_insert_with(|| vec![0.0; n]);
+    for (a, v) in sum.iter_mut().zip(values) {
+        *a += share * v;
+    }
 }
 
 /// The figures of every series of `p`, the profiles of `park`.

@@ -350,29 +350,31 @@ fn machine_figures_hold(
         "{what}: CHP fuel {}",
         k.chp_fuel_kwh
     );
-    let charged: f64 = park
+    // Stores lose at most what came in and what they held at the start.
+    let batteries: Vec<(&str, f64)> = park
         .battery
         .iter()
-        .map(|b| total(&b.id, Quantity::ChargeKw))
-        .sum();
-    // At most what came in and what was stored at the start.
-    let held: f64 = park.battery.iter().map(|b| b.e_max_kwh).sum();
-    assert!(
-        (-1e-6..=charged + held).contains(&k.battery_losses_kwh),
-        "{what}: battery losses {} of {charged} kWh charged",
-        k.battery_losses_kwh
-    );
-    let stored: f64 = park
+        .map(|b| (b.id.as_str(), b.e_max_kwh))
+        .collect();
+    let tanks: Vec<(&str, f64)> = park
         .thermal_store
         .iter()
-        .map(|s| total(&s.id, Quantity::ChargeKw))
-        .sum();
-    let held: f64 = park.thermal_store.iter().map(|s| s.e_max_kwh).sum();
-    assert!(
-        (-1e-6..=stored + held).contains(&k.thermal_store_losses_kwh),
-        "{what}: store losses {} of {stored} kWh charged",
-        k.thermal_store_losses_kwh
-    );
+        .map(|s| (s.id.as_str(), s.e_max_kwh))
+        .collect();
+    for (name, losses, stores) in [
+        ("battery", k.battery_losses_kwh, batteries),
+        ("store", k.thermal_store_losses_kwh, tanks),
+    ] {
+        let charged: f64 = stores
+            .iter()
+            .map(|(id, _)| total(id, Quantity::ChargeKw))
+            .sum();
+        let held: f64 = stores.iter().map(|(_, e)| e).sum();
+        assert!(
+            (-1e-6..=charged + held).contains(&losses),
+            "{what}: {name} losses {losses} of {charged} kWh charged"
+        );
+    }
     let usable: f64 = park
         .battery
         .iter()
