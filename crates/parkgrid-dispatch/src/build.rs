@@ -123,8 +123,8 @@ pub struct Builder<'a> {
     pub balance_rows: Vec<usize>,
     /// Blocks carrying the tie-break cost, to take it out of the reported objective.
     pub tie_breaks: Vec<crate::lp::Block>,
-    /// Each CHP's electric output block and its heat-to-power ratio, by CHP id.
-    pub chp_heat: HashMap<String, (Block, f64)>,
+    /// Each CHP's electric output block, its heat-to-power ratio and its vented-heat block, by CHP id.
+    pub chp_heat: HashMap<String, (Block, f64, Block)>,
     /// Drive-heat blocks of absorption chillers run on a CHP's recovered heat: (CHP id, block).
     pub chp_drives: Vec<(String, Block)>,
 }
@@ -359,7 +359,7 @@ pub fn build(park: &Park, profiles: &ParkProfiles, options: BuildOptions) -> Bui
             AssetRef::FlexibleLoad(x) => component::load::add_flexible(&mut b, x),
         }
     }
-    component::chiller::limit_chp_drives(&mut b);
+    component::chiller::limit_chp_heat(&mut b);
     component::network::add(&mut b);
     add_bus_slacks(&mut b);
     add_balances(&mut b);
@@ -386,8 +386,9 @@ fn end_of(options: &BuildOptions, id: &str) -> component::storage::End {
 }
 
 /// Unserved demand on electric, heat and cold buses (at the value of lost load; cooling at the
-/// heat's), heat dumped from heat buses (penalised), waste heat rejected by cooling towers
-/// (free). Cold buses need no dump: every cooling source can be turned down.
+/// heat's) and waste heat rejected by cooling towers (free). Heat and cold buses have no dump:
+/// every heat and cooling source can be turned down but a CHP, which vents its own heat
+/// ([`component::chp`]).
 fn add_bus_slacks(b: &mut Builder<'_>) {
     let eco = b.park.economics.clone();
     let step_h = b.steps.step_h;
@@ -452,16 +453,6 @@ fn add_bus_slacks(b: &mut Builder<'_>) {
                     Quantity::UnservedKw,
                     Source::Vars(vec![(u, Coef::Const(1.0))]),
                 );
-                if bus.carrier == Carrier::Heat {
-                    let penalty = eco.heat_dump_penalty_cny_per_kwh * step_h;
-                    let d = b.block("bus.dump", id, |_| (0.0, f64::INFINITY), |_| penalty);
-                    b.output(
-                        id,
-                        Element::Bus,
-                        Quantity::DumpedKw,
-                        Source::Vars(vec![(d, Coef::Const(1.0))]),
-                    );
-                }
             }
             Carrier::WasteHeat => {
                 let r = b.block("bus.reject", id, |_| (0.0, f64::INFINITY), |_| 0.0);

@@ -89,7 +89,7 @@ quantities! {
     ReverseKw => "reverse_kw", "Power a converter takes at its second bus, kW.";
     FlowKw => "flow_kw", "Power along a line or transformer from its first bus, kW.";
     UnservedKw => "unserved_kw", "Demand left unserved at a bus, kW.";
-    DumpedKw => "dumped_kw", "Heat dumped from a heat bus, kW.";
+    DumpedKw => "dumped_kw", "Heat a CHP vents instead of putting it into its heat bus, kW.";
     RejectedKw => "rejected_kw", "Waste heat rejected by a waste-heat bus's cooling towers, kW.";
     BaselineKw => "baseline_kw", "A flexible load's demand before shifting, kW.";
     PriceCnyPerKwh => "price_cny_per_kwh", "A bus's marginal price, CNY/kWh.";

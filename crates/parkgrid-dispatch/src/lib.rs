@@ -27,6 +27,7 @@ use parkgrid_resource::ParkProfiles;
 pub use build::{BuildOptions, Steps};
 pub use key::{Element, Quantity};
 pub use result::{Dispatch, Kpis, Series, kpis, ports};
+pub use rule::Rules;
 pub use solve::{Certificate, ClarabelSettings, LpStatus, SolveError, SolveOptions, SolverKind};
 
 use crate::build::Source;
@@ -62,6 +63,8 @@ pub struct Config {
     pub horizon: Horizon,
     /// Solver knobs and the certificate's tolerance (optimal strategy only).
     pub solve: SolveOptions,
+    /// The rules of the baseline (rule strategy only).
+    pub rules: Rules,
 }
 
 impl Default for Config {
@@ -71,6 +74,7 @@ impl Default for Config {
             solver: SolverKind::Clarabel,
             horizon: Horizon::Year,
             solve: SolveOptions::default(),
+            rules: Rules::default(),
         }
     }
 }
@@ -239,7 +243,7 @@ pub fn run_with_progress(
     match config.strategy {
         Strategy::Rule => {
             let start = Instant::now();
-            let dispatch = rule::simulate(park, profiles, &steps);
+            let dispatch = rule::simulate(park, profiles, &steps, config.rules);
             let stats = RunStats {
                 solve_time_s: start.elapsed().as_secs_f64(),
                 ..RunStats::default()

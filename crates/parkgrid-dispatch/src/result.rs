@@ -86,7 +86,7 @@ pub struct Kpis {
     pub unserved_electric_kwh: f64,
     /// Heat demand left unserved, kWh.
     pub unserved_heat_kwh: f64,
-    /// Heat dumped from heat networks (CHP heat no one used), kWh.
+    /// Heat vented by CHPs (recovered heat no one used; the only heat a park can dump), kWh.
     pub heat_dumped_kwh: f64,
     /// Cooling demand, kWh.
     pub cooling_demand_kwh: f64,
@@ -213,6 +213,7 @@ pub fn kpis(park: &Park, steps: &Steps, d: &Dispatch) -> Kpis {
                 om += c.om_cny_per_kwh * d.total(&c.id, Quantity::PKw, dt);
                 k.chp_electricity_kwh += d.total(&c.id, Quantity::PKw, dt);
                 k.chp_heat_kwh += d.total(&c.id, Quantity::HeatKw, dt);
+                k.heat_dumped_kwh += d.total(&c.id, Quantity::DumpedKw, dt);
                 k.chp_fuel_kwh += fuel_kwh;
             }
             AssetRef::GasBoiler(g) => {
@@ -281,10 +282,7 @@ pub fn kpis(park: &Park, steps: &Steps, d: &Dispatch) -> Kpis {
         let unserved = d.total(&bus.id, Quantity::UnservedKw, dt);
         match bus.carrier {
             Carrier::Ac | Carrier::Dc => k.unserved_electric_kwh += unserved,
-            Carrier::Heat => {
-                k.unserved_heat_kwh += unserved;
-                k.heat_dumped_kwh += d.total(&bus.id, Quantity::DumpedKw, dt);
-            }
+            Carrier::Heat => k.unserved_heat_kwh += unserved,
             Carrier::Cold => k.unserved_cooling_kwh += unserved,
             Carrier::WasteHeat => {}
         }
@@ -386,7 +384,7 @@ pub fn declared(
     match kind {
         Element::Bus => match quantity {
             Quantity::UnservedKw => one(id, 1.0),
-            Quantity::DumpedKw | Quantity::RejectedKw => one(id, -1.0),
+            Quantity::RejectedKw => one(id, -1.0),
             Quantity::PriceCnyPerKwh => Some(Vec::new()),
             _ => None,
         },
@@ -430,6 +428,7 @@ fn asset_ports(asset: AssetRef<'_>, quantity: Quantity) -> Option<Vec<(String, f
         (AssetRef::Pv(_) | AssetRef::Wind(_), Quantity::AvailableKw) => none(),
         (AssetRef::Chp(c), Quantity::PKw) => port(&c.bus, 1.0),
         (AssetRef::Chp(c), Quantity::HeatKw) => port(&c.heat_bus, 1.0),
+        (AssetRef::Chp(c), Quantity::DumpedKw) => port(&c.heat_bus, -1.0),
         (AssetRef::Chp(_) | AssetRef::GasBoiler(_), Quantity::FuelKw) => none(),
         (AssetRef::GroundHeatPump(h), Quantity::PKw) => port(&h.bus, -1.0),
         (AssetRef::GroundHeatPump(h), Quantity::HeatKw) => port(&h.heat_bus, 1.0),

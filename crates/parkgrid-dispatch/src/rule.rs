@@ -1,6 +1,12 @@
-//! The rule-based baseline: how a park is run without optimisation, step by step.
+//! The rule-based baseline: how a park is run without optimisation, step by step, by one of two
+//! sets of rules ([`Rules`]). The merit order (the default) runs the heat and cold plant as an
+//! experienced operator does ([`merit`]) and its batteries on the tariff: they charge from a
+//! surplus, from the grid in valley hours when the day's peak price pays for the round trip and
+//! the wear (within the import limit and the ratings on the way), and discharge in peak hours (in
+//! any hour on a day of one price). The uncoordinated rules are described below; the electric
+//! network is run the same way under both.
 //!
-//! Heat as before the energy internet: CHP follows the heat demand and the boiler house covers the
+//! Uncoordinated: heat as before the energy internet: CHP follows the heat demand and the boiler house covers the
 //! rest; heat pumps and stores stay idle, the data centre's waste heat is rejected. Cooling the
 //! same way: each cold bus's electric chillers (in park order) follow its cooling demand; what
 //! they cannot cover, its absorption chillers do — one on a heat network with heat the heat rules
@@ -28,6 +34,30 @@ use crate::build::Steps;
 use crate::key::{Element, Quantity};
 use crate::result::{Dispatch, Series};
 
+mod merit;
+
+/// Which rules run the park in the baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Rules {
+    /// The merit order an experienced operator runs without an optimiser
+    /// (see [the heat and cold rules](merit) and the battery's time-of-use rule in [`simulate`]).
+    #[default]
+    MeritOrder,
+    /// No coordination: the boiler-house park before the energy internet (see the module's
+    /// first paragraph).
+    Uncoordinated,
+}
+
+impl Rules {
+    /// The name used on the command line and in `summary.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rules::MeritOrder => "merit_order",
+            Rules::Uncoordinated => "uncoordinated",
+        }
+    }
+}
+
 struct Out<'p> {
     park: &'p Park,
     series: Vec<Series>,
@@ -54,8 +84,8 @@ fn get(p: &ParkProfiles, id: &str, q: Profile, n: usize) -> Vec<f64> {
         .unwrap_or_else(|| vec![0.0; n])
 }
 
-/// Simulates the rules over the year.
-pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch {
+/// Simulates `rules` over the year (the steps of `steps`) on the park's profiles.
+pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps, rules: Rules) -> Dispatch {
     let n = steps.n;
     let dt = steps.step_h;
     let mut out = Out {
@@ -75,6 +105,8 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
     let bus_index = |bus: &str| park.bus.iter().position(|b| b.id == bus).unwrap_or(0);
     let mut el_demand = vec![vec![0.0; n]; n_bus.max(1)];
     let mut heat_left = vec![0.0; n];
+    // Heat demand per bus (the merit order serves each heat bus from its own plant).
+    let mut heat_demand = vec![vec![0.0; n]; n_bus.max(1)];
     let mut renewable = vec![vec![0.0; n]; n_bus.max(1)];
 
     // Demand no asset declares (network losses fed back by a power flow).
@@ -131,6 +163,7 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
             AssetRef::HeatLoad(x) => {
                 let h = get(profiles, &x.id, Profile::HeatDemand, n);
                 add(&mut heat_left, &h);
+                add(&mut heat_demand[bus_index(&x.bus)], &h);
                 out.push(&x.id, AssetKind::HeatLoad, Quantity::HeatKw, h);
             }
             AssetRef::CoolingLoad(x) => {
@@ -173,140 +206,6 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
         }
     }
 
-    // Cooling: electric chillers follow their cold bus's demand; their electricity is demand.
-    for c in chillers {
-        let eer = crate::component::chiller::eer(profiles, c, n);
-        let left = &mut cold_left[bus_index(&c.cold_bus)];
-        let cold: Vec<f64> = (0..n)
-            .map(|t| left[t].min(c.cold_max_kw).max(0.0))
-            .collect();
-        sub(left, &cold);
-        let p: Vec<f64> = cold.iter().zip(&eer).map(|(q, e)| q / e).collect();
-        add(&mut el_demand[bus_index(&c.bus)], &p);
-        out.push(&c.id, AssetKind::ElectricChiller, Quantity::PKw, p);
-        out.push(&c.id, AssetKind::ElectricChiller, Quantity::ColdKw, cold);
-    }
-
-    // Then absorption chillers: one on a heat network takes its drive heat from the network (the
-    // heat rules below serve it like any heat demand); one driven by a CHP runs on what that
-    // CHP can give beyond the heat demand it follows (after the heat rules).
-    // Drive heat of each absorber, kW (index of `absorbers`).
-    let mut drives = vec![vec![0.0; n]; absorbers.len()];
-    for (k, a) in absorbers
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| a.chp.is_none())
-    {
-        drives[k] = absorb(&mut cold_left[bus_index(&a.cold_bus)], a, |_| f64::INFINITY);
-        add(&mut heat_left, &drives[k]);
-    }
-
-    // Heat, in merit order of the rules.
-    let mut chp_el = vec![vec![0.0; n]; n_bus.max(1)];
-    for c in chps {
-        let ratio = c.eta_th / c.eta_el;
-        let mut heat: Vec<f64> = (0..n)
-            .map(|t| heat_left[t].min(c.p_max_kw * ratio))
-            .collect();
-        sub(&mut heat_left, &heat);
-        // Its absorption chillers, on the heat it has to spare.
-        for (k, a) in absorbers.iter().enumerate() {
-            if a.chp.as_deref() != Some(c.id.as_str()) {
-                continue;
-            }
-            let spare = |t: usize| (c.p_max_kw * ratio - heat[t]).max(0.0);
-            drives[k] = absorb(&mut cold_left[bus_index(&a.cold_bus)], a, spare);
-            add(&mut heat, &drives[k]);
-        }
-        let p: Vec<f64> = heat.iter().map(|h| h / ratio).collect();
-        add(&mut chp_el[bus_index(&c.bus)], &p);
-        out.push(
-            &c.id,
-            AssetKind::Chp,
-            Quantity::FuelKw,
-            p.iter().map(|x| x / c.eta_el).collect(),
-        );
-        out.push(&c.id, AssetKind::Chp, Quantity::HeatKw, heat);
-        out.push(&c.id, AssetKind::Chp, Quantity::PKw, p);
-    }
-    for (id, kind, quantities) in idle_pumps {
-        for q in quantities {
-            out.push(id, kind, *q, vec![0.0; n]);
-        }
-    }
-    for a in after_pumps {
-        match a {
-            Heat::GasBoiler(g) => {
-                let heat: Vec<f64> = (0..n)
-                    .map(|t| heat_left[t].min(g.heat_max_kw).max(0.0))
-                    .collect();
-                sub(&mut heat_left, &heat);
-                out.push(
-                    &g.id,
-                    AssetKind::GasBoiler,
-                    Quantity::FuelKw,
-                    heat.iter().map(|h| h / g.eta).collect(),
-                );
-                out.push(&g.id, AssetKind::GasBoiler, Quantity::HeatKw, heat);
-            }
-            Heat::ElectricBoiler(e) => {
-                out.push(
-                    &e.id,
-                    AssetKind::ElectricBoiler,
-                    Quantity::PKw,
-                    vec![0.0; n],
-                );
-                out.push(
-                    &e.id,
-                    AssetKind::ElectricBoiler,
-                    Quantity::HeatKw,
-                    vec![0.0; n],
-                );
-            }
-            Heat::ThermalStore(s) => {
-                out.push(
-                    &s.id,
-                    AssetKind::ThermalStore,
-                    Quantity::ChargeKw,
-                    vec![0.0; n],
-                );
-                out.push(
-                    &s.id,
-                    AssetKind::ThermalStore,
-                    Quantity::DischargeKw,
-                    vec![0.0; n],
-                );
-                let level = s.soc_initial_frac.unwrap_or(s.soc_min_frac) * s.e_max_kwh;
-                out.push(
-                    &s.id,
-                    AssetKind::ThermalStore,
-                    Quantity::LevelKwh,
-                    vec![level; n],
-                );
-            }
-        }
-    }
-
-    // Absorption chillers in park order.
-    for (a, drive) in absorbers.iter().zip(drives) {
-        let cold: Vec<f64> = drive.iter().map(|d| d * a.cop).collect();
-        out.push(&a.id, AssetKind::AbsorptionChiller, Quantity::HeatKw, drive);
-        out.push(&a.id, AssetKind::AbsorptionChiller, Quantity::ColdKw, cold);
-    }
-
-    // Electricity, island by island, on its network run radially.
-    let net = Radial::new(park, &island_of, n_islands);
-    let batteries: Vec<_> = park.battery.iter().collect();
-    let mut bat_ch = vec![vec![0.0; n]; batteries.len()];
-    let mut bat_dis = vec![vec![0.0; n]; batteries.len()];
-    let mut bat_level = vec![vec![0.0; n]; batteries.len()];
-    let mut import = vec![vec![0.0; n]; n_islands.max(1)];
-    let mut export = vec![vec![0.0; n]; n_islands.max(1)];
-    // Curtailment per bus (of its renewables), unserved demand per bus, link flows per link
-    // (sent from its first bus, negative when sent from the second), kW.
-    let mut curtailed = vec![vec![0.0; n]; n_bus.max(1)];
-    let mut unserved_el = vec![vec![0.0; n]; n_bus.max(1)];
-    let mut link_flow = vec![vec![0.0; n]; net.links.len()];
     let limits = |isl: usize, f: fn(&parkgrid_model::asset::Grid) -> f64| -> f64 {
         park.grid
             .iter()
@@ -323,6 +222,188 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
             )
         })
         .collect();
+    let batteries: Vec<_> = park.battery.iter().collect();
+    let mut chp_el = vec![vec![0.0; n]; n_bus.max(1)];
+    // Unserved heat and cooling per bus, kW.
+    let mut unserved_th = vec![vec![0.0; n]; n_bus.max(1)];
+    // The electricity price the rules see (the merit order only).
+    let mut prices = None;
+    match rules {
+        Rules::MeritOrder => {
+            let mut battery_kw = vec![0.0; n_islands.max(1)];
+            for b in &batteries {
+                battery_kw[island(&b.bus)] += b.p_max_kw;
+            }
+            let p = merit::Prices::new(
+                park,
+                steps,
+                &island_of,
+                n_islands,
+                &renewable,
+                &el_demand,
+                &grid_max,
+                &battery_kw,
+            );
+            let decided = merit::run(
+                park,
+                profiles,
+                steps,
+                &p,
+                &heat_demand,
+                &cold_left,
+                &mut out,
+            );
+            for k in 0..n_bus {
+                add(&mut el_demand[k], &decided.el_demand[k]);
+                add(&mut chp_el[k], &decided.chp_el[k]);
+            }
+            unserved_th = decided.unserved;
+            prices = Some(p);
+        }
+        Rules::Uncoordinated => {
+            // Cooling: electric chillers follow their cold bus's demand; their electricity is demand.
+            for c in chillers {
+                let eer = crate::component::chiller::eer(profiles, c, n);
+                let left = &mut cold_left[bus_index(&c.cold_bus)];
+                let cold: Vec<f64> = (0..n)
+                    .map(|t| left[t].min(c.cold_max_kw).max(0.0))
+                    .collect();
+                sub(left, &cold);
+                let p: Vec<f64> = cold.iter().zip(&eer).map(|(q, e)| q / e).collect();
+                add(&mut el_demand[bus_index(&c.bus)], &p);
+                out.push(&c.id, AssetKind::ElectricChiller, Quantity::PKw, p);
+                out.push(&c.id, AssetKind::ElectricChiller, Quantity::ColdKw, cold);
+            }
+
+            // Then absorption chillers: one on a heat network takes its drive heat from the network (the
+            // heat rules below serve it like any heat demand); one driven by a CHP runs on what that
+            // CHP can give beyond the heat demand it follows (after the heat rules).
+            // Drive heat of each absorber, kW (index of `absorbers`).
+            let mut drives = vec![vec![0.0; n]; absorbers.len()];
+            for (k, a) in absorbers
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.chp.is_none())
+            {
+                drives[k] = absorb(&mut cold_left[bus_index(&a.cold_bus)], a, |_| f64::INFINITY);
+                add(&mut heat_left, &drives[k]);
+            }
+
+            // Heat, in merit order of the rules.
+            for c in chps {
+                let ratio = c.eta_th / c.eta_el;
+                let mut heat: Vec<f64> = (0..n)
+                    .map(|t| heat_left[t].min(c.p_max_kw * ratio))
+                    .collect();
+                sub(&mut heat_left, &heat);
+                // Its absorption chillers, on the heat it has to spare.
+                for (k, a) in absorbers.iter().enumerate() {
+                    if a.chp.as_deref() != Some(c.id.as_str()) {
+                        continue;
+                    }
+                    let spare = |t: usize| (c.p_max_kw * ratio - heat[t]).max(0.0);
+                    drives[k] = absorb(&mut cold_left[bus_index(&a.cold_bus)], a, spare);
+                    add(&mut heat, &drives[k]);
+                }
+                let p: Vec<f64> = heat.iter().map(|h| h / ratio).collect();
+                add(&mut chp_el[bus_index(&c.bus)], &p);
+                out.push(
+                    &c.id,
+                    AssetKind::Chp,
+                    Quantity::FuelKw,
+                    p.iter().map(|x| x / c.eta_el).collect(),
+                );
+                out.push(&c.id, AssetKind::Chp, Quantity::HeatKw, heat);
+                out.push(&c.id, AssetKind::Chp, Quantity::PKw, p);
+            }
+            for (id, kind, quantities) in idle_pumps {
+                for q in quantities {
+                    out.push(id, kind, *q, vec![0.0; n]);
+                }
+            }
+            for a in after_pumps {
+                match a {
+                    Heat::GasBoiler(g) => {
+                        let heat: Vec<f64> = (0..n)
+                            .map(|t| heat_left[t].min(g.heat_max_kw).max(0.0))
+                            .collect();
+                        sub(&mut heat_left, &heat);
+                        out.push(
+                            &g.id,
+                            AssetKind::GasBoiler,
+                            Quantity::FuelKw,
+                            heat.iter().map(|h| h / g.eta).collect(),
+                        );
+                        out.push(&g.id, AssetKind::GasBoiler, Quantity::HeatKw, heat);
+                    }
+                    Heat::ElectricBoiler(e) => {
+                        out.push(
+                            &e.id,
+                            AssetKind::ElectricBoiler,
+                            Quantity::PKw,
+                            vec![0.0; n],
+                        );
+                        out.push(
+                            &e.id,
+                            AssetKind::ElectricBoiler,
+                            Quantity::HeatKw,
+                            vec![0.0; n],
+                        );
+                    }
+                    Heat::ThermalStore(s) => {
+                        out.push(
+                            &s.id,
+                            AssetKind::ThermalStore,
+                            Quantity::ChargeKw,
+                            vec![0.0; n],
+                        );
+                        out.push(
+                            &s.id,
+                            AssetKind::ThermalStore,
+                            Quantity::DischargeKw,
+                            vec![0.0; n],
+                        );
+                        let level = s.soc_initial_frac.unwrap_or(s.soc_min_frac) * s.e_max_kwh;
+                        out.push(
+                            &s.id,
+                            AssetKind::ThermalStore,
+                            Quantity::LevelKwh,
+                            vec![level; n],
+                        );
+                    }
+                }
+            }
+
+            // Absorption chillers in park order.
+            for (a, drive) in absorbers.iter().zip(drives) {
+                let cold: Vec<f64> = drive.iter().map(|d| d * a.cop).collect();
+                out.push(&a.id, AssetKind::AbsorptionChiller, Quantity::HeatKw, drive);
+                out.push(&a.id, AssetKind::AbsorptionChiller, Quantity::ColdKw, cold);
+            }
+
+            let first_heat = park.bus.iter().position(|b| b.carrier == Carrier::Heat);
+            for (k, bus) in park.bus.iter().enumerate() {
+                if bus.carrier == Carrier::Cold {
+                    unserved_th[k] = cold_left[k].iter().map(|c| c.max(0.0)).collect();
+                } else if Some(k) == first_heat {
+                    unserved_th[k] = heat_left.iter().map(|h| h.max(0.0)).collect();
+                }
+            }
+        }
+    }
+
+    // Electricity, island by island, on its network run radially.
+    let net = Radial::new(park, &island_of, n_islands);
+    let mut bat_ch = vec![vec![0.0; n]; batteries.len()];
+    let mut bat_dis = vec![vec![0.0; n]; batteries.len()];
+    let mut bat_level = vec![vec![0.0; n]; batteries.len()];
+    let mut import = vec![vec![0.0; n]; n_islands.max(1)];
+    let mut export = vec![vec![0.0; n]; n_islands.max(1)];
+    // Curtailment per bus (of its renewables), unserved demand per bus, link flows per link
+    // (sent from its first bus, negative when sent from the second), kW.
+    let mut curtailed = vec![vec![0.0; n]; n_bus.max(1)];
+    let mut unserved_el = vec![vec![0.0; n]; n_bus.max(1)];
+    let mut link_flow = vec![vec![0.0; n]; net.links.len()];
     let mut level: Vec<f64> = batteries
         .iter()
         .map(|b| b.soc_initial_frac.unwrap_or(0.5) * b.e_max_kwh)
@@ -337,8 +418,14 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
             *v = renewable[k][t] + chp_el[k][t] - el_demand[k][t];
         }
         for isl in 0..n_islands.max(1) {
-            // The batteries answer the island's net, as a site controller does.
+            // The batteries answer the island's net, as a site controller does; under the merit
+            // order they also charge from the grid in valley hours (when the day's peak price
+            // pays for the round trip and the wear) and discharge only in peak hours (any hour
+            // on a day of one price).
             let mut need: f64 = -net.order[isl].iter().map(|&k| inj[k]).sum::<f64>();
+            let band = prices
+                .as_ref()
+                .map(|p| (p.band[isl][t], p.import[isl][t], p.day_max[isl][t]));
             for (k, b) in batteries.iter().enumerate() {
                 if bat_island[k] != isl {
                     continue;
@@ -346,14 +433,34 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
                 let keep = (1.0 - b.self_discharge_frac_per_h).powf(dt);
                 level[k] *= keep;
                 let (lo, hi) = (b.soc_min_frac * b.e_max_kwh, b.soc_max_frac * b.e_max_kwh);
+                let room = ((hi - level[k]) / (b.eta_charge * dt)).max(0.0);
                 if need < 0.0 {
-                    let ch = (-need)
-                        .min(b.p_max_kw)
-                        .min(((hi - level[k]) / (b.eta_charge * dt)).max(0.0));
+                    let ch = (-need).min(b.p_max_kw).min(room);
                     bat_ch[k][t] = ch;
                     need += ch;
                     inj[bat_bus[k]] -= ch;
-                } else if need > 0.0 {
+                    continue;
+                }
+                let (discharge, from_grid) = match band {
+                    None => (true, false),
+                    Some((merit::Band::Valley, price, peak)) => (
+                        false,
+                        peak * b.eta_charge * b.eta_discharge > price + b.degradation_cny_per_kwh,
+                    ),
+                    Some((merit::Band::Peak | merit::Band::Even, ..)) => (true, false),
+                    Some((merit::Band::Flat, ..)) => (false, false),
+                };
+                if from_grid {
+                    let import_room = (grid_max[isl].0 - need).max(0.0);
+                    let ch = b
+                        .p_max_kw
+                        .min(room)
+                        .min(import_room)
+                        .min(net.room_down(bat_bus[k], &inj));
+                    bat_ch[k][t] = ch;
+                    need += ch;
+                    inj[bat_bus[k]] -= ch;
+                } else if discharge && need > 0.0 {
                     let dis = need
                         .min(b.p_max_kw)
                         .min(((level[k] - lo) * b.eta_discharge / dt).max(0.0));
@@ -521,22 +628,12 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
         out.push(id, kind, Quantity::OutputKw, output);
         out.push(id, kind, Quantity::AvailableKw, avail);
     }
-    // Unserved electricity on the bus it is missing at; unserved heat on the first heat bus.
-    let first_heat = park
-        .bus
-        .iter()
-        .find(|b| b.carrier == Carrier::Heat)
-        .map(|b| b.id.clone());
+    // Unserved electricity on the bus it is missing at; unserved heat and cooling where the heat
+    // and cold rules left it; waste heat no heat pump lifted is rejected.
     for (bi, bus) in park.bus.iter().enumerate() {
         let values = match island_of[bi] {
             Some(_) => std::mem::take(&mut unserved_el[bi]),
-            None if bus.carrier == Carrier::Cold => {
-                cold_left[bi].iter().map(|c| c.max(0.0)).collect()
-            }
-            None if Some(&bus.id) == first_heat.as_ref() => {
-                heat_left.iter().map(|h| h.max(0.0)).collect()
-            }
-            None => vec![0.0; n],
+            None => std::mem::take(&mut unserved_th[bi]),
         };
         if bus.carrier == Carrier::WasteHeat {
             let mut rejected = vec![0.0; n];
@@ -544,6 +641,22 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps) -> Dispatch
                 if dc.waste_heat_bus.as_deref() == Some(bus.id.as_str()) {
                     add(&mut rejected, &get(profiles, &dc.id, Profile::WasteHeat, n));
                 }
+            }
+            for h in park
+                .waste_heat_pump
+                .iter()
+                .filter(|h| h.source_bus == bus.id)
+            {
+                if let Some(lifted) = out
+                    .series
+                    .iter()
+                    .find(|s| s.id == h.id && s.quantity == Quantity::SourceKw)
+                {
+                    sub(&mut rejected, &lifted.values);
+                }
+            }
+            for r in &mut rejected {
+                *r = r.max(0.0);
             }
             out.push(&bus.id, Element::Bus, Quantity::RejectedKw, rejected);
         } else {
@@ -686,6 +799,34 @@ impl<'a> Radial<'a> {
             }
             None => (f64::INFINITY, 1.0, 1.0),
         }
+    }
+
+    /// What more bus `k` can draw from the grid connection at a step whose injections per bus
+    /// are `inj`, kW: the least spare rating of the links on its way up (each link's flow is what
+    /// its side of the network puts in), at the links' efficiencies.
+    fn room_down(&self, k: usize, inj: &[f64]) -> f64 {
+        // What each bus's side of the network puts in, kW.
+        let mut side = inj.to_vec();
+        for order in &self.order {
+            for &j in order.iter().rev() {
+                if self.parent[j].is_some() {
+                    let p = self.parent_bus[j];
+                    side[p] += side[j];
+                }
+            }
+        }
+        let mut room = f64::INFINITY;
+        let mut eta = 1.0;
+        let mut j = k;
+        while self.parent[j].is_some() {
+            let (cap, _, eta_down) = self.up(j);
+            // The link brings down −side[j] (if negative) and can bring cap·η.
+            let spare = (cap * eta_down + side[j].min(0.0)).max(0.0);
+            room = room.min(spare * eta);
+            eta *= eta_down;
+            j = self.parent_bus[j];
+        }
+        room
     }
 
     /// Removes up to `amount` kW of surplus at bus `k`: its renewables curtailed, its batteries

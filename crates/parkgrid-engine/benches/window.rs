@@ -48,6 +48,7 @@ fn main() {
         loss_feedback: false,
         window: Some(Window { from, days: 2 }),
         step_min: Some(15),
+        rules: Default::default(),
     };
     let (stepped, steps) = req.check(&park).unwrap_or_else(|e| {
         eprintln!("{e}");
@@ -79,6 +80,7 @@ fn main() {
             solver,
             horizon: Horizon::Year,
             solve: SolveOptions::default(),
+            ..Config::default()
         };
         let _ = parkgrid_dispatch::run(&stepped, &profiles, config);
         let o = t.elapsed().as_secs_f64();

@@ -478,6 +478,7 @@ hours = ["0-24"]
             window: chrono::NaiveDate::from_ymd_opt(2025, 1, 15)
                 .map(|from| crate::Window { from, days: 2 }),
             step_min: None,
+            rules: Default::default(),
         };
         let year = crate::run_year(&heat_park(100.0, 5000.0), &request, &mut |_| {}).expect("runs");
         let summary = year.summary();
@@ -559,6 +560,7 @@ hours = ["0-24"]
             window: chrono::NaiveDate::from_ymd_opt(2025, 1, 15)
                 .map(|from| crate::Window { from, days: 2 }),
             step_min: None,
+            rules: Default::default(),
         };
         let year = crate::run_year(&park, &request, &mut |_| {}).expect("runs");
         let left = year.main.kpis.unserved_heat_kwh;

@@ -1,7 +1,9 @@
 //! A run of a park over its time axis: the profiles, the dispatch by strategy, horizon and
 //! solver, the rule-based baseline beside an optimum, the losses fed back and the network check.
 
-use parkgrid_dispatch::{Config, Horizon, Outcome, RunStatus, SolveOptions, SolverKind, Strategy};
+use parkgrid_dispatch::{
+    Config, Horizon, Outcome, Rules, RunStatus, SolveOptions, SolverKind, Strategy,
+};
 use parkgrid_model::{Park, TimeAxis};
 use parkgrid_report::{BusMeta, ColumnMeta, META_FORMAT, Meta, PortMeta, Run, StoreMeta, quantize};
 use parkgrid_resource::{ParkProfiles, park_profiles, park_profiles_window};
@@ -35,6 +37,8 @@ pub struct Request {
     /// A step length to run at instead of the park file's `time.step_min` (one of
     /// [`parkgrid_model::STEPS_MIN`]).
     pub step_min: Option<u32>,
+    /// The rules of the baseline: the merit order (the default) or no coordination.
+    pub rules: Rules,
 }
 
 /// Whole local days of the park's year, in the site's time zone.
@@ -88,6 +92,7 @@ impl Request {
             solver: self.solver,
             horizon: self.horizon,
             solve: self.solve,
+            rules: self.rules,
         }
     }
 }
@@ -235,7 +240,8 @@ pub fn run_year(
 
 impl YearRun {
     /// `summary.json`: the KPIs and solver figures of `main`, the baseline's under `baseline`
-    /// (with the optimum), the horizon, and the network check with its loss feedback.
+    /// (with the optimum; its `rules` say which), the horizon, and the network check with its
+    /// loss feedback.
     pub fn summary(&self) -> Value {
         let optimal = self.request.strategy == Strategy::Optimal;
         let mut summary = summary_json(&self.main, if optimal { "optimal" } else { "rule" });
@@ -249,8 +255,13 @@ impl YearRun {
             "n_steps": self.axis.n_steps,
             "step_min": self.axis.step_min,
         });
+        // Which rules the baseline ran ("merit_order" or "uncoordinated").
+        let rules = json!(self.request.rules.name());
         if optimal {
             summary["baseline"] = summary_json(&self.baseline, "rule");
+            summary["baseline"]["rules"] = rules;
+        } else {
+            summary["rules"] = rules;
         }
         if let Some(net) = &self.network {
             let mut n = net.summary.clone();

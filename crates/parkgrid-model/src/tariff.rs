@@ -319,10 +319,12 @@ pub struct Economics {
     /// Value of lost load for heat, CNY/kWh.
     #[serde(default = "default_voll_heat")]
     pub voll_heat_cny_per_kwh: f64,
-    /// Penalty on curtailed PV and wind, CNY/kWh: small, so that curtailment is the last resort.
-    /// It is also a reward for using renewable output, so a machine whose output can be wasted
-    /// (an electric boiler into a heat dump, a chiller into a cold store's losses) may run in
-    /// hours of surplus only to avoid it; set it to 0 where that matters.
+    /// Penalty on curtailed PV and wind, CNY/kWh. Default 0: in a linear programme a penalty on
+    /// curtailment is a reward on every kWh of PV and wind used, for any use, so the least-cost
+    /// schedule would collect it by wasting electricity (a heat pump running while a CHP vents,
+    /// stores charged and discharged at once for their losses). With 0, surplus that has no use
+    /// is curtailed: every machine that draws electricity carries a tie-break cost of 10⁻⁵
+    /// CNY/kWh. A positive value states that such waste is allowed (`validate` warns).
     #[serde(default = "default_curtailment_penalty")]
     pub curtailment_penalty_cny_per_kwh: f64,
     /// Cost of heat dumped from a heat network (CHP heat nobody needs, rejected through a cooling
@@ -340,7 +342,7 @@ fn default_voll_heat() -> f64 {
     10.0
 }
 fn default_curtailment_penalty() -> f64 {
-    0.05
+    0.0
 }
 fn default_heat_dump_penalty() -> f64 {
     0.0
@@ -377,6 +379,16 @@ impl Economics {
             "heat_dump_penalty_cny_per_kwh",
             self.heat_dump_penalty_cny_per_kwh,
         );
+        if self.curtailment_penalty_cny_per_kwh > 0.0 {
+            cx.warning(
+                at,
+                "curtailment_penalty_cny_per_kwh",
+                "a penalty on curtailment rewards every kWh of PV and wind used, for any use: the \
+                 optimal schedule may run electric heat or cooling while a CHP vents, or cycle \
+                 stores for their losses, only to collect it; 0 (the default) curtails surplus \
+                 that has no use",
+            );
+        }
         if self.heat_dump_penalty_cny_per_kwh > 1e-4 {
             cx.warning(
                 at,

@@ -65,7 +65,7 @@ pub fn group_key(c: &ColumnMeta, net_coef: f64, carrier: &str) -> String {
             format!("{k}_{}", q.trim_end_matches("_kw"))
         }
         ("bus", "unserved_kw") => "unserved".into(),
-        ("bus", "dumped_kw") => "heat_dump".into(),
+        (_, "dumped_kw") => "heat_dump".into(),
         ("bus", "rejected_kw") => "waste_heat_rejected".into(),
         ("converter", _) if net_coef < 0.0 => "conversion_losses".into(),
         (k, _) => k.to_string(),

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use parkgrid_dispatch::{
-    ClarabelSettings, Horizon, Outcome, RunStatus, SolveOptions, SolverKind, Strategy,
+    ClarabelSettings, Horizon, Outcome, Rules, RunStatus, SolveOptions, SolverKind, Strategy,
 };
 use parkgrid_engine::{
     Format, NetworkMode, Progress, Request, Window, YearRun, run_year, unserved_text, write_report,
@@ -40,6 +40,27 @@ impl From<StrategyArg> for Strategy {
         match s {
             StrategyArg::Optimal => Strategy::Optimal,
             StrategyArg::Rule => Strategy::Rule,
+        }
+    }
+}
+
+/// `--baseline`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BaselineArg {
+    /// The merit order an experienced operator runs without an optimiser: heat pumps first,
+    /// CHP when its electricity is worth more than it costs, stores before boilers, the battery
+    /// on the time-of-use bands.
+    MeritOrder,
+    /// No coordination: CHP follows heat, boilers cover the rest, heat pumps and stores idle,
+    /// the battery only absorbs surpluses (the boiler-house park before the energy internet).
+    Uncoordinated,
+}
+
+impl From<BaselineArg> for Rules {
+    fn from(b: BaselineArg) -> Self {
+        match b {
+            BaselineArg::MeritOrder => Rules::MeritOrder,
+            BaselineArg::Uncoordinated => Rules::Uncoordinated,
         }
     }
 }
@@ -84,6 +105,11 @@ pub struct Args {
     /// How the park is run: `optimal` (least cost over the year) or `rule` (the baseline only).
     #[arg(long, value_enum, default_value_t = StrategyArg::Optimal)]
     pub strategy: StrategyArg,
+    /// The rules of the baseline the optimum is compared with (or that `--strategy rule`
+    /// runs): `merit-order` (a competent operator without an optimiser) or `uncoordinated`
+    /// (the park before the energy internet). README, "The baseline".
+    #[arg(long, value_enum, default_value_t = BaselineArg::MeritOrder)]
+    pub baseline: BaselineArg,
     /// LP solver: `auto` (HiGHS when the build has it, else Clarabel), `clarabel` (pure Rust,
     /// always built) or `highs` (build with --features highs). Every answer is checked by an
     /// optimality certificate; one that fails it is written but flagged, with exit code 3.
@@ -186,6 +212,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .zip(args.days)
             .map(|(from, days)| Window { from, days }),
         step_min: args.step_min,
+        rules: args.baseline.into(),
     };
     let quiet = args.quiet;
     let mut bar = indicatif::ProgressBar::hidden();

@@ -35,12 +35,16 @@ pub fn add_gas(b: &mut Builder<'_>, g: &GasBoiler) {
 
 /// Variable `electric_boiler.p[id,t]` ∈ [0, heat_max/eta]; heat `eta·p`.
 pub fn add_electric(b: &mut Builder<'_>, e: &ElectricBoiler) {
+    // A tie-break on the electricity it draws: where electricity costs nothing (a surplus
+    // that would be curtailed) it stays off rather than run for no use.
+    let tie = crate::build::TIE_BREAK_CNY_PER_KWH * b.steps.step_h;
     let p = b.block(
         "electric_boiler.p",
         &e.id,
         |_| (0.0, e.heat_max_kw / e.eta),
-        |_| 0.0,
+        |_| tie,
     );
+    b.tie_breaks.push(p);
     b.output(
         &e.id,
         AssetKind::ElectricBoiler,

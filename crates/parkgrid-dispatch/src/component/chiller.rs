@@ -21,12 +21,16 @@ pub(crate) fn eer(profiles: &ParkProfiles, ch: &ElectricChiller, n: usize) -> Ve
 /// `eer[t]·p` into the cold bus.
 pub fn add_electric(b: &mut Builder<'_>, ch: &ElectricChiller) {
     let eer = eer(b.profiles, ch, b.steps.n);
+    // A tie-break on the electricity it draws: where electricity costs nothing (a surplus
+    // that would be curtailed) it stays off rather than run for no use.
+    let tie = crate::build::TIE_BREAK_CNY_PER_KWH * b.steps.step_h;
     let p = b.block(
         "electric_chiller.p",
         &ch.id,
         |t| (0.0, ch.cold_max_kw / eer[t]),
-        |_| 0.0,
+        |_| tie,
     );
+    b.tie_breaks.push(p);
     b.output(
         &ch.id,
         AssetKind::ElectricChiller,
@@ -68,25 +72,28 @@ pub fn add_absorption(b: &mut Builder<'_>, ac: &AbsorptionChiller) {
     );
 }
 
-/// Rows `absorption_chiller.drive[chp,t]`: `Σ heat of the chillers it drives − heat of the CHP ≤
-/// 0` — a CHP-driven chiller runs on that engine's recovered heat, not on the heat network's.
-pub fn limit_chp_drives(b: &mut Builder<'_>) {
+/// Rows `chp.heat[chp,t]`: `dump + Σ heat of the chillers it drives − heat of the CHP ≤ 0` — what
+/// a CHP vents and what its absorption chillers take (its recovered heat, not the heat
+/// network's) come out of the heat it makes.
+pub fn limit_chp_heat(b: &mut Builder<'_>) {
     let drives = std::mem::take(&mut b.chp_drives);
-    let mut chps: Vec<&str> = drives.iter().map(|(c, _)| c.as_str()).collect();
-    chps.sort_unstable();
-    chps.dedup();
-    for chp in chps {
-        let Some(&(p, ratio)) = b.chp_heat.get(chp) else {
-            continue;
-        };
+    let mut chps: Vec<(&String, &(crate::lp::Block, f64, crate::lp::Block))> =
+        b.chp_heat.iter().collect();
+    chps.sort_unstable_by_key(|(id, _)| id.as_str());
+    let mut rows = Vec::new();
+    for (chp, &(p, ratio, dump)) in chps {
         for t in 0..b.steps.n {
             let mut terms: Vec<(usize, f64)> = drives
                 .iter()
                 .filter(|(c, _)| c == chp)
                 .map(|(_, q)| (q.at(t), 1.0))
                 .collect();
+            terms.push((dump.at(t), 1.0));
             terms.push((p.at(t), -ratio));
-            b.lp.add_row("absorption_chiller.drive", chp, t, terms, Sense::Le, 0.0);
+            rows.push((chp.clone(), t, terms));
         }
+    }
+    for (chp, t, terms) in rows {
+        b.lp.add_row("chp.heat", &chp, t, terms, Sense::Le, 0.0);
     }
 }

@@ -18,12 +18,16 @@ fn cop_series(b: &Builder<'_>, id: &str, fixed: Option<f64>) -> Vec<f64> {
 /// into the heat bus. The ground is an unlimited source.
 pub fn add_ground(b: &mut Builder<'_>, hp: &GroundHeatPump) {
     let cop = cop_series(b, &hp.id, hp.cop);
+    // A tie-break on the electricity it draws: where electricity costs nothing (a surplus
+    // that would be curtailed) it stays off rather than run for no use.
+    let tie = crate::build::TIE_BREAK_CNY_PER_KWH * b.steps.step_h;
     let p = b.block(
         "ground_heat_pump.p",
         &hp.id,
         |t| (0.0, hp.heat_max_kw / cop[t]),
-        |_| 0.0,
+        |_| tie,
     );
+    b.tie_breaks.push(p);
     b.output(
         &hp.id,
         AssetKind::GroundHeatPump,
@@ -47,12 +51,16 @@ pub fn add_air(b: &mut Builder<'_>, hp: &AirSourceHeatPump) {
         .profiles
         .get(&hp.id, Profile::HeatMax)
         .map_or_else(|| vec![hp.heat_max_kw; b.steps.n], <[f64]>::to_vec);
+    // A tie-break on the electricity it draws: where electricity costs nothing (a surplus
+    // that would be curtailed) it stays off rather than run for no use.
+    let tie = crate::build::TIE_BREAK_CNY_PER_KWH * b.steps.step_h;
     let p = b.block(
         "air_source_heat_pump.p",
         &hp.id,
         |t| (0.0, heat_max[t] / cop[t]),
-        |_| 0.0,
+        |_| tie,
     );
+    b.tie_breaks.push(p);
     b.output(
         &hp.id,
         AssetKind::AirSourceHeatPump,
@@ -71,12 +79,16 @@ pub fn add_air(b: &mut Builder<'_>, hp: &AirSourceHeatPump) {
 /// waste-heat bus and delivers `heat = cop·p` to the heat bus.
 pub fn add_waste(b: &mut Builder<'_>, hp: &WasteHeatPump) {
     let cop = cop_series(b, &hp.id, hp.cop);
+    // A tie-break on the electricity it draws: where electricity costs nothing (a surplus
+    // that would be curtailed) it stays off rather than run for no use.
+    let tie = crate::build::TIE_BREAK_CNY_PER_KWH * b.steps.step_h;
     let p = b.block(
         "waste_heat_pump.p",
         &hp.id,
         |t| (0.0, hp.heat_max_kw / cop[t]),
-        |_| 0.0,
+        |_| tie,
     );
+    b.tie_breaks.push(p);
     let source: Vec<f64> = cop.iter().map(|c| c - 1.0).collect();
     b.output(
         &hp.id,

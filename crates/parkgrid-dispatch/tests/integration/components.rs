@@ -165,8 +165,9 @@ eer = 5
 }
 
 /// An absorption chiller on a CHP: drive heat `q ∈ [0, cold_max/COP]` out of the heat bus (where
-/// the CHP puts `(η_th/η_el)·p_chp`), `COP·q` into the cold bus, and per step
-/// `q − (η_th/η_el)·p_chp ≤ 0`.
+/// the CHP puts `(η_th/η_el)·p_chp` and takes back what it vents, `dump`), `COP·q` into the cold
+/// bus, and per step `dump + q − (η_th/η_el)·p_chp ≤ 0`: the chiller and the vent share the
+/// CHP's heat. The heat bus has no dump of its own.
 #[test]
 fn absorption_chiller_on_a_chp() {
     check(
@@ -188,18 +189,21 @@ cold_bus = "cold"
 cold_max_kw = 350
 cop = 0.7
 "#,
-        &["absorption_chiller."],
+        &["absorption_chiller.", "chp.heat", "chp.dump"],
         &["heat", "cold"],
         &[
+            "chp.dump[engine,0] in [0, inf]",
+            "chp.dump[engine,1] in [0, inf]",
+            "chp.dump[engine,2] in [0, inf]",
             "absorption_chiller.heat[abs,0] in [0, 500]",
             "absorption_chiller.heat[abs,1] in [0, 500]",
             "absorption_chiller.heat[abs,2] in [0, 500]",
-            "absorption_chiller.drive[engine,0]: +1 absorption_chiller.heat[abs,0] -1.25 chp.p[engine,0] <= 0",
-            "absorption_chiller.drive[engine,1]: +1 absorption_chiller.heat[abs,1] -1.25 chp.p[engine,1] <= 0",
-            "absorption_chiller.drive[engine,2]: +1 absorption_chiller.heat[abs,2] -1.25 chp.p[engine,2] <= 0",
-            "bus.balance[heat,0]: +1.25 chp.p[engine,0] +1 gas_boiler.heat[boiler,0] -1 absorption_chiller.heat[abs,0] +1 bus.unserved[heat,0] -1 bus.dump[heat,0] = 0",
-            "bus.balance[heat,1]: +1.25 chp.p[engine,1] +1 gas_boiler.heat[boiler,1] -1 absorption_chiller.heat[abs,1] +1 bus.unserved[heat,1] -1 bus.dump[heat,1] = 0",
-            "bus.balance[heat,2]: +1.25 chp.p[engine,2] +1 gas_boiler.heat[boiler,2] -1 absorption_chiller.heat[abs,2] +1 bus.unserved[heat,2] -1 bus.dump[heat,2] = 0",
+            "chp.heat[engine,0]: +1 absorption_chiller.heat[abs,0] +1 chp.dump[engine,0] -1.25 chp.p[engine,0] <= 0",
+            "chp.heat[engine,1]: +1 absorption_chiller.heat[abs,1] +1 chp.dump[engine,1] -1.25 chp.p[engine,1] <= 0",
+            "chp.heat[engine,2]: +1 absorption_chiller.heat[abs,2] +1 chp.dump[engine,2] -1.25 chp.p[engine,2] <= 0",
+            "bus.balance[heat,0]: +1.25 chp.p[engine,0] -1 chp.dump[engine,0] +1 gas_boiler.heat[boiler,0] -1 absorption_chiller.heat[abs,0] +1 bus.unserved[heat,0] = 0",
+            "bus.balance[heat,1]: +1.25 chp.p[engine,1] -1 chp.dump[engine,1] +1 gas_boiler.heat[boiler,1] -1 absorption_chiller.heat[abs,1] +1 bus.unserved[heat,1] = 0",
+            "bus.balance[heat,2]: +1.25 chp.p[engine,2] -1 chp.dump[engine,2] +1 gas_boiler.heat[boiler,2] -1 absorption_chiller.heat[abs,2] +1 bus.unserved[heat,2] = 0",
             "bus.balance[cold,0]: +0.7 absorption_chiller.heat[abs,0] +1 bus.unserved[cold,0] = 0",
             "bus.balance[cold,1]: +0.7 absorption_chiller.heat[abs,1] +1 bus.unserved[cold,1] = 0",
             "bus.balance[cold,2]: +0.7 absorption_chiller.heat[abs,2] +1 bus.unserved[cold,2] = 0",

@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
-use parkgrid_dispatch::{Config, Dispatch, Quantity, RunStatus, SolverKind, Strategy, run};
+use parkgrid_dispatch::{
+    Config, Dispatch, Outcome, Quantity, Rules, RunStatus, SolverKind, Strategy, run,
+};
 use parkgrid_model::{Bus, Park, parse};
 use parkgrid_resource::park_profiles;
 use parkgrid_resource::rng::Rng;
@@ -392,6 +394,72 @@ fn machine_figures_hold(
     );
 }
 
+/// No free sinks: at no step does an electric heat source (a heat pump or an electric boiler)
+/// give heat to a heat bus from which heat is vented at the same time (10 W tolerance) — heat made
+/// from electricity only to be thrown away.
+fn no_heat_made_to_be_dumped(park: &Park, out: &Outcome, what: &str) {
+    let d = &out.dispatch;
+    for bus in park
+        .bus
+        .iter()
+        .filter(|b| b.carrier == parkgrid_model::Carrier::Heat)
+    {
+        let n = d.series.iter().map(|s| s.values.len()).max().unwrap_or(0);
+        let mut dumped = vec![0.0; n];
+        let mut electric = vec![0.0; n];
+        for c in park.chp.iter().filter(|c| c.heat_bus == bus.id) {
+            for (x, v) in dumped
+                .iter_mut()
+                .zip(d.get(&c.id, Quantity::DumpedKw).unwrap_or_default())
+            {
+                *x += v;
+            }
+        }
+        let sources = park
+            .ground_heat_pump
+            .iter()
+            .filter(|h| h.heat_bus == bus.id)
+            .map(|h| h.id.as_str())
+            .chain(
+                park.air_source_heat_pump
+                    .iter()
+                    .filter(|h| h.heat_bus == bus.id)
+                    .map(|h| h.id.as_str()),
+            )
+            .chain(
+                park.waste_heat_pump
+                    .iter()
+                    .filter(|h| h.heat_bus == bus.id)
+                    .map(|h| h.id.as_str()),
+            )
+            .chain(
+                park.electric_boiler
+                    .iter()
+                    .filter(|h| h.heat_bus == bus.id)
+                    .map(|h| h.id.as_str()),
+            );
+        for id in sources {
+            for (x, v) in electric
+                .iter_mut()
+                .zip(d.get(id, Quantity::HeatKw).unwrap_or_default())
+            {
+                *x += v;
+            }
+        }
+        let both = (0..n)
+            .filter(|&t| dumped[t] > 0.01 && electric[t] > 0.01)
+            .map(|t| (t, dumped[t], electric[t]))
+            .max_by(|a, b| a.1.min(a.2).total_cmp(&b.1.min(b.2)));
+        assert!(
+            both.is_none(),
+            "{what}: at step {:?} (step, kW vented, kW of electric heat) heat made from \
+             electricity on {} is vented",
+            both,
+            bus.id
+        );
+    }
+}
+
 #[test]
 fn balances_close_and_limits_hold_on_random_parks() {
     // Fourteen days of each park, the windows spread over the seasons: more parks in less time
@@ -424,7 +492,20 @@ fn balances_close_and_limits_hold_on_random_parks() {
             },
         )
         .unwrap_or_else(|e| panic!("{e}"));
+        let uncoordinated = run(
+            &park,
+            &profiles,
+            Config {
+                strategy: Strategy::Rule,
+                rules: Rules::Uncoordinated,
+                ..Config::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(opt.status, RunStatus::Ok, "seed {seed}");
+        for (which, out) in [("optimal", &opt), ("merit order", &rule)] {
+            no_heat_made_to_be_dumped(&park, out, &format!("seed {seed}, {which}"));
+        }
         assert!(
             opt.stats.max_balance_residual_rel <= 1e-6,
             "seed {seed}: residual {}",
@@ -494,7 +575,11 @@ fn balances_close_and_limits_hold_on_random_parks() {
                 "seed {seed}: day {day} flexible energy {a} vs {b}"
             );
         }
-        for (which, out) in [("optimal", &opt), ("rule", &rule)] {
+        for (which, out) in [
+            ("optimal", &opt),
+            ("rule", &rule),
+            ("uncoordinated", &uncoordinated),
+        ] {
             let dt = profiles.axis.step_h();
             machine_figures_hold(&park, out, dt, &format!("seed {seed}, {which}"));
         }
@@ -505,8 +590,13 @@ fn balances_close_and_limits_hold_on_random_parks() {
             worst < 1e-6,
             "seed {seed}: optimal balance by ports {worst}"
         );
-        let worst = port_imbalance(&park, &rule.dispatch, |b| b.id.clone());
-        assert!(worst < 1e-6, "seed {seed}: rule balance by ports {worst}");
+        for (which, out) in [("rule", &rule), ("uncoordinated", &uncoordinated)] {
+            let worst = port_imbalance(&park, &out.dispatch, |b| b.id.clone());
+            assert!(
+                worst < 1e-6,
+                "seed {seed}: {which} balance by ports {worst}"
+            );
+        }
         // The baseline keeps the converter within its rating, and the grid within its limits.
         for q in [Quantity::ForwardKw, Quantity::ReverseKw] {
             let f = rule.dispatch.get("vsc", q).unwrap_or_default();

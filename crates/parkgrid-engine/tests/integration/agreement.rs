@@ -51,6 +51,7 @@ fn simulate(path: &Path) -> Result<(), EngineError> {
         window: chrono::NaiveDate::from_ymd_opt(park.time.year, 1, 15)
             .map(|from| Window { from, days: 2 }),
         step_min: None,
+        rules: Default::default(),
     };
     run_year(&park, &request, &mut |_| {}).map(|_| ())
 }

@@ -30,6 +30,7 @@ fn request(strategy: Strategy, network_check: Option<NetworkMode>) -> Request {
         loss_feedback: true,
         window: None,
         step_min: None,
+        rules: Default::default(),
     }
 }
 

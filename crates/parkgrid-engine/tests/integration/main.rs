@@ -5,4 +5,5 @@
 mod agreement;
 mod common;
 mod engine;
+mod sinks;
 mod yanqing;
