@@ -327,9 +327,10 @@ pub struct Economics {
     /// CNY/kWh. A positive value states that such waste is allowed (`validate` warns).
     #[serde(default = "default_curtailment_penalty")]
     pub curtailment_penalty_cny_per_kwh: f64,
-    /// Cost of heat dumped from a heat network (CHP heat nobody needs, rejected through a cooling
-    /// tower), CNY/kWh. Default 0: the fuel that made the heat is already paid for. Keep it below
-    /// 10⁻⁴: a dearer dump makes the least-cost schedule burn the surplus in the losses of stores
+    /// Cost of heat a CHP vents (recovered heat nobody needs, rejected through its emergency
+    /// cooler), CNY/kWh. A CHP's heat is the only heat a park can dump: every other source can be
+    /// turned down. Default 0: the fuel that made the heat is already paid for. Keep it below
+    /// 10⁻⁴: a dearer vent makes the least-cost schedule burn the surplus in the losses of stores
     /// charged and discharged at once, which no operator would do.
     #[serde(default = "default_heat_dump_penalty")]
     pub heat_dump_penalty_cny_per_kwh: f64,
