@@ -267,8 +267,32 @@ impl YearRun {
             let mut n = net.summary.clone();
             for (which, fb) in &self.feedback {
                 n["loss_feedback"][*which] = fb.json();
+                // The schedule's network figures beside its KPIs: the import its power flows
+                // need and the losses fed back into it.
+                let at = if *which == "baseline" {
+                    &mut summary["baseline"]
+                } else {
+                    &mut summary
+                };
+                at["network_import_kwh"] = json!(fb.import_power_flow_kwh);
+                at["network_losses_kwh"] = json!(fb.fed_back_kwh);
             }
             summary["network"] = n;
+        }
+        // Heat vented, by the CHP that vented it (the only heat a park can dump).
+        let dt = self.axis.step_h();
+        let by_origin = |o: &Outcome| -> serde_json::Map<String, Value> {
+            o.dispatch
+                .series
+                .iter()
+                .filter(|s| s.quantity == parkgrid_dispatch::Quantity::DumpedKw)
+                .map(|s| (s.id.clone(), json!(s.values.iter().sum::<f64>() * dt)))
+                .collect()
+        };
+        summary["heat_dumped_by_origin_kwh"] = Value::Object(by_origin(&self.main));
+        if optimal {
+            summary["baseline"]["heat_dumped_by_origin_kwh"] =
+                Value::Object(by_origin(&self.baseline));
         }
         summary
     }

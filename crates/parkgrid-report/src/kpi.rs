@@ -202,6 +202,28 @@ pub const KPIS: &[KpiDef] = &[
         true
     ),
     kpi!(
+        "network_import_kwh",
+        "Import the network needs",
+        "电网实际需购电量",
+        "MWh",
+        "MWh",
+        1e-3,
+        0,
+        Lower,
+        false
+    ),
+    kpi!(
+        "network_losses_kwh",
+        "Network losses",
+        "网络损耗",
+        "MWh",
+        "MWh",
+        1e-3,
+        0,
+        Lower,
+        false
+    ),
+    kpi!(
         "pv_generation_kwh",
         "PV used",
         "光伏消纳电量",

@@ -664,12 +664,9 @@ pub(super) fn run<'p>(
             unserved[cb][t] = left.max(0.0);
             // Cold stores charge from free CHP heat, and from the electric chillers' spare
             // capacity in valley hours or from a surplus.
-            for si in 0..stores.len() {
-                if stores[si].bus != cb {
-                    continue;
-                }
+            for st in stores.iter_mut().filter(|s| s.bus == cb) {
                 for ch in chillers.iter_mut().filter(|c| c.cold_bus == cb) {
-                    let room = stores[si].can_take(t, dt);
+                    let room = st.can_take(t, dt);
                     if room <= 0.0 {
                         break;
                     }
@@ -690,7 +687,7 @@ pub(super) fn run<'p>(
                         ChillerKind::Absorption(_, _, None) => 0.0,
                     };
                     ch.cold[t] += q;
-                    stores[si].charge[t] += q;
+                    st.charge[t] += q;
                 }
             }
         }

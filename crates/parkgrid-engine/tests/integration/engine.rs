@@ -65,6 +65,18 @@ fn a_checked_year_feeds_back_its_losses_and_its_files_round_trip() {
     assert_eq!(summary["strategy"], "optimal");
     assert_eq!(summary["baseline"]["strategy"], "rule");
     assert!(summary["network"]["loss_feedback"]["dispatch"].is_object());
+    // The network's figures stand beside each schedule's KPIs and in the table the terminal
+    // prints: the losses fed back and the import the power flows need.
+    for s in [&summary, &summary["baseline"]] {
+        let losses = s["network_losses_kwh"].as_f64().expect("losses");
+        let import = s["network_import_kwh"].as_f64().expect("import");
+        assert!(losses > 0.0 && import > losses, "{losses} {import}");
+        assert!((import - s["grid_import_kwh"].as_f64().expect("import")).abs() < 2e-3 * import);
+    }
+    let table = parkgrid_engine::table::kpis(&summary, "optimal");
+    for row in ["Network losses", "Import the network needs"] {
+        assert!(table.rows.iter().any(|r| r[0] == row), "no {row} row");
+    }
 
     let run = year.to_run(&park);
     let dir = temp_dir("round-trip");

@@ -209,7 +209,15 @@ fn the_size_estimate_is_the_years() {
 fn the_readmes_headline_figures_are_the_examples() {
     let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
     let (_, year) = year();
-    let table = parkgrid_engine::table::kpis(&year.summary(), "optimal");
+    let summary = year.summary();
+    // The heat vented, by origin: the CHP is the only one, in both runs.
+    for s in [&summary, &summary["baseline"]] {
+        let total = s["heat_dumped_kwh"].as_f64().expect("dumped");
+        let chp = s["heat_dumped_by_origin_kwh"]["chp_biogas"].as_f64().expect("by origin");
+        assert!(total > 0.0 && (chp - total).abs() < 1.0, "{chp} of {total}");
+    }
+    assert_eq!(summary["baseline"]["rules"], "merit_order");
+    let table = parkgrid_engine::table::kpis(&summary, "optimal");
     // A row as words: the terminal's padding and minus signs do not count.
     let words = |cells: &[&str]| -> String {
         cells
