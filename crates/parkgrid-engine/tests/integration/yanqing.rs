@@ -213,7 +213,9 @@ fn the_readmes_headline_figures_are_the_examples() {
     // The heat vented, by origin: the CHP is the only one, in both runs.
     for s in [&summary, &summary["baseline"]] {
         let total = s["heat_dumped_kwh"].as_f64().expect("dumped");
-        let chp = s["heat_dumped_by_origin_kwh"]["chp_biogas"].as_f64().expect("by origin");
+        let chp = s["heat_dumped_by_origin_kwh"]["chp_biogas"]
+            .as_f64()
+            .expect("by origin");
         assert!(total > 0.0 && (chp - total).abs() < 1.0, "{chp} of {total}");
     }
     assert_eq!(summary["baseline"]["rules"], "merit_order");
