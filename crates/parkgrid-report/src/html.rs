@@ -289,8 +289,22 @@ fn comparison_table(run: &Run, lang: Lang) -> Option<String> {
             verdict = d.verdict,
         );
     }
+    // Which rules the baseline ran, when the summary says.
+    let rules = match baseline.get("rules").and_then(|r| r.as_str()) {
+        Some("merit_order") => format!(
+            r#"<p class="hint" id="baseline-rules">{}</p>"#,
+            label(lang, "rules_merit_order")
+        ),
+        Some("uncoordinated") => {
+            format!(
+                r#"<p class="hint" id="baseline-rules">{}</p>"#,
+                label(lang, "rules_uncoordinated")
+            )
+        }
+        _ => String::new(),
+    };
     Some(format!(
-        r#"<section id="comparison"><h2>{title}</h2><table class="compare"><thead><tr><th>{kpi}</th><th>{unit}</th><th>{opt}</th><th>{rule}</th><th>{change}</th></tr></thead><tbody>{rows}</tbody></table></section>"#,
+        r#"<section id="comparison"><h2>{title}</h2>{rules}<table class="compare"><thead><tr><th>{kpi}</th><th>{unit}</th><th>{opt}</th><th>{rule}</th><th>{change}</th></tr></thead><tbody>{rows}</tbody></table></section>"#,
         title = label(lang, "comparison"),
         kpi = label(lang, "kpi"),
         unit = label(lang, "unit"),

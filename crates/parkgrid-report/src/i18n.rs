@@ -86,6 +86,16 @@ const LABELS: &[(&str, &str, &str)] = &[
         "Optimal dispatch against the rule-based baseline",
         "优化调度与规则调度对比",
     ),
+    (
+        "rules_merit_order",
+        "The baseline is the merit order an experienced operator runs without an optimiser: heat pumps and free CHP heat first, the CHP when its electricity is worth more than it costs, stores before dearer heat, the battery charged in valley hours and discharged in peak hours.",
+        "规则调度为无优化的经验运行：先用热泵与热电联产余热，热电联产在其电价值高于成本时运行，储热先于更贵的热源放热，电池谷时充电、峰时放电。",
+    ),
+    (
+        "rules_uncoordinated",
+        "The baseline runs the park uncoordinated, as before the energy internet: CHP follows heat, the boiler house covers the rest, heat pumps and stores idle.",
+        "规则调度为无协调运行（能源互联网之前）：热电联产以热定电，锅炉房补足其余，热泵与储热闲置。",
+    ),
     ("kpi", "Key figure", "指标"),
     ("unit", "Unit", "单位"),
     ("change", "Change", "变化"),

@@ -540,6 +540,8 @@ fn simulate_writes_a_report_that_report_rebuilds_and_compare_weighs() {
     let html = std::fs::read_to_string(a.join("report.html")).expect("report.html");
     assert!(html.contains("Content-Security-Policy") && html.contains("id=\"report-data\""));
     assert!(html.contains("data-kpi=\"total_cost_cny\""));
+    // The page says which rules the baseline ran.
+    assert!(html.contains("id=\"baseline-rules\"") && html.contains("merit order"));
     assert!(
         !html.contains("src=\"http"),
         "nothing loaded from the network"
@@ -562,6 +564,7 @@ fn simulate_writes_a_report_that_report_rebuilds_and_compare_weighs() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let html = std::fs::read_to_string(a.join("report.html")).expect("report.html rebuilt");
     assert!(html.contains("<html lang=\"zh-CN\">") && html.contains("关键指标"));
+    assert!(html.contains("经验运行"));
 
     // What if the park had a battery?
     let park = std::fs::read_to_string(repo().join("examples/minimal.toml")).expect("example")
@@ -1444,5 +1447,42 @@ fn unserved_demand_is_a_warning_and_strict_makes_it_an_error() {
         "{}",
         stderr(&o)
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--baseline` picks the baseline's rules, and `summary.json` names them: the uncoordinated
+/// park (heat pumps and stores idle) costs more than the merit order on the small park, whose
+/// only heat source is a heat pump — the uncoordinated rules leave its heat unserved and say so.
+#[test]
+fn the_baseline_rules_are_chosen_and_named() {
+    let dir = temp_dir("baseline-rules");
+    let run = |rules: &str| -> serde_json::Value {
+        let o = parkgrid(&[
+            "simulate",
+            "examples/small-park.toml",
+            "--strategy",
+            "rule",
+            "--baseline",
+            rules,
+            "--from",
+            "2025-01-13",
+            "--days",
+            "7",
+            "--json",
+            "--out",
+            dir.to_str().unwrap_or_default(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        serde_json::from_str(&stdout(&o)).expect("JSON")
+    };
+    let merit = run("merit-order");
+    let unco = run("uncoordinated");
+    assert_eq!(merit["rules"], "merit_order");
+    assert_eq!(unco["rules"], "uncoordinated");
+    assert_eq!(merit["status"], "ok", "{merit}");
+    assert_eq!(unco["status"], "unserved", "{unco}");
+    assert_eq!(unco["heat_pump_heat_kwh"], 0.0);
+    let o = parkgrid(&["simulate", "examples/small-park.toml", "--baseline", "boiler"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
