@@ -1482,7 +1482,12 @@ fn the_baseline_rules_are_chosen_and_named() {
     assert_eq!(merit["status"], "ok", "{merit}");
     assert_eq!(unco["status"], "unserved", "{unco}");
     assert_eq!(unco["heat_pump_heat_kwh"], 0.0);
-    let o = parkgrid(&["simulate", "examples/small-park.toml", "--baseline", "boiler"]);
+    let o = parkgrid(&[
+        "simulate",
+        "examples/small-park.toml",
+        "--baseline",
+        "boiler",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
