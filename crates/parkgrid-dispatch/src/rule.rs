@@ -314,6 +314,8 @@ pub fn simulate(park: &Park, profiles: &ParkProfiles, steps: &Steps, rules: Rule
                     p.iter().map(|x| x / c.eta_el).collect(),
                 );
                 out.push(&c.id, AssetKind::Chp, Quantity::HeatKw, heat);
+                // Heat-led: it makes no heat to vent.
+                out.push(&c.id, AssetKind::Chp, Quantity::DumpedKw, vec![0.0; n]);
                 out.push(&c.id, AssetKind::Chp, Quantity::PKw, p);
             }
             for (id, kind, quantities) in idle_pumps {

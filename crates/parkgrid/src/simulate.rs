@@ -47,9 +47,9 @@ impl From<StrategyArg> for Strategy {
 /// `--baseline`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BaselineArg {
-    /// The merit order an experienced operator runs without an optimiser: heat pumps first,
-    /// CHP when its electricity is worth more than it costs, stores before boilers, the battery
-    /// on the time-of-use bands.
+    /// The merit order an experienced operator runs without an optimiser: CHP when its
+    /// electricity is worth more than it costs, then heat and cooling plant by the hour's cost of
+    /// a kWh, stores before dearer heat, the battery on the time-of-use bands.
     MeritOrder,
     /// No coordination: CHP follows heat, boilers cover the rest, heat pumps and stores idle,
     /// the battery only absorbs surpluses (the boiler-house park before the energy internet).

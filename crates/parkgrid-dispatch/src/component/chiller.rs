@@ -47,7 +47,7 @@ pub fn add_electric(b: &mut Builder<'_>, ch: &ElectricChiller) {
 
 /// Variable `absorption_chiller.heat[id,t]` ∈ [0, cold_max/cop] (drive heat taken from the heat
 /// bus); cooling `cop·heat` into the cold bus. A chiller driven by a CHP is limited by that CHP's
-/// recovered heat, in [`limit_chp_drives`].
+/// recovered heat, in [`limit_chp_heat`].
 pub fn add_absorption(b: &mut Builder<'_>, ac: &AbsorptionChiller) {
     let q = b.block(
         "absorption_chiller.heat",

@@ -14,7 +14,7 @@ pub enum End {
     AsStart,
     /// Anywhere within its bounds (a window of a rolling horizon).
     Free,
-    /// At this level, kWh (a seasonal store following the year plan).
+    /// At least at this level, kWh (a seasonal store following the year plan).
     Level(f64),
 }
 
@@ -97,18 +97,21 @@ fn add_store(b: &mut Builder<'_>, s: &StoreSpec<'_>) {
         }
         b.lp.add_row(&energy, s.id, t, terms, Sense::Eq, rhs);
     }
+    // A year ends where it started; a rolling window's seasonal store ends at least at the year
+    // plan's level (with no heat dump, a window in which nothing can take the heat above that
+    // level must be able to keep it).
     let end_level = match (s.end, s.soc_initial) {
-        (End::AsStart, Some(start)) => Some(start * s.e_max_kwh),
-        (End::Level(l), _) => Some(l.clamp(lo, hi)),
+        (End::AsStart, Some(start)) => Some((start * s.e_max_kwh, Sense::Eq)),
+        (End::Level(l), _) => Some((l.clamp(lo, hi), Sense::Ge)),
         (End::AsStart, None) | (End::Free, _) => None,
     };
-    if let Some(l) = end_level {
+    if let Some((l, sense)) = end_level {
         b.lp.add_row(
             &fam("end"),
             s.id,
             n - 1,
             vec![(level.at(n - 1), 1.0)],
-            Sense::Eq,
+            sense,
             l,
         );
     }

@@ -4,24 +4,27 @@
 //! Each step, with the electricity price the step's tariff band and the island's position give
 //! ([`Prices`]):
 //! 1. A CHP whose electricity is worth more than it costs (fuel and carbon over its electrical
-//!    efficiency plus O&M, against the import price for the island's deficit and the export
-//!    price for what it can export) runs, up to its rating and what the island can take; its
-//!    heat is then free.
-//! 2. Cooling, per cold bus: absorption chillers driven by such a CHP's free heat; cold stores
-//!    in peak hours; electric chillers (cheapest cooling first); absorption chillers on the heat
-//!    network; CHP-driven absorption chillers running their CHP harder; cold stores in any hour;
-//!    what is left is unserved. Cold stores charge from free CHP heat at any hour and from the
-//!    electric chillers' spare capacity in valley hours or from a surplus that would be curtailed.
+//!    efficiency plus O&M) runs, up to its rating, as far as its electricity is worth that: the
+//!    island's deficit the grid cannot bring (at the value of lost load), the deficit it can (at
+//!    the import price), what the island can still export (at the export price). Its heat is
+//!    then free.
+//! 2. Cooling, per cold bus: absorption chillers on the free CHP heat that the heat bus's own
+//!    demand leaves; cold stores in peak hours; electric chillers (cheapest cooling first);
+//!    absorption chillers on the heat network; CHP-driven absorption chillers running their CHP
+//!    harder; cold stores in any hour; what is left is unserved. While the bus has needed cooling
+//!    within the last day, cold stores charge from that free heat and from the electric
+//!    chillers' spare capacity in valley hours or from a surplus that would be curtailed.
 //! 3. Heat, per heat bus: the free CHP heat first (what demand does not take charges the stores,
 //!    the rest is vented: the CHP's `dumped_kw`); then the rest of the plant in order of the
 //!    step's cost of a kWh of heat — waste-heat, ground- and air-source heat pumps at the
 //!    electricity price over their COP, electric boilers over their efficiency, gas boilers at
-//!    fuel, carbon and O&M over their efficiency, a CHP at its cost less the electricity it
-//!    replaces (as far as the island can use or export that electricity) — with each heat store
+//!    fuel, carbon and O&M over their efficiency, a CHP at its cost less what its electricity is
+//!    worth, tranche by tranche as in 1 — with each heat store
 //!    among them at the cost of the heat it holds per kWh delivered, plus [`STORE_MARGIN`]; what
 //!    is left is unserved. A store that gave nothing charges from the heat pumps' and electric
 //!    boilers' spare capacity in valley hours or from a surplus, while its bus has needed heat
-//!    within the last day (a tank kept full through a summer only loses heat).
+//!    within the last day (a tank kept full through a summer only loses heat). A store that its
+//!    standing loss takes below its minimum level is topped up first, as demand.
 //!
 //! No step looks ahead: the rules see the tariff (which hours are valley and peak) but no
 //! forecast.
@@ -45,7 +48,7 @@ pub(super) enum Band {
     Valley,
     /// Neither.
     Flat,
-    /// Above the day's median price.
+    /// Above the day's median price, or at its highest.
     Peak,
     /// On a day whose prices do not differ.
     Even,
@@ -55,9 +58,10 @@ pub(super) enum Band {
 pub(super) struct Prices {
     /// The island of each bus (park order).
     island_of: Vec<Option<usize>>,
-    /// Per island and step: what a kWh used costs, CNY/kWh — the import price; the export price
-    /// (at most the import price) when the island has a surplus it can export; 0 when the
-    /// surplus would be curtailed.
+    /// Per island and step: what a kWh used costs, CNY/kWh — the import price; the value of lost
+    /// load beyond what the grid can bring (an island without a grid connection); the export
+    /// price (at most the import price) when the island has a surplus it can export; 0 when the
+    /// surplus would be curtailed. Set before the CHPs run.
     pub marginal: Vec<Vec<f64>>,
     /// Per island and step: the import price, CNY/kWh.
     pub import: Vec<Vec<f64>>,
@@ -72,6 +76,10 @@ pub(super) struct Prices {
     net_kw: Vec<Vec<f64>>,
     /// Per island: the export limit and the export price.
     export: Vec<(f64, f64)>,
+    /// Per island: the import limit, kW.
+    import_max: Vec<f64>,
+    /// The value of lost load for electricity, CNY/kWh.
+    voll: f64,
 }
 
 impl Prices {
@@ -130,6 +138,8 @@ impl Prices {
                     spare_kw[isl][t] = net - room;
                 } else if net > 0.0 {
                     marginal[isl][t] = export_price[isl].min(import[isl][t]);
+                } else if -net > grid_max[isl].0 {
+                    marginal[isl][t] = park.economics.voll_electric_cny_per_kwh;
                 }
             }
         }
@@ -144,30 +154,43 @@ impl Prices {
             export: (0..m)
                 .map(|isl| (grid_max[isl].1, export_price[isl]))
                 .collect(),
+            import_max: (0..m).map(|isl| grid_max[isl].0).collect(),
+            voll: park.economics.voll_electric_cny_per_kwh,
         }
     }
 
-    /// The electricity a CHP on bus `k` may make at step `t` before it pushes the island beyond
-    /// its export limit or exports at a loss, kW, given the CHP output `chp_kw` already
-    /// decided on the island and its cost per kWh `cost`: the island's deficit (worth the import
-    /// price, when the CHP costs less), plus the export limit when the CHP costs less than the
-    /// export price. Unbounded off any island.
-    fn chp_room(&self, k: usize, t: usize, chp_kw: f64, cost: f64) -> f64 {
+    /// What more electricity is worth on island `isl` at step `t`, given the CHP output
+    /// `made_kw` already decided there: tranches `(kW, CNY/kWh)`, dearest first — the deficit the
+    /// grid cannot bring (at the value of lost load), the deficit it can (at the import price),
+    /// and what the island can still export (at the export price, at most the import price).
+    fn tranches(&self, isl: usize, t: usize, made_kw: f64) -> [(f64, f64); 3] {
+        let net = self.net_kw[isl][t] + made_kw;
+        let deficit = (-net).max(0.0);
+        let uncovered = (deficit - self.import_max[isl]).max(0.0);
+        let (export_max, export_price) = self.export[isl];
+        let import = self.import[isl][t];
+        [
+            (uncovered, self.voll),
+            (deficit - uncovered, import),
+            (
+                (export_max - net.max(0.0)).max(0.0),
+                export_price.min(import),
+            ),
+        ]
+    }
+
+    /// The electricity a CHP costing `cost` per kWh, on bus `k`, makes at step `t` because it is
+    /// worth more than it costs: the tranches of [`Prices::tranches`] worth more than `cost`.
+    /// Unbounded off any island.
+    fn worth_making(&self, k: usize, t: usize, made_kw: f64, cost: f64) -> f64 {
         let Some(isl) = self.island(k) else {
             return f64::INFINITY;
         };
-        let deficit = (-self.net_kw[isl][t] - chp_kw).max(0.0);
-        let (export_max, export_price) = self.export[isl];
-        let mut room = if cost < self.import[isl][t] {
-            deficit
-        } else {
-            0.0
-        };
-        if cost < export_price.min(self.import[isl][t]) {
-            let exported = (self.net_kw[isl][t] + chp_kw).max(0.0);
-            room = deficit + (export_max - exported).max(0.0);
-        }
-        room
+        self.tranches(isl, t, made_kw)
+            .iter()
+            .take_while(|(_, value)| cost < *value)
+            .map(|(kw, _)| kw)
+            .sum()
     }
 
     /// The island of bus `k`, if it is electric.
@@ -212,9 +235,11 @@ fn bands(price: &[f64], day: &[usize]) -> Vec<Band> {
         const EPS: f64 = 1e-9;
         if hi - lo > EPS {
             for t in start..end {
+                // Peak: above the median, or at the day's top price (a day with as many top-price
+                // hours as others has its median there).
                 out[t] = if price[t] <= lo + EPS {
                     Band::Valley
-                } else if price[t] > median + EPS {
+                } else if price[t] > median + EPS || price[t] >= hi - EPS {
                     Band::Peak
                 } else {
                     Band::Flat
@@ -270,6 +295,11 @@ impl<'a> Store<'a> {
             return 0.0;
         }
         self.held_cny / kept / self.s.eta_discharge * (1.0 + STORE_MARGIN)
+    }
+    /// What it must take at this step to stay at its minimum level after its standing loss, kW.
+    fn to_minimum(&self, dt: f64) -> f64 {
+        let lo = self.s.soc_min_frac * self.s.e_max_kwh;
+        ((lo - self.kept(dt)) / (self.s.eta_charge * dt)).max(0.0)
     }
     /// Takes `q` kW at step `t`, heat that cost `cost` CNY/kWh to make.
     fn take(&mut self, t: usize, q: f64, cost: f64, dt: f64) {
@@ -407,18 +437,27 @@ struct ChpRun<'a> {
     /// Cost of a kWh of its electricity per step: fuel and carbon over η_el, plus O&M, CNY/kWh.
     cost_el: Vec<f64>,
     p: Vec<f64>,
-    /// Heat of its full-output runs that nothing has taken yet this step, kW.
+    /// Heat of its runs for electricity that nothing has taken yet this step, kW.
     free: f64,
+    /// Drive heat its absorption chillers took this step, kW.
+    drive: f64,
     dumped: Vec<f64>,
 }
 
 impl ChpRun<'_> {
-    /// Its cost per kWh of heat at step `t`, net of the electricity it replaces, CNY/kWh.
-    fn heat_cost(&self, t: usize, prices: &Prices) -> f64 {
-        (self.cost_el[t] - el_price(prices, Some(self.bus), t)) / self.ratio
-    }
     fn spare_heat(&self, t: usize) -> f64 {
         ((self.c.p_max_kw - self.p[t]) * self.ratio).max(0.0)
+    }
+    /// Runs `q` kW of heat harder at step `t`, its electricity counted on the island.
+    fn more(&mut self, t: usize, q: f64, prices: &Prices, island_chp: &mut [f64]) {
+        self.p[t] += q / self.ratio;
+        if let Some(isl) = prices.island(self.bus) {
+            island_chp[isl] += q / self.ratio;
+        }
+    }
+    /// Heat for the bus: what it makes less its absorption chillers' drive, kW.
+    fn to_bus(&self, t: usize) -> f64 {
+        (self.p[t] * self.ratio - self.drive).max(0.0)
     }
 }
 
@@ -451,7 +490,8 @@ impl Chiller<'_> {
 #[derive(Clone, Copy)]
 enum Offer {
     Plant(usize),
-    Chp(usize),
+    /// A CHP and the tranche of [`Prices::tranches`] its electricity would go to.
+    Chp(usize, usize),
     Store(usize),
 }
 
@@ -539,6 +579,7 @@ pub(super) fn run<'p>(
                     .collect(),
                 p: vec![0.0; n],
                 free: 0.0,
+                drive: 0.0,
                 dumped: vec![0.0; n],
             }
         })
@@ -586,8 +627,10 @@ pub(super) fn run<'p>(
     let mut unserved = vec![vec![0.0; n]; n_bus];
     // Drive heat drawn from each heat bus by absorption chillers this step, kW.
     let mut drawn = vec![0.0; n_bus];
-    // The last step each heat bus needed heat.
+    // The last step each heat (cold) bus needed heat (cooling).
     let mut last_demand: Vec<Option<usize>> = vec![None; n_bus];
+    // Free CHP heat per heat bus that its heat demand leaves this step, kW.
+    let mut spare_free = vec![0.0; n_bus];
     let steps_per_day = ((24.0 / dt).round() as usize).max(1);
     // CHP electricity decided per island this step, kW.
     let mut island_chp = vec![0.0; prices.import.len()];
@@ -597,22 +640,50 @@ pub(super) fn run<'p>(
         //    or can export what they make.
         island_chp.fill(0.0);
         for c in &mut chps {
-            let isl = prices.island(c.bus).unwrap_or(0);
-            let room = prices.chp_room(c.bus, t, island_chp[isl], c.cost_el[t]);
-            c.p[t] = c.c.p_max_kw.min(room);
-            c.free = c.p[t] * c.ratio;
-            island_chp[isl] += c.p[t];
+            let isl = prices.island(c.bus);
+            let made = isl.map_or(0.0, |i| island_chp[i]);
+            let p =
+                c.c.p_max_kw
+                    .min(prices.worth_making(c.bus, t, made, c.cost_el[t]));
+            c.p[t] = p;
+            c.free = p * c.ratio;
+            c.drive = 0.0;
+            if let Some(i) = isl {
+                island_chp[i] += p;
+            }
         }
         drawn.fill(0.0);
+        // What of that heat each heat bus's own demand leaves, for cooling first.
+        for &hb in &heat_buses {
+            let free: f64 = chps
+                .iter()
+                .filter(|c| c.heat_bus == hb)
+                .map(|c| c.free)
+                .sum();
+            spare_free[hb] = (free - heat_demand[hb][t].max(0.0)).max(0.0);
+        }
         // 2. Cooling, bus by bus.
         for &cb in &cold_buses {
             let mut left = cold_demand[cb][t].max(0.0);
+            if left > 0.0 {
+                last_demand[cb] = Some(t);
+            }
+            // A store below its minimum after its standing loss takes heat back first.
+            for st in stores.iter_mut().filter(|s| s.bus == cb) {
+                let q = st.to_minimum(dt);
+                st.take(t, q, 0.0, dt);
+                left += q;
+            }
             let peak = cold_island[cb].is_some_and(|isl| prices.band[isl][t] == Band::Peak);
-            // Absorption chillers on free CHP heat.
+            // Absorption chillers on free CHP heat the heat demand leaves.
             for ch in chillers.iter_mut().filter(|c| c.cold_bus == cb) {
-                if let ChillerKind::Absorption(a, hb, Some(ci)) = ch.kind {
-                    let drive = (left / a.cop).min(ch.spare(t) / a.cop).min(chps[ci].free);
-                    chps[ci].free -= drive;
+                if let ChillerKind::Absorption(a, hb, chp) = ch.kind {
+                    let mut drive = (left / a.cop).min(ch.spare(t) / a.cop).min(spare_free[hb]);
+                    if let Some(ci) = chp {
+                        drive = drive.min(chps[ci].free);
+                    }
+                    take_free(&mut chps, chp, hb, drive);
+                    spare_free[hb] -= drive;
                     drawn[hb] += drive;
                     ch.cold[t] += drive * a.cop;
                     left -= drive * a.cop;
@@ -653,8 +724,8 @@ pub(super) fn run<'p>(
                 if let ChillerKind::Absorption(a, hb, Some(ci)) = ch.kind {
                     let c = &mut chps[ci];
                     let drive = (left / a.cop).min(ch.spare(t) / a.cop).min(c.spare_heat(t));
-                    c.p[t] += drive / c.ratio;
-                    island_chp[prices.island(c.bus).unwrap_or(0)] += drive / c.ratio;
+                    c.more(t, drive, prices, &mut island_chp);
+                    c.drive += drive;
                     drawn[hb] += drive;
                     ch.cold[t] += drive * a.cop;
                     left -= drive * a.cop;
@@ -663,7 +734,11 @@ pub(super) fn run<'p>(
             left -= discharge(&mut stores, cb, t, dt, left);
             unserved[cb][t] = left.max(0.0);
             // Cold stores charge from free CHP heat, and from the electric chillers' spare
-            // capacity in valley hours or from a surplus.
+            // capacity in valley hours or from a surplus, while the bus has needed cooling within
+            // the last day.
+            if !last_demand[cb].is_some_and(|d| t - d < steps_per_day) {
+                continue;
+            }
             for st in stores.iter_mut().filter(|s| s.bus == cb) {
                 for ch in chillers.iter_mut().filter(|c| c.cold_bus == cb) {
                     let room = st.can_take(t, dt);
@@ -671,9 +746,14 @@ pub(super) fn run<'p>(
                         break;
                     }
                     let q = match &ch.kind {
-                        ChillerKind::Absorption(a, hb, Some(ci)) => {
-                            let drive = (room / a.cop).min(ch.spare(t) / a.cop).min(chps[*ci].free);
-                            chps[*ci].free -= drive;
+                        ChillerKind::Absorption(a, hb, chp) => {
+                            let mut drive =
+                                (room / a.cop).min(ch.spare(t) / a.cop).min(spare_free[*hb]);
+                            if let Some(ci) = chp {
+                                drive = drive.min(chps[*ci].free);
+                            }
+                            take_free(&mut chps, *chp, *hb, drive);
+                            spare_free[*hb] -= drive;
                             drawn[*hb] += drive;
                             drive * a.cop
                         }
@@ -684,18 +764,23 @@ pub(super) fn run<'p>(
                                 0.0
                             }
                         }
-                        ChillerKind::Absorption(_, _, None) => 0.0,
                     };
                     ch.cold[t] += q;
-                    st.charge[t] += q;
+                    st.take(t, q, 0.0, dt);
                 }
             }
         }
         // 3. Heat, bus by bus.
         for &hb in &heat_buses {
-            let demand = heat_demand[hb][t].max(0.0) + drawn[hb];
+            let mut demand = heat_demand[hb][t].max(0.0) + drawn[hb];
             if demand > 0.0 {
                 last_demand[hb] = Some(t);
+            }
+            // A store below its minimum after its standing loss takes heat back first.
+            for st in stores.iter_mut().filter(|s| s.bus == hb) {
+                let q = st.to_minimum(dt);
+                st.take(t, q, 0.0, dt);
+                demand += q;
             }
             // Heat is worth storing while the bus has needed heat within the last day.
             let wanted = last_demand[hb].is_some_and(|d| t - d < steps_per_day);
@@ -704,7 +789,7 @@ pub(super) fn run<'p>(
                 .filter(|c| c.heat_bus == hb)
                 .map(|c| c.p[t] * c.ratio)
                 .sum();
-            if committed >= demand {
+            if committed > demand {
                 let mut surplus = committed - demand;
                 // Heat that would be vented costs nothing.
                 for st in stores.iter_mut().filter(|s| s.bus == hb) {
@@ -712,9 +797,9 @@ pub(super) fn run<'p>(
                     st.take(t, q, 0.0, dt);
                     surplus -= q;
                 }
-                // Vented, from the CHPs' free heat.
+                // Vented, each CHP within the heat it puts into the bus.
                 for c in chps.iter_mut().filter(|c| c.heat_bus == hb) {
-                    let v = surplus.min(c.p[t] * c.ratio);
+                    let v = surplus.min(c.to_bus(t));
                     c.dumped[t] = v;
                     surplus -= v;
                 }
@@ -726,7 +811,14 @@ pub(super) fn run<'p>(
                 offers.push((p.cost(t, prices), Offer::Plant(i)));
             }
             for (i, c) in chps.iter().enumerate().filter(|(_, c)| c.heat_bus == hb) {
-                offers.push((c.heat_cost(t, prices), Offer::Chp(i)));
+                // A kWh of heat costs the CHP's electricity less what that electricity is worth
+                // where it goes (per tranche), per kWh of heat.
+                if let Some(isl) = prices.island(c.bus) {
+                    let tranches = prices.tranches(isl, t, island_chp[isl]);
+                    for (k, (_, value)) in tranches.iter().enumerate() {
+                        offers.push(((c.cost_el[t] - value) / c.ratio, Offer::Chp(i, k)));
+                    }
+                }
             }
             for (i, st) in stores.iter().enumerate().filter(|(_, s)| s.bus == hb) {
                 offers.push((st.value(dt), Offer::Store(i)));
@@ -743,14 +835,14 @@ pub(super) fn run<'p>(
                         plants[i].give(t, q, &mut waste);
                         left -= q;
                     }
-                    Offer::Chp(i) => {
-                        // Heat-led, as far as its electricity has a use or an export.
+                    Offer::Chp(i, k) => {
+                        // Heat-led, as far as the tranche its electricity goes to reaches.
                         let c = &mut chps[i];
-                        let isl = prices.island(c.bus).unwrap_or(0);
-                        let room = prices.chp_room(c.bus, t, island_chp[isl], f64::NEG_INFINITY);
+                        let room = prices
+                            .island(c.bus)
+                            .map_or(0.0, |isl| prices.tranches(isl, t, island_chp[isl])[k].0);
                         let q = left.min(c.spare_heat(t)).min(room * c.ratio);
-                        c.p[t] += q / c.ratio;
-                        island_chp[isl] += q / c.ratio;
+                        c.more(t, q, prices, &mut island_chp);
                         left -= q;
                     }
                     Offer::Store(i) => {
@@ -765,7 +857,7 @@ pub(super) fn run<'p>(
             // uncoordinated rules).
             for c in chps.iter_mut().filter(|c| c.heat_bus == hb) {
                 let q = left.max(0.0).min(c.spare_heat(t));
-                c.p[t] += q / c.ratio;
+                c.more(t, q, prices, &mut island_chp);
                 left -= q;
             }
             unserved[hb][t] = left.max(0.0);
@@ -871,6 +963,29 @@ pub(super) fn run<'p>(
 /// it holds (per kWh delivered): a margin for the standing losses still to come.
 const STORE_MARGIN: f64 = 0.1;
 
+/// Takes `q` kW of free CHP heat for absorption chillers: from the CHP `chp` that drives them, or
+/// (a chiller on the heat network) from the CHPs of heat bus `hb` in park order.
+fn take_free(chps: &mut [ChpRun<'_>], chp: Option<usize>, hb: usize, q: f64) {
+    let mut left = q;
+    let mut from = |c: &mut ChpRun<'_>| {
+        let x = left.min(c.free);
+        c.free -= x;
+        left -= x;
+        x
+    };
+    match chp {
+        Some(ci) => {
+            let x = from(&mut chps[ci]);
+            chps[ci].drive += x;
+        }
+        None => {
+            for c in chps.iter_mut().filter(|c| c.heat_bus == hb) {
+                from(c);
+            }
+        }
+    }
+}
+
 /// Stores on bus `bus` give up to `want` kW at step `t`, in park order; returns what they gave.
 fn discharge(stores: &mut [Store<'_>], bus: usize, t: usize, dt: f64, want: f64) -> f64 {
     let mut left = want.max(0.0);
@@ -880,4 +995,26 @@ fn discharge(stores: &mut [Store<'_>], bus: usize, t: usize, dt: f64, want: f64)
         left -= q;
     }
     want.max(0.0) - left
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Band, bands};
+
+    /// A day of 8 valley, 4 flat and 12 peak hours has its median at the peak price: the peak
+    /// hours are still peak, and a two-price day's upper price is peak whatever its share.
+    #[test]
+    fn the_top_price_is_peak_however_many_hours_it_has() {
+        let mut day = vec![0.2; 8];
+        day.extend([0.6; 4]);
+        day.extend([1.2; 12]);
+        let b = bands(&day, &[0; 24]);
+        assert_eq!(b[0], Band::Valley);
+        assert_eq!(b[8], Band::Flat);
+        assert!(b[12..].iter().all(|&x| x == Band::Peak));
+        let two: Vec<f64> = (0..24).map(|h| if h < 6 { 0.3 } else { 0.9 }).collect();
+        let b = bands(&two, &[0; 24]);
+        assert!(b[6..].iter().all(|&x| x == Band::Peak) && b[0] == Band::Valley);
+        assert!(bands(&[0.5; 24], &[0; 24]).iter().all(|&x| x == Band::Even));
+    }
 }

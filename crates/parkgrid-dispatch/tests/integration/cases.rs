@@ -78,3 +78,79 @@ fn a_vanishing_pv_array_gives_finite_kpis() {
         assert!((0.0..=1.0).contains(&r), "{strategy:?}: {r}");
     }
 }
+
+/// An island without a grid connection, fed by a gas CHP: its electricity is worth the value of
+/// lost load, so the merit order runs the CHP for the island's demand (venting the heat the
+/// offices do not take) instead of leaving the demand unserved, and the heat follows from it.
+#[test]
+fn the_merit_order_runs_the_chp_of_an_island_without_a_grid() {
+    let text = r#"
+[site]
+name = "island"
+latitude_deg = 40.4
+longitude_deg = 116.0
+time_zone = "Asia/Shanghai"
+
+[time]
+year = 2025
+
+[[bus]]
+id = "ac"
+carrier = "ac"
+v_nom_kv = 0.4
+
+[[bus]]
+id = "heat"
+carrier = "heat"
+t_supply_c = 70
+t_return_c = 50
+
+[[chp]]
+id = "engine"
+bus = "ac"
+heat_bus = "heat"
+fuel = "gas"
+p_max_kw = 800
+eta_el = 0.38
+eta_th = 0.45
+
+[[gas_boiler]]
+id = "boiler"
+bus = "heat"
+fuel = "gas"
+heat_max_kw = 1000
+
+[[electric_load]]
+id = "works"
+bus = "ac"
+shape = "flat"
+annual_kwh = 2000000
+
+[[heat_load]]
+id = "offices"
+bus = "heat"
+floor_area_m2 = 10000
+design_w_per_m2 = 50
+
+[[fuel]]
+id = "gas"
+price_cny_per_m3 = 3.2
+lhv_kwh_per_m3 = 10.0
+co2_kg_per_kwh = 0.202
+"#;
+    for (strategy, out) in both_runs("island.toml", text) {
+        let k = &out.kpis;
+        assert!(
+            k.unserved_electric_kwh < 1.0,
+            "{strategy:?}: {:.0} kWh of electricity unserved",
+            k.unserved_electric_kwh
+        );
+        assert!(k.unserved_heat_kwh < 1.0, "{strategy:?}");
+        // 2 GWh of demand, all from the CHP.
+        assert!(
+            (k.chp_electricity_kwh - 2.0e6).abs() < 1.0e3,
+            "{strategy:?}: CHP {:.0} kWh",
+            k.chp_electricity_kwh
+        );
+    }
+}

@@ -64,7 +64,7 @@ fn optimal_beats_the_baseline_and_uses_the_waste_heat() {
     );
     assert!(o.total_cost_cny < r.total_cost_cny, "cost");
     // The carbon price is in the cost; against the merit order the optimum emits the same
-    // within 1 % (measured 2026-12-01: 42,095 t against 42,108 t).
+    // within 1 % (measured 2026-12-01: 42,095 t against 42,109 t).
     assert!(o.co2_t < r.co2_t * 1.01, "emissions");
     assert!(
         o.renewable_absorption_ratio >= 0.99,
@@ -164,7 +164,7 @@ fn optimal_beats_the_baseline_and_uses_the_waste_heat() {
     );
     assert!(o.unserved_cooling_kwh < 1.0 && r.unserved_cooling_kwh < 1.0);
     // The merit order drives the absorber with the CHP's free heat too, less of it (measured
-    // 2026-12-01: 1,638 MWh of cooling against the optimum's 2,301).
+    // 2026-12-01: 1,464 MWh of cooling against the optimum's 2,301).
     assert!(r.cooling_absorption_kwh > 0.0);
     assert!(o.cooling_absorption_kwh > r.cooling_absorption_kwh);
     let dumped = opt
