@@ -736,7 +736,7 @@ pub(super) fn run<'p>(
             // Cold stores charge from free CHP heat, and from the electric chillers' spare
             // capacity in valley hours or from a surplus, while the bus has needed cooling within
             // the last day.
-            if !last_demand[cb].is_some_and(|d| t - d < steps_per_day) {
+            if last_demand[cb].is_none_or(|d| t - d >= steps_per_day) {
                 continue;
             }
             for st in stores.iter_mut().filter(|s| s.bus == cb) {
