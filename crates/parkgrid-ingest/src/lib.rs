@@ -1,0 +1,10 @@
+//! The live park's ingest (layer L2 of `ARCHITECTURE.md`): MQTT (SenML payloads) and Modbus TCP
+//! (register maps) into the store, acknowledged only once the points are durable.
+//!
+//! What is here so far is the decoding a payload goes through before anything is stored:
+//! [`senml`] resolves a SenML pack (RFC 8428) into records with full names, absolute UTC times
+//! and values, and refuses what the RFC refuses with the record and field at fault — the reason
+//! a quarantined payload is kept with. It is pure computation (no IO). The MQTT and Modbus
+//! adapters come next (issue "The live park").
+
+pub mod senml;
