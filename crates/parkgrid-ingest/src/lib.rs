@@ -1,10 +1,13 @@
 //! The live park's ingest (layer L2 of `ARCHITECTURE.md`): MQTT (SenML payloads) and Modbus TCP
 //! (register maps) into the store, acknowledged only once the points are durable.
 //!
-//! What is here so far is the decoding a payload goes through before anything is stored:
-//! [`senml`] resolves a SenML pack (RFC 8428) into records with full names, absolute UTC times
-//! and values, and refuses what the RFC refuses with the record and field at fault — the reason
-//! a quarantined payload is kept with. It is pure computation (no IO). The MQTT and Modbus
-//! adapters come next (issue "The live park").
+//! What is here so far is the decoding a payload goes through before anything is stored, pure
+//! computation (no IO): [`senml`] resolves a SenML pack (RFC 8428) into records with full names,
+//! absolute UTC times and values, and refuses what the RFC refuses with the record and field at
+//! fault — the reason a quarantined payload is kept with; [`modbus`] decodes register values in
+//! any byte order, never lets a device's "no value" sentinel or an impossible value through as
+//! data, and plans the block reads a poller sends (split in halves when a device refuses one).
+//! The MQTT and Modbus adapters come next (issue "The live park").
 
+pub mod modbus;
 pub mod senml;
