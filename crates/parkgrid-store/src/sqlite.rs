@@ -1,0 +1,359 @@
+//! The embedded store: one SQLite file in WAL mode (feature `sqlite`).
+//!
+//! Tables (time in UTC epoch milliseconds, time first after the series, as a TimescaleDB
+//! hypertable would have it; the PostgreSQL store will share the shape):
+//!
+//! - `series(id, name, asset, quantity, unit)`: one row per measured quantity, `name` unique
+//!   (the SenML name, e.g. `yanqing/pv_roof/p_kw`);
+//! - `points(series_id, time_ms, value, quality, seq)`, key `(series_id, time_ms)`: a point
+//!   written again with the same or a lower source sequence is a redelivery and changes nothing;
+//!   a higher sequence replaces it (a device's correction);
+//! - `meter_readings(point, meter_id, time_ms, value, seq)`, key `(point, meter_id, time_ms)`:
+//!   cumulative readings as read — the intervals are derived on reading ([`crate::meter`]);
+//! - `quarantine(id, received_ms, source, payload, reason)`: what could not be decoded, with why.
+//!
+//! Every write is one transaction; [`Store::write_points`] returns only after the commit, so a
+//! caller acknowledges a message only when its points are durable. The file is opened with
+//! `journal_mode=WAL` and `synchronous=FULL` (a commit survives a power cut, not only a killed
+//! process).
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::meter::{self, Derived, MeterSpec, Reading};
+
+/// What went wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite said no.
+    #[error("the store: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A point names a series the store does not know.
+    #[error("no series '{0}' in the store")]
+    UnknownSeries(String),
+}
+
+/// How good a point is (the store keeps the flag with the value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quality {
+    /// A measurement.
+    Good,
+    /// Possibly wrong (a detector says so); kept and shown, used with care.
+    Suspect,
+    /// Not a measurement (a sentinel, out of range); kept with its reason elsewhere, never used.
+    Bad,
+}
+
+impl Quality {
+    fn code(self) -> i64 {
+        match self {
+            Quality::Good => 0,
+            Quality::Suspect => 1,
+            Quality::Bad => 2,
+        }
+    }
+    fn from_code(c: i64) -> Self {
+        match c {
+            0 => Quality::Good,
+            1 => Quality::Suspect,
+            _ => Quality::Bad,
+        }
+    }
+}
+
+/// A measured quantity's description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesMeta {
+    /// Its unique name (the SenML name).
+    pub name: String,
+    /// The park file's asset id.
+    pub asset: String,
+    /// The quantity (`p_kw`, `soc`, …).
+    pub quantity: String,
+    /// Its unit.
+    pub unit: String,
+}
+
+/// One point of a series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    /// UTC epoch ms.
+    pub time_ms: i64,
+    /// The value.
+    pub value: f64,
+    /// Its quality.
+    pub quality: Quality,
+    /// The source's sequence number (0 when it sends none).
+    pub seq: i64,
+}
+
+/// The embedded store.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if need be) the store in the file `path`.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] when the file cannot be opened or is not a store.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path)?;
+        Self::init(conn)
+    }
+
+    /// A store in memory (tests).
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Self, StoreError> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS series (
+                 id INTEGER PRIMARY KEY,
+                 name TEXT NOT NULL UNIQUE,
+                 asset TEXT NOT NULL,
+                 quantity TEXT NOT NULL,
+                 unit TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS points (
+                 series_id INTEGER NOT NULL REFERENCES series(id),
+                 time_ms INTEGER NOT NULL,
+                 value REAL,
+                 quality INTEGER NOT NULL,
+                 seq INTEGER NOT NULL,
+                 PRIMARY KEY (series_id, time_ms)) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS meter_readings (
+                 point TEXT NOT NULL,
+                 meter_id TEXT NOT NULL,
+                 time_ms INTEGER NOT NULL,
+                 value REAL NOT NULL,
+                 seq INTEGER NOT NULL,
+                 PRIMARY KEY (point, meter_id, time_ms)) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS quarantine (
+                 id INTEGER PRIMARY KEY,
+                 received_ms INTEGER NOT NULL,
+                 source TEXT NOT NULL,
+                 payload BLOB NOT NULL,
+                 reason TEXT NOT NULL);",
+        )?;
+        Ok(Store { conn })
+    }
+
+    /// Registers a series (or returns the id it has), by its name.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn series(&mut self, meta: &SeriesMeta) -> Result<i64, StoreError> {
+        self.conn.execute(
+            "INSERT INTO series (name, asset, quantity, unit) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(name) DO NOTHING",
+            params![meta.name, meta.asset, meta.quantity, meta.unit],
+        )?;
+        Ok(self
+            .conn
+            .query_row("SELECT id FROM series WHERE name = ?1", [&meta.name], |r| {
+                r.get(0)
+            })?)
+    }
+
+    /// The id of the series named `name`.
+    ///
+    /// # Errors
+    /// [`StoreError::UnknownSeries`].
+    pub fn series_id(&self, name: &str) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("SELECT id FROM series WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .ok_or_else(|| StoreError::UnknownSeries(name.to_string()))
+    }
+
+    /// Writes `points` of series `series_id` in one transaction, durable when this returns. A
+    /// point already stored with the same or a higher sequence is left as it is (a
+    /// redelivery); one with a lower sequence is replaced. Returns the points written or
+    /// replaced (a redelivered batch writes 0).
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`]; nothing of the batch is written then.
+    pub fn write_points(&mut self, batch: &[(i64, Point)]) -> Result<usize, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut written = 0;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO points (series_id, time_ms, value, quality, seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(series_id, time_ms) DO UPDATE
+                 SET value = excluded.value, quality = excluded.quality, seq = excluded.seq
+                 WHERE excluded.seq > points.seq",
+            )?;
+            for (series_id, p) in batch {
+                // SQLite stores NaN as NULL: a bad point without a number.
+                let value = p.value.is_finite().then_some(p.value);
+                written += stmt.execute(params![
+                    series_id,
+                    p.time_ms,
+                    value,
+                    p.quality.code(),
+                    p.seq
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(written)
+    }
+
+    /// The points of `series_id` from `from_ms` (inclusive) to `to_ms` (exclusive), in time
+    /// order.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn window(
+        &self,
+        series_id: i64,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<Point>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT time_ms, value, quality, seq FROM points
+             WHERE series_id = ?1 AND time_ms >= ?2 AND time_ms < ?3 ORDER BY time_ms",
+        )?;
+        let rows = stmt.query_map(params![series_id, from_ms, to_ms], |r| {
+            Ok(Point {
+                time_ms: r.get(0)?,
+                value: r.get::<_, Option<f64>>(1)?.unwrap_or(f64::NAN),
+                quality: Quality::from_code(r.get(2)?),
+                seq: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The latest good point of `series_id`, if any.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn latest(&self, series_id: i64) -> Result<Option<Point>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT time_ms, value, quality, seq FROM points
+                 WHERE series_id = ?1 AND quality = 0 ORDER BY time_ms DESC LIMIT 1",
+                [series_id],
+                |r| {
+                    Ok(Point {
+                        time_ms: r.get(0)?,
+                        value: r.get::<_, Option<f64>>(1)?.unwrap_or(f64::NAN),
+                        quality: Quality::from_code(r.get(2)?),
+                        seq: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Writes cumulative meter readings of the meter point `point` as read (one transaction;
+    /// a reading already stored for the same meter and time with the same or a higher
+    /// sequence is kept).
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn write_readings(
+        &mut self,
+        point: &str,
+        readings: &[Reading],
+    ) -> Result<usize, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut written = 0;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO meter_readings (point, meter_id, time_ms, value, seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(point, meter_id, time_ms) DO UPDATE
+                 SET value = excluded.value, seq = excluded.seq
+                 WHERE excluded.seq > meter_readings.seq",
+            )?;
+            for r in readings.iter().filter(|r| r.value.is_finite()) {
+                let seq = r.seq.and_then(|s| i64::try_from(s).ok()).unwrap_or(0);
+                written += stmt.execute(params![point, r.meter_id, r.time_ms, r.value, seq])?;
+            }
+        }
+        tx.commit()?;
+        Ok(written)
+    }
+
+    /// The consumption intervals of the meter point `point` between `from_ms` and `to_ms`,
+    /// derived from its stored readings with `spec` ([`meter::intervals`]). The reading just
+    /// before `from_ms` is included, so that the first interval starts there.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn meter_intervals(
+        &self,
+        point: &str,
+        from_ms: i64,
+        to_ms: i64,
+        spec: &MeterSpec,
+    ) -> Result<Derived, StoreError> {
+        let start: i64 = self
+            .conn
+            .query_row(
+                "SELECT MAX(time_ms) FROM meter_readings WHERE point = ?1 AND time_ms < ?2",
+                params![point, from_ms],
+                |r| r.get::<_, Option<i64>>(0),
+            )?
+            .unwrap_or(from_ms);
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT meter_id, time_ms, value, seq FROM meter_readings
+             WHERE point = ?1 AND time_ms >= ?2 AND time_ms <= ?3 ORDER BY time_ms",
+        )?;
+        let readings = stmt
+            .query_map(params![point, start, to_ms], |r| {
+                Ok(Reading {
+                    meter_id: r.get(0)?,
+                    time_ms: r.get(1)?,
+                    value: r.get(2)?,
+                    seq: u64::try_from(r.get::<_, i64>(3)?).ok(),
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(meter::intervals(&readings, spec))
+    }
+
+    /// Keeps a payload that could not be decoded, with why; returns its id.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn quarantine(
+        &mut self,
+        received_ms: i64,
+        source: &str,
+        payload: &[u8],
+        reason: &str,
+    ) -> Result<i64, StoreError> {
+        self.conn.execute(
+            "INSERT INTO quarantine (received_ms, source, payload, reason) VALUES (?1, ?2, ?3, ?4)",
+            params![received_ms, source, payload, reason],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// The quarantined payloads: (id, source, reason), oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn quarantined(&self) -> Result<Vec<(i64, String, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, source, reason FROM quarantine ORDER BY id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
