@@ -9,7 +9,8 @@ use std::time::Instant;
 
 #[cfg(feature = "sqlite")]
 fn main() {
-    use parkgrid_store::sqlite::{Point, Quality, SeriesMeta, Store};
+    use parkgrid_store::sqlite::Store;
+    use parkgrid_store::{Point, PointStore, Quality, SeriesMeta};
     let args: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())

@@ -5,12 +5,168 @@
 //! What is here so far: [`meter`] decides what a meter's readings mean — cumulative counter
 //! readings with resets, rollovers, replaced meters, duplicated and out-of-order readings and
 //! gaps become intervals of consumption that are never negative, and those regular buckets with
-//! gaps marked missing (pure computation, no IO); `sqlite` (feature `sqlite`: SQLite is C,
-//! compiled from its source, so it stays out of the default build) is the embedded store —
-//! series, points written exactly once per source sequence in durable transactions, meter
-//! readings as read with their intervals derived on reading, and the quarantine. Rollups,
-//! retention and the PostgreSQL store come next (issue "The live park").
+//! gaps marked missing (pure computation, no IO); [`PointStore`] is what a store does — series,
+//! points written exactly once per source sequence in durable transactions, meter readings as
+//! read with their intervals derived on reading, the quarantine — done by `sqlite` (feature
+//! `sqlite`: the embedded store; SQLite is C, compiled from its source, so it stays out of the
+//! default build) and `postgres` (feature `postgres`: the shared store, TimescaleDB-compatible
+//! plain tables). Rollups and retention come next (issue "The live park").
 
 pub mod meter;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+
+use meter::{Derived, MeterSpec, Reading};
+
+/// What went wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite said no.
+    #[cfg(feature = "sqlite")]
+    #[error("the store: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL said no.
+    #[cfg(feature = "postgres")]
+    #[error("the store: {0}")]
+    Postgres(#[from] ::postgres::Error),
+    /// A point names a series the store does not know.
+    #[error("no series '{0}' in the store")]
+    UnknownSeries(String),
+}
+
+/// How good a point is (the store keeps the flag with the value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quality {
+    /// A measurement.
+    Good,
+    /// Possibly wrong (a detector says so); kept and shown, used with care.
+    Suspect,
+    /// Not a measurement (a sentinel, out of range); kept with its reason elsewhere, never used.
+    Bad,
+}
+
+impl Quality {
+    /// Its code in the store's tables: 0 good, 1 suspect, 2 bad.
+    pub fn code(self) -> i64 {
+        match self {
+            Quality::Good => 0,
+            Quality::Suspect => 1,
+            Quality::Bad => 2,
+        }
+    }
+    /// The quality of a stored code (anything unknown is bad).
+    pub fn from_code(c: i64) -> Self {
+        match c {
+            0 => Quality::Good,
+            1 => Quality::Suspect,
+            _ => Quality::Bad,
+        }
+    }
+}
+
+/// A measured quantity's description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesMeta {
+    /// Its unique name (the SenML name).
+    pub name: String,
+    /// The park file's asset id.
+    pub asset: String,
+    /// The quantity (`p_kw`, `soc`, …).
+    pub quantity: String,
+    /// Its unit.
+    pub unit: String,
+}
+
+/// One point of a series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    /// UTC epoch ms.
+    pub time_ms: i64,
+    /// The value.
+    pub value: f64,
+    /// Its quality.
+    pub quality: Quality,
+    /// The source's sequence number (0 when it sends none).
+    pub seq: i64,
+}
+
+/// What every store does — the embedded SQLite one and the shared PostgreSQL one — so that one set
+/// of tests holds both to the same behaviour.
+pub trait PointStore {
+    /// Registers a series (or returns the id it has), by its name.
+    ///
+    /// # Errors
+    /// [`StoreError`] from the database.
+    fn series(&mut self, meta: &SeriesMeta) -> Result<i64, StoreError>;
+
+    /// The id of the series named `name`.
+    ///
+    /// # Errors
+    /// [`StoreError::UnknownSeries`].
+    fn series_id(&mut self, name: &str) -> Result<i64, StoreError>;
+
+    /// Writes `batch` (series id, point) in one transaction, durable when this returns. A point
+    /// already stored with the same or a higher source sequence is left as it is (a
+    /// redelivery); a higher sequence replaces it. Returns the points written or replaced.
+    ///
+    /// # Errors
+    /// [`StoreError`]; nothing of the batch is written then.
+    fn write_points(&mut self, batch: &[(i64, Point)]) -> Result<usize, StoreError>;
+
+    /// The points of `series_id` in `[from_ms, to_ms)`, in time order.
+    ///
+    /// # Errors
+    /// [`StoreError`] from the database.
+    fn window(
+        &mut self,
+        series_id: i64,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<Point>, StoreError>;
+
+    /// The latest good point of `series_id`, if any.
+    ///
+    /// # Errors
+    /// [`StoreError`] from the database.
+    fn latest(&mut self, series_id: i64) -> Result<Option<Point>, StoreError>;
+
+    /// Writes cumulative readings of the meter point `point` as read, in one transaction (a
+    /// reading stored for the same meter and time with the same or a higher sequence is kept).
+    ///
+    /// # Errors
+    /// [`StoreError`] from the database.
+    fn write_readings(&mut self, point: &str, readings: &[Reading]) -> Result<usize, StoreError>;
+
+    /// The consumption intervals of `point` in `[from_ms, to_ms]` from its stored readings
+    /// ([`meter::intervals`]), reaching back to the reading before `from_ms`.
+    ///
+    /// # Errors
+    /// [`StoreError`] from the database.
+    fn meter_intervals(
+        &mut self,
+        point: &str,
+        from_ms: i64,
+        to_ms: i64,
+        spec: &MeterSpec,
+    ) -> Result<Derived, StoreError>;
+
+    /// Keeps a payload that could not be decoded, with why; returns its id.
+    ///
+    /// # Errors
+    /// [`StoreError`] from the database.
+    fn quarantine(
+        &mut self,
+        received_ms: i64,
+        source: &str,
+        payload: &[u8],
+        reason: &str,
+    ) -> Result<i64, StoreError>;
+
+    /// The quarantined payloads: (id, source, reason), oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] from the database.
+    fn quarantined(&mut self) -> Result<Vec<(i64, String, String)>, StoreError>;
+}

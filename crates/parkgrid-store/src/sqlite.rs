@@ -22,71 +22,7 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::meter::{self, Derived, MeterSpec, Reading};
-
-/// What went wrong in the store.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// SQLite said no.
-    #[error("the store: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    /// A point names a series the store does not know.
-    #[error("no series '{0}' in the store")]
-    UnknownSeries(String),
-}
-
-/// How good a point is (the store keeps the flag with the value).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Quality {
-    /// A measurement.
-    Good,
-    /// Possibly wrong (a detector says so); kept and shown, used with care.
-    Suspect,
-    /// Not a measurement (a sentinel, out of range); kept with its reason elsewhere, never used.
-    Bad,
-}
-
-impl Quality {
-    fn code(self) -> i64 {
-        match self {
-            Quality::Good => 0,
-            Quality::Suspect => 1,
-            Quality::Bad => 2,
-        }
-    }
-    fn from_code(c: i64) -> Self {
-        match c {
-            0 => Quality::Good,
-            1 => Quality::Suspect,
-            _ => Quality::Bad,
-        }
-    }
-}
-
-/// A measured quantity's description.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SeriesMeta {
-    /// Its unique name (the SenML name).
-    pub name: String,
-    /// The park file's asset id.
-    pub asset: String,
-    /// The quantity (`p_kw`, `soc`, …).
-    pub quantity: String,
-    /// Its unit.
-    pub unit: String,
-}
-
-/// One point of a series.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Point {
-    /// UTC epoch ms.
-    pub time_ms: i64,
-    /// The value.
-    pub value: f64,
-    /// Its quality.
-    pub quality: Quality,
-    /// The source's sequence number (0 when it sends none).
-    pub seq: i64,
-}
+use crate::{Point, PointStore, Quality, SeriesMeta, StoreError};
 
 /// The embedded store.
 pub struct Store {
@@ -145,12 +81,14 @@ impl Store {
         )?;
         Ok(Store { conn })
     }
+}
 
+impl PointStore for Store {
     /// Registers a series (or returns the id it has), by its name.
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
-    pub fn series(&mut self, meta: &SeriesMeta) -> Result<i64, StoreError> {
+    fn series(&mut self, meta: &SeriesMeta) -> Result<i64, StoreError> {
         self.conn.execute(
             "INSERT INTO series (name, asset, quantity, unit) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(name) DO NOTHING",
@@ -167,7 +105,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::UnknownSeries`].
-    pub fn series_id(&self, name: &str) -> Result<i64, StoreError> {
+    fn series_id(&mut self, name: &str) -> Result<i64, StoreError> {
         self.conn
             .query_row("SELECT id FROM series WHERE name = ?1", [name], |r| {
                 r.get(0)
@@ -183,7 +121,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Sqlite`]; nothing of the batch is written then.
-    pub fn write_points(&mut self, batch: &[(i64, Point)]) -> Result<usize, StoreError> {
+    fn write_points(&mut self, batch: &[(i64, Point)]) -> Result<usize, StoreError> {
         let tx = self.conn.transaction()?;
         let mut written = 0;
         {
@@ -215,8 +153,8 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
-    pub fn window(
-        &self,
+    fn window(
+        &mut self,
         series_id: i64,
         from_ms: i64,
         to_ms: i64,
@@ -240,7 +178,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
-    pub fn latest(&self, series_id: i64) -> Result<Option<Point>, StoreError> {
+    fn latest(&mut self, series_id: i64) -> Result<Option<Point>, StoreError> {
         Ok(self
             .conn
             .query_row(
@@ -265,11 +203,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
-    pub fn write_readings(
-        &mut self,
-        point: &str,
-        readings: &[Reading],
-    ) -> Result<usize, StoreError> {
+    fn write_readings(&mut self, point: &str, readings: &[Reading]) -> Result<usize, StoreError> {
         let tx = self.conn.transaction()?;
         let mut written = 0;
         {
@@ -295,8 +229,8 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
-    pub fn meter_intervals(
-        &self,
+    fn meter_intervals(
+        &mut self,
         point: &str,
         from_ms: i64,
         to_ms: i64,
@@ -331,7 +265,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
-    pub fn quarantine(
+    fn quarantine(
         &mut self,
         received_ms: i64,
         source: &str,
@@ -349,7 +283,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
-    pub fn quarantined(&self) -> Result<Vec<(i64, String, String)>, StoreError> {
+    fn quarantined(&mut self) -> Result<Vec<(i64, String, String)>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT id, source, reason FROM quarantine ORDER BY id")?;

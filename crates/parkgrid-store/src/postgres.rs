@@ -1,0 +1,232 @@
+//! The shared store: PostgreSQL (feature `postgres`), for several `serve` instances on one
+//! database.
+//!
+//! The tables are those of the SQLite store ([`crate::sqlite`]) in PostgreSQL's types, plain
+//! tables with the time first after the series — the shape a TimescaleDB hypertable takes, with no
+//! extension required. A batch of points is one statement (`INSERT … SELECT FROM UNNEST(…)`) in
+//! one transaction: durable when [`PointStore::write_points`] returns (PostgreSQL's commit).
+//! Every table lives in the connection's schema (`search_path`), so a test or a park can keep its
+//! own.
+
+use ::postgres::{Client, NoTls};
+
+use crate::meter::{self, Derived, MeterSpec, Reading};
+use crate::{Point, PointStore, Quality, SeriesMeta, StoreError};
+
+/// The shared store on one connection.
+pub struct Store {
+    client: Client,
+}
+
+impl Store {
+    /// Connects with `params` (e.g. `host=127.0.0.1 user=postgres dbname=test`, or a
+    /// `postgres://` URL), works in `schema` (created if missing) and creates the tables there.
+    ///
+    /// # Errors
+    /// [`StoreError::Postgres`] when the server cannot be reached or refuses.
+    pub fn connect(params: &str, schema: &str) -> Result<Self, StoreError> {
+        let mut client = Client::connect(params, NoTls)?;
+        let schema = quote_ident(schema);
+        client.batch_execute(&format!(
+            "CREATE SCHEMA IF NOT EXISTS {schema};
+             SET search_path TO {schema};
+             CREATE TABLE IF NOT EXISTS series (
+                 id BIGSERIAL PRIMARY KEY,
+                 name TEXT NOT NULL UNIQUE,
+                 asset TEXT NOT NULL,
+                 quantity TEXT NOT NULL,
+                 unit TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS points (
+                 series_id BIGINT NOT NULL REFERENCES series(id),
+                 time_ms BIGINT NOT NULL,
+                 value DOUBLE PRECISION,
+                 quality SMALLINT NOT NULL,
+                 seq BIGINT NOT NULL,
+                 PRIMARY KEY (series_id, time_ms));
+             CREATE TABLE IF NOT EXISTS meter_readings (
+                 point TEXT NOT NULL,
+                 meter_id TEXT NOT NULL,
+                 time_ms BIGINT NOT NULL,
+                 value DOUBLE PRECISION NOT NULL,
+                 seq BIGINT NOT NULL,
+                 PRIMARY KEY (point, meter_id, time_ms));
+             CREATE TABLE IF NOT EXISTS quarantine (
+                 id BIGSERIAL PRIMARY KEY,
+                 received_ms BIGINT NOT NULL,
+                 source TEXT NOT NULL,
+                 payload BYTEA NOT NULL,
+                 reason TEXT NOT NULL);"
+        ))?;
+        Ok(Store { client })
+    }
+
+    /// Drops `schema` and everything in it (tests clean up with it).
+    ///
+    /// # Errors
+    /// [`StoreError::Postgres`].
+    pub fn drop_schema(mut self, schema: &str) -> Result<(), StoreError> {
+        self.client.batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {} CASCADE",
+            quote_ident(schema)
+        ))?;
+        Ok(())
+    }
+}
+
+/// `name` as a quoted SQL identifier.
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn point_of(row: &::postgres::Row) -> Point {
+    Point {
+        time_ms: row.get(0),
+        value: row.get::<_, Option<f64>>(1).unwrap_or(f64::NAN),
+        quality: Quality::from_code(i64::from(row.get::<_, i16>(2))),
+        seq: row.get(3),
+    }
+}
+
+impl PointStore for Store {
+    fn series(&mut self, meta: &SeriesMeta) -> Result<i64, StoreError> {
+        self.client.execute(
+            "INSERT INTO series (name, asset, quantity, unit) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (name) DO NOTHING",
+            &[&meta.name, &meta.asset, &meta.quantity, &meta.unit],
+        )?;
+        self.series_id(&meta.name)
+    }
+
+    fn series_id(&mut self, name: &str) -> Result<i64, StoreError> {
+        self.client
+            .query_opt("SELECT id FROM series WHERE name = $1", &[&name])?
+            .map(|r| r.get(0))
+            .ok_or_else(|| StoreError::UnknownSeries(name.to_string()))
+    }
+
+    fn write_points(&mut self, batch: &[(i64, Point)]) -> Result<usize, StoreError> {
+        let ids: Vec<i64> = batch.iter().map(|(s, _)| *s).collect();
+        let times: Vec<i64> = batch.iter().map(|(_, p)| p.time_ms).collect();
+        let values: Vec<Option<f64>> = batch
+            .iter()
+            .map(|(_, p)| p.value.is_finite().then_some(p.value))
+            .collect();
+        let qualities: Vec<i16> = batch.iter().map(|(_, p)| p.quality.code() as i16).collect();
+        let seqs: Vec<i64> = batch.iter().map(|(_, p)| p.seq).collect();
+        let mut tx = self.client.transaction()?;
+        let n = tx.execute(
+            "INSERT INTO points (series_id, time_ms, value, quality, seq)
+             SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::DOUBLE PRECISION[],
+                                  $4::SMALLINT[], $5::BIGINT[])
+             ON CONFLICT (series_id, time_ms) DO UPDATE
+             SET value = excluded.value, quality = excluded.quality, seq = excluded.seq
+             WHERE excluded.seq > points.seq",
+            &[&ids, &times, &values, &qualities, &seqs],
+        )?;
+        tx.commit()?;
+        Ok(n as usize)
+    }
+
+    fn window(
+        &mut self,
+        series_id: i64,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<Point>, StoreError> {
+        let rows = self.client.query(
+            "SELECT time_ms, value, quality, seq FROM points
+             WHERE series_id = $1 AND time_ms >= $2 AND time_ms < $3 ORDER BY time_ms",
+            &[&series_id, &from_ms, &to_ms],
+        )?;
+        Ok(rows.iter().map(point_of).collect())
+    }
+
+    fn latest(&mut self, series_id: i64) -> Result<Option<Point>, StoreError> {
+        Ok(self
+            .client
+            .query_opt(
+                "SELECT time_ms, value, quality, seq FROM points
+                 WHERE series_id = $1 AND quality = 0 ORDER BY time_ms DESC LIMIT 1",
+                &[&series_id],
+            )?
+            .as_ref()
+            .map(point_of))
+    }
+
+    fn write_readings(&mut self, point: &str, readings: &[Reading]) -> Result<usize, StoreError> {
+        let mut tx = self.client.transaction()?;
+        let stmt = tx.prepare(
+            "INSERT INTO meter_readings (point, meter_id, time_ms, value, seq)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (point, meter_id, time_ms) DO UPDATE
+             SET value = excluded.value, seq = excluded.seq
+             WHERE excluded.seq > meter_readings.seq",
+        )?;
+        let mut written = 0;
+        for r in readings.iter().filter(|r| r.value.is_finite()) {
+            let seq = r.seq.and_then(|s| i64::try_from(s).ok()).unwrap_or(0);
+            written += tx.execute(&stmt, &[&point, &r.meter_id, &r.time_ms, &r.value, &seq])?;
+        }
+        tx.commit()?;
+        Ok(written as usize)
+    }
+
+    fn meter_intervals(
+        &mut self,
+        point: &str,
+        from_ms: i64,
+        to_ms: i64,
+        spec: &MeterSpec,
+    ) -> Result<Derived, StoreError> {
+        let start: i64 = self
+            .client
+            .query_one(
+                "SELECT MAX(time_ms) FROM meter_readings WHERE point = $1 AND time_ms < $2",
+                &[&point, &from_ms],
+            )?
+            .get::<_, Option<i64>>(0)
+            .unwrap_or(from_ms);
+        let rows = self.client.query(
+            "SELECT meter_id, time_ms, value, seq FROM meter_readings
+             WHERE point = $1 AND time_ms >= $2 AND time_ms <= $3 ORDER BY time_ms",
+            &[&point, &start, &to_ms],
+        )?;
+        let readings: Vec<Reading> = rows
+            .iter()
+            .map(|r| Reading {
+                meter_id: r.get(0),
+                time_ms: r.get(1),
+                value: r.get(2),
+                seq: u64::try_from(r.get::<_, i64>(3)).ok(),
+            })
+            .collect();
+        Ok(meter::intervals(&readings, spec))
+    }
+
+    fn quarantine(
+        &mut self,
+        received_ms: i64,
+        source: &str,
+        payload: &[u8],
+        reason: &str,
+    ) -> Result<i64, StoreError> {
+        Ok(self
+            .client
+            .query_one(
+                "INSERT INTO quarantine (received_ms, source, payload, reason)
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+                &[&received_ms, &source, &payload, &reason],
+            )?
+            .get(0))
+    }
+
+    fn quarantined(&mut self) -> Result<Vec<(i64, String, String)>, StoreError> {
+        let rows = self
+            .client
+            .query("SELECT id, source, reason FROM quarantine ORDER BY id", &[])?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+}

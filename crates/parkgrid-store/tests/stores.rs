@@ -1,0 +1,221 @@
+//! One set of behaviours for every store: the embedded SQLite one (feature `sqlite`) and the
+//! shared PostgreSQL one (feature `postgres`, against the server named by the environment
+//! variable `PARKGRID_TEST_POSTGRES`, e.g. `host=127.0.0.1 user=postgres dbname=test`, which
+//! `.ci/run` sets; each test works in a schema of its own and drops it). Points exactly once per
+//! source sequence, atomic batches, every commit there after a reconnect, meter intervals from
+//! stored readings, the quarantine.
+#![cfg(any(feature = "sqlite", feature = "postgres"))]
+
+use parkgrid_store::meter::{self, MeterSpec, Reading};
+use parkgrid_store::{Point, PointStore, Quality, SeriesMeta};
+
+fn pv() -> SeriesMeta {
+    SeriesMeta {
+        name: "yanqing/pv_roof/p_kw".into(),
+        asset: "pv_roof".into(),
+        quantity: "p_kw".into(),
+        unit: "kW".into(),
+    }
+}
+
+fn point(time_ms: i64, value: f64, seq: i64) -> Point {
+    Point {
+        time_ms,
+        value,
+        quality: Quality::Good,
+        seq,
+    }
+}
+
+fn points_are_stored_once_per_sequence(store: &mut dyn PointStore) {
+    let id = store.series(&pv()).expect("series");
+    assert_eq!(
+        store.series(&pv()).expect("again"),
+        id,
+        "a series is registered once"
+    );
+    let batch: Vec<(i64, Point)> = (0..96)
+        .map(|k| (id, point(k * 900_000, k as f64, 1)))
+        .collect();
+    assert_eq!(store.write_points(&batch).expect("writes"), 96);
+    // A redelivery changes nothing; a correction (higher sequence) replaces its point.
+    assert_eq!(store.write_points(&batch).expect("again"), 0);
+    assert_eq!(
+        store.write_points(&[(id, point(0, 5.0, 2))]).expect("fix"),
+        1
+    );
+    assert_eq!(
+        store
+            .write_points(&[(id, point(0, 9.0, 1))])
+            .expect("stale"),
+        0
+    );
+    let w = store.window(id, 0, 4 * 900_000).expect("window");
+    assert_eq!(
+        w.iter().map(|p| p.value).collect::<Vec<_>>(),
+        [5.0, 1.0, 2.0, 3.0]
+    );
+    // A bad point is kept, without a number, and is never the latest value.
+    let bad = Point {
+        time_ms: 96 * 900_000,
+        value: f64::NAN,
+        quality: Quality::Bad,
+        seq: 1,
+    };
+    store.write_points(&[(id, bad)]).expect("bad");
+    let latest = store.latest(id).expect("latest").expect("some");
+    assert_eq!((latest.time_ms, latest.value), (95 * 900_000, 95.0));
+    let last = store
+        .window(id, 96 * 900_000, 97 * 900_000)
+        .expect("window");
+    assert!(last[0].value.is_nan() && last[0].quality == Quality::Bad);
+    assert!(store.series_id("nope").is_err());
+}
+
+/// Writes two points, then a batch with a point of a series that does not exist (refused whole).
+fn write_then_fail(store: &mut dyn PointStore) {
+    let id = store.series(&pv()).expect("series");
+    store
+        .write_points(&[(id, point(0, 1.0, 1)), (id, point(1, 2.0, 1))])
+        .expect("writes");
+    let err = store.write_points(&[(id, point(2, 3.0, 1)), (id + 99, point(2, 3.0, 1))]);
+    assert!(err.is_err());
+}
+
+/// What a reconnected store holds after [`write_then_fail`].
+fn holds_every_commit(store: &mut dyn PointStore) {
+    let id = store.series_id(&pv().name).expect("kept");
+    let w = store.window(id, 0, 10).expect("window");
+    assert_eq!(w.iter().map(|p| p.value).collect::<Vec<_>>(), [1.0, 2.0]);
+}
+
+fn meter_intervals_come_from_the_stored_readings(store: &mut dyn PointStore) {
+    let r = |t: i64, v: f64, seq: u64| Reading {
+        time_ms: t,
+        meter_id: "m1".into(),
+        value: v,
+        seq: Some(seq),
+    };
+    let h = 3_600_000;
+    // Out of order, one repeated, a reset at 3 h.
+    let readings = [
+        r(2 * h, 15.0, 3),
+        r(0, 10.0, 1),
+        r(h, 12.0, 2),
+        r(h, 12.0, 2),
+        r(3 * h, 1.0, 4),
+    ];
+    store
+        .write_readings("tenant_a/main", &readings)
+        .expect("writes");
+    let spec = MeterSpec::default();
+    let d = store
+        .meter_intervals("tenant_a/main", h, 4 * h, &spec)
+        .expect("intervals");
+    let e: Vec<Option<f64>> = d.intervals.iter().map(|i| i.energy).collect();
+    // The window from 1 h reaches back to the reading before it (0 h): 2 to 1 h, 3 to 2 h, and 1
+    // after the reset.
+    assert_eq!(e, [Some(2.0), Some(3.0), Some(1.0)]);
+    assert_eq!(d.intervals, meter::intervals(&readings, &spec).intervals);
+}
+
+fn undecodable_payloads_are_quarantined_with_their_reason(store: &mut dyn PointStore) {
+    let id = store
+        .quarantine(
+            1,
+            "mqtt:parkgrid/yanqing/pv_roof",
+            b"[{\"v\":1}]",
+            "record 0: bn: the resolved name (bn + n) is empty",
+        )
+        .expect("kept");
+    let q = store.quarantined().expect("list");
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].0, id);
+    assert!(q[0].2.contains("resolved name"));
+}
+
+#[cfg(feature = "sqlite")]
+mod sqlite {
+    use parkgrid_store::sqlite::Store;
+
+    fn store() -> Store {
+        Store::in_memory().expect("opens")
+    }
+
+    #[test]
+    fn points_are_stored_once_per_sequence() {
+        super::points_are_stored_once_per_sequence(&mut store());
+    }
+
+    #[test]
+    fn a_failed_batch_writes_nothing_and_a_reopened_store_has_every_commit() {
+        let dir = std::env::temp_dir().join(format!("parkgrid-store-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("park.sqlite");
+        let _ = std::fs::remove_file(&path);
+        super::write_then_fail(&mut Store::open(&path).expect("opens"));
+        super::holds_every_commit(&mut Store::open(&path).expect("reopens"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn meter_intervals_come_from_the_stored_readings() {
+        super::meter_intervals_come_from_the_stored_readings(&mut store());
+    }
+
+    #[test]
+    fn undecodable_payloads_are_quarantined_with_their_reason() {
+        super::undecodable_payloads_are_quarantined_with_their_reason(&mut store());
+    }
+}
+
+#[cfg(feature = "postgres")]
+mod postgres {
+    use parkgrid_store::postgres::Store;
+
+    /// The server's connection parameters; the feature is built to test against one.
+    fn params() -> String {
+        std::env::var("PARKGRID_TEST_POSTGRES").unwrap_or_else(|_| {
+            panic!(
+                "feature 'postgres' tests need PARKGRID_TEST_POSTGRES (e.g. \
+                 'host=127.0.0.1 user=postgres dbname=test')"
+            )
+        })
+    }
+
+    /// Runs `f` on a store in a fresh schema named after `test`, then drops the schema.
+    fn with_store(test: &str, f: impl FnOnce(&mut Store)) {
+        let schema = format!("parkgrid_test_{}_{test}", std::process::id());
+        let mut store = Store::connect(&params(), &schema).expect("connects");
+        f(&mut store);
+        store.drop_schema(&schema).expect("drops");
+    }
+
+    #[test]
+    fn points_are_stored_once_per_sequence() {
+        with_store("once", |s| super::points_are_stored_once_per_sequence(s));
+    }
+
+    #[test]
+    fn a_failed_batch_writes_nothing_and_a_reconnected_store_has_every_commit() {
+        let schema = format!("parkgrid_test_{}_reconnect", std::process::id());
+        super::write_then_fail(&mut Store::connect(&params(), &schema).expect("connects"));
+        let mut again = Store::connect(&params(), &schema).expect("reconnects");
+        super::holds_every_commit(&mut again);
+        again.drop_schema(&schema).expect("drops");
+    }
+
+    #[test]
+    fn meter_intervals_come_from_the_stored_readings() {
+        with_store("meters", |s| {
+            super::meter_intervals_come_from_the_stored_readings(s)
+        });
+    }
+
+    #[test]
+    fn undecodable_payloads_are_quarantined_with_their_reason() {
+        with_store("quarantine", |s| {
+            super::undecodable_payloads_are_quarantined_with_their_reason(s)
+        });
+    }
+}
