@@ -7,7 +7,10 @@
 //! fault — the reason a quarantined payload is kept with; [`modbus`] decodes register values in
 //! any byte order, never lets a device's "no value" sentinel or an impossible value through as
 //! data, and plans the block reads a poller sends (split in halves when a device refuses one).
-//! The MQTT and Modbus adapters come next (issue "The live park").
+//! [`mqtt`] is the MQTT ingester: SenML packs from a broker into a store on a persistent QoS 1
+//! session, each message acknowledged only after its points are committed (or it is
+//! quarantined). The Modbus poller comes next (issue "The live park").
 
 pub mod modbus;
+pub mod mqtt;
 pub mod senml;

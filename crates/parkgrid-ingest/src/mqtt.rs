@@ -1,0 +1,227 @@
+//! The MQTT ingester: SenML packs from a broker into a store, acknowledged only once durable.
+//!
+//! It subscribes with QoS 1 on a persistent session (`clean_session = false`, a fixed client id),
+//! so the broker keeps every message it has not acknowledged across a restart of either side,
+//! and acknowledges by hand (`manual_acks`): a message is acknowledged only after the points it
+//! carries are committed ([`PointStore::write_points`] returns after the commit), or, when it
+//! cannot be decoded, after it is kept in the quarantine with the reason. A message redelivered
+//! after a crash between commit and acknowledgement writes its points again, which changes
+//! nothing (the store keeps one point per series and time). Messages are committed in batches of
+//! up to [`Config::batch`] messages or every [`Config::flush`].
+//!
+//! A record's name (`bn + n`) is the series' name; its asset and quantity are the name's last two
+//! segments (`yanqing/pv_roof/p_kw` → asset `pv_roof`, quantity `p_kw`), and a series is
+//! registered the first time it is seen. Numeric and boolean values (1/0) are stored; a pack
+//! with a text or data value is quarantined (the store keeps numbers).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use parkgrid_store::{Point, PointStore, Quality, SeriesMeta, StoreError};
+use rumqttc::{Client, Event, MqttOptions, Packet, Publish, QoS};
+
+use crate::senml::{self, Value};
+
+/// How the ingester connects and batches.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The broker's host.
+    pub host: String,
+    /// The broker's port.
+    pub port: u16,
+    /// The client id: fixed, so that the broker keeps the session (and what was not
+    /// acknowledged) for this ingester.
+    pub client_id: String,
+    /// The topic filter to subscribe to (e.g. `parkgrid/yanqing/#`).
+    pub topic: String,
+    /// Messages per commit, at most.
+    pub batch: usize,
+    /// The longest a received message waits for its commit.
+    pub flush: Duration,
+}
+
+/// What the ingester has done.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Messages acknowledged (stored or quarantined).
+    pub acked: usize,
+    /// Points written (a redelivered point that changed nothing is not counted).
+    pub points: usize,
+    /// Messages quarantined.
+    pub quarantined: usize,
+    /// Commits.
+    pub commits: usize,
+    /// Connection errors met (each followed by a reconnect).
+    pub connection_errors: usize,
+}
+
+/// Why the ingester stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The store refused a write; nothing of the batch was acknowledged.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The client could not queue a request to the broker.
+    #[error("MQTT client: {0}")]
+    Client(#[from] rumqttc::ClientError),
+}
+
+/// The time now, UTC epoch ms.
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// A message decoded into points, or the reason it cannot be.
+fn decode(
+    store: &mut dyn PointStore,
+    ids: &mut HashMap<String, i64>,
+    payload: &[u8],
+) -> Result<Result<Vec<(i64, Point)>, String>, StoreError> {
+    let text = match std::str::from_utf8(payload) {
+        Ok(t) => t,
+        Err(e) => return Ok(Err(format!("not UTF-8: {e}"))),
+    };
+    let records = match senml::resolve(text, now_ms()) {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let mut points = Vec::with_capacity(records.len());
+    for r in records {
+        let value = match r.value {
+            Some(Value::Number(v)) => v,
+            Some(Value::Bool(b)) => f64::from(u8::from(b)),
+            Some(Value::Text(_) | Value::Data(_)) => {
+                return Ok(Err(format!(
+                    "{}: a text or data value is not a point",
+                    r.name
+                )));
+            }
+            None => match r.sum {
+                Some(s) => s,
+                None => continue,
+            },
+        };
+        let id = match ids.get(&r.name) {
+            Some(id) => *id,
+            None => {
+                let mut parts = r.name.trim_end_matches('/').rsplit('/');
+                let quantity = parts.next().unwrap_or_default().to_string();
+                let asset = parts.next().unwrap_or_default().to_string();
+                let id = store.series(&SeriesMeta {
+                    name: r.name.clone(),
+                    asset,
+                    quantity,
+                    unit: r.unit.clone().unwrap_or_default(),
+                })?;
+                ids.insert(r.name.clone(), id);
+                id
+            }
+        };
+        points.push((
+            id,
+            Point {
+                time_ms: r.time_ms,
+                value,
+                quality: Quality::Good,
+                seq: 1,
+            },
+        ));
+    }
+    Ok(Ok(points))
+}
+
+/// Runs the ingester into `store` until `done(&stats)` says so (checked after every event and
+/// every timeout of [`Config::flush`]). Connection errors are counted and the client reconnects
+/// (after a pause of [`Config::flush`]); what is pending is committed and acknowledged before
+/// this returns.
+///
+/// # Errors
+/// [`IngestError::Store`] when a commit fails — the batch is not acknowledged, so the broker
+/// delivers it again; [`IngestError::Client`] when the client cannot queue a request.
+pub fn run(
+    config: &Config,
+    store: &mut dyn PointStore,
+    done: &mut dyn FnMut(&Stats) -> bool,
+) -> Result<Stats, IngestError> {
+    let mut options = MqttOptions::new(&config.client_id, &config.host, config.port);
+    options
+        .set_keep_alive(Duration::from_secs(10))
+        .set_clean_session(false)
+        .set_manual_acks(true);
+    let (client, mut connection) = Client::new(options, 1024);
+    client.subscribe(&config.topic, QoS::AtLeastOnce)?;
+    let mut stats = Stats::default();
+    let mut ids = HashMap::new();
+    let mut pending: Vec<Publish> = Vec::new();
+    let mut points: Vec<(i64, Point)> = Vec::new();
+    let mut oldest: Option<Instant> = None;
+    loop {
+        let flush_due = oldest.is_some_and(|t| t.elapsed() >= config.flush);
+        if pending.len() >= config.batch.max(1) || flush_due {
+            commit(&client, store, &mut pending, &mut points, &mut stats)?;
+            oldest = None;
+        }
+        if done(&stats) {
+            commit(&client, store, &mut pending, &mut points, &mut stats)?;
+            // Let the acknowledgements out before the connection goes.
+            let until = Instant::now() + Duration::from_millis(200);
+            while Instant::now() < until {
+                if connection.recv_timeout(Duration::from_millis(20)).is_err() {
+                    continue;
+                }
+            }
+            let _ = client.disconnect();
+            return Ok(stats);
+        }
+        match connection.recv_timeout(config.flush) {
+            Ok(Ok(Event::Incoming(Packet::Publish(p)))) => {
+                match decode(store, &mut ids, &p.payload)? {
+                    Ok(mut decoded) => {
+                        points.append(&mut decoded);
+                        pending.push(p);
+                        oldest.get_or_insert_with(Instant::now);
+                    }
+                    Err(why) => {
+                        store.quarantine(
+                            now_ms(),
+                            &format!("mqtt:{}", p.topic),
+                            &p.payload,
+                            &why,
+                        )?;
+                        client.ack(&p)?;
+                        stats.quarantined += 1;
+                        stats.acked += 1;
+                    }
+                }
+            }
+            Ok(Ok(_)) | Err(_) => {}
+            Ok(Err(_)) => {
+                stats.connection_errors += 1;
+                std::thread::sleep(config.flush);
+            }
+        }
+    }
+}
+
+/// Commits the pending points, then acknowledges their messages.
+fn commit(
+    client: &Client,
+    store: &mut dyn PointStore,
+    pending: &mut Vec<Publish>,
+    points: &mut Vec<(i64, Point)>,
+    stats: &mut Stats,
+) -> Result<(), IngestError> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    stats.points += store.write_points(points)?;
+    stats.commits += 1;
+    for p in pending.drain(..) {
+        client.ack(&p)?;
+        stats.acked += 1;
+    }
+    points.clear();
+    Ok(())
+}
