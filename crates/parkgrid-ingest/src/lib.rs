@@ -9,8 +9,10 @@
 //! data, and plans the block reads a poller sends (split in halves when a device refuses one).
 //! [`mqtt`] is the MQTT ingester: SenML packs from a broker into a store on a persistent QoS 1
 //! session, each message acknowledged only after its points are committed (or it is
-//! quarantined). The Modbus poller comes next (issue "The live park").
+//! quarantined). [`poller`] polls a Modbus TCP device (`tokio-modbus`) through lost replies,
+//! exceptions and reconnects, never storing a sentinel as data.
 
 pub mod modbus;
 pub mod mqtt;
+pub mod poller;
 pub mod senml;

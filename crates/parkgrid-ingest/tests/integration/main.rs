@@ -1,0 +1,7 @@
+//! parkgrid-ingest's integration tests in one binary, so that they run side by side and
+//! link once. Each module is one subject; run one with a name filter:
+//! `cargo test -p parkgrid-ingest --test integration MODULE::`.
+
+mod modbus_poller;
+mod mqtt;
+mod senml;
