@@ -28,3 +28,5 @@ seed epw
 head -n 56 "$root/crates/parkgrid-resource/tests/data/greensboro_tmy3.epw" >"$out/epw/greensboro_two_days.epw"
 seed csv_profile
 seed saved_run
+seed senml
+seed meter
