@@ -1,7 +1,7 @@
 //! The Modbus poller against a faulty device: a Modbus/TCP peer in this test (127.0.0.1, an
 //! ephemeral port, stopping by itself) that drops 1 % of its replies, answers 0.1 % with a
 //! "slave device failure" exception, refuses reads that cross a hole in its map, and answers "no
-//! value" sentinels for 30 ms after every connection. Over 1,000 polls: no sentinel is stored as
+//! value" sentinels for 15 ms after every connection. Over 1,000 polls: no sentinel is stored as
 //! data, every good value is the register's, and at least 99 % of the polls are good.
 
 use std::io::{Read, Write};
@@ -29,6 +29,9 @@ fn image() -> Vec<u16> {
 
 const HOLE: std::ops::Range<u16> = 100..110;
 
+/// How long after a connection the device answers "no value", ms.
+const SENTINEL_MS: u64 = 15;
+
 /// What a read of `start..start+count` answers on a connection made at `since`.
 fn answer(start: u16, count: u16, since: Instant, rng: &mut Rng) -> Option<Result<Vec<u16>, u8>> {
     let x = rng.uniform();
@@ -43,7 +46,7 @@ fn answer(start: u16, count: u16, since: Instant, rng: &mut Rng) -> Option<Resul
         return Some(Err(0x02)); // illegal data address
     }
     let img = image();
-    let fresh = since.elapsed() < Duration::from_millis(30);
+    let fresh = since.elapsed() < Duration::from_millis(SENTINEL_MS);
     Some(Ok((start..start + count)
         .map(|a| match (fresh, a) {
             (true, 1) => 0x8000,
@@ -170,11 +173,11 @@ fn a_faulty_device_is_polled_without_storing_a_sentinel() {
         PollConfig {
             addr,
             unit: 1,
-            timeout: Duration::from_millis(50),
+            timeout: Duration::from_millis(25),
             retries: 3,
             backoff: Duration::from_millis(5),
             max_backoff: Duration::from_millis(100),
-            settle: Duration::from_millis(40),
+            settle: Duration::from_millis(SENTINEL_MS + 10),
             max_gap: 16,
         },
         values,
