@@ -134,8 +134,8 @@ fn decode(
 
 /// Runs the ingester into `store` until `done(&stats)` says so (checked after every event and
 /// every timeout of [`Config::flush`]). Connection errors are counted and the client reconnects
-/// (after a pause of [`Config::flush`]); what is pending is committed and acknowledged before
-/// this returns.
+/// (after a pause of [`Config::flush`]), dropping what it received and had not committed (the
+/// broker delivers it again); what is pending is committed and acknowledged before this returns.
 ///
 /// # Errors
 /// [`IngestError::Store`] when a commit fails — the batch is not acknowledged, so the broker
@@ -198,6 +198,13 @@ pub fn run(
             }
             Ok(Ok(_)) | Err(_) => {}
             Ok(Err(_)) => {
+                // The connection is gone with its packet ids: what was received on it and not
+                // committed is dropped, unacknowledged — the broker delivers it again on the
+                // next connection of this session (an acknowledgement sent now could name
+                // another message that took the same id).
+                pending.clear();
+                points.clear();
+                oldest = None;
                 stats.connection_errors += 1;
                 std::thread::sleep(config.flush);
             }

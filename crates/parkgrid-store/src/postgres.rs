@@ -105,6 +105,25 @@ impl PointStore for Store {
     }
 
     fn write_points(&mut self, batch: &[(i64, Point)]) -> Result<usize, StoreError> {
+        // One statement may not touch a row twice: of the batch's points with the same series
+        // and time, the one with the highest sequence (the later one given, at equal sequence)
+        // goes in — what the row-by-row SQLite store ends with.
+        let mut latest: std::collections::HashMap<(i64, i64), usize> =
+            std::collections::HashMap::with_capacity(batch.len());
+        for (i, (s, p)) in batch.iter().enumerate() {
+            latest
+                .entry((*s, p.time_ms))
+                .and_modify(|k| {
+                    if p.seq >= batch[*k].1.seq {
+                        *k = i;
+                    }
+                })
+                .or_insert(i);
+        }
+        let mut keep: Vec<usize> = latest.into_values().collect();
+        keep.sort_unstable();
+        let batch: Vec<(i64, Point)> = keep.into_iter().map(|i| batch[i]).collect();
+        let batch = batch.as_slice();
         let ids: Vec<i64> = batch.iter().map(|(s, _)| *s).collect();
         let times: Vec<i64> = batch.iter().map(|(_, p)| p.time_ms).collect();
         let values: Vec<Option<f64>> = batch

@@ -40,6 +40,11 @@ fn points_are_stored_once_per_sequence(store: &mut dyn PointStore) {
     assert_eq!(store.write_points(&batch).expect("writes"), 96);
     // A redelivery changes nothing; a correction (higher sequence) replaces its point.
     assert_eq!(store.write_points(&batch).expect("again"), 0);
+    // A batch holding one point twice (a message delivered twice before its commit).
+    let twice = [(id, point(0, 1.0, 1)), (id, point(0, 1.0, 1))];
+    assert_eq!(store.write_points(&twice).expect("twice"), 0);
+    let new_twice = [(id, point(-900_000, 7.0, 1)), (id, point(-900_000, 7.0, 1))];
+    assert_eq!(store.write_points(&new_twice).expect("new twice"), 1);
     assert_eq!(
         store.write_points(&[(id, point(0, 5.0, 2))]).expect("fix"),
         1
