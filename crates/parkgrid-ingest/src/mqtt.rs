@@ -12,13 +12,17 @@
 //! A record's name (`bn + n`) is the series' name; its asset and quantity are the name's last two
 //! segments (`yanqing/pv_roof/p_kw` → asset `pv_roof`, quantity `p_kw`), and a series is
 //! registered the first time it is seen. Numeric and boolean values (1/0) are stored; a pack
-//! with a text or data value is quarantined (the store keeps numbers).
+//! with a text or data value, or with a time relative to reception (which would change if the
+//! message came again), is quarantined. Acknowledgements go out in the order the messages came,
+//! with the commit that follows them. After a lost connection, what was received and not
+//! committed is dropped unacknowledged and publishes still buffered from the old connection are
+//! ignored until the broker's ConnAck; a broker that lost the session is subscribed again.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use parkgrid_store::{Point, PointStore, Quality, SeriesMeta, StoreError};
-use rumqttc::{Client, Event, MqttOptions, Packet, Publish, QoS};
+use rumqttc::{Client, ConnAck, Event, MqttOptions, Packet, Publish, QoS};
 
 use crate::senml::{self, Value};
 
@@ -87,6 +91,13 @@ fn decode(
         Ok(r) => r,
         Err(e) => return Ok(Err(e.to_string())),
     };
+    if let Some(r) = records.iter().find(|r| r.relative) {
+        return Ok(Err(format!(
+            "{}: a time relative to reception would change if the message came again; \
+             send absolute times (bt, t)",
+            r.name
+        )));
+    }
     let mut points = Vec::with_capacity(records.len());
     for r in records {
         let value = match r.value {
@@ -157,9 +168,15 @@ pub fn run(
     let mut pending: Vec<Publish> = Vec::new();
     let mut points: Vec<(i64, Point)> = Vec::new();
     let mut oldest: Option<Instant> = None;
+    // After a lost connection, publishes of the old one may still come out of the client's
+    // buffer: they are ignored until the broker's ConnAck on the new connection.
+    let mut reconnecting = false;
+    // The client's request channel holds 1,024 requests and only this thread empties it: a
+    // commit acknowledges at most this many messages at once.
+    let batch = config.batch.clamp(1, 512);
     loop {
         let flush_due = oldest.is_some_and(|t| t.elapsed() >= config.flush);
-        if pending.len() >= config.batch.max(1) || flush_due {
+        if pending.len() >= batch || flush_due {
             commit(&client, store, &mut pending, &mut points, &mut stats)?;
             oldest = None;
         }
@@ -176,13 +193,24 @@ pub fn run(
             return Ok(stats);
         }
         match connection.recv_timeout(config.flush) {
+            Ok(Ok(Event::Incoming(Packet::ConnAck(ConnAck {
+                session_present, ..
+            })))) => {
+                reconnecting = false;
+                // A broker that lost the session lost the subscription too.
+                if !session_present {
+                    client.subscribe(&config.topic, QoS::AtLeastOnce)?;
+                }
+            }
+            Ok(Ok(Event::Incoming(Packet::Publish(_)))) if reconnecting => {}
             Ok(Ok(Event::Incoming(Packet::Publish(p)))) => {
+                // A message delivered again while its first copy waits for the commit: the
+                // first copy's acknowledgement covers it.
+                if pending.iter().any(|q| q.pkid == p.pkid) {
+                    continue;
+                }
                 match decode(store, &mut ids, &p.payload)? {
-                    Ok(mut decoded) => {
-                        points.append(&mut decoded);
-                        pending.push(p);
-                        oldest.get_or_insert_with(Instant::now);
-                    }
+                    Ok(mut decoded) => points.append(&mut decoded),
                     Err(why) => {
                         store.quarantine(
                             now_ms(),
@@ -190,11 +218,12 @@ pub fn run(
                             &p.payload,
                             &why,
                         )?;
-                        client.ack(&p)?;
                         stats.quarantined += 1;
-                        stats.acked += 1;
                     }
                 }
+                // Acknowledged in the order received, with the next commit.
+                pending.push(p);
+                oldest.get_or_insert_with(Instant::now);
             }
             Ok(Ok(_)) | Err(_) => {}
             Ok(Err(_)) => {
@@ -205,6 +234,7 @@ pub fn run(
                 pending.clear();
                 points.clear();
                 oldest = None;
+                reconnecting = true;
                 stats.connection_errors += 1;
                 std::thread::sleep(config.flush);
             }

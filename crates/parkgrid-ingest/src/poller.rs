@@ -5,8 +5,8 @@
 //! the blocks [`modbus::plan`] makes of the map. A block the device refuses as an illegal address
 //! (or value) is read again in halves ([`modbus::split`]) down to single registers, and the parts
 //! it answers replace it in the plan (a register it does not have is not asked for again). A
-//! reply that does not come within the timeout, a broken connection, or an exception saying the
-//! device is busy or failed, closes the connection; the poller reconnects (after a back-off that
+//! device that answers busy or failed is asked again; a reply that does not come within the
+//! timeout, or a broken connection, closes the connection; the poller reconnects (after a back-off that
 //! doubles up to
 //! [`PollConfig::max_backoff`]) and reads the block again, up to [`PollConfig::retries`] times. A
 //! value that decodes to a sentinel on a connection younger than [`PollConfig::settle`] — many

@@ -54,6 +54,9 @@ pub struct Record {
     pub value: Option<Value>,
     /// `bs + s`, if the record has a sum.
     pub sum: Option<f64>,
+    /// Whether the time was relative to the time of reception (below 2²⁸ s): such a time
+    /// changes when the same pack is delivered again.
+    pub relative: bool,
 }
 
 /// Why a pack was refused: the record (0-based index in the pack; `None` for the pack itself),
@@ -191,7 +194,11 @@ fn record(
     }
     let mut values = Vec::new();
     if let Some(v) = number("v")? {
-        values.push(("v", Value::Number(base.value + v)));
+        let resolved = base.value + v;
+        if !resolved.is_finite() {
+            return Err(error(Some(i), "v", "bv + v is beyond a finite number"));
+        }
+        values.push(("v", Value::Number(resolved)));
     }
     if let Some(vs) = text("vs")? {
         values.push(("vs", Value::Text(vs.to_string())));
@@ -219,6 +226,9 @@ fn record(
         ));
     }
     let sum = number("s")?.map(|s| base.sum + s);
+    if sum.is_some_and(|s| !s.is_finite()) {
+        return Err(error(Some(i), "s", "bs + s is beyond a finite number"));
+    }
     let n = text("n")?;
     let t = number("t")?;
     let u = text("u")?;
@@ -239,7 +249,8 @@ fn record(
     let name = format!("{}{}", base.name, n.unwrap_or(""));
     check_name(&name).map_err(|why| error(Some(i), if n.is_some() { "n" } else { "bn" }, why))?;
     let mut time_s = base.time_s + t.unwrap_or(0.0);
-    if time_s < RELATIVE_BELOW_S {
+    let relative = time_s < RELATIVE_BELOW_S;
+    if relative {
         time_s += now_ms as f64 / 1000.0;
     }
     let time_ms = (time_s * 1000.0).round();
@@ -255,6 +266,7 @@ fn record(
         name,
         time_ms: time_ms as i64,
         unit: u.map(str::to_string).or_else(|| base.unit.clone()),
+        relative,
         value,
         sum,
     }))

@@ -106,7 +106,7 @@ impl PointStore for Store {
 
     fn write_points(&mut self, batch: &[(i64, Point)]) -> Result<usize, StoreError> {
         // One statement may not touch a row twice: of the batch's points with the same series
-        // and time, the one with the highest sequence (the later one given, at equal sequence)
+        // and time, the one with the highest sequence (the first one given, at equal sequence)
         // goes in — what the row-by-row SQLite store ends with.
         let mut latest: std::collections::HashMap<(i64, i64), usize> =
             std::collections::HashMap::with_capacity(batch.len());
@@ -114,7 +114,7 @@ impl PointStore for Store {
             latest
                 .entry((*s, p.time_ms))
                 .and_modify(|k| {
-                    if p.seq >= batch[*k].1.seq {
+                    if p.seq > batch[*k].1.seq {
                         *k = i;
                     }
                 })

@@ -1,7 +1,7 @@
 //! The embedded store: one SQLite file in WAL mode (feature `sqlite`).
 //!
 //! Tables (time in UTC epoch milliseconds, time first after the series, as a TimescaleDB
-//! hypertable would have it; the PostgreSQL store will share the shape):
+//! hypertable would have it; the PostgreSQL store has the same shape):
 //!
 //! - `series(id, name, asset, quantity, unit)`: one row per measured quantity, `name` unique
 //!   (the SenML name, e.g. `yanqing/pv_roof/p_kw`);
@@ -116,7 +116,7 @@ impl PointStore for Store {
 
     /// Writes `points` of series `series_id` in one transaction, durable when this returns. A
     /// point already stored with the same or a higher sequence is left as it is (a
-    /// redelivery); one with a lower sequence is replaced. Returns the points written or
+    /// redelivery); one with a higher sequence replaces the stored one. Returns the points written or
     /// replaced (a redelivered batch writes 0).
     ///
     /// # Errors

@@ -94,7 +94,15 @@ fn messages_are_stored_once_and_acknowledged_after_the_commit() {
             format!("{prefix}/bad"),
             QoS::AtLeastOnce,
             false,
-            r#"[{"n":"x","vs":"text"}]"#,
+            r#"[{"n":"x","t":1735689600,"vs":"text"}]"#,
+        )
+        .expect("publish");
+        // A time relative to reception would change on a redelivery.
+        p.publish(
+            format!("{prefix}/bad"),
+            QoS::AtLeastOnce,
+            false,
+            r#"[{"n":"yanqing/x/p_kw","t":-5,"v":1}]"#,
         )
         .expect("publish");
         p.disconnect().expect("disconnect");
@@ -121,11 +129,11 @@ fn messages_are_stored_once_and_acknowledged_after_the_commit() {
     let mut store = Store::open(&path).expect("store");
     let start = Instant::now();
     let stats = run(&config, &mut store, &mut |s| {
-        s.acked >= 102 || start.elapsed() > Duration::from_secs(30)
+        s.acked >= 103 || start.elapsed() > Duration::from_secs(30)
     })
     .expect("runs");
-    assert_eq!(stats.acked, 102, "{stats:?}");
-    assert_eq!(stats.quarantined, 2, "{stats:?}");
+    assert_eq!(stats.acked, 103, "{stats:?}");
+    assert_eq!(stats.quarantined, 3, "{stats:?}");
     assert_eq!(stats.points, 1000, "{stats:?}");
     let mut total = 0;
     for asset in 0..10 {
@@ -136,7 +144,11 @@ fn messages_are_stored_once_and_acknowledged_after_the_commit() {
     }
     assert_eq!(total, 1000, "every point once");
     let q = store.quarantined().expect("quarantine");
-    assert_eq!(q.len(), 2);
+    assert_eq!(q.len(), 3);
+    assert!(
+        q.iter()
+            .any(|(_, _, why)| why.contains("relative to reception"))
+    );
     assert!(q.iter().any(|(_, _, why)| why.starts_with("not JSON")));
     assert!(
         q.iter()

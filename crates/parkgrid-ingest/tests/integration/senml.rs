@@ -32,6 +32,7 @@ fn the_rfcs_multiple_measurements_example_resolves() {
             unit: Some("%RH".into()),
             value: Some(Value::Number(20.0)),
             sum: None,
+            relative: false,
         }
     );
     assert_eq!(r[1].unit.as_deref(), Some("lon"));
