@@ -17,7 +17,8 @@ fn small_park() -> Park {
         .0
 }
 
-fn year(park: &Park) -> YearRun {
+/// The optimum of `park` (Clarabel) beside its merit-order baseline, over the year or `window`.
+fn run(park: &Park, window: Option<parkgrid_engine::Window>) -> YearRun {
     let request = Request {
         strategy: Strategy::Optimal,
         solver: SolverKind::Clarabel,
@@ -25,7 +26,7 @@ fn year(park: &Park) -> YearRun {
         solve: SolveOptions::default(),
         network_check: None,
         loss_feedback: false,
-        window: None,
+        window,
         step_min: None,
         rules: Default::default(),
     };
@@ -35,7 +36,7 @@ fn year(park: &Park) -> YearRun {
 #[test]
 fn the_small_park_turns_no_electricity_into_dumped_heat() {
     let park = small_park();
-    let run = year(&park);
+    let run = run(&park, None);
     let dt = run.axis.step_h();
     for (which, o) in [("optimal", &run.main), ("baseline", &run.baseline)] {
         let d = &o.dispatch;
@@ -99,19 +100,9 @@ fn the_undersized_small_park_is_warned_about_and_not_ok() {
         "{warnings:?}"
     );
     // Two winter weeks are enough to leave heat unserved.
-    let request = Request {
-        strategy: Strategy::Optimal,
-        solver: SolverKind::Clarabel,
-        horizon: Horizon::Year,
-        solve: SolveOptions::default(),
-        network_check: None,
-        loss_feedback: false,
-        window: chrono::NaiveDate::from_ymd_opt(2025, 1, 6)
-            .map(|from| parkgrid_engine::Window { from, days: 14 }),
-        step_min: None,
-        rules: Default::default(),
-    };
-    let run = run_year(&park, &request, &mut |_| {}).unwrap_or_else(|e| panic!("{e}"));
+    let window = chrono::NaiveDate::from_ymd_opt(2025, 1, 6)
+        .map(|from| parkgrid_engine::Window { from, days: 14 });
+    let run = run(&park, window);
     let summary = run.summary();
     assert_eq!(summary["status"], "unserved", "{summary}");
     assert_eq!(summary["baseline"]["status"], "unserved");
