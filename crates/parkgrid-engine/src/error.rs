@@ -35,6 +35,9 @@ pub enum EngineError {
     /// The solver stopped without a schedule.
     #[error("the solver stopped without a schedule: {0}")]
     SolverFailed(String),
+    /// The live park's broker or store failed (they are the machine's, not the user's input).
+    #[error("{0}")]
+    Live(String),
     /// A run file cannot be written (or removed).
     #[error("cannot write '{}': {source}", path.display())]
     Write {
@@ -61,7 +64,7 @@ impl EngineError {
                 parkgrid_resource::ResourceError::Data(_)
                     | parkgrid_resource::ResourceError::Park(_)
             ),
-            Self::SolverFailed(_) | Self::Write { .. } => false,
+            Self::SolverFailed(_) | Self::Live(_) | Self::Write { .. } => false,
         }
     }
 

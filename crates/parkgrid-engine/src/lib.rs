@@ -8,6 +8,9 @@
 //! - [`files`]: the one owner of the run files (`summary.json`, `meta.json`, `timeseries.csv` or
 //!   `.parquet`, `network.csv`): [`write_run`] and [`read_run`] round-trip.
 //!
+//! - [`twin`]: the park's digital twin — the telemetry its devices would send, made from a
+//!   run, with noise, meters and injected faults; [`live`] (feature `live`) plays it to a
+//!   broker and runs `serve`'s ingest into a store.
 //! - [`table`]: the tables a person reads, as rows of cells for every front end.
 //! - [`park`]: a park file loaded and validated, and described for `info`; [`adequacy`]: what
 //!   `validate` checks beyond the file (the profiles made, demand against the capacity that can
@@ -23,6 +26,8 @@ pub mod adequacy;
 pub mod contingency;
 pub mod error;
 pub mod files;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod losses;
 pub mod network;
 pub mod park;
@@ -30,6 +35,7 @@ pub mod parquet;
 pub mod powerflow;
 pub mod profiles;
 pub mod table;
+pub mod twin;
 pub mod year;
 
 pub use error::EngineError;

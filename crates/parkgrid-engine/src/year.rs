@@ -41,6 +41,24 @@ pub struct Request {
     pub rules: Rules,
 }
 
+impl Default for Request {
+    /// The optimum over the whole year with the best solver of the build, no network check,
+    /// the park's own step and the merit-order baseline: `parkgrid simulate PARK`.
+    fn default() -> Self {
+        Request {
+            strategy: Strategy::Optimal,
+            solver: SolverKind::best_available(),
+            horizon: Horizon::Year,
+            solve: SolveOptions::default(),
+            network_check: None,
+            loss_feedback: true,
+            window: None,
+            step_min: None,
+            rules: Rules::MeritOrder,
+        }
+    }
+}
+
 /// Whole local days of the park's year, in the site's time zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {

@@ -10,9 +10,11 @@
 //! [`mqtt`] is the MQTT ingester: SenML packs from a broker into a store on a persistent QoS 1
 //! session, each message acknowledged only after its points are committed (or it is
 //! quarantined). [`poller`] polls a Modbus TCP device (`tokio-modbus`) through lost replies,
-//! exceptions and reconnects, never storing a sentinel as data.
+//! exceptions and reconnects, never storing a sentinel as data. [`publish`] is the other side
+//! of the wire: a QoS 1 publisher that waits until the broker holds every message (the twin's).
 
 pub mod modbus;
 pub mod mqtt;
 pub mod poller;
+pub mod publish;
 pub mod senml;

@@ -7,7 +7,14 @@
 //! cannot be decoded, after it is kept in the quarantine with the reason. A message redelivered
 //! after a crash between commit and acknowledgement writes its points again, which changes
 //! nothing (the store keeps one point per series and time). Messages are committed in batches of
-//! up to [`Config::batch`] messages or every [`Config::flush`].
+//! up to [`Config::batch`] messages, when the stream pauses, or [`Config::flush`] after the
+//! oldest arrived.
+//!
+//! The broker must not drop what it has acknowledged to a publisher: Mosquitto queues at most
+//! `max_queued_messages` (1,000 by default) for a subscriber and silently drops QoS 1 messages
+//! beyond that, even for a connected subscriber that is busy committing. A park's broker is set
+//! with `max_queued_messages 0` (no limit; `docs/mosquitto.conf`), and a larger
+//! `max_inflight_messages` lets the ingester commit more messages at once.
 //!
 //! A record's name (`bn + n`) is the series' name; its asset and quantity are the name's last two
 //! segments (`yanqing/pv_roof/p_kw` → asset `pv_roof`, quantity `p_kw`), and a series is
@@ -18,9 +25,10 @@
 //! committed is dropped unacknowledged and publishes still buffered from the old connection are
 //! ignored until the broker's ConnAck; a broker that lost the session is subscribed again.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use parkgrid_store::meter::Reading;
 use parkgrid_store::{Point, PointStore, Quality, SeriesMeta, StoreError};
 use rumqttc::{Client, ConnAck, Event, MqttOptions, Packet, Publish, QoS};
 
@@ -42,6 +50,30 @@ pub struct Config {
     pub batch: usize,
     /// The longest a received message waits for its commit.
     pub flush: Duration,
+    /// The names of the series that are cumulative meter registers: their values are stored
+    /// as meter readings ([`PointStore::write_readings`], the meter id being the name), from
+    /// which the store derives intervals, not as points.
+    pub meters: HashSet<String>,
+    /// The largest message taken, bytes (a larger one is refused by the client and costs the
+    /// connection; the broker's own limit should be no larger).
+    pub max_packet_bytes: usize,
+}
+
+impl Config {
+    /// A configuration for the broker at `host:port` with the defaults: batches of up to 256
+    /// messages committed at least every 50 ms, no meters, messages up to 1 MiB.
+    pub fn new(host: &str, port: u16, client_id: &str, topic: &str) -> Self {
+        Config {
+            host: host.to_string(),
+            port,
+            client_id: client_id.to_string(),
+            topic: topic.to_string(),
+            batch: 256,
+            flush: Duration::from_millis(50),
+            meters: HashSet::new(),
+            max_packet_bytes: 1 << 20,
+        }
+    }
 }
 
 /// What the ingester has done.
@@ -51,6 +83,8 @@ pub struct Stats {
     pub acked: usize,
     /// Points written (a redelivered point that changed nothing is not counted).
     pub points: usize,
+    /// Meter readings written (likewise).
+    pub readings: usize,
     /// Messages quarantined.
     pub quarantined: usize,
     /// Commits.
@@ -68,6 +102,9 @@ pub enum IngestError {
     /// The client could not queue a request to the broker.
     #[error("MQTT client: {0}")]
     Client(#[from] rumqttc::ClientError),
+    /// The client's connection ended on its own.
+    #[error("MQTT client: the connection ended")]
+    Closed,
 }
 
 /// The time now, UTC epoch ms.
@@ -77,12 +114,21 @@ fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// A message decoded into points, or the reason it cannot be.
+/// A message's points and meter readings.
+#[derive(Default)]
+struct Decoded {
+    points: Vec<(i64, Point)>,
+    /// (point, reading).
+    readings: Vec<(String, Reading)>,
+}
+
+/// A message decoded into points and meter readings, or the reason it cannot be.
 fn decode(
     store: &mut dyn PointStore,
     ids: &mut HashMap<String, i64>,
+    meters: &HashSet<String>,
     payload: &[u8],
-) -> Result<Result<Vec<(i64, Point)>, String>, StoreError> {
+) -> Result<Result<Decoded, String>, StoreError> {
     let text = match std::str::from_utf8(payload) {
         Ok(t) => t,
         Err(e) => return Ok(Err(format!("not UTF-8: {e}"))),
@@ -98,7 +144,10 @@ fn decode(
             r.name
         )));
     }
-    let mut points = Vec::with_capacity(records.len());
+    let mut out = Decoded {
+        points: Vec::with_capacity(records.len()),
+        readings: Vec::new(),
+    };
     for r in records {
         let value = match r.value {
             Some(Value::Number(v)) => v,
@@ -114,6 +163,18 @@ fn decode(
                 None => continue,
             },
         };
+        if meters.contains(&r.name) {
+            out.readings.push((
+                r.name.clone(),
+                Reading {
+                    time_ms: r.time_ms,
+                    meter_id: r.name,
+                    value,
+                    seq: None,
+                },
+            ));
+            continue;
+        }
         let id = match ids.get(&r.name) {
             Some(id) => *id,
             None => {
@@ -130,7 +191,7 @@ fn decode(
                 id
             }
         };
-        points.push((
+        out.points.push((
             id,
             Point {
                 time_ms: r.time_ms,
@@ -140,7 +201,7 @@ fn decode(
             },
         ));
     }
-    Ok(Ok(points))
+    Ok(Ok(out))
 }
 
 /// Runs the ingester into `store` until `done(&stats)` says so (checked after every event and
@@ -160,19 +221,36 @@ pub fn run(
     options
         .set_keep_alive(Duration::from_secs(10))
         .set_clean_session(false)
-        .set_manual_acks(true);
+        .set_manual_acks(true)
+        .set_max_packet_size(config.max_packet_bytes, config.max_packet_bytes);
     let (client, mut connection) = Client::new(options, 1024);
+    // The connection is driven by a thread of its own, never interrupted inside a poll (a
+    // poll cut short by a timeout can leave the client's request channel undrained); its
+    // events come here in order. The thread ends when the client is dropped.
+    let (events_tx, events) = std::sync::mpsc::channel();
+    let pause = config.flush;
+    let driver = std::thread::spawn(move || {
+        for event in connection.iter() {
+            let failed = event.is_err();
+            if events_tx.send(event).is_err() {
+                return;
+            }
+            if failed {
+                std::thread::sleep(pause);
+            }
+        }
+    });
     client.subscribe(&config.topic, QoS::AtLeastOnce)?;
     let mut stats = Stats::default();
     let mut ids = HashMap::new();
     let mut pending: Vec<Publish> = Vec::new();
-    let mut points: Vec<(i64, Point)> = Vec::new();
+    let mut points = Decoded::default();
     let mut oldest: Option<Instant> = None;
     // After a lost connection, publishes of the old one may still come out of the client's
     // buffer: they are ignored until the broker's ConnAck on the new connection.
     let mut reconnecting = false;
-    // The client's request channel holds 1,024 requests and only this thread empties it: a
-    // commit acknowledges at most this many messages at once.
+    // The client's request channel holds 1,024 requests: a commit acknowledges at most this
+    // many messages at once.
     let batch = config.batch.clamp(1, 512);
     loop {
         let flush_due = oldest.is_some_and(|t| t.elapsed() >= config.flush);
@@ -183,16 +261,24 @@ pub fn run(
         if done(&stats) {
             commit(&client, store, &mut pending, &mut points, &mut stats)?;
             // Let the acknowledgements out before the connection goes.
-            let until = Instant::now() + Duration::from_millis(200);
-            while Instant::now() < until {
-                if connection.recv_timeout(Duration::from_millis(20)).is_err() {
-                    continue;
-                }
-            }
+            std::thread::sleep(Duration::from_millis(200));
             let _ = client.disconnect();
+            // The driver ends at its next event, which it can no longer hand over (not joined:
+            // with the broker gone it would wait for a connection).
+            drop(client);
+            drop(events);
+            drop(driver);
             return Ok(stats);
         }
-        match connection.recv_timeout(config.flush) {
+        // While messages wait for their commit, a pause in the stream commits them: the broker
+        // sends only so many unacknowledged messages (Mosquitto: `max_inflight_messages`, 20 by
+        // default), so waiting for a full batch would only wait for the flush deadline.
+        let wait = if pending.is_empty() {
+            config.flush
+        } else {
+            Duration::from_millis(1)
+        };
+        match events.recv_timeout(wait) {
             Ok(Ok(Event::Incoming(Packet::ConnAck(ConnAck {
                 session_present, ..
             })))) => {
@@ -209,8 +295,11 @@ pub fn run(
                 if pending.iter().any(|q| q.pkid == p.pkid) {
                     continue;
                 }
-                match decode(store, &mut ids, &p.payload)? {
-                    Ok(mut decoded) => points.append(&mut decoded),
+                match decode(store, &mut ids, &config.meters, &p.payload)? {
+                    Ok(mut decoded) => {
+                        points.points.append(&mut decoded.points);
+                        points.readings.append(&mut decoded.readings);
+                    }
                     Err(why) => {
                         store.quarantine(
                             now_ms(),
@@ -225,40 +314,55 @@ pub fn run(
                 pending.push(p);
                 oldest.get_or_insert_with(Instant::now);
             }
-            Ok(Ok(_)) | Err(_) => {}
+            Ok(Ok(_)) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                commit(&client, store, &mut pending, &mut points, &mut stats)?;
+                oldest = None;
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(IngestError::Closed);
+            }
             Ok(Err(_)) => {
                 // The connection is gone with its packet ids: what was received on it and not
                 // committed is dropped, unacknowledged — the broker delivers it again on the
                 // next connection of this session (an acknowledgement sent now could name
                 // another message that took the same id).
                 pending.clear();
-                points.clear();
+                points = Decoded::default();
                 oldest = None;
                 reconnecting = true;
                 stats.connection_errors += 1;
-                std::thread::sleep(config.flush);
             }
         }
     }
 }
 
-/// Commits the pending points, then acknowledges their messages.
+/// Commits the pending points and meter readings, then acknowledges their messages.
 fn commit(
     client: &Client,
     store: &mut dyn PointStore,
     pending: &mut Vec<Publish>,
-    points: &mut Vec<(i64, Point)>,
+    points: &mut Decoded,
     stats: &mut Stats,
 ) -> Result<(), IngestError> {
     if pending.is_empty() {
         return Ok(());
     }
-    stats.points += store.write_points(points)?;
+    stats.points += store.write_points(&points.points)?;
+    // Readings point by point (one transaction each; a crash between two leaves the messages
+    // unacknowledged, and their second delivery writes what is there again, changing nothing).
+    let mut by_point: BTreeMap<String, Vec<Reading>> = BTreeMap::new();
+    for (point, r) in points.readings.drain(..) {
+        by_point.entry(point).or_default().push(r);
+    }
+    for (point, readings) in &by_point {
+        stats.readings += store.write_readings(point, readings)?;
+    }
     stats.commits += 1;
     for p in pending.drain(..) {
         client.ack(&p)?;
         stats.acked += 1;
     }
-    points.clear();
+    *points = Decoded::default();
     Ok(())
 }

@@ -16,6 +16,7 @@ pub mod asset;
 pub mod catalog;
 mod common;
 pub mod diag;
+pub mod live;
 mod load;
 pub mod network;
 pub mod schema;
@@ -35,6 +36,7 @@ use serde::{Deserialize, Serialize};
 pub use asset::{AssetKind, AssetRef, AssetSpec};
 pub use common::{Cx, LoadShape, Profile, ProfileUnit};
 pub use diag::{Diagnostic, FieldPath, Report, Severity, SourceFile};
+pub use live::Live;
 pub use load::{Loaded, ModelError, load, load_with, parse, read_text_file};
 pub use network::{Bus, Carrier, Converter, Line, Transformer};
 pub use site::Site;
@@ -60,6 +62,9 @@ pub struct Park {
     /// Park-wide prices that are not tariffs.
     #[serde(default)]
     pub economics: Economics,
+    /// How the live park's telemetry is named (MQTT topics, series names).
+    #[serde(default)]
+    pub live: Live,
     /// Buses: AC and DC busbars, heat networks, waste-heat loops.
     #[serde(default)]
     pub bus: Vec<Bus>,

@@ -33,6 +33,7 @@ pub(crate) fn validate_into(park: &Park, failed: &[(String, String)], cx: &mut C
     park.weather.check(cx, &root.key("weather"));
     park.weather.check_place(park, cx, &root);
     park.economics.check(cx, &root.key("economics"));
+    park.live.check(cx, &root.key("live"));
 
     let ids = register_ids(park, failed, cx);
     let failed_ids: BTreeSet<&str> = failed.iter().map(|(_, id)| id.as_str()).collect();

@@ -29,11 +29,26 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     /// PostgreSQL said no.
     #[cfg(feature = "postgres")]
-    #[error("the store: {0}")]
+    #[error("the store: {}", postgres_text(.0))]
     Postgres(#[from] ::postgres::Error),
     /// A point names a series the store does not know.
     #[error("no series '{0}' in the store")]
     UnknownSeries(String),
+}
+
+/// What the server said, not only "db error".
+#[cfg(feature = "postgres")]
+fn postgres_text(e: &::postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut text = format!("{} {}: {}", db.severity(), db.code().code(), db.message());
+            if let Some(detail) = db.detail() {
+                text.push_str(&format!(" ({detail})"));
+            }
+            text
+        }
+        None => e.to_string(),
+    }
 }
 
 /// How good a point is (the store keeps the flag with the value).

@@ -27,8 +27,12 @@ impl Store {
     pub fn connect(params: &str, schema: &str) -> Result<Self, StoreError> {
         let mut client = Client::connect(params, NoTls)?;
         let schema = quote_ident(schema);
+        // Several instances may start at once: the schema is made under a lock (two
+        // `CREATE … IF NOT EXISTS` at the same moment can both try to create).
         client.batch_execute(&format!(
-            "CREATE SCHEMA IF NOT EXISTS {schema};
+            "BEGIN;
+             SELECT pg_advisory_xact_lock(hashtext('parkgrid-store schema'));
+             CREATE SCHEMA IF NOT EXISTS {schema};
              SET search_path TO {schema};
              CREATE TABLE IF NOT EXISTS series (
                  id BIGSERIAL PRIMARY KEY,
@@ -55,7 +59,8 @@ impl Store {
                  received_ms BIGINT NOT NULL,
                  source TEXT NOT NULL,
                  payload BYTEA NOT NULL,
-                 reason TEXT NOT NULL);"
+                 reason TEXT NOT NULL);
+             COMMIT;"
         ))?;
         Ok(Store { client })
     }

@@ -6,6 +6,7 @@ mod out;
 
 mod contingency;
 mod info;
+mod live;
 mod powerflow;
 mod profiles;
 mod report;
@@ -124,6 +125,22 @@ enum Command {
     /// reference, shedding what it cannot carry), whether the rest solves, voltages out of band and
     /// elements over their rating. A power flow that does not converge lends no figures.
     Contingency(contingency::Args),
+    /// The park's digital twin: plays days of the park and publishes what its devices and
+    /// meters would measure over MQTT (SenML, QoS 1).
+    ///
+    /// Runs the park over the days (the merit-order rules by default), then publishes, frame
+    /// by frame at --speed, one SenML pack per asset and branch (every measured quantity, with
+    /// noise) and one per billing meter (its cumulative register), to
+    /// <topic_prefix>/<asset> and <topic_prefix>/meter/<meter>. Faults can be injected and the
+    /// ground truth written with --truth. Needs a build with --features live.
+    Twin(live::TwinArgs),
+    /// Runs the live park: the telemetry from the MQTT broker into the store.
+    ///
+    /// Subscribes to <topic_prefix>/# at QoS 1 on a persistent session and acknowledges each
+    /// message only after its points are committed; the park's billing meters are stored as
+    /// readings, from which consumption intervals are derived; what cannot be decoded goes to
+    /// the quarantine with the reason. Needs a build with --features live.
+    Serve(live::ServeArgs),
     /// Print the JSON Schema of the park file, for editor completion and checking.
     Schema {
         /// Write the schema to this file instead of standard output.
@@ -204,6 +221,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Profiles { park, out, json } => profiles::run(&load(&park)?, &out, json),
         Command::Powerflow(args) => powerflow::run(&args),
         Command::Contingency(args) => contingency::run(&args),
+        Command::Twin(args) => live::twin(args),
+        Command::Serve(args) => live::serve(args),
         Command::Schema { out } => {
             let text = serde_json::to_string_pretty(parkgrid_model::schema::json_schema())?;
             match out {

@@ -119,12 +119,9 @@ fn messages_are_stored_once_and_acknowledged_after_the_commit() {
     std::fs::create_dir_all(&dir).expect("dir");
     let path = dir.join("park.sqlite");
     let config = Config {
-        host: host.clone(),
-        port,
-        client_id: client_id.clone(),
-        topic: format!("{prefix}/#"),
         batch: 25,
         flush: Duration::from_millis(100),
+        ..Config::new(&host, port, &client_id, &format!("{prefix}/#"))
     };
     let mut store = Store::open(&path).expect("store");
     let start = Instant::now();

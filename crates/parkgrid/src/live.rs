@@ -1,0 +1,313 @@
+//! `parkgrid twin` and `parkgrid serve`: the live park's arguments and console lines; the twin,
+//! the publishing and the ingest are the engine's (`parkgrid_engine::twin`, `live`).
+
+use std::path::PathBuf;
+
+use parkgrid_engine::twin::Fault;
+
+use crate::simulate::StrategyArg;
+
+/// `--speed`: simulated seconds per second, or `max`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Speed(pub Option<f64>);
+
+fn parse_speed(s: &str) -> Result<Speed, String> {
+    if s == "max" {
+        return Ok(Speed(None));
+    }
+    s.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .map(|v| Speed(Some(v)))
+        .ok_or_else(|| {
+            format!("'{s}' is not a speed: a positive number (3600 = an hour per second) or max")
+        })
+}
+
+/// `parkgrid twin`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct TwinArgs {
+    /// The park file (TOML).
+    pub park: PathBuf,
+    /// The MQTT broker, HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub mqtt: String,
+    /// The first day played (the park's local date); default January 1 of the park's year.
+    #[arg(long, value_parser = crate::parse_date)]
+    pub from: Option<chrono::NaiveDate>,
+    /// How many days are played.
+    #[arg(long, default_value_t = 7)]
+    pub days: u32,
+    /// Play at this step instead of the park file's (5, 10, 15, 30 or 60 minutes).
+    #[arg(long, value_parser = crate::parse_step)]
+    pub step_min: Option<u32>,
+    /// Simulated seconds per second (3600: an hour per second; 1: real time), or `max`: as
+    /// fast as the broker takes the messages.
+    #[arg(long, value_parser = parse_speed, default_value = "3600")]
+    pub speed: Speed,
+    /// The seed of the noise and the meters' first registers: the same seed gives the same
+    /// stream.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The relative standard deviation of a reading's error.
+    #[arg(long, default_value_t = 0.005)]
+    pub noise: f64,
+    /// A fault to inject, KIND:TARGET@FROM[+HOURSh] (repeatable): stuck:pv_roof/p_kw@2025-01-03T10:00+4h,
+    /// drift:hp_ground/p_kw@…, dropout:battery@…, meter_reset:m_offices@… (FROM in the park's
+    /// local time).
+    #[arg(long = "fault", value_name = "FAULT")]
+    pub faults: Vec<Fault>,
+    /// Write the ground truth here (JSON): the messages and points published, the series,
+    /// each meter's true consumption per step, the faults injected with their series and times.
+    #[arg(long, value_name = "FILE")]
+    pub truth: Option<PathBuf>,
+    /// The schedule the twin plays: `rule` (the merit-order baseline, fast) or `optimal`.
+    #[arg(long, value_enum, default_value_t = StrategyArg::Rule)]
+    pub strategy: StrategyArg,
+    /// The MQTT client id (default parkgrid-twin-<park_id>).
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `parkgrid serve`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The park file (TOML).
+    pub park: PathBuf,
+    /// The MQTT broker, HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub mqtt: String,
+    /// The store: sqlite:FILE (embedded, created if missing) or a PostgreSQL connection
+    /// string (build with --features postgres; the tables go in a schema named after the
+    /// park's id).
+    #[arg(long, default_value = "sqlite:parkgrid-live.db")]
+    pub db: String,
+    /// The MQTT client id, fixed per instance so the broker keeps what it has not acknowledged
+    /// across restarts (default parkgrid-serve-<park_id>).
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// Share the stream with the other instances of this group (an MQTT shared subscription,
+    /// $share/GROUP/…): each message goes to one of them.
+    #[arg(long, value_name = "GROUP")]
+    pub share: Option<String>,
+    /// Stop after this many seconds without a message (default: run until stopped).
+    #[arg(long, value_name = "SECONDS")]
+    pub idle_exit: Option<f64>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[cfg(not(feature = "live"))]
+fn not_built() -> anyhow::Result<std::process::ExitCode> {
+    Err(crate::input_error(
+        "this build has no live park (MQTT, the store); rebuild with --features live",
+    ))
+}
+
+/// `parkgrid twin`.
+#[cfg(not(feature = "live"))]
+pub fn twin(_: TwinArgs) -> anyhow::Result<std::process::ExitCode> {
+    not_built()
+}
+
+/// `parkgrid serve`.
+#[cfg(not(feature = "live"))]
+pub fn serve(_: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
+    not_built()
+}
+
+#[cfg(feature = "live")]
+pub use built::{serve, twin};
+
+#[cfg(feature = "live")]
+mod built {
+    use std::process::ExitCode;
+    use std::time::Duration;
+
+    use anyhow::Context as _;
+    use parkgrid_dispatch::Strategy;
+    use parkgrid_engine::live::{self, Broker, ServeOptions};
+    use parkgrid_engine::twin::{self, Twin};
+    use parkgrid_engine::{Request, Window, run_year};
+    use serde_json::json;
+
+    use super::{ServeArgs, TwinArgs};
+    use crate::input_error;
+
+    fn broker(s: &str) -> anyhow::Result<Broker> {
+        s.parse()
+            .map_err(|e: String| input_error(format!("--mqtt: {e}")))
+    }
+
+    /// `parkgrid twin`.
+    pub fn twin(args: TwinArgs) -> anyhow::Result<ExitCode> {
+        let broker = broker(&args.mqtt)?;
+        if !(args.noise.is_finite() && (0.0..0.5).contains(&args.noise)) {
+            return Err(input_error(format!(
+                "--noise {}: a relative standard deviation from 0 to 0.5",
+                args.noise
+            )));
+        }
+        let park = crate::load(&args.park)?;
+        let axis = park
+            .time_axis()
+            .ok_or_else(|| input_error("the park has no time axis"))?;
+        let from = args.from.unwrap_or_else(|| axis.start.date_naive());
+        let req = Request {
+            strategy: args.strategy.into(),
+            window: Some(Window {
+                from,
+                days: args.days,
+            }),
+            step_min: args.step_min,
+            ..Request::default()
+        };
+        if !args.quiet {
+            eprintln!(
+                "twin: running {} day{} of {} from {from} ({})",
+                args.days,
+                if args.days == 1 { "" } else { "s" },
+                park.site.name,
+                match req.strategy {
+                    Strategy::Rule => "the merit-order rules",
+                    Strategy::Optimal => "the optimum",
+                }
+            );
+        }
+        let run = run_year(&park, &req, &mut |_| {})?;
+        let twin = Twin::new(
+            &park,
+            &run.axis,
+            &run.main.dispatch,
+            twin::Options {
+                seed: args.seed,
+                noise_rel: args.noise,
+                faults: args.faults.clone(),
+                ..twin::Options::default()
+            },
+        )?;
+        let client_id = args
+            .client_id
+            .clone()
+            .unwrap_or_else(|| format!("parkgrid-twin-{}", park.live.park_id));
+        if !args.quiet {
+            eprintln!(
+                "twin: publishing {} frames to {}:{} under {}/ at {}",
+                twin.frames(),
+                broker.host,
+                broker.port,
+                park.live.topic_prefix(),
+                match args.speed.0 {
+                    Some(s) => format!("{s} s per second"),
+                    None => "full speed".into(),
+                }
+            );
+        }
+        let bar = if args.quiet {
+            indicatif::ProgressBar::hidden()
+        } else {
+            indicatif::ProgressBar::new(twin.frames() as u64)
+        };
+        let played = live::play(
+            &twin,
+            &broker,
+            &client_id,
+            args.speed.0,
+            Duration::from_secs(120),
+            &mut |done, _| bar.set_position(done as u64),
+        )?;
+        bar.finish_and_clear();
+        if let Some(path) = &args.truth {
+            let truth = json!({
+                "park_id": park.live.park_id,
+                "seed": args.seed,
+                "messages": played.messages,
+                "points": played.points,
+                "series": twin.series(),
+                "meters": twin.truth(),
+                "faults": twin.labels(),
+            });
+            std::fs::write(path, serde_json::to_string(&truth)? + "\n")
+                .with_context(|| format!("cannot write '{}'", path.display()))?;
+        }
+        if !args.quiet {
+            eprintln!(
+                "twin: {} messages, {} points acknowledged by the broker in {:.1} s ({:.0} points/s)",
+                played.messages,
+                played.points,
+                played.elapsed_s,
+                played.points as f64 / played.elapsed_s.max(1e-9)
+            );
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// `parkgrid serve`.
+    pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+        let broker = broker(&args.mqtt)?;
+        let idle_exit = args
+            .idle_exit
+            .map(|s| {
+                Duration::try_from_secs_f64(s)
+                    .ok()
+                    .filter(|d| !d.is_zero())
+                    .ok_or_else(|| {
+                        input_error(format!("--idle-exit {s}: a positive number of seconds"))
+                    })
+            })
+            .transpose()?;
+        if let Some(g) = &args.share {
+            if g.is_empty() || g.contains(['/', '+', '#']) {
+                return Err(input_error(format!(
+                    "--share '{g}': a group name without '/', '+' or '#'"
+                )));
+            }
+        }
+        let park = crate::load(&args.park)?;
+        let mut store = live::open_store(&args.db, &park)?;
+        let options = ServeOptions {
+            client_id: args
+                .client_id
+                .clone()
+                .unwrap_or_else(|| format!("parkgrid-serve-{}", park.live.park_id)),
+            share: args.share.clone(),
+            idle_exit,
+            broker,
+        };
+        if !args.quiet {
+            eprintln!(
+                "serve: {} ← {}:{} {} as {}",
+                args.db,
+                options.broker.host,
+                options.broker.port,
+                live::topic_filter(&park, options.share.as_deref()),
+                options.client_id
+            );
+        }
+        let quiet = args.quiet;
+        let stats = live::serve(&park, &options, store.as_mut(), &mut |s| {
+            if !quiet {
+                eprintln!(
+                    "serve: {} messages, {} points, {} meter readings, {} quarantined",
+                    s.acked, s.points, s.readings, s.quarantined
+                );
+            }
+        })?;
+        if !args.quiet {
+            eprintln!(
+                "serve: stopped after {} idle seconds: {} messages, {} points, {} meter readings, {} quarantined, {} commits",
+                args.idle_exit.unwrap_or_default(),
+                stats.acked,
+                stats.points,
+                stats.readings,
+                stats.quarantined,
+                stats.commits
+            );
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}

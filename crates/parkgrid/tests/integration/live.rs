@@ -1,0 +1,393 @@
+//! The live park end to end, on real processes: `parkgrid twin` → Mosquitto → `parkgrid serve`
+//! → the store. The broker is a Mosquitto of the test's own (the binary named by the environment
+//! variable `PARKGRID_TEST_MOSQUITTO`, which `.ci/run` sets), on a free loopback port with
+//! `docs/mosquitto.conf`'s settings, so that it can be restarted. Compiled with the `live`
+//! feature; the PostgreSQL case also needs the `postgres` feature and `PARKGRID_TEST_POSTGRES`.
+//!
+//! - A week of Yanqing at full speed: every point published is stored once, and every tenant
+//!   meter's stored intervals equal the twin's ground truth (a meter reset included).
+//! - Durability: `serve` killed with SIGKILL 20 times at random moments while the twin publishes,
+//!   and the broker restarted 3 times: nothing the broker acknowledged to the twin is lost, nothing
+//!   is stored twice, the meters still agree.
+#![cfg(feature = "live")]
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use parkgrid_engine::live::store::meter::{Kind, MeterSpec};
+use serde_json::Value;
+
+use crate::common::repo;
+
+/// A Mosquitto of the test's own.
+struct Broker {
+    child: Child,
+    port: u16,
+    conf: PathBuf,
+}
+
+impl Broker {
+    fn start(dir: &Path) -> Broker {
+        let bin = std::env::var("PARKGRID_TEST_MOSQUITTO").unwrap_or_else(|_| {
+            panic!("set PARKGRID_TEST_MOSQUITTO to Mosquitto's binary (e.g. /usr/sbin/mosquitto)")
+        });
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let data = dir.join("mosquitto");
+        std::fs::create_dir_all(&data).expect("broker dir");
+        // Mosquitto started as root runs as the user `mosquitto`: it must be able to write here.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let _ = std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o777));
+        }
+        let conf = std::fs::read_to_string(repo().join("docs/mosquitto.conf"))
+            .expect("docs/mosquitto.conf")
+            .replace(
+                "listener 1883 127.0.0.1",
+                &format!("listener {port} 127.0.0.1"),
+            )
+            .replace("/var/lib/mosquitto/", &format!("{}/", data.display()));
+        let conf_path = dir.join("mosquitto.conf");
+        std::fs::write(&conf_path, conf).expect("broker config");
+        let child = Self::spawn(&bin, &conf_path, port);
+        Broker {
+            child,
+            port,
+            conf: conf_path,
+        }
+    }
+
+    fn spawn(bin: &str, conf: &Path, port: u16) -> Child {
+        let child = Command::new(bin)
+            .arg("-c")
+            .arg(conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mosquitto starts");
+        let until = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < until, "mosquitto listens on {port}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child
+    }
+
+    /// Stops the broker cleanly (it saves its sessions and queues) and starts it again.
+    fn restart(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        let bin = std::env::var("PARKGRID_TEST_MOSQUITTO").expect("set above");
+        self.child = Self::spawn(&bin, &self.conf, self.port);
+    }
+
+    fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh directory for one test, holding a copy of the Yanqing park under `park_id`.
+fn workspace(tag: &str) -> (PathBuf, PathBuf, String) {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let park_id = format!("t{}{nanos}", std::process::id());
+    let dir = std::env::temp_dir().join(format!("parkgrid-live-{tag}-{park_id}"));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let park = std::fs::read_to_string(repo().join("examples/yanqing.toml"))
+        .expect("yanqing.toml")
+        .replace("park_id = \"yanqing\"", &format!("park_id = \"{park_id}\""));
+    let path = dir.join("park.toml");
+    std::fs::write(&path, park).expect("park copy");
+    (dir, path, park_id)
+}
+
+fn parkgrid() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_parkgrid"));
+    c.current_dir(repo());
+    c
+}
+
+fn serve(park: &Path, broker: &str, db: &str, idle_s: &str) -> Child {
+    serve_as(park, broker, db, idle_s, "serve-1", None)
+}
+
+fn serve_as(
+    park: &Path,
+    broker: &str,
+    db: &str,
+    idle_s: &str,
+    client_id: &str,
+    share: Option<&str>,
+) -> Child {
+    let mut c = parkgrid();
+    c.args([
+        "serve",
+        park.to_str().expect("utf-8"),
+        "--mqtt",
+        broker,
+        "--db",
+        db,
+    ])
+    .args(["--client-id", client_id, "--idle-exit", idle_s]);
+    match share {
+        Some(group) => c.args(["--share", group]),
+        None => c.arg("--quiet"),
+    };
+    c.stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve starts")
+}
+
+fn twin(park: &Path, broker: &str, truth: &Path, speed: &str) -> Child {
+    parkgrid()
+        .args(["twin", park.to_str().expect("utf-8"), "--mqtt", broker])
+        .args([
+            "--from",
+            "2025-01-06",
+            "--days",
+            "7",
+            "--speed",
+            speed,
+            "--quiet",
+        ])
+        .args(["--fault", "meter_reset:m_offices_el@2025-01-08T06:00"])
+        .args(["--fault", "stuck:pv_roof/output_kw@2025-01-07T10:00+3h"])
+        .arg("--truth")
+        .arg(truth)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("twin starts")
+}
+
+fn finished(child: Child, what: &str) {
+    let out = child.wait_with_output().expect("waits");
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Every point published stored once; every meter's intervals equal the twin's truth.
+fn check_store(db: &str, park: &Path, truth: &Path) {
+    let truth: Value =
+        serde_json::from_str(&std::fs::read_to_string(truth).expect("truth")).expect("json");
+    let (park, _) = parkgrid_engine::park::load(park).expect("park");
+    let mut store = parkgrid_engine::live::open_store(db, &park).expect("store");
+    let published = truth["points"].as_u64().expect("points") as usize;
+    let meters = truth["meters"].as_array().expect("meters");
+    // Points: every series the twin published, counted in the store.
+    let mut stored_points = 0;
+    let mut stored_readings = 0;
+    let (from, to) = (i64::MIN / 4, i64::MAX / 4);
+    for m in meters {
+        let point = m["point"].as_str().expect("point");
+        let step = m["step_ms"].as_i64().expect("step");
+        let start = m["from_ms"].as_i64().expect("from");
+        let energy: Vec<f64> = m["energy_kwh"]
+            .as_array()
+            .expect("energy")
+            .iter()
+            .map(|v| v.as_f64().expect("f64"))
+            .collect();
+        let derived = store
+            .meter_intervals(point, from, to, &MeterSpec::default())
+            .expect("intervals");
+        assert!(derived.dropped.is_empty(), "{point}: {:?}", derived.dropped);
+        assert_eq!(derived.intervals.len(), energy.len(), "{point}");
+        stored_readings += derived.intervals.len() + 1;
+        for (k, (i, e)) in derived.intervals.iter().zip(&energy).enumerate() {
+            assert_eq!(i.start_ms, start + step * k as i64, "{point} interval {k}");
+            assert_eq!(i.end_ms, i.start_ms + step, "{point} interval {k}");
+            assert!(
+                matches!(i.kind, Kind::Measured | Kind::Reset),
+                "{point} interval {k}: {:?}",
+                i.kind
+            );
+            let got = i.energy.expect("known");
+            // Readings are rounded to 0.01 kWh: an interval is off by at most that.
+            assert!(
+                (got - e).abs() <= 0.0101,
+                "{point} interval {k}: {got} vs {e}"
+            );
+        }
+    }
+    let resets: usize = meters
+        .iter()
+        .map(|m| {
+            let point = m["point"].as_str().expect("point");
+            store
+                .meter_intervals(point, from, to, &MeterSpec::default())
+                .expect("intervals")
+                .intervals
+                .iter()
+                .filter(|i| i.kind == Kind::Reset)
+                .count()
+        })
+        .sum();
+    assert_eq!(resets, 1, "the one meter reset injected");
+    for name in truth["series"].as_array().expect("series") {
+        let name = name.as_str().expect("name");
+        let id = store
+            .series_id(name)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        stored_points += store.window(id, from, to).expect("window").len();
+    }
+    assert_eq!(
+        stored_points + stored_readings,
+        published,
+        "points stored ({stored_points}) + meter readings ({stored_readings}) = points published"
+    );
+    assert!(store.quarantined().expect("quarantine").is_empty());
+}
+
+#[test]
+fn a_week_of_yanqing_is_stored_exactly_once() {
+    let (dir, park, _) = workspace("week");
+    let broker = Broker::start(&dir);
+    let db = format!("sqlite:{}", dir.join("park.db").display());
+    let truth = dir.join("truth.json");
+    let s = serve(&park, &broker.addr(), &db, "3");
+    // The subscription is made before the twin publishes.
+    std::thread::sleep(Duration::from_millis(500));
+    finished(twin(&park, &broker.addr(), &truth, "max"), "twin");
+    finished(s, "serve");
+    check_store(&db, &park, &truth);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `serve` killed 20 times and the broker restarted 3 times while the twin publishes; returns
+/// the park's id.
+fn survives_kills(db_of: impl Fn(&Path, &str) -> String) -> String {
+    let (dir, park, park_id) = workspace("kill");
+    let mut broker = Broker::start(&dir);
+    let db = db_of(&dir, &park_id);
+    let truth = dir.join("truth.json");
+    // The session exists (and queues for serve) before the twin starts.
+    finished(serve(&park, &broker.addr(), &db, "0.5"), "first serve");
+    // A week in about 8 s.
+    let t = twin(&park, &broker.addr(), &truth, "75600");
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut kills = 0;
+    for round in 0..20 {
+        let mut s = serve(&park, &broker.addr(), &db, "60");
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(Duration::from_millis(100 + seed % 300));
+        s.kill().expect("SIGKILL");
+        let _ = s.wait();
+        kills += 1;
+        if round % 7 == 3 {
+            broker.restart();
+        }
+    }
+    assert_eq!(kills, 20);
+    finished(t, "twin");
+    finished(serve(&park, &broker.addr(), &db, "3"), "last serve");
+    check_store(&db, &park, &truth);
+    let _ = std::fs::remove_dir_all(&dir);
+    park_id
+}
+
+#[test]
+fn killed_serve_and_restarted_broker_lose_nothing_sqlite() {
+    survives_kills(|dir, _| format!("sqlite:{}", dir.join("park.db").display()));
+}
+
+#[cfg(feature = "postgres")]
+fn postgres() -> String {
+    std::env::var("PARKGRID_TEST_POSTGRES").unwrap_or_else(|_| {
+        panic!("set PARKGRID_TEST_POSTGRES (e.g. host=127.0.0.1 user=postgres dbname=test)")
+    })
+}
+
+/// Drops the schema `serve` made for `park_id`.
+#[cfg(feature = "postgres")]
+fn drop_schema(params: &str, park_id: &str) {
+    use parkgrid_engine::live::store::postgres::Store;
+    Store::connect(params, park_id)
+        .and_then(|s| s.drop_schema(park_id))
+        .expect("schema dropped");
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn killed_serve_and_restarted_broker_lose_nothing_postgres() {
+    let params = postgres();
+    let park_id = survives_kills(|_, _| params.clone());
+    drop_schema(&params, &park_id);
+}
+
+/// Two instances of `serve` on one PostgreSQL share the subscription: every point stored once,
+/// each instance taking part of the stream.
+#[cfg(feature = "postgres")]
+#[test]
+fn two_serve_instances_split_one_stream() {
+    let params = postgres();
+    let (dir, park, park_id) = workspace("share");
+    let broker = Broker::start(&dir);
+    let truth = dir.join("truth.json");
+    let a = serve_as(
+        &park,
+        &broker.addr(),
+        &params,
+        "3",
+        "serve-a",
+        Some("ingest"),
+    );
+    let b = serve_as(
+        &park,
+        &broker.addr(),
+        &params,
+        "3",
+        "serve-b",
+        Some("ingest"),
+    );
+    std::thread::sleep(Duration::from_millis(700));
+    finished(twin(&park, &broker.addr(), &truth, "max"), "twin");
+    let mut taken = Vec::new();
+    for (name, child) in [("a", a), ("b", b)] {
+        let out = child.wait_with_output().expect("waits");
+        let text = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "serve {name}: {text}");
+        // "serve: stopped after 3 idle seconds: N messages, …"
+        let n: usize = text
+            .lines()
+            .rev()
+            .find_map(|l| l.split_once("idle seconds: "))
+            .and_then(|(_, rest)| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("serve {name}'s counts: {text}"));
+        taken.push(n);
+    }
+    let truth_json: Value =
+        serde_json::from_str(&std::fs::read_to_string(&truth).expect("truth")).expect("json");
+    let messages = truth_json["messages"].as_u64().expect("messages") as usize;
+    eprintln!("shared subscription: {taken:?} of {messages} messages");
+    assert_eq!(taken.iter().sum::<usize>(), messages, "{taken:?}");
+    assert!(
+        taken.iter().all(|&n| n >= messages / 10),
+        "both instances take a share of the stream: {taken:?} of {messages}"
+    );
+    check_store(&params, &park, &truth);
+    drop_schema(&params, &park_id);
+    let _ = std::fs::remove_dir_all(&dir);
+}
