@@ -22,6 +22,8 @@ use serde::Serialize;
 use crate::EngineError;
 use crate::twin::Twin;
 
+/// The ingest crate (its Mosquitto launcher, for tests and trials).
+pub use parkgrid_ingest as ingest;
 /// The store crate, for callers that read what `serve` wrote.
 pub use parkgrid_store as store;
 

@@ -11,9 +11,11 @@
 //! session, each message acknowledged only after its points are committed (or it is
 //! quarantined). [`poller`] polls a Modbus TCP device (`tokio-modbus`) through lost replies,
 //! exceptions and reconnects, never storing a sentinel as data. [`publish`] is the other side
-//! of the wire: a QoS 1 publisher that waits until the broker holds every message (the twin's).
+//! of the wire: a QoS 1 publisher that waits until the broker holds every message (the twin's);
+//! [`mosquitto`] runs a broker of one's own with the settings a park's broker needs.
 
 pub mod modbus;
+pub mod mosquitto;
 pub mod mqtt;
 pub mod poller;
 pub mod publish;

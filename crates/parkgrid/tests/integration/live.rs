@@ -11,92 +11,33 @@
 //!   is stored twice, the meters still agree.
 #![cfg(feature = "live")]
 
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use parkgrid_engine::live::ingest::mosquitto::Mosquitto;
 use parkgrid_engine::live::store::meter::{Kind, MeterSpec};
 use serde_json::Value;
 
 use crate::common::repo;
 
 /// A Mosquitto of the test's own.
-struct Broker {
-    child: Child,
-    port: u16,
-    conf: PathBuf,
-}
+struct Broker(Mosquitto);
 
 impl Broker {
     fn start(dir: &Path) -> Broker {
         let bin = std::env::var("PARKGRID_TEST_MOSQUITTO").unwrap_or_else(|_| {
             panic!("set PARKGRID_TEST_MOSQUITTO to Mosquitto's binary (e.g. /usr/sbin/mosquitto)")
         });
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let data = dir.join("mosquitto");
-        std::fs::create_dir_all(&data).expect("broker dir");
-        // Mosquitto started as root runs as the user `mosquitto`: it must be able to write here.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            let _ = std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o777));
-        }
-        let conf = std::fs::read_to_string(repo().join("docs/mosquitto.conf"))
-            .expect("docs/mosquitto.conf")
-            .replace(
-                "listener 1883 127.0.0.1",
-                &format!("listener {port} 127.0.0.1"),
-            )
-            .replace("/var/lib/mosquitto/", &format!("{}/", data.display()));
-        let conf_path = dir.join("mosquitto.conf");
-        std::fs::write(&conf_path, conf).expect("broker config");
-        let child = Self::spawn(&bin, &conf_path, port);
-        Broker {
-            child,
-            port,
-            conf: conf_path,
-        }
+        Broker(Mosquitto::start(Path::new(&bin), dir).expect("mosquitto starts"))
     }
 
-    fn spawn(bin: &str, conf: &Path, port: u16) -> Child {
-        let child = Command::new(bin)
-            .arg("-c")
-            .arg(conf)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("mosquitto starts");
-        let until = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < until, "mosquitto listens on {port}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        child
-    }
-
-    /// Stops the broker cleanly (it saves its sessions and queues) and starts it again.
     fn restart(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-        let bin = std::env::var("PARKGRID_TEST_MOSQUITTO").expect("set above");
-        self.child = Self::spawn(&bin, &self.conf, self.port);
+        self.0.restart().expect("mosquitto restarts");
     }
 
     fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.0.addr()
     }
 }
 
