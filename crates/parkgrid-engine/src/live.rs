@@ -157,8 +157,24 @@ pub fn topic_filter(park: &Park, share: Option<&str>) -> String {
     }
 }
 
+/// The series-name prefixes of `park`'s telemetry: `<park_id>/<asset or branch id>/` and
+/// `<park_id>/meter/<meter id>/`.
+pub fn known_prefixes(park: &Park) -> HashSet<String> {
+    let id = &park.live.park_id;
+    park.assets()
+        .map(|(_, a)| a.spec().id().to_string())
+        .chain(park.line.iter().map(|l| l.id.clone()))
+        .chain(park.transformer.iter().map(|t| t.id.clone()))
+        .chain(park.converter.iter().map(|c| c.id.clone()))
+        .map(|d| format!("{id}/{d}/"))
+        .chain(park.meter.iter().map(|m| format!("{id}/meter/{}/", m.id)))
+        .collect()
+}
+
 /// Takes `park`'s telemetry from the broker into `store` until `options.idle_exit` passes
-/// without a message (or forever). `report` hears the counts about once a second.
+/// without a message (or forever). A record that is not a series of the park (an asset,
+/// branch or meter it does not have) sends its message to the quarantine. `report` hears the
+/// counts about once a second, `quarantined(source, reason)` every message quarantined.
 ///
 /// # Errors
 /// [`EngineError::Live`] when the store refuses a commit (nothing of that batch is
@@ -168,9 +184,11 @@ pub fn serve(
     options: &ServeOptions,
     store: &mut dyn PointStore,
     report: &mut dyn FnMut(&Stats),
+    quarantined: &mut dyn FnMut(&str, &str),
 ) -> Result<Stats, EngineError> {
     let config = Config {
         meters: meter_points(park),
+        known: Some(known_prefixes(park)),
         ..Config::new(
             &options.broker.host,
             options.broker.port,
@@ -181,19 +199,24 @@ pub fn serve(
     let mut last_acked = 0;
     let mut last_change = Instant::now();
     let mut last_report = Instant::now();
-    mqtt::run(&config, store, &mut |s| {
-        if s.acked != last_acked {
-            last_acked = s.acked;
-            last_change = Instant::now();
-        }
-        if last_report.elapsed() >= Duration::from_secs(1) {
-            last_report = Instant::now();
-            report(s);
-        }
-        options
-            .idle_exit
-            .is_some_and(|idle| last_change.elapsed() >= idle)
-    })
+    mqtt::run(
+        &config,
+        store,
+        &mut |s| {
+            if s.acked != last_acked {
+                last_acked = s.acked;
+                last_change = Instant::now();
+            }
+            if last_report.elapsed() >= Duration::from_secs(1) {
+                last_report = Instant::now();
+                report(s);
+            }
+            options
+                .idle_exit
+                .is_some_and(|idle| last_change.elapsed() >= idle)
+        },
+        quarantined,
+    )
     .map_err(|e| {
         EngineError::Live(format!(
             "serve ← {}:{}: {e}",

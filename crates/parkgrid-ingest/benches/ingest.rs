@@ -164,7 +164,8 @@ mod bench {
         let total = messages * records;
         let bin = std::env::var("PARKGRID_TEST_MOSQUITTO")
             .expect("set PARKGRID_TEST_MOSQUITTO to Mosquitto's binary");
-        let dir = std::env::temp_dir().join(format!("parkgrid-ingest-bench-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("parkgrid-ingest-bench-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         let broker = Mosquitto::start(Path::new(&bin), &dir).expect("mosquitto");
         let db = dir.join("bench.sqlite");
@@ -207,12 +208,17 @@ mod bench {
                     latencies_ms: Vec::with_capacity(total),
                 };
                 let mut first: Option<Instant> = None;
-                let stats = mqtt::run(&config, &mut store, &mut |s| {
-                    if s.points > 0 && first.is_none() {
-                        first = Some(Instant::now());
-                    }
-                    s.points >= total
-                })
+                let stats = mqtt::run(
+                    &config,
+                    &mut store,
+                    &mut |s| {
+                        if s.points > 0 && first.is_none() {
+                            first = Some(Instant::now());
+                        }
+                        s.points >= total
+                    },
+                    &mut |_, _| {},
+                )
                 .expect("ingests");
                 let mut l = std::mem::take(&mut store.latencies_ms);
                 l.sort_by(f64::total_cmp);
@@ -237,11 +243,17 @@ mod bench {
                     std::thread::sleep(wait);
                 }
             }
-            publisher.publish("bench/pack", pack(k, records)).expect("publishes");
+            publisher
+                .publish("bench/pack", pack(k, records))
+                .expect("publishes");
         }
-        publisher.flush(Duration::from_secs(300)).expect("acknowledged");
+        publisher
+            .flush(Duration::from_secs(300))
+            .expect("acknowledged");
         let published_s = start.elapsed().as_secs_f64();
-        let report = rx.recv_timeout(Duration::from_secs(600)).expect("subscriber done");
+        let report = rx
+            .recv_timeout(Duration::from_secs(600))
+            .expect("subscriber done");
         let elapsed = start.elapsed().as_secs_f64();
         let _ = subscriber.join();
         println!(
@@ -252,7 +264,11 @@ mod bench {
                 (false, true) => "parkgrid (rumqttc + PostgreSQL)",
                 (false, false) => "parkgrid (rumqttc + SQLite)",
             },
-            if rate > 0 { format!("{rate} points/s") } else { "full speed".into() },
+            if rate > 0 {
+                format!("{rate} points/s")
+            } else {
+                "full speed".into()
+            },
             total as f64 / elapsed,
             report.trim()
         );

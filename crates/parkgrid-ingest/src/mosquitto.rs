@@ -39,7 +39,10 @@ impl Mosquitto {
             let _ = std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o777));
         }
         let conf = CONF
-            .replace("listener 1883 127.0.0.1", &format!("listener {port} 127.0.0.1"))
+            .replace(
+                "listener 1883 127.0.0.1",
+                &format!("listener {port} 127.0.0.1"),
+            )
             .replace("/var/lib/mosquitto/", &format!("{}/", data.display()));
         let conf_path = dir.join("mosquitto.conf");
         std::fs::write(&conf_path, conf).map_err(|e| format!("{}: {e}", conf_path.display()))?;

@@ -54,6 +54,9 @@ pub struct Config {
     /// as meter readings ([`PointStore::write_readings`], the meter id being the name), from
     /// which the store derives intervals, not as points.
     pub meters: HashSet<String>,
+    /// The series-name prefixes accepted (`park/asset/`, `park/meter/m1/`): a message with a
+    /// record under any other is quarantined as not this park's. `None`: any name.
+    pub known: Option<HashSet<String>>,
     /// The largest message taken, bytes (a larger one is refused by the client and costs the
     /// connection; the broker's own limit should be no larger).
     pub max_packet_bytes: usize,
@@ -71,6 +74,7 @@ impl Config {
             batch: 256,
             flush: Duration::from_millis(50),
             meters: HashSet::new(),
+            known: None,
             max_packet_bytes: 1 << 20,
         }
     }
@@ -126,7 +130,7 @@ struct Decoded {
 fn decode(
     store: &mut dyn PointStore,
     ids: &mut HashMap<String, i64>,
-    meters: &HashSet<String>,
+    config: &Config,
     payload: &[u8],
 ) -> Result<Result<Decoded, String>, StoreError> {
     let text = match std::str::from_utf8(payload) {
@@ -143,6 +147,18 @@ fn decode(
              send absolute times (bt, t)",
             r.name
         )));
+    }
+    if let Some(known) = &config.known {
+        if let Some(r) = records.iter().find(|r| {
+            let prefix = r.name.rsplit_once('/').map_or("", |(p, _)| p);
+            !known.contains(&format!("{prefix}/"))
+        }) {
+            return Ok(Err(format!(
+                "{}: not a series of this park (its assets, branches and meters publish as \
+                 park_id/asset/quantity and park_id/meter/id/quantity)",
+                r.name
+            )));
+        }
     }
     let mut out = Decoded {
         points: Vec::with_capacity(records.len()),
@@ -163,7 +179,7 @@ fn decode(
                 None => continue,
             },
         };
-        if meters.contains(&r.name) {
+        if config.meters.contains(&r.name) {
             out.readings.push((
                 r.name.clone(),
                 Reading {
@@ -205,7 +221,8 @@ fn decode(
 }
 
 /// Runs the ingester into `store` until `done(&stats)` says so (checked after every event and
-/// every timeout of [`Config::flush`]). Connection errors are counted and the client reconnects
+/// every timeout of [`Config::flush`]); `quarantined(source, reason)` hears of every message
+/// kept in the quarantine (a log line's matter). Connection errors are counted and the client reconnects
 /// (after a pause of [`Config::flush`]), dropping what it received and had not committed (the
 /// broker delivers it again); what is pending is committed and acknowledged before this returns.
 ///
@@ -216,6 +233,7 @@ pub fn run(
     config: &Config,
     store: &mut dyn PointStore,
     done: &mut dyn FnMut(&Stats) -> bool,
+    quarantined: &mut dyn FnMut(&str, &str),
 ) -> Result<Stats, IngestError> {
     let mut options = MqttOptions::new(&config.client_id, &config.host, config.port);
     options
@@ -295,18 +313,15 @@ pub fn run(
                 if pending.iter().any(|q| q.pkid == p.pkid) {
                     continue;
                 }
-                match decode(store, &mut ids, &config.meters, &p.payload)? {
+                match decode(store, &mut ids, config, &p.payload)? {
                     Ok(mut decoded) => {
                         points.points.append(&mut decoded.points);
                         points.readings.append(&mut decoded.readings);
                     }
                     Err(why) => {
-                        store.quarantine(
-                            now_ms(),
-                            &format!("mqtt:{}", p.topic),
-                            &p.payload,
-                            &why,
-                        )?;
+                        let source = format!("mqtt:{}", p.topic);
+                        store.quarantine(now_ms(), &source, &p.payload, &why)?;
+                        quarantined(&source, &why);
                         stats.quarantined += 1;
                     }
                 }

@@ -289,14 +289,21 @@ mod built {
             );
         }
         let quiet = args.quiet;
-        let stats = live::serve(&park, &options, store.as_mut(), &mut |s| {
-            if !quiet {
-                eprintln!(
-                    "serve: {} messages, {} points, {} meter readings, {} quarantined",
-                    s.acked, s.points, s.readings, s.quarantined
-                );
-            }
-        })?;
+        let stats = live::serve(
+            &park,
+            &options,
+            store.as_mut(),
+            &mut |s| {
+                if !quiet {
+                    eprintln!(
+                        "serve: {} messages, {} points, {} meter readings, {} quarantined",
+                        s.acked, s.points, s.readings, s.quarantined
+                    );
+                }
+            },
+            // Always said: bad input is never silent.
+            &mut |source, why| eprintln!("serve: quarantined a message on {source}: {why}"),
+        )?;
         if !args.quiet {
             eprintln!(
                 "serve: stopped after {} idle seconds: {} messages, {} points, {} meter readings, {} quarantined, {} commits",

@@ -125,10 +125,15 @@ fn messages_are_stored_once_and_acknowledged_after_the_commit() {
     };
     let mut store = Store::open(&path).expect("store");
     let start = Instant::now();
-    let stats = run(&config, &mut store, &mut |s| {
-        s.acked >= 103 || start.elapsed() > Duration::from_secs(30)
-    })
+    let mut reasons = Vec::new();
+    let stats = run(
+        &config,
+        &mut store,
+        &mut |s| s.acked >= 103 || start.elapsed() > Duration::from_secs(30),
+        &mut |source, why| reasons.push(format!("{source}: {why}")),
+    )
     .expect("runs");
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
     assert_eq!(stats.acked, 103, "{stats:?}");
     assert_eq!(stats.quarantined, 3, "{stats:?}");
     assert_eq!(stats.points, 1000, "{stats:?}");
@@ -153,9 +158,12 @@ fn messages_are_stored_once_and_acknowledged_after_the_commit() {
     );
     // Everything was acknowledged: a second run finds nothing.
     let start = Instant::now();
-    let again = run(&config, &mut store, &mut |_| {
-        start.elapsed() > Duration::from_secs(2)
-    })
+    let again = run(
+        &config,
+        &mut store,
+        &mut |_| start.elapsed() > Duration::from_secs(2),
+        &mut |_, _| {},
+    )
     .expect("runs");
     assert_eq!(again.acked, 0, "{again:?}");
     drop(store);

@@ -332,3 +332,71 @@ fn two_serve_instances_split_one_stream() {
     drop_schema(&params, &park_id);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Bad input on the wire — malformed SenML, an asset the park does not have, a value of the
+/// wrong type, bytes that are not UTF-8, a time relative to reception — is quarantined with a
+/// log line naming the topic and the reason; the good message between them is stored and
+/// `serve` keeps running to its normal end.
+#[test]
+fn bad_messages_are_quarantined_with_a_reason_and_serve_keeps_running() {
+    use parkgrid_engine::live::ingest::publish::Publisher;
+    let (dir, park, park_id) = workspace("bad");
+    let broker = Broker::start(&dir);
+    let db = format!("sqlite:{}", dir.join("park.db").display());
+    let s = serve_as(&park, &broker.addr(), &db, "2", "serve-bad", None);
+    std::thread::sleep(Duration::from_millis(500));
+    let topic = |asset: &str| format!("parkgrid/{park_id}/{asset}");
+    let bt = 1_736_000_000;
+    let cases: Vec<(String, Vec<u8>, &str)> = vec![
+        (topic("pv_roof"), b"[{\"n\":".to_vec(), "EOF while parsing"),
+        (
+            topic("nowhere"),
+            format!("[{{\"bn\":\"{park_id}/nowhere/\",\"bt\":{bt},\"n\":\"p_kw\",\"v\":1}}]").into_bytes(),
+            "not a series of this park",
+        ),
+        (
+            topic("pv_roof"),
+            format!("[{{\"bn\":\"{park_id}/pv_roof/\",\"bt\":{bt},\"n\":\"output_kw\",\"vs\":\"high\"}}]").into_bytes(),
+            "a text or data value is not a point",
+        ),
+        (topic("pv_roof"), vec![0xff, 0xfe, 0x00], "not UTF-8"),
+        (
+            topic("pv_roof"),
+            format!("[{{\"bn\":\"{park_id}/pv_roof/\",\"t\":-5,\"n\":\"output_kw\",\"v\":3}}]").into_bytes(),
+            "relative to reception",
+        ),
+    ];
+    let good = format!(
+        "[{{\"bn\":\"{park_id}/pv_roof/\",\"bt\":{bt},\"n\":\"output_kw\",\"u\":\"kW\",\"v\":812.5}}]"
+    );
+    let mut p = Publisher::connect("127.0.0.1", broker.0.port(), "bad-publisher", 10);
+    for (i, (t, payload, _)) in cases.iter().enumerate() {
+        p.publish(t, payload.clone()).expect("queued");
+        if i == 2 {
+            p.publish(&topic("pv_roof"), good.clone()).expect("queued");
+        }
+    }
+    p.flush(Duration::from_secs(10)).expect("acknowledged");
+    let out = s.wait_with_output().expect("serve ends");
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{log}");
+    for (t, _, says) in &cases {
+        assert!(
+            log.lines().any(
+                |l| l.contains(&format!("quarantined a message on mqtt:{t}:")) && l.contains(says)
+            ),
+            "a log line for {t} saying '{says}':\n{log}"
+        );
+    }
+    let (park, _) = parkgrid_engine::park::load(&park).expect("park");
+    let mut store = parkgrid_engine::live::open_store(&db, &park).expect("store");
+    let q = store.quarantined().expect("quarantine");
+    assert_eq!(q.len(), cases.len(), "{q:?}");
+    let id = store
+        .series_id(&format!("{park_id}/pv_roof/output_kw"))
+        .expect("the good message's series");
+    let points = store.window(id, 0, i64::MAX).expect("window");
+    assert_eq!(points.len(), 1);
+    assert_eq!(points[0].value, 812.5);
+    let _ = std::fs::remove_dir_all(&dir);
+}
