@@ -13,6 +13,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use chrono::Offset as _;
 use parkgrid_ingest::mqtt::{self, Config, Stats};
 use parkgrid_ingest::publish::Publisher;
 use parkgrid_model::Park;
@@ -196,6 +197,14 @@ pub fn serve(
             &topic_filter(park, options.share.as_deref()),
         )
     };
+    // The store's days are the park's: its UTC offset at the start of its year (a park in a
+    // zone with daylight saving keeps its winter days).
+    let offset_ms = park.time_axis().map_or(0, |a| {
+        i64::from(a.start.offset().fix().local_minus_utc()) * 1000
+    });
+    store
+        .set_day_offset_ms(offset_ms)
+        .map_err(|e| EngineError::Live(format!("the store: {e}")))?;
     let mut last_acked = 0;
     let mut last_change = Instant::now();
     let mut last_report = Instant::now();

@@ -57,6 +57,9 @@ pub struct Config {
     /// The series-name prefixes accepted (`park/asset/`, `park/meter/m1/`): a message with a
     /// record under any other is quarantined as not this park's. `None`: any name.
     pub known: Option<HashSet<String>>,
+    /// The 15-minute buckets of rollups brought up to date at most once a second between
+    /// commits ([`PointStore::refresh_rollups`]; 0: never — a query still sees every point).
+    pub rollup_budget: usize,
     /// The largest message taken, bytes (a larger one is refused by the client and costs the
     /// connection; the broker's own limit should be no larger).
     pub max_packet_bytes: usize,
@@ -64,7 +67,8 @@ pub struct Config {
 
 impl Config {
     /// A configuration for the broker at `host:port` with the defaults: batches of up to 256
-    /// messages committed at least every 50 ms, no meters, messages up to 1 MiB.
+    /// messages committed at least every 50 ms, no meters, any series name, rollups refreshed
+    /// 2,000 buckets at a time, messages up to 1 MiB.
     pub fn new(host: &str, port: u16, client_id: &str, topic: &str) -> Self {
         Config {
             host: host.to_string(),
@@ -75,6 +79,7 @@ impl Config {
             flush: Duration::from_millis(50),
             meters: HashSet::new(),
             known: None,
+            rollup_budget: 2000,
             max_packet_bytes: 1 << 20,
         }
     }
@@ -89,6 +94,8 @@ pub struct Stats {
     pub points: usize,
     /// Meter readings written (likewise).
     pub readings: usize,
+    /// 15-minute rollup buckets refreshed.
+    pub rollups: usize,
     /// Messages quarantined.
     pub quarantined: usize,
     /// Commits.
@@ -270,11 +277,21 @@ pub fn run(
     // The client's request channel holds 1,024 requests: a commit acknowledges at most this
     // many messages at once.
     let batch = config.batch.clamp(1, 512);
+    let mut last_refresh = Instant::now();
     loop {
         let flush_due = oldest.is_some_and(|t| t.elapsed() >= config.flush);
         if pending.len() >= batch || flush_due {
             commit(&client, store, &mut pending, &mut points, &mut stats)?;
             oldest = None;
+        }
+        // The rollups follow, a bounded step at a time, between commits (never holding one up
+        // for more than the step).
+        if config.rollup_budget > 0
+            && pending.is_empty()
+            && last_refresh.elapsed() >= Duration::from_secs(1)
+        {
+            stats.rollups += store.refresh_rollups(config.rollup_budget)?;
+            last_refresh = Instant::now();
         }
         if done(&stats) {
             commit(&client, store, &mut pending, &mut points, &mut stats)?;

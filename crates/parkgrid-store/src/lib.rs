@@ -10,15 +10,18 @@
 //! read with their intervals derived on reading, the quarantine — done by `sqlite` (feature
 //! `sqlite`: the embedded store; SQLite is C, compiled from its source, so it stays out of the
 //! default build) and `postgres` (feature `postgres`: the shared store, TimescaleDB-compatible
-//! plain tables). Rollups and retention come next (issue "The live park").
+//! plain tables). [`rollup`]: per 15 minutes, hour and day, kept up to date from what was
+//! written, a bounded step at a time. Retention comes next (issue "The live park").
 
 pub mod meter;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+pub mod rollup;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
 use meter::{Derived, MeterSpec, Reading};
+use rollup::{Bucket, Resolution};
 
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +37,9 @@ pub enum StoreError {
     /// A point names a series the store does not know.
     #[error("no series '{0}' in the store")]
     UnknownSeries(String),
+    /// An argument the store cannot take.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// What the server said, not only "db error".
@@ -184,4 +190,35 @@ pub trait PointStore {
     /// # Errors
     /// [`StoreError`] from the database.
     fn quarantined(&mut self) -> Result<Vec<(i64, String, String)>, StoreError>;
+
+    /// Sets where the store's days start: at local midnight where local time is UTC +
+    /// `offset_ms` (the park's UTC offset, a multiple of 15 minutes; 0 until set). The hour and
+    /// day rollups are rebuilt when it changes ([`rollup`]).
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for an offset that is not a multiple of 15 minutes within a
+    /// day; [`StoreError`] from the database.
+    fn set_day_offset_ms(&mut self, offset_ms: i64) -> Result<(), StoreError>;
+
+    /// Brings up to `budget` 15-minute buckets written since their last refresh up to date,
+    /// with the hours and days that hold them, in one transaction; returns how many were
+    /// refreshed (0: the rollups are current). A bounded step an ingester takes between commits.
+    ///
+    /// # Errors
+    /// [`StoreError`] from the database.
+    fn refresh_rollups(&mut self, budget: usize) -> Result<usize, StoreError>;
+
+    /// The good points of `series_id` in the buckets of `resolution` starting in
+    /// `[from_ms, to_ms)`, aggregated (buckets without a good point are absent), in time
+    /// order. Read from the rollups after refreshing what was written to this series since.
+    ///
+    /// # Errors
+    /// [`StoreError`] from the database.
+    fn aggregate(
+        &mut self,
+        series_id: i64,
+        from_ms: i64,
+        to_ms: i64,
+        resolution: Resolution,
+    ) -> Result<Vec<Bucket>, StoreError>;
 }

@@ -8,10 +8,43 @@
 //! Every table lives in the connection's schema (`search_path`), so a test or a park can keep its
 //! own.
 
-use ::postgres::{Client, NoTls};
+use std::collections::BTreeSet;
+
+use ::postgres::{Client, NoTls, Transaction};
 
 use crate::meter::{self, Derived, MeterSpec, Reading};
+use crate::rollup::{self, Bucket, MIN15_MS, Resolution};
 use crate::{Point, PointStore, Quality, SeriesMeta, StoreError};
+
+/// Rollup refreshes of all instances on one database take turns (two computing the same hour
+/// from different snapshots would each miss the other's quarter).
+const ROLLUP_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('parkgrid-store rollups'))";
+
+/// The store's day offset, ms (0 until set).
+fn day_offset(tx: &mut Transaction<'_>) -> Result<i64, StoreError> {
+    Ok(tx
+        .query_opt(
+            "SELECT value FROM settings WHERE key = 'day_offset_ms'",
+            &[],
+        )?
+        .map_or(0, |r| r.get(0)))
+}
+
+/// Refreshes the marked buckets `select` picks (a `SELECT series_id, bucket_ms FROM
+/// rollup_dirty …`) in `tx`, under the rollup lock; returns how many.
+fn refresh(tx: &mut Transaction<'_>, select: &str) -> Result<usize, StoreError> {
+    tx.batch_execute(ROLLUP_LOCK)?;
+    let offset = day_offset(tx)?;
+    tx.batch_execute(rollup::BATCH_TABLE)?;
+    tx.batch_execute("DELETE FROM refresh_batch")?;
+    let n = tx.execute(&format!("INSERT INTO refresh_batch {select}"), &[])?;
+    if n > 0 {
+        for statement in rollup::refresh_statements(offset) {
+            tx.batch_execute(&statement)?;
+        }
+    }
+    Ok(usize::try_from(n).unwrap_or(usize::MAX))
+}
 
 /// The shared store on one connection.
 pub struct Store {
@@ -60,6 +93,22 @@ impl Store {
                  source TEXT NOT NULL,
                  payload BYTEA NOT NULL,
                  reason TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS rollup_dirty (
+                 series_id BIGINT NOT NULL,
+                 bucket_ms BIGINT NOT NULL,
+                 PRIMARY KEY (series_id, bucket_ms));
+             CREATE TABLE IF NOT EXISTS rollups (
+                 series_id BIGINT NOT NULL,
+                 res_ms BIGINT NOT NULL,
+                 bucket_ms BIGINT NOT NULL,
+                 n BIGINT NOT NULL,
+                 sum DOUBLE PRECISION NOT NULL,
+                 min DOUBLE PRECISION NOT NULL,
+                 max DOUBLE PRECISION NOT NULL,
+                 PRIMARY KEY (series_id, res_ms, bucket_ms));
+             CREATE TABLE IF NOT EXISTS settings (
+                 key TEXT PRIMARY KEY,
+                 value BIGINT NOT NULL);
              COMMIT;"
         ))?;
         Ok(Store { client })
@@ -146,6 +195,18 @@ impl PointStore for Store {
              SET value = excluded.value, quality = excluded.quality, seq = excluded.seq
              WHERE excluded.seq > points.seq",
             &[&ids, &times, &values, &qualities, &seqs],
+        )?;
+        // The 15-minute buckets touched, for the rollups' next refresh.
+        let touched: BTreeSet<(i64, i64)> = batch
+            .iter()
+            .map(|(s, p)| (*s, Resolution::Min15.bucket(p.time_ms, 0)))
+            .collect();
+        let (series, buckets): (Vec<i64>, Vec<i64>) = touched.into_iter().unzip();
+        tx.execute(
+            "INSERT INTO rollup_dirty (series_id, bucket_ms)
+             SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[])
+             ON CONFLICT DO NOTHING",
+            &[&series, &buckets],
         )?;
         tx.commit()?;
         Ok(n as usize)
@@ -252,5 +313,83 @@ impl PointStore for Store {
             .iter()
             .map(|r| (r.get(0), r.get(1), r.get(2)))
             .collect())
+    }
+
+    fn set_day_offset_ms(&mut self, offset_ms: i64) -> Result<(), StoreError> {
+        rollup::check_day_offset(offset_ms).map_err(StoreError::Invalid)?;
+        let mut tx = self.client.transaction()?;
+        tx.batch_execute(ROLLUP_LOCK)?;
+        if day_offset(&mut tx)? != offset_ms {
+            tx.execute(
+                "INSERT INTO settings (key, value) VALUES ('day_offset_ms', $1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                &[&offset_ms],
+            )?;
+            // Hours and days move: rebuilt from every 15-minute bucket.
+            tx.execute("DELETE FROM rollups WHERE res_ms <> $1", &[&MIN15_MS])?;
+            tx.execute(
+                "INSERT INTO rollup_dirty (series_id, bucket_ms)
+                 SELECT series_id, bucket_ms FROM rollups WHERE res_ms = $1
+                 ON CONFLICT DO NOTHING",
+                &[&MIN15_MS],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn refresh_rollups(&mut self, budget: usize) -> Result<usize, StoreError> {
+        let mut tx = self.client.transaction()?;
+        let n = refresh(
+            &mut tx,
+            &format!(
+                "SELECT series_id, bucket_ms FROM rollup_dirty
+                 ORDER BY series_id, bucket_ms LIMIT {budget}"
+            ),
+        )?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    fn aggregate(
+        &mut self,
+        series_id: i64,
+        from_ms: i64,
+        to_ms: i64,
+        resolution: Resolution,
+    ) -> Result<Vec<Bucket>, StoreError> {
+        let mut tx = self.client.transaction()?;
+        let marked = tx
+            .query_opt(
+                "SELECT 1 FROM rollup_dirty WHERE series_id = $1 LIMIT 1",
+                &[&series_id],
+            )?
+            .is_some();
+        if marked {
+            refresh(
+                &mut tx,
+                &format!(
+                    "SELECT series_id, bucket_ms FROM rollup_dirty WHERE series_id = {series_id}"
+                ),
+            )?;
+        }
+        let buckets = tx
+            .query(
+                "SELECT bucket_ms, n, sum, min, max FROM rollups
+                 WHERE series_id = $1 AND res_ms = $2 AND bucket_ms >= $3 AND bucket_ms < $4
+                 ORDER BY bucket_ms",
+                &[&series_id, &resolution.ms(), &from_ms, &to_ms],
+            )?
+            .iter()
+            .map(|r| Bucket {
+                start_ms: r.get(0),
+                n: r.get(1),
+                sum: r.get(2),
+                min: r.get(3),
+                max: r.get(4),
+            })
+            .collect();
+        tx.commit()?;
+        Ok(buckets)
     }
 }

@@ -10,7 +10,10 @@
 //!   a higher sequence replaces it (a device's correction);
 //! - `meter_readings(point, meter_id, time_ms, value, seq)`, key `(point, meter_id, time_ms)`:
 //!   cumulative readings as read — the intervals are derived on reading ([`crate::meter`]);
-//! - `quarantine(id, received_ms, source, payload, reason)`: what could not be decoded, with why.
+//! - `quarantine(id, received_ms, source, payload, reason)`: what could not be decoded, with why;
+//! - `rollups(series_id, res_ms, bucket_ms, n, sum, min, max)`: good points per 15 minutes,
+//!   hour and day, and `rollup_dirty(series_id, bucket_ms)`: the 15-minute buckets written
+//!   since their last refresh ([`crate::rollup`]); `settings(key, value)`: the day offset.
 //!
 //! Every write is one transaction; [`Store::write_points`] returns only after the commit, so a
 //! caller acknowledges a message only when its points are durable. The file is opened with
@@ -19,10 +22,40 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::BTreeSet;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::meter::{self, Derived, MeterSpec, Reading};
+use crate::rollup::{self, Bucket, MIN15_MS, Resolution};
 use crate::{Point, PointStore, Quality, SeriesMeta, StoreError};
+
+/// The store's day offset, ms (0 until set).
+fn day_offset(tx: &Connection) -> Result<i64, StoreError> {
+    Ok(tx
+        .query_row(
+            "SELECT value FROM settings WHERE key = 'day_offset_ms'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Refreshes the marked buckets `select` picks (a `SELECT series_id, bucket_ms FROM
+/// rollup_dirty …`) in `tx`; returns how many.
+fn refresh(tx: &Transaction<'_>, select: &str) -> Result<usize, StoreError> {
+    let offset = day_offset(tx)?;
+    tx.execute(rollup::BATCH_TABLE, [])?;
+    tx.execute("DELETE FROM refresh_batch", [])?;
+    let n = tx.execute(&format!("INSERT INTO refresh_batch {select}"), [])?;
+    if n > 0 {
+        for statement in rollup::refresh_statements(offset) {
+            tx.execute(&statement, [])?;
+        }
+    }
+    Ok(n)
+}
 
 /// The embedded store.
 pub struct Store {
@@ -77,7 +110,23 @@ impl Store {
                  received_ms INTEGER NOT NULL,
                  source TEXT NOT NULL,
                  payload BLOB NOT NULL,
-                 reason TEXT NOT NULL);",
+                 reason TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS rollup_dirty (
+                 series_id INTEGER NOT NULL,
+                 bucket_ms INTEGER NOT NULL,
+                 PRIMARY KEY (series_id, bucket_ms)) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS rollups (
+                 series_id INTEGER NOT NULL,
+                 res_ms INTEGER NOT NULL,
+                 bucket_ms INTEGER NOT NULL,
+                 n INTEGER NOT NULL,
+                 sum REAL NOT NULL,
+                 min REAL NOT NULL,
+                 max REAL NOT NULL,
+                 PRIMARY KEY (series_id, res_ms, bucket_ms)) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS settings (
+                 key TEXT PRIMARY KEY,
+                 value INTEGER NOT NULL);",
         )?;
         Ok(Store { conn })
     }
@@ -142,6 +191,17 @@ impl PointStore for Store {
                     p.quality.code(),
                     p.seq
                 ])?;
+            }
+            // The 15-minute buckets touched, for the rollups' next refresh.
+            let touched: BTreeSet<(i64, i64)> = batch
+                .iter()
+                .map(|(s, p)| (*s, Resolution::Min15.bucket(p.time_ms, 0)))
+                .collect();
+            let mut mark = tx.prepare_cached(
+                "INSERT OR IGNORE INTO rollup_dirty (series_id, bucket_ms) VALUES (?1, ?2)",
+            )?;
+            for (s, b) in touched {
+                mark.execute(params![s, b])?;
             }
         }
         tx.commit()?;
@@ -289,5 +349,71 @@ impl PointStore for Store {
             .prepare_cached("SELECT id, source, reason FROM quarantine ORDER BY id")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn set_day_offset_ms(&mut self, offset_ms: i64) -> Result<(), StoreError> {
+        rollup::check_day_offset(offset_ms).map_err(StoreError::Invalid)?;
+        let tx = self.conn.transaction()?;
+        if day_offset(&tx)? != offset_ms {
+            tx.execute(
+                "INSERT INTO settings (key, value) VALUES ('day_offset_ms', ?1)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [offset_ms],
+            )?;
+            // Hours and days move: rebuilt from every 15-minute bucket.
+            tx.execute("DELETE FROM rollups WHERE res_ms <> ?1", [MIN15_MS])?;
+            tx.execute(
+                "INSERT OR IGNORE INTO rollup_dirty (series_id, bucket_ms)
+                 SELECT series_id, bucket_ms FROM rollups WHERE res_ms = ?1",
+                [MIN15_MS],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn refresh_rollups(&mut self, budget: usize) -> Result<usize, StoreError> {
+        let tx = self.conn.transaction()?;
+        let n = refresh(
+            &tx,
+            &format!(
+                "SELECT series_id, bucket_ms FROM rollup_dirty
+                 ORDER BY series_id, bucket_ms LIMIT {budget}"
+            ),
+        )?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    fn aggregate(
+        &mut self,
+        series_id: i64,
+        from_ms: i64,
+        to_ms: i64,
+        resolution: Resolution,
+    ) -> Result<Vec<Bucket>, StoreError> {
+        let tx = self.conn.transaction()?;
+        refresh(
+            &tx,
+            &format!("SELECT series_id, bucket_ms FROM rollup_dirty WHERE series_id = {series_id}"),
+        )?;
+        let buckets = tx
+            .prepare_cached(
+                "SELECT bucket_ms, n, sum, min, max FROM rollups
+                 WHERE series_id = ?1 AND res_ms = ?2 AND bucket_ms >= ?3 AND bucket_ms < ?4
+                 ORDER BY bucket_ms",
+            )?
+            .query_map(params![series_id, resolution.ms(), from_ms, to_ms], |r| {
+                Ok(Bucket {
+                    start_ms: r.get(0)?,
+                    n: r.get(1)?,
+                    sum: r.get(2)?,
+                    min: r.get(3)?,
+                    max: r.get(4)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        tx.commit()?;
+        Ok(buckets)
     }
 }

@@ -3,10 +3,11 @@
 //! variable `PARKGRID_TEST_POSTGRES`, e.g. `host=127.0.0.1 user=postgres dbname=test`, which
 //! `.ci/run` sets; each test works in a schema of its own and drops it). Points exactly once per
 //! source sequence, atomic batches, every commit there after a reconnect, meter intervals from
-//! stored readings, the quarantine.
+//! stored readings, the quarantine, rollups equal to the points they summarise.
 #![cfg(any(feature = "sqlite", feature = "postgres"))]
 
 use parkgrid_store::meter::{self, MeterSpec, Reading};
+use parkgrid_store::rollup::{Bucket, DAY_MS, HOUR_MS, MIN15_MS, Resolution};
 use parkgrid_store::{Point, PointStore, Quality, SeriesMeta};
 
 fn pv() -> SeriesMeta {
@@ -139,6 +140,102 @@ fn undecodable_payloads_are_quarantined_with_their_reason(store: &mut dyn PointS
     assert!(q[0].2.contains("resolved name"));
 }
 
+/// The buckets of `points` (good ones) at `res`, computed here from scratch.
+fn brute(points: &[Point], res: Resolution, offset: i64) -> Vec<Bucket> {
+    let mut out: Vec<Bucket> = Vec::new();
+    for p in points.iter().filter(|p| p.quality == Quality::Good) {
+        let start = res.bucket(p.time_ms, offset);
+        match out.iter_mut().find(|b| b.start_ms == start) {
+            Some(b) => {
+                b.n += 1;
+                b.sum += p.value;
+                b.min = b.min.min(p.value);
+                b.max = b.max.max(p.value);
+            }
+            None => out.push(Bucket {
+                start_ms: start,
+                n: 1,
+                sum: p.value,
+                min: p.value,
+                max: p.value,
+            }),
+        }
+    }
+    out.sort_by_key(|b| b.start_ms);
+    out
+}
+
+fn assert_same(got: &[Bucket], want: &[Bucket], what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: {got:?} vs {want:?}");
+    for (g, w) in got.iter().zip(want) {
+        assert_eq!(
+            (g.start_ms, g.n, g.min, g.max),
+            (w.start_ms, w.n, w.min, w.max),
+            "{what}"
+        );
+        assert!(
+            (g.sum - w.sum).abs() < 1e-9 * w.sum.abs().max(1.0),
+            "{what}: {g:?} vs {w:?}"
+        );
+    }
+}
+
+/// Rollups at every resolution equal the points they summarise — after out-of-order and late
+/// points, redeliveries, corrections and bad points, refreshed a bounded step at a time or by
+/// the query itself, and after the day offset moves.
+fn rollups_equal_the_points_they_summarise(store: &mut dyn PointStore) {
+    let id = store.series(&pv()).expect("series");
+    let eight = 8 * HOUR_MS;
+    store.set_day_offset_ms(eight).expect("offset");
+    // Three local days of 5-minute points from 2025-01-01T00:00+08:00, written out of order in
+    // batches, with a sawtooth value.
+    let start = 1_735_660_800_000_i64;
+    let mut all: Vec<Point> = (0..3 * 288)
+        .map(|k| point(start + k * 300_000, (k % 97) as f64 * 1.5 - 20.0, 1))
+        .collect();
+    all.reverse();
+    for chunk in all.chunks(50) {
+        let batch: Vec<(i64, Point)> = chunk.iter().map(|p| (id, *p)).collect();
+        store.write_points(&batch).expect("writes");
+    }
+    // A bounded step refreshes at most its budget.
+    assert_eq!(store.refresh_rollups(5).expect("refresh"), 5);
+    // A redelivery, a correction (higher sequence), a bad point, a late point of the first day.
+    let mut bad = point(start + 7 * 300_000 + 60_000, 1e6, 1);
+    bad.quality = Quality::Bad;
+    store
+        .write_points(&[
+            (id, point(start, -20.0, 1)),
+            (id, point(start + 300_000, 999.0, 2)),
+            (id, bad),
+            (id, point(start + 11 * 60_000, 42.0, 1)),
+        ])
+        .expect("writes");
+    let stored = store.window(id, i64::MIN, i64::MAX).expect("window");
+    let (from, to) = (start - DAY_MS, start + 4 * DAY_MS);
+    for res in Resolution::ALL {
+        let got = store.aggregate(id, from, to, res).expect("aggregate");
+        assert_same(&got, &brute(&stored, res, eight), &format!("{res:?}"));
+    }
+    assert_eq!(
+        store
+            .aggregate(id, from, to, Resolution::Day)
+            .expect("days")
+            .len(),
+        3
+    );
+    assert_eq!(store.refresh_rollups(1000).expect("nothing left"), 0);
+    // Days at UTC midnight instead: four partial days.
+    store.set_day_offset_ms(0).expect("offset");
+    while store.refresh_rollups(100).expect("refresh") > 0 {}
+    let days = store
+        .aggregate(id, from, to, Resolution::Day)
+        .expect("days");
+    assert_same(&days, &brute(&stored, Resolution::Day, 0), "UTC days");
+    assert_eq!(days.len(), 4);
+    assert!(store.set_day_offset_ms(MIN15_MS + 1).is_err());
+}
+
 #[cfg(feature = "sqlite")]
 mod sqlite {
     use parkgrid_store::sqlite::Store;
@@ -171,6 +268,11 @@ mod sqlite {
     #[test]
     fn undecodable_payloads_are_quarantined_with_their_reason() {
         super::undecodable_payloads_are_quarantined_with_their_reason(&mut store());
+    }
+
+    #[test]
+    fn rollups_equal_the_points_they_summarise() {
+        super::rollups_equal_the_points_they_summarise(&mut store());
     }
 }
 
@@ -221,6 +323,13 @@ mod postgres {
     fn undecodable_payloads_are_quarantined_with_their_reason() {
         with_store("quarantine", |s| {
             super::undecodable_payloads_are_quarantined_with_their_reason(s)
+        });
+    }
+
+    #[test]
+    fn rollups_equal_the_points_they_summarise() {
+        with_store("rollups", |s| {
+            super::rollups_equal_the_points_they_summarise(s)
         });
     }
 }

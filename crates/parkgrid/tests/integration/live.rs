@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use parkgrid_engine::live::ingest::mosquitto::Mosquitto;
 use parkgrid_engine::live::store::meter::{Kind, MeterSpec};
+use parkgrid_engine::live::store::rollup::Resolution;
 use serde_json::Value;
 
 use crate::common::repo;
@@ -189,7 +190,26 @@ fn check_store(db: &str, park: &Path, truth: &Path) {
         let id = store
             .series_id(name)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        stored_points += store.window(id, from, to).expect("window").len();
+        let points = store.window(id, from, to).expect("window");
+        // The day rollups hold every point once.
+        let days = store
+            .aggregate(id, from, to, Resolution::Day)
+            .expect("days");
+        assert_eq!(days.len(), 7, "{name}: a week of local days");
+        assert_eq!(
+            days.iter().map(|d| d.n).sum::<i64>() as usize,
+            points.len(),
+            "{name}"
+        );
+        let (a, b): (f64, f64) = (
+            days.iter().map(|d| d.sum).sum(),
+            points.iter().map(|p| p.value).sum(),
+        );
+        assert!(
+            (a - b).abs() <= 1e-6 * b.abs().max(1.0),
+            "{name}: {a} vs {b}"
+        );
+        stored_points += points.len();
     }
     assert_eq!(
         stored_points + stored_readings,
