@@ -118,6 +118,43 @@ pub fn play(
     })
 }
 
+/// Waits until frame `k` is due: `k · step / speed` after `start` (no wait without a speed).
+fn pace(twin: &Twin, k: usize, speed: Option<f64>, start: Instant) {
+    if let Some(speed) = speed {
+        let due = Duration::from_secs_f64(k as f64 * twin.step_ms() as f64 / 1000.0 / speed);
+        if let Some(wait) = due.checked_sub(start.elapsed()) {
+            std::thread::sleep(wait);
+        }
+    }
+}
+
+/// Hands `twin`'s frames to `serve` inside the process (no broker): each message as
+/// `(topic, payload)` into `to`, paced as [`play`] paces them. Returns when every frame is
+/// handed over or `serve` has gone.
+pub fn feed(
+    twin: &Twin,
+    speed: Option<f64>,
+    to: &std::sync::mpsc::SyncSender<(String, Vec<u8>)>,
+) -> Played {
+    let start = Instant::now();
+    let (mut messages, mut points) = (0, 0);
+    for k in 0..twin.frames() {
+        pace(twin, k, speed, start);
+        for m in twin.frame(k).messages {
+            if to.send((m.topic, m.payload.into_bytes())).is_err() {
+                break;
+            }
+            messages += 1;
+            points += m.records;
+        }
+    }
+    Played {
+        messages,
+        points,
+        elapsed_s: start.elapsed().as_secs_f64(),
+    }
+}
+
 /// How `serve` takes the park's telemetry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServeOptions {
@@ -172,6 +209,65 @@ pub fn known_prefixes(park: &Park) -> HashSet<String> {
         .collect()
 }
 
+/// The ingester's configuration for `park`: its topics, its meters, its series names.
+fn ingest_config(park: &Park, options: &ServeOptions) -> Config {
+    Config {
+        meters: meter_points(park),
+        known: Some(known_prefixes(park)),
+        ..Config::new(
+            &options.broker.host,
+            options.broker.port,
+            &options.client_id,
+            &topic_filter(park, options.share.as_deref()),
+        )
+    }
+}
+
+/// Sets the store's days to the park's: its UTC offset at the start of its year (a park in a
+/// zone with daylight saving keeps its winter days).
+fn park_days(park: &Park, store: &mut dyn PointStore) -> Result<(), EngineError> {
+    let offset_ms = park.time_axis().map_or(0, |a| {
+        i64::from(a.start.offset().fix().local_minus_utc()) * 1000
+    });
+    store
+        .set_day_offset_ms(offset_ms)
+        .map_err(|e| EngineError::Live(format!("the store: {e}")))
+}
+
+/// Takes `park`'s telemetry handed over inside the process ([`feed`]) into `store`, as
+/// [`serve`] takes it from a broker, until the sender is gone and all is committed.
+///
+/// # Errors
+/// [`EngineError::Live`] when the store refuses a commit.
+pub fn serve_local(
+    park: &Park,
+    messages: &std::sync::mpsc::Receiver<(String, Vec<u8>)>,
+    store: &mut dyn PointStore,
+    report: &mut dyn FnMut(&Stats),
+    quarantined: &mut dyn FnMut(&str, &str),
+) -> Result<Stats, EngineError> {
+    let config = Config {
+        meters: meter_points(park),
+        known: Some(known_prefixes(park)),
+        ..Config::new("", 0, "", "")
+    };
+    park_days(park, store)?;
+    let mut last_report = Instant::now();
+    mqtt::run_local(
+        &config,
+        store,
+        messages,
+        &mut |s| {
+            if last_report.elapsed() >= Duration::from_secs(1) {
+                last_report = Instant::now();
+                report(s);
+            }
+        },
+        quarantined,
+    )
+    .map_err(|e| EngineError::Live(format!("serve ← the twin: {e}")))
+}
+
 /// Takes `park`'s telemetry from the broker into `store` until `options.idle_exit` passes
 /// without a message (or forever). A record that is not a series of the park (an asset,
 /// branch or meter it does not have) sends its message to the quarantine. `report` hears the
@@ -187,24 +283,8 @@ pub fn serve(
     report: &mut dyn FnMut(&Stats),
     quarantined: &mut dyn FnMut(&str, &str),
 ) -> Result<Stats, EngineError> {
-    let config = Config {
-        meters: meter_points(park),
-        known: Some(known_prefixes(park)),
-        ..Config::new(
-            &options.broker.host,
-            options.broker.port,
-            &options.client_id,
-            &topic_filter(park, options.share.as_deref()),
-        )
-    };
-    // The store's days are the park's: its UTC offset at the start of its year (a park in a
-    // zone with daylight saving keeps its winter days).
-    let offset_ms = park.time_axis().map_or(0, |a| {
-        i64::from(a.start.offset().fix().local_minus_utc()) * 1000
-    });
-    store
-        .set_day_offset_ms(offset_ms)
-        .map_err(|e| EngineError::Live(format!("the store: {e}")))?;
+    let config = ingest_config(park, options);
+    park_days(park, store)?;
     let mut last_acked = 0;
     let mut last_change = Instant::now();
     let mut last_report = Instant::now();

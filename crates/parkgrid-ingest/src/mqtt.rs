@@ -380,6 +380,20 @@ fn commit(
     if pending.is_empty() {
         return Ok(());
     }
+    write(store, points, stats)?;
+    for p in pending.drain(..) {
+        client.ack(&p)?;
+        stats.acked += 1;
+    }
+    Ok(())
+}
+
+/// Writes the decoded points and meter readings and empties them.
+fn write(
+    store: &mut dyn PointStore,
+    points: &mut Decoded,
+    stats: &mut Stats,
+) -> Result<(), StoreError> {
     stats.points += store.write_points(&points.points)?;
     // Readings point by point (one transaction each; a crash between two leaves the messages
     // unacknowledged, and their second delivery writes what is there again, changing nothing).
@@ -391,10 +405,72 @@ fn commit(
         stats.readings += store.write_readings(point, readings)?;
     }
     stats.commits += 1;
-    for p in pending.drain(..) {
-        client.ack(&p)?;
-        stats.acked += 1;
-    }
     *points = Decoded::default();
     Ok(())
+}
+
+/// Runs the ingester on messages handed over inside the process — `(topic, payload)` from
+/// `messages`, e.g. the twin inside `serve` when no broker is there — decoded, stored,
+/// quarantined and committed as from a broker (batches of [`Config::batch`], at least every
+/// [`Config::flush`], rollups between commits), until the sender is gone and everything is
+/// committed. Nothing is acknowledged: a message handed over is the process's own.
+///
+/// # Errors
+/// [`IngestError::Store`] when a commit fails.
+pub fn run_local(
+    config: &Config,
+    store: &mut dyn PointStore,
+    messages: &std::sync::mpsc::Receiver<(String, Vec<u8>)>,
+    report: &mut dyn FnMut(&Stats),
+    quarantined: &mut dyn FnMut(&str, &str),
+) -> Result<Stats, IngestError> {
+    let mut stats = Stats::default();
+    let mut ids = HashMap::new();
+    let mut points = Decoded::default();
+    let mut taken = 0;
+    let mut oldest: Option<Instant> = None;
+    let mut last_refresh = Instant::now();
+    let batch = config.batch.max(1);
+    loop {
+        let received = messages.recv_timeout(config.flush);
+        let ended = matches!(
+            received,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
+        );
+        let idle = received.is_err();
+        if let Ok((topic, payload)) = received {
+            match decode(store, &mut ids, config, &payload)? {
+                Ok(mut decoded) => {
+                    points.points.append(&mut decoded.points);
+                    points.readings.append(&mut decoded.readings);
+                }
+                Err(why) => {
+                    let source = format!("local:{topic}");
+                    store.quarantine(now_ms(), &source, &payload, &why)?;
+                    quarantined(&source, &why);
+                    stats.quarantined += 1;
+                }
+            }
+            taken += 1;
+            oldest.get_or_insert_with(Instant::now);
+        }
+        let due = oldest.is_some_and(|t| t.elapsed() >= config.flush);
+        if taken > 0 && (taken >= batch || due || idle) {
+            write(store, &mut points, &mut stats)?;
+            stats.acked += taken;
+            taken = 0;
+            oldest = None;
+            report(&stats);
+        }
+        if config.rollup_budget > 0
+            && taken == 0
+            && last_refresh.elapsed() >= Duration::from_secs(1)
+        {
+            stats.rollups += store.refresh_rollups(config.rollup_budget)?;
+            last_refresh = Instant::now();
+        }
+        if ended {
+            return Ok(stats);
+        }
+    }
 }

@@ -83,6 +83,7 @@ impl Bucket {
 
 /// The table a refresh works through: the marked 15-minute buckets it takes this time (a
 /// temporary table of the connection, the same SQL in SQLite and PostgreSQL).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) const BATCH_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS refresh_batch (
     series_id BIGINT NOT NULL, bucket_ms BIGINT NOT NULL)";
 
@@ -92,6 +93,7 @@ pub(crate) const BATCH_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS refresh_ba
 /// A rollup whose bucket has no good point left is removed. Buckets are aligned on local time
 /// = UTC + `utc_offset_ms` ([`Resolution::bucket`], written here as `x − ((x mod len) + len)
 /// mod len`, a floor that holds for times before 1970 too).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) fn refresh_statements(utc_offset_ms: i64) -> Vec<String> {
     let q = MIN15_MS;
     let mut out = vec![

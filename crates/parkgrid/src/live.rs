@@ -24,25 +24,20 @@ fn parse_speed(s: &str) -> Result<Speed, String> {
         })
 }
 
-/// `parkgrid twin`'s arguments.
+/// What the twin plays (`parkgrid twin`, and `parkgrid serve --twin`).
 #[derive(Debug, clap::Args)]
-pub struct TwinArgs {
-    /// The park file (TOML).
-    pub park: PathBuf,
-    /// The MQTT broker, HOST:PORT.
-    #[arg(long, value_name = "HOST:PORT")]
-    pub mqtt: String,
-    /// The first day played (the park's local date); default January 1 of the park's year.
+pub struct Play {
+    /// The twin's first day (the park's local date); default January 1 of the park's year.
     #[arg(long, value_parser = crate::parse_date)]
     pub from: Option<chrono::NaiveDate>,
-    /// How many days are played.
+    /// How many days the twin plays.
     #[arg(long, default_value_t = 7)]
     pub days: u32,
     /// Play at this step instead of the park file's (5, 10, 15, 30 or 60 minutes).
     #[arg(long, value_parser = crate::parse_step)]
     pub step_min: Option<u32>,
     /// Simulated seconds per second (3600: an hour per second; 1: real time), or `max`: as
-    /// fast as the broker takes the messages.
+    /// fast as the messages are taken.
     #[arg(long, value_parser = parse_speed, default_value = "3600")]
     pub speed: Speed,
     /// The seed of the noise and the meters' first registers: the same seed gives the same
@@ -52,18 +47,31 @@ pub struct TwinArgs {
     /// The relative standard deviation of a reading's error.
     #[arg(long, default_value_t = 0.005)]
     pub noise: f64,
-    /// A fault to inject, KIND:TARGET@FROM[+HOURSh] (repeatable): stuck:pv_roof/p_kw@2025-01-03T10:00+4h,
-    /// drift:hp_ground/p_kw@…, dropout:battery@…, meter_reset:m_offices@… (FROM in the park's
+    /// A fault to inject, KIND:TARGET@FROM[+HOURSh] (repeatable): stuck:pv_roof/output_kw@2025-01-03T10:00+4h,
+    /// drift:hp_ground/p_kw@…, dropout:battery@…, meter_reset:m_offices_el@… (FROM in the park's
     /// local time).
     #[arg(long = "fault", value_name = "FAULT")]
     pub faults: Vec<Fault>,
-    /// Write the ground truth here (JSON): the messages and points published, the series,
-    /// each meter's true consumption per step, the faults injected with their series and times.
+    /// Write the twin's ground truth here (JSON): the messages and points published, the
+    /// series, each meter's true consumption per step, the faults injected with their series
+    /// and times.
     #[arg(long, value_name = "FILE")]
     pub truth: Option<PathBuf>,
     /// The schedule the twin plays: `rule` (the merit-order baseline, fast) or `optimal`.
     #[arg(long, value_enum, default_value_t = StrategyArg::Rule)]
     pub strategy: StrategyArg,
+}
+
+/// `parkgrid twin`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct TwinArgs {
+    /// The park file (TOML).
+    pub park: PathBuf,
+    /// The MQTT broker, HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub mqtt: String,
+    #[command(flatten)]
+    pub play: Play,
     /// The MQTT client id (default parkgrid-twin-<park_id>).
     #[arg(long)]
     pub client_id: Option<String>,
@@ -77,9 +85,17 @@ pub struct TwinArgs {
 pub struct ServeArgs {
     /// The park file (TOML).
     pub park: PathBuf,
-    /// The MQTT broker, HOST:PORT.
-    #[arg(long, value_name = "HOST:PORT")]
-    pub mqtt: String,
+    /// The MQTT broker, HOST:PORT. Without it, `--twin` runs the park's twin inside serve and
+    /// hands its messages over directly (nothing to install).
+    #[arg(long, value_name = "HOST:PORT", required_unless_present = "twin")]
+    pub mqtt: Option<String>,
+    /// Run the park's digital twin too (the options of `parkgrid twin`): publishing to the
+    /// broker with --mqtt, inside this process without; serve stops when the twin has
+    /// played its days and everything is stored.
+    #[arg(long)]
+    pub twin: bool,
+    #[command(flatten)]
+    pub play: Play,
     /// The store: sqlite:FILE (embedded, created if missing) or a PostgreSQL connection
     /// string (build with --features postgres; the tables go in a schema named after the
     /// park's id).
@@ -130,12 +146,13 @@ mod built {
 
     use anyhow::Context as _;
     use parkgrid_dispatch::Strategy;
-    use parkgrid_engine::live::{self, Broker, ServeOptions};
+    use parkgrid_engine::live::{self, Broker, Played, ServeOptions};
     use parkgrid_engine::twin::{self, Twin};
     use parkgrid_engine::{Request, Window, run_year};
+    use parkgrid_model::Park;
     use serde_json::json;
 
-    use super::{ServeArgs, TwinArgs};
+    use super::{Play, ServeArgs, TwinArgs};
     use crate::input_error;
 
     fn broker(s: &str) -> anyhow::Result<Broker> {
@@ -143,34 +160,33 @@ mod built {
             .map_err(|e: String| input_error(format!("--mqtt: {e}")))
     }
 
-    /// `parkgrid twin`.
-    pub fn twin(args: TwinArgs) -> anyhow::Result<ExitCode> {
-        let broker = broker(&args.mqtt)?;
-        if !(args.noise.is_finite() && (0.0..0.5).contains(&args.noise)) {
+    /// The twin of `park` that `play` asks for: the days run (the merit-order rules by
+    /// default), then the telemetry made from them.
+    fn make_twin(park: &Park, play: &Play, quiet: bool) -> anyhow::Result<Twin> {
+        if !(play.noise.is_finite() && (0.0..0.5).contains(&play.noise)) {
             return Err(input_error(format!(
                 "--noise {}: a relative standard deviation from 0 to 0.5",
-                args.noise
+                play.noise
             )));
         }
-        let park = crate::load(&args.park)?;
         let axis = park
             .time_axis()
             .ok_or_else(|| input_error("the park has no time axis"))?;
-        let from = args.from.unwrap_or_else(|| axis.start.date_naive());
+        let from = play.from.unwrap_or_else(|| axis.start.date_naive());
         let req = Request {
-            strategy: args.strategy.into(),
+            strategy: play.strategy.into(),
             window: Some(Window {
                 from,
-                days: args.days,
+                days: play.days,
             }),
-            step_min: args.step_min,
+            step_min: play.step_min,
             ..Request::default()
         };
-        if !args.quiet {
+        if !quiet {
             eprintln!(
                 "twin: running {} day{} of {} from {from} ({})",
-                args.days,
-                if args.days == 1 { "" } else { "s" },
+                play.days,
+                if play.days == 1 { "" } else { "s" },
                 park.site.name,
                 match req.strategy {
                     Strategy::Rule => "the merit-order rules",
@@ -178,18 +194,65 @@ mod built {
                 }
             );
         }
-        let run = run_year(&park, &req, &mut |_| {})?;
-        let twin = Twin::new(
-            &park,
+        let run = run_year(park, &req, &mut |_| {})?;
+        Ok(Twin::new(
+            park,
             &run.axis,
             &run.main.dispatch,
             twin::Options {
-                seed: args.seed,
-                noise_rel: args.noise,
-                faults: args.faults.clone(),
+                seed: play.seed,
+                noise_rel: play.noise,
+                faults: play.faults.clone(),
                 ..twin::Options::default()
             },
-        )?;
+        )?)
+    }
+
+    /// Writes the twin's ground truth to `--truth`, and says what was played.
+    fn played(
+        park: &Park,
+        play: &Play,
+        twin: &Twin,
+        p: &Played,
+        quiet: bool,
+    ) -> anyhow::Result<()> {
+        if let Some(path) = &play.truth {
+            let truth = json!({
+                "park_id": park.live.park_id,
+                "seed": play.seed,
+                "messages": p.messages,
+                "points": p.points,
+                "series": twin.series(),
+                "meters": twin.truth(),
+                "faults": twin.labels(),
+            });
+            std::fs::write(path, serde_json::to_string(&truth)? + "\n")
+                .with_context(|| format!("cannot write '{}'", path.display()))?;
+        }
+        if !quiet {
+            eprintln!(
+                "twin: {} messages, {} points in {:.1} s ({:.0} points/s)",
+                p.messages,
+                p.points,
+                p.elapsed_s,
+                p.points as f64 / p.elapsed_s.max(1e-9)
+            );
+        }
+        Ok(())
+    }
+
+    fn speed_text(play: &Play) -> String {
+        match play.speed.0 {
+            Some(s) => format!("{s} s per second"),
+            None => "full speed".into(),
+        }
+    }
+
+    /// `parkgrid twin`.
+    pub fn twin(args: TwinArgs) -> anyhow::Result<ExitCode> {
+        let broker = broker(&args.mqtt)?;
+        let park = crate::load(&args.park)?;
+        let twin = make_twin(&park, &args.play, args.quiet)?;
         let client_id = args
             .client_id
             .clone()
@@ -201,10 +264,7 @@ mod built {
                 broker.host,
                 broker.port,
                 park.live.topic_prefix(),
-                match args.speed.0 {
-                    Some(s) => format!("{s} s per second"),
-                    None => "full speed".into(),
-                }
+                speed_text(&args.play)
             );
         }
         let bar = if args.quiet {
@@ -212,43 +272,22 @@ mod built {
         } else {
             indicatif::ProgressBar::new(twin.frames() as u64)
         };
-        let played = live::play(
+        let p = live::play(
             &twin,
             &broker,
             &client_id,
-            args.speed.0,
+            args.play.speed.0,
             Duration::from_secs(120),
             &mut |done, _| bar.set_position(done as u64),
         )?;
         bar.finish_and_clear();
-        if let Some(path) = &args.truth {
-            let truth = json!({
-                "park_id": park.live.park_id,
-                "seed": args.seed,
-                "messages": played.messages,
-                "points": played.points,
-                "series": twin.series(),
-                "meters": twin.truth(),
-                "faults": twin.labels(),
-            });
-            std::fs::write(path, serde_json::to_string(&truth)? + "\n")
-                .with_context(|| format!("cannot write '{}'", path.display()))?;
-        }
-        if !args.quiet {
-            eprintln!(
-                "twin: {} messages, {} points acknowledged by the broker in {:.1} s ({:.0} points/s)",
-                played.messages,
-                played.points,
-                played.elapsed_s,
-                played.points as f64 / played.elapsed_s.max(1e-9)
-            );
-        }
+        played(&park, &args.play, &twin, &p, args.quiet)?;
         Ok(ExitCode::SUCCESS)
     }
 
     /// `parkgrid serve`.
     pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
-        let broker = broker(&args.mqtt)?;
+        let broker = args.mqtt.as_deref().map(broker).transpose()?;
         let idle_exit = args
             .idle_exit
             .map(|s| {
@@ -268,51 +307,114 @@ mod built {
             }
         }
         let park = crate::load(&args.park)?;
+        let twin = args
+            .twin
+            .then(|| make_twin(&park, &args.play, args.quiet))
+            .transpose()?;
         let mut store = live::open_store(&args.db, &park)?;
-        let options = ServeOptions {
-            client_id: args
-                .client_id
-                .clone()
-                .unwrap_or_else(|| format!("parkgrid-serve-{}", park.live.park_id)),
-            share: args.share.clone(),
-            idle_exit,
-            broker,
-        };
-        if !args.quiet {
-            eprintln!(
-                "serve: {} ← {}:{} {} as {}",
-                args.db,
-                options.broker.host,
-                options.broker.port,
-                live::topic_filter(&park, options.share.as_deref()),
-                options.client_id
-            );
-        }
         let quiet = args.quiet;
-        let stats = live::serve(
-            &park,
-            &options,
-            store.as_mut(),
-            &mut |s| {
+        let mut report = |s: &parkgrid_engine::live::ingest::mqtt::Stats| {
+            if !quiet {
+                eprintln!(
+                    "serve: {} messages, {} points, {} meter readings, {} quarantined",
+                    s.acked, s.points, s.readings, s.quarantined
+                );
+            }
+        };
+        // Always said: bad input is never silent.
+        let mut quarantined =
+            |source: &str, why: &str| eprintln!("serve: quarantined a message on {source}: {why}");
+        let (stats, twin_played) = match (broker, twin) {
+            (Some(broker), twin) => {
+                let options = ServeOptions {
+                    client_id: args
+                        .client_id
+                        .clone()
+                        .unwrap_or_else(|| format!("parkgrid-serve-{}", park.live.park_id)),
+                    share: args.share.clone(),
+                    idle_exit,
+                    broker,
+                };
                 if !quiet {
                     eprintln!(
-                        "serve: {} messages, {} points, {} meter readings, {} quarantined",
-                        s.acked, s.points, s.readings, s.quarantined
+                        "serve: {} ← {}:{} {} as {}",
+                        args.db,
+                        options.broker.host,
+                        options.broker.port,
+                        live::topic_filter(&park, options.share.as_deref()),
+                        options.client_id
                     );
                 }
-            },
-            // Always said: bad input is never silent.
-            &mut |source, why| eprintln!("serve: quarantined a message on {source}: {why}"),
-        )?;
-        if !args.quiet {
+                // The twin publishes from a thread of its own.
+                let player = twin.map(|twin| {
+                    let broker = options.broker.clone();
+                    let client_id = format!("parkgrid-twin-{}", park.live.park_id);
+                    let speed = args.play.speed.0;
+                    std::thread::spawn(move || {
+                        let p = live::play(
+                            &twin,
+                            &broker,
+                            &client_id,
+                            speed,
+                            Duration::from_secs(120),
+                            &mut |_, _| {},
+                        );
+                        (twin, p)
+                    })
+                });
+                let stats = live::serve(
+                    &park,
+                    &options,
+                    store.as_mut(),
+                    &mut report,
+                    &mut quarantined,
+                )?;
+                let twin_played = match player {
+                    Some(t) => {
+                        let (twin, p) = t
+                            .join()
+                            .map_err(|_| anyhow::anyhow!("the twin's thread panicked"))?;
+                        Some((twin, p?))
+                    }
+                    None => None,
+                };
+                (stats, twin_played)
+            }
+            (None, Some(twin)) => {
+                if !quiet {
+                    eprintln!(
+                        "serve: {} ← the park's twin inside this process ({} frames at {})",
+                        args.db,
+                        twin.frames(),
+                        speed_text(&args.play)
+                    );
+                }
+                let (tx, rx) = std::sync::mpsc::sync_channel(4096);
+                let speed = args.play.speed.0;
+                let feeder = std::thread::spawn(move || {
+                    let p = live::feed(&twin, speed, &tx);
+                    (twin, p)
+                });
+                let stats =
+                    live::serve_local(&park, &rx, store.as_mut(), &mut report, &mut quarantined)?;
+                let (twin, p) = feeder
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("the twin's thread panicked"))?;
+                (stats, Some((twin, p)))
+            }
+            (None, None) => {
+                return Err(input_error(
+                    "give --mqtt HOST:PORT, or --twin to run the park's twin inside serve",
+                ));
+            }
+        };
+        if let Some((twin, p)) = &twin_played {
+            played(&park, &args.play, twin, p, quiet)?;
+        }
+        if !quiet {
             eprintln!(
-                "serve: stopped after {} idle seconds: {} messages, {} points, {} meter readings, {} quarantined, {} commits",
-                args.idle_exit.unwrap_or_default(),
-                stats.acked,
-                stats.points,
-                stats.readings,
-                stats.quarantined,
-                stats.commits
+                "serve: stopped: {} messages, {} points, {} meter readings, {} quarantined, {} commits",
+                stats.acked, stats.points, stats.readings, stats.quarantined, stats.commits
             );
         }
         Ok(ExitCode::SUCCESS)

@@ -329,11 +329,11 @@ fn two_serve_instances_split_one_stream() {
         let out = child.wait_with_output().expect("waits");
         let text = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(out.status.success(), "serve {name}: {text}");
-        // "serve: stopped after 3 idle seconds: N messages, …"
+        // "serve: stopped: N messages, …"
         let n: usize = text
             .lines()
             .rev()
-            .find_map(|l| l.split_once("idle seconds: "))
+            .find_map(|l| l.split_once("serve: stopped: "))
             .and_then(|(_, rest)| rest.split(' ').next())
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("serve {name}'s counts: {text}"));
@@ -418,5 +418,49 @@ fn bad_messages_are_quarantined_with_a_reason_and_serve_keeps_running() {
     let points = store.window(id, 0, i64::MAX).expect("window");
     assert_eq!(points.len(), 1);
     assert_eq!(points[0].value, 812.5);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `serve --twin` without a broker: the twin inside the process, nothing to install — the same
+/// week stored exactly once, the meters equal to the truth.
+#[test]
+fn serve_with_its_twin_inside_needs_no_broker() {
+    let (dir, park, _) = workspace("inside");
+    let db = format!("sqlite:{}", dir.join("park.db").display());
+    let truth = dir.join("truth.json");
+    let out = parkgrid()
+        .args([
+            "serve",
+            park.to_str().expect("utf-8"),
+            "--twin",
+            "--db",
+            &db,
+        ])
+        .args([
+            "--from",
+            "2025-01-06",
+            "--days",
+            "7",
+            "--speed",
+            "max",
+            "--quiet",
+        ])
+        .args(["--fault", "meter_reset:m_offices_el@2025-01-08T06:00"])
+        .arg("--truth")
+        .arg(&truth)
+        .output()
+        .expect("serve runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check_store(&db, &park, &truth);
+    // Without a broker or a twin there is nothing to serve: a usage error.
+    let none = parkgrid()
+        .args(["serve", park.to_str().expect("utf-8"), "--db", &db])
+        .output()
+        .expect("serve runs");
+    assert_eq!(none.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
