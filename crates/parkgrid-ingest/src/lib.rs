@@ -12,9 +12,12 @@
 //! quarantined). [`poller`] polls a Modbus TCP device (`tokio-modbus`) through lost replies,
 //! exceptions and reconnects, never storing a sentinel as data. [`publish`] is the other side
 //! of the wire: a QoS 1 publisher that waits until the broker holds every message (the twin's);
-//! [`mosquitto`] runs a broker of one's own with the settings a park's broker needs.
+//! [`mosquitto`] runs a broker of one's own with the settings a park's broker needs;
+//! `modbus_server` (feature `modbus-server`) a Modbus TCP device of one's own.
 
 pub mod modbus;
+#[cfg(feature = "modbus-server")]
+pub mod modbus_server;
 pub mod mosquitto;
 pub mod mqtt;
 pub mod poller;

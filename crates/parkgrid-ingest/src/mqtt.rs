@@ -295,6 +295,7 @@ pub fn run(
         }
         if done(&stats) {
             commit(&client, store, &mut pending, &mut points, &mut stats)?;
+            catch_up(config, store, &mut stats)?;
             // Let the acknowledgements out before the connection goes.
             std::thread::sleep(Duration::from_millis(200));
             let _ = client.disconnect();
@@ -388,6 +389,24 @@ fn commit(
     Ok(())
 }
 
+/// Brings the rollups up to date before the ingester stops (unless they are not kept).
+fn catch_up(
+    config: &Config,
+    store: &mut dyn PointStore,
+    stats: &mut Stats,
+) -> Result<(), StoreError> {
+    if config.rollup_budget > 0 {
+        loop {
+            let n = store.refresh_rollups(config.rollup_budget)?;
+            stats.rollups += n;
+            if n == 0 {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Writes the decoded points and meter readings and empties them.
 fn write(
     store: &mut dyn PointStore,
@@ -470,6 +489,7 @@ pub fn run_local(
             last_refresh = Instant::now();
         }
         if ended {
+            catch_up(config, store, &mut stats)?;
             return Ok(stats);
         }
     }

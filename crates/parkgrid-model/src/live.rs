@@ -3,6 +3,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use std::collections::{HashMap, HashSet};
+
 use crate::common::Cx;
 use crate::diag::FieldPath;
 
@@ -24,6 +26,135 @@ pub struct Live {
     /// The MQTT topic the park's telemetry is published under; default `parkgrid/<park_id>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topic_prefix: Option<String>,
+    /// Modbus TCP devices `serve` polls (`[[live.modbus]]`), each with its register map.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modbus: Vec<ModbusDevice>,
+}
+
+/// A Modbus TCP device (`[[live.modbus]]`): an inverter, a battery's PCS, a meter, a gateway's
+/// unit. `serve` reads its holding registers every `poll_s` (block reads, split when the device
+/// refuses one; reconnects with a back-off) and stores each register value as the series
+/// `<park_id>/<asset>/<quantity>`; a "no value" sentinel (0xFFFF, 0x8000, NaN, …) or a value
+/// outside `[min, max]` is stored as bad, never as data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ModbusDevice {
+    /// Unique id among the devices.
+    pub id: String,
+    /// Its host name or address.
+    pub host: String,
+    /// Its TCP port.
+    #[serde(default = "default_modbus_port")]
+    pub port: u16,
+    /// Its unit (slave) id, 0–247.
+    #[serde(default = "default_unit")]
+    pub unit: u8,
+    /// Seconds between two polls.
+    #[serde(default = "default_poll_s")]
+    pub poll_s: f64,
+    /// A reply not in within this many milliseconds is a lost one.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u32,
+    /// The byte order of its 32-bit values (a register's own `byte_order` overrides it):
+    /// `abcd` big-endian (Modbus, SunSpec), `cdab` registers swapped, `badc` bytes swapped in
+    /// each register, `dcba` little-endian.
+    #[serde(default)]
+    pub byte_order: ByteOrder,
+    /// Its register map.
+    #[serde(default)]
+    pub register: Vec<ModbusRegister>,
+}
+
+/// One value of a device's register map (`[[live.modbus.register]]`): value = raw × `scale` +
+/// `offset`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ModbusRegister {
+    /// Its first holding register (0-based protocol address; register 40001 of the
+    /// one-based convention is address 0).
+    pub address: u16,
+    /// Its type: `u16`, `i16` (one register), `u32`, `i32`, `f32` (two registers).
+    #[serde(rename = "type")]
+    pub ty: RegisterType,
+    /// Its byte order; default the device's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub byte_order: Option<ByteOrder>,
+    /// The factor from the raw value to the unit.
+    #[serde(default = "default_scale")]
+    pub scale: f64,
+    /// Added after scaling.
+    #[serde(default)]
+    pub offset: f64,
+    /// The asset (or branch) the value belongs to.
+    pub asset: String,
+    /// The quantity, the series name's last segment (`p_kw`, `soc`, `level_kwh`, …).
+    pub quantity: String,
+    /// Its unit (`kW`, `%`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// The least value a measurement can have, after scaling (below: stored as bad).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// The greatest value a measurement can have, after scaling (above: stored as bad).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+/// A register value's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RegisterType {
+    /// Unsigned 16-bit.
+    U16,
+    /// Signed 16-bit.
+    I16,
+    /// Unsigned 32-bit.
+    U32,
+    /// Signed 32-bit.
+    I32,
+    /// IEEE 754 single precision.
+    F32,
+}
+
+impl RegisterType {
+    /// Registers it spans.
+    pub fn registers(self) -> u16 {
+        match self {
+            RegisterType::U16 | RegisterType::I16 => 1,
+            RegisterType::U32 | RegisterType::I32 | RegisterType::F32 => 2,
+        }
+    }
+}
+
+/// The order of a value's bytes on the wire, `a` the most significant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ByteOrder {
+    /// Big-endian.
+    #[default]
+    Abcd,
+    /// Registers swapped.
+    Cdab,
+    /// Bytes swapped in each register.
+    Badc,
+    /// Little-endian.
+    Dcba,
+}
+
+fn default_modbus_port() -> u16 {
+    502
+}
+fn default_unit() -> u8 {
+    1
+}
+fn default_poll_s() -> f64 {
+    5.0
+}
+fn default_timeout_ms() -> u32 {
+    1000
+}
+fn default_scale() -> f64 {
+    1.0
 }
 
 fn default_park_id() -> String {
@@ -35,6 +166,7 @@ impl Default for Live {
         Live {
             park_id: default_park_id(),
             topic_prefix: None,
+            modbus: Vec::new(),
         }
     }
 }
@@ -45,6 +177,99 @@ impl Live {
         self.topic_prefix
             .clone()
             .unwrap_or_else(|| format!("parkgrid/{}", self.park_id))
+    }
+
+    /// Checks the devices against the park's element ids (`ids`: assets and branches).
+    pub(crate) fn check_devices(&self, ids: &HashSet<&str>, cx: &mut Cx, at: &FieldPath) {
+        let mut devices = HashSet::new();
+        let mut series: HashMap<(&str, &str), FieldPath> = HashMap::new();
+        for (i, d) in self.modbus.iter().enumerate() {
+            let at = at.key("modbus").index(i);
+            if !devices.insert(d.id.as_str()) {
+                cx.error(&at, "id", format!("duplicate device id '{}'", d.id));
+            }
+            if d.host.trim().is_empty() {
+                cx.error(&at, "host", "a device needs a host name or address");
+            }
+            if d.port == 0 {
+                cx.error(&at, "port", "port 0 is not a port");
+            }
+            if d.unit > 247 {
+                cx.error(
+                    &at,
+                    "unit",
+                    format!("unit {} is not a Modbus unit id (0–247)", d.unit),
+                );
+            }
+            cx.positive(&at, "poll_s", d.poll_s);
+            if d.timeout_ms == 0 {
+                cx.error(&at, "timeout_ms", "a timeout of 0 ms loses every reply");
+            }
+            let mut spans: Vec<(u32, u32, usize)> = Vec::new();
+            for (j, r) in d.register.iter().enumerate() {
+                let at = at.key("register").index(j);
+                let end = u32::from(r.address) + u32::from(r.ty.registers());
+                if end > 65_536 {
+                    cx.error(
+                        &at,
+                        "address",
+                        format!("a {:?} at {} runs past register 65535", r.ty, r.address),
+                    );
+                }
+                if let Some(&(_, _, k)) = spans
+                    .iter()
+                    .find(|(a, b, _)| u32::from(r.address) < *b && end > *a)
+                {
+                    cx.error(
+                        &at,
+                        "address",
+                        format!("registers {}–{} overlap register {k}'s", r.address, end - 1),
+                    );
+                }
+                spans.push((u32::from(r.address), end, j));
+                if !r.scale.is_finite() || r.scale == 0.0 {
+                    cx.error(
+                        &at,
+                        "scale",
+                        format!("scale must be finite and not 0, got {}", r.scale),
+                    );
+                }
+                if !r.offset.is_finite() {
+                    cx.error(&at, "offset", "offset must be finite");
+                }
+                if let (Some(lo), Some(hi)) = (r.min, r.max) {
+                    if !(lo < hi) {
+                        cx.error(&at, "max", format!("max {hi} must be above min {lo}"));
+                    }
+                }
+                if !ids.contains(r.asset.as_str()) {
+                    cx.error(
+                        &at,
+                        "asset",
+                        format!("no asset or branch '{}' in the park", r.asset),
+                    );
+                }
+                let q = &r.quantity;
+                if q.is_empty()
+                    || !q
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+                {
+                    cx.error(
+                        &at,
+                        "quantity",
+                        format!("'{q}' is not a quantity name: letters, digits, '_', '-', '.'"),
+                    );
+                }
+                if let Some(first) = series.insert((r.asset.as_str(), q.as_str()), at.clone()) {
+                    cx.error(
+                        &at,
+                        "quantity",
+                        format!("{}/{q} is read already by {first}", r.asset),
+                    );
+                }
+            }
+        }
     }
 
     pub(crate) fn check(&self, cx: &mut Cx, at: &FieldPath) {

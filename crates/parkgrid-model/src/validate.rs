@@ -56,6 +56,17 @@ pub(crate) fn validate_into(park: &Park, failed: &[(String, String)], cx: &mut C
         f.check(cx, &root.key("fuel").index(i));
     }
     check_tenants(park, &refs, cx);
+    {
+        let ids: HashSet<&str> = park
+            .assets()
+            .map(|(_, a)| a.spec().id())
+            .chain(park.line.iter().map(|l| l.id.as_str()))
+            .chain(park.transformer.iter().map(|t| t.id.as_str()))
+            .chain(park.converter.iter().map(|c| c.id.as_str()))
+            .chain(failed_ids.iter().copied())
+            .collect();
+        park.live.check_devices(&ids, cx, &root.key("live"));
+    }
     check_connectivity(park, cx);
     check_heat(park, cx);
     // Nothing to run (entries that failed to parse are reported already).

@@ -3,5 +3,6 @@
 //! `cargo test -p parkgrid-ingest --test integration MODULE::`.
 
 mod modbus_poller;
+mod modbus_server;
 mod mqtt;
 mod senml;
