@@ -73,33 +73,35 @@ pub struct Played {
 
 /// Publishes `twin`'s frames to `broker` as `client_id`: frame `k` at `k · step / speed` after
 /// the start (`speed` in simulated seconds per second; `None`: as fast as the broker takes
-/// them), then waits up to `ack_timeout` for the broker to acknowledge everything. `progress`
-/// hears (frames done, frames) after every frame.
+/// them), then waits up to `ack_timeout` for the broker to acknowledge everything. `show(k)` is
+/// called as frame `k` comes due, before it is published (the twin's Modbus devices take its
+/// values then); `progress` hears (frames done, frames) after every frame.
 ///
 /// # Errors
-/// [`EngineError::Live`] when the client fails or the broker has not acknowledged every
-/// message in time (with the counts).
+/// [`EngineError::Live`] when the broker cannot be reached within 10 s, the client fails, or
+/// the broker has not acknowledged every message in time (with the counts).
 pub fn play(
     twin: &Twin,
     broker: &Broker,
     client_id: &str,
     speed: Option<f64>,
     ack_timeout: Duration,
+    show: &mut dyn FnMut(usize),
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Played, EngineError> {
     let live =
         |e: String| EngineError::Live(format!("twin → {}:{}: {e}", broker.host, broker.port));
     let mut publisher = Publisher::connect(&broker.host, broker.port, client_id, 200);
+    // A broker that is not there is said at once, not after the acknowledgements' wait.
+    publisher
+        .wait_connected(Duration::from_secs(10))
+        .map_err(live)?;
     let start = Instant::now();
     let mut points = 0;
     let frames = twin.frames();
     for k in 0..frames {
-        if let Some(speed) = speed {
-            let due = Duration::from_secs_f64(k as f64 * twin.step_ms() as f64 / 1000.0 / speed);
-            if let Some(wait) = due.checked_sub(start.elapsed()) {
-                std::thread::sleep(wait);
-            }
-        }
+        pace(twin, k, speed, start);
+        show(k);
         for m in twin.frame(k).messages {
             publisher
                 .publish(&m.topic, m.payload)
@@ -129,17 +131,19 @@ fn pace(twin: &Twin, k: usize, speed: Option<f64>, start: Instant) {
 }
 
 /// Hands `twin`'s frames to `serve` inside the process (no broker): each message as
-/// `(topic, payload)` into `to`, paced as [`play`] paces them. Returns when every frame is
-/// handed over or `serve` has gone.
+/// `(topic, payload)` into `to`, paced as [`play`] paces them, `show(k)` called as frame `k`
+/// comes due. Returns when every frame is handed over or `serve` has gone.
 pub fn feed(
     twin: &Twin,
     speed: Option<f64>,
     to: &std::sync::mpsc::SyncSender<(String, Vec<u8>)>,
+    show: &mut dyn FnMut(usize),
 ) -> Played {
     let start = Instant::now();
     let (mut messages, mut points) = (0, 0);
     for k in 0..twin.frames() {
         pace(twin, k, speed, start);
+        show(k);
         for m in twin.frame(k).messages {
             if to.send((m.topic, m.payload.into_bytes())).is_err() {
                 break;
@@ -375,5 +379,330 @@ mod tests {
             let e = bad.parse::<Broker>().unwrap_err();
             assert!(e.contains(says), "{bad}: {e}");
         }
+    }
+}
+
+/// The Modbus side of the live park: the devices of `[[live.modbus]]` polled into the store, and
+/// the twin answering as those devices.
+pub mod modbus {
+    use std::net::{SocketAddr, ToSocketAddrs as _};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+    use std::thread::JoinHandle;
+    use std::time::{Duration, Instant};
+
+    use parkgrid_ingest::modbus::{self as codec, RegType, RegisterSpec};
+    use parkgrid_ingest::modbus_server::ModbusServer;
+    use parkgrid_ingest::poller::{MappedValue, PollConfig, PollStats, Poller};
+    use parkgrid_model::Park;
+    use parkgrid_model::live::{ByteOrder, ModbusDevice, ModbusRegister, RegisterType};
+    use parkgrid_store::SeriesMeta;
+
+    use parkgrid_ingest::mqtt::now_ms;
+
+    use super::{EngineError, open_store};
+    use crate::twin::Twin;
+
+    /// A register's decoding as the poller takes it.
+    pub fn spec_of(device: &ModbusDevice, r: &ModbusRegister) -> RegisterSpec {
+        RegisterSpec {
+            ty: match r.ty {
+                RegisterType::U16 => RegType::U16,
+                RegisterType::I16 => RegType::I16,
+                RegisterType::U32 => RegType::U32,
+                RegisterType::I32 => RegType::I32,
+                RegisterType::F32 => RegType::F32,
+            },
+            order: match r.byte_order.unwrap_or(device.byte_order) {
+                ByteOrder::Abcd => codec::ByteOrder::Abcd,
+                ByteOrder::Cdab => codec::ByteOrder::Cdab,
+                ByteOrder::Badc => codec::ByteOrder::Badc,
+                ByteOrder::Dcba => codec::ByteOrder::Dcba,
+            },
+            scale: r.scale,
+            offset: r.offset,
+            min: r.min,
+            max: r.max,
+        }
+    }
+
+    /// The series name of a register: `<park_id>/<asset>/<quantity>`.
+    pub fn series_name(park: &Park, r: &ModbusRegister) -> String {
+        format!("{}/{}/{}", park.live.park_id, r.asset, r.quantity)
+    }
+
+    /// Every series the park's Modbus devices feed.
+    pub fn series(park: &Park) -> std::collections::HashSet<String> {
+        park.live
+            .modbus
+            .iter()
+            .flat_map(|d| d.register.iter().map(|r| series_name(park, r)))
+            .collect()
+    }
+
+    /// A clock the pollers stamp their points with: the wall clock, or the frame a twin shows
+    /// (its registers and its time change together: a poll that saw them change is made again).
+    #[derive(Debug, Default)]
+    pub struct TwinClock {
+        /// Odd while the twin changes its registers.
+        generation: AtomicU64,
+        time_ms: AtomicI64,
+    }
+
+    impl TwinClock {
+        fn begin(&self) {
+            self.generation.fetch_add(1, Ordering::SeqCst);
+        }
+        fn end(&self, time_ms: i64) {
+            self.time_ms.store(time_ms, Ordering::SeqCst);
+            self.generation.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// The twin answering as the park's Modbus devices: one listener on 127.0.0.1, each device
+    /// its unit id, its registers set from the twin's readings frame by frame.
+    pub struct TwinDevices {
+        server: ModbusServer,
+        clock: Arc<TwinClock>,
+        /// (unit, address, spec, asset, quantity).
+        registers: Vec<(u8, u16, RegisterSpec, String, String)>,
+    }
+
+    impl TwinDevices {
+        /// Starts the listener for `park`'s devices (`None` when it has none).
+        ///
+        /// # Errors
+        /// [`EngineError::Live`] when no loopback port can be had.
+        pub fn start(park: &Park) -> Result<Option<TwinDevices>, EngineError> {
+            if park.live.modbus.iter().all(|d| d.register.is_empty()) {
+                return Ok(None);
+            }
+            let server = ModbusServer::start(SocketAddr::from(([127, 0, 0, 1], 0)))
+                .map_err(|e| EngineError::Live(format!("the twin's Modbus listener: {e}")))?;
+            let registers = park
+                .live
+                .modbus
+                .iter()
+                .flat_map(|d| {
+                    d.register.iter().map(move |r| {
+                        (
+                            d.unit,
+                            r.address,
+                            spec_of(d, r),
+                            r.asset.clone(),
+                            r.quantity.clone(),
+                        )
+                    })
+                })
+                .collect();
+            Ok(Some(TwinDevices {
+                server,
+                clock: Arc::new(TwinClock::default()),
+                registers,
+            }))
+        }
+
+        /// Where the devices answer (every unit behind one address, as behind a gateway).
+        pub fn addr(&self) -> SocketAddr {
+            self.server.addr()
+        }
+
+        /// The clock the pollers of these devices stamp their points with.
+        pub fn clock(&self) -> Arc<TwinClock> {
+            self.clock.clone()
+        }
+
+        /// Shows frame `k` of `twin`: every register the twin has a reading for. The last
+        /// frame (the meters' closing readings) has no values: the devices keep the step before,
+        /// stamped with its own time.
+        pub fn show(&self, twin: &Twin, k: usize) {
+            if k + 1 >= twin.frames() {
+                return;
+            }
+            self.clock.begin();
+            for (unit, address, spec, asset, quantity) in &self.registers {
+                if let Some(v) = twin.reading(asset, quantity, k) {
+                    self.server
+                        .registers()
+                        .set(*unit, *address, &codec::encode(v, spec));
+                }
+            }
+            self.clock.end(twin.time_ms(k));
+        }
+
+        /// The setpoints written to the devices so far: (unit, address, value).
+        pub fn writes(&self) -> Vec<(u8, u16, u16)> {
+            self.server.registers().take_writes()
+        }
+    }
+
+    /// Where the pollers take their time and addresses from.
+    #[derive(Clone)]
+    pub struct Polling {
+        /// Poll every device here instead of its own host and port (a site's Modbus gateway,
+        /// or the twin's listener).
+        pub gateway: Option<SocketAddr>,
+        /// Stamp points with the twin's frame instead of the wall clock.
+        pub twin: Option<Arc<TwinClock>>,
+        /// Hears what a poller has to say (a device that stops or starts answering).
+        pub log: Arc<dyn Fn(String) + Send + Sync>,
+    }
+
+    /// The pollers of the park's devices, each on a thread of its own with its own connection
+    /// to the store; they stop when [`Pollers::stop`] is called.
+    pub struct Pollers {
+        stop: Arc<AtomicBool>,
+        threads: Vec<(String, JoinHandle<Result<PollStats, EngineError>>)>,
+    }
+
+    impl Pollers {
+        /// Stops the pollers; returns each device's counts (or why it stopped early).
+        pub fn stop(self) -> Vec<(String, Result<PollStats, EngineError>)> {
+            self.stop.store(true, Ordering::SeqCst);
+            self.threads
+                .into_iter()
+                .map(|(id, t)| {
+                    let r = t.join().unwrap_or_else(|_| {
+                        Err(EngineError::Live(format!("{id}: the poller panicked")))
+                    });
+                    (id, r)
+                })
+                .collect()
+        }
+    }
+
+    /// Starts a poller per device of `park` writing into the store `db`.
+    pub fn start(park: &Park, db: &str, polling: &Polling) -> Pollers {
+        let stop = Arc::new(AtomicBool::new(false));
+        let threads = park
+            .live
+            .modbus
+            .iter()
+            .filter(|d| !d.register.is_empty())
+            .map(|d| {
+                let (park, db, device) = (park.clone(), db.to_string(), d.clone());
+                let (polling, stop) = (polling.clone(), stop.clone());
+                let t =
+                    std::thread::spawn(move || poll_device(&park, &db, &device, &polling, &stop));
+                (d.id.clone(), t)
+            })
+            .collect();
+        Pollers { stop, threads }
+    }
+
+    fn poll_device(
+        park: &Park,
+        db: &str,
+        device: &ModbusDevice,
+        polling: &Polling,
+        stop: &AtomicBool,
+    ) -> Result<PollStats, EngineError> {
+        let failed = |e: parkgrid_store::StoreError| {
+            EngineError::Live(format!("{}: the store: {e}", device.id))
+        };
+        let mut store = open_store(db, park)?;
+        let mut ids = std::collections::HashMap::new();
+        let mut values = Vec::new();
+        for r in &device.register {
+            let name = series_name(park, r);
+            let id = store
+                .series(&SeriesMeta {
+                    name: name.clone(),
+                    asset: r.asset.clone(),
+                    quantity: r.quantity.clone(),
+                    unit: r.unit.clone().unwrap_or_default(),
+                })
+                .map_err(failed)?;
+            ids.insert(name.clone(), id);
+            values.push(MappedValue {
+                series: name,
+                address: r.address,
+                spec: spec_of(device, r),
+            });
+        }
+        let where_ = || format!("{}:{} unit {}", device.host, device.port, device.unit);
+        let addr = match polling.gateway {
+            Some(a) => a,
+            None => (device.host.as_str(), device.port)
+                .to_socket_addrs()
+                .ok()
+                .and_then(|mut a| a.next())
+                .ok_or_else(|| {
+                    EngineError::Input(format!("device {}: cannot resolve {}", device.id, where_()))
+                })?,
+        };
+        let timeout = Duration::from_millis(u64::from(device.timeout_ms));
+        let mut poller = Poller::new(
+            PollConfig {
+                addr,
+                unit: device.unit,
+                timeout,
+                retries: 2,
+                backoff: Duration::from_millis(200),
+                max_backoff: Duration::from_secs(30),
+                settle: Duration::from_secs(2),
+                max_gap: 16,
+            },
+            values,
+        );
+        let period = Duration::from_secs_f64(device.poll_s);
+        let mut answering = true;
+        let mut last_generation = u64::MAX;
+        while !stop.load(Ordering::SeqCst) {
+            let started = Instant::now();
+            // The time to stamp, and (with the twin) the frame it belongs to.
+            let (time_ms, generation) = match &polling.twin {
+                Some(clock) => {
+                    let g = clock.generation.load(Ordering::SeqCst);
+                    if g % 2 == 1 || g == last_generation || g == 0 {
+                        std::thread::sleep(Duration::from_millis(2));
+                        continue;
+                    }
+                    (clock.time_ms.load(Ordering::SeqCst), Some(g))
+                }
+                None => (now_ms(), None),
+            };
+            let points = poller.poll(time_ms);
+            if let (Some(clock), Some(g)) = (&polling.twin, generation) {
+                if clock.generation.load(Ordering::SeqCst) != g {
+                    continue; // the frame changed under the poll: read it again
+                }
+                last_generation = g;
+            }
+            if points.is_empty() {
+                if answering {
+                    let why = format!(
+                        "no reply from {} (polled at {addr}) after {} attempts of {} ms",
+                        where_(),
+                        3,
+                        device.timeout_ms
+                    );
+                    (polling.log)(format!("device {}: {why}", device.id));
+                    store
+                        .quarantine(now_ms(), &format!("modbus:{}", device.id), b"", &why)
+                        .map_err(failed)?;
+                    answering = false;
+                }
+            } else {
+                if !answering {
+                    (polling.log)(format!("device {}: answers again", device.id));
+                    answering = true;
+                }
+                let batch: Vec<(i64, parkgrid_store::Point)> = points
+                    .into_iter()
+                    .filter_map(|(name, p)| ids.get(&name).map(|id| (*id, p)))
+                    .collect();
+                store.write_points(&batch).map_err(failed)?;
+            }
+            if polling.twin.is_none() {
+                let rest = period.saturating_sub(started.elapsed());
+                // Sleep in short steps so that a stop is heard.
+                let until = Instant::now() + rest;
+                while Instant::now() < until && !stop.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(20).min(rest));
+                }
+            }
+        }
+        Ok(poller.stats)
     }
 }

@@ -74,6 +74,9 @@ pub struct Options {
     pub drift_rel_per_day: f64,
     /// Faults to inject.
     pub faults: Vec<Fault>,
+    /// Series (`park/asset/quantity`) not published as SenML: their devices answer over
+    /// Modbus instead ([`Twin::reading`]).
+    pub omit: std::collections::HashSet<String>,
 }
 
 impl Default for Options {
@@ -83,6 +86,7 @@ impl Default for Options {
             noise_rel: 0.005,
             drift_rel_per_day: 0.05,
             faults: Vec::new(),
+            omit: std::collections::HashSet::new(),
         }
     }
 }
@@ -474,7 +478,8 @@ impl Twin {
         self.step_ms
     }
 
-    /// The names of the series the devices publish (`park/asset/quantity`), meters excepted.
+    /// The names of the series the devices publish as SenML (`park/asset/quantity`), meters
+    /// and the series answered over Modbus excepted.
     pub fn series(&self) -> Vec<String> {
         self.devices
             .iter()
@@ -483,7 +488,32 @@ impl Twin {
                     .iter()
                     .map(|s| self.series_name(&d.id, s.quantity.as_str()))
             })
+            .filter(|n| !self.options.omit.contains(n))
             .collect()
+    }
+
+    /// What the sensor `quantity` of `device` reads at step `k` (noise and faults included),
+    /// `None` when the twin has no such sensor, the step is past the run or the device is out.
+    pub fn reading(&self, device: &str, quantity: &str, k: usize) -> Option<f64> {
+        let (di, d) = self
+            .devices
+            .iter()
+            .enumerate()
+            .find(|(_, d)| d.id == device)?;
+        if k >= self.n || d.dropout.is_some_and(|(a, b)| (a..b).contains(&k)) {
+            return None;
+        }
+        let (si, s) = d
+            .sensors
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.quantity.as_str() == quantity)?;
+        Some(self.measure(s, k, seed_of(0, di, si)))
+    }
+
+    /// The time frame `k` stands for, UTC epoch ms.
+    pub fn time_ms(&self, k: usize) -> i64 {
+        self.start_ms + self.step_ms * k as i64
     }
 
     /// The injected faults.
@@ -527,20 +557,34 @@ impl Twin {
                 if off(d.dropout) {
                     continue;
                 }
-                let mut payload = String::with_capacity(64 + 48 * d.sensors.len());
+                let sensors: Vec<(usize, &Sensor)> = d
+                    .sensors
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| {
+                        !self
+                            .options
+                            .omit
+                            .contains(&self.series_name(&d.id, s.quantity.as_str()))
+                    })
+                    .collect();
+                if sensors.is_empty() {
+                    continue;
+                }
+                let mut payload = String::with_capacity(64 + 48 * sensors.len());
                 let _ = write!(
                     payload,
                     "[{{\"bn\":\"{}/{}/\",\"bt\":{bt}",
                     self.park_id, d.id
                 );
-                for (si, s) in d.sensors.iter().enumerate() {
-                    let v = self.measure(s, k, seed_of(0, di, si));
+                for (n, (si, s)) in sensors.iter().enumerate() {
+                    let v = self.measure(s, k, seed_of(0, di, *si));
                     let unit = if s.quantity == Quantity::LevelKwh {
                         "kWh"
                     } else {
                         "kW"
                     };
-                    if si > 0 {
+                    if n > 0 {
                         payload.push_str(",{");
                     } else {
                         payload.push(',');
@@ -555,7 +599,7 @@ impl Twin {
                 messages.push(Message {
                     topic: format!("{}/{}", self.prefix, d.id),
                     payload,
-                    records: d.sensors.len(),
+                    records: sensors.len(),
                 });
             }
         }

@@ -119,7 +119,7 @@ pub enum IngestError {
 }
 
 /// The time now, UTC epoch ms.
-fn now_ms() -> i64 {
+pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

@@ -39,6 +39,7 @@ pub struct Publisher {
     sent: usize,
     acked: Arc<AtomicUsize>,
     errors: Arc<AtomicUsize>,
+    connected: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -57,8 +58,10 @@ impl Publisher {
         let acked = Arc::new(AtomicUsize::new(0));
         let errors = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
+        let connected = Arc::new(AtomicBool::new(false));
         let thread = {
             let (acked, errors, stop) = (acked.clone(), errors.clone(), stop.clone());
+            let connected = connected.clone();
             // Driven without interruption (a poll cut short by a timeout can leave requests
             // undrained); it ends at the first event after the publisher is dropped.
             std::thread::spawn(move || {
@@ -69,6 +72,9 @@ impl Publisher {
                     match event {
                         Ok(Event::Incoming(Packet::PubAck(_))) => {
                             acked.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                            connected.store(true, Ordering::Relaxed);
                         }
                         Ok(_) => {}
                         Err(_) => {
@@ -84,6 +90,7 @@ impl Publisher {
             sent: 0,
             acked,
             errors,
+            connected,
             stop,
             thread: Some(thread),
         }
@@ -97,6 +104,25 @@ impl Publisher {
         self.client
             .publish(topic, QoS::AtLeastOnce, false, payload.into())?;
         self.sent += 1;
+        Ok(())
+    }
+
+    /// Waits up to `timeout` for the broker's first acknowledgement of the connection.
+    ///
+    /// # Errors
+    /// A message with the connection errors met when none came.
+    pub fn wait_connected(&self, timeout: Duration) -> Result<(), String> {
+        let start = Instant::now();
+        while !self.connected.load(Ordering::Relaxed) {
+            if start.elapsed() >= timeout {
+                return Err(format!(
+                    "no connection to the broker in {:.0} s ({} attempts failed)",
+                    timeout.as_secs_f64(),
+                    self.errors.load(Ordering::Relaxed)
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
         Ok(())
     }
 

@@ -15,6 +15,9 @@
 //!   hour and day, and `rollup_dirty(series_id, bucket_ms)`: the 15-minute buckets written
 //!   since their last refresh ([`crate::rollup`]); `settings(key, value)`: the day offset.
 //!
+//! Several connections may write to one file (the ingester, each Modbus poller, another
+//! process): write transactions begin `IMMEDIATE` and wait up to 30 s for the lock.
+//!
 //! Every write is one transaction; [`Store::write_points`] returns only after the commit, so a
 //! caller acknowledges a message only when its points are durable. The file is opened with
 //! `journal_mode=WAL` and `synchronous=FULL` (a commit survives a power cut, not only a killed
@@ -24,7 +27,7 @@ use std::path::Path;
 
 use std::collections::BTreeSet;
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::meter::{self, Derived, MeterSpec, Reading};
 use crate::rollup::{self, Bucket, MIN15_MS, Resolution};
@@ -81,6 +84,10 @@ impl Store {
     }
 
     fn init(conn: Connection) -> Result<Self, StoreError> {
+        // Several connections write (the ingester, the Modbus pollers, another process): a
+        // writer waits for the others, and every write transaction takes the write lock when
+        // it begins (a read turned write inside a transaction would fail at once).
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -171,7 +178,9 @@ impl PointStore for Store {
     /// # Errors
     /// [`StoreError::Sqlite`]; nothing of the batch is written then.
     fn write_points(&mut self, batch: &[(i64, Point)]) -> Result<usize, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut written = 0;
         {
             let mut stmt = tx.prepare_cached(
@@ -264,7 +273,9 @@ impl PointStore for Store {
     /// # Errors
     /// [`StoreError::Sqlite`].
     fn write_readings(&mut self, point: &str, readings: &[Reading]) -> Result<usize, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut written = 0;
         {
             let mut stmt = tx.prepare_cached(
@@ -353,7 +364,9 @@ impl PointStore for Store {
 
     fn set_day_offset_ms(&mut self, offset_ms: i64) -> Result<(), StoreError> {
         rollup::check_day_offset(offset_ms).map_err(StoreError::Invalid)?;
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         if day_offset(&tx)? != offset_ms {
             tx.execute(
                 "INSERT INTO settings (key, value) VALUES ('day_offset_ms', ?1)
@@ -373,7 +386,9 @@ impl PointStore for Store {
     }
 
     fn refresh_rollups(&mut self, budget: usize) -> Result<usize, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let n = refresh(
             &tx,
             &format!(
@@ -392,7 +407,9 @@ impl PointStore for Store {
         to_ms: i64,
         resolution: Resolution,
     ) -> Result<Vec<Bucket>, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         refresh(
             &tx,
             &format!("SELECT series_id, bucket_ms FROM rollup_dirty WHERE series_id = {series_id}"),

@@ -109,6 +109,11 @@ pub struct ServeArgs {
     /// $share/GROUP/…): each message goes to one of them.
     #[arg(long, value_name = "GROUP")]
     pub share: Option<String>,
+    /// Poll every Modbus device of the park file at this address instead of its own (a site's
+    /// Modbus gateway, the devices told apart by their unit ids). With --twin the twin's own
+    /// devices are polled.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub modbus_gateway: Option<std::net::SocketAddr>,
     /// Stop after this many seconds without a message (default: run until stopped).
     #[arg(long, value_name = "SECONDS")]
     pub idle_exit: Option<f64>,
@@ -146,7 +151,9 @@ mod built {
 
     use anyhow::Context as _;
     use parkgrid_dispatch::Strategy;
-    use parkgrid_engine::live::{self, Broker, Played, ServeOptions};
+    use std::sync::Arc;
+
+    use parkgrid_engine::live::{self, Broker, Played, ServeOptions, modbus};
     use parkgrid_engine::twin::{self, Twin};
     use parkgrid_engine::{Request, Window, run_year};
     use parkgrid_model::Park;
@@ -162,7 +169,12 @@ mod built {
 
     /// The twin of `park` that `play` asks for: the days run (the merit-order rules by
     /// default), then the telemetry made from them.
-    fn make_twin(park: &Park, play: &Play, quiet: bool) -> anyhow::Result<Twin> {
+    fn make_twin(
+        park: &Park,
+        play: &Play,
+        omit: std::collections::HashSet<String>,
+        quiet: bool,
+    ) -> anyhow::Result<Twin> {
         if !(play.noise.is_finite() && (0.0..0.5).contains(&play.noise)) {
             return Err(input_error(format!(
                 "--noise {}: a relative standard deviation from 0 to 0.5",
@@ -203,6 +215,7 @@ mod built {
                 seed: play.seed,
                 noise_rel: play.noise,
                 faults: play.faults.clone(),
+                omit,
                 ..twin::Options::default()
             },
         )?)
@@ -252,7 +265,7 @@ mod built {
     pub fn twin(args: TwinArgs) -> anyhow::Result<ExitCode> {
         let broker = broker(&args.mqtt)?;
         let park = crate::load(&args.park)?;
-        let twin = make_twin(&park, &args.play, args.quiet)?;
+        let twin = make_twin(&park, &args.play, Default::default(), args.quiet)?;
         let client_id = args
             .client_id
             .clone()
@@ -278,6 +291,7 @@ mod built {
             &client_id,
             args.play.speed.0,
             Duration::from_secs(120),
+            &mut |_| {},
             &mut |done, _| bar.set_position(done as u64),
         )?;
         bar.finish_and_clear();
@@ -307,11 +321,33 @@ mod built {
             }
         }
         let park = crate::load(&args.park)?;
+        // The twin answers as the park's Modbus devices (and leaves their series out of its
+        // SenML); without a twin the devices are polled where the park file (or the gateway)
+        // says.
+        let devices = if args.twin {
+            modbus::TwinDevices::start(&park)?.map(Arc::new)
+        } else {
+            None
+        };
+        let omit = if devices.is_some() {
+            modbus::series(&park)
+        } else {
+            Default::default()
+        };
         let twin = args
             .twin
-            .then(|| make_twin(&park, &args.play, args.quiet))
+            .then(|| make_twin(&park, &args.play, omit, args.quiet))
             .transpose()?;
         let mut store = live::open_store(&args.db, &park)?;
+        let pollers = modbus::start(
+            &park,
+            &args.db,
+            &modbus::Polling {
+                gateway: devices.as_ref().map(|d| d.addr()).or(args.modbus_gateway),
+                twin: devices.as_ref().map(|d| d.clock()),
+                log: Arc::new(|line: String| eprintln!("serve: {line}")),
+            },
+        );
         let quiet = args.quiet;
         let mut report = |s: &parkgrid_engine::live::ingest::mqtt::Stats| {
             if !quiet {
@@ -324,6 +360,12 @@ mod built {
         // Always said: bad input is never silent.
         let mut quarantined =
             |source: &str, why: &str| eprintln!("serve: quarantined a message on {source}: {why}");
+        let shown = devices.clone();
+        let show = move |twin: &Twin, k: usize| {
+            if let Some(d) = &shown {
+                d.show(twin, k);
+            }
+        };
         let (stats, twin_played) = match (broker, twin) {
             (Some(broker), twin) => {
                 let options = ServeOptions {
@@ -357,6 +399,7 @@ mod built {
                             &client_id,
                             speed,
                             Duration::from_secs(120),
+                            &mut |k| show(&twin, k),
                             &mut |_, _| {},
                         );
                         (twin, p)
@@ -368,7 +411,7 @@ mod built {
                     store.as_mut(),
                     &mut report,
                     &mut quarantined,
-                )?;
+                );
                 let twin_played = match player {
                     Some(t) => {
                         let (twin, p) = t
@@ -392,11 +435,11 @@ mod built {
                 let (tx, rx) = std::sync::mpsc::sync_channel(4096);
                 let speed = args.play.speed.0;
                 let feeder = std::thread::spawn(move || {
-                    let p = live::feed(&twin, speed, &tx);
+                    let p = live::feed(&twin, speed, &tx, &mut |k| show(&twin, k));
                     (twin, p)
                 });
                 let stats =
-                    live::serve_local(&park, &rx, store.as_mut(), &mut report, &mut quarantined)?;
+                    live::serve_local(&park, &rx, store.as_mut(), &mut report, &mut quarantined);
                 let (twin, p) = feeder
                     .join()
                     .map_err(|_| anyhow::anyhow!("the twin's thread panicked"))?;
@@ -408,6 +451,19 @@ mod built {
                 ));
             }
         };
+        // The pollers stop with the ingest (after the twin's last frame was polled).
+        let polled = pollers.stop();
+        let stats = stats?;
+        for (id, r) in polled {
+            match r {
+                Ok(s) if !quiet => eprintln!(
+                    "serve: device {id}: {} polls, {} good, {} values stored good, {} bad, {} missing",
+                    s.polls, s.good_polls, s.good_values, s.bad_values, s.missing_values
+                ),
+                Ok(_) => {}
+                Err(e) => eprintln!("serve: device {id}: {e}"),
+            }
+        }
         if let Some((twin, p)) = &twin_played {
             played(&park, &args.play, twin, p, quiet)?;
         }

@@ -171,6 +171,13 @@ fn check_store(db: &str, park: &Path, truth: &Path) {
             );
         }
     }
+    let n_days = meters
+        .first()
+        .map(|m| {
+            let steps = m["energy_kwh"].as_array().expect("energy").len() as i64;
+            (steps * m["step_ms"].as_i64().expect("step") / 86_400_000) as usize
+        })
+        .expect("a meter");
     let resets: usize = meters
         .iter()
         .map(|m| {
@@ -184,7 +191,13 @@ fn check_store(db: &str, park: &Path, truth: &Path) {
                 .count()
         })
         .sum();
-    assert_eq!(resets, 1, "the one meter reset injected");
+    let injected = truth["faults"]
+        .as_array()
+        .expect("faults")
+        .iter()
+        .filter(|f| f["kind"] == "meter_reset")
+        .count();
+    assert_eq!(resets, injected, "a reset interval per meter reset injected");
     for name in truth["series"].as_array().expect("series") {
         let name = name.as_str().expect("name");
         let id = store
@@ -195,7 +208,7 @@ fn check_store(db: &str, park: &Path, truth: &Path) {
         let days = store
             .aggregate(id, from, to, Resolution::Day)
             .expect("days");
-        assert_eq!(days.len(), 7, "{name}: a week of local days");
+        assert_eq!(days.len(), n_days, "{name}: every local day played");
         assert_eq!(
             days.iter().map(|d| d.n).sum::<i64>() as usize,
             points.len(),
@@ -462,5 +475,182 @@ fn serve_with_its_twin_inside_needs_no_broker() {
         .output()
         .expect("serve runs");
     assert_eq!(none.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The Modbus devices of a park file: a battery PCS (a signed 32-bit power and an unsigned
+/// level, registers swapped) and a PV inverter (a float), behind unit ids 3 and 7.
+const DEVICES: &str = r#"
+[[live.modbus]]
+id = "bess_pcs"
+host = "192.0.2.10"
+unit = 3
+poll_s = 2
+byte_order = "cdab"
+
+[[live.modbus.register]]
+address = 100
+type = "i32"
+scale = 0.1
+asset = "battery"
+quantity = "charge_kw"
+unit = "kW"
+
+[[live.modbus.register]]
+address = 102
+type = "u32"
+scale = 0.1
+asset = "battery"
+quantity = "level_kwh"
+unit = "kWh"
+min = 0
+
+[[live.modbus]]
+id = "pv_inverter"
+host = "192.0.2.11"
+unit = 7
+
+[[live.modbus.register]]
+address = 0
+type = "f32"
+asset = "pv_roof"
+quantity = "output_kw"
+unit = "kW"
+"#;
+
+/// `serve --twin` with Modbus devices in the park file: the twin answers as the devices (and
+/// leaves their series out of its SenML), serve polls them, and every polled value is the
+/// twin's reading of the frame it is stamped with, to the register's resolution.
+#[test]
+fn the_twins_modbus_devices_are_polled_into_the_store() {
+    let (dir, park, park_id) = workspace("modbus");
+    let text = std::fs::read_to_string(&park).expect("park") + DEVICES;
+    std::fs::write(&park, text).expect("park with devices");
+    let db = format!("sqlite:{}", dir.join("park.db").display());
+    let truth = dir.join("truth.json");
+    let out = parkgrid()
+        .args([
+            "serve",
+            park.to_str().expect("utf-8"),
+            "--twin",
+            "--db",
+            &db,
+        ])
+        .args(["--from", "2025-01-06", "--days", "2", "--speed", "86400"])
+        .arg("--truth")
+        .arg(&truth)
+        .output()
+        .expect("serve runs");
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{log}");
+    // The twin as serve made it, to read what each frame showed.
+    let (model, _) = parkgrid_engine::park::load(&park).expect("park");
+    let req = parkgrid_engine::Request {
+        strategy: parkgrid_dispatch::Strategy::Rule,
+        window: Some(parkgrid_engine::Window {
+            from: chrono::NaiveDate::from_ymd_opt(2025, 1, 6).expect("date"),
+            days: 2,
+        }),
+        ..parkgrid_engine::Request::default()
+    };
+    let run = parkgrid_engine::run_year(&model, &req, &mut |_| {}).expect("run");
+    let twin = parkgrid_engine::twin::Twin::new(
+        &model,
+        &run.axis,
+        &run.main.dispatch,
+        parkgrid_engine::twin::Options {
+            omit: parkgrid_engine::live::modbus::series(&model),
+            ..parkgrid_engine::twin::Options::default()
+        },
+    )
+    .expect("twin");
+    let mut store = parkgrid_engine::live::open_store(&db, &model).expect("store");
+    let frames = twin.frames() - 1;
+    for (device, quantity, resolution) in [
+        ("battery", "charge_kw", 0.05),
+        ("battery", "level_kwh", 0.05),
+        ("pv_roof", "output_kw", 1e-3),
+    ] {
+        let name = format!("{park_id}/{device}/{quantity}");
+        let truth_json: Value =
+            serde_json::from_str(&std::fs::read_to_string(&truth).expect("truth")).expect("json");
+        assert!(
+            !truth_json["series"]
+                .as_array()
+                .expect("series")
+                .iter()
+                .any(|s| s.as_str() == Some(&name)),
+            "{name} is not published as SenML"
+        );
+        let id = store.series_id(&name).expect("polled series");
+        let points = store.window(id, i64::MIN, i64::MAX).expect("window");
+        assert!(
+            points.len() * 10 >= frames * 8,
+            "{name}: {} of {frames} frames polled",
+            points.len()
+        );
+        for p in &points {
+            let k = usize::try_from((p.time_ms - twin.time_ms(0)) / twin.step_ms()).expect("k");
+            let want = twin.reading(device, quantity, k).expect("a reading");
+            assert!(
+                (p.value - want).abs() <= resolution + 1e-6 * want.abs(),
+                "{name} at frame {k}: {} vs {want}",
+                p.value
+            );
+        }
+    }
+    assert!(log.contains("device bess_pcs:"), "{log}");
+    check_store(&db, &park, &truth);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A Modbus device that never answers: a log line and a quarantine row naming it, once, and
+/// serve keeps running to its normal end.
+#[test]
+fn a_modbus_device_that_never_answers_is_said_once_and_serve_keeps_running() {
+    let (dir, park, _) = workspace("silent");
+    let text = std::fs::read_to_string(&park).expect("park") + DEVICES;
+    std::fs::write(&park, text).expect("park with devices");
+    let broker = Broker::start(&dir);
+    // A port where nothing listens.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a port");
+    let db = format!("sqlite:{}", dir.join("park.db").display());
+    let out = parkgrid()
+        .args([
+            "serve",
+            park.to_str().expect("utf-8"),
+            "--mqtt",
+            &broker.addr(),
+        ])
+        .args([
+            "--db",
+            &db,
+            "--idle-exit",
+            "3",
+            "--client-id",
+            "serve-silent",
+        ])
+        .args(["--modbus-gateway", &closed.to_string()])
+        .output()
+        .expect("serve runs");
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{log}");
+    for device in ["bess_pcs", "pv_inverter"] {
+        let lines = log
+            .lines()
+            .filter(|l| l.contains(&format!("device {device}: no reply from")))
+            .count();
+        assert_eq!(lines, 1, "one line for {device}:\n{log}");
+    }
+    let (model, _) = parkgrid_engine::park::load(&park).expect("park");
+    let mut store = parkgrid_engine::live::open_store(&db, &model).expect("store");
+    let q = store.quarantined().expect("quarantine");
+    assert_eq!(q.len(), 2, "{q:?}");
+    assert!(
+        q.iter()
+            .all(|(_, source, why)| source.starts_with("modbus:") && why.contains("no reply"))
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
