@@ -117,6 +117,17 @@ pub enum RegisterType {
 }
 
 impl RegisterType {
+    /// Its name in the park file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegisterType::U16 => "u16",
+            RegisterType::I16 => "i16",
+            RegisterType::U32 => "u32",
+            RegisterType::I32 => "i32",
+            RegisterType::F32 => "f32",
+        }
+    }
+
     /// Registers it spans.
     pub fn registers(self) -> u16 {
         match self {
@@ -205,7 +216,7 @@ impl Live {
             if d.timeout_ms == 0 {
                 cx.error(&at, "timeout_ms", "a timeout of 0 ms loses every reply");
             }
-            let mut spans: Vec<(u32, u32, usize)> = Vec::new();
+            let mut spans: Vec<(u32, u32, FieldPath)> = Vec::new();
             for (j, r) in d.register.iter().enumerate() {
                 let at = at.key("register").index(j);
                 let end = u32::from(r.address) + u32::from(r.ty.registers());
@@ -213,20 +224,25 @@ impl Live {
                     cx.error(
                         &at,
                         "address",
-                        format!("a {:?} at {} runs past register 65535", r.ty, r.address),
+                        format!("a {} at {} runs past register 65535", r.ty.as_str(), r.address),
                     );
                 }
-                if let Some(&(_, _, k)) = spans
+                if let Some((_, _, other)) = spans
                     .iter()
                     .find(|(a, b, _)| u32::from(r.address) < *b && end > *a)
                 {
+                    let these = if end - 1 == u32::from(r.address) {
+                        format!("register {}", r.address)
+                    } else {
+                        format!("registers {}–{}", r.address, end - 1)
+                    };
                     cx.error(
                         &at,
                         "address",
-                        format!("registers {}–{} overlap register {k}'s", r.address, end - 1),
+                        format!("{these} overlaps the registers of {other}"),
                     );
                 }
-                spans.push((u32::from(r.address), end, j));
+                spans.push((u32::from(r.address), end, at.clone()));
                 if !r.scale.is_finite() || r.scale == 0.0 {
                     cx.error(
                         &at,

@@ -811,3 +811,67 @@ fn a_far_site_with_a_weather_file_is_warned_for_its_ground_temperature() {
         "{found:?}"
     );
 }
+
+#[test]
+fn the_live_table_names_and_devices_are_checked() {
+    check(
+        r#"
+[live]
+park_id = "my park"
+topic_prefix = "parkgrid/#"
+"#,
+        &[
+            "live.park_id: 'my park' is not a valid park id: 1–64 letters, digits, '_' and '-'",
+            "live.topic_prefix: 'parkgrid/#' is not a topic prefix: a non-empty MQTT topic of at most 256 characters, without wildcards ('+', '#') and without a leading or trailing '/'",
+        ],
+    );
+    check(
+        r#"
+[live]
+park_id = "demo"
+
+[[live.modbus]]
+id = "pcs"
+host = ""
+port = 0
+unit = 250
+poll_s = 0
+timeout_ms = 0
+
+[[live.modbus.register]]
+address = 65535
+type = "u32"
+scale = 0
+asset = "nowhere"
+quantity = "p kw"
+
+[[live.modbus.register]]
+address = 10
+type = "i16"
+asset = "boiler"
+quantity = "p_kw"
+min = 5
+max = 1
+
+[[live.modbus.register]]
+address = 10
+type = "u16"
+asset = "boiler"
+quantity = "p_kw"
+"#,
+        &[
+            "live.modbus[0].host: a device needs a host name or address",
+            "live.modbus[0].port: port 0 is not a port",
+            "live.modbus[0].unit: unit 250 is not a Modbus unit id (0–247)",
+            "live.modbus[0].poll_s: poll_s must be greater than zero, got 0",
+            "live.modbus[0].timeout_ms: a timeout of 0 ms loses every reply",
+            "live.modbus[0].register[0].address: a u32 at 65535 runs past register 65535",
+            "live.modbus[0].register[0].scale: scale must be finite and not 0, got 0",
+            "live.modbus[0].register[0].asset: no asset or branch 'nowhere' in the park",
+            "live.modbus[0].register[0].quantity: 'p kw' is not a quantity name: letters, digits, '_', '-', '.'",
+            "live.modbus[0].register[1].max: max 1 must be above min 5",
+            "live.modbus[0].register[2].address: register 10 overlaps the registers of live.modbus[0].register[1]",
+            "live.modbus[0].register[2].quantity: boiler/p_kw is read already by live.modbus[0].register[1]",
+        ],
+    );
+}

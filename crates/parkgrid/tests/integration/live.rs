@@ -197,7 +197,10 @@ fn check_store(db: &str, park: &Path, truth: &Path) {
         .iter()
         .filter(|f| f["kind"] == "meter_reset")
         .count();
-    assert_eq!(resets, injected, "a reset interval per meter reset injected");
+    assert_eq!(
+        resets, injected,
+        "a reset interval per meter reset injected"
+    );
     for name in truth["series"].as_array().expect("series") {
         let name = name.as_str().expect("name");
         let id = store
