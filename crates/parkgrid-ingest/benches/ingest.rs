@@ -36,6 +36,7 @@ mod bench {
     use parkgrid_ingest::mqtt::{self, Config};
     use parkgrid_ingest::publish::Publisher;
     use parkgrid_store::meter::{Derived, MeterSpec, Reading};
+    use parkgrid_store::rollup::{Bucket, Resolution};
     use parkgrid_store::sqlite::Store;
     use parkgrid_store::{Point, PointStore, SeriesMeta, StoreError};
 
@@ -95,11 +96,27 @@ mod bench {
         fn quarantined(&mut self) -> Result<Vec<(i64, String, String)>, StoreError> {
             self.store.quarantined()
         }
+        fn set_day_offset_ms(&mut self, offset_ms: i64) -> Result<(), StoreError> {
+            self.store.set_day_offset_ms(offset_ms)
+        }
+        fn refresh_rollups(&mut self, budget: usize, ended_by: i64) -> Result<usize, StoreError> {
+            self.store.refresh_rollups(budget, ended_by)
+        }
+        fn aggregate(
+            &mut self,
+            id: i64,
+            from: i64,
+            to: i64,
+            res: Resolution,
+        ) -> Result<Vec<Bucket>, StoreError> {
+            self.store.aggregate(id, from, to, res)
+        }
     }
 
-    /// Pack `k` of `records` points: series `(k·records + i) mod 1000`, time the pack's round
-    /// (so that no two points share a series and time), value the publish time.
-    fn pack(k: usize, records: usize) -> String {
+    /// Pack `k` of `records` points: series `(k·records + i) mod 1000`, time `start_ms` plus
+    /// the pack's round in ms (live telemetry's times, no two points of a series at one time),
+    /// value the publish time.
+    fn pack(k: usize, records: usize, start_ms: i64) -> String {
         let now = now_ms();
         let mut s = String::with_capacity(40 * records);
         s.push('[');
@@ -110,8 +127,8 @@ mod bench {
                 s.push(',');
             }
             s.push_str(&format!(
-                "{{\"n\":\"bench/a{series}/p_kw\",\"t\":{},\"v\":{now:.3}}}",
-                1.6e9 + round as f64
+                "{{\"n\":\"bench/a{series}/p_kw\",\"t\":{:.3},\"v\":{now:.3}}}",
+                (start_ms + round as i64) as f64 / 1000.0
             ));
         }
         s.push(']');
@@ -236,6 +253,7 @@ mod bench {
         std::thread::sleep(Duration::from_millis(if peer { 1500 } else { 500 }));
         let mut publisher = Publisher::connect("127.0.0.1", broker.port(), "bench-publish", 1000);
         let start = Instant::now();
+        let start_ms = now_ms() as i64;
         for k in 0..messages {
             if rate > 0 {
                 let due = Duration::from_secs_f64((k * records) as f64 / rate as f64);
@@ -244,7 +262,7 @@ mod bench {
                 }
             }
             publisher
-                .publish("bench/pack", pack(k, records))
+                .publish("bench/pack", pack(k, records, start_ms))
                 .expect("publishes");
         }
         publisher

@@ -290,7 +290,7 @@ pub fn run(
             && pending.is_empty()
             && last_refresh.elapsed() >= Duration::from_secs(1)
         {
-            stats.rollups += store.refresh_rollups(config.rollup_budget)?;
+            stats.rollups += store.refresh_rollups(config.rollup_budget, now_ms())?;
             last_refresh = Instant::now();
         }
         if done(&stats) {
@@ -397,7 +397,7 @@ fn catch_up(
 ) -> Result<(), StoreError> {
     if config.rollup_budget > 0 {
         loop {
-            let n = store.refresh_rollups(config.rollup_budget)?;
+            let n = store.refresh_rollups(config.rollup_budget, i64::MAX)?;
             stats.rollups += n;
             if n == 0 {
                 return Ok(());
@@ -485,7 +485,7 @@ pub fn run_local(
             && taken == 0
             && last_refresh.elapsed() >= Duration::from_secs(1)
         {
-            stats.rollups += store.refresh_rollups(config.rollup_budget)?;
+            stats.rollups += store.refresh_rollups(config.rollup_budget, now_ms())?;
             last_refresh = Instant::now();
         }
         if ended {

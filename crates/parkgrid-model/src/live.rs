@@ -224,7 +224,11 @@ impl Live {
                     cx.error(
                         &at,
                         "address",
-                        format!("a {} at {} runs past register 65535", r.ty.as_str(), r.address),
+                        format!(
+                            "a {} at {} runs past register 65535",
+                            r.ty.as_str(),
+                            r.address
+                        ),
                     );
                 }
                 if let Some((_, _, other)) = spans

@@ -63,7 +63,7 @@ fn main() {
     store.write_points(&batch).expect("writes");
     let written_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    while store.refresh_rollups(100_000).expect("refresh") > 0 {}
+    while store.refresh_rollups(100_000, i64::MAX).expect("refresh") > 0 {}
     let refreshed_s = t.elapsed().as_secs_f64();
     let points = steps * n_series;
     println!(

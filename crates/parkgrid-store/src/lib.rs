@@ -200,13 +200,16 @@ pub trait PointStore {
     /// day; [`StoreError`] from the database.
     fn set_day_offset_ms(&mut self, offset_ms: i64) -> Result<(), StoreError>;
 
-    /// Brings up to `budget` 15-minute buckets written since their last refresh up to date,
-    /// with the hours and days that hold them, in one transaction; returns how many were
-    /// refreshed (0: the rollups are current). A bounded step an ingester takes between commits.
+    /// Brings up to `budget` 15-minute buckets written since their last refresh, and ended by
+    /// `ended_by_ms`, up to date with the hours and days that hold them, in one transaction;
+    /// returns how many were refreshed (0: nothing of that age is left). A bounded step an
+    /// ingester takes between commits, passing the time now so that a quarter still filling is
+    /// recomputed once, when it has ended, not at every step ([`PointStore::aggregate`] still
+    /// sees it); `i64::MAX` refreshes everything.
     ///
     /// # Errors
     /// [`StoreError`] from the database.
-    fn refresh_rollups(&mut self, budget: usize) -> Result<usize, StoreError>;
+    fn refresh_rollups(&mut self, budget: usize, ended_by_ms: i64) -> Result<usize, StoreError>;
 
     /// The good points of `series_id` in the buckets of `resolution` starting in
     /// `[from_ms, to_ms)`, aggregated (buckets without a good point are absent), in time

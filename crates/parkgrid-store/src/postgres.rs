@@ -338,12 +338,13 @@ impl PointStore for Store {
         Ok(())
     }
 
-    fn refresh_rollups(&mut self, budget: usize) -> Result<usize, StoreError> {
+    fn refresh_rollups(&mut self, budget: usize, ended_by_ms: i64) -> Result<usize, StoreError> {
+        let last_start = ended_by_ms.saturating_sub(MIN15_MS);
         let mut tx = self.client.transaction()?;
         let n = refresh(
             &mut tx,
             &format!(
-                "SELECT series_id, bucket_ms FROM rollup_dirty
+                "SELECT series_id, bucket_ms FROM rollup_dirty WHERE bucket_ms <= {last_start}
                  ORDER BY series_id, bucket_ms LIMIT {budget}"
             ),
         )?;

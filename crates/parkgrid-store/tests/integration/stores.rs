@@ -199,7 +199,14 @@ fn rollups_equal_the_points_they_summarise(store: &mut dyn PointStore) {
         store.write_points(&batch).expect("writes");
     }
     // A bounded step refreshes at most its budget.
-    assert_eq!(store.refresh_rollups(5).expect("refresh"), 5);
+    // Nothing has ended by the first quarter's end but the first quarter.
+    assert_eq!(
+        store
+            .refresh_rollups(100, start + MIN15_MS)
+            .expect("refresh"),
+        1
+    );
+    assert_eq!(store.refresh_rollups(5, i64::MAX).expect("refresh"), 5);
     // A redelivery, a correction (higher sequence), a bad point, a late point of the first day.
     let mut bad = point(start + 7 * 300_000 + 60_000, 1e6, 1);
     bad.quality = Quality::Bad;
@@ -224,10 +231,13 @@ fn rollups_equal_the_points_they_summarise(store: &mut dyn PointStore) {
             .len(),
         3
     );
-    assert_eq!(store.refresh_rollups(1000).expect("nothing left"), 0);
+    assert_eq!(
+        store.refresh_rollups(1000, i64::MAX).expect("nothing left"),
+        0
+    );
     // Days at UTC midnight instead: four partial days.
     store.set_day_offset_ms(0).expect("offset");
-    while store.refresh_rollups(100).expect("refresh") > 0 {}
+    while store.refresh_rollups(100, i64::MAX).expect("refresh") > 0 {}
     let days = store
         .aggregate(id, from, to, Resolution::Day)
         .expect("days");
