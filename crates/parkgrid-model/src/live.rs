@@ -258,7 +258,7 @@ impl Live {
                     cx.error(&at, "offset", "offset must be finite");
                 }
                 if let (Some(lo), Some(hi)) = (r.min, r.max) {
-                    if !(lo < hi) {
+                    if lo.partial_cmp(&hi) != Some(std::cmp::Ordering::Less) {
                         cx.error(&at, "max", format!("max {hi} must be above min {lo}"));
                     }
                 }
