@@ -38,7 +38,7 @@ mod bench {
     use parkgrid_store::meter::{Derived, MeterSpec, Reading};
     use parkgrid_store::rollup::{Bucket, Resolution};
     use parkgrid_store::sqlite::Store;
-    use parkgrid_store::{Point, PointStore, SeriesMeta, StoreError};
+    use parkgrid_store::{Point, PointStore, Purged, SeriesMeta, StoreError};
 
     fn now_ms() -> f64 {
         SystemTime::now()
@@ -101,6 +101,12 @@ mod bench {
         }
         fn refresh_rollups(&mut self, budget: usize, ended_by: i64) -> Result<usize, StoreError> {
             self.store.refresh_rollups(budget, ended_by)
+        }
+        fn set_retention_ms(&mut self, raw_ms: Option<i64>) -> Result<(), StoreError> {
+            self.store.set_retention_ms(raw_ms)
+        }
+        fn purge(&mut self, now_ms: i64, budget: usize) -> Result<Purged, StoreError> {
+            self.store.purge(now_ms, budget)
         }
         fn aggregate(
             &mut self,

@@ -60,6 +60,9 @@ pub struct Config {
     /// The 15-minute buckets of rollups brought up to date at most once a second between
     /// commits ([`PointStore::refresh_rollups`]; 0: never — a query still sees every point).
     pub rollup_budget: usize,
+    /// Raw points purged at most once a minute between commits, when the store has a
+    /// retention ([`PointStore::purge`]; 0: never).
+    pub purge_budget: usize,
     /// The largest message taken, bytes (a larger one is refused by the client and costs the
     /// connection; the broker's own limit should be no larger).
     pub max_packet_bytes: usize,
@@ -80,6 +83,7 @@ impl Config {
             meters: HashSet::new(),
             known: None,
             rollup_budget: 2000,
+            purge_budget: 10_000,
             max_packet_bytes: 1 << 20,
         }
     }
@@ -96,6 +100,10 @@ pub struct Stats {
     pub readings: usize,
     /// 15-minute rollup buckets refreshed.
     pub rollups: usize,
+    /// Raw points purged by the retention.
+    pub purged: usize,
+    /// Quarters with points for times the retention had purged, left out of the rollups.
+    pub late_quarters: usize,
     /// Messages quarantined.
     pub quarantined: usize,
     /// Commits.
@@ -278,20 +286,24 @@ pub fn run(
     // many messages at once.
     let batch = config.batch.clamp(1, 512);
     let mut last_refresh = Instant::now();
+    // The first purge a minute after the start (a restart loop does not purge at every start).
+    let mut last_purge = Instant::now();
     loop {
         let flush_due = oldest.is_some_and(|t| t.elapsed() >= config.flush);
         if pending.len() >= batch || flush_due {
             commit(&client, store, &mut pending, &mut points, &mut stats)?;
             oldest = None;
         }
-        // The rollups follow, a bounded step at a time, between commits (never holding one up
-        // for more than the step).
-        if config.rollup_budget > 0
-            && pending.is_empty()
-            && last_refresh.elapsed() >= Duration::from_secs(1)
-        {
-            stats.rollups += store.refresh_rollups(config.rollup_budget, now_ms())?;
-            last_refresh = Instant::now();
+        // The rollups and the retention follow, a bounded step at a time, between commits
+        // (never holding one up for more than the step).
+        if pending.is_empty() {
+            upkeep(
+                config,
+                store,
+                &mut stats,
+                &mut last_refresh,
+                &mut last_purge,
+            )?;
         }
         if done(&stats) {
             commit(&client, store, &mut pending, &mut points, &mut stats)?;
@@ -389,6 +401,32 @@ fn commit(
     Ok(())
 }
 
+/// The store's upkeep between commits: the rollups of the quarters that have ended, a
+/// bounded step, at most once a second; the retention's purge, a bounded step, at most once a
+/// minute.
+fn upkeep(
+    config: &Config,
+    store: &mut dyn PointStore,
+    stats: &mut Stats,
+    last_refresh: &mut Instant,
+    last_purge: &mut Instant,
+) -> Result<(), StoreError> {
+    if config.rollup_budget > 0 && last_refresh.elapsed() >= Duration::from_secs(1) {
+        stats.rollups += store.refresh_rollups(config.rollup_budget, now_ms())?;
+        *last_refresh = Instant::now();
+    }
+    if config.purge_budget > 0 && last_purge.elapsed() >= Duration::from_secs(60) {
+        let p = store.purge(now_ms(), config.purge_budget)?;
+        stats.purged += p.points;
+        stats.late_quarters += p.late_quarters;
+        // More to do: again at the next step rather than in a minute.
+        if !p.more {
+            *last_purge = Instant::now();
+        }
+    }
+    Ok(())
+}
+
 /// Brings the rollups up to date before the ingester stops (unless they are not kept).
 fn catch_up(
     config: &Config,
@@ -449,6 +487,7 @@ pub fn run_local(
     let mut taken = 0;
     let mut oldest: Option<Instant> = None;
     let mut last_refresh = Instant::now();
+    let mut last_purge = Instant::now();
     let batch = config.batch.max(1);
     loop {
         let received = messages.recv_timeout(config.flush);
@@ -481,12 +520,14 @@ pub fn run_local(
             oldest = None;
             report(&stats);
         }
-        if config.rollup_budget > 0
-            && taken == 0
-            && last_refresh.elapsed() >= Duration::from_secs(1)
-        {
-            stats.rollups += store.refresh_rollups(config.rollup_budget, now_ms())?;
-            last_refresh = Instant::now();
+        if taken == 0 {
+            upkeep(
+                config,
+                store,
+                &mut stats,
+                &mut last_refresh,
+                &mut last_purge,
+            )?;
         }
         if ended {
             catch_up(config, store, &mut stats)?;

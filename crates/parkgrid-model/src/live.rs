@@ -26,6 +26,11 @@ pub struct Live {
     /// The MQTT topic the park's telemetry is published under; default `parkgrid/<park_id>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topic_prefix: Option<String>,
+    /// How many days the store keeps raw points (none: for ever); the rollups per 15 minutes,
+    /// hour and day are kept whatever it is. `serve` purges older points a bounded step at a
+    /// time, never stalling ingest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_retention_days: Option<f64>,
     /// Modbus TCP devices `serve` polls (`[[live.modbus]]`), each with its register map.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub modbus: Vec<ModbusDevice>,
@@ -177,6 +182,7 @@ impl Default for Live {
         Live {
             park_id: default_park_id(),
             topic_prefix: None,
+            raw_retention_days: None,
             modbus: Vec::new(),
         }
     }
@@ -293,6 +299,15 @@ impl Live {
     }
 
     pub(crate) fn check(&self, cx: &mut Cx, at: &FieldPath) {
+        if let Some(days) = self.raw_retention_days {
+            if !(days.is_finite() && days * 96.0 >= 1.0) {
+                cx.error(
+                    at,
+                    "raw_retention_days",
+                    format!("raw_retention_days {days}: keep raw points at least 15 minutes (0.0104 days)"),
+                );
+            }
+        }
         let id = &self.park_id;
         if id.is_empty()
             || id.len() > 64

@@ -13,6 +13,8 @@
 //! plain tables). [`rollup`]: per 15 minutes, hour and day, kept up to date from what was
 //! written, a bounded step at a time. Retention comes next (issue "The live park").
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod maintain;
 pub mod meter;
 #[cfg(feature = "postgres")]
 pub mod postgres;
@@ -55,6 +57,18 @@ fn postgres_text(e: &::postgres::Error) -> String {
         }
         None => e.to_string(),
     }
+}
+
+/// What a purge did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    /// Raw points deleted.
+    pub points: usize,
+    /// Quarters with points that came after the purge horizon had passed them, left out of
+    /// the rollups.
+    pub late_quarters: usize,
+    /// Whether there is more to do (the budget ran out).
+    pub more: bool,
 }
 
 /// How good a point is (the store keeps the flag with the value).
@@ -210,6 +224,24 @@ pub trait PointStore {
     /// # Errors
     /// [`StoreError`] from the database.
     fn refresh_rollups(&mut self, budget: usize, ended_by_ms: i64) -> Result<usize, StoreError>;
+
+    /// Keeps raw points for `raw_ms` (at least 15 minutes), or for ever with `None` (the
+    /// default); the rollups are kept whatever it is. Points go at the next [`Self::purge`].
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for less than 15 minutes; [`StoreError`] from the database.
+    fn set_retention_ms(&mut self, raw_ms: Option<i64>) -> Result<(), StoreError>;
+
+    /// One bounded step of retention at `now_ms`: the rollups of what is older than the raw
+    /// retention brought up to date, then up to `budget` of those points deleted (series by
+    /// series along the key, never a scan of the table) — a step an ingester takes between
+    /// commits, so that purging never stalls ingest. A point that arrives for a time the purge
+    /// has passed is stored until the next purge and left out of the rollups (counted in
+    /// [`Purged::late_quarters`]). Nothing happens without a retention.
+    ///
+    /// # Errors
+    /// [`StoreError`] from the database.
+    fn purge(&mut self, now_ms: i64, budget: usize) -> Result<Purged, StoreError>;
 
     /// The good points of `series_id` in the buckets of `resolution` starting in
     /// `[from_ms, to_ms)`, aggregated (buckets without a good point are absent), in time

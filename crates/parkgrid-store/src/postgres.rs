@@ -12,38 +12,35 @@ use std::collections::BTreeSet;
 
 use ::postgres::{Client, NoTls, Transaction};
 
+use crate::maintain;
 use crate::meter::{self, Derived, MeterSpec, Reading};
-use crate::rollup::{self, Bucket, MIN15_MS, Resolution};
-use crate::{Point, PointStore, Quality, SeriesMeta, StoreError};
+use crate::rollup::{Bucket, Resolution};
+use crate::{Point, PointStore, Purged, Quality, SeriesMeta, StoreError};
 
 /// Rollup refreshes of all instances on one database take turns (two computing the same hour
 /// from different snapshots would each miss the other's quarter).
 const ROLLUP_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('parkgrid-store rollups'))";
 
-/// The store's day offset, ms (0 until set).
-fn day_offset(tx: &mut Transaction<'_>) -> Result<i64, StoreError> {
-    Ok(tx
-        .query_opt(
-            "SELECT value FROM settings WHERE key = 'day_offset_ms'",
-            &[],
-        )?
-        .map_or(0, |r| r.get(0)))
-}
+/// The store's upkeep statements ([`crate::maintain`]) on a PostgreSQL transaction.
+struct Ops<'t, 'c>(&'t mut Transaction<'c>);
 
-/// Refreshes the marked buckets `select` picks (a `SELECT series_id, bucket_ms FROM
-/// rollup_dirty …`) in `tx`, under the rollup lock; returns how many.
-fn refresh(tx: &mut Transaction<'_>, select: &str) -> Result<usize, StoreError> {
-    tx.batch_execute(ROLLUP_LOCK)?;
-    let offset = day_offset(tx)?;
-    tx.batch_execute(rollup::BATCH_TABLE)?;
-    tx.batch_execute("DELETE FROM refresh_batch")?;
-    let n = tx.execute(&format!("INSERT INTO refresh_batch {select}"), &[])?;
-    if n > 0 {
-        for statement in rollup::refresh_statements(offset) {
-            tx.batch_execute(&statement)?;
-        }
+impl maintain::Sql for Ops<'_, '_> {
+    fn exec(&mut self, sql: &str) -> Result<usize, StoreError> {
+        Ok(usize::try_from(self.0.execute(sql, &[])?).unwrap_or(usize::MAX))
     }
-    Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    fn int(&mut self, sql: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .0
+            .query_opt(sql, &[])?
+            .and_then(|r| r.get::<_, Option<i64>>(0)))
+    }
+    fn ints(&mut self, sql: &str) -> Result<Vec<i64>, StoreError> {
+        Ok(self.0.query(sql, &[])?.iter().map(|r| r.get(0)).collect())
+    }
+    fn lock_rollups(&mut self) -> Result<(), StoreError> {
+        self.0.batch_execute(ROLLUP_LOCK)?;
+        Ok(())
+    }
 }
 
 /// The shared store on one connection.
@@ -316,40 +313,31 @@ impl PointStore for Store {
     }
 
     fn set_day_offset_ms(&mut self, offset_ms: i64) -> Result<(), StoreError> {
-        rollup::check_day_offset(offset_ms).map_err(StoreError::Invalid)?;
         let mut tx = self.client.transaction()?;
-        tx.batch_execute(ROLLUP_LOCK)?;
-        if day_offset(&mut tx)? != offset_ms {
-            tx.execute(
-                "INSERT INTO settings (key, value) VALUES ('day_offset_ms', $1)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                &[&offset_ms],
-            )?;
-            // Hours and days move: rebuilt from every 15-minute bucket.
-            tx.execute("DELETE FROM rollups WHERE res_ms <> $1", &[&MIN15_MS])?;
-            tx.execute(
-                "INSERT INTO rollup_dirty (series_id, bucket_ms)
-                 SELECT series_id, bucket_ms FROM rollups WHERE res_ms = $1
-                 ON CONFLICT DO NOTHING",
-                &[&MIN15_MS],
-            )?;
-        }
+        maintain::set_day_offset(&mut Ops(&mut tx), offset_ms)?;
         tx.commit()?;
         Ok(())
     }
 
     fn refresh_rollups(&mut self, budget: usize, ended_by_ms: i64) -> Result<usize, StoreError> {
-        let last_start = ended_by_ms.saturating_sub(MIN15_MS);
         let mut tx = self.client.transaction()?;
-        let n = refresh(
-            &mut tx,
-            &format!(
-                "SELECT series_id, bucket_ms FROM rollup_dirty WHERE bucket_ms <= {last_start}
-                 ORDER BY series_id, bucket_ms LIMIT {budget}"
-            ),
-        )?;
+        let n = maintain::refresh_ended(&mut Ops(&mut tx), budget, ended_by_ms)?;
         tx.commit()?;
         Ok(n)
+    }
+
+    fn set_retention_ms(&mut self, raw_ms: Option<i64>) -> Result<(), StoreError> {
+        let mut tx = self.client.transaction()?;
+        maintain::set_retention(&mut Ops(&mut tx), raw_ms)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn purge(&mut self, now_ms: i64, budget: usize) -> Result<Purged, StoreError> {
+        let mut tx = self.client.transaction()?;
+        let done = maintain::purge(&mut Ops(&mut tx), now_ms, budget)?;
+        tx.commit()?;
+        Ok(done)
     }
 
     fn aggregate(
@@ -360,6 +348,7 @@ impl PointStore for Store {
         resolution: Resolution,
     ) -> Result<Vec<Bucket>, StoreError> {
         let mut tx = self.client.transaction()?;
+        // The rollup lock only when there is something to refresh.
         let marked = tx
             .query_opt(
                 "SELECT 1 FROM rollup_dirty WHERE series_id = $1 LIMIT 1",
@@ -367,12 +356,7 @@ impl PointStore for Store {
             )?
             .is_some();
         if marked {
-            refresh(
-                &mut tx,
-                &format!(
-                    "SELECT series_id, bucket_ms FROM rollup_dirty WHERE series_id = {series_id}"
-                ),
-            )?;
+            maintain::refresh_series(&mut Ops(&mut tx), series_id)?;
         }
         let buckets = tx
             .query(

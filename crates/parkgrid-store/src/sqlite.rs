@@ -29,35 +29,34 @@ use std::collections::BTreeSet;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
+use crate::maintain;
 use crate::meter::{self, Derived, MeterSpec, Reading};
-use crate::rollup::{self, Bucket, MIN15_MS, Resolution};
-use crate::{Point, PointStore, Quality, SeriesMeta, StoreError};
+use crate::rollup::{Bucket, Resolution};
+use crate::{Point, PointStore, Purged, Quality, SeriesMeta, StoreError};
 
-/// The store's day offset, ms (0 until set).
-fn day_offset(tx: &Connection) -> Result<i64, StoreError> {
-    Ok(tx
-        .query_row(
-            "SELECT value FROM settings WHERE key = 'day_offset_ms'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?
-        .unwrap_or(0))
-}
+/// The store's upkeep statements ([`crate::maintain`]) on a SQLite transaction (one writer
+/// at a time: no rollup lock needed).
+struct Ops<'t, 'c>(&'t Transaction<'c>);
 
-/// Refreshes the marked buckets `select` picks (a `SELECT series_id, bucket_ms FROM
-/// rollup_dirty …`) in `tx`; returns how many.
-fn refresh(tx: &Transaction<'_>, select: &str) -> Result<usize, StoreError> {
-    let offset = day_offset(tx)?;
-    tx.execute(rollup::BATCH_TABLE, [])?;
-    tx.execute("DELETE FROM refresh_batch", [])?;
-    let n = tx.execute(&format!("INSERT INTO refresh_batch {select}"), [])?;
-    if n > 0 {
-        for statement in rollup::refresh_statements(offset) {
-            tx.execute(&statement, [])?;
-        }
+impl maintain::Sql for Ops<'_, '_> {
+    fn exec(&mut self, sql: &str) -> Result<usize, StoreError> {
+        Ok(self.0.execute(sql, [])?)
     }
-    Ok(n)
+    fn int(&mut self, sql: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .0
+            .query_row(sql, [], |r| r.get::<_, Option<i64>>(0))
+            .optional()?
+            .flatten())
+    }
+    fn ints(&mut self, sql: &str) -> Result<Vec<i64>, StoreError> {
+        let mut stmt = self.0.prepare(sql)?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+    fn lock_rollups(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// The embedded store.
@@ -363,42 +362,39 @@ impl PointStore for Store {
     }
 
     fn set_day_offset_ms(&mut self, offset_ms: i64) -> Result<(), StoreError> {
-        rollup::check_day_offset(offset_ms).map_err(StoreError::Invalid)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if day_offset(&tx)? != offset_ms {
-            tx.execute(
-                "INSERT INTO settings (key, value) VALUES ('day_offset_ms', ?1)
-                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                [offset_ms],
-            )?;
-            // Hours and days move: rebuilt from every 15-minute bucket.
-            tx.execute("DELETE FROM rollups WHERE res_ms <> ?1", [MIN15_MS])?;
-            tx.execute(
-                "INSERT OR IGNORE INTO rollup_dirty (series_id, bucket_ms)
-                 SELECT series_id, bucket_ms FROM rollups WHERE res_ms = ?1",
-                [MIN15_MS],
-            )?;
-        }
+        maintain::set_day_offset(&mut Ops(&tx), offset_ms)?;
         tx.commit()?;
         Ok(())
     }
 
     fn refresh_rollups(&mut self, budget: usize, ended_by_ms: i64) -> Result<usize, StoreError> {
-        let last_start = ended_by_ms.saturating_sub(MIN15_MS);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let n = refresh(
-            &tx,
-            &format!(
-                "SELECT series_id, bucket_ms FROM rollup_dirty WHERE bucket_ms <= {last_start}
-                 ORDER BY series_id, bucket_ms LIMIT {budget}"
-            ),
-        )?;
+        let n = maintain::refresh_ended(&mut Ops(&tx), budget, ended_by_ms)?;
         tx.commit()?;
         Ok(n)
+    }
+
+    fn set_retention_ms(&mut self, raw_ms: Option<i64>) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        maintain::set_retention(&mut Ops(&tx), raw_ms)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn purge(&mut self, now_ms: i64, budget: usize) -> Result<Purged, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let done = maintain::purge(&mut Ops(&tx), now_ms, budget)?;
+        tx.commit()?;
+        Ok(done)
     }
 
     fn aggregate(
@@ -411,10 +407,7 @@ impl PointStore for Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        refresh(
-            &tx,
-            &format!("SELECT series_id, bucket_ms FROM rollup_dirty WHERE series_id = {series_id}"),
-        )?;
+        maintain::refresh_series(&mut Ops(&tx), series_id)?;
         let buckets = tx
             .prepare_cached(
                 "SELECT bucket_ms, n, sum, min, max FROM rollups

@@ -469,8 +469,13 @@ mod built {
         }
         if !quiet {
             eprintln!(
-                "serve: stopped: {} messages, {} points, {} meter readings, {} quarantined, {} commits",
-                stats.acked, stats.points, stats.readings, stats.quarantined, stats.commits
+                "serve: stopped: {} messages, {} points, {} meter readings, {} quarantined, {} commits, {} old points purged",
+                stats.acked,
+                stats.points,
+                stats.readings,
+                stats.quarantined,
+                stats.commits,
+                stats.purged
             );
         }
         Ok(ExitCode::SUCCESS)
