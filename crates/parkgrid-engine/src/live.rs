@@ -190,13 +190,43 @@ pub fn meter_points(park: &Park) -> HashSet<String> {
         .collect()
 }
 
-/// The topic filter `serve` subscribes to for `park`.
-pub fn topic_filter(park: &Park, share: Option<&str>) -> String {
-    let topic = format!("{}/#", park.live.topic_prefix());
-    match share {
-        Some(group) => format!("$share/{group}/{topic}"),
-        None => topic,
+/// The foreign layouts of `park` as the ingester takes them.
+pub fn mappings(park: &Park) -> Vec<parkgrid_ingest::foreign::Mapping> {
+    use parkgrid_ingest::foreign::{FieldMap, Mapping};
+    use parkgrid_model::live::TimeUnit;
+    park.live
+        .mapping
+        .iter()
+        .map(|m| Mapping {
+            topic: m.topic.clone(),
+            time_field: m.time_field.clone(),
+            time_unit_ms: match m.time_unit {
+                TimeUnit::S => 1000.0,
+                TimeUnit::Ms => 1.0,
+            },
+            fields: m
+                .field
+                .iter()
+                .map(|f| FieldMap {
+                    field: f.field.clone(),
+                    series: format!("{}/{}/{}", park.live.park_id, f.asset, f.quantity),
+                    scale: f.scale,
+                    unit: f.unit.clone(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The topic filters `serve` subscribes to for `park`: its SenML topics and its foreign
+/// layouts', each as `$share/<group>/…` with a share group.
+pub fn topic_filters(park: &Park, share: Option<&str>) -> Vec<String> {
+    Config {
+        mappings: mappings(park),
+        share: share.map(str::to_string),
+        ..Config::new("", 0, "", &format!("{}/#", park.live.topic_prefix()))
     }
+    .filters()
 }
 
 /// The series-name prefixes of `park`'s telemetry: `<park_id>/<asset or branch id>/` and
@@ -218,11 +248,13 @@ fn ingest_config(park: &Park, options: &ServeOptions) -> Config {
     Config {
         meters: meter_points(park),
         known: Some(known_prefixes(park)),
+        mappings: mappings(park),
+        share: options.share.clone(),
         ..Config::new(
             &options.broker.host,
             options.broker.port,
             &options.client_id,
-            &topic_filter(park, options.share.as_deref()),
+            &format!("{}/#", park.live.topic_prefix()),
         )
     }
 }
@@ -253,6 +285,7 @@ pub fn serve_local(
     let config = Config {
         meters: meter_points(park),
         known: Some(known_prefixes(park)),
+        mappings: mappings(park),
         ..Config::new("", 0, "", "")
     };
     park_days(park, store)?;

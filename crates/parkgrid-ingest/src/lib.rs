@@ -7,7 +7,8 @@
 //! fault — the reason a quarantined payload is kept with; [`modbus`] decodes register values in
 //! any byte order, never lets a device's "no value" sentinel or an impossible value through as
 //! data, and plans the block reads a poller sends (split in halves when a device refuses one).
-//! [`mqtt`] is the MQTT ingester: SenML packs from a broker into a store on a persistent QoS 1
+//! [`foreign`] reads the JSON objects of devices with a topic layout of their own, by a mapping
+//! from the park file. [`mqtt`] is the MQTT ingester: SenML packs from a broker into a store on a persistent QoS 1
 //! session, each message acknowledged only after its points are committed (or it is
 //! quarantined). [`poller`] polls a Modbus TCP device (`tokio-modbus`) through lost replies,
 //! exceptions and reconnects, never storing a sentinel as data. [`publish`] is the other side
@@ -15,6 +16,7 @@
 //! [`mosquitto`] runs a broker of one's own with the settings a park's broker needs;
 //! `modbus_server` (feature `modbus-server`) a Modbus TCP device of one's own.
 
+pub mod foreign;
 pub mod modbus;
 #[cfg(feature = "modbus-server")]
 pub mod modbus_server;

@@ -32,6 +32,7 @@ use parkgrid_store::meter::Reading;
 use parkgrid_store::{Point, PointStore, Quality, SeriesMeta, StoreError};
 use rumqttc::{Client, ConnAck, Event, MqttOptions, Packet, Publish, QoS};
 
+use crate::foreign;
 use crate::senml::{self, Value};
 
 /// How the ingester connects and batches.
@@ -44,8 +45,14 @@ pub struct Config {
     /// The client id: fixed, so that the broker keeps the session (and what was not
     /// acknowledged) for this ingester.
     pub client_id: String,
-    /// The topic filter to subscribe to (e.g. `parkgrid/yanqing/#`).
+    /// The topic filter to subscribe to (e.g. `parkgrid/yanqing/#`): SenML packs.
     pub topic: String,
+    /// Foreign layouts: their topic filters are subscribed to as well, and a message on one
+    /// of them is read by its mapping instead of as SenML ([`crate::foreign`]). A filter may be
+    /// given a shared-subscription prefix with [`Config::share`].
+    pub mappings: Vec<foreign::Mapping>,
+    /// A shared-subscription group: every filter is subscribed as `$share/<group>/<filter>`.
+    pub share: Option<String>,
     /// Messages per commit, at most.
     pub batch: usize,
     /// The longest a received message waits for its commit.
@@ -78,6 +85,8 @@ impl Config {
             port,
             client_id: client_id.to_string(),
             topic: topic.to_string(),
+            mappings: Vec::new(),
+            share: None,
             batch: 256,
             flush: Duration::from_millis(50),
             meters: HashSet::new(),
@@ -133,6 +142,27 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+impl Config {
+    /// The filters subscribed to: the SenML topic and each mapping's, with the share prefix.
+    pub fn filters(&self) -> Vec<String> {
+        std::iter::once(self.topic.as_str())
+            .chain(self.mappings.iter().map(|m| m.topic.as_str()))
+            .map(|f| match &self.share {
+                Some(g) => format!("$share/{g}/{f}"),
+                None => f.to_string(),
+            })
+            .collect()
+    }
+}
+
+/// Subscribes to every filter of `config` at QoS 1.
+fn subscribe(client: &Client, config: &Config) -> Result<(), IngestError> {
+    for f in config.filters() {
+        client.subscribe(f, QoS::AtLeastOnce)?;
+    }
+    Ok(())
+}
+
 /// A message's points and meter readings.
 #[derive(Default)]
 struct Decoded {
@@ -146,15 +176,26 @@ fn decode(
     store: &mut dyn PointStore,
     ids: &mut HashMap<String, i64>,
     config: &Config,
+    topic: &str,
     payload: &[u8],
 ) -> Result<Result<Decoded, String>, StoreError> {
     let text = match std::str::from_utf8(payload) {
         Ok(t) => t,
         Err(e) => return Ok(Err(format!("not UTF-8: {e}"))),
     };
-    let records = match senml::resolve(text, now_ms()) {
-        Ok(r) => r,
-        Err(e) => return Ok(Err(e.to_string())),
+    let records = match config
+        .mappings
+        .iter()
+        .find(|m| foreign::topic_matches(&m.topic, topic))
+    {
+        Some(m) => match foreign::resolve(m, text) {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(e)),
+        },
+        None => match senml::resolve(text, now_ms()) {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(e.to_string())),
+        },
     };
     if let Some(r) = records.iter().find(|r| r.relative) {
         return Ok(Err(format!(
@@ -273,7 +314,7 @@ pub fn run(
             }
         }
     });
-    client.subscribe(&config.topic, QoS::AtLeastOnce)?;
+    subscribe(&client, config)?;
     let mut stats = Stats::default();
     let mut ids = HashMap::new();
     let mut pending: Vec<Publish> = Vec::new();
@@ -333,7 +374,7 @@ pub fn run(
                 reconnecting = false;
                 // A broker that lost the session lost the subscription too.
                 if !session_present {
-                    client.subscribe(&config.topic, QoS::AtLeastOnce)?;
+                    subscribe(&client, config)?;
                 }
             }
             Ok(Ok(Event::Incoming(Packet::Publish(_)))) if reconnecting => {}
@@ -343,7 +384,7 @@ pub fn run(
                 if pending.iter().any(|q| q.pkid == p.pkid) {
                     continue;
                 }
-                match decode(store, &mut ids, config, &p.payload)? {
+                match decode(store, &mut ids, config, &p.topic, &p.payload)? {
                     Ok(mut decoded) => {
                         points.points.append(&mut decoded.points);
                         points.readings.append(&mut decoded.readings);
@@ -497,7 +538,7 @@ pub fn run_local(
         );
         let idle = received.is_err();
         if let Ok((topic, payload)) = received {
-            match decode(store, &mut ids, config, &payload)? {
+            match decode(store, &mut ids, config, &topic, &payload)? {
                 Ok(mut decoded) => {
                     points.points.append(&mut decoded.points);
                     points.readings.append(&mut decoded.readings);

@@ -34,6 +34,58 @@ pub struct Live {
     /// Modbus TCP devices `serve` polls (`[[live.modbus]]`), each with its register map.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub modbus: Vec<ModbusDevice>,
+    /// Devices that publish JSON objects of their own over MQTT (`[[live.mapping]]`): the
+    /// topic, the time field and the fields taken.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mapping: Vec<TopicMapping>,
+}
+
+/// A foreign topic layout (`[[live.mapping]]`): messages on `topic` are JSON objects
+/// (`{"ts": 1735689600, "power": 812400}`) whose fields feed series. The time must come with the
+/// message (a time of reception would differ on a redelivery, and the point be stored twice).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct TopicMapping {
+    /// The MQTT topic filter (`+` one level, `#` the rest), e.g. `site/inverter7/telemetry`.
+    pub topic: String,
+    /// The field holding the time (keys joined by `.`).
+    pub time_field: String,
+    /// The time field's unit: `s` or `ms` since 1970-01-01 UTC.
+    #[serde(default)]
+    pub time_unit: TimeUnit,
+    /// The fields taken (`[[live.mapping.field]]`).
+    #[serde(default)]
+    pub field: Vec<MappedField>,
+}
+
+/// The unit of a foreign message's time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeUnit {
+    /// Seconds.
+    #[default]
+    S,
+    /// Milliseconds.
+    Ms,
+}
+
+/// One field of a foreign message (`[[live.mapping.field]]`): value = field × `scale`, stored as
+/// `<park_id>/<asset>/<quantity>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct MappedField {
+    /// The field's path in the object (keys joined by `.`: `grid.p`).
+    pub field: String,
+    /// The asset (or branch) it belongs to.
+    pub asset: String,
+    /// The quantity, the series name's last segment.
+    pub quantity: String,
+    /// The factor to the series' unit (0.001 from W to kW).
+    #[serde(default = "default_scale")]
+    pub scale: f64,
+    /// The series' unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
 }
 
 /// A Modbus TCP device (`[[live.modbus]]`): an inverter, a battery's PCS, a meter, a gateway's
@@ -157,6 +209,41 @@ pub enum ByteOrder {
     Dcba,
 }
 
+/// A quantity name: a SenML name's last segment.
+fn check_quantity(q: &str, cx: &mut Cx, at: &FieldPath) {
+    if q.is_empty()
+        || !q
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+    {
+        cx.error(
+            at,
+            "quantity",
+            format!("'{q}' is not a quantity name: letters, digits, '_', '-', '.'"),
+        );
+    }
+}
+
+/// An MQTT topic filter (MQTT 3.1.1 §4.7): levels split by `/`, `+` a whole level, `#` the last.
+fn check_filter(f: &str) -> Result<(), String> {
+    if f.is_empty() || f.len() > 256 || f.contains('\0') {
+        return Err("1–256 characters".into());
+    }
+    let levels: Vec<&str> = f.split('/').collect();
+    for (i, l) in levels.iter().enumerate() {
+        if l.contains('#') && (*l != "#" || i + 1 != levels.len()) {
+            return Err("'#' only as the whole last level".into());
+        }
+        if l.contains('+') && *l != "+" {
+            return Err("'+' only as a whole level".into());
+        }
+    }
+    if f.starts_with("$share/") {
+        return Err("no $share/ prefix: serve --share adds it".into());
+    }
+    Ok(())
+}
+
 fn default_modbus_port() -> u16 {
     502
 }
@@ -184,6 +271,7 @@ impl Default for Live {
             topic_prefix: None,
             raw_retention_days: None,
             modbus: Vec::new(),
+            mapping: Vec::new(),
         }
     }
 }
@@ -196,8 +284,54 @@ impl Live {
             .unwrap_or_else(|| format!("parkgrid/{}", self.park_id))
     }
 
-    /// Checks the devices against the park's element ids (`ids`: assets and branches).
+    /// Checks the devices and mappings against the park's element ids (`ids`: assets and
+    /// branches).
     pub(crate) fn check_devices(&self, ids: &HashSet<&str>, cx: &mut Cx, at: &FieldPath) {
+        for (i, m) in self.mapping.iter().enumerate() {
+            let at = at.key("mapping").index(i);
+            if let Err(why) = check_filter(&m.topic) {
+                cx.error(
+                    &at,
+                    "topic",
+                    format!("'{}' is not a topic filter: {why}", m.topic),
+                );
+            }
+            if m.time_field.is_empty() {
+                cx.error(&at, "time_field", "the field holding the time is needed");
+            }
+            if m.field.is_empty() {
+                cx.error(
+                    &at,
+                    "field",
+                    "a mapping takes at least one field ([[live.mapping.field]])",
+                );
+            }
+            for (j, f) in m.field.iter().enumerate() {
+                let at = at.key("field").index(j);
+                if f.field.is_empty() || f.field.split('.').any(str::is_empty) {
+                    cx.error(
+                        &at,
+                        "field",
+                        format!("'{}' is not a field path (keys joined by '.')", f.field),
+                    );
+                }
+                if !ids.contains(f.asset.as_str()) {
+                    cx.error(
+                        &at,
+                        "asset",
+                        format!("no asset or branch '{}' in the park", f.asset),
+                    );
+                }
+                check_quantity(&f.quantity, cx, &at);
+                if !f.scale.is_finite() || f.scale == 0.0 {
+                    cx.error(
+                        &at,
+                        "scale",
+                        format!("scale must be finite and not 0, got {}", f.scale),
+                    );
+                }
+            }
+        }
         let mut devices = HashSet::new();
         let mut series: HashMap<(&str, &str), FieldPath> = HashMap::new();
         for (i, d) in self.modbus.iter().enumerate() {
@@ -276,17 +410,7 @@ impl Live {
                     );
                 }
                 let q = &r.quantity;
-                if q.is_empty()
-                    || !q
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
-                {
-                    cx.error(
-                        &at,
-                        "quantity",
-                        format!("'{q}' is not a quantity name: letters, digits, '_', '-', '.'"),
-                    );
-                }
+                check_quantity(q, cx, &at);
                 if let Some(first) = series.insert((r.asset.as_str(), q.as_str()), at.clone()) {
                     cx.error(
                         &at,

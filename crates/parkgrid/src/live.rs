@@ -383,7 +383,7 @@ mod built {
                         args.db,
                         options.broker.host,
                         options.broker.port,
-                        live::topic_filter(&park, options.share.as_deref()),
+                        live::topic_filters(&park, options.share.as_deref()).join(" "),
                         options.client_id
                     );
                 }

@@ -813,6 +813,37 @@ fn a_far_site_with_a_weather_file_is_warned_for_its_ground_temperature() {
 }
 
 #[test]
+fn foreign_topic_mappings_are_checked() {
+    check(
+        r#"
+[[live.mapping]]
+topic = "vendor/#/x"
+time_field = ""
+
+[[live.mapping]]
+topic = "$share/g/vendor/+"
+time_field = "ts"
+
+[[live.mapping.field]]
+field = "a..b"
+asset = "nowhere"
+quantity = "p kw"
+scale = 0
+"#,
+        &[
+            "live.mapping[0].field: a mapping takes at least one field ([[live.mapping.field]])",
+            "live.mapping[0].topic: 'vendor/#/x' is not a topic filter: '#' only as the whole last level",
+            "live.mapping[0].time_field: the field holding the time is needed",
+            "live.mapping[1].topic: '$share/g/vendor/+' is not a topic filter: no $share/ prefix: serve --share adds it",
+            "live.mapping[1].field[0].field: 'a..b' is not a field path (keys joined by '.')",
+            "live.mapping[1].field[0].asset: no asset or branch 'nowhere' in the park",
+            "live.mapping[1].field[0].quantity: 'p kw' is not a quantity name: letters, digits, '_', '-', '.'",
+            "live.mapping[1].field[0].scale: scale must be finite and not 0, got 0",
+        ],
+    );
+}
+
+#[test]
 fn the_live_table_names_and_devices_are_checked() {
     check(
         r#"

@@ -657,3 +657,81 @@ fn a_modbus_device_that_never_answers_is_said_once_and_serve_keeps_running() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A device with a topic layout of its own: its JSON objects are read by the park file's
+/// mapping (the time from the message, W scaled to kW, a nested field), a partial object gives
+/// what it has, and one whose mapped field is not a number is quarantined naming the field.
+#[test]
+fn foreign_layouts_are_read_by_their_mapping() {
+    use parkgrid_engine::live::ingest::publish::Publisher;
+    let (dir, park, park_id) = workspace("foreign");
+    let mapping = r#"
+[[live.mapping]]
+topic = "vendor/+/telemetry"
+time_field = "ts"
+time_unit = "ms"
+
+[[live.mapping.field]]
+field = "ac.power_w"
+asset = "pv_roof"
+quantity = "output_kw"
+scale = 0.001
+unit = "kW"
+
+[[live.mapping.field]]
+field = "temp_c"
+asset = "pv_roof"
+quantity = "t_inverter_c"
+unit = "°C"
+"#;
+    let text = std::fs::read_to_string(&park).expect("park") + mapping;
+    std::fs::write(&park, text).expect("park with a mapping");
+    let broker = Broker::start(&dir);
+    let db = format!("sqlite:{}", dir.join("park.db").display());
+    let s = serve_as(&park, &broker.addr(), &db, "2", "serve-foreign", None);
+    std::thread::sleep(Duration::from_millis(500));
+    let t0: i64 = 1_736_000_000_000;
+    let mut p = Publisher::connect("127.0.0.1", broker.0.port(), "vendor-gateway", 10);
+    for (k, payload) in [
+        format!(r#"{{"ts": {t0}, "ac": {{"power_w": 812400}}, "temp_c": 41.5}}"#),
+        format!(r#"{{"ts": {}, "ac": {{"power_w": 799000}}}}"#, t0 + 60_000),
+        format!(r#"{{"ts": {}, "ac": {{"power_w": "n/a"}}}}"#, t0 + 120_000),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        p.publish(&format!("vendor/inv{k}/telemetry"), payload)
+            .expect("queued");
+    }
+    p.flush(Duration::from_secs(10)).expect("acknowledged");
+    let out = s.wait_with_output().expect("serve ends");
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{log}");
+    assert!(
+        log.contains("quarantined a message on mqtt:vendor/inv2/telemetry: ac.power_w: \"n/a\" is not a number"),
+        "{log}"
+    );
+    let (model, _) = parkgrid_engine::park::load(&park).expect("park");
+    let mut store = parkgrid_engine::live::open_store(&db, &model).expect("store");
+    let power = store
+        .series_id(&format!("{park_id}/pv_roof/output_kw"))
+        .expect("the power series");
+    let got: Vec<(i64, f64)> = store
+        .window(power, 0, i64::MAX)
+        .expect("window")
+        .iter()
+        .map(|p| (p.time_ms, p.value))
+        .collect();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0].0, t0);
+    assert!(
+        (got[0].1 - 812.4).abs() < 1e-9 && (got[1].1 - 799.0).abs() < 1e-9,
+        "{got:?}"
+    );
+    let temp = store
+        .series_id(&format!("{park_id}/pv_roof/t_inverter_c"))
+        .expect("the temperature series");
+    assert_eq!(store.window(temp, 0, i64::MAX).expect("window").len(), 1);
+    assert_eq!(store.quarantined().expect("quarantine").len(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
