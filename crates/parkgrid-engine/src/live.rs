@@ -11,6 +11,8 @@
 //!   (feature `postgres`).
 
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::Offset as _;
@@ -146,7 +148,12 @@ pub fn feed(
         show(k);
         for m in twin.frame(k).messages {
             if to.send((m.topic, m.payload.into_bytes())).is_err() {
-                break;
+                // serve has gone: nothing more to hand over.
+                return Played {
+                    messages,
+                    points,
+                    elapsed_s: start.elapsed().as_secs_f64(),
+                };
             }
             messages += 1;
             points += m.records;
@@ -160,7 +167,7 @@ pub fn feed(
 }
 
 /// How `serve` takes the park's telemetry.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct ServeOptions {
     /// The broker.
     pub broker: Broker,
@@ -172,20 +179,22 @@ pub struct ServeOptions {
     pub share: Option<String>,
     /// Stop after this long without a message (`None`: run until the process ends).
     pub idle_exit: Option<Duration>,
+    /// Stop once this is set and a second has passed without a message (the twin publishing
+    /// from the same process has played its days and the broker has them all).
+    pub until: Option<Arc<AtomicBool>>,
 }
 
 /// The names of `park`'s meter registers: `<park_id>/meter/<id>/<e_kwh | heat_kwh | cold_kwh>`.
 pub fn meter_points(park: &Park) -> HashSet<String> {
-    use parkgrid_model::tenant::MeterCarrier;
     park.meter
         .iter()
         .map(|m| {
-            let q = match m.carrier {
-                MeterCarrier::Electricity => "e_kwh",
-                MeterCarrier::Heat => "heat_kwh",
-                MeterCarrier::Cooling => "cold_kwh",
-            };
-            format!("{}/meter/{}/{q}", park.live.park_id, m.id)
+            format!(
+                "{}/meter/{}/{}",
+                park.live.park_id,
+                m.id,
+                m.carrier.register_quantity()
+            )
         })
         .collect()
 }
@@ -259,15 +268,20 @@ fn ingest_config(park: &Park, options: &ServeOptions) -> Config {
     }
 }
 
-/// Sets the store's days to the park's: its UTC offset at the start of its year (a park in a
-/// zone with daylight saving keeps its winter days).
+/// Sets the store's days to the park's — its UTC offset at the start of its year (a park in a
+/// zone with daylight saving keeps its winter days) — and its raw retention.
 fn park_days(park: &Park, store: &mut dyn PointStore) -> Result<(), EngineError> {
+    let failed = |e: parkgrid_store::StoreError| EngineError::Live(format!("the store: {e}"));
     let offset_ms = park.time_axis().map_or(0, |a| {
         i64::from(a.start.offset().fix().local_minus_utc()) * 1000
     });
-    store
-        .set_day_offset_ms(offset_ms)
-        .map_err(|e| EngineError::Live(format!("the store: {e}")))
+    store.set_day_offset_ms(offset_ms).map_err(failed)?;
+    // Validation keeps the days finite and at least a quarter hour; a century at most here.
+    let retention_ms = park
+        .live
+        .raw_retention_days
+        .map(|d| (d.clamp(0.0, 36_525.0) * 86_400_000.0).round() as i64);
+    store.set_retention_ms(retention_ms).map_err(failed)
 }
 
 /// Takes `park`'s telemetry handed over inside the process ([`feed`]) into `store`, as
@@ -337,9 +351,15 @@ pub fn serve(
                 last_report = Instant::now();
                 report(s);
             }
-            options
-                .idle_exit
-                .is_some_and(|idle| last_change.elapsed() >= idle)
+            let finished = options
+                .until
+                .as_ref()
+                .is_some_and(|u| u.load(Ordering::SeqCst))
+                && last_change.elapsed() >= Duration::from_secs(1);
+            finished
+                || options
+                    .idle_exit
+                    .is_some_and(|idle| last_change.elapsed() >= idle)
         },
         quarantined,
     )
@@ -418,6 +438,7 @@ mod tests {
 /// The Modbus side of the live park: the devices of `[[live.modbus]]` polled into the store, and
 /// the twin answering as those devices.
 pub mod modbus {
+    use std::collections::HashMap;
     use std::net::{SocketAddr, ToSocketAddrs as _};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -492,52 +513,62 @@ pub mod modbus {
         }
     }
 
-    /// The twin answering as the park's Modbus devices: one listener on 127.0.0.1, each device
-    /// its unit id, its registers set from the twin's readings frame by frame.
+    /// The twin answering as the park's Modbus devices: a listener on 127.0.0.1 per device
+    /// (devices on separate hosts may share a unit id), its registers set from the twin's
+    /// readings frame by frame.
     pub struct TwinDevices {
-        server: ModbusServer,
+        /// (device id, its listener).
+        servers: Vec<(String, ModbusServer)>,
         clock: Arc<TwinClock>,
-        /// (unit, address, spec, asset, quantity).
-        registers: Vec<(u8, u16, RegisterSpec, String, String)>,
+        /// (server index, unit, address, spec, asset, quantity).
+        registers: Vec<(usize, u8, u16, RegisterSpec, String, String)>,
     }
 
     impl TwinDevices {
-        /// Starts the listener for `park`'s devices (`None` when it has none).
+        /// Starts a listener for each of `park`'s devices (`None` when it has none).
         ///
         /// # Errors
         /// [`EngineError::Live`] when no loopback port can be had.
         pub fn start(park: &Park) -> Result<Option<TwinDevices>, EngineError> {
-            if park.live.modbus.iter().all(|d| d.register.is_empty()) {
-                return Ok(None);
-            }
-            let server = ModbusServer::start(SocketAddr::from(([127, 0, 0, 1], 0)))
-                .map_err(|e| EngineError::Live(format!("the twin's Modbus listener: {e}")))?;
-            let registers = park
+            let devices: Vec<&ModbusDevice> = park
                 .live
                 .modbus
                 .iter()
-                .flat_map(|d| {
-                    d.register.iter().map(move |r| {
-                        (
-                            d.unit,
-                            r.address,
-                            spec_of(d, r),
-                            r.asset.clone(),
-                            r.quantity.clone(),
-                        )
-                    })
-                })
+                .filter(|d| !d.register.is_empty())
                 .collect();
+            if devices.is_empty() {
+                return Ok(None);
+            }
+            let mut servers = Vec::new();
+            let mut registers = Vec::new();
+            for (i, d) in devices.into_iter().enumerate() {
+                let server = ModbusServer::start(SocketAddr::from(([127, 0, 0, 1], 0)))
+                    .map_err(|e| EngineError::Live(format!("the twin's device {}: {e}", d.id)))?;
+                servers.push((d.id.clone(), server));
+                for r in &d.register {
+                    registers.push((
+                        i,
+                        d.unit,
+                        r.address,
+                        spec_of(d, r),
+                        r.asset.clone(),
+                        r.quantity.clone(),
+                    ));
+                }
+            }
             Ok(Some(TwinDevices {
-                server,
+                servers,
                 clock: Arc::new(TwinClock::default()),
                 registers,
             }))
         }
 
-        /// Where the devices answer (every unit behind one address, as behind a gateway).
-        pub fn addr(&self) -> SocketAddr {
-            self.server.addr()
+        /// Where each device answers, by its id.
+        pub fn addresses(&self) -> HashMap<String, SocketAddr> {
+            self.servers
+                .iter()
+                .map(|(id, s)| (id.clone(), s.addr()))
+                .collect()
         }
 
         /// The clock the pollers of these devices stamp their points with.
@@ -545,40 +576,63 @@ pub mod modbus {
             self.clock.clone()
         }
 
-        /// Shows frame `k` of `twin`: every register the twin has a reading for. The last
-        /// frame (the meters' closing readings) has no values: the devices keep the step before,
-        /// stamped with its own time.
+        /// Shows frame `k` of `twin`: every register the twin has a reading for; a register
+        /// without one (a device out of a dropout fault) is removed, so its reads are refused.
+        /// The last frame (the meters' closing readings) has no values: the devices keep the
+        /// step before, stamped with its own time.
         pub fn show(&self, twin: &Twin, k: usize) {
             if k + 1 >= twin.frames() {
                 return;
             }
             self.clock.begin();
-            for (unit, address, spec, asset, quantity) in &self.registers {
-                if let Some(v) = twin.reading(asset, quantity, k) {
-                    self.server
+            for (i, unit, address, spec, asset, quantity) in &self.registers {
+                let Some((_, server)) = self.servers.get(*i) else {
+                    continue;
+                };
+                match twin.reading(asset, quantity, k) {
+                    Some(v) => server
                         .registers()
-                        .set(*unit, *address, &codec::encode(v, spec));
+                        .set(*unit, *address, &codec::encode(v, spec)),
+                    None => server
+                        .registers()
+                        .remove(*unit, *address, spec.ty.registers()),
                 }
             }
             self.clock.end(twin.time_ms(k));
         }
 
-        /// The setpoints written to the devices so far: (unit, address, value).
-        pub fn writes(&self) -> Vec<(u8, u16, u16)> {
-            self.server.registers().take_writes()
+        /// The setpoints written to the devices so far: (device, unit, address, value).
+        pub fn writes(&self) -> Vec<(String, u8, u16, u16)> {
+            self.servers
+                .iter()
+                .flat_map(|(id, s)| {
+                    s.registers()
+                        .take_writes()
+                        .into_iter()
+                        .map(move |(u, a, v)| (id.clone(), u, a, v))
+                })
+                .collect()
         }
     }
+
+    /// What hears a device's counts after each poll: (device id, counts, answering).
+    pub type CountsSink = Arc<dyn Fn(&str, &PollStats, bool) + Send + Sync>;
 
     /// Where the pollers take their time and addresses from.
     #[derive(Clone)]
     pub struct Polling {
-        /// Poll every device here instead of its own host and port (a site's Modbus gateway,
-        /// or the twin's listener).
+        /// Where given devices answer instead of their own host and port (the twin's
+        /// listeners), by device id.
+        pub addresses: HashMap<String, SocketAddr>,
+        /// Poll every other device here instead of its own host and port (a site's Modbus
+        /// gateway; the devices told apart by their unit ids).
         pub gateway: Option<SocketAddr>,
         /// Stamp points with the twin's frame instead of the wall clock.
         pub twin: Option<Arc<TwinClock>>,
         /// Hears what a poller has to say (a device that stops or starts answering).
         pub log: Arc<dyn Fn(String) + Send + Sync>,
+        /// Hears a device's counts after each poll: (device id, counts, answering).
+        pub counts: CountsSink,
     }
 
     /// The pollers of the park's devices, each on a thread of its own with its own connection
@@ -623,6 +677,20 @@ pub mod modbus {
         Pollers { stop, threads }
     }
 
+    /// Sleeps `d` in short steps; true when a stop came meanwhile.
+    fn sleep_or_stop(d: Duration, stop: &AtomicBool) -> bool {
+        let until = Instant::now() + d;
+        while Instant::now() < until {
+            if stop.load(Ordering::SeqCst) {
+                return true;
+            }
+            std::thread::sleep(
+                Duration::from_millis(20).min(until.saturating_duration_since(Instant::now())),
+            );
+        }
+        stop.load(Ordering::SeqCst)
+    }
+
     fn poll_device(
         park: &Park,
         db: &str,
@@ -654,15 +722,35 @@ pub mod modbus {
             });
         }
         let where_ = || format!("{}:{} unit {}", device.host, device.port, device.unit);
-        let addr = match polling.gateway {
-            Some(a) => a,
-            None => (device.host.as_str(), device.port)
-                .to_socket_addrs()
-                .ok()
-                .and_then(|mut a| a.next())
-                .ok_or_else(|| {
-                    EngineError::Input(format!("device {}: cannot resolve {}", device.id, where_()))
-                })?,
+        // Where it answers: the twin's listener, the gateway, or its own host (resolved again
+        // until it resolves, said once).
+        let mut said = false;
+        let addr = loop {
+            let found = polling
+                .addresses
+                .get(&device.id)
+                .copied()
+                .or(polling.gateway)
+                .or_else(|| {
+                    (device.host.as_str(), device.port)
+                        .to_socket_addrs()
+                        .ok()
+                        .and_then(|mut a| a.next())
+                });
+            if let Some(a) = found {
+                break a;
+            }
+            if !said {
+                (polling.log)(format!(
+                    "device {}: cannot resolve {}; trying again",
+                    device.id,
+                    where_()
+                ));
+                said = true;
+            }
+            if sleep_or_stop(Duration::from_secs_f64(device.poll_s.min(60.0)), stop) {
+                return Ok(PollStats::default());
+            }
         };
         let timeout = Duration::from_millis(u64::from(device.timeout_ms));
         let mut poller = Poller::new(
@@ -702,6 +790,7 @@ pub mod modbus {
                 }
                 last_generation = g;
             }
+            (polling.counts)(&device.id, &poller.stats, !points.is_empty());
             if points.is_empty() {
                 if answering {
                     let why = format!(
@@ -727,13 +816,10 @@ pub mod modbus {
                     .collect();
                 store.write_points(&batch).map_err(failed)?;
             }
-            if polling.twin.is_none() {
-                let rest = period.saturating_sub(started.elapsed());
-                // Sleep in short steps so that a stop is heard.
-                let until = Instant::now() + rest;
-                while Instant::now() < until && !stop.load(Ordering::SeqCst) {
-                    std::thread::sleep(Duration::from_millis(20).min(rest));
-                }
+            if polling.twin.is_none()
+                && sleep_or_stop(period.saturating_sub(started.elapsed()), stop)
+            {
+                break;
             }
         }
         Ok(poller.stats)

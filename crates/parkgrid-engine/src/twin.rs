@@ -334,11 +334,7 @@ impl Twin {
                 }
                 MeterTwin {
                     id: m.id.clone(),
-                    quantity: match m.carrier {
-                        MeterCarrier::Electricity => "e_kwh",
-                        MeterCarrier::Heat => "heat_kwh",
-                        MeterCarrier::Cooling => "cold_kwh",
-                    },
+                    quantity: m.carrier.register_quantity(),
                     energy_kwh,
                     start_kwh: (rng.random::<f64>() * 1e5 * 100.0).round() / 100.0,
                     resets: Vec::new(),
@@ -383,7 +379,7 @@ impl Twin {
         }
         let a = usize::try_from((from_ms - self.start_ms) / self.step_ms).unwrap_or(0);
         let len = ((f.hours * 3.6e6) / self.step_ms as f64).ceil().max(1.0) as usize;
-        let b = (a + len).min(self.n);
+        let b = a.saturating_add(len).min(self.n);
         let step_to_ms = |k: usize| self.start_ms + self.step_ms * k as i64;
         let label = |series: Vec<String>, a: usize, b: usize| Label {
             kind: f.kind,

@@ -41,6 +41,17 @@ impl Registers {
         }
     }
 
+    /// Removes `count` registers from `address` on of unit `unit` (a read of them is refused,
+    /// as by a device that has stopped measuring them).
+    pub fn remove(&self, unit: u8, address: u16, count: u16) {
+        let mut image = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        for k in 0..count {
+            if let Some(a) = address.checked_add(k) {
+                image.registers.remove(&(unit, a));
+            }
+        }
+    }
+
     /// The setpoints written so far, in the order they came (and forgets them).
     pub fn take_writes(&self) -> Vec<Write> {
         std::mem::take(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner).writes)

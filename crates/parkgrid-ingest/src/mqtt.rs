@@ -7,8 +7,8 @@
 //! cannot be decoded, after it is kept in the quarantine with the reason. A message redelivered
 //! after a crash between commit and acknowledgement writes its points again, which changes
 //! nothing (the store keeps one point per series and time). Messages are committed in batches of
-//! up to [`Config::batch`] messages, when the stream pauses, or [`Config::flush`] after the
-//! oldest arrived.
+//! up to [`Config::batch`] messages (512 at most: the client's request channel must hold their
+//! acknowledgements), when the stream pauses, or [`Config::flush`] after the oldest arrived.
 //!
 //! The broker must not drop what it has acknowledged to a publisher: Mosquitto queues at most
 //! `max_queued_messages` (1,000 by default) for a subscriber and silently drops QoS 1 messages
@@ -276,6 +276,28 @@ fn decode(
     Ok(Ok(out))
 }
 
+/// Decodes one message into `points`, or keeps it in the quarantine with why (and says so).
+fn take(
+    (store, ids, config): (&mut dyn PointStore, &mut HashMap<String, i64>, &Config),
+    (source, topic, payload): (&str, &str, &[u8]),
+    points: &mut Decoded,
+    stats: &mut Stats,
+    quarantined: &mut dyn FnMut(&str, &str),
+) -> Result<(), StoreError> {
+    match decode(store, ids, config, topic, payload)? {
+        Ok(mut decoded) => {
+            points.points.append(&mut decoded.points);
+            points.readings.append(&mut decoded.readings);
+        }
+        Err(why) => {
+            store.quarantine(now_ms(), source, payload, &why)?;
+            quarantined(source, &why);
+            stats.quarantined += 1;
+        }
+    }
+    Ok(())
+}
+
 /// Runs the ingester into `store` until `done(&stats)` says so (checked after every event and
 /// every timeout of [`Config::flush`]); `quarantined(source, reason)` hears of every message
 /// kept in the quarantine (a log line's matter). Connection errors are counted and the client reconnects
@@ -381,21 +403,18 @@ pub fn run(
             Ok(Ok(Event::Incoming(Packet::Publish(p)))) => {
                 // A message delivered again while its first copy waits for the commit: the
                 // first copy's acknowledgement covers it.
-                if pending.iter().any(|q| q.pkid == p.pkid) {
+                // (A QoS 0 message has no packet id: every one is its own.)
+                if p.qos != QoS::AtMostOnce && pending.iter().any(|q| q.pkid == p.pkid) {
                     continue;
                 }
-                match decode(store, &mut ids, config, &p.topic, &p.payload)? {
-                    Ok(mut decoded) => {
-                        points.points.append(&mut decoded.points);
-                        points.readings.append(&mut decoded.readings);
-                    }
-                    Err(why) => {
-                        let source = format!("mqtt:{}", p.topic);
-                        store.quarantine(now_ms(), &source, &p.payload, &why)?;
-                        quarantined(&source, &why);
-                        stats.quarantined += 1;
-                    }
-                }
+                let source = format!("mqtt:{}", p.topic);
+                take(
+                    (store, &mut ids, config),
+                    (&source, &p.topic, &p.payload),
+                    &mut points,
+                    &mut stats,
+                    quarantined,
+                )?;
                 // Acknowledged in the order received, with the next commit.
                 pending.push(p);
                 oldest.get_or_insert_with(Instant::now);
@@ -538,18 +557,14 @@ pub fn run_local(
         );
         let idle = received.is_err();
         if let Ok((topic, payload)) = received {
-            match decode(store, &mut ids, config, &topic, &payload)? {
-                Ok(mut decoded) => {
-                    points.points.append(&mut decoded.points);
-                    points.readings.append(&mut decoded.readings);
-                }
-                Err(why) => {
-                    let source = format!("local:{topic}");
-                    store.quarantine(now_ms(), &source, &payload, &why)?;
-                    quarantined(&source, &why);
-                    stats.quarantined += 1;
-                }
-            }
+            let source = format!("local:{topic}");
+            take(
+                (store, &mut ids, config),
+                (&source, &topic, &payload),
+                &mut points,
+                &mut stats,
+                quarantined,
+            )?;
             taken += 1;
             oldest.get_or_insert_with(Instant::now);
         }

@@ -96,13 +96,26 @@ impl Publisher {
         }
     }
 
-    /// Queues `payload` to `topic` at QoS 1 (waits while the client's queue is full).
+    /// Queues `payload` to `topic` at QoS 1, waiting while the client's queue is full — up to
+    /// two minutes, after which the broker is taken for gone.
     ///
     /// # Errors
-    /// [`IngestError::Client`] when the client is gone.
+    /// [`IngestError::Client`] when the client is gone or its queue stayed full.
     pub fn publish(&mut self, topic: &str, payload: impl Into<Vec<u8>>) -> Result<(), IngestError> {
-        self.client
-            .publish(topic, QoS::AtLeastOnce, false, payload.into())?;
+        let payload = payload.into();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            match self
+                .client
+                .try_publish(topic, QoS::AtLeastOnce, false, payload.clone())
+            {
+                Ok(()) => break,
+                Err(rumqttc::ClientError::TryRequest(_)) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         self.sent += 1;
         Ok(())
     }

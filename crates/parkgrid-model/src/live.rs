@@ -353,6 +353,13 @@ impl Live {
                 );
             }
             cx.positive(&at, "poll_s", d.poll_s);
+            if d.poll_s > 86_400.0 {
+                cx.error(
+                    &at,
+                    "poll_s",
+                    format!("poll_s {}: at most a day (86400)", d.poll_s),
+                );
+            }
             if d.timeout_ms == 0 {
                 cx.error(&at, "timeout_ms", "a timeout of 0 ms loses every reply");
             }
@@ -428,7 +435,7 @@ impl Live {
                 cx.error(
                     at,
                     "raw_retention_days",
-                    format!("raw_retention_days {days}: keep raw points at least 15 minutes (0.0104 days)"),
+                    format!("raw_retention_days {days}: keep raw points at least 15 minutes (0.0105 days)"),
                 );
             }
         }

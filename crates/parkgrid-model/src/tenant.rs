@@ -36,6 +36,18 @@ pub enum MeterCarrier {
     Cooling,
 }
 
+impl MeterCarrier {
+    /// The quantity of the meter's cumulative register in series names: `e_kwh`, `heat_kwh`
+    /// or `cold_kwh`.
+    pub fn register_quantity(self) -> &'static str {
+        match self {
+            MeterCarrier::Electricity => "e_kwh",
+            MeterCarrier::Heat => "heat_kwh",
+            MeterCarrier::Cooling => "cold_kwh",
+        }
+    }
+}
+
 /// A billing meter: the energy of one or more of a tenant's assets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]

@@ -41,10 +41,16 @@ fn set(sql: &mut dyn Sql, key: &str, value: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Recomputes the marked quarters `select` picks (a `SELECT series_id, bucket_ms FROM
-/// rollup_dirty …`), and the hours and days holding them; returns how many. Quarters before
-/// the purge horizon are not recomputed (their points are gone).
-pub(crate) fn refresh(sql: &mut dyn Sql, select: &str) -> Result<usize, StoreError> {
+/// Recomputes up to `budget` marked quarters (oldest series first) that satisfy `condition`
+/// (SQL over `rollup_dirty`'s `series_id` and `bucket_ms`), and the hours and days holding them;
+/// returns how many. Quarters before the purge horizon are not recomputed (their points are
+/// gone); the horizon is applied before the budget, so a return below the budget means nothing
+/// so marked is left.
+pub(crate) fn refresh(
+    sql: &mut dyn Sql,
+    condition: &str,
+    budget: usize,
+) -> Result<usize, StoreError> {
     sql.lock_rollups()?;
     let offset = setting(sql, "day_offset_ms")?.unwrap_or(0);
     let horizon = setting(sql, "purged_before_ms")?.unwrap_or(i64::MIN);
@@ -52,7 +58,9 @@ pub(crate) fn refresh(sql: &mut dyn Sql, select: &str) -> Result<usize, StoreErr
     sql.exec("DELETE FROM refresh_batch")?;
     let n = sql.exec(&format!(
         "INSERT INTO refresh_batch (series_id, bucket_ms)
-         SELECT s.series_id, s.bucket_ms FROM ({select}) s WHERE s.bucket_ms >= {horizon}"
+         SELECT series_id, bucket_ms FROM rollup_dirty
+         WHERE bucket_ms >= {horizon} AND ({condition})
+         ORDER BY series_id, bucket_ms LIMIT {budget}"
     ))?;
     if n > 0 {
         for statement in rollup::refresh_statements(offset) {
@@ -69,21 +77,12 @@ pub(crate) fn refresh_ended(
     ended_by_ms: i64,
 ) -> Result<usize, StoreError> {
     let last_start = ended_by_ms.saturating_sub(MIN15_MS);
-    refresh(
-        sql,
-        &format!(
-            "SELECT series_id, bucket_ms FROM rollup_dirty WHERE bucket_ms <= {last_start}
-             ORDER BY series_id, bucket_ms LIMIT {budget}"
-        ),
-    )
+    refresh(sql, &format!("bucket_ms <= {last_start}"), budget)
 }
 
 /// Every marked quarter of `series_id`.
 pub(crate) fn refresh_series(sql: &mut dyn Sql, series_id: i64) -> Result<usize, StoreError> {
-    refresh(
-        sql,
-        &format!("SELECT series_id, bucket_ms FROM rollup_dirty WHERE series_id = {series_id}"),
-    )
+    refresh(sql, &format!("series_id = {series_id}"), usize::MAX >> 1)
 }
 
 /// Sets the store's day offset; when it changes, the hours and days are rebuilt from every
@@ -93,12 +92,11 @@ pub(crate) fn set_day_offset(sql: &mut dyn Sql, offset_ms: i64) -> Result<(), St
     sql.lock_rollups()?;
     if setting(sql, "day_offset_ms")?.unwrap_or(0) != offset_ms {
         set(sql, "day_offset_ms", offset_ms)?;
+        // Hours and days move: rebuilt from the quarters, which hold what purged points said.
         sql.exec(&format!("DELETE FROM rollups WHERE res_ms <> {MIN15_MS}"))?;
-        sql.exec(&format!(
-            "INSERT INTO rollup_dirty (series_id, bucket_ms)
-             SELECT series_id, bucket_ms FROM rollups WHERE res_ms = {MIN15_MS}
-             ON CONFLICT DO NOTHING"
-        ))?;
+        for statement in rollup::coarse_from_all_quarters(offset_ms) {
+            sql.exec(&statement)?;
+        }
     }
     Ok(())
 }
@@ -125,26 +123,23 @@ pub(crate) fn purge(sql: &mut dyn Sql, now_ms: i64, budget: usize) -> Result<Pur
     };
     let budget = budget.max(1);
     let cutoff = Resolution::Min15.bucket(now_ms.saturating_sub(retention), 0);
-    // The rollups of everything before the horizon first.
-    let refreshed = refresh(
-        sql,
-        &format!(
-            "SELECT series_id, bucket_ms FROM rollup_dirty WHERE bucket_ms < {cutoff}
-             ORDER BY series_id, bucket_ms LIMIT {budget}"
-        ),
-    )?;
-    if refreshed == budget {
-        done.more = true;
-        return Ok(done);
-    }
     let horizon = setting(sql, "purged_before_ms")?.unwrap_or(i64::MIN);
-    if cutoff > horizon {
-        set(sql, "purged_before_ms", cutoff)?;
-    }
-    let horizon = horizon.max(cutoff);
+    // Marks of quarters the horizon has passed: their points came late; they stay out.
     done.late_quarters = sql.exec(&format!(
         "DELETE FROM rollup_dirty WHERE bucket_ms < {horizon}"
     ))?;
+    // The rollups of everything before the new horizon first, a budget at a time.
+    refresh(sql, &format!("bucket_ms < {cutoff}"), budget)?;
+    let left = sql.int(&format!(
+        "SELECT count(*) FROM rollup_dirty WHERE bucket_ms >= {horizon} AND bucket_ms < {cutoff}"
+    ))?;
+    if left.unwrap_or(0) > 0 {
+        done.more = true;
+        return Ok(done);
+    }
+    if cutoff > horizon {
+        set(sql, "purged_before_ms", cutoff)?;
+    }
     for series in sql.ints("SELECT id FROM series ORDER BY id")? {
         let room = budget - done.points;
         if room == 0 {

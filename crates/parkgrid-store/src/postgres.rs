@@ -21,6 +21,10 @@ use crate::{Point, PointStore, Purged, Quality, SeriesMeta, StoreError};
 /// from different snapshots would each miss the other's quarter).
 const ROLLUP_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('parkgrid-store rollups'))";
 
+/// What a writer of points takes: the same lock, shared (see `write_points`).
+const ROLLUP_LOCK_SHARED: &str =
+    "SELECT pg_advisory_xact_lock_shared(hashtext('parkgrid-store rollups'))";
+
 /// The store's upkeep statements ([`crate::maintain`]) on a PostgreSQL transaction.
 struct Ops<'t, 'c>(&'t mut Transaction<'c>);
 
@@ -184,6 +188,10 @@ impl PointStore for Store {
         let qualities: Vec<i16> = batch.iter().map(|(_, p)| p.quality.code() as i16).collect();
         let seqs: Vec<i64> = batch.iter().map(|(_, p)| p.seq).collect();
         let mut tx = self.client.transaction()?;
+        // A refresh of the rollups (the same lock, exclusive) does not run while points are
+        // written: a point committed into a quarter being refreshed would find its mark there,
+        // and the refresh would clear it having read the quarter without the point.
+        tx.batch_execute(ROLLUP_LOCK_SHARED)?;
         let n = tx.execute(
             "INSERT INTO points (series_id, time_ms, value, quality, seq)
              SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::DOUBLE PRECISION[],

@@ -150,6 +150,31 @@ pub(crate) fn refresh_statements(utc_offset_ms: i64) -> Vec<String> {
     out
 }
 
+/// The statements that build every hour and day from all the 15-minute rollups (after the
+/// day offset changed): the same aggregation as [`refresh_statements`]' over every quarter.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) fn coarse_from_all_quarters(utc_offset_ms: i64) -> Vec<String> {
+    let q = MIN15_MS;
+    [Resolution::Hour, Resolution::Day]
+        .into_iter()
+        .map(|res| {
+            let len = res.ms();
+            let off = utc_offset_ms.rem_euclid(len);
+            let start = format!(
+                "(r.bucket_ms + {off}) - (((r.bucket_ms + {off}) % {len}) + {len}) % {len} - {off}"
+            );
+            format!(
+                "INSERT INTO rollups (series_id, res_ms, bucket_ms, n, sum, min, max)
+                 SELECT r.series_id, {len}, {start}, sum(r.n), sum(r.sum), min(r.min), max(r.max)
+                 FROM rollups r WHERE r.res_ms = {q}
+                 GROUP BY r.series_id, {start}
+                 ON CONFLICT (series_id, res_ms, bucket_ms) DO UPDATE
+                 SET n = excluded.n, sum = excluded.sum, min = excluded.min, max = excluded.max"
+            )
+        })
+        .collect()
+}
+
 /// Checks a day offset: a multiple of 15 minutes within a day either way.
 ///
 /// # Errors

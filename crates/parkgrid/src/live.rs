@@ -114,6 +114,9 @@ pub struct ServeArgs {
     /// devices are polled.
     #[arg(long, value_name = "HOST:PORT")]
     pub modbus_gateway: Option<std::net::SocketAddr>,
+    /// Serve /health (JSON) and /metrics (Prometheus) here; `off` for none.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
     /// Stop after this many seconds without a message (default: run until stopped).
     #[arg(long, value_name = "SECONDS")]
     pub idle_exit: Option<f64>,
@@ -152,7 +155,9 @@ mod built {
     use anyhow::Context as _;
     use parkgrid_dispatch::Strategy;
     use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
 
+    use parkgrid_engine::live::ingest::poller::PollStats;
     use parkgrid_engine::live::{self, Broker, Played, ServeOptions, modbus};
     use parkgrid_engine::twin::{self, Twin};
     use parkgrid_engine::{Request, Window, run_year};
@@ -321,6 +326,19 @@ mod built {
             }
         }
         let park = crate::load(&args.park)?;
+        if args.modbus_gateway.is_some() && !args.twin {
+            // Behind one gateway, devices are told apart by their unit ids alone.
+            let mut seen: std::collections::HashMap<u8, &str> = Default::default();
+            for d in &park.live.modbus {
+                if let Some(other) = seen.insert(d.unit, &d.id) {
+                    return Err(input_error(format!(
+                        "--modbus-gateway: devices {other} and {} both have unit {}; behind one \
+                         gateway every device needs a unit id of its own",
+                        d.id, d.unit
+                    )));
+                }
+            }
+        }
         // The twin answers as the park's Modbus devices (and leaves their series out of its
         // SenML); without a twin the devices are polled where the park file (or the gateway)
         // says.
@@ -338,18 +356,65 @@ mod built {
             .twin
             .then(|| make_twin(&park, &args.play, omit, args.quiet))
             .transpose()?;
+        let listen = match args.listen.as_str() {
+            "off" => None,
+            a => Some(a.parse::<std::net::SocketAddr>().map_err(|e| {
+                input_error(format!(
+                    "--listen '{a}': not an address like 127.0.0.1:8080 ({e})"
+                ))
+            })?),
+        };
         let mut store = live::open_store(&args.db, &park)?;
+        let status = Arc::new(parkgrid_server::Status::new(&park.live.park_id));
+        let _listener = match listen {
+            Some(addr) => {
+                let l = parkgrid_server::Listener::start(addr, status.clone()).map_err(|e| {
+                    anyhow::anyhow!(
+                        "--listen {addr}: {e} (another serve there? --listen off or another port)"
+                    )
+                })?;
+                if !args.quiet {
+                    eprintln!(
+                        "serve: health and metrics on http://{}/health and /metrics",
+                        l.addr()
+                    );
+                }
+                Some(l)
+            }
+            None => None,
+        };
+        let device_status = status.clone();
         let pollers = modbus::start(
             &park,
             &args.db,
             &modbus::Polling {
-                gateway: devices.as_ref().map(|d| d.addr()).or(args.modbus_gateway),
+                addresses: devices.as_ref().map(|d| d.addresses()).unwrap_or_default(),
+                gateway: args.modbus_gateway,
                 twin: devices.as_ref().map(|d| d.clock()),
                 log: Arc::new(|line: String| eprintln!("serve: {line}")),
+                counts: Arc::new(move |id: &str, c: &PollStats, answering: bool| {
+                    device_status.set_device(parkgrid_server::Device {
+                        id: id.to_string(),
+                        polls: c.polls as u64,
+                        good_polls: c.good_polls as u64,
+                        bad_values: c.bad_values as u64,
+                        answering,
+                    });
+                }),
             },
         );
         let quiet = args.quiet;
+        let ingest_status = status.clone();
         let mut report = |s: &parkgrid_engine::live::ingest::mqtt::Stats| {
+            ingest_status.set_ingest(parkgrid_server::Ingest {
+                messages: s.acked as u64,
+                points: s.points as u64,
+                meter_readings: s.readings as u64,
+                quarantined: s.quarantined as u64,
+                commits: s.commits as u64,
+                connection_errors: s.connection_errors as u64,
+                purged: s.purged as u64,
+            });
             if !quiet {
                 eprintln!(
                     "serve: {} messages, {} points, {} meter readings, {} quarantined",
@@ -368,6 +433,8 @@ mod built {
         };
         let (stats, twin_played) = match (broker, twin) {
             (Some(broker), twin) => {
+                // With the twin publishing from here, serve stops once it has played its days.
+                let twin_done = twin.as_ref().map(|_| Arc::new(AtomicBool::new(false)));
                 let options = ServeOptions {
                     client_id: args
                         .client_id
@@ -375,6 +442,7 @@ mod built {
                         .unwrap_or_else(|| format!("parkgrid-serve-{}", park.live.park_id)),
                     share: args.share.clone(),
                     idle_exit,
+                    until: twin_done.clone(),
                     broker,
                 };
                 if !quiet {
@@ -392,6 +460,7 @@ mod built {
                     let broker = options.broker.clone();
                     let client_id = format!("parkgrid-twin-{}", park.live.park_id);
                     let speed = args.play.speed.0;
+                    let done = twin_done.clone();
                     std::thread::spawn(move || {
                         let p = live::play(
                             &twin,
@@ -402,6 +471,9 @@ mod built {
                             &mut |k| show(&twin, k),
                             &mut |_, _| {},
                         );
+                        if let Some(d) = done {
+                            d.store(true, Ordering::SeqCst);
+                        }
                         (twin, p)
                     })
                 });
@@ -440,6 +512,8 @@ mod built {
                 });
                 let stats =
                     live::serve_local(&park, &rx, store.as_mut(), &mut report, &mut quarantined);
+                // A feeder still handing over (serve stopped on an error) hears it has gone.
+                drop(rx);
                 let (twin, p) = feeder
                     .join()
                     .map_err(|_| anyhow::anyhow!("the twin's thread panicked"))?;

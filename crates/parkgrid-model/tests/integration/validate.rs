@@ -855,7 +855,7 @@ raw_retention_days = 0
         &[
             "live.park_id: 'my park' is not a valid park id: 1–64 letters, digits, '_' and '-'",
             "live.topic_prefix: 'parkgrid/#' is not a topic prefix: a non-empty MQTT topic of at most 256 characters, without wildcards ('+', '#') and without a leading or trailing '/'",
-            "live.raw_retention_days: raw_retention_days 0: keep raw points at least 15 minutes (0.0104 days)",
+            "live.raw_retention_days: raw_retention_days 0: keep raw points at least 15 minutes (0.0105 days)",
         ],
     );
     check(

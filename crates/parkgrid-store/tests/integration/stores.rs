@@ -301,6 +301,13 @@ fn retention_keeps_the_rollups_and_purges_a_budget_at_a_time(store: &mut dyn Poi
     );
     let p = store.purge(now, 1000).expect("purge");
     assert_eq!((p.points, p.late_quarters, p.more), (1, 1, false));
+    // The days move with the offset, rebuilt from the quarters: the purged day included.
+    store.set_day_offset_ms(8 * HOUR_MS).expect("offset");
+    let moved = store
+        .aggregate(id, t0 - DAY_MS, now + DAY_MS, Resolution::Day)
+        .expect("days");
+    assert_eq!(moved.len(), 3, "{moved:?}");
+    assert_eq!(moved.iter().map(|b| b.n).sum::<i64>(), 576);
     store.set_retention_ms(None).expect("for ever");
     assert_eq!(store.purge(now + DAY_MS, 1000).expect("purge").points, 0);
 }

@@ -80,6 +80,8 @@ fn serve_as(
     c.args([
         "serve",
         park.to_str().expect("utf-8"),
+        "--listen",
+        "127.0.0.1:0",
         "--mqtt",
         broker,
         "--db",
@@ -448,6 +450,8 @@ fn serve_with_its_twin_inside_needs_no_broker() {
         .args([
             "serve",
             park.to_str().expect("utf-8"),
+            "--listen",
+            "off",
             "--twin",
             "--db",
             &db,
@@ -474,7 +478,16 @@ fn serve_with_its_twin_inside_needs_no_broker() {
     check_store(&db, &park, &truth);
     // Without a broker or a twin there is nothing to serve: a usage error.
     let none = parkgrid()
-        .args(["serve", park.to_str().expect("utf-8"), "--db", &db])
+        .args([
+            "serve",
+            park.to_str().expect("utf-8"),
+            "--listen",
+            "off",
+            "--db",
+            &db,
+            "--listen",
+            "off",
+        ])
         .output()
         .expect("serve runs");
     assert_eq!(none.status.code(), Some(2));
@@ -535,6 +548,8 @@ fn the_twins_modbus_devices_are_polled_into_the_store() {
         .args([
             "serve",
             park.to_str().expect("utf-8"),
+            "--listen",
+            "off",
             "--twin",
             "--db",
             &db,
@@ -624,6 +639,8 @@ fn a_modbus_device_that_never_answers_is_said_once_and_serve_keeps_running() {
         .args([
             "serve",
             park.to_str().expect("utf-8"),
+            "--listen",
+            "off",
             "--mqtt",
             &broker.addr(),
         ])
@@ -733,5 +750,86 @@ unit = "°C"
         .expect("the temperature series");
     assert_eq!(store.window(temp, 0, i64::MAX).expect("window").len(), 1);
     assert_eq!(store.quarantined().expect("quarantine").len(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `serve`'s health and metrics while it runs: the park, the ingester's counts and the twin's
+/// Modbus devices, as JSON and in Prometheus' text format.
+#[test]
+fn serve_reports_its_health_and_metrics_while_it_runs() {
+    use std::io::{BufRead as _, Read as _, Write as _};
+    let (dir, park, park_id) = workspace("health");
+    let text = std::fs::read_to_string(&park).expect("park") + DEVICES;
+    std::fs::write(&park, text).expect("park with devices");
+    let db = format!("sqlite:{}", dir.join("park.db").display());
+    let mut child = parkgrid()
+        .args([
+            "serve",
+            park.to_str().expect("utf-8"),
+            "--twin",
+            "--db",
+            &db,
+        ])
+        .args(["--days", "1", "--speed", "14400", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let mut lines = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let addr = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.split_once("on http://")
+                .and_then(|(_, rest)| rest.split_once("/health"))
+                .map(|(a, _)| a.to_string())
+        })
+        .expect("the listener's address in the log");
+    let get = |path: &str| {
+        let mut s = std::net::TcpStream::connect(&addr).expect("connects");
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .expect("asks");
+        let mut text = String::new();
+        s.read_to_string(&mut text).expect("reads");
+        text.split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .expect("a body")
+    };
+    // Wait until the first counts are in (reported about once a second).
+    let mut health = serde_json::Value::Null;
+    for _ in 0..50 {
+        health = serde_json::from_str(&get("/health")).expect("JSON");
+        if health["ingest"]["messages"].as_u64().unwrap_or(0) > 0
+            && health["devices"].as_array().is_some_and(|d| d.len() == 2)
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(health["park_id"], park_id.as_str());
+    assert!(
+        health["ingest"]["messages"].as_u64().unwrap_or(0) > 0,
+        "{health}"
+    );
+    assert_eq!(
+        health["devices"].as_array().map(Vec::len),
+        Some(2),
+        "{health}"
+    );
+    let metrics = get("/metrics");
+    assert!(
+        metrics.contains(&format!(
+            "parkgrid_ingest_messages_total{{park=\"{park_id}\"}}"
+        )),
+        "{metrics}"
+    );
+    assert!(metrics.contains("parkgrid_modbus_polls_total"), "{metrics}");
+    // Drain the log so serve never blocks on it, and let it finish.
+    for _ in lines {}
+    assert!(child.wait().expect("serve ends").success());
     let _ = std::fs::remove_dir_all(&dir);
 }
