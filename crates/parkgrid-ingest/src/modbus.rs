@@ -246,6 +246,52 @@ pub fn plan(values: &[(u16, u16)], max_count: u16, max_gap: u16) -> Vec<Block> {
         .collect()
 }
 
+/// A block a device refused, in parts to read apart that never cut a value: the values of
+/// `spans` (first register, registers) lying wholly inside `b`, in two groups split at the
+/// value start nearest the middle, each part spanning its group's values only. Many devices
+/// refuse a read that starts or ends inside a 32-bit value, so halving by registers would
+/// turn a readable value into two refused halves. One value: that value alone (when `b` is
+/// larger), else nothing — the device refuses it, and it is missing.
+pub fn split_at_values(b: Block, spans: &[(u16, u16)]) -> Vec<Block> {
+    let end = u32::from(b.start) + u32::from(b.count);
+    let mut inside: Vec<(u16, u16)> = spans
+        .iter()
+        .copied()
+        .filter(|&(s, n)| s >= b.start && u32::from(s) + u32::from(n) <= end)
+        .collect();
+    inside.sort_unstable();
+    inside.dedup();
+    let group = |vals: &[(u16, u16)]| -> Option<Block> {
+        let first = vals.first()?.0;
+        let last = vals
+            .iter()
+            .map(|&(s, n)| u32::from(s) + u32::from(n))
+            .max()?;
+        Some(Block {
+            start: first,
+            count: u16::try_from(last - u32::from(first)).ok()?,
+        })
+    };
+    match inside.len() {
+        0 => Vec::new(),
+        1 => match group(&inside) {
+            Some(only) if only != b => vec![only],
+            _ => Vec::new(),
+        },
+        _ => {
+            let mid = u32::from(b.start) + u32::from(b.count) / 2;
+            // The value start nearest the middle (not the first value's).
+            let k = (1..inside.len())
+                .min_by_key(|&i| u32::from(inside[i].0).abs_diff(mid))
+                .unwrap_or(1);
+            [group(&inside[..k]), group(&inside[k..])]
+                .into_iter()
+                .flatten()
+                .collect()
+        }
+    }
+}
+
 /// A block a device refused (a Modbus exception, e.g. an illegal data address where the read
 /// crosses a hole in its map) in two halves to read apart, or `None` for a single register —
 /// which is then the device's to refuse, and its value missing.
@@ -330,6 +376,41 @@ mod tests {
                 .value,
             -120.0
         );
+    }
+
+    /// A refused block is split between values, never through one.
+    #[test]
+    fn refused_blocks_split_between_values() {
+        let blk = |start, count| Block { start, count };
+        // u32 at 10, u16 at 12, u32 at 13, f32 at 20 (a gap at 15–19).
+        let spans = [(10, 2), (12, 1), (13, 2), (20, 2)];
+        // The middle of 10..22 is 16: the value start nearest it is 13.
+        assert_eq!(
+            split_at_values(blk(10, 12), &spans),
+            vec![blk(10, 3), blk(13, 9)]
+        );
+        assert_eq!(
+            split_at_values(blk(13, 9), &spans),
+            vec![blk(13, 2), blk(20, 2)]
+        );
+        assert_eq!(
+            split_at_values(blk(10, 5), &spans),
+            vec![blk(10, 2), blk(12, 3)]
+        );
+        // One value inside a larger block: the value alone; the value itself: nothing more.
+        assert_eq!(split_at_values(blk(19, 3), &spans), vec![blk(20, 2)]);
+        assert!(split_at_values(blk(20, 2), &spans).is_empty());
+        assert!(split_at_values(blk(15, 5), &spans).is_empty());
+        // Every part holds whole values only.
+        for b in [blk(10, 12), blk(10, 5), blk(11, 11), blk(9, 14)] {
+            for p in split_at_values(b, &spans) {
+                for &(s, n) in &spans {
+                    let (a, e) = (u32::from(s), u32::from(s) + u32::from(n));
+                    let (ps, pe) = (u32::from(p.start), u32::from(p.start) + u32::from(p.count));
+                    assert!(e <= ps || a >= pe || (a >= ps && e <= pe), "{p:?} cuts {s}");
+                }
+            }
+        }
     }
 
     /// 123.456f32 is 0x42F6E979: the same value in each of the four orders.

@@ -3,8 +3,10 @@
 //!
 //! One connection per device (`tokio-modbus`'s blocking client, with a timeout). Each poll reads
 //! the blocks [`modbus::plan`] makes of the map. A block the device refuses as an illegal address
-//! (or value) is read again in halves ([`modbus::split`]) down to single registers, and the parts
-//! it answers replace it in the plan (a register it does not have is not asked for again). A
+//! (or value) is read again in parts split between values ([`modbus::split_at_values`]: never
+//! through a 32-bit value) down to single values, and the parts it answers replace it in the
+//! plan (a value it refuses is not asked for again until the plan is made afresh, every
+//! [`REPLAN`] polls). A
 //! device that answers busy or failed is asked again; a reply that does not come within the
 //! timeout, or a broken connection, closes the connection; the poller reconnects (after a back-off that
 //! doubles up to
@@ -22,6 +24,9 @@ use tokio_modbus::client::sync::{self, Reader};
 use tokio_modbus::{ExceptionCode, Slave};
 
 use crate::modbus::{self, Block, Quality, RegisterSpec};
+
+/// Polls between two fresh plans (values a device refused are asked for again).
+pub const REPLAN: usize = 100;
 
 /// One value of a device's register map, and the series it feeds.
 #[derive(Debug, Clone)]
@@ -81,6 +86,10 @@ pub struct PollStats {
 pub struct Poller {
     config: PollConfig,
     values: Vec<MappedValue>,
+    /// The values' spans (first register, registers), for splitting refused blocks.
+    spans: Vec<(u16, u16)>,
+    /// The plan as made from the map, and as learnt from the device's refusals.
+    planned: Vec<Block>,
     blocks: Vec<Block>,
     ctx: Option<sync::Context>,
     /// When the current connection was made.
@@ -111,6 +120,8 @@ impl Poller {
         Poller {
             config,
             values,
+            spans,
+            planned: blocks.clone(),
             blocks,
             ctx: None,
             connected_at: Instant::now(),
@@ -194,15 +205,12 @@ impl Poller {
                 }
                 vec![b]
             }
-            Some(Err(())) => match modbus::split(b) {
-                Some((x, y)) => {
-                    let mut kept = self.gather(x, regs);
-                    kept.extend(self.gather(y, regs));
-                    kept
-                }
-                // A single register the device does not have: it is not read again.
-                None => Vec::new(),
-            },
+            // Read again in parts that never cut a value; a single value the device refuses is
+            // left out of the plan (until the plan is made afresh).
+            Some(Err(())) => modbus::split_at_values(b, &self.spans)
+                .into_iter()
+                .flat_map(|part| self.gather(part, regs))
+                .collect(),
             // Lost this time: the same block next time.
             None => vec![b],
         }
@@ -220,6 +228,11 @@ impl Poller {
     /// One poll at `time_ms`: the points of every value read (good or bad), by series name.
     pub fn poll(&mut self, time_ms: i64) -> Vec<(String, Point)> {
         self.stats.polls += 1;
+        // What a device refused may come back (a device still starting, a configuration
+        // change): the plan is made afresh every REPLAN polls.
+        if self.stats.polls % REPLAN == 0 {
+            self.blocks = self.planned.clone();
+        }
         let mut regs = HashMap::new();
         // A refused block is replaced by the parts the device answers (learnt once).
         let mut plan = Vec::with_capacity(self.blocks.len());
