@@ -131,7 +131,13 @@ impl Poller {
     }
 
     fn connect(&mut self) -> bool {
-        match sync::tcp::connect_slave(self.config.addr, Slave(self.config.unit)) {
+        // The connection too is bounded by the reply timeout: a host that does not answer the
+        // handshake would otherwise hold the poller (and a stop) for the system's TCP timeout.
+        match sync::tcp::connect_slave_with_timeout(
+            self.config.addr,
+            Slave(self.config.unit),
+            Some(self.config.timeout),
+        ) {
             Ok(mut ctx) => {
                 ctx.set_timeout(Some(self.config.timeout));
                 self.ctx = Some(ctx);

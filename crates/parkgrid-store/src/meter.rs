@@ -195,7 +195,7 @@ pub fn intervals(readings: &[Reading], spec: &MeterSpec) -> Derived {
             }
             continue;
         }
-        if end_ms - start_ms > spec.max_gap_ms {
+        if end_ms.saturating_sub(start_ms) > spec.max_gap_ms {
             out.push(interval(None, Kind::Missing));
             continue;
         }
@@ -204,7 +204,7 @@ pub fn intervals(readings: &[Reading], spec: &MeterSpec) -> Derived {
             out.push(interval(Some(diff.max(0.0)), Kind::Measured));
             continue;
         }
-        let hours = (end_ms - start_ms) as f64 / 3_600_000.0;
+        let hours = end_ms.saturating_sub(start_ms) as f64 / 3_600_000.0;
         let wrapped = spec.rollover.and_then(|m| {
             let e = m - a.value + b.value;
             let plausible = e >= 0.0
@@ -260,7 +260,7 @@ pub fn buckets(
     let step_ms = step_ms.max(1);
     let mut out: Vec<Bucket> = (0..n)
         .map(|i| Bucket {
-            start_ms: start_ms + i as i64 * step_ms,
+            start_ms: start_ms.saturating_add((i as i64).saturating_mul(step_ms)),
             energy: None,
             after_event: false,
         })
@@ -269,13 +269,13 @@ pub fn buckets(
     let mut blanked = vec![false; n];
     let mut spans = Vec::new();
     let index = |t: i64| -> Option<usize> {
-        let k = (t - start_ms).div_euclid(step_ms);
+        let k = t.saturating_sub(start_ms).div_euclid(step_ms);
         usize::try_from(k).ok().filter(|&k| k < n)
     };
     for iv in intervals {
         // The bucket the interval's end falls in (an interval is labelled by its end).
-        let last = index(iv.end_ms - 1);
-        let long = iv.end_ms - iv.start_ms > step_ms;
+        let last = index(iv.end_ms.saturating_sub(1));
+        let long = iv.end_ms.saturating_sub(iv.start_ms) > step_ms;
         match (iv.energy, long) {
             (Some(e), false) => {
                 if let Some(k) = last {
@@ -293,8 +293,16 @@ pub fn buckets(
                     });
                 }
                 // Every bucket the interval overlaps.
-                let first = (iv.start_ms - start_ms).div_euclid(step_ms).max(0);
-                let end = (iv.end_ms - 1 - start_ms).div_euclid(step_ms);
+                let first = iv
+                    .start_ms
+                    .saturating_sub(start_ms)
+                    .div_euclid(step_ms)
+                    .max(0);
+                let end = iv
+                    .end_ms
+                    .saturating_sub(1)
+                    .saturating_sub(start_ms)
+                    .div_euclid(step_ms);
                 for k in first..=end.min(n as i64 - 1) {
                     if let Ok(k) = usize::try_from(k) {
                         blanked[k] = true;
@@ -333,6 +341,26 @@ mod tests {
     }
 
     const H: i64 = 3_600_000;
+
+    /// Times at the ends of the range (any i64 a caller gives) neither panic nor wrap.
+    #[test]
+    fn extreme_times_neither_panic_nor_wrap() {
+        let r = |t: i64, v: f64| Reading {
+            time_ms: t,
+            meter_id: "m".into(),
+            value: v,
+            seq: None,
+        };
+        let d = intervals(
+            &[r(i64::MIN, 1.0), r(0, 2.0), r(i64::MAX, 3.0)],
+            &MeterSpec::default(),
+        );
+        assert_eq!(d.intervals.len(), 2);
+        assert!(d.intervals.iter().all(|i| i.kind == Kind::Missing));
+        let (b, spans) = buckets(&d.intervals, i64::MAX - 10, i64::MAX, 3);
+        assert_eq!(b.len(), 3);
+        assert!(spans.is_empty());
+    }
 
     #[test]
     fn each_event_gives_its_interval() {
