@@ -174,8 +174,9 @@ pub trait PointStore {
     /// [`StoreError`] from the database.
     fn write_readings(&mut self, point: &str, readings: &[Reading]) -> Result<usize, StoreError>;
 
-    /// The consumption intervals of `point` in `[from_ms, to_ms]` from its stored readings
-    /// ([`meter::intervals`]), reaching back to the reading before `from_ms`.
+    /// The consumption intervals of `point` that end in `(from_ms, to_ms]`, from its stored
+    /// readings ([`meter::intervals`], reaching back to the reading before `from_ms` for the
+    /// interval that crosses it): adjacent windows share no interval.
     ///
     /// # Errors
     /// [`StoreError`] from the database.

@@ -128,6 +128,16 @@ pub struct Derived {
     pub dropped: Vec<(Reading, Dropped)>,
 }
 
+/// The intervals of `derived` that end in `(from_ms, to_ms]` — an interval belongs to the window
+/// its end falls in (interval meters label an interval by its end), so adjacent windows share
+/// none.
+pub fn ending_in(mut derived: Derived, from_ms: i64, to_ms: i64) -> Derived {
+    derived
+        .intervals
+        .retain(|i| i.end_ms > from_ms && i.end_ms <= to_ms);
+    derived
+}
+
 /// The intervals between `readings` of one point (any order), with `spec`'s rules (see the
 /// module's documentation). Every interval's energy is ≥ 0 or `None`.
 pub fn intervals(readings: &[Reading], spec: &MeterSpec) -> Derived {

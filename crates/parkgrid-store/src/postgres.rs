@@ -290,7 +290,11 @@ impl PointStore for Store {
                 seq: u64::try_from(r.get::<_, i64>(3)).ok(),
             })
             .collect();
-        Ok(meter::intervals(&readings, spec))
+        Ok(meter::ending_in(
+            meter::intervals(&readings, spec),
+            from_ms,
+            to_ms,
+        ))
     }
 
     fn quarantine(

@@ -328,7 +328,11 @@ impl PointStore for Store {
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(meter::intervals(&readings, spec))
+        Ok(meter::ending_in(
+            meter::intervals(&readings, spec),
+            from_ms,
+            to_ms,
+        ))
     }
 
     /// Keeps a payload that could not be decoded, with why; returns its id.

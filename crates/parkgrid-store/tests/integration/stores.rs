@@ -119,10 +119,23 @@ fn meter_intervals_come_from_the_stored_readings(store: &mut dyn PointStore) {
         .meter_intervals("tenant_a/main", h, 4 * h, &spec)
         .expect("intervals");
     let e: Vec<Option<f64>> = d.intervals.iter().map(|i| i.energy).collect();
-    // The window from 1 h reaches back to the reading before it (0 h): 2 to 1 h, 3 to 2 h, and 1
-    // after the reset.
-    assert_eq!(e, [Some(2.0), Some(3.0), Some(1.0)]);
-    assert_eq!(d.intervals, meter::intervals(&readings, &spec).intervals);
+    // The intervals that end after 1 h: 3 from 1 h to 2 h, and 1 after the reset.
+    assert_eq!(e, [Some(3.0), Some(1.0)]);
+    // Adjacent windows share no interval and together hold them all, each once; a window that
+    // starts inside an interval reaches back to the reading before it.
+    let all = meter::intervals(&readings, &spec).intervals;
+    let a = store
+        .meter_intervals("tenant_a/main", -h, 2 * h, &spec)
+        .expect("intervals");
+    let b = store
+        .meter_intervals("tenant_a/main", 2 * h, 4 * h, &spec)
+        .expect("intervals");
+    let joined: Vec<_> = a.intervals.iter().chain(&b.intervals).copied().collect();
+    assert_eq!(joined, all);
+    let inside = store
+        .meter_intervals("tenant_a/main", 2 * h + 1, 4 * h, &spec)
+        .expect("intervals");
+    assert_eq!(inside.intervals, all[2..].to_vec());
 }
 
 fn undecodable_payloads_are_quarantined_with_their_reason(store: &mut dyn PointStore) {
