@@ -215,6 +215,8 @@ struct Sensor {
 struct Device {
     id: String,
     sensors: Vec<Sensor>,
+    /// The sensors it publishes as SenML (those not in [`Options::omit`]), by index.
+    published: Vec<usize>,
     /// Steps `[a, b)` in which it publishes nothing.
     dropout: Option<(usize, usize)>,
 }
@@ -310,6 +312,7 @@ impl Twin {
                 None => devices.push(Device {
                     id: s.id.clone(),
                     sensors: vec![sensor],
+                    published: Vec::new(),
                     dropout: None,
                 }),
             }
@@ -353,6 +356,20 @@ impl Twin {
             labels: Vec::new(),
             options,
         };
+        // Which sensors go out as SenML, decided once (not at every frame).
+        for d in &mut twin.devices {
+            d.published = (0..d.sensors.len())
+                .filter(|&i| {
+                    let name = format!(
+                        "{}/{}/{}",
+                        twin.park_id,
+                        d.id,
+                        d.sensors[i].quantity.as_str()
+                    );
+                    !twin.options.omit.contains(&name)
+                })
+                .collect();
+        }
         for f in twin.options.faults.clone() {
             twin.inject(park, &f)?;
         }
@@ -480,11 +497,10 @@ impl Twin {
         self.devices
             .iter()
             .flat_map(|d| {
-                d.sensors
+                d.published
                     .iter()
-                    .map(|s| self.series_name(&d.id, s.quantity.as_str()))
+                    .map(|&i| self.series_name(&d.id, d.sensors[i].quantity.as_str()))
             })
-            .filter(|n| !self.options.omit.contains(n))
             .collect()
     }
 
@@ -553,17 +569,8 @@ impl Twin {
                 if off(d.dropout) {
                     continue;
                 }
-                let sensors: Vec<(usize, &Sensor)> = d
-                    .sensors
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| {
-                        !self
-                            .options
-                            .omit
-                            .contains(&self.series_name(&d.id, s.quantity.as_str()))
-                    })
-                    .collect();
+                let sensors: Vec<(usize, &Sensor)> =
+                    d.published.iter().map(|&i| (i, &d.sensors[i])).collect();
                 if sensors.is_empty() {
                     continue;
                 }
