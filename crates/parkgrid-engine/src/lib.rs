@@ -46,5 +46,5 @@ pub use losses::{LOSS_TOLERANCE_REL, LossFeedback};
 pub use network::{NetworkCheck, NetworkMode, StepInjections, pf_options};
 pub use year::{
     Progress, Request, SERIES_DECIMALS, UNSERVED_TOLERANCE_KWH, Window, YearRun, check_memory,
-    run_year, unserved_text,
+    run_year, run_year_edited, unserved_text,
 };

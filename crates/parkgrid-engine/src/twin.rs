@@ -18,9 +18,16 @@
 //!   last digit); the reading at the start of the window opens the count;
 //! - **faults** ([`Fault`]): a stuck sensor (the value at the fault's start repeated), a drifting
 //!   one (+[`Options::drift_rel_per_day`] of the value per day), a device that stops reporting
-//!   (no messages), a meter reset (the register restarts from 0 just after a reading). Each is
-//!   returned as a [`Label`] with its series and times: the ground truth a detector is scored
-//!   against.
+//!   (no messages), a meter reset (the register restarts from 0 just after a reading); and two
+//!   faults of the plant itself, made before the run is dispatched ([`degrade`]) so that the
+//!   whole park answers them (the grid imports what a weaker array no longer gives): a PV array
+//!   losing a share of its strings, a heat pump whose COP falls. Each is returned as a
+//!   [`Label`] with its series and times: the ground truth a detector is scored against.
+//! - **measured series** ([`Replay`]): any profile of an asset (a PV array's or a wind farm's
+//!   availability, a load's demand, a heat pump's COP) taken from a log
+//!   ([`parkgrid_resource::measured`]) instead of the model, before the run is dispatched.
+//!
+//! [`play`] runs the days and makes the twin in one call.
 //!
 //! [`Twin::truth`] gives each meter's consumption per step as the model made it (before rounding
 //! and faults): what the store's meter intervals must come back to.
@@ -35,11 +42,13 @@ use std::str::FromStr;
 use chrono::{NaiveDateTime, TimeZone as _};
 use parkgrid_dispatch::{Dispatch, Element, Quantity};
 use parkgrid_model::tenant::MeterCarrier;
-use parkgrid_model::{Park, TimeAxis};
+use parkgrid_model::{AssetKind, Park, TimeAxis};
+use parkgrid_resource::measured::Measured;
+use parkgrid_resource::{ParkProfiles, Quantity as ProfileQuantity};
 use rand::{RngExt as _, SeedableRng, rngs::StdRng};
 use serde::Serialize;
 
-use crate::EngineError;
+use crate::{EngineError, Request, YearRun, run_year_edited};
 
 /// The quantities a device measures and publishes (a schedule's other series — availability,
 /// prices, unserved demand, a flexible load's baseline — are not measurements).
@@ -103,29 +112,70 @@ pub enum FaultKind {
     Dropout,
     /// A meter's register restarts from 0 just after the reading at the fault's time.
     MeterReset,
+    /// A PV array loses a share of its strings ([`Fault::size`], default
+    /// [`STRING_LOSS_DEFAULT`]): its availability falls by that share for the fault's span.
+    StringLoss,
+    /// A heat pump's COP falls, linearly from the fault's start to [`Fault::size`] (default
+    /// [`COP_DRIFT_DEFAULT`]) below the model's at its end (fouling, refrigerant loss), and
+    /// is back after (a repair): the same heat costs more electricity.
+    CopDrift,
 }
 
-/// A fault to inject: `KIND:TARGET@FROM[+HOURSh]`, e.g. `stuck:pv_roof/p_kw@2025-01-08T10:00+4h`,
-/// `dropout:battery@2025-01-09T00:00+2h`, `meter_reset:m_offices@2025-01-10T06:00`. `FROM` is
-/// the park's local time; the duration defaults to 1 h.
+/// The share of a PV array's strings a `string_loss` takes without a size: one of eight (an
+/// array of eight strings per inverter losing one).
+pub const STRING_LOSS_DEFAULT: f64 = 0.125;
+
+/// How far a `cop_drift` takes a heat pump's COP below the model's by the fault's end, without a
+/// size: 20 %.
+pub const COP_DRIFT_DEFAULT: f64 = 0.2;
+
+impl FaultKind {
+    /// Its name in a fault's text (`stuck`, `string_loss`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultKind::Stuck => "stuck",
+            FaultKind::Drift => "drift",
+            FaultKind::Dropout => "dropout",
+            FaultKind::MeterReset => "meter_reset",
+            FaultKind::StringLoss => "string_loss",
+            FaultKind::CopDrift => "cop_drift",
+        }
+    }
+
+    /// Whether the fault is in the plant (made before the run is dispatched), not in what a
+    /// device reports.
+    pub fn is_physical(self) -> bool {
+        matches!(self, FaultKind::StringLoss | FaultKind::CopDrift)
+    }
+}
+
+/// A fault to inject: `KIND:TARGET[=SIZE]@FROM[+HOURSh]`, e.g.
+/// `stuck:pv_roof/p_kw@2025-01-08T10:00+4h`, `dropout:battery@2025-01-09T00:00+2h`,
+/// `meter_reset:m_offices@2025-01-10T06:00`, `string_loss:pv_roof=0.25@2025-01-08T00:00+72h`,
+/// `cop_drift:gshp_1=0.3@2025-01-08T00:00+96h`. `FROM` is the park's local time; the duration
+/// defaults to 1 h; a size (a share, above 0 and at most 1) only for `string_loss` and
+/// `cop_drift`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fault {
     /// What goes wrong.
     pub kind: FaultKind,
     /// `asset/quantity` for a sensor fault, an asset, branch or meter id for a dropout, a meter
-    /// id for a reset.
+    /// id for a reset, a PV array for a string loss, a heat pump for a COP drift.
     pub target: String,
     /// When it begins, the park's local time.
     pub from: NaiveDateTime,
     /// How long it lasts, hours (a reset is an instant).
     pub hours: f64,
+    /// The share a string loss takes or a COP drift reaches (0 for the other kinds).
+    pub size: f64,
 }
 
 impl FromStr for Fault {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let usage = "a fault is KIND:TARGET@FROM[+HOURSh], KIND one of stuck, drift, dropout, \
-                     meter_reset (e.g. stuck:pv_roof/p_kw@2025-01-08T10:00+4h)";
+        let usage = "a fault is KIND:TARGET[=SIZE]@FROM[+HOURSh], KIND one of stuck, drift, \
+                     dropout, meter_reset, string_loss, cop_drift (e.g. \
+                     stuck:pv_roof/p_kw@2025-01-08T10:00+4h, string_loss:pv_roof=0.25@2025-01-08T00:00+72h)";
         let (kind, rest) = s
             .split_once(':')
             .ok_or_else(|| format!("'{s}': no ':' after the kind; {usage}"))?;
@@ -134,11 +184,33 @@ impl FromStr for Fault {
             "drift" => FaultKind::Drift,
             "dropout" => FaultKind::Dropout,
             "meter_reset" => FaultKind::MeterReset,
+            "string_loss" => FaultKind::StringLoss,
+            "cop_drift" => FaultKind::CopDrift,
             other => return Err(format!("'{s}': unknown fault kind '{other}'; {usage}")),
         };
         let (target, when) = rest
             .split_once('@')
             .ok_or_else(|| format!("'{s}': no '@' before the time; {usage}"))?;
+        let (target, size) = match (target.split_once('='), kind) {
+            (None, FaultKind::StringLoss) => (target, STRING_LOSS_DEFAULT),
+            (None, FaultKind::CopDrift) => (target, COP_DRIFT_DEFAULT),
+            (None, _) => (target, 0.0),
+            (Some((t, v)), FaultKind::StringLoss | FaultKind::CopDrift) => {
+                let size = v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| *x > 0.0 && *x <= 1.0)
+                    .ok_or_else(|| {
+                        format!("'{s}': the size '{v}' is not a share above 0 and at most 1")
+                    })?;
+                (t, size)
+            }
+            (Some(_), _) => {
+                return Err(format!(
+                    "'{s}': only string_loss and cop_drift take a size (=SHARE); {usage}"
+                ));
+            }
+        };
         if target.is_empty() {
             return Err(format!("'{s}': no target; {usage}"));
         }
@@ -164,6 +236,7 @@ impl FromStr for Fault {
             target: target.to_string(),
             from,
             hours,
+            size,
         })
     }
 }
@@ -262,6 +335,7 @@ pub struct Twin {
     meters: Vec<MeterTwin>,
     labels: Vec<Label>,
     options: Options,
+    replays: Vec<ReplayReport>,
 }
 
 /// A normal draw from `rng` (Box–Muller).
@@ -280,6 +354,323 @@ fn seed_of(seed: u64, k: usize, s: usize) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+/// A UTC epoch-ms instant as the park's local time, for messages.
+fn local_text(park: &Park, ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || ms.to_string(),
+        |t| {
+            t.with_timezone(&park.site.time_zone.0)
+                .format("%Y-%m-%dT%H:%M")
+                .to_string()
+        },
+    )
+}
+
+/// The steps `[a, b)` (at least one) that fault `f` covers on a run of `n` steps of `step_ms`
+/// from `start_ms` (UTC epoch ms), its start read in the park's time zone.
+///
+/// # Errors
+/// [`EngineError::Input`] when the start is not a local time of the park or is outside the run.
+fn fault_steps(
+    park: &Park,
+    start_ms: i64,
+    step_ms: i64,
+    n: usize,
+    f: &Fault,
+) -> Result<(usize, usize), EngineError> {
+    let bad = |why: String| EngineError::Input(format!("fault '{}': {why}", f.target));
+    let from_ms = park
+        .site
+        .time_zone
+        .0
+        .from_local_datetime(&f.from)
+        .earliest()
+        .ok_or_else(|| bad(format!("{} is not a local time of the park", f.from)))?
+        .timestamp_millis();
+    let end_ms = start_ms + step_ms * n as i64;
+    if from_ms < start_ms || from_ms >= end_ms {
+        return Err(bad(format!(
+            "{} is outside the run (its steps start at {} and end at {})",
+            f.from,
+            local_text(park, start_ms),
+            local_text(park, end_ms)
+        )));
+    }
+    let a = usize::try_from((from_ms - start_ms) / step_ms).unwrap_or(0);
+    let len = ((f.hours * 3.6e6) / step_ms as f64).ceil().max(1.0) as usize;
+    Ok((a, a.saturating_add(len).min(n)))
+}
+
+/// Makes the plant's own faults ([`FaultKind::is_physical`]) in `profiles` (a run's, before it
+/// is dispatched): a string loss scales the PV array's availability by `1 − size` over the
+/// fault's steps; a COP drift scales the heat pump's COP by `1 − size·(k − a + 1)/(b − a)` at
+/// step `k` of the fault's steps `[a, b)`. Other faults are left to [`Twin::new`].
+///
+/// # Errors
+/// [`EngineError::Input`] when the target is not a PV array (string loss) or has no COP (a
+/// COP drift), naming those that are, or the fault's time is outside the run.
+pub fn degrade(
+    park: &Park,
+    faults: &[Fault],
+    profiles: &mut ParkProfiles,
+) -> Result<(), EngineError> {
+    let axis = &profiles.axis;
+    let (start_ms, step_ms, n) = (
+        axis.start.timestamp_millis(),
+        i64::from(axis.step_min) * 60_000,
+        axis.n_steps,
+    );
+    for f in faults.iter().filter(|f| f.kind.is_physical()) {
+        let (a, b) = fault_steps(park, start_ms, step_ms, n, f)?;
+        let (quantity, what) = match f.kind {
+            FaultKind::StringLoss => (ProfileQuantity::Available, "a PV array"),
+            _ => (ProfileQuantity::Cop, "a heat pump"),
+        };
+        let fits = |s: &parkgrid_resource::AssetSeries| {
+            s.quantity == quantity && (f.kind != FaultKind::StringLoss || s.kind == AssetKind::Pv)
+        };
+        let candidates: Vec<&str> = profiles
+            .series
+            .iter()
+            .filter(|s| fits(s))
+            .map(|s| s.id.as_str())
+            .collect();
+        let candidates = candidates.join(", ");
+        let series = profiles
+            .series
+            .iter_mut()
+            .find(|s| s.id == f.target && fits(s))
+            .ok_or_else(|| {
+                EngineError::Input(format!(
+                    "fault '{}:{}': not {what} of the park (those: {candidates})",
+                    f.kind.as_str(),
+                    f.target
+                ))
+            })?;
+        for (i, v) in series.values[a..b].iter_mut().enumerate() {
+            *v *= match f.kind {
+                FaultKind::StringLoss => 1.0 - f.size,
+                _ => 1.0 - f.size * (i + 1) as f64 / (b - a) as f64,
+            };
+        }
+    }
+    Ok(())
+}
+
+/// A measured series to play instead of an asset's modelled one:
+/// `ASSET[/QUANTITY]=FILE[#COLUMN][*FACTOR]`, the value in the file times `FACTOR` (default 1)
+/// in the profile's unit (kW; a COP as is), `QUANTITY` one of the asset's profile series
+/// (`available_kw`, `demand_kw`, `heat_demand_kw`, `cop`, …; default its first).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplaySpec {
+    /// The asset.
+    pub asset: String,
+    /// The profile series, by its name in `profiles.csv`; `None` for the asset's first.
+    pub quantity: Option<String>,
+    /// The log (CSV).
+    pub file: std::path::PathBuf,
+    /// Its column; `None` for its only value column.
+    pub column: Option<String>,
+    /// Multiplies the file's values into the profile's unit (0.001: W to kW).
+    pub factor: f64,
+}
+
+impl FromStr for ReplaySpec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let usage = "a replay is ASSET[/QUANTITY]=FILE[#COLUMN][*FACTOR], e.g. \
+                     pv_roof=serf_east_15min_ac_power.csv#ac_power*0.001";
+        let (target, rest) = s
+            .split_once('=')
+            .ok_or_else(|| format!("'{s}': no '=' after the asset; {usage}"))?;
+        let (asset, quantity) = match target.split_once('/') {
+            Some((a, q)) => (a, Some(q.to_string())),
+            None => (target, None),
+        };
+        let (rest, factor) = match rest.rsplit_once('*') {
+            Some((r, f)) => (
+                r,
+                f.parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite() && *x > 0.0)
+                    .ok_or_else(|| format!("'{s}': the factor '{f}' is not a positive number"))?,
+            ),
+            None => (rest, 1.0),
+        };
+        let (file, column) = match rest.rsplit_once('#') {
+            Some((f, c)) => (f, Some(c.to_string())),
+            None => (rest, None),
+        };
+        if asset.is_empty() || file.is_empty() || quantity.as_deref() == Some("") {
+            return Err(format!("'{s}': {usage}"));
+        }
+        Ok(ReplaySpec {
+            asset: asset.to_string(),
+            quantity,
+            file: file.into(),
+            column,
+            factor,
+        })
+    }
+}
+
+/// A measured series ready to play: what to replace and the log.
+#[derive(Debug, Clone)]
+pub struct Replay {
+    /// What it replaces.
+    pub spec: ReplaySpec,
+    /// The log.
+    pub measured: Measured,
+}
+
+/// How a replay went.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReplayReport {
+    /// The asset.
+    pub asset: String,
+    /// The profile series replaced.
+    pub quantity: &'static str,
+    /// The log and its column.
+    pub file: String,
+    /// Its column.
+    pub column: String,
+    /// The log's year played.
+    pub source_year: i32,
+    /// Steps in the run.
+    pub steps: usize,
+    /// Steps that took the measured value.
+    pub measured_steps: usize,
+    /// Steps the log does not cover (less than half of the step), left at the model's value.
+    pub modelled_steps: usize,
+    /// Measured values below what the series can take (negative power, a COP of 0 or below),
+    /// set to 0 (power) or left at the model's value (a COP or EER).
+    pub out_of_range: usize,
+}
+
+impl Replay {
+    /// Puts the measured values into `profiles` (a run's, before it is dispatched).
+    ///
+    /// # Errors
+    /// [`EngineError::Input`] when the asset or its series is not in the park (naming those it
+    /// has) or the log has no value in any step of the run (naming both spans).
+    pub fn apply(
+        &self,
+        park: &Park,
+        profiles: &mut ParkProfiles,
+    ) -> Result<ReplayReport, EngineError> {
+        let spec = &self.spec;
+        let bad = |why: String| {
+            EngineError::Input(format!(
+                "--replay {}: {why}",
+                spec.quantity
+                    .as_ref()
+                    .map_or_else(|| spec.asset.clone(), |q| format!("{}/{q}", spec.asset))
+            ))
+        };
+        let own: Vec<&str> = profiles
+            .series
+            .iter()
+            .filter(|s| s.id == spec.asset)
+            .map(|s| s.quantity.suffix())
+            .collect();
+        if own.is_empty() {
+            let ids: Vec<&str> = profiles.series.iter().map(|s| s.id.as_str()).collect();
+            let mut ids = ids;
+            ids.dedup();
+            return Err(bad(format!(
+                "no asset of that id has a profile (those that do: {})",
+                ids.join(", ")
+            )));
+        }
+        let own = own.join(", ");
+        let axis = profiles.axis;
+        let series = profiles
+            .series
+            .iter_mut()
+            .find(|s| {
+                s.id == spec.asset
+                    && spec
+                        .quantity
+                        .as_deref()
+                        .is_none_or(|q| q == s.quantity.suffix())
+            })
+            .ok_or_else(|| bad(format!("the asset's profile series are {own}")))?;
+        let start = axis.start.naive_local();
+        let placed = self.measured.on_axis(start, axis.step_min, axis.n_steps);
+        let ratio = matches!(series.quantity, ProfileQuantity::Cop | ProfileQuantity::Eer);
+        let mut report = ReplayReport {
+            asset: spec.asset.clone(),
+            quantity: series.quantity.suffix(),
+            file: self.measured.file.clone(),
+            column: self.measured.column.clone(),
+            source_year: placed.source_year,
+            steps: axis.n_steps,
+            measured_steps: 0,
+            modelled_steps: 0,
+            out_of_range: 0,
+        };
+        for (v, m) in series.values.iter_mut().zip(&placed.values) {
+            let Some(m) = m.map(|m| m * spec.factor) else {
+                report.modelled_steps += 1;
+                continue;
+            };
+            report.measured_steps += 1;
+            match (m > 0.0, ratio) {
+                (true, _) => *v = m,
+                (false, true) => report.out_of_range += 1,
+                (false, false) => {
+                    report.out_of_range += usize::from(m < 0.0);
+                    *v = 0.0;
+                }
+            }
+        }
+        if report.measured_steps == 0 {
+            let (first, last) = self.measured.span();
+            return Err(bad(format!(
+                "{} holds {} to {}; played on {}'s year it has no value in the run's {} to {}",
+                self.measured.file,
+                first.format("%Y-%m-%d %H:%M"),
+                last.format("%Y-%m-%d %H:%M"),
+                park.site.name,
+                start.format("%Y-%m-%d %H:%M"),
+                (start
+                    + chrono::TimeDelta::minutes(i64::from(axis.step_min) * axis.n_steps as i64))
+                .format("%Y-%m-%d %H:%M"),
+            )));
+        }
+        Ok(report)
+    }
+}
+
+/// The twin of `park` over the run `req` asks for: its profiles changed by `replays` and the
+/// plant's faults in `options` ([`degrade`]), dispatched, then played as telemetry
+/// ([`Twin::new`]). Returns the twin (how each replay went in [`Twin::replays`]) and the run.
+///
+/// # Errors
+/// Those of [`crate::run_year`], [`Replay::apply`], [`degrade`] and [`Twin::new`].
+pub fn play(
+    park: &Park,
+    req: &Request,
+    options: Options,
+    replays: &[Replay],
+) -> Result<(Twin, YearRun), EngineError> {
+    let mut reports = Vec::new();
+    let run = run_year_edited(
+        park,
+        req,
+        &mut |park, profiles| {
+            for r in replays {
+                reports.push(r.apply(park, profiles)?);
+            }
+            degrade(park, &options.faults, profiles)
+        },
+        &mut |_| {},
+    )?;
+    let mut twin = Twin::new(park, &run.axis, &run.main.dispatch, options)?;
+    twin.replays = reports;
+    Ok((twin, run))
 }
 
 impl Twin {
@@ -355,6 +746,7 @@ impl Twin {
             meters,
             labels: Vec::new(),
             options,
+            replays: Vec::new(),
         };
         // Which sensors go out as SenML, decided once (not at every frame).
         for d in &mut twin.devices {
@@ -379,24 +771,7 @@ impl Twin {
     /// Places `f` on the run's steps and records its label.
     fn inject(&mut self, park: &Park, f: &Fault) -> Result<(), EngineError> {
         let bad = |why: String| EngineError::Input(format!("fault '{}': {why}", f.target));
-        let tz = park.site.time_zone.0;
-        let from_ms = tz
-            .from_local_datetime(&f.from)
-            .earliest()
-            .ok_or_else(|| bad(format!("{} is not a local time of the park", f.from)))?
-            .timestamp_millis();
-        let end_ms = self.start_ms + self.step_ms * self.n as i64;
-        if from_ms < self.start_ms || from_ms >= end_ms {
-            return Err(bad(format!(
-                "{} is outside the run (its steps start at {} and end at {})",
-                f.from,
-                self.local(park, self.start_ms),
-                self.local(park, end_ms)
-            )));
-        }
-        let a = usize::try_from((from_ms - self.start_ms) / self.step_ms).unwrap_or(0);
-        let len = ((f.hours * 3.6e6) / self.step_ms as f64).ceil().max(1.0) as usize;
-        let b = a.saturating_add(len).min(self.n);
+        let (a, b) = fault_steps(park, self.start_ms, self.step_ms, self.n, f)?;
         let step_to_ms = |k: usize| self.start_ms + self.step_ms * k as i64;
         let label = |series: Vec<String>, a: usize, b: usize| Label {
             kind: f.kind,
@@ -462,19 +837,29 @@ impl Twin {
                 let name = format!("{}/meter/{}/{}", self.park_id, m.id, m.quantity);
                 self.labels.push(label(vec![name], a, a));
             }
+            FaultKind::StringLoss | FaultKind::CopDrift => {
+                // Made in the profiles before the run ([`degrade`]); here only the sensors that
+                // show it.
+                let shows: &[Quantity] = if f.kind == FaultKind::StringLoss {
+                    &[Quantity::PKw, Quantity::OutputKw]
+                } else {
+                    &[Quantity::PKw, Quantity::HeatKw, Quantity::SourceKw]
+                };
+                let device = self
+                    .devices
+                    .iter()
+                    .find(|d| d.id == f.target)
+                    .ok_or_else(|| bad("no device of that id publishes in this run".into()))?;
+                let names = device
+                    .sensors
+                    .iter()
+                    .filter(|s| shows.contains(&s.quantity))
+                    .map(|s| self.series_name(&device.id, s.quantity.as_str()))
+                    .collect();
+                self.labels.push(label(names, a, b));
+            }
         }
         Ok(())
-    }
-
-    fn local(&self, park: &Park, ms: i64) -> String {
-        chrono::DateTime::from_timestamp_millis(ms).map_or_else(
-            || ms.to_string(),
-            |t| {
-                t.with_timezone(&park.site.time_zone.0)
-                    .format("%Y-%m-%dT%H:%M")
-                    .to_string()
-            },
-        )
     }
 
     fn series_name(&self, device: &str, quantity: &str) -> String {
@@ -531,6 +916,11 @@ impl Twin {
     /// The injected faults.
     pub fn labels(&self) -> &[Label] {
         &self.labels
+    }
+
+    /// The measured series played instead of modelled ones ([`play`]), and how they went.
+    pub fn replays(&self) -> &[ReplayReport] {
+        &self.replays
     }
 
     /// Each meter's consumption per step as the model made it.
@@ -657,6 +1047,16 @@ mod tests {
         assert_eq!(f.hours, 4.0);
         let r: Fault = "meter_reset:m1@2025-01-08T10:00".parse().unwrap();
         assert_eq!(r.hours, 1.0);
+        let s: Fault = "string_loss:pv_roof@2025-01-08T10:00+72h".parse().unwrap();
+        assert_eq!(
+            (s.target.as_str(), s.size),
+            ("pv_roof", STRING_LOSS_DEFAULT)
+        );
+        let c: Fault = "cop_drift:gshp_1=0.3@2025-01-08T10:00+96h".parse().unwrap();
+        assert_eq!(
+            (c.kind, c.target.as_str(), c.size),
+            (FaultKind::CopDrift, "gshp_1", 0.3)
+        );
         for (bad, says) in [
             ("stuck", "no ':'"),
             ("melt:x@2025-01-08T10:00", "unknown fault kind 'melt'"),
@@ -665,6 +1065,18 @@ mod tests {
             ("stuck:x@2025-01-08", "not YYYY-MM-DDTHH:MM"),
             ("stuck:x@2025-01-08T10:00+-3h", "positive number of hours"),
             ("stuck:x@2025-01-08T10:00+NaNh", "positive number of hours"),
+            (
+                "stuck:x=0.5@2025-01-08T10:00",
+                "only string_loss and cop_drift take a size",
+            ),
+            (
+                "string_loss:pv=1.5@2025-01-08T10:00",
+                "the size '1.5' is not a share",
+            ),
+            (
+                "cop_drift:hp=0@2025-01-08T10:00",
+                "the size '0' is not a share",
+            ),
         ] {
             let e = bad.parse::<Fault>().unwrap_err();
             assert!(e.contains(says), "{bad}: {e}");

@@ -166,15 +166,31 @@ pub fn run_year(
     req: &Request,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<YearRun, EngineError> {
+    run_year_edited(park, req, &mut |_, _| Ok(()), progress)
+}
+
+/// [`run_year`] with the profiles changed by `edit` (given the park as run, with the request's
+/// step) before anything is dispatched: the twin's measured series and physical faults
+/// ([`crate::twin::play`]).
+///
+/// # Errors
+/// Those of [`run_year`], and `edit`'s.
+pub fn run_year_edited(
+    park: &Park,
+    req: &Request,
+    edit: &mut dyn FnMut(&Park, &mut ParkProfiles) -> Result<(), EngineError>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<YearRun, EngineError> {
     let (park, steps) = req.check(park)?;
     let park: &Park = &park;
     let lowered = req.network_check.map(|_| lower_park(park)).transpose()?;
     // A window's profiles are the year's cut to it (demand scaled to its annual energy, the
     // weather of the whole year), with the PV arrays' solar geometry computed for it alone.
-    let profiles = match steps {
+    let mut profiles = match steps {
         Some((offset, len)) => park_profiles_window(park, offset, len)?,
         None => park_profiles(park)?,
     };
+    edit(park, &mut profiles)?;
     if req.strategy == Strategy::Optimal && req.horizon == Horizon::Year {
         check_memory(park, &profiles)?;
     }

@@ -1,7 +1,8 @@
 //! Resources and loads of a park: weather (EPW, CSV, or a synthetic year from a monthly climate
 //! table), solar position (NREL SPA), plane-of-array irradiance (isotropic, Hay–Davies, Perez), PV
 //! output (PVWatts), wind-farm output (power curves, hub-height extrapolation, air density), heat-pump
-//! COP, heat demand, and electric demand shapes on the Chinese working calendar.
+//! COP, heat demand, electric demand shapes on the Chinese working calendar, and measured logs
+//! placed on a park's time axis ([`measured`]).
 //!
 //! [`park_profiles`] turns a validated [`parkgrid_model::Park`] into one series per asset on the
 //! park's time axis. This crate does no network IO and has no async runtime; it reads the weather
@@ -12,6 +13,7 @@ pub mod csvdata;
 pub mod epw;
 pub mod heat;
 pub mod irradiance;
+pub mod measured;
 mod profiles;
 pub mod pv;
 pub mod rng;

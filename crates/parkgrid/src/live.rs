@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use parkgrid_engine::twin::Fault;
+use parkgrid_engine::twin::{Fault, ReplaySpec};
 
 use crate::simulate::StrategyArg;
 
@@ -47,11 +47,22 @@ pub struct Play {
     /// The relative standard deviation of a reading's error.
     #[arg(long, default_value_t = 0.005)]
     pub noise: f64,
-    /// A fault to inject, KIND:TARGET@FROM[+HOURSh] (repeatable): stuck:pv_roof/output_kw@2025-01-03T10:00+4h,
-    /// drift:hp_ground/p_kw@…, dropout:battery@…, meter_reset:m_offices_el@… (FROM in the park's
-    /// local time).
+    /// A fault to inject, KIND:TARGET[=SIZE]@FROM[+HOURSh] (repeatable; FROM in the park's
+    /// local time): in what a device reports — stuck:pv_roof/output_kw@2025-01-03T10:00+4h,
+    /// drift:gshp_1/p_kw@…, dropout:battery@…, meter_reset:m_offices_el@… — or in the plant,
+    /// answered by the whole park's dispatch — string_loss:pv_roof=0.25@…+72h (a quarter of
+    /// the array's strings out; default 0.125), cop_drift:gshp_1=0.3@…+96h (the COP falling to
+    /// 30 % below the model's by the end; default 0.2).
     #[arg(long = "fault", value_name = "FAULT")]
     pub faults: Vec<Fault>,
+    /// Play a measured series instead of an asset's modelled one (repeatable):
+    /// ASSET[/QUANTITY]=FILE[#COLUMN][*FACTOR], e.g.
+    /// pv_roof=serf_east_15min_ac_power.csv#ac_power*0.1 (the log's W times 0.1 = kW of the
+    /// park's array). QUANTITY is a profile series of the asset (available_kw, demand_kw,
+    /// heat_demand_kw, cop, …; default its first). The log's clock times are kept, its year
+    /// moved onto the park's; steps it does not cover keep the model's value.
+    #[arg(long = "replay", value_name = "REPLAY")]
+    pub replays: Vec<ReplaySpec>,
     /// Write the twin's ground truth here (JSON): the messages and points published, the
     /// series, each meter's true consumption per step, the faults injected with their series
     /// and times.
@@ -159,9 +170,10 @@ mod built {
 
     use parkgrid_engine::live::ingest::poller::PollStats;
     use parkgrid_engine::live::{self, Broker, Played, ServeOptions, modbus};
-    use parkgrid_engine::twin::{self, Twin};
-    use parkgrid_engine::{Request, Window, run_year};
+    use parkgrid_engine::twin::{self, Replay, Twin};
+    use parkgrid_engine::{Request, Window};
     use parkgrid_model::Park;
+    use parkgrid_resource::measured::Measured;
     use serde_json::json;
 
     use super::{Play, ServeArgs, TwinArgs};
@@ -186,6 +198,29 @@ mod built {
                 play.noise
             )));
         }
+        // The logs are read before anything runs.
+        let replays = play
+            .replays
+            .iter()
+            .map(|spec| {
+                let text = std::fs::read_to_string(&spec.file).map_err(|e| {
+                    input_error(format!(
+                        "--replay: cannot read '{}': {e}",
+                        spec.file.display()
+                    ))
+                })?;
+                let measured = Measured::parse(
+                    &spec.file.display().to_string(),
+                    &text,
+                    spec.column.as_deref(),
+                )
+                .map_err(|e| input_error(format!("--replay: {e}")))?;
+                Ok(Replay {
+                    spec: spec.clone(),
+                    measured,
+                })
+            })
+            .collect::<anyhow::Result<Vec<Replay>>>()?;
         let axis = park
             .time_axis()
             .ok_or_else(|| input_error("the park has no time axis"))?;
@@ -211,19 +246,32 @@ mod built {
                 }
             );
         }
-        let run = run_year(park, &req, &mut |_| {})?;
-        Ok(Twin::new(
-            park,
-            &run.axis,
-            &run.main.dispatch,
-            twin::Options {
-                seed: play.seed,
-                noise_rel: play.noise,
-                faults: play.faults.clone(),
-                omit,
-                ..twin::Options::default()
-            },
-        )?)
+        let options = twin::Options {
+            seed: play.seed,
+            noise_rel: play.noise,
+            faults: play.faults.clone(),
+            omit,
+            ..twin::Options::default()
+        };
+        let (twin, _) = twin::play(park, &req, options, &replays)?;
+        if !quiet {
+            for r in twin.replays() {
+                eprintln!(
+                    "twin: {} {} from {}#{} ({} played): {} of {} steps measured, {} left to the \
+                     model, {} out of range",
+                    r.asset,
+                    r.quantity,
+                    r.file,
+                    r.column,
+                    r.source_year,
+                    r.measured_steps,
+                    r.steps,
+                    r.modelled_steps,
+                    r.out_of_range
+                );
+            }
+        }
+        Ok(twin)
     }
 
     /// Writes the twin's ground truth to `--truth`, and says what was played.
@@ -243,6 +291,7 @@ mod built {
                 "series": twin.series(),
                 "meters": twin.truth(),
                 "faults": twin.labels(),
+                "replays": twin.replays(),
             });
             std::fs::write(path, serde_json::to_string(&truth)? + "\n")
                 .with_context(|| format!("cannot write '{}'", path.display()))?;

@@ -6,4 +6,5 @@ mod agreement;
 mod common;
 mod engine;
 mod sinks;
+mod twin;
 mod yanqing;

@@ -494,6 +494,84 @@ fn serve_with_its_twin_inside_needs_no_broker() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `serve --twin` playing two July days with NREL's SERF East log as the roof's availability
+/// and a quarter of its strings lost on the first day: the ground truth says how the log was
+/// played and labels the fault, and every stored hour of the roof's output is the log's hourly
+/// mean × 0.9 (× 0.75 on the first day) to within the twin's noise (σ 0.5 %: 3 % is 6σ).
+/// A log that does not fit the run is refused with exit code 2.
+#[test]
+fn serve_plays_a_measured_log_and_a_string_loss() {
+    let (dir, park, park_id) = workspace("replay");
+    let db = format!("sqlite:{}", dir.join("park.db").display());
+    let truth = dir.join("truth.json");
+    let log = "crates/parkgrid-engine/tests/data/serf_east_15min_ac_power_2016-07.csv";
+    let run = |from: &str| {
+        parkgrid()
+            .args(["serve", park.to_str().expect("utf-8"), "--listen", "off"])
+            .args(["--twin", "--db", &db, "--speed", "max", "--quiet"])
+            .args(["--from", from, "--days", "2"])
+            .args(["--replay", &format!("pv_roof={log}#ac_power*0.9")])
+            .args(["--fault", "string_loss:pv_roof=0.25@2025-07-03T00:00+24h"])
+            .arg("--truth")
+            .arg(&truth)
+            .output()
+            .expect("serve runs")
+    };
+    let out = run("2025-07-03");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t: Value =
+        serde_json::from_str(&std::fs::read_to_string(&truth).expect("truth")).expect("json");
+    let r = &t["replays"][0];
+    assert_eq!(r["quantity"], "available_kw");
+    assert_eq!(
+        (r["measured_steps"].as_u64(), r["source_year"].as_i64()),
+        (Some(48), Some(2016))
+    );
+    assert_eq!(t["faults"][0]["kind"], "string_loss");
+    // The log's hourly means.
+    let text = std::fs::read_to_string(repo().join(log)).expect("log");
+    let mut hourly = [0.0; 48];
+    for line in text.lines().filter(|l| l.starts_with("2016-07-0")) {
+        let (time, v) = line.split_once(',').expect("row");
+        let day: usize = time[8..10].parse().expect("day");
+        if (3..=4).contains(&day) {
+            let hour: usize = time[11..13].parse().expect("hour");
+            hourly[(day - 3) * 24 + hour] += v.parse::<f64>().expect("W") * 0.9 / 4.0;
+        }
+    }
+    let (loaded, _) = parkgrid_engine::park::load(&park).expect("park");
+    let mut store = parkgrid_engine::live::open_store(&db, &loaded).expect("store");
+    let id = store
+        .series_id(&format!("{park_id}/pv_roof/output_kw"))
+        .expect("the roof's output is stored");
+    let points = store
+        .window(id, i64::MIN / 4, i64::MAX / 4)
+        .expect("window");
+    assert_eq!(points.len(), 48);
+    for (k, p) in points.iter().enumerate() {
+        let want = hourly[k].max(0.0) * if k < 24 { 0.75 } else { 1.0 };
+        assert!(
+            (p.value - want).abs() <= 0.03 * want + 1e-9,
+            "hour {k}: stored {} kW, the log says {want} kW",
+            p.value
+        );
+    }
+    assert!(points.iter().any(|p| p.value > 3_000.0), "a July noon");
+    // January is not in the log: refused, naming both spans.
+    let out = run("2025-01-08");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("holds 2016-07-01 00:00 to 2016-07-14 23:45"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The Modbus devices of a park file: a battery PCS (a signed 32-bit power and an unsigned
 /// level, registers swapped) and a PV inverter (a float), behind unit ids 3 and 7.
 const DEVICES: &str = r#"

@@ -1,0 +1,238 @@
+//! The twin's plant: measured series played instead of modelled ones, and the faults of the
+//! plant itself (PV strings lost, a heat pump's COP drifting) answered by the whole park's
+//! dispatch — checked on the schedule the twin plays, without a broker.
+
+use parkgrid_dispatch::{Quantity, Strategy};
+use parkgrid_engine::twin::{self, Fault, FaultKind, Replay, ReplaySpec, Twin};
+use parkgrid_engine::{Request, Window, YearRun};
+use parkgrid_model::Park;
+use parkgrid_resource::measured::Measured;
+
+use crate::common::repo;
+
+fn yanqing() -> Park {
+    let loaded = parkgrid_model::load(&repo().join("examples/yanqing.toml")).expect("readable");
+    loaded.park.expect("valid park")
+}
+
+fn days(from: &str, days: u32) -> Request {
+    Request {
+        strategy: Strategy::Rule,
+        window: Some(Window {
+            from: from.parse().unwrap(),
+            days,
+        }),
+        ..Request::default()
+    }
+}
+
+/// The twin without noise (the schedule's values exactly) with `faults` and `replays`.
+fn play(req: &Request, faults: &[&str], replays: &[Replay]) -> (Twin, YearRun) {
+    let options = twin::Options {
+        noise_rel: 0.0,
+        faults: faults.iter().map(|f| f.parse::<Fault>().unwrap()).collect(),
+        ..twin::Options::default()
+    };
+    twin::play(&yanqing(), req, options, replays).expect("the twin plays")
+}
+
+fn series<'a>(run: &'a YearRun, id: &str, q: Quantity) -> &'a [f64] {
+    run.main
+        .dispatch
+        .get(id, q)
+        .unwrap_or_else(|| panic!("{id} {q}"))
+}
+
+const SERF: &str = "crates/parkgrid-engine/tests/data/serf_east_15min_ac_power_2016-07.csv";
+
+fn serf(spec: &str) -> Replay {
+    let spec: ReplaySpec = spec.parse().unwrap();
+    let path = repo().join(&spec.file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let measured = Measured::parse(SERF, &text, spec.column.as_deref()).unwrap();
+    Replay { spec, measured }
+}
+
+/// Two days of NREL's SERF East array (15-minute AC power in W, scaled by 0.9 to the park's
+/// 6 MWp roof) played as the roof's availability in hourly steps: each hour's availability is
+/// the mean of the log's four quarter hours (its night-time tare, below 0 W, taken as 0), and
+/// the park absorbs all of it.
+#[test]
+fn a_measured_pv_log_is_played_as_the_arrays_availability() {
+    let spec = format!("pv_roof={SERF}#ac_power*0.9");
+    let (twin, run) = play(&days("2025-07-03", 2), &[], &[serf(&spec)]);
+    let r = &twin.replays()[0];
+    assert_eq!(
+        (r.quantity, r.source_year, r.steps),
+        ("available_kw", 2016, 48)
+    );
+    assert_eq!((r.measured_steps, r.modelled_steps), (48, 0));
+    assert!(r.out_of_range >= 16, "nights read below 0 W: {r:?}");
+    // The log's own hourly means, by hand.
+    let text = std::fs::read_to_string(repo().join(SERF)).unwrap();
+    let mut hourly = vec![(0.0, 0); 48];
+    for line in text.lines().filter(|l| l.starts_with("2016-07-0")) {
+        let (t, v) = line.split_once(',').unwrap();
+        let day: usize = t[8..10].parse().unwrap();
+        let hour: usize = t[11..13].parse().unwrap();
+        if (3..=4).contains(&day) {
+            let h = &mut hourly[(day - 3) * 24 + hour];
+            h.0 += v.parse::<f64>().unwrap() * 0.9;
+            h.1 += 1;
+        }
+    }
+    let available = series(&run, "pv_roof", Quantity::AvailableKw);
+    let output = series(&run, "pv_roof", Quantity::OutputKw);
+    for (k, (sum, n)) in hourly.iter().enumerate() {
+        assert_eq!(*n, 4, "hour {k}: four quarter hours in the log");
+        let want = (sum / 4.0).max(0.0);
+        assert!(
+            (available[k] - want).abs() < 1e-3,
+            "hour {k}: {} vs {want}",
+            available[k]
+        );
+        assert!(
+            (output[k] - want).abs() < 1e-3,
+            "hour {k}: absorbed, {} vs {want}",
+            output[k]
+        );
+        let read = twin.reading("pv_roof", "output_kw", k).unwrap();
+        assert!(
+            (read - output[k]).abs() < 1e-3,
+            "hour {k}: the twin reports the output"
+        );
+    }
+    let peak = available.iter().copied().fold(0.0, f64::max);
+    assert!(
+        peak > 3_000.0,
+        "a July noon of the measured array: {peak} kW"
+    );
+}
+
+/// A replay that cannot be played says why, naming what there is.
+#[test]
+fn a_replay_that_does_not_fit_says_why() {
+    for (spec, from, says) in [
+        (
+            format!("pv_nowhere={SERF}"),
+            "2025-07-03",
+            "no asset of that id has a profile (those that do: pv_roof, wind_guanting",
+        ),
+        (
+            format!("pv_roof/demand_kw={SERF}"),
+            "2025-07-03",
+            "the asset's profile series are available_kw",
+        ),
+        (
+            format!("pv_roof={SERF}"),
+            "2025-01-08",
+            "holds 2016-07-01 00:00 to 2016-07-14 23:45; played on",
+        ),
+    ] {
+        let options = twin::Options::default();
+        let e = twin::play(&yanqing(), &days(from, 1), options, &[serf(&spec)])
+            .map(|_| ())
+            .expect_err("refused")
+            .to_string();
+        assert!(e.contains(says), "{spec}: {e}");
+    }
+    let e = "pv_roof=log.csv*-1".parse::<ReplaySpec>().unwrap_err();
+    assert!(
+        e.contains("the factor '-1' is not a positive number"),
+        "{e}"
+    );
+}
+
+/// A quarter of the roof's strings lost for a day of January: its output is three quarters of
+/// the healthy twin's in every step of the fault and the same outside; the grid imports what the
+/// roof no longer gives; the label names the roof's power series and the day.
+#[test]
+fn pv_strings_lost_show_in_the_output_and_the_import() {
+    let req = days("2025-01-08", 2);
+    let (healthy, h_run) = play(&req, &[], &[]);
+    let (faulty, f_run) = play(
+        &req,
+        &["string_loss:pv_roof=0.25@2025-01-08T00:00+24h"],
+        &[],
+    );
+    let (h, f) = (
+        series(&h_run, "pv_roof", Quantity::OutputKw),
+        series(&f_run, "pv_roof", Quantity::OutputKw),
+    );
+    let mut lost_kwh = 0.0;
+    for k in 0..48 {
+        let want = if k < 24 { 0.75 * h[k] } else { h[k] };
+        assert!((f[k] - want).abs() < 1e-6, "step {k}: {} vs {want}", f[k]);
+        lost_kwh += h[k] - f[k];
+    }
+    assert!(
+        lost_kwh > 1_000.0,
+        "a January day of a 6 MWp roof: {lost_kwh} kWh lost"
+    );
+    let net = |run: &YearRun| -> f64 {
+        let import: f64 = series(run, "grid", Quantity::ImportKw)[..24].iter().sum();
+        let export: f64 = series(run, "grid", Quantity::ExportKw)[..24].iter().sum();
+        import - export
+    };
+    let more = net(&f_run) - net(&h_run);
+    assert!(
+        (more - lost_kwh).abs() < 0.05 * lost_kwh,
+        "the grid makes up the roof's loss: {more} kWh for {lost_kwh} kWh"
+    );
+    assert_eq!(healthy.labels().len(), 0);
+    let label = &faulty.labels()[0];
+    assert_eq!(label.kind, FaultKind::StringLoss);
+    assert_eq!(label.series, ["yanqing/pv_roof/output_kw"]);
+    assert_eq!(label.to_ms - label.from_ms, 24 * 3_600_000);
+}
+
+/// A ground-source heat pump's COP falling to 30 % below the model's over two January days:
+/// in each step it runs, the heat it gives per kWh of electricity is the healthy twin's times
+/// `1 − 0.3·(k + 1)/48`.
+#[test]
+fn a_heat_pumps_cop_drift_shows_as_more_electricity_for_the_heat() {
+    let req = days("2025-01-08", 2);
+    let (_, h_run) = play(&req, &[], &[]);
+    let (faulty, f_run) = play(&req, &["cop_drift:gshp_1=0.3@2025-01-08T00:00+48h"], &[]);
+    let cop = |run: &YearRun, k: usize| {
+        let heat = series(run, "gshp_1", Quantity::HeatKw)[k];
+        let p = series(run, "gshp_1", Quantity::PKw)[k].abs();
+        (heat > 1.0 && p > 1e-6).then(|| heat / p)
+    };
+    let mut compared = 0;
+    for k in 0..48 {
+        if let (Some(h), Some(f)) = (cop(&h_run, k), cop(&f_run, k)) {
+            let want = h * (1.0 - 0.3 * (k + 1) as f64 / 48.0);
+            assert!(
+                (f - want).abs() < 1e-6 * want,
+                "step {k}: COP {f} vs {want}"
+            );
+            compared += 1;
+        }
+    }
+    // The merit order heats with the data centre's waste heat first; the ground-source pumps
+    // top up in the coldest hours (8 of the 48).
+    assert!(
+        compared >= 6,
+        "the heat pump tops up on January days: {compared} steps"
+    );
+    let label = &faulty.labels()[0];
+    assert_eq!(label.kind, FaultKind::CopDrift);
+    assert_eq!(
+        label.series,
+        ["yanqing/gshp_1/p_kw", "yanqing/gshp_1/heat_kw"]
+    );
+    // A fault of the plant on what is not that plant is refused, naming what is.
+    let options = twin::Options {
+        faults: vec!["cop_drift:pv_roof@2025-01-08T00:00".parse().unwrap()],
+        ..twin::Options::default()
+    };
+    let e = twin::play(&yanqing(), &req, options, &[])
+        .map(|_| ())
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        e.contains("not a heat pump of the park (those: gshp_1, gshp_2"),
+        "{e}"
+    );
+}
