@@ -75,20 +75,21 @@ pub struct Played {
 
 /// Publishes `twin`'s frames to `broker` as `client_id`: frame `k` at `k · step / speed` after
 /// the start (`speed` in simulated seconds per second; `None`: as fast as the broker takes
-/// them), then waits up to `ack_timeout` for the broker to acknowledge everything. `show(k)` is
-/// called as frame `k` comes due, before it is published (the twin's Modbus devices take its
-/// values then); `progress` hears (frames done, frames) after every frame.
+/// them), then waits up to `ack_timeout` for the broker to acknowledge everything.
+/// `show(twin, k)` is called as frame `k` comes due, before it is made and published (the
+/// twin's Modbus devices hand it their setpoints and take its values then); `progress` hears
+/// (frames done, frames) after every frame.
 ///
 /// # Errors
 /// [`EngineError::Live`] when the broker cannot be reached within 10 s, the client fails, or
 /// the broker has not acknowledged every message in time (with the counts).
 pub fn play(
-    twin: &Twin,
+    twin: &mut Twin,
     broker: &Broker,
     client_id: &str,
     speed: Option<f64>,
     ack_timeout: Duration,
-    show: &mut dyn FnMut(usize),
+    show: &mut dyn FnMut(&mut Twin, usize),
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Played, EngineError> {
     let live =
@@ -103,7 +104,7 @@ pub fn play(
     let frames = twin.frames();
     for k in 0..frames {
         pace(twin, k, speed, start);
-        show(k);
+        show(twin, k);
         for m in twin.frame(k).messages {
             publisher
                 .publish(&m.topic, m.payload)
@@ -133,19 +134,19 @@ fn pace(twin: &Twin, k: usize, speed: Option<f64>, start: Instant) {
 }
 
 /// Hands `twin`'s frames to `serve` inside the process (no broker): each message as
-/// `(topic, payload)` into `to`, paced as [`play`] paces them, `show(k)` called as frame `k`
-/// comes due. Returns when every frame is handed over or `serve` has gone.
+/// `(topic, payload)` into `to`, paced as [`play`] paces them, `show(twin, k)` called as frame
+/// `k` comes due. Returns when every frame is handed over or `serve` has gone.
 pub fn feed(
-    twin: &Twin,
+    twin: &mut Twin,
     speed: Option<f64>,
     to: &std::sync::mpsc::SyncSender<(String, Vec<u8>)>,
-    show: &mut dyn FnMut(usize),
+    show: &mut dyn FnMut(&mut Twin, usize),
 ) -> Played {
     let start = Instant::now();
     let (mut messages, mut points) = (0, 0);
     for k in 0..twin.frames() {
         pace(twin, k, speed, start);
-        show(k);
+        show(twin, k);
         for m in twin.frame(k).messages {
             if to.send((m.topic, m.payload.into_bytes())).is_err() {
                 // serve has gone: nothing more to hand over.
@@ -513,54 +514,113 @@ pub mod modbus {
         }
     }
 
-    /// The twin answering as the park's Modbus devices: a listener on 127.0.0.1 per device
-    /// (devices on separate hosts may share a unit id), its registers set from the twin's
-    /// readings frame by frame.
+    /// The twin answering as the park's Modbus devices, its registers set from the twin's
+    /// readings frame by frame; a write to a setpoint register (quantity
+    /// [`crate::twin::SETPOINT`]) is taken by the twin from the next frame on.
     pub struct TwinDevices {
-        /// (device id, its listener).
+        /// (device id, its listener); one shared by every device behind a gateway.
         servers: Vec<(String, ModbusServer)>,
         clock: Arc<TwinClock>,
         /// (server index, unit, address, spec, asset, quantity).
         registers: Vec<(usize, u8, u16, RegisterSpec, String, String)>,
     }
 
+    /// The park's devices with registers.
+    fn devices(park: &Park) -> Vec<&ModbusDevice> {
+        park.live
+            .modbus
+            .iter()
+            .filter(|d| !d.register.is_empty())
+            .collect()
+    }
+
     impl TwinDevices {
-        /// Starts a listener for each of `park`'s devices (`None` when it has none).
+        /// Starts a listener on 127.0.0.1 for each of `park`'s devices (devices on separate
+        /// hosts may share a unit id); `None` when it has none.
         ///
         /// # Errors
         /// [`EngineError::Live`] when no loopback port can be had.
         pub fn start(park: &Park) -> Result<Option<TwinDevices>, EngineError> {
-            let devices: Vec<&ModbusDevice> = park
-                .live
-                .modbus
-                .iter()
-                .filter(|d| !d.register.is_empty())
-                .collect();
+            let devices = devices(park);
             if devices.is_empty() {
                 return Ok(None);
             }
             let mut servers = Vec::new();
-            let mut registers = Vec::new();
-            for (i, d) in devices.into_iter().enumerate() {
+            for d in &devices {
                 let server = ModbusServer::start(SocketAddr::from(([127, 0, 0, 1], 0)))
                     .map_err(|e| EngineError::Live(format!("the twin's device {}: {e}", d.id)))?;
                 servers.push((d.id.clone(), server));
+            }
+            Ok(Some(Self::with(servers, &devices, |i| i)))
+        }
+
+        /// Starts one listener at `listen` for all of `park`'s devices, told apart by their
+        /// unit ids as behind a site's Modbus gateway (`serve --modbus-gateway` polls it);
+        /// `None` when the park has no devices.
+        ///
+        /// # Errors
+        /// [`EngineError::Input`] when two devices share a unit id (naming them);
+        /// [`EngineError::Live`] when `listen` cannot be bound.
+        pub fn gateway(
+            park: &Park,
+            listen: SocketAddr,
+        ) -> Result<Option<TwinDevices>, EngineError> {
+            let devices = devices(park);
+            if devices.is_empty() {
+                return Ok(None);
+            }
+            let mut units: HashMap<u8, &str> = HashMap::new();
+            for d in &devices {
+                if let Some(other) = units.insert(d.unit, &d.id) {
+                    return Err(EngineError::Input(format!(
+                        "Modbus devices {other} and {} share unit id {}: behind one gateway \
+                         each device needs its own",
+                        d.id, d.unit
+                    )));
+                }
+            }
+            let server = ModbusServer::start(listen).map_err(|e| {
+                EngineError::Live(format!("the twin's Modbus gateway {listen}: {e}"))
+            })?;
+            Ok(Some(Self::with(
+                vec![("gateway".to_string(), server)],
+                &devices,
+                |_| 0,
+            )))
+        }
+
+        /// The devices' registers on `servers` (device `i` on server `server_of(i)`), setpoint
+        /// registers writable.
+        fn with(
+            servers: Vec<(String, ModbusServer)>,
+            devices: &[&ModbusDevice],
+            server_of: impl Fn(usize) -> usize,
+        ) -> TwinDevices {
+            let mut registers = Vec::new();
+            for (i, d) in devices.iter().enumerate() {
                 for r in &d.register {
+                    let spec = spec_of(d, r);
+                    if r.quantity == crate::twin::SETPOINT {
+                        if let Some((_, s)) = servers.get(server_of(i)) {
+                            s.registers()
+                                .set_writable(d.unit, r.address, spec.ty.registers());
+                        }
+                    }
                     registers.push((
-                        i,
+                        server_of(i),
                         d.unit,
                         r.address,
-                        spec_of(d, r),
+                        spec,
                         r.asset.clone(),
                         r.quantity.clone(),
                     ));
                 }
             }
-            Ok(Some(TwinDevices {
+            TwinDevices {
                 servers,
                 clock: Arc::new(TwinClock::default()),
                 registers,
-            }))
+            }
         }
 
         /// Where each device answers, by its id.
@@ -576,13 +636,17 @@ pub mod modbus {
             self.clock.clone()
         }
 
-        /// Shows frame `k` of `twin`: every register the twin has a reading for; a register
-        /// without one (a device out of a dropout fault) is removed, so its reads are refused.
-        /// The last frame (the meters' closing readings) has no values: the devices keep the
-        /// step before, stamped with its own time.
-        pub fn show(&self, twin: &Twin, k: usize) {
+        /// Shows frame `k` of `twin`: first the setpoints written since the last frame are
+        /// given to the twin from step `k` on ([`Twin::set_point`]; a NaN or a "no value"
+        /// sentinel gives the asset back to its schedule), then every register the twin has a
+        /// reading for is set; a register without one (a device out of a dropout fault) is
+        /// removed, so its reads are refused. The last frame (the meters' closing readings)
+        /// has no values: the devices keep the step before, stamped with its own time.
+        /// Returns a line for each setpoint taken or refused.
+        pub fn show(&self, twin: &mut Twin, k: usize) -> Vec<String> {
+            let said = self.take_setpoints(twin, k);
             if k + 1 >= twin.frames() {
-                return;
+                return said;
             }
             self.clock.begin();
             for (i, unit, address, spec, asset, quantity) in &self.registers {
@@ -599,19 +663,49 @@ pub mod modbus {
                 }
             }
             self.clock.end(twin.time_ms(k));
+            said
         }
 
-        /// The setpoints written to the devices so far: (device, unit, address, value).
-        pub fn writes(&self) -> Vec<(String, u8, u16, u16)> {
-            self.servers
-                .iter()
-                .flat_map(|(id, s)| {
-                    s.registers()
-                        .take_writes()
-                        .into_iter()
-                        .map(move |(u, a, v)| (id.clone(), u, a, v))
-                })
-                .collect()
+        /// Gives the setpoints written since the last call to `twin` from step `k` on.
+        fn take_setpoints(&self, twin: &mut Twin, k: usize) -> Vec<String> {
+            let mut said = Vec::new();
+            for (si, (_, server)) in self.servers.iter().enumerate() {
+                let writes = server.registers().take_writes();
+                // Each setpoint register written, once, read whole as it now stands.
+                let mut touched: Vec<usize> = Vec::new();
+                for (unit, address, _) in writes {
+                    let hit = self.registers.iter().position(|(i, u, a, spec, _, q)| {
+                        *i == si
+                            && *u == unit
+                            && (*a..a.saturating_add(spec.ty.registers())).contains(&address)
+                            && q == crate::twin::SETPOINT
+                    });
+                    if let Some(r) = hit.filter(|r| !touched.contains(r)) {
+                        touched.push(r);
+                    }
+                }
+                for r in touched {
+                    let (_, unit, address, spec, asset, _) = &self.registers[r];
+                    let Some(words) = server.registers().get(*unit, *address, spec.ty.registers())
+                    else {
+                        continue;
+                    };
+                    let value = codec::decode(&words, spec)
+                        .ok()
+                        .filter(|d| d.quality == codec::Quality::Good)
+                        .map(|d| d.value);
+                    let when = chrono::DateTime::from_timestamp_millis(twin.time_ms(k))
+                        .map_or_else(String::new, |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+                    match twin.set_point(asset, k, value) {
+                        Ok(()) => said.push(match value {
+                            Some(v) => format!("twin: {asset} told to give {v} kW from {when}"),
+                            None => format!("twin: {asset} back to its schedule from {when}"),
+                        }),
+                        Err(e) => said.push(format!("twin: setpoint refused: {e}")),
+                    }
+                }
+            }
+            said
         }
     }
 

@@ -336,6 +336,60 @@ pub struct Twin {
     labels: Vec<Label>,
     options: Options,
     replays: Vec<ReplayReport>,
+    /// The batteries and PV arrays that take setpoints.
+    controls: Vec<Control>,
+    /// The device that makes up a setpoint's difference: the park's first grid connection.
+    grid: Option<usize>,
+    /// Setpoints taken, in order.
+    setpoints: Vec<Setpoint>,
+}
+
+/// The quantity of a setpoint register ([`Twin::set_point`]): the active power an asset is
+/// told to give, kW, injection-positive — a battery discharges above 0 and charges below 0; a PV
+/// array's output is limited to it.
+pub const SETPOINT: &str = "p_set_kw";
+
+/// A setpoint the twin took.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Setpoint {
+    /// The asset.
+    pub asset: String,
+    /// The first step it holds for, UTC epoch ms.
+    pub from_ms: i64,
+    /// The value, kW ([`SETPOINT`]'s sign); `None`: back to the schedule.
+    pub p_kw: Option<f64>,
+}
+
+/// How an asset that takes setpoints behaves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum ControlKind {
+    /// The store equation of the dispatch (`parkgrid_dispatch`'s storage component): level
+    /// after a step = keep × level before + η_c·charge·Δt − discharge·Δt/η_d, within
+    /// `[e_min, e_max]` and the power rating.
+    Battery {
+        e_min_kwh: f64,
+        e_max_kwh: f64,
+        p_max_kw: f64,
+        eta_charge: f64,
+        eta_discharge: f64,
+        /// (1 − self-discharge per hour)^Δt.
+        keep: f64,
+        /// The level before the first step, kWh.
+        start_kwh: f64,
+    },
+    /// Output = min(the schedule's output, the limit).
+    Pv,
+}
+
+/// An asset that takes setpoints: its device, how it behaves, and what the schedule had it do.
+#[derive(Debug, Clone)]
+struct Control {
+    device: usize,
+    kind: ControlKind,
+    /// What the schedule injects in each step, kW (a battery: discharge − charge; PV: output).
+    schedule_kw: Vec<f64>,
+    /// The setpoint held in each step (`None`: the schedule's).
+    held: Vec<Option<f64>>,
 }
 
 /// A normal draw from `rng` (Box–Muller).
@@ -354,6 +408,15 @@ fn seed_of(seed: u64, k: usize, s: usize) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+/// The values of `device`'s sensor `q`, if it has one.
+fn sensor_values(device: &Device, q: Quantity) -> Option<&[f64]> {
+    device
+        .sensors
+        .iter()
+        .find(|s| s.quantity == q)
+        .map(|s| s.values.as_slice())
 }
 
 /// A UTC epoch-ms instant as the park's local time, for messages.
@@ -747,7 +810,61 @@ impl Twin {
             labels: Vec::new(),
             options,
             replays: Vec::new(),
+            controls: Vec::new(),
+            grid: None,
+            setpoints: Vec::new(),
         };
+        twin.grid = park
+            .grid
+            .first()
+            .and_then(|g| twin.devices.iter().position(|d| d.id == g.id));
+        let step_h = axis.step_h();
+        for b in &park.battery {
+            let Some(device) = twin.devices.iter().position(|d| d.id == b.id) else {
+                continue;
+            };
+            let get = |q| dispatch.get(&b.id, q).map(<[f64]>::to_vec);
+            let (Some(ch), Some(dis), Some(level)) = (
+                get(Quantity::ChargeKw),
+                get(Quantity::DischargeKw),
+                get(Quantity::LevelKwh),
+            ) else {
+                continue;
+            };
+            let keep = (1.0 - b.self_discharge_frac_per_h).powf(step_h);
+            let (c0, d0, l0) = (
+                ch.first().copied().unwrap_or(0.0),
+                dis.first().copied().unwrap_or(0.0),
+                level.first().copied().unwrap_or(0.0),
+            );
+            let start_kwh =
+                (l0 - b.eta_charge * c0 * step_h + d0 * step_h / b.eta_discharge) / keep;
+            twin.controls.push(Control {
+                device,
+                kind: ControlKind::Battery {
+                    e_min_kwh: b.soc_min_frac * b.e_max_kwh,
+                    e_max_kwh: b.soc_max_frac * b.e_max_kwh,
+                    p_max_kw: b.p_max_kw,
+                    eta_charge: b.eta_charge,
+                    eta_discharge: b.eta_discharge,
+                    keep,
+                    start_kwh,
+                },
+                schedule_kw: dis.iter().zip(&ch).map(|(d, c)| d - c).collect(),
+                held: vec![None; n],
+            });
+        }
+        for pv in &park.pv {
+            let device = twin.devices.iter().position(|d| d.id == pv.id);
+            if let (Some(device), Some(out)) = (device, dispatch.get(&pv.id, Quantity::OutputKw)) {
+                twin.controls.push(Control {
+                    device,
+                    kind: ControlKind::Pv,
+                    schedule_kw: out.to_vec(),
+                    held: vec![None; n],
+                });
+            }
+        }
         // Which sensors go out as SenML, decided once (not at every frame).
         for d in &mut twin.devices {
             d.published = (0..d.sensors.len())
@@ -889,8 +1006,9 @@ impl Twin {
             .collect()
     }
 
-    /// What the sensor `quantity` of `device` reads at step `k` (noise and faults included),
-    /// `None` when the twin has no such sensor, the step is past the run or the device is out.
+    /// What the sensor `quantity` of `device` reads at step `k` (noise and faults included;
+    /// [`SETPOINT`]: the setpoint held, exactly), `None` when the twin has no such sensor, the
+    /// step is past the run or the device is out.
     pub fn reading(&self, device: &str, quantity: &str, k: usize) -> Option<f64> {
         let (di, d) = self
             .devices
@@ -899,6 +1017,9 @@ impl Twin {
             .find(|(_, d)| d.id == device)?;
         if k >= self.n || d.dropout.is_some_and(|(a, b)| (a..b).contains(&k)) {
             return None;
+        }
+        if quantity == SETPOINT {
+            return self.setpoint_reading(device, k);
         }
         let (si, s) = d
             .sensors
@@ -921,6 +1042,173 @@ impl Twin {
     /// The measured series played instead of modelled ones ([`play`]), and how they went.
     pub fn replays(&self) -> &[ReplayReport] {
         &self.replays
+    }
+
+    /// The setpoints taken so far ([`Twin::set_point`]).
+    pub fn setpoints(&self) -> &[Setpoint] {
+        &self.setpoints
+    }
+
+    /// Whether `asset` takes setpoints (a battery or a PV array of the run).
+    pub fn takes_setpoints(&self, asset: &str) -> bool {
+        self.controls
+            .iter()
+            .any(|c| self.devices[c.device].id == asset)
+    }
+
+    /// Tells `asset` to give `p_kw` ([`SETPOINT`]; `None`: back to the schedule) from step `k`
+    /// to the end of the run or the next setpoint, as a plant's controller would:
+    /// - a battery charges (below 0) or discharges (above 0) at that power within its rating,
+    ///   stopping at its lowest or highest level; its level follows the dispatch's store
+    ///   equation from where it stood;
+    /// - a PV array's output is limited to `p_kw` (0 at most: off);
+    ///
+    /// and the difference to what was scheduled is bought from or sold to the park's first grid
+    /// connection (import first, then export). Converter flows and their losses stay as
+    /// scheduled: a converter between the asset and the grid misses the difference times its
+    /// loss (1–3 %). A step at or past the end of the run changes nothing.
+    ///
+    /// # Errors
+    /// A message when `asset` is not a battery or PV array of the run, or `p_kw` is not finite.
+    pub fn set_point(&mut self, asset: &str, k: usize, p_kw: Option<f64>) -> Result<(), String> {
+        if p_kw.is_some_and(|p| !p.is_finite()) {
+            return Err(format!("{asset}: a setpoint must be a finite number of kW"));
+        }
+        let Some(ci) = self
+            .controls
+            .iter()
+            .position(|c| self.devices[c.device].id == asset)
+        else {
+            let takers: Vec<&str> = self
+                .controls
+                .iter()
+                .map(|c| self.devices[c.device].id.as_str())
+                .collect();
+            return Err(format!(
+                "{asset} takes no setpoints; the twin's batteries and PV arrays do ({})",
+                takers.join(", ")
+            ));
+        };
+        if k >= self.n {
+            return Ok(());
+        }
+        self.setpoints.push(Setpoint {
+            asset: asset.to_string(),
+            from_ms: self.time_ms(k),
+            p_kw,
+        });
+        let step_h = self.step_ms as f64 / 3.6e6;
+        let control = &mut self.controls[ci];
+        for h in &mut control.held[k..] {
+            *h = p_kw;
+        }
+        let control = control.clone();
+        // What the asset injected in each step before this setpoint.
+        let old: Vec<f64> = {
+            let device = &self.devices[control.device];
+            let at = |q, j: usize| sensor_values(device, q).map_or(0.0, |v| v[j]);
+            (0..self.n)
+                .map(|j| match control.kind {
+                    ControlKind::Battery { .. } => {
+                        at(Quantity::DischargeKw, j) - at(Quantity::ChargeKw, j)
+                    }
+                    ControlKind::Pv => at(Quantity::OutputKw, j),
+                })
+                .collect()
+        };
+        let device = &mut self.devices[control.device];
+        // The asset's new injection per step from k on, its sensors rewritten.
+        let mut injected = vec![0.0; self.n];
+        match control.kind {
+            ControlKind::Battery {
+                e_min_kwh,
+                e_max_kwh,
+                p_max_kw,
+                eta_charge,
+                eta_discharge,
+                keep,
+                start_kwh,
+            } => {
+                let level_at = |device: &Device, j: usize| {
+                    sensor_values(device, Quantity::LevelKwh).map_or(start_kwh, |l| l[j])
+                };
+                let mut level = if k == 0 {
+                    start_kwh
+                } else {
+                    level_at(device, k - 1)
+                };
+                let mut rows = Vec::with_capacity(self.n - k);
+                for (j, inj) in injected.iter_mut().enumerate().skip(k) {
+                    let want = control.held[j].unwrap_or(control.schedule_kw[j]);
+                    let before = keep * level;
+                    let (c, d) = if want < 0.0 {
+                        let room = ((e_max_kwh - before).max(0.0)) / (eta_charge * step_h);
+                        ((-want).min(p_max_kw).min(room), 0.0)
+                    } else {
+                        let stock = (before - e_min_kwh).max(0.0) * eta_discharge / step_h;
+                        (0.0, want.min(p_max_kw).min(stock))
+                    };
+                    level = before + eta_charge * c * step_h - d * step_h / eta_discharge;
+                    *inj = d - c;
+                    rows.push((c, d, level));
+                }
+                for s in &mut device.sensors {
+                    for (i, &(c, d, l)) in rows.iter().enumerate() {
+                        match s.quantity {
+                            Quantity::ChargeKw => s.values[k + i] = c,
+                            Quantity::DischargeKw => s.values[k + i] = d,
+                            Quantity::LevelKwh => s.values[k + i] = l,
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            ControlKind::Pv => {
+                for (j, inj) in injected.iter_mut().enumerate().skip(k) {
+                    *inj = match control.held[j] {
+                        Some(limit) => control.schedule_kw[j].min(limit.max(0.0)),
+                        None => control.schedule_kw[j],
+                    };
+                }
+                for s in &mut device.sensors {
+                    if s.quantity == Quantity::OutputKw {
+                        s.values[k..].copy_from_slice(&injected[k..]);
+                    }
+                }
+            }
+        }
+        // The grid connection takes the difference: what the asset gives more is imported
+        // less (then exported), what it gives less is imported more.
+        if let Some(g) = self.grid {
+            let grid = &mut self.devices[g];
+            let import = sensor_values(grid, Quantity::ImportKw).map(<[f64]>::to_vec);
+            let export = sensor_values(grid, Quantity::ExportKw).map(<[f64]>::to_vec);
+            for s in &mut grid.sensors {
+                for j in k..self.n {
+                    let net = import.as_ref().map_or(0.0, |v| v[j])
+                        - export.as_ref().map_or(0.0, |v| v[j])
+                        - (injected[j] - old[j]);
+                    match s.quantity {
+                        Quantity::ImportKw => s.values[j] = net.max(0.0),
+                        Quantity::ExportKw => s.values[j] = (-net).max(0.0),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What the setpoint register of `asset` reads at step `k`: the setpoint held, or what the
+    /// schedule has it give; `None` when the asset takes no setpoints or the step is past the
+    /// run.
+    fn setpoint_reading(&self, asset: &str, k: usize) -> Option<f64> {
+        let c = self
+            .controls
+            .iter()
+            .find(|c| self.devices[c.device].id == asset)?;
+        let v = c.held.get(k)?.unwrap_or(*c.schedule_kw.get(k)?);
+        Some((v * 1000.0).round() / 1000.0)
     }
 
     /// Each meter's consumption per step as the model made it.

@@ -1,6 +1,8 @@
 //! A Modbus TCP device of one's own (feature `modbus-server`, `tokio-modbus`'s server): holding
-//! registers per unit id that the owner updates, read by any Modbus client, written by setpoint
-//! writes (function 6 and 16) that are recorded. The twin's inverters and battery answer through
+//! registers per unit id that the owner updates, read by any Modbus client; the registers the
+//! owner marks writable take setpoint writes (function 6 and 16), which are recorded — a write
+//! to any other register is refused as an illegal data address, as a device refuses a write to
+//! a measurement. The twin's inverters and battery answer through
 //! it; several devices share one listener, told apart by their unit id, as behind a site's
 //! Modbus gateway.
 //!
@@ -23,6 +25,7 @@ pub type Write = (u8, u16, u16);
 #[derive(Debug, Default)]
 struct Image {
     registers: HashMap<(u8, u16), u16>,
+    writable: std::collections::HashSet<(u8, u16)>,
     writes: Vec<Write>,
 }
 
@@ -52,6 +55,29 @@ impl Registers {
         }
     }
 
+    /// Lets clients write `count` registers from `address` on of unit `unit` (a setpoint).
+    pub fn set_writable(&self, unit: u8, address: u16, count: u16) {
+        let mut image = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        for k in 0..count {
+            if let Some(a) = address.checked_add(k) {
+                image.writable.insert((unit, a));
+            }
+        }
+    }
+
+    /// The `count` registers from `address` on of unit `unit` as they stand (`None` when one is
+    /// not there).
+    pub fn get(&self, unit: u8, address: u16, count: u16) -> Option<Vec<u16>> {
+        let image = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        (0..count)
+            .map(|k| {
+                address
+                    .checked_add(k)
+                    .and_then(|a| image.registers.get(&(unit, a)).copied())
+            })
+            .collect()
+    }
+
     /// The setpoints written so far, in the order they came (and forgets them).
     pub fn take_writes(&self) -> Vec<Write> {
         std::mem::take(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner).writes)
@@ -71,7 +97,9 @@ impl Registers {
                 .collect::<Result<Vec<u16>, _>>()
                 .map(Response::ReadHoldingRegisters),
             Request::WriteSingleRegister(address, value) => {
-                if !image.registers.contains_key(&(unit, address)) {
+                if !image.registers.contains_key(&(unit, address))
+                    || !image.writable.contains(&(unit, address))
+                {
                     return Err(ExceptionCode::IllegalDataAddress);
                 }
                 image.registers.insert((unit, address), value);
@@ -81,9 +109,10 @@ impl Registers {
             Request::WriteMultipleRegisters(address, values) => {
                 let n = u16::try_from(values.len()).map_err(|_| ExceptionCode::IllegalDataValue)?;
                 let known = (0..n).all(|k| {
-                    address
-                        .checked_add(k)
-                        .is_some_and(|a| image.registers.contains_key(&(unit, a)))
+                    address.checked_add(k).is_some_and(|a| {
+                        image.registers.contains_key(&(unit, a))
+                            && image.writable.contains(&(unit, a))
+                    })
                 });
                 if !known {
                     return Err(ExceptionCode::IllegalDataAddress);

@@ -144,7 +144,8 @@ pub struct ModbusRegister {
     pub offset: f64,
     /// The asset (or branch) the value belongs to.
     pub asset: String,
-    /// The quantity, the series name's last segment (`p_kw`, `soc`, `level_kwh`, …).
+    /// The quantity, the series name's last segment (`p_kw`, `soc`, `level_kwh`, …;
+    /// `p_set_kw`: the asset's active-power setpoint, writable).
     pub quantity: String,
     /// Its unit (`kW`, `%`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -86,6 +86,13 @@ pub struct TwinArgs {
     /// The MQTT client id (default parkgrid-twin-<park_id>).
     #[arg(long)]
     pub client_id: Option<String>,
+    /// Answer as the park's Modbus devices here (one listener, the devices told apart by
+    /// their unit ids, as behind a site's gateway: `serve --modbus-gateway` polls it; port 0
+    /// takes a free one, said on stderr). Their series then go out over Modbus, not SenML; a
+    /// write to a `p_set_kw` register is a setpoint the twin's battery or PV array follows
+    /// from the next step.
+    #[arg(long, value_name = "ADDR")]
+    pub modbus_listen: Option<std::net::SocketAddr>,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -292,6 +299,7 @@ mod built {
                 "meters": twin.truth(),
                 "faults": twin.labels(),
                 "replays": twin.replays(),
+                "setpoints": twin.setpoints(),
             });
             std::fs::write(path, serde_json::to_string(&truth)? + "\n")
                 .with_context(|| format!("cannot write '{}'", path.display()))?;
@@ -319,7 +327,34 @@ mod built {
     pub fn twin(args: TwinArgs) -> anyhow::Result<ExitCode> {
         let broker = broker(&args.mqtt)?;
         let park = crate::load(&args.park)?;
-        let twin = make_twin(&park, &args.play, Default::default(), args.quiet)?;
+        // With its Modbus devices answering, their series go out over Modbus, not SenML.
+        let devices = args
+            .modbus_listen
+            .map(|addr| modbus::TwinDevices::gateway(&park, addr))
+            .transpose()?
+            .flatten();
+        let omit = if devices.is_some() {
+            modbus::series(&park)
+        } else {
+            Default::default()
+        };
+        let mut twin = make_twin(&park, &args.play, omit, args.quiet)?;
+        if let (Some(d), Some(addr)) = (&devices, args.modbus_listen) {
+            // Said even with --quiet: a caller that asked for port 0 needs to know the port.
+            let at = d.addresses().into_values().next().unwrap_or(addr);
+            let units: Vec<String> = park
+                .live
+                .modbus
+                .iter()
+                .map(|m| format!("{} unit {}", m.id, m.unit))
+                .collect();
+            eprintln!(
+                "twin: the park's Modbus devices answer at {at} ({})",
+                units.join(", ")
+            );
+        } else if args.modbus_listen.is_some() && !args.quiet {
+            eprintln!("twin: the park file declares no Modbus devices: nothing to answer");
+        }
         let client_id = args
             .client_id
             .clone()
@@ -340,12 +375,18 @@ mod built {
             indicatif::ProgressBar::new(twin.frames() as u64)
         };
         let p = live::play(
-            &twin,
+            &mut twin,
             &broker,
             &client_id,
             args.play.speed.0,
             Duration::from_secs(120),
-            &mut |_| {},
+            &mut |twin, k| {
+                if let Some(d) = &devices {
+                    for line in d.show(twin, k) {
+                        bar.suspend(|| eprintln!("{line}"));
+                    }
+                }
+            },
             &mut |done, _| bar.set_position(done as u64),
         )?;
         bar.finish_and_clear();
@@ -475,9 +516,12 @@ mod built {
         let mut quarantined =
             |source: &str, why: &str| eprintln!("serve: quarantined a message on {source}: {why}");
         let shown = devices.clone();
-        let show = move |twin: &Twin, k: usize| {
+        let show = move |twin: &mut Twin, k: usize| {
             if let Some(d) = &shown {
-                d.show(twin, k);
+                // Setpoints are said: an operator's action is never silent.
+                for line in d.show(twin, k) {
+                    eprintln!("{line}");
+                }
             }
         };
         let (stats, twin_played) = match (broker, twin) {
@@ -510,14 +554,16 @@ mod built {
                     let client_id = format!("parkgrid-twin-{}", park.live.park_id);
                     let speed = args.play.speed.0;
                     let done = twin_done.clone();
+                    let mut show = show;
                     std::thread::spawn(move || {
+                        let mut twin = twin;
                         let p = live::play(
-                            &twin,
+                            &mut twin,
                             &broker,
                             &client_id,
                             speed,
                             Duration::from_secs(120),
-                            &mut |k| show(&twin, k),
+                            &mut show,
                             &mut |_, _| {},
                         );
                         if let Some(d) = done {
@@ -555,8 +601,10 @@ mod built {
                 }
                 let (tx, rx) = std::sync::mpsc::sync_channel(4096);
                 let speed = args.play.speed.0;
+                let mut show = show;
                 let feeder = std::thread::spawn(move || {
-                    let p = live::feed(&twin, speed, &tx, &mut |k| show(&twin, k));
+                    let mut twin = twin;
+                    let p = live::feed(&mut twin, speed, &tx, &mut show);
                     (twin, p)
                 });
                 let stats =

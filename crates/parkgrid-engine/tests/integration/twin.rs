@@ -236,3 +236,103 @@ fn a_heat_pumps_cop_drift_shows_as_more_electricity_for_the_heat() {
         "{e}"
     );
 }
+
+/// A reading of the noiseless twin.
+fn read(twin: &Twin, id: &str, q: &str, k: usize) -> f64 {
+    twin.reading(id, q, k)
+        .unwrap_or_else(|| panic!("{id}/{q} at {k}"))
+}
+
+/// The grid's net import at step `k`, kW.
+fn net_import(twin: &Twin, k: usize) -> f64 {
+    read(twin, "grid", "import_kw", k) - read(twin, "grid", "export_kw", k)
+}
+
+/// The battery told to charge at 3 MW from 10:00 of a July day: it does, at its 95 % charging
+/// efficiency, until its highest level (95 % of 8 MWh) and no further; its setpoint register
+/// reads the setpoint; the grid buys what the battery takes beyond its schedule. Given back to
+/// its schedule at 16:00, it follows the schedule's flows again from the level it has, within
+/// its limits. The roof limited to 1 MW at noon gives no more, and the grid buys the rest.
+#[test]
+fn setpoints_move_the_battery_and_the_roof_and_the_grid_makes_up_the_difference() {
+    let req = days("2025-07-03", 1);
+    let (mut twin, run) = play(&req, &[], &[]);
+    let (charge0, discharge0, level0) = (
+        series(&run, "battery", Quantity::ChargeKw).to_vec(),
+        series(&run, "battery", Quantity::DischargeKw).to_vec(),
+        series(&run, "battery", Quantity::LevelKwh).to_vec(),
+    );
+    let net0: Vec<f64> = (0..24).map(|k| net_import(&twin, k)).collect();
+    for k in 0..24 {
+        let schedule = discharge0[k] - charge0[k];
+        assert!((read(&twin, "battery", "p_set_kw", k) - schedule).abs() < 1e-3);
+    }
+    twin.set_point("battery", 10, Some(-3_000.0)).unwrap();
+    let (e_max, eta) = (0.95 * 8_000.0, 0.95);
+    let mut level = level0[9];
+    let mut full_at = None;
+    for k in 10..24 {
+        assert_eq!(read(&twin, "battery", "p_set_kw", k), -3_000.0);
+        let want = (3_000.0_f64).min((e_max - level) / eta);
+        let c = read(&twin, "battery", "charge_kw", k);
+        assert!(
+            (c - want).abs() < 1e-3,
+            "hour {k}: charges {c} kW, {want} kW wanted"
+        );
+        assert_eq!(read(&twin, "battery", "discharge_kw", k), 0.0);
+        level += eta * c;
+        let l = read(&twin, "battery", "level_kwh", k);
+        assert!((l - level).abs() < 1e-2, "hour {k}: level {l} vs {level}");
+        assert!(l <= e_max + 1e-6, "never above its highest level");
+        if full_at.is_none() && l >= e_max - 1e-6 {
+            full_at = Some(k);
+        }
+        let more = c - charge0[k] + discharge0[k];
+        let bought = net_import(&twin, k) - net0[k];
+        assert!(
+            (bought - more).abs() < 1e-2,
+            "hour {k}: grid {bought} kW for {more} kW"
+        );
+    }
+    assert!(
+        full_at.is_some(),
+        "3 MW for 14 hours fills a 7.6 MWh battery"
+    );
+    // Back to the schedule from 16:00: its flows, within its limits from where it stands.
+    twin.set_point("battery", 16, None).unwrap();
+    let mut level = read(&twin, "battery", "level_kwh", 15);
+    for k in 16..24 {
+        let (c, d) = (
+            read(&twin, "battery", "charge_kw", k),
+            read(&twin, "battery", "discharge_kw", k),
+        );
+        assert!(
+            c <= charge0[k] + 1e-3 && d <= discharge0[k] + 1e-3,
+            "hour {k}"
+        );
+        level += eta * c - d / eta;
+        assert!((read(&twin, "battery", "level_kwh", k) - level).abs() < 1e-2);
+    }
+    // The roof limited to 1 MW from noon; the grid buys what it no longer gives.
+    let out0: Vec<f64> = (0..24)
+        .map(|k| read(&twin, "pv_roof", "output_kw", k))
+        .collect();
+    let net1: Vec<f64> = (0..24).map(|k| net_import(&twin, k)).collect();
+    twin.set_point("pv_roof", 12, Some(1_000.0)).unwrap();
+    for k in 12..24 {
+        let out = read(&twin, "pv_roof", "output_kw", k);
+        assert!((out - out0[k].min(1_000.0)).abs() < 1e-3, "hour {k}: {out}");
+        let bought = net_import(&twin, k) - net1[k];
+        assert!((bought - (out0[k] - out)).abs() < 1e-2, "hour {k}");
+    }
+    assert!(out0[12] > 1_000.0, "a July noon gives more than 1 MW");
+    assert_eq!(twin.setpoints().len(), 3);
+    // Only batteries and PV arrays take setpoints; a setpoint is a finite number.
+    let e = twin.set_point("gshp_1", 3, Some(1.0)).unwrap_err();
+    assert!(
+        e.contains("takes no setpoints; the twin's batteries and PV arrays do (battery, pv_roof)"),
+        "{e}"
+    );
+    let e = twin.set_point("battery", 3, Some(f64::NAN)).unwrap_err();
+    assert!(e.contains("finite"), "{e}");
+}

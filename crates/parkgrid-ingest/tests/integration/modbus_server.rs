@@ -71,7 +71,9 @@ fn the_poller_reads_what_the_server_holds_and_setpoints_are_recorded() {
     assert!((pk.value + 812.4).abs() < 1e-9, "{}", pk.value);
     assert!((get("bess/soc").expect("soc read").value - 57.25).abs() < 1e-9);
     assert!(get("bess/t_c").is_none(), "{points:?}");
-    // A setpoint written by a client is recorded and changes what is read.
+    // A setpoint written by a client to a writable register is recorded and changes what is
+    // read; a write to a measurement or to no register is refused.
+    regs.set_writable(3, 102, 1);
     let mut client = sync::tcp::connect_slave(server.addr(), Slave(3)).expect("connects");
     client
         .write_single_register(102, 5000)
@@ -84,6 +86,14 @@ fn the_poller_reads_what_the_server_holds_and_setpoints_are_recorded() {
             .is_err(),
         "no register 200"
     );
+    assert!(
+        client
+            .write_multiple_registers(100, &[1, 2])
+            .expect("answers")
+            .is_err(),
+        "registers 100–101 are a measurement"
+    );
+    assert_eq!(regs.get(3, 100, 2), Some(encode(-812.4, &p)), "unchanged");
     assert_eq!(regs.take_writes(), vec![(3, 102, 5000)]);
     let again = poller.poll(2);
     let soc = again.iter().find(|(s, _)| s == "bess/soc").expect("soc").1;

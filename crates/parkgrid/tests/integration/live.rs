@@ -700,6 +700,196 @@ fn the_twins_modbus_devices_are_polled_into_the_store() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A battery PCS that takes an active-power setpoint (register 0, kW, discharging above 0)
+/// and reports its charge, discharge and level, polled every second.
+const PCS: &str = r#"
+[[live.modbus]]
+id = "bess_pcs"
+host = "192.0.2.10"
+unit = 3
+poll_s = 1
+
+[[live.modbus.register]]
+address = 0
+type = "i32"
+scale = 0.1
+asset = "battery"
+quantity = "p_set_kw"
+unit = "kW"
+
+[[live.modbus.register]]
+address = 2
+type = "i32"
+scale = 0.1
+asset = "battery"
+quantity = "charge_kw"
+unit = "kW"
+
+[[live.modbus.register]]
+address = 4
+type = "i32"
+scale = 0.1
+asset = "battery"
+quantity = "discharge_kw"
+unit = "kW"
+
+[[live.modbus.register]]
+address = 6
+type = "u32"
+scale = 0.1
+asset = "battery"
+quantity = "level_kwh"
+unit = "kWh"
+"#;
+
+/// One Modbus TCP request to unit 3 at `addr` (function `pdu[0]`), its reply's PDU.
+fn modbus_request(addr: &str, pdu: &[u8]) -> Vec<u8> {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(addr).expect("the twin's gateway answers");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut frame = vec![0, 1, 0, 0];
+    frame.extend_from_slice(&u16::try_from(pdu.len() + 1).expect("short").to_be_bytes());
+    frame.push(3);
+    frame.extend_from_slice(pdu);
+    stream.write_all(&frame).expect("sent");
+    let mut head = [0u8; 7];
+    stream.read_exact(&mut head).expect("a reply");
+    let len = usize::from(u16::from_be_bytes([head[4], head[5]])) - 1;
+    let mut reply = vec![0u8; len];
+    stream.read_exact(&mut reply).expect("its PDU");
+    reply
+}
+
+/// `parkgrid twin --modbus-listen` answers as the park's battery PCS behind one gateway port
+/// while it publishes the rest as SenML; a setpoint written to the PCS over Modbus (function
+/// 16) is followed from the next step: `serve --modbus-gateway` polls the battery giving the
+/// setpoint's power and the setpoint register reading it back, and the twin's truth records it.
+/// A write to a measurement register is refused.
+#[test]
+fn a_setpoint_written_over_modbus_moves_the_twins_battery() {
+    let (dir, park, park_id) = workspace("setpoint");
+    let text = std::fs::read_to_string(&park).expect("park") + PCS;
+    std::fs::write(&park, text).expect("park with a PCS");
+    let broker = Broker::start(&dir);
+    let db = format!("sqlite:{}", dir.join("park.db").display());
+    let truth = dir.join("truth.json");
+    let gateway = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        l.local_addr().expect("addr").to_string()
+    };
+    let mut twin = parkgrid()
+        .args([
+            "twin",
+            park.to_str().expect("utf-8"),
+            "--mqtt",
+            &broker.addr(),
+        ])
+        .args([
+            "--modbus-listen",
+            &gateway,
+            "--from",
+            "2025-07-03",
+            "--days",
+            "1",
+        ])
+        .args(["--speed", "7200", "--noise", "0", "--quiet"])
+        .arg("--truth")
+        .arg(&truth)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("twin starts");
+    // The twin says where its devices answer before it publishes.
+    let mut lines =
+        std::io::BufRead::lines(std::io::BufReader::new(twin.stderr.take().expect("stderr")));
+    let said = lines.next().expect("a line").expect("text");
+    assert!(
+        said.contains(&format!("answer at {gateway} (bess_pcs unit 3)")),
+        "{said}"
+    );
+    let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    let serve = parkgrid()
+        .args(["serve", park.to_str().expect("utf-8"), "--listen", "off"])
+        .args([
+            "--mqtt",
+            &broker.addr(),
+            "--db",
+            &db,
+            "--idle-exit",
+            "3",
+            "--quiet",
+        ])
+        .args(["--modbus-gateway", &gateway])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    // Discharge 500 kW, or charge at 500 kW if the battery is low.
+    // Its registers hold values from its first frame on (refused before).
+    let mut level = Vec::new();
+    for _ in 0..100 {
+        level = modbus_request(&gateway, &[3, 0, 6, 0, 2]);
+        if level[0] == 3 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(level[..2], [3, 4], "{level:?}");
+    let level_kwh = f64::from(u32::from_be_bytes([level[2], level[3], level[4], level[5]])) / 10.0;
+    let p_set: f64 = if level_kwh > 4_000.0 { 500.0 } else { -500.0 };
+    let raw = ((p_set * 10.0) as i32).to_be_bytes();
+    let wrote = modbus_request(
+        &gateway,
+        &[16, 0, 0, 0, 2, 4, raw[0], raw[1], raw[2], raw[3]],
+    );
+    assert_eq!(wrote, [16, 0, 0, 0, 2], "the setpoint is accepted");
+    let refused = modbus_request(&gateway, &[16, 0, 6, 0, 2, 4, 0, 0, 0, 1]);
+    assert_eq!(
+        refused,
+        [0x90, 2],
+        "a measurement is not written: illegal data address"
+    );
+    let status = twin.wait().expect("twin ends");
+    let twin_log = rest.join().expect("stderr").join("\n");
+    assert!(status.success(), "{twin_log}");
+    assert!(
+        twin_log.contains("twin: battery told to give"),
+        "{twin_log}"
+    );
+    finished(serve, "serve");
+    let t: Value =
+        serde_json::from_str(&std::fs::read_to_string(&truth).expect("truth")).expect("json");
+    assert_eq!(t["setpoints"][0]["asset"], "battery");
+    assert_eq!(t["setpoints"][0]["p_kw"].as_f64(), Some(p_set));
+    let (model, _) = parkgrid_engine::park::load(&park).expect("park");
+    let mut store = parkgrid_engine::live::open_store(&db, &model).expect("store");
+    let mut values = |q: &str| -> Vec<f64> {
+        let id = store
+            .series_id(&format!("{park_id}/battery/{q}"))
+            .unwrap_or_else(|e| panic!("{q} polled: {e}"));
+        store
+            .window(id, i64::MIN, i64::MAX)
+            .expect("window")
+            .iter()
+            .map(|p| p.value)
+            .collect()
+    };
+    let set = values("p_set_kw");
+    assert!(set.contains(&p_set), "the setpoint reads back: {set:?}");
+    let follows = values(if p_set > 0.0 {
+        "discharge_kw"
+    } else {
+        "charge_kw"
+    });
+    assert!(
+        follows.iter().any(|v| (v - 500.0).abs() < 1e-9),
+        "the battery gives 500 kW: {follows:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A Modbus device that never answers: a log line and a quarantine row naming it, once, and
 /// serve keeps running to its normal end.
 #[test]
