@@ -446,11 +446,11 @@ pub mod modbus {
     use std::thread::JoinHandle;
     use std::time::{Duration, Instant};
 
-    use parkgrid_ingest::modbus::{self as codec, RegType, RegisterSpec};
+    use parkgrid_ingest::modbus::{self as codec, RegisterSpec};
     use parkgrid_ingest::modbus_server::ModbusServer;
     use parkgrid_ingest::poller::{MappedValue, PollConfig, PollStats, Poller};
     use parkgrid_model::Park;
-    use parkgrid_model::live::{ByteOrder, ModbusDevice, ModbusRegister, RegisterType};
+    use parkgrid_model::live::{ModbusDevice, ModbusRegister};
     use parkgrid_store::SeriesMeta;
 
     use parkgrid_ingest::mqtt::now_ms;
@@ -461,19 +461,8 @@ pub mod modbus {
     /// A register's decoding as the poller takes it.
     pub fn spec_of(device: &ModbusDevice, r: &ModbusRegister) -> RegisterSpec {
         RegisterSpec {
-            ty: match r.ty {
-                RegisterType::U16 => RegType::U16,
-                RegisterType::I16 => RegType::I16,
-                RegisterType::U32 => RegType::U32,
-                RegisterType::I32 => RegType::I32,
-                RegisterType::F32 => RegType::F32,
-            },
-            order: match r.byte_order.unwrap_or(device.byte_order) {
-                ByteOrder::Abcd => codec::ByteOrder::Abcd,
-                ByteOrder::Cdab => codec::ByteOrder::Cdab,
-                ByteOrder::Badc => codec::ByteOrder::Badc,
-                ByteOrder::Dcba => codec::ByteOrder::Dcba,
-            },
+            ty: r.ty,
+            order: r.byte_order.unwrap_or(device.byte_order),
             scale: r.scale,
             offset: r.offset,
             min: r.min,

@@ -211,6 +211,12 @@ mod bench {
                 .expect("python3 runs the peer");
             std::thread::spawn(move || {
                 let out = child.wait_with_output().expect("peer ends");
+                // A peer that failed (paho-mqtt missing, say) has no figure to give.
+                assert!(
+                    out.status.success(),
+                    "the peer failed ({}); it needs paho-mqtt 2 (pip install paho-mqtt)",
+                    out.status
+                );
                 let text = String::from_utf8_lossy(&out.stdout).into_owned();
                 let _ = tx.send(text);
             })
@@ -277,7 +283,7 @@ mod bench {
         let published_s = start.elapsed().as_secs_f64();
         let report = rx
             .recv_timeout(Duration::from_secs(600))
-            .expect("subscriber done");
+            .expect("the subscriber stored every point");
         let elapsed = start.elapsed().as_secs_f64();
         let _ = subscriber.join();
         println!(

@@ -27,52 +27,15 @@ pub enum Quality {
     Bad,
 }
 
-/// The type of a register value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RegType {
-    /// Unsigned 16-bit, one register.
-    U16,
-    /// Signed 16-bit, one register.
-    I16,
-    /// Unsigned 32-bit, two registers.
-    U32,
-    /// Signed 32-bit, two registers.
-    I32,
-    /// IEEE 754 single precision, two registers.
-    F32,
-}
-
-impl RegType {
-    /// Registers it spans.
-    pub fn registers(self) -> u16 {
-        match self {
-            RegType::U16 | RegType::I16 => 1,
-            RegType::U32 | RegType::I32 | RegType::F32 => 2,
-        }
-    }
-}
-
-/// The order of a value's bytes as they arrive, `A` the most significant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ByteOrder {
-    /// Big-endian (Modbus, SunSpec).
-    #[default]
-    Abcd,
-    /// Registers swapped.
-    Cdab,
-    /// Bytes swapped inside each register.
-    Badc,
-    /// Little-endian.
-    Dcba,
-}
+// The register types and byte orders are the park file's ([`parkgrid_model::live`]): one
+// definition for the map a user writes and the codec that reads it.
+pub use parkgrid_model::live::{ByteOrder, RegisterType};
 
 /// One value of a register map.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RegisterSpec {
     /// Its type.
-    pub ty: RegType,
+    pub ty: RegisterType,
     /// Its byte order (32-bit values; a 16-bit value swaps its bytes with `badc` and `dcba`).
     pub order: ByteOrder,
     /// value = raw × scale + offset.
@@ -120,23 +83,23 @@ pub fn decode(regs: &[u16], spec: &RegisterSpec) -> Result<Decoded, String> {
         (_, ByteOrder::Dcba) => vec![wire[3], wire[2], wire[1], wire[0]],
     };
     let (raw, sentinel) = match spec.ty {
-        RegType::U16 => {
+        RegisterType::U16 => {
             let x = u16::from_be_bytes([bytes[0], bytes[1]]);
             (f64::from(x), x == 0xFFFF)
         }
-        RegType::I16 => {
+        RegisterType::I16 => {
             let x = i16::from_be_bytes([bytes[0], bytes[1]]);
             (f64::from(x), x == i16::MIN)
         }
-        RegType::U32 => {
+        RegisterType::U32 => {
             let x = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
             (f64::from(x), x == u32::MAX)
         }
-        RegType::I32 => {
+        RegisterType::I32 => {
             let x = i32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
             (f64::from(x), x == i32::MIN)
         }
-        RegType::F32 => {
+        RegisterType::F32 => {
             let x = f32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
             (f64::from(x), x.is_nan())
         }
@@ -176,19 +139,19 @@ pub fn decode(regs: &[u16], spec: &RegisterSpec) -> Result<Decoded, String> {
 pub fn encode(value: f64, spec: &RegisterSpec) -> Vec<u16> {
     let raw = (value - spec.offset) / spec.scale;
     let be: Vec<u8> = match spec.ty {
-        RegType::U16 => (raw.round().clamp(0.0, 65_534.0) as u16)
+        RegisterType::U16 => (raw.round().clamp(0.0, 65_534.0) as u16)
             .to_be_bytes()
             .to_vec(),
-        RegType::I16 => (raw.round().clamp(-32_767.0, 32_767.0) as i16)
+        RegisterType::I16 => (raw.round().clamp(-32_767.0, 32_767.0) as i16)
             .to_be_bytes()
             .to_vec(),
-        RegType::U32 => (raw.round().clamp(0.0, 4_294_967_294.0) as u32)
+        RegisterType::U32 => (raw.round().clamp(0.0, 4_294_967_294.0) as u32)
             .to_be_bytes()
             .to_vec(),
-        RegType::I32 => (raw.round().clamp(-2_147_483_647.0, 2_147_483_647.0) as i32)
+        RegisterType::I32 => (raw.round().clamp(-2_147_483_647.0, 2_147_483_647.0) as i32)
             .to_be_bytes()
             .to_vec(),
-        RegType::F32 => (raw as f32).to_be_bytes().to_vec(),
+        RegisterType::F32 => (raw as f32).to_be_bytes().to_vec(),
     };
     // From A B C D order to the wire's (each order is its own inverse).
     let wire: Vec<u8> = match (be.len(), spec.order) {
@@ -315,7 +278,7 @@ pub fn split(b: Block) -> Option<(Block, Block)> {
 mod tests {
     use super::*;
 
-    fn spec(ty: RegType, order: ByteOrder) -> RegisterSpec {
+    fn spec(ty: RegisterType, order: ByteOrder) -> RegisterSpec {
         RegisterSpec {
             ty,
             order,
@@ -337,11 +300,11 @@ mod tests {
             ByteOrder::Dcba,
         ];
         let types = [
-            RegType::U16,
-            RegType::I16,
-            RegType::U32,
-            RegType::I32,
-            RegType::F32,
+            RegisterType::U16,
+            RegisterType::I16,
+            RegisterType::U32,
+            RegisterType::I32,
+            RegisterType::F32,
         ];
         for ty in types {
             for order in orders {
@@ -360,7 +323,7 @@ mod tests {
                     );
                 }
                 let huge = decode(&encode(1e12, &s), &s).expect("decodes");
-                if ty != RegType::F32 {
+                if ty != RegisterType::F32 {
                     assert_eq!(
                         huge.quality,
                         Quality::Good,
@@ -369,7 +332,7 @@ mod tests {
                 }
             }
         }
-        let signed = spec(RegType::I16, ByteOrder::Abcd);
+        let signed = spec(RegisterType::I16, ByteOrder::Abcd);
         assert_eq!(
             decode(&encode(-120.0, &signed), &signed)
                 .expect("i16")
@@ -422,46 +385,47 @@ mod tests {
             (ByteOrder::Badc, [0xF642, 0x79E9]),
             (ByteOrder::Dcba, [0x79E9, 0xF642]),
         ] {
-            let d = decode(&regs, &spec(RegType::F32, order)).expect("decodes");
+            let d = decode(&regs, &spec(RegisterType::F32, order)).expect("decodes");
             assert!((d.value - 123.456).abs() < 1e-4, "{order:?}: {}", d.value);
             assert_eq!(d.quality, Quality::Good);
         }
         // −2 as i32 = 0xFFFFFFFE; 70,000 as u32 = 0x00011170, words swapped.
-        let i = decode(&[0xFFFF, 0xFFFE], &spec(RegType::I32, ByteOrder::Abcd)).expect("i32");
+        let i = decode(&[0xFFFF, 0xFFFE], &spec(RegisterType::I32, ByteOrder::Abcd)).expect("i32");
         assert_eq!(i.value, -2.0);
-        let u = decode(&[0x1170, 0x0001], &spec(RegType::U32, ByteOrder::Cdab)).expect("u32");
+        let u = decode(&[0x1170, 0x0001], &spec(RegisterType::U32, ByteOrder::Cdab)).expect("u32");
         assert_eq!(u.value, 70_000.0);
-        let s = decode(&[0xFF38], &spec(RegType::I16, ByteOrder::Abcd)).expect("i16");
+        let s = decode(&[0xFF38], &spec(RegisterType::I16, ByteOrder::Abcd)).expect("i16");
         assert_eq!(s.value, -200.0);
     }
 
     #[test]
     fn sentinels_and_impossible_values_are_never_data() {
         for (ty, regs) in [
-            (RegType::U16, vec![0xFFFF]),
-            (RegType::I16, vec![0x8000]),
-            (RegType::U32, vec![0xFFFF, 0xFFFF]),
-            (RegType::I32, vec![0x8000, 0x0000]),
-            (RegType::F32, vec![0x7FC0, 0x0000]),
+            (RegisterType::U16, vec![0xFFFF]),
+            (RegisterType::I16, vec![0x8000]),
+            (RegisterType::U32, vec![0xFFFF, 0xFFFF]),
+            (RegisterType::I32, vec![0x8000, 0x0000]),
+            (RegisterType::F32, vec![0x7FC0, 0x0000]),
         ] {
             let d = decode(&regs, &spec(ty, ByteOrder::Abcd)).expect("decodes");
             assert_eq!(d.quality, Quality::Bad, "{ty:?}");
             assert!(d.reason.is_some_and(|r| r.contains("no value")), "{ty:?}");
         }
         // +∞ as f32 (0x7F800000), and a scaled value beyond the map's range.
-        let inf = decode(&[0x7F80, 0x0000], &spec(RegType::F32, ByteOrder::Abcd)).expect("inf");
+        let inf =
+            decode(&[0x7F80, 0x0000], &spec(RegisterType::F32, ByteOrder::Abcd)).expect("inf");
         assert_eq!(inf.quality, Quality::Bad);
         let ranged = RegisterSpec {
             scale: 0.1,
             min: Some(0.0),
             max: Some(1000.0),
-            ..spec(RegType::U16, ByteOrder::Abcd)
+            ..spec(RegisterType::U16, ByteOrder::Abcd)
         };
         let d = decode(&[20_000], &ranged).expect("decodes");
         assert_eq!((d.value, d.quality), (2000.0, Quality::Bad));
         let d = decode(&[4_567], &ranged).expect("decodes");
         assert!((d.value - 456.7).abs() < 1e-9 && d.quality == Quality::Good);
-        assert!(decode(&[1], &spec(RegType::F32, ByteOrder::Abcd)).is_err());
+        assert!(decode(&[1], &spec(RegisterType::F32, ByteOrder::Abcd)).is_err());
     }
 
     #[test]

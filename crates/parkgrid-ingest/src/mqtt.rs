@@ -35,6 +35,13 @@ use rumqttc::{Client, ConnAck, Event, MqttOptions, Packet, Publish, QoS};
 use crate::foreign;
 use crate::senml::{self, Value};
 
+/// The largest packet MQTT can carry: a remaining length of 268,435,455 bytes and a fixed
+/// header of at most 5 (MQTT 3.1.1 § 2.2.3).
+const MQTT_MAX_PACKET_BYTES: usize = 268_435_455 + 5;
+
+/// How much of an oversized message the quarantine keeps, bytes.
+pub const QUARANTINE_KEEP_BYTES: usize = 64 * 1024;
+
 /// How the ingester connects and batches.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -70,8 +77,12 @@ pub struct Config {
     /// Raw points purged at most once a minute between commits, when the store has a
     /// retention ([`PointStore::purge`]; 0: never).
     pub purge_budget: usize,
-    /// The largest message taken, bytes (a larger one is refused by the client and costs the
-    /// connection; the broker's own limit should be no larger).
+    /// The largest message stored, bytes: a larger one is quarantined (its first
+    /// [`QUARANTINE_KEEP_BYTES`] kept, with its size) and acknowledged. The client itself
+    /// takes messages up to MQTT's own limit, so that one oversized message cannot stall the
+    /// stream (a client that refused it would lose its connection and be sent it again,
+    /// forever); the broker's limit (`max_packet_size` in `docs/mosquitto.conf`) bounds what
+    /// comes.
     pub max_packet_bytes: usize,
 }
 
@@ -284,6 +295,24 @@ fn take(
     stats: &mut Stats,
     quarantined: &mut dyn FnMut(&str, &str),
 ) -> Result<(), StoreError> {
+    if payload.len() > config.max_packet_bytes {
+        let why = format!(
+            "a message of {} bytes, larger than the ingester's limit of {} bytes \
+             (max_packet_bytes); its first {} bytes are kept here",
+            payload.len(),
+            config.max_packet_bytes,
+            QUARANTINE_KEEP_BYTES
+        );
+        store.quarantine(
+            now_ms(),
+            source,
+            &payload[..QUARANTINE_KEEP_BYTES.min(payload.len())],
+            &why,
+        )?;
+        quarantined(source, &why);
+        stats.quarantined += 1;
+        return Ok(());
+    }
     match decode(store, ids, config, topic, payload)? {
         Ok(mut decoded) => {
             points.points.append(&mut decoded.points);
@@ -318,7 +347,7 @@ pub fn run(
         .set_keep_alive(Duration::from_secs(10))
         .set_clean_session(false)
         .set_manual_acks(true)
-        .set_max_packet_size(config.max_packet_bytes, config.max_packet_bytes);
+        .set_max_packet_size(MQTT_MAX_PACKET_BYTES, config.max_packet_bytes);
     let (client, mut connection) = Client::new(options, 1024);
     // The connection is driven by a thread of its own, never interrupted inside a poll (a
     // poll cut short by a timeout can leave the client's request channel undrained); its

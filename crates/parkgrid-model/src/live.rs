@@ -195,16 +195,18 @@ impl RegisterType {
     }
 }
 
-/// The order of a value's bytes on the wire, `a` the most significant.
+/// The order of a 32-bit value's four bytes as they arrive, `a` the most significant: Modbus
+/// fixes the order inside a register (big-endian) but not the order of a value's registers,
+/// and some devices swap the bytes too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ByteOrder {
-    /// Big-endian.
+    /// Big-endian (the Modbus and SunSpec order).
     #[default]
     Abcd,
     /// Registers swapped.
     Cdab,
-    /// Bytes swapped in each register.
+    /// Bytes swapped in each register (a 16-bit value swaps its two bytes).
     Badc,
     /// Little-endian.
     Dcba,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use parkgrid_ingest::modbus::{ByteOrder, RegType, RegisterSpec};
+use parkgrid_ingest::modbus::{ByteOrder, RegisterSpec, RegisterType};
 use parkgrid_ingest::poller::{MappedValue, PollConfig, Poller};
 use parkgrid_resource::rng::Rng;
 use parkgrid_store::Quality;
@@ -139,33 +139,33 @@ fn a_faulty_device_is_polled_without_storing_a_sentinel() {
         MappedValue {
             series: "dev/p_kw".into(),
             address: 0,
-            spec: spec(RegType::U16, ByteOrder::Abcd, 0.1),
+            spec: spec(RegisterType::U16, ByteOrder::Abcd, 0.1),
         },
         MappedValue {
             series: "dev/q_kvar".into(),
             address: 1,
-            spec: spec(RegType::I16, ByteOrder::Abcd, 1.0),
+            spec: spec(RegisterType::I16, ByteOrder::Abcd, 1.0),
         },
         MappedValue {
             series: "dev/e_kwh".into(),
             address: 2,
-            spec: spec(RegType::U32, ByteOrder::Abcd, 1.0),
+            spec: spec(RegisterType::U32, ByteOrder::Abcd, 1.0),
         },
         MappedValue {
             series: "dev/t_c".into(),
             address: 4,
-            spec: spec(RegType::F32, ByteOrder::Cdab, 1.0),
+            spec: spec(RegisterType::F32, ByteOrder::Cdab, 1.0),
         },
         // Either side of the hole, close enough to be planned as one read that it refuses.
         MappedValue {
             series: "dev/a".into(),
             address: 98,
-            spec: spec(RegType::U16, ByteOrder::Abcd, 1.0),
+            spec: spec(RegisterType::U16, ByteOrder::Abcd, 1.0),
         },
         MappedValue {
             series: "dev/b".into(),
             address: 112,
-            spec: spec(RegType::U16, ByteOrder::Abcd, 1.0),
+            spec: spec(RegisterType::U16, ByteOrder::Abcd, 1.0),
         },
     ];
     let want = [234.5, -120.0, 70_000.0, 123.456, 1098.0, 1112.0];

@@ -5,14 +5,14 @@
 
 use std::time::Duration;
 
-use parkgrid_ingest::modbus::{ByteOrder, RegType, RegisterSpec, encode};
+use parkgrid_ingest::modbus::{ByteOrder, RegisterSpec, RegisterType, encode};
 use parkgrid_ingest::modbus_server::ModbusServer;
 use parkgrid_ingest::poller::{MappedValue, PollConfig, Poller};
 use parkgrid_store::Quality;
 use tokio_modbus::Slave;
 use tokio_modbus::client::sync::{self, Writer};
 
-fn spec(ty: RegType, order: ByteOrder, scale: f64) -> RegisterSpec {
+fn spec(ty: RegisterType, order: ByteOrder, scale: f64) -> RegisterSpec {
     RegisterSpec {
         ty,
         order,
@@ -27,8 +27,8 @@ fn spec(ty: RegType, order: ByteOrder, scale: f64) -> RegisterSpec {
 fn the_poller_reads_what_the_server_holds_and_setpoints_are_recorded() {
     let server = ModbusServer::start("127.0.0.1:0".parse().expect("addr")).expect("listens");
     let regs = server.registers();
-    let p = spec(RegType::I32, ByteOrder::Cdab, 0.1);
-    let soc = spec(RegType::U16, ByteOrder::Abcd, 0.01);
+    let p = spec(RegisterType::I32, ByteOrder::Cdab, 0.1);
+    let soc = spec(RegisterType::U16, ByteOrder::Abcd, 0.01);
     regs.set(3, 100, &encode(-812.4, &p));
     regs.set(3, 102, &encode(57.25, &soc));
     // Unit 4 is another device behind the same listener.

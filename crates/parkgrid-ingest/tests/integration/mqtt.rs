@@ -2,8 +2,9 @@
 //! variable `PARKGRID_TEST_MQTT` as `host:port`, which `.ci/run` sets) into the SQLite store
 //! (feature `sqlite`). Messages published while the ingester is away, then delivered to a client
 //! of its session that never acknowledges them (a crash before the commit), are delivered again
-//! and stored exactly once; undecodable ones are quarantined with their reason; a second run
-//! finds nothing left to acknowledge.
+//! and stored exactly once; undecodable ones are quarantined with their reason, and so is one
+//! larger than the ingester's limit (which, refused by the client, would cost the connection
+//! and come again forever); a second run finds nothing left to acknowledge.
 #![cfg(feature = "sqlite")]
 
 use std::time::{Duration, Instant};
@@ -67,9 +68,12 @@ fn messages_are_stored_once_and_acknowledged_after_the_commit() {
         c.disconnect().expect("disconnect");
         pump(&mut conn, Duration::from_millis(200), |_| false);
     }
-    // 100 packs of 10 points (10 assets × 10 minutes), and two that cannot be decoded.
+    // 100 packs of 10 points (10 assets × 10 minutes), three that cannot be decoded, and one
+    // of 2 MiB, twice the ingester's limit.
     {
-        let (p, mut conn) = Client::new(options(&format!("{client_id}-pub"), true), 256);
+        let mut o = options(&format!("{client_id}-pub"), true);
+        o.set_max_packet_size(4 << 20, 4 << 20);
+        let (p, mut conn) = Client::new(o, 256);
         for k in 0..100 {
             let asset = k % 10;
             let t0 = 1_735_689_600 + (k / 10) * 600;
@@ -105,6 +109,13 @@ fn messages_are_stored_once_and_acknowledged_after_the_commit() {
             r#"[{"n":"yanqing/x/p_kw","t":-5,"v":1}]"#,
         )
         .expect("publish");
+        p.publish(
+            format!("{prefix}/bad"),
+            QoS::AtLeastOnce,
+            false,
+            vec![b' '; 2 << 20],
+        )
+        .expect("publish");
         p.disconnect().expect("disconnect");
         pump(&mut conn, Duration::from_secs(3), |_| false);
     }
@@ -129,13 +140,13 @@ fn messages_are_stored_once_and_acknowledged_after_the_commit() {
     let stats = run(
         &config,
         &mut store,
-        &mut |s| s.acked >= 103 || start.elapsed() > Duration::from_secs(30),
+        &mut |s| s.acked >= 104 || start.elapsed() > Duration::from_secs(30),
         &mut |source, why| reasons.push(format!("{source}: {why}")),
     )
     .expect("runs");
-    assert_eq!(reasons.len(), 3, "{reasons:?}");
-    assert_eq!(stats.acked, 103, "{stats:?}");
-    assert_eq!(stats.quarantined, 3, "{stats:?}");
+    assert_eq!(reasons.len(), 4, "{reasons:?}");
+    assert_eq!(stats.acked, 104, "{stats:?}");
+    assert_eq!(stats.quarantined, 4, "{stats:?}");
     assert_eq!(stats.points, 1000, "{stats:?}");
     let mut total = 0;
     for asset in 0..10 {
@@ -146,7 +157,13 @@ fn messages_are_stored_once_and_acknowledged_after_the_commit() {
     }
     assert_eq!(total, 1000, "every point once");
     let q = store.quarantined().expect("quarantine");
-    assert_eq!(q.len(), 3);
+    assert_eq!(q.len(), 4);
+    assert!(
+        q.iter().any(|(_, _, why)| why.starts_with(
+            "a message of 2097152 bytes, larger than the ingester's limit of 1048576 bytes"
+        )),
+        "{q:?}"
+    );
     assert!(
         q.iter()
             .any(|(_, _, why)| why.contains("relative to reception"))

@@ -41,6 +41,13 @@ fn points_are_stored_once_per_sequence(store: &mut dyn PointStore) {
     assert_eq!(store.write_points(&batch).expect("writes"), 96);
     // A redelivery changes nothing; a correction (higher sequence) replaces its point.
     assert_eq!(store.write_points(&batch).expect("again"), 0);
+    // A batch partly stored already (a redelivery beside new messages): the new points go in,
+    // the stored ones stay as they are.
+    let mixed: Vec<(i64, Point)> = (-20..-16)
+        .chain(0..6)
+        .map(|k| (id, point(k * 900_000, k as f64, 1)))
+        .collect();
+    assert_eq!(store.write_points(&mixed).expect("mixed"), 4);
     // A batch holding one point twice (a message delivered twice before its commit).
     let twice = [(id, point(0, 1.0, 1)), (id, point(0, 1.0, 1))];
     assert_eq!(store.write_points(&twice).expect("twice"), 0);
