@@ -9,6 +9,8 @@
 //! nothing (the store keeps one point per series and time). Messages are committed in batches of
 //! up to [`Config::batch`] messages (512 at most: the client's request channel must hold their
 //! acknowledgements), when the stream pauses, or [`Config::flush`] after the oldest arrived.
+//! Messages are read (JSON parsed and checked) on the connection's own thread, so that reading
+//! the next messages overlaps the commit of the last; the store stays with the ingester.
 //!
 //! The broker must not drop what it has acknowledged to a publisher: Mosquitto queues at most
 //! `max_queued_messages` (1,000 by default) for a subscriber and silently drops QoS 1 messages
@@ -182,52 +184,63 @@ struct Decoded {
     readings: Vec<(String, Reading)>,
 }
 
-/// A message decoded into points and meter readings, or the reason it cannot be.
-fn decode(
-    store: &mut dyn PointStore,
-    ids: &mut HashMap<String, i64>,
-    config: &Config,
-    topic: &str,
-    payload: &[u8],
-) -> Result<Result<Decoded, String>, StoreError> {
-    let text = match std::str::from_utf8(payload) {
-        Ok(t) => t,
-        Err(e) => return Ok(Err(format!("not UTF-8: {e}"))),
-    };
+/// A point of a message, named by its series (not yet its id in the store).
+struct NamedPoint {
+    name: String,
+    unit: Option<String>,
+    point: Point,
+}
+
+/// A message read: its points by series name and its meter readings. Made without the store
+/// (on the connection's thread while the ingester commits), then resolved ([`resolve`]).
+#[derive(Default)]
+struct Parsed {
+    points: Vec<NamedPoint>,
+    readings: Vec<(String, Reading)>,
+}
+
+/// A message read into points and meter readings, or the reason it cannot be: larger than
+/// [`Config::max_packet_bytes`], not UTF-8, not SenML (or its mapping's layout), a time relative
+/// to reception, a series not of this park, a text or data value.
+fn parse(config: &Config, topic: &str, payload: &[u8]) -> Result<Parsed, String> {
+    if payload.len() > config.max_packet_bytes {
+        return Err(format!(
+            "a message of {} bytes, larger than the ingester's limit of {} bytes \
+             (max_packet_bytes); its first {} bytes are kept here",
+            payload.len(),
+            config.max_packet_bytes,
+            QUARANTINE_KEEP_BYTES
+        ));
+    }
+    let text = std::str::from_utf8(payload).map_err(|e| format!("not UTF-8: {e}"))?;
     let records = match config
         .mappings
         .iter()
         .find(|m| foreign::topic_matches(&m.topic, topic))
     {
-        Some(m) => match foreign::resolve(m, text) {
-            Ok(r) => r,
-            Err(e) => return Ok(Err(e)),
-        },
-        None => match senml::resolve(text, now_ms()) {
-            Ok(r) => r,
-            Err(e) => return Ok(Err(e.to_string())),
-        },
+        Some(m) => foreign::resolve(m, text)?,
+        None => senml::resolve(text, now_ms()).map_err(|e| e.to_string())?,
     };
     if let Some(r) = records.iter().find(|r| r.relative) {
-        return Ok(Err(format!(
+        return Err(format!(
             "{}: a time relative to reception would change if the message came again; \
              send absolute times (bt, t)",
             r.name
-        )));
+        ));
     }
     if let Some(known) = &config.known {
         if let Some(r) = records.iter().find(|r| {
             let prefix = r.name.rsplit_once('/').map_or("", |(p, _)| p);
             !known.contains(&format!("{prefix}/"))
         }) {
-            return Ok(Err(format!(
+            return Err(format!(
                 "{}: not a series of this park (its assets, branches and meters publish as \
                  park_id/asset/quantity and park_id/meter/id/quantity)",
                 r.name
-            )));
+            ));
         }
     }
-    let mut out = Decoded {
+    let mut out = Parsed {
         points: Vec::with_capacity(records.len()),
         readings: Vec::new(),
     };
@@ -236,10 +249,7 @@ fn decode(
             Some(Value::Number(v)) => v,
             Some(Value::Bool(b)) => f64::from(u8::from(b)),
             Some(Value::Text(_) | Value::Data(_)) => {
-                return Ok(Err(format!(
-                    "{}: a text or data value is not a point",
-                    r.name
-                )));
+                return Err(format!("{}: a text or data value is not a point", r.name));
             }
             None => match r.sum {
                 Some(s) => s,
@@ -258,68 +268,69 @@ fn decode(
             ));
             continue;
         }
-        let id = match ids.get(&r.name) {
-            Some(id) => *id,
-            None => {
-                let mut parts = r.name.trim_end_matches('/').rsplit('/');
-                let quantity = parts.next().unwrap_or_default().to_string();
-                let asset = parts.next().unwrap_or_default().to_string();
-                let id = store.series(&SeriesMeta {
-                    name: r.name.clone(),
-                    asset,
-                    quantity,
-                    unit: r.unit.clone().unwrap_or_default(),
-                })?;
-                ids.insert(r.name.clone(), id);
-                id
-            }
-        };
-        out.points.push((
-            id,
-            Point {
+        out.points.push(NamedPoint {
+            name: r.name,
+            unit: r.unit,
+            point: Point {
                 time_ms: r.time_ms,
                 value,
                 quality: Quality::Good,
                 seq: 1,
             },
-        ));
+        });
     }
-    Ok(Ok(out))
+    Ok(out)
 }
 
-/// Decodes one message into `points`, or keeps it in the quarantine with why (and says so).
+/// `parsed`'s points with their series ids (a series registered the first time it is seen),
+/// added to `points`.
+fn resolve(
+    store: &mut dyn PointStore,
+    ids: &mut HashMap<String, i64>,
+    parsed: Parsed,
+    points: &mut Decoded,
+) -> Result<(), StoreError> {
+    for p in parsed.points {
+        let id = match ids.get(&p.name) {
+            Some(id) => *id,
+            None => {
+                let mut parts = p.name.trim_end_matches('/').rsplit('/');
+                let quantity = parts.next().unwrap_or_default().to_string();
+                let asset = parts.next().unwrap_or_default().to_string();
+                let id = store.series(&SeriesMeta {
+                    name: p.name.clone(),
+                    asset,
+                    quantity,
+                    unit: p.unit.unwrap_or_default(),
+                })?;
+                ids.insert(p.name, id);
+                id
+            }
+        };
+        points.points.push((id, p.point));
+    }
+    points.readings.extend(parsed.readings);
+    Ok(())
+}
+
+/// Adds a read message to `points`, or keeps it in the quarantine with why (and says so).
 fn take(
     (store, ids, config): (&mut dyn PointStore, &mut HashMap<String, i64>, &Config),
-    (source, topic, payload): (&str, &str, &[u8]),
+    (source, payload, parsed): (&str, &[u8], Result<Parsed, String>),
     points: &mut Decoded,
     stats: &mut Stats,
     quarantined: &mut dyn FnMut(&str, &str),
 ) -> Result<(), StoreError> {
-    if payload.len() > config.max_packet_bytes {
-        let why = format!(
-            "a message of {} bytes, larger than the ingester's limit of {} bytes \
-             (max_packet_bytes); its first {} bytes are kept here",
-            payload.len(),
-            config.max_packet_bytes,
-            QUARANTINE_KEEP_BYTES
-        );
-        store.quarantine(
-            now_ms(),
-            source,
-            &payload[..QUARANTINE_KEEP_BYTES.min(payload.len())],
-            &why,
-        )?;
-        quarantined(source, &why);
-        stats.quarantined += 1;
-        return Ok(());
-    }
-    match decode(store, ids, config, topic, payload)? {
-        Ok(mut decoded) => {
-            points.points.append(&mut decoded.points);
-            points.readings.append(&mut decoded.readings);
-        }
+    match parsed {
+        Ok(parsed) => resolve(store, ids, parsed, points)?,
         Err(why) => {
-            store.quarantine(now_ms(), source, payload, &why)?;
+            // An oversized message is kept in part (its reason says so), any other whole.
+            let kept = if payload.len() > config.max_packet_bytes {
+                &payload[..QUARANTINE_KEEP_BYTES.min(payload.len())]
+            } else {
+                payload
+            };
+            store.quarantine(now_ms(), source, kept, &why)?;
             quarantined(source, &why);
             stats.quarantined += 1;
         }
@@ -352,12 +363,21 @@ pub fn run(
     // The connection is driven by a thread of its own, never interrupted inside a poll (a
     // poll cut short by a timeout can leave the client's request channel undrained); its
     // events come here in order. The thread ends when the client is dropped.
+    // A message is read (JSON parsed, checked) on this thread too, so that reading the next
+    // messages overlaps the commit of the last ones; the store stays with the ingester.
     let (events_tx, events) = std::sync::mpsc::channel();
     let pause = config.flush;
+    let reader = config.clone();
     let driver = std::thread::spawn(move || {
         for event in connection.iter() {
             let failed = event.is_err();
-            if events_tx.send(event).is_err() {
+            let parsed = match &event {
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    Some(parse(&reader, &p.topic, &p.payload))
+                }
+                _ => None,
+            };
+            if events_tx.send((event, parsed)).is_err() {
                 return;
             }
             if failed {
@@ -419,17 +439,20 @@ pub fn run(
             Duration::from_millis(1)
         };
         match events.recv_timeout(wait) {
-            Ok(Ok(Event::Incoming(Packet::ConnAck(ConnAck {
-                session_present, ..
-            })))) => {
+            Ok((
+                Ok(Event::Incoming(Packet::ConnAck(ConnAck {
+                    session_present, ..
+                }))),
+                _,
+            )) => {
                 reconnecting = false;
                 // A broker that lost the session lost the subscription too.
                 if !session_present {
                     subscribe(&client, config)?;
                 }
             }
-            Ok(Ok(Event::Incoming(Packet::Publish(_)))) if reconnecting => {}
-            Ok(Ok(Event::Incoming(Packet::Publish(p)))) => {
+            Ok((Ok(Event::Incoming(Packet::Publish(_))), _)) if reconnecting => {}
+            Ok((Ok(Event::Incoming(Packet::Publish(p))), parsed)) => {
                 // A message delivered again while its first copy waits for the commit: the
                 // first copy's acknowledgement covers it.
                 // (A QoS 0 message has no packet id: every one is its own.)
@@ -437,9 +460,10 @@ pub fn run(
                     continue;
                 }
                 let source = format!("mqtt:{}", p.topic);
+                let parsed = parsed.unwrap_or_else(|| parse(config, &p.topic, &p.payload));
                 take(
                     (store, &mut ids, config),
-                    (&source, &p.topic, &p.payload),
+                    (&source, &p.payload, parsed),
                     &mut points,
                     &mut stats,
                     quarantined,
@@ -448,7 +472,7 @@ pub fn run(
                 pending.push(p);
                 oldest.get_or_insert_with(Instant::now);
             }
-            Ok(Ok(_)) => {}
+            Ok((Ok(_), _)) => {}
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
                 commit(&client, store, &mut pending, &mut points, &mut stats)?;
                 oldest = None;
@@ -456,7 +480,7 @@ pub fn run(
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
                 return Err(IngestError::Closed);
             }
-            Ok(Err(_)) => {
+            Ok((Err(_), _)) => {
                 // The connection is gone with its packet ids: what was received on it and not
                 // committed is dropped, unacknowledged — the broker delivers it again on the
                 // next connection of this session (an acknowledgement sent now could name
@@ -587,9 +611,10 @@ pub fn run_local(
         let idle = received.is_err();
         if let Ok((topic, payload)) = received {
             let source = format!("local:{topic}");
+            let parsed = parse(config, &topic, &payload);
             take(
                 (store, &mut ids, config),
-                (&source, &topic, &payload),
+                (&source, &payload, parsed),
                 &mut points,
                 &mut stats,
                 quarantined,
