@@ -1,10 +1,13 @@
-//! `timeseries.parquet` (feature `parquet`): the result columns for pandas and polars users.
+//! `timeseries.parquet` (feature `parquet`): the result columns for pandas and polars users; and
+//! measured logs in Parquet read for the twin's replay ([`read_log`]).
 //!
 //! Columns: `time` (INT64 timestamp, milliseconds, UTC), `time_local` (the same instant as RFC 3339
 //! text in the site's offset, as in `timeseries.csv`), then one DOUBLE column per result series named
 //! `id.quantity` as in the CSV. Snappy compression (pure Rust).
 
 use std::path::Path;
+
+use parkgrid_resource::measured::Measured;
 
 use crate::EngineError;
 
@@ -15,6 +18,7 @@ mod imp {
     use std::sync::Arc;
 
     use parkgrid_report::Meta;
+    use parkgrid_resource::measured::Measured;
     use parquet::basic::{Compression, LogicalType, Repetition, TimeUnit, Type as Physical};
     use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
     use parquet::file::properties::WriterProperties;
@@ -162,6 +166,144 @@ mod imp {
         }
         Ok((times, values))
     }
+
+    /// The offset of the clock time of column `time` that pandas recorded in the file's
+    /// metadata (`"timezone": "-07:00"`), seconds east of UTC: `None` when there is none.
+    fn pandas_offset_s(reader: &SerializedFileReader<File>, time: &str) -> Option<i32> {
+        let kv = reader.metadata().file_metadata().key_value_metadata()?;
+        let pandas = kv.iter().find(|k| k.key == "pandas")?.value.as_deref()?;
+        let doc: serde_json::Value = serde_json::from_str(pandas).ok()?;
+        let tz = doc["columns"]
+            .as_array()?
+            .iter()
+            .find(|c| c["name"] == time)?["metadata"]["timezone"]
+            .as_str()?;
+        match tz {
+            "UTC" | "Z" | "utc" => Some(0),
+            _ => chrono::DateTime::parse_from_rfc3339(&format!("2000-01-01T00:00:00{tz}"))
+                .ok()
+                .map(|t| t.offset().local_minus_utc()),
+        }
+    }
+
+    pub fn read_log(path: &Path, column: Option<&str>) -> Result<Measured, EngineError> {
+        let name = path.display().to_string();
+        let file = File::open(path).map_err(|e| err(path, e))?;
+        let reader = SerializedFileReader::new(file).map_err(|e| err(path, e))?;
+        let schema = reader.metadata().file_metadata().schema_descr();
+        let columns: Vec<(String, Option<LogicalType>)> = schema
+            .columns()
+            .iter()
+            .map(|c| (c.name().to_string(), c.logical_type_ref().cloned()))
+            .collect();
+        let time = columns
+            .iter()
+            .position(|(_, t)| matches!(t, Some(LogicalType::Timestamp(_))))
+            .ok_or_else(|| err(path, "no timestamp column"))?;
+        let (time_name, utc): (String, bool) = match &columns[time] {
+            (n, Some(LogicalType::Timestamp(t))) => (n.clone(), t.is_adjusted_to_u_t_c),
+            (n, _) => (n.clone(), false),
+        };
+        let others: Vec<&str> = columns
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != time)
+            .map(|(_, (n, _))| n.as_str())
+            .collect();
+        let value = match column {
+            Some(c) => columns.iter().position(|(n, _)| n == c).ok_or_else(|| {
+                err(
+                    path,
+                    format!("no column '{c}'; its value columns: {}", others.join(", ")),
+                )
+            })?,
+            None if others.len() == 1 => columns
+                .iter()
+                .position(|(n, _)| n == others[0])
+                .unwrap_or(0),
+            None => {
+                return Err(err(
+                    path,
+                    format!(
+                        "{} value columns ({}): name one as FILE#COLUMN",
+                        others.len(),
+                        others.join(", ")
+                    ),
+                ));
+            }
+        };
+        // A UTC instant is read in the offset pandas recorded (the plant's clock); a time
+        // without zone is the clock time already.
+        let offset_s = if utc {
+            pandas_offset_s(&reader, &time_name).unwrap_or(0)
+        } else {
+            0
+        };
+        let clock = |ms: i64| {
+            chrono::DateTime::from_timestamp_millis(ms + i64::from(offset_s) * 1000)
+                .map(|t| t.naive_utc())
+        };
+        let mut rows = Vec::new();
+        let iter = reader.get_row_iter(None).map_err(|e| err(path, e))?;
+        for (r, row) in iter.enumerate() {
+            let row = row.map_err(|e| err(path, e))?;
+            let mut t = None;
+            let mut v = None;
+            for (i, (_, field)) in row.get_column_iter().enumerate() {
+                if i == time {
+                    t = match field {
+                        Field::TimestampMillis(ms) => clock(*ms),
+                        Field::TimestampMicros(us) => clock(us.div_euclid(1000)),
+                        _ => None,
+                    };
+                } else if i == value {
+                    v = match field {
+                        Field::Null => None,
+                        Field::Float(x) => Some(f64::from(*x)),
+                        Field::Double(x) => Some(*x),
+                        Field::Int(x) => Some(f64::from(*x)),
+                        Field::Long(x) => Some(*x as f64),
+                        other => {
+                            return Err(err(
+                                path,
+                                format!(
+                                    "row {}: column '{}' holds {other}, not a number",
+                                    r + 1,
+                                    columns[value].0
+                                ),
+                            ));
+                        }
+                    };
+                }
+            }
+            let t = t.ok_or_else(|| {
+                err(
+                    path,
+                    format!("row {}: column '{time_name}' has no time", r + 1),
+                )
+            })?;
+            rows.push((t, v));
+        }
+        Measured::from_rows(&name, &columns[value].0, rows)
+            .map_err(|e| EngineError::Input(e.to_string()))
+    }
+}
+
+/// Reads a measured log from the Parquet file `path` (feature `parquet`): its timestamp
+/// column as the clock time (a UTC instant in the offset pandas recorded for it, a time without
+/// zone as it is) and the value column `column` (default: the only other column; a null is a
+/// gap), for [`crate::twin::Replay`].
+///
+/// # Errors
+/// [`EngineError::Input`] naming the file: not Parquet, no timestamp column, no such value
+/// column (naming those there are), a value that is not a number, fewer than two values; a
+/// build without the feature.
+#[cfg_attr(not(feature = "parquet"), allow(unused_variables))]
+pub fn read_log(path: &Path, column: Option<&str>) -> Result<Measured, EngineError> {
+    #[cfg(feature = "parquet")]
+    return imp::read_log(path, column);
+    #[cfg(not(feature = "parquet"))]
+    return Err(disabled());
 }
 
 /// Whether this build writes and reads Parquet.

@@ -114,8 +114,7 @@ impl Measured {
             }
         };
         let time_name = headers.first().cloned().unwrap_or_default();
-        let mut samples = Vec::new();
-        let mut gaps = 0;
+        let mut rows = Vec::new();
         for record in reader.records() {
             let record = record.map_err(|e| {
                 let line = e.position().map_or(0, |p| p.line() as usize);
@@ -133,7 +132,7 @@ impl Measured {
             })?;
             let raw = record.get(col).unwrap_or("");
             if raw.is_empty() || raw.eq_ignore_ascii_case("nan") {
-                gaps += 1;
+                rows.push((t, None));
                 continue;
             }
             let v = raw
@@ -148,7 +147,37 @@ impl Measured {
                         format!("'{raw}' is not a finite number (an empty cell or NaN is a gap)"),
                     )
                 })?;
-            samples.push((t, v));
+            rows.push((t, Some(v)));
+        }
+        Self::from_rows(file, &headers[col], rows)
+    }
+
+    /// A log from rows already read (a Parquet file's, say): `(clock time, value)`, `None` or
+    /// NaN a gap, in the file's order.
+    ///
+    /// # Errors
+    /// [`DataError::Value`] naming the file and column: an infinite value (with its row),
+    /// fewer than two values.
+    pub fn from_rows(
+        file: &str,
+        column: &str,
+        rows: Vec<(NaiveDateTime, Option<f64>)>,
+    ) -> Result<Measured, DataError> {
+        let mut samples = Vec::with_capacity(rows.len());
+        let mut gaps = 0;
+        for (i, (t, v)) in rows.into_iter().enumerate() {
+            match v {
+                Some(v) if v.is_finite() => samples.push((t, v)),
+                Some(v) if !v.is_nan() => {
+                    return Err(DataError::at(
+                        file,
+                        0,
+                        column,
+                        format!("row {}: {v} is not a finite number", i + 1),
+                    ));
+                }
+                _ => gaps += 1,
+            }
         }
         // Sorted, the first row of a repeated time kept (a stable sort keeps file order).
         samples.sort_by_key(|s| s.0);
@@ -159,7 +188,7 @@ impl Measured {
             return Err(DataError::at(
                 file,
                 2,
-                &headers[col],
+                column,
                 format!("{} value(s): a log needs at least two", samples.len()),
             ));
         }
@@ -171,7 +200,7 @@ impl Measured {
         let spacing_s = spacings[spacings.len() / 2].max(1);
         Ok(Measured {
             file: file.to_string(),
-            column: headers[col].clone(),
+            column: column.to_string(),
             samples,
             spacing_s,
             gaps,

@@ -59,8 +59,9 @@ pub struct Play {
     /// ASSET[/QUANTITY]=FILE[#COLUMN][*FACTOR], e.g.
     /// pv_roof=serf_east_15min_ac_power.csv#ac_power*0.1 (the log's W times 0.1 = kW of the
     /// park's array). QUANTITY is a profile series of the asset (available_kw, demand_kw,
-    /// heat_demand_kw, cop, …; default its first). The log's clock times are kept, its year
-    /// moved onto the park's; steps it does not cover keep the model's value.
+    /// heat_demand_kw, cop, …; default its first). FILE is CSV, or Parquet (`.parquet`, build
+    /// with --features parquet). The log's clock times are kept, its year moved onto the
+    /// park's; steps it does not cover keep the model's value.
     #[arg(long = "replay", value_name = "REPLAY")]
     pub replays: Vec<ReplaySpec>,
     /// Write the twin's ground truth here (JSON): the messages and points published, the
@@ -210,18 +211,27 @@ mod built {
             .replays
             .iter()
             .map(|spec| {
-                let text = std::fs::read_to_string(&spec.file).map_err(|e| {
-                    input_error(format!(
-                        "--replay: cannot read '{}': {e}",
-                        spec.file.display()
-                    ))
-                })?;
-                let measured = Measured::parse(
-                    &spec.file.display().to_string(),
-                    &text,
-                    spec.column.as_deref(),
-                )
-                .map_err(|e| input_error(format!("--replay: {e}")))?;
+                let parquet = spec
+                    .file
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+                let measured = if parquet {
+                    parkgrid_engine::parquet::read_log(&spec.file, spec.column.as_deref())
+                        .map_err(|e| input_error(format!("--replay: {e}")))?
+                } else {
+                    let text = std::fs::read_to_string(&spec.file).map_err(|e| {
+                        input_error(format!(
+                            "--replay: cannot read '{}': {e}",
+                            spec.file.display()
+                        ))
+                    })?;
+                    Measured::parse(
+                        &spec.file.display().to_string(),
+                        &text,
+                        spec.column.as_deref(),
+                    )
+                    .map_err(|e| input_error(format!("--replay: {e}")))?
+                };
                 Ok(Replay {
                     spec: spec.clone(),
                     measured,
