@@ -627,8 +627,9 @@ pub mod modbus {
 
         /// Shows frame `k` of `twin`: first the setpoints written since the last frame are
         /// given to the twin from step `k` on ([`Twin::set_point`]; a NaN or a "no value"
-        /// sentinel gives the asset back to its schedule), then every register the twin has a
-        /// reading for is set; a register without one (a device out of a dropout fault) is
+        /// sentinel gives the asset back to its schedule, a value outside the register's range
+        /// is refused), then every register the twin has a reading for is set (a setpoint
+        /// register keeps the command written); a register without one (a device out of a dropout fault) is
         /// removed, so its reads are refused. The last frame (the meters' closing readings)
         /// has no values: the devices keep the step before, stamped with its own time.
         /// Returns a line for each setpoint taken or refused.
@@ -642,13 +643,23 @@ pub mod modbus {
                 let Some((_, server)) = self.servers.get(*i) else {
                     continue;
                 };
+                let n = spec.ty.registers();
                 match twin.reading(asset, quantity, k) {
+                    // A setpoint register holds the command last written (never overwritten
+                    // by the twin, so a write that comes while a frame is shown is not lost);
+                    // the twin puts the schedule's value there only when it is empty (the
+                    // first frame, the end of a dropout).
+                    Some(v) if quantity == crate::twin::SETPOINT => {
+                        if server.registers().get(*unit, *address, n).is_none() {
+                            server
+                                .registers()
+                                .set(*unit, *address, &codec::encode(v, spec));
+                        }
+                    }
                     Some(v) => server
                         .registers()
                         .set(*unit, *address, &codec::encode(v, spec)),
-                    None => server
-                        .registers()
-                        .remove(*unit, *address, spec.ty.registers()),
+                    None => server.registers().remove(*unit, *address, n),
                 }
             }
             self.clock.end(twin.time_ms(k));
@@ -679,10 +690,22 @@ pub mod modbus {
                     else {
                         continue;
                     };
-                    let value = codec::decode(&words, spec)
-                        .ok()
-                        .filter(|d| d.quality == codec::Quality::Good)
-                        .map(|d| d.value);
+                    let Ok(decoded) = codec::decode(&words, spec) else {
+                        continue;
+                    };
+                    // A "no value" sentinel or NaN hands the asset back to its schedule; a
+                    // value outside the map's range is refused.
+                    let outside = decoded.value.is_finite()
+                        && (spec.min.is_some_and(|lo| decoded.value < lo)
+                            || spec.max.is_some_and(|hi| decoded.value > hi));
+                    if outside {
+                        said.push(format!(
+                            "twin: setpoint refused: {asset}: {}",
+                            decoded.reason.unwrap_or_default()
+                        ));
+                        continue;
+                    }
+                    let value = (decoded.quality == codec::Quality::Good).then_some(decoded.value);
                     let when = chrono::DateTime::from_timestamp_millis(twin.time_ms(k))
                         .map_or_else(String::new, |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
                     match twin.set_point(asset, k, value) {

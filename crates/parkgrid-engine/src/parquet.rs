@@ -167,22 +167,48 @@ mod imp {
         Ok((times, values))
     }
 
-    /// The offset of the clock time of column `time` that pandas recorded in the file's
-    /// metadata (`"timezone": "-07:00"`), seconds east of UTC: `None` when there is none.
-    fn pandas_offset_s(reader: &SerializedFileReader<File>, time: &str) -> Option<i32> {
+    /// The zone pandas recorded for column `time` in the file's metadata (`"timezone":
+    /// "-07:00"` or `"America/Denver"`), if any.
+    fn pandas_zone(reader: &SerializedFileReader<File>, time: &str) -> Option<String> {
         let kv = reader.metadata().file_metadata().key_value_metadata()?;
         let pandas = kv.iter().find(|k| k.key == "pandas")?.value.as_deref()?;
         let doc: serde_json::Value = serde_json::from_str(pandas).ok()?;
-        let tz = doc["columns"]
+        doc["columns"]
             .as_array()?
             .iter()
             .find(|c| c["name"] == time)?["metadata"]["timezone"]
-            .as_str()?;
-        match tz {
-            "UTC" | "Z" | "utc" => Some(0),
-            _ => chrono::DateTime::parse_from_rfc3339(&format!("2000-01-01T00:00:00{tz}"))
-                .ok()
-                .map(|t| t.offset().local_minus_utc()),
+            .as_str()
+            .map(str::to_string)
+    }
+
+    /// How a log's instants become the plant's clock time.
+    enum Clock {
+        /// The values are clock times already (a timestamp not adjusted to UTC).
+        AsIs,
+        /// A fixed offset east of UTC, seconds.
+        Fixed(i32),
+        /// A zone with its rules (daylight saving).
+        Zone(chrono_tz::Tz),
+    }
+
+    impl Clock {
+        fn of(zone: &str) -> Option<Clock> {
+            match zone {
+                "UTC" | "Z" | "utc" | "Etc/UTC" => Some(Clock::Fixed(0)),
+                _ => chrono::DateTime::parse_from_rfc3339(&format!("2000-01-01T00:00:00{zone}"))
+                    .ok()
+                    .map(|t| Clock::Fixed(t.offset().local_minus_utc()))
+                    .or_else(|| zone.parse::<chrono_tz::Tz>().ok().map(Clock::Zone)),
+            }
+        }
+
+        fn at(&self, ms: i64) -> Option<chrono::NaiveDateTime> {
+            let utc = chrono::DateTime::from_timestamp_millis(ms)?;
+            Some(match self {
+                Clock::AsIs => utc.naive_utc(),
+                Clock::Fixed(s) => (utc + chrono::TimeDelta::seconds(i64::from(*s))).naive_utc(),
+                Clock::Zone(tz) => utc.with_timezone(tz).naive_local(),
+            })
         }
     }
 
@@ -200,9 +226,16 @@ mod imp {
             .iter()
             .position(|(_, t)| matches!(t, Some(LogicalType::Timestamp(_))))
             .ok_or_else(|| err(path, "no timestamp column"))?;
-        let (time_name, utc): (String, bool) = match &columns[time] {
-            (n, Some(LogicalType::Timestamp(t))) => (n.clone(), t.is_adjusted_to_u_t_c),
-            (n, _) => (n.clone(), false),
+        let (time_name, utc, unit) = match &columns[time] {
+            (n, Some(LogicalType::Timestamp(t))) => (n.clone(), t.is_adjusted_to_u_t_c, t.unit),
+            (n, _) => (n.clone(), false, TimeUnit::MILLIS),
+        };
+        // Milliseconds from a raw INT64 of the column's unit (the record reader gives
+        // nanoseconds as a plain long).
+        let to_ms = |x: i64| match unit {
+            TimeUnit::MILLIS => x,
+            TimeUnit::MICROS => x.div_euclid(1_000),
+            TimeUnit::NANOS => x.div_euclid(1_000_000),
         };
         let others: Vec<&str> = columns
             .iter()
@@ -232,16 +265,28 @@ mod imp {
                 ));
             }
         };
-        // A UTC instant is read in the offset pandas recorded (the plant's clock); a time
-        // without zone is the clock time already.
-        let offset_s = if utc {
-            pandas_offset_s(&reader, &time_name).unwrap_or(0)
+        // A UTC instant is read in the zone pandas recorded (the plant's clock); a time
+        // without zone is the clock time already. An instant whose zone nobody wrote down has
+        // no clock time: refused rather than guessed.
+        let clock = if utc {
+            let zone = pandas_zone(&reader, &time_name).ok_or_else(|| {
+                err(
+                    path,
+                    format!(
+                        "column '{time_name}' holds UTC instants and the file does not say the \
+                         plant's time zone; write it with its zone (pandas: a tz-aware column) \
+                         or as CSV with clock times"
+                    ),
+                )
+            })?;
+            Clock::of(&zone).ok_or_else(|| {
+                err(
+                    path,
+                    format!("column '{time_name}': '{zone}' is not a time zone or offset"),
+                )
+            })?
         } else {
-            0
-        };
-        let clock = |ms: i64| {
-            chrono::DateTime::from_timestamp_millis(ms + i64::from(offset_s) * 1000)
-                .map(|t| t.naive_utc())
+            Clock::AsIs
         };
         let mut rows = Vec::new();
         let iter = reader.get_row_iter(None).map_err(|e| err(path, e))?;
@@ -252,8 +297,9 @@ mod imp {
             for (i, (_, field)) in row.get_column_iter().enumerate() {
                 if i == time {
                     t = match field {
-                        Field::TimestampMillis(ms) => clock(*ms),
-                        Field::TimestampMicros(us) => clock(us.div_euclid(1000)),
+                        Field::TimestampMillis(ms) => clock.at(*ms),
+                        Field::TimestampMicros(us) => clock.at(us.div_euclid(1000)),
+                        Field::Long(x) => clock.at(to_ms(*x)),
                         _ => None,
                     };
                 } else if i == value {
@@ -290,13 +336,13 @@ mod imp {
 }
 
 /// Reads a measured log from the Parquet file `path` (feature `parquet`): its timestamp
-/// column as the clock time (a UTC instant in the offset pandas recorded for it, a time without
-/// zone as it is) and the value column `column` (default: the only other column; a null is a
+/// column (milli-, micro- or nanoseconds) as the clock time (a UTC instant in the zone or offset
+/// pandas recorded for it, a time without zone as it is) and the value column `column` (default: the only other column; a null is a
 /// gap), for [`crate::twin::Replay`].
 ///
 /// # Errors
-/// [`EngineError::Input`] naming the file: not Parquet, no timestamp column, no such value
-/// column (naming those there are), a value that is not a number, fewer than two values; a
+/// [`EngineError::Input`] naming the file: not Parquet, no timestamp column, UTC instants
+/// without a recorded zone, no such value column (naming those there are), a value that is not a number, fewer than two values; a
 /// build without the feature.
 #[cfg_attr(not(feature = "parquet"), allow(unused_variables))]
 pub fn read_log(path: &Path, column: Option<&str>) -> Result<Measured, EngineError> {

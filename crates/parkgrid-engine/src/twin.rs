@@ -196,12 +196,17 @@ impl FromStr for Fault {
             (None, FaultKind::CopDrift) => (target, COP_DRIFT_DEFAULT),
             (None, _) => (target, 0.0),
             (Some((t, v)), FaultKind::StringLoss | FaultKind::CopDrift) => {
+                // Every string may be lost; a COP falling to 0 is no heat pump at all.
+                let below_one = kind == FaultKind::CopDrift;
                 let size = v
                     .parse::<f64>()
                     .ok()
-                    .filter(|x| *x > 0.0 && *x <= 1.0)
+                    .filter(|x| *x > 0.0 && (*x < 1.0 || !below_one && *x <= 1.0))
                     .ok_or_else(|| {
-                        format!("'{s}': the size '{v}' is not a share above 0 and at most 1")
+                        format!(
+                            "'{s}': the size '{v}' is not a share above 0 and {}",
+                            if below_one { "below 1" } else { "at most 1" }
+                        )
                     })?;
                 (t, size)
             }
@@ -432,7 +437,8 @@ fn local_text(park: &Park, ms: i64) -> String {
 }
 
 /// The steps `[a, b)` (at least one) that fault `f` covers on a run of `n` steps of `step_ms`
-/// from `start_ms` (UTC epoch ms), its start read in the park's time zone.
+/// from `start_ms` (UTC epoch ms), its start read in the park's time zone, and its length in
+/// steps had the run not ended first.
 ///
 /// # Errors
 /// [`EngineError::Input`] when the start is not a local time of the park or is outside the run.
@@ -442,7 +448,7 @@ fn fault_steps(
     step_ms: i64,
     n: usize,
     f: &Fault,
-) -> Result<(usize, usize), EngineError> {
+) -> Result<(usize, usize, usize), EngineError> {
     let bad = |why: String| EngineError::Input(format!("fault '{}': {why}", f.target));
     let from_ms = park
         .site
@@ -463,13 +469,14 @@ fn fault_steps(
     }
     let a = usize::try_from((from_ms - start_ms) / step_ms).unwrap_or(0);
     let len = ((f.hours * 3.6e6) / step_ms as f64).ceil().max(1.0) as usize;
-    Ok((a, a.saturating_add(len).min(n)))
+    Ok((a, a.saturating_add(len).min(n), len))
 }
 
 /// Makes the plant's own faults ([`FaultKind::is_physical`]) in `profiles` (a run's, before it
 /// is dispatched): a string loss scales the PV array's availability by `1 − size` over the
-/// fault's steps; a COP drift scales the heat pump's COP by `1 − size·(k − a + 1)/(b − a)` at
-/// step `k` of the fault's steps `[a, b)`. Other faults are left to [`Twin::new`].
+/// fault's steps; a COP drift scales the heat pump's COP by `1 − size·(k − a + 1)/len` at
+/// step `k` of the fault's steps `[a, b)`, `len` its length in steps (a fault cut by the run's
+/// end drifts at the same rate). Other faults are left to [`Twin::new`].
 ///
 /// # Errors
 /// [`EngineError::Input`] when the target is not a PV array (string loss) or has no COP (a
@@ -486,7 +493,7 @@ pub fn degrade(
         axis.n_steps,
     );
     for f in faults.iter().filter(|f| f.kind.is_physical()) {
-        let (a, b) = fault_steps(park, start_ms, step_ms, n, f)?;
+        let (a, b, len) = fault_steps(park, start_ms, step_ms, n, f)?;
         let (quantity, what) = match f.kind {
             FaultKind::StringLoss => (ProfileQuantity::Available, "a PV array"),
             _ => (ProfileQuantity::Cop, "a heat pump"),
@@ -515,7 +522,8 @@ pub fn degrade(
         for (i, v) in series.values[a..b].iter_mut().enumerate() {
             *v *= match f.kind {
                 FaultKind::StringLoss => 1.0 - f.size,
-                _ => 1.0 - f.size * (i + 1) as f64 / (b - a) as f64,
+                // The drift's slope is set by its whole length, cut or not by the run's end.
+                _ => 1.0 - f.size * (i + 1) as f64 / len as f64,
             };
         }
     }
@@ -661,7 +669,11 @@ impl Replay {
             })
             .ok_or_else(|| bad(format!("the asset's profile series are {own}")))?;
         let start = axis.start.naive_local();
-        let placed = self.measured.on_axis(start, axis.step_min, axis.n_steps);
+        // Each step at its own clock time (a zone with daylight saving shifts them).
+        let starts: Vec<NaiveDateTime> = (0..axis.n_steps)
+            .map(|k| axis.time(k).naive_local())
+            .collect();
+        let placed = self.measured.on_axis(&starts, axis.step_min);
         let ratio = matches!(series.quantity, ProfileQuantity::Cop | ProfileQuantity::Eer);
         let mut report = ReplayReport {
             asset: spec.asset.clone(),
@@ -888,7 +900,7 @@ impl Twin {
     /// Places `f` on the run's steps and records its label.
     fn inject(&mut self, park: &Park, f: &Fault) -> Result<(), EngineError> {
         let bad = |why: String| EngineError::Input(format!("fault '{}': {why}", f.target));
-        let (a, b) = fault_steps(park, self.start_ms, self.step_ms, self.n, f)?;
+        let (a, b, _) = fault_steps(park, self.start_ms, self.step_ms, self.n, f)?;
         let step_to_ms = |k: usize| self.start_ms + self.step_ms * k as i64;
         let label = |series: Vec<String>, a: usize, b: usize| Label {
             kind: f.kind,

@@ -452,7 +452,7 @@ pub fn run(
                 }
             }
             Ok((Ok(Event::Incoming(Packet::Publish(_))), _)) if reconnecting => {}
-            Ok((Ok(Event::Incoming(Packet::Publish(p))), parsed)) => {
+            Ok((Ok(Event::Incoming(Packet::Publish(mut p))), parsed)) => {
                 // A message delivered again while its first copy waits for the commit: the
                 // first copy's acknowledgement covers it.
                 // (A QoS 0 message has no packet id: every one is its own.)
@@ -468,7 +468,9 @@ pub fn run(
                     &mut stats,
                     quarantined,
                 )?;
-                // Acknowledged in the order received, with the next commit.
+                // Acknowledged in the order received, with the next commit: only its packet id
+                // and QoS are needed for that, not its payload (up to MQTT's 256 MiB).
+                p.payload = Default::default();
                 pending.push(p);
                 oldest.get_or_insert_with(Instant::now);
             }

@@ -213,18 +213,26 @@ impl Measured {
         (self.samples[0].0, self.samples[self.samples.len() - 1].0)
     }
 
-    /// The log on `n` steps of `step_min` minutes from the clock time `start` (the park's local
-    /// time of its first step), moved onto `start`'s year from its own year that covers most of
-    /// them (see the module's documentation).
-    pub fn on_axis(&self, start: NaiveDateTime, step_min: u32, n: usize) -> Placed {
+    /// The log on steps of `step_min` minutes starting at the clock times `starts` (the park's
+    /// local time of each step: in a zone with daylight saving they are not evenly spaced),
+    /// moved onto the first step's year from its own year that covers most of them (see the
+    /// module's documentation).
+    pub fn on_axis(&self, starts: &[NaiveDateTime], step_min: u32) -> Placed {
         let step = TimeDelta::minutes(i64::from(step_min));
-        let end = start + step * i32::try_from(n).unwrap_or(i32::MAX);
-        let target = start.year();
+        let n = starts.len();
+        let (Some(&first), Some(&last)) = (starts.iter().min(), starts.iter().max()) else {
+            return Placed {
+                values: Vec::new(),
+                source_year: 0,
+            };
+        };
+        let end = last + step;
+        let target = first.year();
         // The log's years, and how many of each one's rows fall in the run once moved.
         let mut years: Vec<(i32, usize)> = Vec::new();
         for &(t, _) in &self.samples {
             let Some(m) = moved(t, target) else { continue };
-            let inside = usize::from(m >= start && m < end);
+            let inside = usize::from(m >= first && m < end);
             match years.iter_mut().find(|(y, _)| *y == t.year()) {
                 Some((_, c)) => *c += inside,
                 None => years.push((t.year(), inside)),
@@ -235,35 +243,36 @@ impl Measured {
             .iter()
             .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
             .map_or(target, |y| y.0);
-        let rows: Vec<(NaiveDateTime, f64)> = self
+        let moved_rows: Vec<(NaiveDateTime, f64)> = self
             .samples
             .iter()
             .filter(|(t, _)| t.year() == source_year)
             .filter_map(|&(t, v)| moved(t, target).map(|m| (m, v)))
             .collect();
+        // Each row covers [t, until): to the next row, at most the usual spacing.
         let usual = TimeDelta::seconds(self.spacing_s);
+        let rows: Vec<(NaiveDateTime, NaiveDateTime, f64)> = moved_rows
+            .iter()
+            .enumerate()
+            .map(|(i, &(t, v))| {
+                let until = moved_rows
+                    .get(i + 1)
+                    .map_or(t + usual, |r| r.0.min(t + usual));
+                (t, until, v)
+            })
+            .collect();
         let mut sum = vec![0.0; n];
         let mut covered_s = vec![0.0; n];
-        for (i, &(t, v)) in rows.iter().enumerate() {
-            let until = rows.get(i + 1).map_or(t + usual, |r| r.0.min(t + usual));
-            if until <= start || t >= end {
-                continue;
-            }
-            // The steps the row's interval [t, until) overlaps.
-            let first = ((t.max(start) - start).num_seconds() / step.num_seconds()) as usize;
-            let mut k = first;
-            while k < n {
-                let a = start + step * k as i32;
-                let b = a + step;
-                if a >= until {
-                    break;
-                }
+        for (k, &a) in starts.iter().enumerate() {
+            let b = a + step;
+            // The rows that overlap [a, b): from the first that ends after a.
+            let from = rows.partition_point(|r| r.1 <= a);
+            for &(t, until, v) in rows[from..].iter().take_while(|r| r.0 < b) {
                 let overlap = (until.min(b) - t.max(a)).num_milliseconds() as f64 / 1000.0;
                 if overlap > 0.0 {
                     sum[k] += v * overlap;
                     covered_s[k] += overlap;
                 }
-                k += 1;
             }
         }
         let half = step.num_seconds() as f64 / 2.0;
@@ -291,6 +300,13 @@ mod tests {
 
     fn at(s: &str) -> NaiveDateTime {
         clock_time(s).unwrap()
+    }
+
+    /// `n` evenly spaced step starts from `start`.
+    fn steps(start: &str, step_min: i64, n: i64) -> Vec<NaiveDateTime> {
+        (0..n)
+            .map(|k| at(start) + TimeDelta::minutes(step_min * k))
+            .collect()
     }
 
     #[test]
@@ -355,15 +371,31 @@ mod tests {
         let text = "t,p\n2016-03-01 00:00,1\n2016-03-01 00:15,2\n2016-03-01 00:30,3\n\
                     2016-03-01 00:45,4\n2016-03-01 01:00,10\n2016-03-01 03:00,7\n";
         let m = Measured::parse("log.csv", text, None).unwrap();
-        let placed = m.on_axis(at("2025-03-01 00:00"), 60, 4);
+        let placed = m.on_axis(&steps("2025-03-01 00:00", 60, 4), 60);
         assert_eq!(placed.source_year, 2016);
         assert_eq!(placed.values, vec![Some(2.5), None, None, None]);
         // Hours onto quarter hours: each row held over the steps it covers.
         let text = "t,p\n2016-03-01 00:00,1\n2016-03-01 01:00,2\n";
         let m = Measured::parse("log.csv", text, None).unwrap();
-        let placed = m.on_axis(at("2025-03-01 00:00"), 15, 8);
+        let placed = m.on_axis(&steps("2025-03-01 00:00", 15, 8), 15);
         assert_eq!(placed.values[..4], [Some(1.0); 4]);
         assert_eq!(placed.values[4..], [Some(2.0); 4]);
+    }
+
+    /// Steps of a zone with daylight saving: the clock jumps from 02:00 to 03:00; each step
+    /// takes the log's rows at its own clock time.
+    #[test]
+    fn steps_take_the_rows_at_their_own_clock_time() {
+        let text = "t,p\n2016-03-27 00:00,0\n2016-03-27 01:00,1\n2016-03-27 02:00,2\n\
+                    2016-03-27 03:00,3\n2016-03-27 04:00,4\n";
+        let m = Measured::parse("log.csv", text, None).unwrap();
+        let starts = [
+            at("2025-03-27 01:00"),
+            at("2025-03-27 03:00"),
+            at("2025-03-27 04:00"),
+        ];
+        let placed = m.on_axis(&starts, 60);
+        assert_eq!(placed.values, vec![Some(1.0), Some(3.0), Some(4.0)]);
     }
 
     #[test]
@@ -371,13 +403,13 @@ mod tests {
         let text = "t,p\n2015-07-01 00:00,1\n2015-07-01 01:00,1\n\
                     2016-07-01 00:00,2\n2016-07-01 01:00,2\n2016-02-29 00:00,5\n2016-02-29 01:00,5\n";
         let m = Measured::parse("log.csv", text, None).unwrap();
-        let july = m.on_axis(at("2025-07-01 00:00"), 60, 2);
+        let july = m.on_axis(&steps("2025-07-01 00:00", 60, 2), 60);
         assert_eq!(july.source_year, 2015, "the earliest of equally good years");
         assert_eq!(july.values, vec![Some(1.0), Some(1.0)]);
         // 29 February has no place in 2025: March 1 finds nothing.
-        let march = m.on_axis(at("2025-03-01 00:00"), 60, 2);
+        let march = m.on_axis(&steps("2025-03-01 00:00", 60, 2), 60);
         assert_eq!(march.values, vec![None, None]);
-        let leap = m.on_axis(at("2028-02-29 00:00"), 60, 2);
+        let leap = m.on_axis(&steps("2028-02-29 00:00", 60, 2), 60);
         assert_eq!((leap.source_year, leap.values[0]), (2016, Some(5.0)));
     }
 }

@@ -374,3 +374,27 @@ fn a_parquet_log_reads_as_its_csv_and_plays() {
     let r = &twin.replays()[0];
     assert_eq!((r.source_year, r.measured_steps, r.steps), (2011, 48, 48));
 }
+
+/// A Parquet log in nanoseconds whose zone pandas recorded by name (America/Denver, daylight
+/// time in July: 18:00 UTC is 12:00 on the plant's clock) reads as clock times, its null a gap;
+/// UTC instants whose zone nobody recorded are refused, not guessed.
+#[cfg(feature = "parquet")]
+#[test]
+fn parquet_logs_in_nanoseconds_and_named_zones_read_as_clock_times() {
+    let data = repo().join("crates/parkgrid-engine/tests/data");
+    let m = parkgrid_engine::parquet::read_log(&data.join("denver_ns.parquet"), None).unwrap();
+    let at = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+    assert_eq!(
+        m.samples,
+        vec![
+            (at("2011-07-04 12:00"), 100.0),
+            (at("2011-07-04 12:30"), 300.0),
+            (at("2011-07-04 12:45"), 400.0)
+        ]
+    );
+    assert_eq!(m.gaps, 1);
+    let e = parkgrid_engine::parquet::read_log(&data.join("utc_no_zone.parquet"), None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("does not say the plant's time zone"), "{e}");
+}
