@@ -621,6 +621,31 @@ pub struct ReplayReport {
 }
 
 impl Replay {
+    /// Reads the log `spec` names: Parquet for a `.parquet` file ([`crate::parquet::read_log`],
+    /// feature `parquet`), CSV otherwise ([`Measured::parse`]).
+    ///
+    /// # Errors
+    /// [`EngineError::Input`] naming the file: it cannot be read, or what the readers refuse.
+    pub fn read(spec: &ReplaySpec) -> Result<Replay, EngineError> {
+        let file = &spec.file;
+        let parquet = file
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+        let measured = if parquet {
+            crate::parquet::read_log(file, spec.column.as_deref())?
+        } else {
+            let text = std::fs::read_to_string(file).map_err(|e| {
+                EngineError::Input(format!("cannot read '{}': {e}", file.display()))
+            })?;
+            Measured::parse(&file.display().to_string(), &text, spec.column.as_deref())
+                .map_err(|e| EngineError::Input(e.to_string()))?
+        };
+        Ok(Replay {
+            spec: spec.clone(),
+            measured,
+        })
+    }
+
     /// Puts the measured values into `profiles` (a run's, before it is dispatched).
     ///
     /// # Errors
@@ -647,8 +672,7 @@ impl Replay {
             .map(|s| s.quantity.suffix())
             .collect();
         if own.is_empty() {
-            let ids: Vec<&str> = profiles.series.iter().map(|s| s.id.as_str()).collect();
-            let mut ids = ids;
+            let mut ids: Vec<&str> = profiles.series.iter().map(|s| s.id.as_str()).collect();
             ids.dedup();
             return Err(bad(format!(
                 "no asset of that id has a profile (those that do: {})",

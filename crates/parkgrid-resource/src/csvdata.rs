@@ -25,8 +25,13 @@ pub struct CsvTable {
     lines: Vec<usize>,
 }
 
-/// Parses CSV text; `file` names it in errors.
-pub fn parse_csv(file: &str, text: &str) -> Result<CsvTable, DataError> {
+/// A reader of time-series CSV text as every reader of this crate takes it (`#` comments,
+/// trimmed fields, rows of any length checked by the caller) and its header row; `file` names
+/// it in errors.
+pub(crate) fn reader<'t>(
+    file: &str,
+    text: &'t str,
+) -> Result<(csv::Reader<&'t [u8]>, Vec<String>), DataError> {
     let mut reader = csv::ReaderBuilder::new()
         .comment(Some(b'#'))
         .trim(csv::Trim::All)
@@ -38,6 +43,18 @@ pub fn parse_csv(file: &str, text: &str) -> Result<CsvTable, DataError> {
         .iter()
         .map(str::to_string)
         .collect();
+    Ok((reader, headers))
+}
+
+/// A CSV row's error, at its line.
+pub(crate) fn row_error(file: &str, e: &csv::Error) -> DataError {
+    let line = e.position().map_or(0, |p| p.line() as usize);
+    DataError::at(file, line, "row", e.to_string())
+}
+
+/// Parses CSV text; `file` names it in errors.
+pub fn parse_csv(file: &str, text: &str) -> Result<CsvTable, DataError> {
+    let (mut reader, headers) = reader(file, text)?;
     if headers.len() < 2 {
         return Err(DataError::at(
             file,
@@ -50,10 +67,7 @@ pub fn parse_csv(file: &str, text: &str) -> Result<CsvTable, DataError> {
     let mut rows = Vec::new();
     let mut lines = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line() as usize);
-            DataError::at(file, line, "row", e.to_string())
-        })?;
+        let record = record.map_err(|e| row_error(file, &e))?;
         let line = record.position().map_or(0, |p| p.line() as usize);
         if record.len() != headers.len() {
             return Err(DataError::at(

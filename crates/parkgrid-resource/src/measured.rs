@@ -74,17 +74,7 @@ impl Measured {
     /// listed), a time that is not one, a value that is not a finite number, fewer than two
     /// values.
     pub fn parse(file: &str, text: &str, column: Option<&str>) -> Result<Measured, DataError> {
-        let mut reader = csv::ReaderBuilder::new()
-            .comment(Some(b'#'))
-            .trim(csv::Trim::All)
-            .flexible(true)
-            .from_reader(text.as_bytes());
-        let headers: Vec<String> = reader
-            .headers()
-            .map_err(|e| DataError::at(file, 1, "header", e.to_string()))?
-            .iter()
-            .map(str::to_string)
-            .collect();
+        let (mut reader, headers) = crate::csvdata::reader(file, text)?;
         let values_named = headers.get(1..).unwrap_or_default().join(", ");
         let col = match column {
             Some(c) => headers
@@ -116,10 +106,7 @@ impl Measured {
         let time_name = headers.first().cloned().unwrap_or_default();
         let mut rows = Vec::new();
         for record in reader.records() {
-            let record = record.map_err(|e| {
-                let line = e.position().map_or(0, |p| p.line() as usize);
-                DataError::at(file, line, "row", e.to_string())
-            })?;
+            let record = record.map_err(|e| crate::csvdata::row_error(file, &e))?;
             let line = record.position().map_or(0, |p| p.line() as usize);
             let raw_t = record.get(0).unwrap_or("");
             let t = clock_time(raw_t).ok_or_else(|| {

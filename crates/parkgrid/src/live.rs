@@ -181,7 +181,6 @@ mod built {
     use parkgrid_engine::twin::{self, Replay, Twin};
     use parkgrid_engine::{Request, Window};
     use parkgrid_model::Park;
-    use parkgrid_resource::measured::Measured;
     use serde_json::json;
 
     use super::{Play, ServeArgs, TwinArgs};
@@ -210,33 +209,7 @@ mod built {
         let replays = play
             .replays
             .iter()
-            .map(|spec| {
-                let parquet = spec
-                    .file
-                    .extension()
-                    .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-                let measured = if parquet {
-                    parkgrid_engine::parquet::read_log(&spec.file, spec.column.as_deref())
-                        .map_err(|e| input_error(format!("--replay: {e}")))?
-                } else {
-                    let text = std::fs::read_to_string(&spec.file).map_err(|e| {
-                        input_error(format!(
-                            "--replay: cannot read '{}': {e}",
-                            spec.file.display()
-                        ))
-                    })?;
-                    Measured::parse(
-                        &spec.file.display().to_string(),
-                        &text,
-                        spec.column.as_deref(),
-                    )
-                    .map_err(|e| input_error(format!("--replay: {e}")))?
-                };
-                Ok(Replay {
-                    spec: spec.clone(),
-                    measured,
-                })
-            })
+            .map(|spec| Replay::read(spec).map_err(|e| input_error(format!("--replay: {e}"))))
             .collect::<anyhow::Result<Vec<Replay>>>()?;
         let axis = park
             .time_axis()

@@ -46,11 +46,9 @@ fn series<'a>(run: &'a YearRun, id: &str, q: Quantity) -> &'a [f64] {
 const SERF: &str = "crates/parkgrid-engine/tests/data/serf_east_15min_ac_power_2016-07.csv";
 
 fn serf(spec: &str) -> Replay {
-    let spec: ReplaySpec = spec.parse().unwrap();
-    let path = repo().join(&spec.file);
-    let text = std::fs::read_to_string(&path).unwrap();
-    let measured = Measured::parse(SERF, &text, spec.column.as_deref()).unwrap();
-    Replay { spec, measured }
+    let mut spec: ReplaySpec = spec.parse().unwrap();
+    spec.file = repo().join(&spec.file);
+    Replay::read(&spec).unwrap()
 }
 
 /// Two days of NREL's SERF East array (15-minute AC power in W, scaled by 0.9 to the park's
