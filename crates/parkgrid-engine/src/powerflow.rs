@@ -94,7 +94,24 @@ impl CaseSolution {
     /// The solution as pretty-printed JSON, newline-terminated: `notes`, `converged`,
     /// `iterations`, `max_mismatch_pu`, `losses_mw` (MW), `buses` (`vm_pu`, `va_deg`),
     /// `branches` (MW, MVAr at each end), `gens`, `outer_iterations`, `dc_buses`, `converters`.
+    /// [`CaseSolution::write_json`] writes the same text to a stream without holding it.
     pub fn json(&self) -> Vec<u8> {
+        let res = &self.result;
+        // About 190 bytes per bus, branch and generator as written.
+        let mut text = Vec::with_capacity(
+            200 * (res.buses.len() + res.branches.len() + res.gens.len()) + 4096,
+        );
+        // Serialising plain numbers and strings into memory cannot fail.
+        let _ = self.write_json(&mut text);
+        text
+    }
+
+    /// Writes [`CaseSolution::json`]'s text to `out` (give it a buffered writer: the text is
+    /// written in many small pieces — a 10,000-bus case is about 5 MB).
+    ///
+    /// # Errors
+    /// The writer's error (a closed pipe, a full disk).
+    pub fn write_json<W: std::io::Write>(&self, mut out: W) -> std::io::Result<()> {
         let res = &self.result;
         let doc = Doc {
             notes: &self.notes,
@@ -109,12 +126,8 @@ impl CaseSolution {
             dc_buses: &res.dc_buses,
             converters: &res.converters,
         };
-        // About 150 bytes per bus and per branch as written.
-        let mut text = Vec::with_capacity(150 * (res.buses.len() + res.branches.len()) + 4096);
-        // Serialising plain numbers and strings into memory cannot fail.
-        let _ = serde_json::to_writer_pretty(&mut text, &doc);
-        text.push(b'\n');
-        text
+        serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
+        out.write_all(b"\n")
     }
 }
 

@@ -193,11 +193,14 @@ pub(crate) fn solve(case: &Case, opts: &Options, ws: &mut crate::newton::Workspa
         .iter()
         .enumerate()
         .filter(|(_, c)| {
-            c.in_service && prep.index.contains_key(&c.busac) && dc_index.contains_key(&c.busdc)
+            c.in_service && prep.index.contains(c.busac) && dc_index.contains_key(&c.busdc)
         })
         .collect();
     let stations: Vec<Station> = convs.iter().map(|(_, c)| Station::of(c, base)).collect();
-    let ac_of: Vec<usize> = convs.iter().map(|(_, c)| prep.index[&c.busac]).collect();
+    let ac_of: Vec<usize> = convs
+        .iter()
+        .filter_map(|(_, c)| prep.index.get(c.busac))
+        .collect();
     let dc_of: Vec<usize> = convs.iter().map(|(_, c)| dc_index[&c.busdc]).collect();
 
     // DC conductances.

@@ -245,8 +245,24 @@ pub struct CaseError {
     pub message: String,
 }
 
+/// A numeric matrix as read: its values row after row in one array (a 10,000-bus case has
+/// about 400,000), each row's end in `values` and the line it was read from.
+#[derive(Default)]
 struct Matrix {
-    rows: Vec<(usize, Vec<f64>)>,
+    values: Vec<f64>,
+    ends: Vec<usize>,
+    lines: Vec<usize>,
+}
+
+impl Matrix {
+    /// Each row with the line it was read from.
+    fn rows(&self) -> impl Iterator<Item = (usize, &[f64])> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        self.lines
+            .iter()
+            .zip(starts.zip(&self.ends))
+            .map(|(&ln, (a, &b))| (ln, &self.values[a..b]))
+    }
 }
 
 /// MATLAB's lexical rules, as far as case files use them, applied before parsing: `%` and `#`
@@ -256,7 +272,9 @@ struct Matrix {
 /// physical line inside brackets, where rows are), each with the number of the physical line it
 /// starts on; a statement keeps its `;`.
 fn logical_lines(text: &str) -> Vec<(usize, Cow<'_, str>)> {
-    let mut out: Vec<(usize, Cow<'_, str>)> = Vec::new();
+    // A statement or matrix row per line, as case files are written.
+    let mut out: Vec<(usize, Cow<'_, str>)> =
+        Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1);
     let mut block_comment = 0usize;
     let mut depth = 0i32;
     // The statement being built and the line it started on.
@@ -498,12 +516,18 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
                 body = &lines[i].1;
                 i += 1;
             }
-            let mut rows = Vec::new();
+            // At most one number per two bytes (a digit and a separator): reserved once, and
+            // the pages never written are never touched.
+            let mut m = Matrix {
+                values: Vec::with_capacity(
+                    rows_text.iter().map(|(_, t)| t.len() / 2 + 1).sum::<usize>(),
+                ),
+                ends: Vec::with_capacity(rows_text.len()),
+                lines: Vec::with_capacity(rows_text.len()),
+            };
             for (ln, text) in rows_text {
                 for row in text.split(';') {
-                    let mut nums = Vec::with_capacity(
-                        rows.last().map_or(0, |r: &(usize, Vec<f64>)| r.1.len()),
-                    );
+                    let start = m.values.len();
                     for v in tokens(row) {
                         let x = match v {
                             "Inf" | "inf" => f64::INFINITY,
@@ -512,14 +536,15 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
                                 err(ln, format!("mpc.{name}: '{v}' is not a number"))
                             })?,
                         };
-                        nums.push(x);
+                        m.values.push(x);
                     }
-                    if !nums.is_empty() {
-                        rows.push((ln, nums));
+                    if m.values.len() > start {
+                        m.ends.push(m.values.len());
+                        m.lines.push(ln);
                     }
                 }
             }
-            matrices.push((name.to_string(), line_no, Matrix { rows }));
+            matrices.push((name.to_string(), line_no, m));
             continue;
         }
         if c.starts_with("mpc.") && c.contains("={") {
@@ -580,26 +605,26 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
     };
     for (name, _, m) in &matrices {
         let all = matches!(name.as_str(), "busdc" | "branchdc" | "convdc");
-        for (ln, row) in &m.rows {
+        for (ln, row) in m.rows() {
             for (c, v) in row.iter().enumerate() {
                 if !v.is_finite() && (all || finite_cols(name).contains(&c)) {
                     return Err(err(
-                        *ln,
+                        ln,
                         format!("mpc.{name} column {}: {v} is not a finite number", c + 1),
                     ));
                 }
             }
         }
     }
-    let take = |name: &str, min_cols: usize| -> Result<&[(usize, Vec<f64>)], CaseError> {
+    let take = |name: &str, min_cols: usize| -> Result<&Matrix, CaseError> {
         let (_, _, m) = matrices
             .iter()
             .find(|(n, _, _)| n == name)
             .ok_or_else(|| err(1, format!("no mpc.{name} matrix")))?;
-        for (ln, row) in &m.rows {
+        for (ln, row) in m.rows() {
             if row.len() < min_cols {
                 return Err(err(
-                    *ln,
+                    ln,
                     format!(
                         "mpc.{name} row has {} columns, needs at least {min_cols}",
                         row.len()
@@ -607,11 +632,11 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
                 ));
             }
         }
-        Ok(&m.rows)
+        Ok(m)
     };
     let bus_id = |ln: usize, v: f64| bus_number(v).map_err(|m| err(ln, m));
     let mut buses = Vec::new();
-    for &(ln, ref r) in take("bus", 13)? {
+    for (ln, r) in take("bus", 13)?.rows() {
         let kind = match r[1] as i64 {
             1 => BusType::Pq,
             2 => BusType::Pv,
@@ -639,7 +664,7 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
         });
     }
     let mut first_line: HashMap<u32, usize> = HashMap::with_capacity(buses.len());
-    for (b, &(ln, _)) in buses.iter().zip(take("bus", 13)?) {
+    for (b, (ln, _)) in buses.iter().zip(take("bus", 13)?.rows()) {
         if let Some(first) = first_line.insert(b.id, ln) {
             return Err(err(
                 ln,
@@ -651,7 +676,7 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
         }
     }
     let mut gens = Vec::new();
-    for &(ln, ref r) in take("gen", 10)? {
+    for (ln, r) in take("gen", 10)?.rows() {
         gens.push(CaseGen {
             bus: bus_id(ln, r[0])?,
             pg_mw: r[1],
@@ -670,7 +695,7 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
         1.0
     };
     let mut branches = Vec::new();
-    for &(ln, ref r) in take("branch", 11)? {
+    for (ln, r) in take("branch", 11)?.rows() {
         let b = CaseBranch {
             from: bus_id(ln, r[0])?,
             to: bus_id(ln, r[1])?,
@@ -754,14 +779,14 @@ fn dc_tables(
         return Ok((Vec::new(), Vec::new(), Vec::new()));
     };
     let id = |ln: usize, v: f64| bus_number(v).map_err(|m| err(ln, m));
-    let width = busdc.rows.first().map_or(8, |(_, r)| r.len());
+    let width = busdc.rows().next().map_or(8, |(_, r)| r.len());
     let matacdc = width >= 9;
     let mut dc_buses = Vec::new();
     let mut busac_of = BTreeMap::new();
-    for (ln, r) in &busdc.rows {
+    for (ln, r) in busdc.rows() {
         if r.len() != width || r.len() < 8 {
             return Err(err(
-                *ln,
+                ln,
                 format!(
                     "mpc.busdc row has {} columns, needs 8 (PowerModelsACDC) or 9 (MATACDC)",
                     r.len()
@@ -769,9 +794,9 @@ fn dc_tables(
             ));
         }
         let o = usize::from(matacdc);
-        let bus = id(*ln, r[0])?;
+        let bus = id(ln, r[0])?;
         if matacdc {
-            busac_of.insert(bus, id(*ln, r[1])?);
+            busac_of.insert(bus, id(ln, r[1])?);
         }
         dc_buses.push(DcBus {
             id: bus,
@@ -783,22 +808,22 @@ fn dc_tables(
     }
     let mut dc_branches = Vec::new();
     if let Some((_, _, m)) = find("branchdc") {
-        for (ln, r) in &m.rows {
+        for (ln, r) in m.rows() {
             if r.len() < 9 {
                 return Err(err(
-                    *ln,
+                    ln,
                     format!("mpc.branchdc row has {} columns, needs 9", r.len()),
                 ));
             }
             let b = DcBranch {
-                from: id(*ln, r[0])?,
-                to: id(*ln, r[1])?,
+                from: id(ln, r[0])?,
+                to: id(ln, r[1])?,
                 r_pu: r[2],
                 rate_a_mw: r[5],
                 in_service: r[8] > 0.0,
             };
             if b.in_service && b.r_pu <= 0.0 {
-                return Err(err(*ln, "DC branch without positive resistance".into()));
+                return Err(err(ln, "DC branch without positive resistance".into()));
             }
             dc_branches.push(b);
         }
@@ -806,10 +831,10 @@ fn dc_tables(
     let mut converters = Vec::new();
     if let Some((_, _, m)) = find("convdc") {
         let need = if matacdc { 24 } else { 30 };
-        for (ln, r) in &m.rows {
+        for (ln, r) in m.rows() {
             if r.len() < need {
                 return Err(err(
-                    *ln,
+                    ln,
                     format!(
                         "mpc.convdc row has {} columns, needs at least {need} ({} layout)",
                         r.len(),
@@ -821,14 +846,14 @@ fn dc_tables(
                     ),
                 ));
             }
-            let busdc = id(*ln, r[0])?;
+            let busdc = id(ln, r[0])?;
             let dc_control = match r[if matacdc { 1 } else { 2 }] as i64 {
                 1 => DcControl::Power,
                 2 => DcControl::Slack,
                 3 => DcControl::Droop,
                 t => {
                     return Err(err(
-                        *ln,
+                        ln,
                         format!("type_dc {t} is not 1 (P), 2 (slack) or 3 (droop)"),
                     ));
                 }
@@ -836,12 +861,12 @@ fn dc_tables(
             let ac_control = match r[if matacdc { 2 } else { 3 }] as i64 {
                 1 => AcControl::Pq,
                 2 => AcControl::Pv,
-                t => return Err(err(*ln, format!("type_ac {t} is not 1 (PQ) or 2 (PV)"))),
+                t => return Err(err(ln, format!("type_ac {t} is not 1 (PQ) or 2 (PV)"))),
             };
             let conv = if matacdc {
                 let busac = *busac_of.get(&busdc).ok_or_else(|| {
                     err(
-                        *ln,
+                        ln,
                         format!("converter at DC bus {busdc}, which is not in mpc.busdc"),
                     )
                 })?;
@@ -873,13 +898,13 @@ fn dc_tables(
             } else {
                 if r[6] != 0.0 {
                     return Err(err(
-                        *ln,
+                        ln,
                         "line-commutated converters (islcc = 1) are not modelled".into(),
                     ));
                 }
                 if r[10] != 0.0 && r[11] != 1.0 {
                     return Err(err(
-                        *ln,
+                        ln,
                         format!(
                             "converter transformer tap tm = {} (only 1 is modelled)",
                             r[11]
@@ -889,7 +914,7 @@ fn dc_tables(
                 let on = |flag: f64, v: f64| if flag != 0.0 { v } else { 0.0 };
                 Converter {
                     busdc,
-                    busac: id(*ln, r[1])?,
+                    busac: id(ln, r[1])?,
                     dc_control,
                     ac_control,
                     p_mw: r[4],
@@ -915,7 +940,7 @@ fn dc_tables(
             };
             if conv.dc_control == DcControl::Droop && conv.droop <= 0.0 {
                 return Err(err(
-                    *ln,
+                    ln,
                     "a droop converter needs a positive droop constant".into(),
                 ));
             }

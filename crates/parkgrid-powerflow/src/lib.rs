@@ -10,6 +10,7 @@ pub mod acdc;
 pub mod case;
 pub mod check;
 pub mod contingency;
+mod index;
 pub mod lower;
 mod lu;
 pub mod newton;

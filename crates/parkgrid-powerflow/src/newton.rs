@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use faer::sparse::{Pair, SparseColMat, SparseColMatRef, SymbolicSparseColMat};
 
 use crate::case::{BusType, Case};
+use crate::index::BusIndex;
 use crate::lu::SparseLu;
 
 /// A complex number.
@@ -184,19 +185,19 @@ pub(crate) struct Network {
     pub(crate) branches: Vec<(usize, usize, usize, C, C, C, C)>,
 }
 
-fn network(case: &Case, index: &BTreeMap<u32, usize>) -> Network {
+fn network(case: &Case, index: &BusIndex) -> Network {
     let n = index.len();
     // Each row's entries as they come (the diagonal first), sorted and merged below.
     let mut rows: Vec<Vec<(usize, C)>> = (0..n).map(|i| vec![(i, C::default())]).collect();
     let base = case.base_mva;
     for b in &case.buses {
-        if let Some(&i) = index.get(&b.id) {
+        if let Some(i) = index.get(b.id) {
             rows[i][0].1 = rows[i][0].1 + C::new(b.gs_mw / base, b.bs_mvar / base);
         }
     }
-    let mut branches = Vec::new();
+    let mut branches = Vec::with_capacity(case.branches.len());
     for (k, br) in case.branches.iter().enumerate() {
-        let (Some(&f), Some(&t)) = (index.get(&br.from), index.get(&br.to)) else {
+        let (Some(f), Some(t)) = (index.get(br.from), index.get(br.to)) else {
             continue;
         };
         if !br.in_service {
@@ -234,7 +235,7 @@ fn network(case: &Case, index: &BTreeMap<u32, usize>) -> Network {
 /// A case ready for Newton: live buses indexed, admittances built, injections and kinds set.
 pub(crate) struct Prepared {
     /// Case bus number → index among live buses.
-    pub(crate) index: BTreeMap<u32, usize>,
+    pub(crate) index: BusIndex,
     pub(crate) net: Network,
     /// Specified injections, p.u. (generation − demand).
     pub(crate) sbus: Vec<C>,
@@ -252,14 +253,14 @@ pub(crate) fn prepare(case: &Case, opts: &Options) -> Prepared {
         .iter()
         .filter(|b| b.kind != BusType::Isolated)
         .collect();
-    let index: BTreeMap<u32, usize> = live.iter().enumerate().map(|(i, b)| (b.id, i)).collect();
+    let index = BusIndex::new(live.iter().map(|b| b.id));
     let n = live.len();
     let net = network(case, &index);
     let base = case.base_mva;
     let mut sbus = vec![C::default(); n];
     let mut vg: Vec<Option<f64>> = vec![None; n];
     for g in case.gens.iter().filter(|g| g.in_service) {
-        if let Some(&i) = index.get(&g.bus) {
+        if let Some(i) = index.get(g.bus) {
             sbus[i] = sbus[i] + C::new(g.pg_mw / base, g.qg_mvar / base);
             if vg[i].is_none() {
                 vg[i] = Some(g.vg_pu);
@@ -343,16 +344,11 @@ pub(crate) fn prepare(case: &Case, opts: &Options) -> Prepared {
 /// Each bus's angle as the reference's minus the phase shifts on the in-service branches between
 /// them (breadth first; MATPOWER's branch shift θ makes the to-bus lag the from-bus by θ); buses
 /// not reached keep `va`. None when there is no reference bus.
-fn shift_angles(
-    case: &Case,
-    index: &BTreeMap<u32, usize>,
-    kind: &[BusType],
-    va: &[f64],
-) -> Option<Vec<f64>> {
+fn shift_angles(case: &Case, index: &BusIndex, kind: &[BusType], va: &[f64]) -> Option<Vec<f64>> {
     let n = kind.len();
     let mut adj: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
     for b in case.branches.iter().filter(|b| b.in_service) {
-        if let (Some(&f), Some(&t)) = (index.get(&b.from), index.get(&b.to)) {
+        if let (Some(f), Some(t)) = (index.get(b.from), index.get(b.to)) {
             let s = b.shift_deg.to_radians();
             adj[f].push((t, -s));
             adj[t].push((f, s));
@@ -474,7 +470,11 @@ pub(crate) fn newton(
 
     // Jacobian pattern: P rows of pvpq buses, Q rows of pq buses; θ columns of pvpq, |V| of pq.
     let dim = npvpq + npq;
-    let mut pairs = Vec::new();
+    // Each row of the network gives at most two entries to a bus's P row and two to its Q row.
+    let mut pairs = Vec::with_capacity(
+        pvpq.iter().map(|&i| 2 * net.rows[i].len()).sum::<usize>()
+            + pq.iter().map(|&i| 2 * net.rows[i].len()).sum::<usize>(),
+    );
     // Where each bus's P row and Q row start in `pairs` (the Jacobian's values in fill order).
     let mut start = vec![(usize::MAX, usize::MAX); n];
     for (&i, rows_p) in pvpq
@@ -504,24 +504,26 @@ pub(crate) fn newton(
     }
     let mut csc_values = vec![0.0; ws.pattern.len()];
 
+    // The state and the mismatch live in buffers made once per solve (each is ~100-300 kB on a
+    // 10,000-bus case; allocating them every iteration cost as much as a refactorisation in
+    // fresh pages from the kernel).
     let mut v: Vec<C> = (0..n).map(|i| C::polar(vm[i], va[i])).collect();
-    let mismatch = |v: &[C]| -> (Vec<C>, Vec<f64>, f64) {
-        let ibus: Vec<C> = net
-            .rows
-            .iter()
-            .map(|r| r.iter().fold(C::default(), |acc, &(j, y)| acc + y * v[j]))
-            .collect();
-        let mut f = vec![0.0; dim];
+    let mut ibus = vec![C::default(); n];
+    let mut f = vec![0.0; dim];
+    let mut dx = vec![0.0; dim];
+    let mismatch = |v: &[C], ibus: &mut [C], f: &mut [f64]| -> f64 {
+        for (out, r) in ibus.iter_mut().zip(&net.rows) {
+            *out = r.iter().fold(C::default(), |acc, &(j, y)| acc + y * v[j]);
+        }
         for &i in &pvpq {
             f[pos_a[i]] = (v[i] * ibus[i].conj() - sbus[i]).re;
         }
         for &i in &pq {
             f[pos_m[i]] = (v[i] * ibus[i].conj() - sbus[i]).im;
         }
-        let norm = max_abs(&f);
-        (ibus, f, norm)
+        max_abs(f)
     };
-    let (mut ibus, mut f, mut norm) = mismatch(&v);
+    let mut norm = mismatch(&v, &mut ibus, &mut f);
     let mut iterations = 0;
     let mut converged = norm < opts.tol_pu;
     while !converged && iterations < opts.max_iter {
@@ -575,7 +577,9 @@ pub(crate) fn newton(
             ws.analyses += 1;
         }
         let Some(lu) = ws.lu.as_mut() else { break };
-        let mut dx: Vec<f64> = f.iter().map(|x| -x).collect();
+        for (d, x) in dx.iter_mut().zip(&f) {
+            *d = -x;
+        }
         lu.solve(&mut dx);
         for &i in &pvpq {
             va[i] += dx[pos_a[i]];
@@ -583,8 +587,10 @@ pub(crate) fn newton(
         for &i in &pq {
             vm[i] += dx[pos_m[i]];
         }
-        v = (0..n).map(|i| C::polar(vm[i], va[i])).collect();
-        (ibus, f, norm) = mismatch(&v);
+        for (i, vi) in v.iter_mut().enumerate() {
+            *vi = C::polar(vm[i], va[i]);
+        }
+        norm = mismatch(&v, &mut ibus, &mut f);
         if !norm.is_finite() {
             break;
         }
@@ -605,14 +611,14 @@ fn gen_q(case: &Case, prep: &Prepared, s: &[C], held: &[Option<QLimit>]) -> Vec<
     let mut q = vec![0.0; case.gens.len()];
     let mut at_bus: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (k, g) in case.gens.iter().enumerate() {
-        if let (true, Some(&i)) = (g.in_service, prep.index.get(&g.bus)) {
+        if let (true, Some(i)) = (g.in_service, prep.index.get(g.bus)) {
             at_bus.entry(i).or_default().push(k);
         }
     }
     let qd: BTreeMap<usize, f64> = case
         .buses
         .iter()
-        .filter_map(|b| prep.index.get(&b.id).map(|&i| (i, b.qd_mvar)))
+        .filter_map(|b| prep.index.get(b.id).map(|i| (i, b.qd_mvar)))
         .collect();
     for (i, gens) in at_bus {
         let mut need = (s[i].im - prep.extra[i].im) * base + qd.get(&i).copied().unwrap_or(0.0);
@@ -682,7 +688,7 @@ fn solve_ac(case: &Case, opts: &Options, ws: &mut Workspace) -> PfResult {
     let qd: Vec<f64> = case
         .buses
         .iter()
-        .filter(|b| prep.index.contains_key(&b.id))
+        .filter(|b| prep.index.contains(b.id))
         .map(|b| b.qd_mvar)
         .collect();
     let mut converged;
@@ -711,7 +717,7 @@ fn solve_ac(case: &Case, opts: &Options, ws: &mut Workspace) -> PfResult {
         // MATPOWER's 5e-6 MVAr are held there, all at once.
         let mut switched = Vec::new();
         for (k, g) in case.gens.iter().enumerate() {
-            let Some(&i) = prep.index.get(&g.bus) else {
+            let Some(i) = prep.index.get(g.bus) else {
                 continue;
             };
             if !g.in_service || held[k].is_some() || prep.kind[i] == BusType::Pq {
@@ -737,7 +743,7 @@ fn solve_ac(case: &Case, opts: &Options, ws: &mut Workspace) -> PfResult {
         for &i in &switched {
             let mut q_bus = 0.0;
             for (m, gm) in case.gens.iter().enumerate() {
-                if gm.in_service && prep.index.get(&gm.bus) == Some(&i) {
+                if gm.in_service && prep.index.get(gm.bus) == Some(i) {
                     q_bus += match held[m] {
                         Some(QLimit::Max) => gm.qmax_mvar,
                         Some(QLimit::Min) => gm.qmin_mvar,
@@ -793,8 +799,8 @@ pub(crate) fn results(
     let buses = case
         .buses
         .iter()
-        .map(|b| match prep.index.get(&b.id) {
-            Some(&i) => BusResult {
+        .map(|b| match prep.index.get(b.id) {
+            Some(i) => BusResult {
                 id: b.id,
                 vm_pu: prep.vm[i],
                 va_deg: prep.va[i].to_degrees(),
@@ -842,7 +848,7 @@ pub(crate) fn results(
         .iter()
         .enumerate()
         .map(|(k, g)| {
-            let i = prep.index.get(&g.bus).copied();
+            let i = prep.index.get(g.bus);
             if !g.in_service || i.is_none() {
                 return GenResult {
                     bus: g.bus,

@@ -18,6 +18,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::case::{BusType, Case};
+use crate::index::BusIndex;
 
 /// What an island can do on its own.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -95,18 +96,8 @@ impl Island {
 pub fn islands(case: &Case) -> Vec<Island> {
     let na = case.buses.len();
     let nd = case.dc_buses.len();
-    let ac: BTreeMap<u32, usize> = case
-        .buses
-        .iter()
-        .enumerate()
-        .map(|(i, b)| (b.id, i))
-        .collect();
-    let dc: BTreeMap<u32, usize> = case
-        .dc_buses
-        .iter()
-        .enumerate()
-        .map(|(i, b)| (b.id, na + i))
-        .collect();
+    let ac = BusIndex::new(case.buses.iter().map(|b| b.id));
+    let dc = BusIndex::new(case.dc_buses.iter().map(|b| b.id));
     let mut parent: Vec<usize> = (0..na + nd).collect();
     fn root(p: &mut [usize], mut i: usize) -> usize {
         while p[i] != i {
@@ -115,8 +106,8 @@ pub fn islands(case: &Case) -> Vec<Island> {
         }
         i
     }
-    let join = |p: &mut Vec<usize>, a: Option<&usize>, b: Option<&usize>| {
-        if let (Some(&a), Some(&b)) = (a, b) {
+    let join = |p: &mut Vec<usize>, a: Option<usize>, b: Option<usize>| {
+        if let (Some(a), Some(b)) = (a, b) {
             let (ra, rb) = (root(p, a), root(p, b));
             if ra != rb {
                 p[ra.max(rb)] = ra.min(rb);
@@ -124,25 +115,37 @@ pub fn islands(case: &Case) -> Vec<Island> {
         }
     };
     for b in case.branches.iter().filter(|b| b.in_service) {
-        join(&mut parent, ac.get(&b.from), ac.get(&b.to));
+        join(&mut parent, ac.get(b.from), ac.get(b.to));
     }
     for b in case.dc_branches.iter().filter(|b| b.in_service) {
-        join(&mut parent, dc.get(&b.from), dc.get(&b.to));
+        join(
+            &mut parent,
+            dc.get(b.from).map(|i| na + i),
+            dc.get(b.to).map(|i| na + i),
+        );
     }
     for c in case.converters.iter().filter(|c| c.in_service) {
-        join(&mut parent, ac.get(&c.busac), dc.get(&c.busdc));
+        join(
+            &mut parent,
+            ac.get(c.busac),
+            dc.get(c.busdc).map(|i| na + i),
+        );
     }
     for c in case.dcdc.iter().filter(|c| c.in_service) {
-        join(&mut parent, dc.get(&c.from), dc.get(&c.to));
+        join(
+            &mut parent,
+            dc.get(c.from).map(|i| na + i),
+            dc.get(c.to).map(|i| na + i),
+        );
     }
     // Group, in the order of each island's first bus; isolated buses are no island.
-    let mut slot: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut slot: Vec<usize> = vec![usize::MAX; na + nd];
     let mut group: Vec<Island> = Vec::new();
     // Injections from buses with negative demand, MW.
     let mut injecting: Vec<f64> = Vec::new();
     let mut island_of = |parent: &mut Vec<usize>, i: usize| -> usize {
         let r = root(parent, i);
-        *slot.entry(r).or_insert_with(|| {
+        if slot[r] == usize::MAX {
             group.push(Island {
                 buses: Vec::new(),
                 dc_buses: Vec::new(),
@@ -151,8 +154,9 @@ pub fn islands(case: &Case) -> Vec<Island> {
                 state: IslandState::DeEnergised,
             });
             injecting.push(0.0);
-            group.len() - 1
-        })
+            slot[r] = group.len() - 1;
+        }
+        slot[r]
     };
     let mut ac_island = vec![usize::MAX; na];
     for (i, b) in case.buses.iter().enumerate() {
@@ -178,7 +182,7 @@ pub fn islands(case: &Case) -> Vec<Island> {
     // Generators: on a live bus of the island.
     let mut gens_of: Vec<Vec<usize>> = vec![Vec::new(); group.len()];
     for (k, g) in case.gens.iter().enumerate().filter(|(_, g)| g.in_service) {
-        let Some(&i) = ac.get(&g.bus) else { continue };
+        let Some(i) = ac.get(g.bus) else { continue };
         let s = ac_island[i];
         if s == usize::MAX {
             continue;
@@ -186,7 +190,7 @@ pub fn islands(case: &Case) -> Vec<Island> {
         group[s].gen_mw += g.pg_mw;
         gens_of[s].push(k);
     }
-    let kind_of = |bus: u32| ac.get(&bus).map(|&i| case.buses[i].kind);
+    let kind_of = |bus: u32| ac.get(bus).map(|i| case.buses[i].kind);
     let mut out: Vec<Island> = Vec::with_capacity(group.len());
     for (s, mut island) in group.into_iter().enumerate() {
         let gens = &gens_of[s];

@@ -37,11 +37,14 @@ macro_rules! outln {
     }};
 }
 
-/// Writes `bytes` to standard output and flushes.
-pub fn write_all(bytes: &[u8]) -> Result<(), StdoutError> {
+/// Has `write` write to standard output through a 64 KiB buffer, then flushes.
+pub fn write_with(
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), StdoutError> {
     use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    out.write_all(bytes)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    write(&mut out)?;
     out.flush()?;
     Ok(())
 }
+

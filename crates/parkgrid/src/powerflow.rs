@@ -46,7 +46,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
     let (case, res) = (&sol.case, &sol.result);
     if args.json {
-        crate::out::write_all(&sol.json())?;
+        crate::out::write_with(|w| sol.write_json(w))?;
     } else {
         let state = if res.converged {
             "converged"
