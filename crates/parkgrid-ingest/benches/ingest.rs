@@ -38,7 +38,7 @@ mod bench {
     use parkgrid_store::meter::{Derived, MeterSpec, Reading};
     use parkgrid_store::rollup::{Bucket, Resolution};
     use parkgrid_store::sqlite::Store;
-    use parkgrid_store::{Point, PointStore, Purged, SeriesMeta, StoreError};
+    use parkgrid_store::{Point, PointStore, Purged, SeriesMeta, StoreError, TokenRecord};
 
     fn now_ms() -> f64 {
         SystemTime::now()
@@ -58,6 +58,21 @@ mod bench {
         }
         fn series_id(&mut self, name: &str) -> Result<i64, StoreError> {
             self.store.series_id(name)
+        }
+        fn all_series(&mut self) -> Result<Vec<(i64, SeriesMeta)>, StoreError> {
+            self.store.all_series()
+        }
+        fn add_token(&mut self, t: &TokenRecord) -> Result<(), StoreError> {
+            self.store.add_token(t)
+        }
+        fn token_by_hash(&mut self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+            self.store.token_by_hash(hash)
+        }
+        fn tokens(&mut self) -> Result<Vec<TokenRecord>, StoreError> {
+            self.store.tokens()
+        }
+        fn revoke_token(&mut self, id: &str, at_ms: i64) -> Result<bool, StoreError> {
+            self.store.revoke_token(id, at_ms)
         }
         fn write_points(&mut self, batch: &[(i64, Point)]) -> Result<usize, StoreError> {
             let n = self.store.write_points(batch)?;

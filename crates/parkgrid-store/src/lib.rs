@@ -23,6 +23,7 @@ pub mod rollup;
 pub mod sqlite;
 
 use meter::{Derived, MeterSpec, Reading};
+
 use rollup::{Bucket, Resolution};
 
 /// What went wrong in the store.
@@ -114,6 +115,28 @@ pub struct SeriesMeta {
     pub unit: String,
 }
 
+/// An API token as the store keeps it: never the token itself, only its SHA-256 (tokens are
+/// 256 random bits, so a fast hash is enough: nothing to guess from it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// Its public id (shown in lists and logs instead of the token).
+    pub id: String,
+    /// SHA-256 of the token, lower-case hex.
+    pub sha256_hex: String,
+    /// The role it grants (`admin`, `operator`, `tenant`, `auditor`, `device`).
+    pub role: String,
+    /// The tenant a `tenant` token is scoped to.
+    pub tenant: Option<String>,
+    /// What it is for (free text).
+    pub label: String,
+    /// When it was made, UTC epoch ms.
+    pub created_ms: i64,
+    /// When it stops working, UTC epoch ms (`None`: never).
+    pub expires_ms: Option<i64>,
+    /// When it was revoked, UTC epoch ms.
+    pub revoked_ms: Option<i64>,
+}
+
 /// One point of a series.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Point {
@@ -141,6 +164,38 @@ pub trait PointStore {
     /// # Errors
     /// [`StoreError::UnknownSeries`].
     fn series_id(&mut self, name: &str) -> Result<i64, StoreError>;
+
+    /// Every registered series with its id, by name.
+    ///
+    /// # Errors
+    /// [`StoreError`] from the database.
+    fn all_series(&mut self) -> Result<Vec<(i64, SeriesMeta)>, StoreError>;
+
+    /// Keeps `token` (its id and hash must be new).
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] when its id or hash is already there; [`StoreError`] from the
+    /// database.
+    fn add_token(&mut self, token: &TokenRecord) -> Result<(), StoreError>;
+
+    /// The token whose SHA-256 is `sha256_hex`, revoked or not.
+    ///
+    /// # Errors
+    /// [`StoreError`] from the database.
+    fn token_by_hash(&mut self, sha256_hex: &str) -> Result<Option<TokenRecord>, StoreError>;
+
+    /// Every token, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] from the database.
+    fn tokens(&mut self) -> Result<Vec<TokenRecord>, StoreError>;
+
+    /// Revokes the token `id` at `at_ms`; false when there is no such token or it was revoked
+    /// already.
+    ///
+    /// # Errors
+    /// [`StoreError`] from the database.
+    fn revoke_token(&mut self, id: &str, at_ms: i64) -> Result<bool, StoreError>;
 
     /// Writes `batch` (series id, point) in one transaction, durable when this returns. A point
     /// already stored with the same or a higher source sequence is left as it is (a

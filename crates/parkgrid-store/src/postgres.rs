@@ -22,7 +22,7 @@ use ::postgres::{Client, NoTls, Transaction};
 use crate::maintain;
 use crate::meter::{self, Derived, MeterSpec, Reading};
 use crate::rollup::{Bucket, Resolution};
-use crate::{Point, PointStore, Purged, Quality, SeriesMeta, StoreError};
+use crate::{Point, PointStore, Purged, Quality, SeriesMeta, StoreError, TokenRecord};
 
 /// Rollup refreshes of all instances on one database take turns (two computing the same hour
 /// from different snapshots would each miss the other's quarter).
@@ -171,6 +171,15 @@ impl Store {
              CREATE TABLE IF NOT EXISTS settings (
                  key TEXT PRIMARY KEY,
                  value BIGINT NOT NULL);
+             CREATE TABLE IF NOT EXISTS tokens (
+                 id TEXT PRIMARY KEY,
+                 sha256_hex TEXT NOT NULL UNIQUE,
+                 role TEXT NOT NULL,
+                 tenant TEXT,
+                 label TEXT NOT NULL,
+                 created_ms BIGINT NOT NULL,
+                 expires_ms BIGINT,
+                 revoked_ms BIGINT);
              COMMIT;"
         ))?;
         Ok(Store {
@@ -195,6 +204,23 @@ impl Store {
 /// `name` as a quoted SQL identifier.
 fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The columns of a token, in the order [`token_of`] reads them.
+const TOKEN_COLUMNS: &str =
+    "id, sha256_hex, role, tenant, label, created_ms, expires_ms, revoked_ms";
+
+fn token_of(r: &::postgres::Row) -> TokenRecord {
+    TokenRecord {
+        id: r.get(0),
+        sha256_hex: r.get(1),
+        role: r.get(2),
+        tenant: r.get(3),
+        label: r.get(4),
+        created_ms: r.get(5),
+        expires_ms: r.get(6),
+        revoked_ms: r.get(7),
+    }
 }
 
 fn point_of(row: &::postgres::Row) -> Point {
@@ -224,6 +250,82 @@ impl PointStore for Store {
             .ok_or_else(|| StoreError::UnknownSeries(name.to_string()))?;
         self.known.insert(id);
         Ok(id)
+    }
+
+    fn all_series(&mut self) -> Result<Vec<(i64, SeriesMeta)>, StoreError> {
+        Ok(self
+            .client
+            .query(
+                "SELECT id, name, asset, quantity, unit FROM series ORDER BY name",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                (
+                    r.get(0),
+                    SeriesMeta {
+                        name: r.get(1),
+                        asset: r.get(2),
+                        quantity: r.get(3),
+                        unit: r.get(4),
+                    },
+                )
+            })
+            .collect())
+    }
+
+    fn add_token(&mut self, t: &TokenRecord) -> Result<(), StoreError> {
+        let n = self.client.execute(
+            "INSERT INTO tokens (id, sha256_hex, role, tenant, label, created_ms, expires_ms,
+                                 revoked_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+            &[
+                &t.id,
+                &t.sha256_hex,
+                &t.role,
+                &t.tenant,
+                &t.label,
+                &t.created_ms,
+                &t.expires_ms,
+                &t.revoked_ms,
+            ],
+        )?;
+        if n == 0 {
+            return Err(StoreError::Invalid(format!(
+                "token '{}' exists already",
+                t.id
+            )));
+        }
+        Ok(())
+    }
+
+    fn token_by_hash(&mut self, sha256_hex: &str) -> Result<Option<TokenRecord>, StoreError> {
+        Ok(self
+            .client
+            .query_opt(
+                &format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE sha256_hex = $1"),
+                &[&sha256_hex],
+            )?
+            .map(|r| token_of(&r)))
+    }
+
+    fn tokens(&mut self) -> Result<Vec<TokenRecord>, StoreError> {
+        Ok(self
+            .client
+            .query(
+                &format!("SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY created_ms, id"),
+                &[],
+            )?
+            .iter()
+            .map(token_of)
+            .collect())
+    }
+
+    fn revoke_token(&mut self, id: &str, at_ms: i64) -> Result<bool, StoreError> {
+        Ok(self.client.execute(
+            "UPDATE tokens SET revoked_ms = $2 WHERE id = $1 AND revoked_ms IS NULL",
+            &[&id, &at_ms],
+        )? == 1)
     }
 
     fn write_points(&mut self, batch: &[(i64, Point)]) -> Result<usize, StoreError> {

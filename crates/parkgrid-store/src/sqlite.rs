@@ -13,7 +13,9 @@
 //! - `quarantine(id, received_ms, source, payload, reason)`: what could not be decoded, with why;
 //! - `rollups(series_id, res_ms, bucket_ms, n, sum, min, max)`: good points per 15 minutes,
 //!   hour and day, and `rollup_dirty(series_id, bucket_ms)`: the 15-minute buckets written
-//!   since their last refresh ([`crate::rollup`]); `settings(key, value)`: the day offset.
+//!   since their last refresh ([`crate::rollup`]); `settings(key, value)`: the day offset;
+//! - `tokens(id, sha256_hex, role, tenant, label, created_ms, expires_ms, revoked_ms)`: the
+//!   API's tokens, by their hash ([`crate::TokenRecord`]).
 //!
 //! Several connections may write to one file (the ingester, each Modbus poller, another
 //! process): write transactions begin `IMMEDIATE` and wait up to 30 s for the lock.
@@ -32,7 +34,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use crate::maintain;
 use crate::meter::{self, Derived, MeterSpec, Reading};
 use crate::rollup::{Bucket, Resolution};
-use crate::{Point, PointStore, Purged, Quality, SeriesMeta, StoreError};
+use crate::{Point, PointStore, Purged, Quality, SeriesMeta, StoreError, TokenRecord};
 
 /// The store's upkeep statements ([`crate::maintain`]) on a SQLite transaction (one writer
 /// at a time: no rollup lock needed).
@@ -57,6 +59,23 @@ impl maintain::Sql for Ops<'_, '_> {
     fn lock_rollups(&mut self) -> Result<(), StoreError> {
         Ok(())
     }
+}
+
+/// The columns of a token, in the order [`token_of`] reads them.
+const TOKEN_COLUMNS: &str =
+    "id, sha256_hex, role, tenant, label, created_ms, expires_ms, revoked_ms";
+
+fn token_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRecord> {
+    Ok(TokenRecord {
+        id: r.get(0)?,
+        sha256_hex: r.get(1)?,
+        role: r.get(2)?,
+        tenant: r.get(3)?,
+        label: r.get(4)?,
+        created_ms: r.get(5)?,
+        expires_ms: r.get(6)?,
+        revoked_ms: r.get(7)?,
+    })
 }
 
 /// The embedded store.
@@ -132,7 +151,16 @@ impl Store {
                  PRIMARY KEY (series_id, res_ms, bucket_ms)) WITHOUT ROWID;
              CREATE TABLE IF NOT EXISTS settings (
                  key TEXT PRIMARY KEY,
-                 value INTEGER NOT NULL);",
+                 value INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS tokens (
+                 id TEXT PRIMARY KEY,
+                 sha256_hex TEXT NOT NULL UNIQUE,
+                 role TEXT NOT NULL,
+                 tenant TEXT,
+                 label TEXT NOT NULL,
+                 created_ms INTEGER NOT NULL,
+                 expires_ms INTEGER,
+                 revoked_ms INTEGER);",
         )?;
         Ok(Store { conn })
     }
@@ -167,6 +195,75 @@ impl PointStore for Store {
             })
             .optional()?
             .ok_or_else(|| StoreError::UnknownSeries(name.to_string()))
+    }
+
+    fn all_series(&mut self) -> Result<Vec<(i64, SeriesMeta)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, name, asset, quantity, unit FROM series ORDER BY name")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                SeriesMeta {
+                    name: r.get(1)?,
+                    asset: r.get(2)?,
+                    quantity: r.get(3)?,
+                    unit: r.get(4)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn add_token(&mut self, t: &TokenRecord) -> Result<(), StoreError> {
+        let n = self.conn.execute(
+            "INSERT INTO tokens (id, sha256_hex, role, tenant, label, created_ms, expires_ms,
+                                 revoked_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+            params![
+                t.id,
+                t.sha256_hex,
+                t.role,
+                t.tenant,
+                t.label,
+                t.created_ms,
+                t.expires_ms,
+                t.revoked_ms
+            ],
+        )?;
+        if n == 0 {
+            return Err(StoreError::Invalid(format!(
+                "token '{}' exists already",
+                t.id
+            )));
+        }
+        Ok(())
+    }
+
+    fn token_by_hash(&mut self, sha256_hex: &str) -> Result<Option<TokenRecord>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE sha256_hex = ?1"),
+                [sha256_hex],
+                token_of,
+            )
+            .optional()?)
+    }
+
+    fn tokens(&mut self) -> Result<Vec<TokenRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY created_ms, id"
+        ))?;
+        let rows = stmt.query_map([], token_of)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn revoke_token(&mut self, id: &str, at_ms: i64) -> Result<bool, StoreError> {
+        Ok(self.conn.execute(
+            "UPDATE tokens SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
+            params![id, at_ms],
+        )? == 1)
     }
 
     /// Writes `points` of series `series_id` in one transaction, durable when this returns. A

@@ -8,7 +8,7 @@
 
 use parkgrid_store::meter::{self, MeterSpec, Reading};
 use parkgrid_store::rollup::{Bucket, DAY_MS, HOUR_MS, MIN15_MS, Resolution};
-use parkgrid_store::{Point, PointStore, Quality, SeriesMeta};
+use parkgrid_store::{Point, PointStore, Quality, SeriesMeta, TokenRecord};
 
 fn pv() -> SeriesMeta {
     SeriesMeta {
@@ -332,6 +332,66 @@ fn retention_keeps_the_rollups_and_purges_a_budget_at_a_time(store: &mut dyn Poi
     assert_eq!(store.purge(now + DAY_MS, 1000).expect("purge").points, 0);
 }
 
+fn series_are_listed_and_tokens_kept_by_their_hash(store: &mut dyn PointStore) {
+    let id = store.series(&pv()).expect("series");
+    let heat = SeriesMeta {
+        name: "yanqing/hp_1/heat_kw".into(),
+        asset: "hp_1".into(),
+        quantity: "heat_kw".into(),
+        unit: "kW".into(),
+    };
+    let heat_id = store.series(&heat).expect("series");
+    assert_eq!(
+        store.all_series().expect("lists"),
+        [(heat_id, heat), (id, pv())],
+        "by name"
+    );
+    let token = |id: &str, hash: &str| TokenRecord {
+        id: id.into(),
+        sha256_hex: hash.into(),
+        role: "tenant".into(),
+        tenant: Some("offices".into()),
+        label: "offices' portal".into(),
+        created_ms: 1_000,
+        expires_ms: Some(2_000),
+        revoked_ms: None,
+    };
+    let a = token("a1", "00ff");
+    store.add_token(&a).expect("adds");
+    assert!(store.add_token(&token("a1", "11ee")).is_err(), "an id once");
+    assert!(
+        store.add_token(&token("b2", "00ff")).is_err(),
+        "a hash once"
+    );
+    let b = TokenRecord {
+        role: "admin".into(),
+        tenant: None,
+        expires_ms: None,
+        created_ms: 1_500,
+        ..token("b2", "22dd")
+    };
+    store.add_token(&b).expect("adds");
+    assert_eq!(store.token_by_hash("00ff").expect("reads"), Some(a.clone()));
+    assert_eq!(store.token_by_hash("0000").expect("reads"), None);
+    assert_eq!(store.tokens().expect("lists"), [a, b.clone()]);
+    assert!(store.revoke_token("b2", 3_000).expect("revokes"));
+    assert!(
+        !store.revoke_token("b2", 4_000).expect("once"),
+        "revoked once"
+    );
+    assert!(
+        !store.revoke_token("zz", 4_000).expect("none"),
+        "no such token"
+    );
+    assert_eq!(
+        store
+            .token_by_hash("22dd")
+            .expect("reads")
+            .and_then(|t| t.revoked_ms),
+        Some(3_000)
+    );
+}
+
 #[cfg(feature = "sqlite")]
 mod sqlite {
     use parkgrid_store::sqlite::Store;
@@ -374,6 +434,11 @@ mod sqlite {
     #[test]
     fn retention_keeps_the_rollups_and_purges_a_budget_at_a_time() {
         super::retention_keeps_the_rollups_and_purges_a_budget_at_a_time(&mut store());
+    }
+
+    #[test]
+    fn series_are_listed_and_tokens_kept_by_their_hash() {
+        super::series_are_listed_and_tokens_kept_by_their_hash(&mut store());
     }
 }
 
@@ -438,6 +503,13 @@ mod postgres {
     fn retention_keeps_the_rollups_and_purges_a_budget_at_a_time() {
         with_store("retention", |s| {
             super::retention_keeps_the_rollups_and_purges_a_budget_at_a_time(s)
+        });
+    }
+
+    #[test]
+    fn series_are_listed_and_tokens_kept_by_their_hash() {
+        with_store("tokens", |s| {
+            super::series_are_listed_and_tokens_kept_by_their_hash(s)
         });
     }
 }
