@@ -94,7 +94,7 @@ impl Cx {
         self.error(
             at,
             field,
-            format!("{field} must be a finite number, got {v}"),
+            format!("{field} must be a finite number, got {}", Num(v)),
         );
         false
     }
@@ -105,7 +105,7 @@ impl Cx {
             self.push(
                 Diagnostic::error(
                     at.key(field),
-                    format!("{field} must be greater than zero, got {v}"),
+                    format!("{field} must be greater than zero, got {}", Num(v)),
                 )
                 .with_hint(
                     "a rating of zero or less describes no equipment; remove the entry instead",
@@ -117,7 +117,11 @@ impl Cx {
     /// `v >= 0`: limits that may be zero, costs.
     pub fn non_negative(&mut self, at: &FieldPath, field: &str, v: f64) {
         if self.finite(at, field, v) && v < 0.0 {
-            self.error(at, field, format!("{field} must not be negative, got {v}"));
+            self.error(
+                at,
+                field,
+                format!("{field} must not be negative, got {}", Num(v)),
+            );
         }
     }
 
@@ -130,8 +134,11 @@ impl Cx {
                 String::from("an efficiency is a fraction in (0, 1]")
             };
             self.push(
-                Diagnostic::error(at.key(field), format!("{field} must be in (0, 1], got {v}"))
-                    .with_hint(hint),
+                Diagnostic::error(
+                    at.key(field),
+                    format!("{field} must be in (0, 1], got {}", Num(v)),
+                )
+                .with_hint(hint),
             );
         }
     }
@@ -148,8 +155,11 @@ impl Cx {
                 String::from("a fraction lies in [0, 1]")
             };
             self.push(
-                Diagnostic::error(at.key(field), format!("{field} must be in [0, 1], got {v}"))
-                    .with_hint(hint),
+                Diagnostic::error(
+                    at.key(field),
+                    format!("{field} must be in [0, 1], got {}", Num(v)),
+                )
+                .with_hint(hint),
             );
         }
     }
@@ -160,7 +170,10 @@ impl Cx {
             self.error(
                 at,
                 field,
-                format!("{field} must be between {lo} and {hi} {unit}, got {v}"),
+                format!(
+                    "{field} must be between {lo} and {hi} {unit}, got {}",
+                    Num(v)
+                ),
             );
         }
     }
@@ -203,6 +216,21 @@ impl Cx {
                 .with_hint(format!("add {a_name}, or a profile read from a CSV file")),
             ),
             _ => {}
+        }
+    }
+}
+
+/// A number as a message shows it: as written for everyday magnitudes, in exponent form beyond
+/// them (1e300, not three hundred digits).
+pub(crate) struct Num(pub f64);
+
+impl std::fmt::Display for Num {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let a = self.0.abs();
+        if a != 0.0 && a.is_finite() && !(1e-6..1e15).contains(&a) {
+            write!(f, "{:e}", self.0)
+        } else {
+            write!(f, "{}", self.0)
         }
     }
 }

@@ -118,6 +118,21 @@ fn parse_in(
 
     let mut index = SpanIndex::default();
     index.add_table(&FieldPath::root(), root.get_ref());
+    if !index.non_finite.is_empty() {
+        let diags = index
+            .non_finite
+            .iter()
+            .map(|(path, span, text)| {
+                Diagnostic::error(path.clone(), format!("{text} is not a finite number"))
+                    .with_span(span.clone())
+                    .with_hint("every number of a park file is finite")
+            })
+            .collect();
+        return Loaded {
+            park: None,
+            report: Report::new(source, diags),
+        };
+    }
 
     let mut st = State::default();
     let mut park = deserialize_park(root.into_inner(), &mut st);
@@ -460,6 +475,9 @@ fn variant_hint(message: &str) -> Option<String> {
 #[derive(Default)]
 struct SpanIndex {
     spans: HashMap<FieldPath, (Option<Range<usize>>, Range<usize>)>,
+    /// Floats that are not finite numbers (`nan`, `inf`, `1e999`), with their text: no field of
+    /// a park takes one.
+    non_finite: Vec<(FieldPath, Range<usize>, String)>,
 }
 
 impl SpanIndex {
@@ -471,6 +489,17 @@ impl SpanIndex {
     ) {
         self.spans.insert(path.clone(), (key, value.span()));
         match value.get_ref() {
+            DeValue::Float(f) => {
+                let text = f.as_str();
+                if !text
+                    .replace('_', "")
+                    .parse::<f64>()
+                    .is_ok_and(f64::is_finite)
+                {
+                    self.non_finite
+                        .push((path.clone(), value.span(), text.to_string()));
+                }
+            }
             DeValue::Table(t) => self.add_table(path, t),
             DeValue::Array(items) => {
                 for (i, item) in items.iter().enumerate() {

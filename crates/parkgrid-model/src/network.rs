@@ -365,6 +365,7 @@ impl Transformer {
         cx.non_negative(at, "pfe_kw", self.pfe_kw);
         cx.non_negative(at, "i0_percent", self.i0_percent);
         cx.within(at, "tap_pu", self.tap_pu, 0.5, 1.5, "p.u.");
+        cx.within(at, "shift_deg", self.shift_deg, -360.0, 360.0, "degrees");
         if self.vkr_percent >= self.vk_percent {
             cx.push(
                 Diagnostic::error(

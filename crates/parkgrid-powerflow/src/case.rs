@@ -520,7 +520,10 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
             // the pages never written are never touched.
             let mut m = Matrix {
                 values: Vec::with_capacity(
-                    rows_text.iter().map(|(_, t)| t.len() / 2 + 1).sum::<usize>(),
+                    rows_text
+                        .iter()
+                        .map(|(_, t)| t.len() / 2 + 1)
+                        .sum::<usize>(),
                 ),
                 ends: Vec::with_capacity(rows_text.len()),
                 lines: Vec::with_capacity(rows_text.len()),
@@ -675,10 +678,22 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
             ));
         }
     }
+    // A reference to a bus the case does not have, named with its own line.
+    let known = |ln: usize, v: f64, what: &str| -> Result<u32, CaseError> {
+        let id = bus_id(ln, v)?;
+        if first_line.contains_key(&id) {
+            Ok(id)
+        } else {
+            Err(err(
+                ln,
+                format!("{what} names bus {id}, which is not in mpc.bus"),
+            ))
+        }
+    };
     let mut gens = Vec::new();
     for (ln, r) in take("gen", 10)?.rows() {
         gens.push(CaseGen {
-            bus: bus_id(ln, r[0])?,
+            bus: known(ln, r[0], "the generator")?,
             pg_mw: r[1],
             qg_mvar: r[2],
             qmax_mvar: r[3],
@@ -697,8 +712,8 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
     let mut branches = Vec::new();
     for (ln, r) in take("branch", 11)?.rows() {
         let b = CaseBranch {
-            from: bus_id(ln, r[0])?,
-            to: bus_id(ln, r[1])?,
+            from: known(ln, r[0], "the branch")?,
+            to: known(ln, r[1], "the branch")?,
             r_pu: r[2] / z_base,
             x_pu: r[3] / z_base,
             b_pu: r[4],
@@ -952,7 +967,7 @@ fn dc_tables(
 
 impl Case {
     /// MATPOWER's conventions this case relies on, one sentence each, for the user to see:
-    /// several in-service generators on one bus with different voltage set-points (the first
+    /// several in-service generators on one bus with different voltage set-points (the last
     /// generator's holds, as in MATPOWER), and reference or PV buses without an in-service
     /// generator (solved as PQ; the first PV bus takes a missing reference — `bustypes`), and
     /// voltage set-points that are not positive (the bus's case voltage, or 1 p.u., is held).
@@ -967,24 +982,23 @@ impl Case {
                 ));
             }
         }
-        let mut first_vg: BTreeMap<u32, f64> = BTreeMap::new();
-        let mut warned = std::collections::BTreeSet::new();
+        // Each bus's in-service set-points in the case's order; the last holds (MATPOWER).
+        let mut vgs: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
         for g in self.gens.iter().filter(|g| g.in_service) {
-            match first_vg.get(&g.bus) {
-                None => {
-                    first_vg.insert(g.bus, g.vg_pu);
-                }
-                Some(&v) if (v - g.vg_pu).abs() > 1e-9 && warned.insert(g.bus) => {
-                    notes.push(format!(
-                        "bus {}: generators with voltage set-points {v} and {} p.u.; the first \
-                         generator's ({v}) holds, as in MATPOWER",
-                        g.bus, g.vg_pu
-                    ));
-                }
-                Some(_) => {}
+            vgs.entry(g.bus).or_default().push(g.vg_pu);
+        }
+        for (bus, v) in &vgs {
+            let last = v[v.len() - 1];
+            if v.iter().any(|x| (x - last).abs() > 1e-9) {
+                let all: Vec<String> = v.iter().map(f64::to_string).collect();
+                notes.push(format!(
+                    "bus {bus}: generators with voltage set-points {} p.u.; the last in-service \
+                     generator's ({last}) holds, as in MATPOWER",
+                    all.join(", ")
+                ));
             }
         }
-        let has_gen = |id: u32| first_vg.contains_key(&id);
+        let has_gen = |id: u32| vgs.contains_key(&id);
         let mut lost_ref = None;
         for b in &self.buses {
             match b.kind {

@@ -226,8 +226,17 @@ pub fn evaluate(lowered: &Lowered, res: &PfResult) -> StepCheck {
                     let i_f = sf / (3f64.sqrt() * kv * vm(br.from)) * 1000.0;
                     let i_t = st / (3f64.sqrt() * kv * vm(br.to)) * 1000.0;
                     i_f.max(i_t) / rating
-                } else {
+                } else if lowered.from_case {
+                    // A case file's branch: apparent power against rateA (MATPOWER's limit).
                     sf.max(st) * 1000.0 / rating
+                } else {
+                    // A transformer: the current of each winding against its rated current
+                    // (IEC 60076-1: S_r / (√3·U_r)), the high-voltage winding carrying its
+                    // magnetising branch's too — as pandapower's loading_percent.
+                    let (g, b) = lowered.magnetising.get(id).copied().unwrap_or((0.0, 0.0));
+                    let (vf, vt) = (vm(br.from), vm(br.to));
+                    let s_hv = (r.pf_mw + g * vf * vf).hypot(r.qf_mvar + b * vf * vf);
+                    (s_hv / vf).max(st / vt) * 1000.0 / rating
                 }
             }
             Element::DcBranch(k) => {

@@ -92,6 +92,7 @@ pub fn lowered_from_case(case: &Case) -> Lowered {
         elements,
         rating,
         lines: BTreeSet::new(),
+        magnetising: BTreeMap::new(),
         from_case: true,
         case: case.clone(),
     }

@@ -65,6 +65,9 @@ pub struct Lowered {
     pub rating: BTreeMap<String, f64>,
     /// Ids of the AC lines (rated in A; transformers are rated in kVA).
     pub lines: BTreeSet<String>,
+    /// Each in-service transformer's magnetising branch at its high-voltage bus, at 1 p.u.
+    /// voltage: (MW, MVAr) it takes. Its winding carries that current too (loading).
+    pub magnetising: BTreeMap<String, (f64, f64)>,
     /// Made from a case file rather than a park (elements named by their rows).
     pub from_case: bool,
 }
@@ -184,6 +187,7 @@ pub fn lower(park: &Park) -> Result<Lowered, LowerError> {
             });
         }
     }
+    let mut magnetising = BTreeMap::new();
     for t in &park.transformer {
         let (Some(&hv), Some(&lv)) = (ac_bus.get(&t.hv_bus), ac_bus.get(&t.lv_bus)) else {
             continue;
@@ -214,6 +218,7 @@ pub fn lower(park: &Park) -> Result<Lowered, LowerError> {
             let bus = &mut buses[hv as usize - 1];
             bus.gs_mw += g_mw;
             bus.bs_mvar -= b_mvar;
+            magnetising.insert(t.id.clone(), (g_mw, b_mvar));
         }
     }
     // DC networks (connected by DC lines) and who holds each one's voltage.
@@ -338,6 +343,7 @@ pub fn lower(park: &Park) -> Result<Lowered, LowerError> {
         elements,
         rating,
         lines,
+        magnetising,
         from_case: false,
     })
 }

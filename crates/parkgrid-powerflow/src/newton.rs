@@ -262,9 +262,9 @@ pub(crate) fn prepare(case: &Case, opts: &Options) -> Prepared {
     for g in case.gens.iter().filter(|g| g.in_service) {
         if let Some(i) = index.get(g.bus) {
             sbus[i] = sbus[i] + C::new(g.pg_mw / base, g.qg_mvar / base);
-            if vg[i].is_none() {
-                vg[i] = Some(g.vg_pu);
-            }
+            // The last in-service generator's set-point holds where there are several (MATPOWER's
+            // `V0(gbus) = gen(on, VG)`, an assignment in which a repeated bus takes the last).
+            vg[i] = Some(g.vg_pu);
         }
     }
     for (i, b) in live.iter().enumerate() {

@@ -25,7 +25,10 @@ use crate::index::BusIndex;
 pub enum IslandState {
     /// It holds a reference bus of the case: solved as given.
     Reference,
-    /// Generation but no reference bus: solved with bus `slack` as its reference.
+    /// Generation but no reference bus with a generator in service: solved with bus `slack` as
+    /// its reference — where the island holds the case's reference bus, its first PV bus with a
+    /// generator (MATPOWER's `bustypes`, no limit on the output); elsewhere (an island cut off
+    /// by outages) a PV bus with a generator or the largest generator's, within its Pmax.
     OwnSlack {
         /// The bus that takes the reference.
         slack: u32,
@@ -197,10 +200,27 @@ pub fn islands(case: &Case) -> Vec<Island> {
         let at = |k: usize| case.gens[k].bus;
         // A reference bus with a generator keeps the reference (MATPOWER's `bustypes`).
         let ref_with_gen = gens.iter().any(|&k| kind_of(at(k)) == Some(BusType::Ref));
+        // An island holding the case's reference bus whose generators are all out: MATPOWER's
+        // `bustypes` gives the reference to its first PV bus with a generator, by bus order, and
+        // a power flow holds no generator to its Pmax — nothing is shed.
+        let bustypes_ref = || {
+            let has_ref_bus = island
+                .buses
+                .iter()
+                .any(|&b| kind_of(b) == Some(BusType::Ref));
+            let has_gen = |b: u32| gens.iter().any(|&k| at(k) == b);
+            island
+                .buses
+                .iter()
+                .copied()
+                .find(|&b| has_ref_bus && kind_of(b) == Some(BusType::Pv) && has_gen(b))
+        };
         island.state = if ref_with_gen {
             IslandState::Reference
         } else if gens.is_empty() {
             IslandState::DeEnergised
+        } else if let Some(slack) = bustypes_ref() {
+            IslandState::OwnSlack { slack }
         } else {
             let slack = gens
                 .iter()

@@ -47,4 +47,3 @@ pub fn write_with(
     out.flush()?;
     Ok(())
 }
-

@@ -54,14 +54,23 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             "NOT converged"
         };
         outln!("{}: {case}", path.display())?;
-        outln!(
-            "  {state} after {} iterations, largest mismatch {:.2e} p.u., losses {:.4} MW",
-            res.iterations,
-            res.max_mismatch_pu,
-            res.losses_mw
-        )?;
-        for t in parkgrid_engine::table::powerflow(res) {
-            out!("{}", render(&t))?;
+        if res.converged {
+            outln!(
+                "  {state} after {} iterations, largest mismatch {:.2e} p.u., losses {:.4} MW",
+                res.iterations,
+                res.max_mismatch_pu,
+                res.losses_mw
+            )?;
+            for t in parkgrid_engine::table::powerflow(res) {
+                out!("{}", render(&t))?;
+            }
+        } else {
+            // The last iterate is no result: no voltages, flows or losses are shown.
+            outln!(
+                "  {state} after {} iterations, largest mismatch {:.2e} p.u.: no results",
+                res.iterations,
+                res.max_mismatch_pu
+            )?;
         }
     }
     if res.converged {

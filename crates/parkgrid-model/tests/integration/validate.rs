@@ -908,3 +908,54 @@ quantity = "p_kw"
         ],
     );
 }
+
+/// No number of a park is NaN or infinite, in any field, whether or not the field has a range
+/// of its own: `nan`, `inf` and a literal too large for a float are refused at their place.
+#[test]
+fn numbers_that_are_not_finite_are_refused_wherever_they_are() {
+    check(
+        r#"
+[[bus]]
+id = "lv"
+carrier = "ac"
+v_nom_kv = 0.4
+
+[[transformer]]
+id = "t1"
+hv_bus = "ac"
+lv_bus = "lv"
+s_rated_kva = 630
+vk_percent = 6
+vkr_percent = 1.0
+shift_deg = nan
+"#,
+        &["transformer[0].shift_deg: nan is not a finite number | every number"],
+    );
+    check(
+        "[[bus]]\nid = \"lv\"\ncarrier = \"ac\"\nv_nom_kv = -inf\n",
+        &["bus[4].v_nom_kv: -inf is not a finite number"],
+    );
+    check(
+        "[[bus]]\nid = \"lv\"\ncarrier = \"ac\"\nv_nom_kv = 1e999\n",
+        &["bus[4].v_nom_kv: 1e999 is not a finite number"],
+    );
+    // A phase shift is an angle of one turn at most.
+    check(
+        r#"
+[[bus]]
+id = "lv"
+carrier = "ac"
+v_nom_kv = 0.4
+
+[[transformer]]
+id = "t1"
+hv_bus = "ac"
+lv_bus = "lv"
+s_rated_kva = 630
+vk_percent = 6
+vkr_percent = 1.0
+shift_deg = 1e300
+"#,
+        &["transformer[0].shift_deg: shift_deg must be between -360 and 360 degrees, got 1e300"],
+    );
+}

@@ -110,7 +110,8 @@ fn a_reference_bus_without_a_generator_follows_matpower() {
 
 #[test]
 fn generators_with_different_set_points_on_one_bus_are_named() {
-    // A second generator at bus 3 holding 1.05 p.u. where the first holds 1.01.
+    // A second generator at bus 3 holding 1.05 p.u. where the first holds 1.01: the last
+    // in-service one holds, as MATPOWER's `V0(gbus) = gen(on, VG)` assigns.
     let text = data("two_statements.m").replace(
         "\t3\t2\t0\t2\t-2\t1.01\t10\t1\t5",
         "\t3\t1\t0\t1\t-1\t1.01\t10\t1\t5\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0;\n\t3\t1\t0\t1\t-1\t1.05\t10\t1\t5",
@@ -119,14 +120,72 @@ fn generators_with_different_set_points_on_one_bus_are_named() {
     assert_eq!(case.gens.len(), 3);
     let notes = case.notes();
     assert_eq!(notes.len(), 1, "{notes:?}");
-    assert!(notes[0].starts_with("bus 3: generators with voltage set-points 1.01 and 1.05"));
+    assert!(
+        notes[0].starts_with("bus 3: generators with voltage set-points 1.01, 1.05 p.u.; the last"),
+        "{notes:?}"
+    );
     let res = solve(&case, &Options::default());
     let bus3 = res
         .buses
         .iter()
         .find(|b| b.id == 3)
         .map_or(0.0, |b| b.vm_pu);
-    assert!((bus3 - 1.01).abs() < 1e-9, "{bus3}");
+    assert!((bus3 - 1.05).abs() < 1e-9, "{bus3}");
+}
+
+/// Two generators of 2 and 1 MW at bus 3 holding 1.01 and 1.03 p.u.: PYPOWER 5.1.21 `runpf`
+/// gives bus 4 1.01988604 p.u. at −1.01463565° and losses 0.02849259 MW (the last set-point).
+#[test]
+fn the_last_generators_set_point_holds_as_in_matpower() {
+    let text = data("two_statements.m").replace(
+        "\t3\t2\t0\t2\t-2\t1.01\t10\t1\t5\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0;",
+        "\t3\t2\t0\t2\t-2\t1.01\t10\t1\t5\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0;\n\t3\t1\t0\t2\t-2\t1.03\t10\t1\t5\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0;",
+    );
+    let case = parse_matpower("last.m", &text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(case.gens.len(), 3);
+    let res = solve(&case, &Options::default());
+    assert!(res.converged);
+    let b4 = res.buses.iter().find(|b| b.id == 4).expect("bus 4");
+    assert!((b4.vm_pu - 1.019_886_04).abs() < 1e-6, "{}", b4.vm_pu);
+    assert!((b4.va_deg - -1.014_635_65).abs() < 1e-5, "{}", b4.va_deg);
+    assert!(
+        (res.losses_mw - 0.028_492_59).abs() < 1e-6,
+        "{}",
+        res.losses_mw
+    );
+}
+
+/// The reference bus's only generator out: bus 3 takes the reference by MATPOWER's `bustypes`
+/// and carries the 6 MW of load beyond its Pmax of 5 MW — a power flow holds no generator to its
+/// Pmax, so no load is shed. PYPOWER 5.1.21 `runpf`: bus 1 1.00295396 p.u. at −0.53918689°,
+/// Pg 6.02453660 MW, losses 0.02453660 MW.
+#[test]
+fn a_reference_whose_generator_is_out_moves_without_shedding_load() {
+    let text = data("two_statements.m").replace(
+        "\t1\t0\t0\t10\t-10\t1.02\t10\t1\t20",
+        "\t1\t0\t0\t10\t-10\t1.02\t10\t0\t20",
+    );
+    let case = parse_matpower("ref_off.m", &text).unwrap_or_else(|e| panic!("{e}"));
+    let res = solve(&case, &Options::default());
+    assert!(res.converged);
+    let b1 = res.buses.iter().find(|b| b.id == 1).expect("bus 1");
+    assert!((b1.vm_pu - 1.002_953_96).abs() < 1e-6, "{}", b1.vm_pu);
+    assert!((b1.va_deg - -0.539_186_89).abs() < 1e-5, "{}", b1.va_deg);
+    assert!(
+        (res.losses_mw - 0.024_536_60).abs() < 1e-6,
+        "{}",
+        res.losses_mw
+    );
+    assert!(
+        (res.gens[1].pg_mw - 6.024_536_60).abs() < 1e-5,
+        "{}",
+        res.gens[1].pg_mw
+    );
+    assert!(
+        res.islands.iter().all(|i| i.lost_load_mw() == 0.0),
+        "{:?}",
+        res.islands
+    );
 }
 
 #[test]
@@ -140,6 +199,25 @@ fn impossible_case_data_is_refused_with_its_line() {
     assert!(e.to_string().contains("bus 3 appears twice"), "{e}");
     assert!(e.to_string().starts_with("dup.m:12:"), "{e}");
     assert!(e.to_string().contains("first on line 11"), "{e}");
+    // A generator or a branch naming a bus the case does not have: its own line.
+    let gen_bus = text.replacen("\t3\t2\t0\t2\t-2\t1.01", "\t7\t2\t0\t2\t-2\t1.01", 1);
+    let e = parse_matpower("gen.m", &gen_bus)
+        .err()
+        .unwrap_or_else(|| panic!("accepted"));
+    assert!(
+        e.to_string()
+            .starts_with("gen.m:19: the generator names bus 7, which is not in mpc.bus"),
+        "{e}"
+    );
+    let branch_bus = text.replacen("\t3\t4\t0.02\t0.06", "\t3\t9\t0.02\t0.06", 1);
+    let e = parse_matpower("branch.m", &branch_bus)
+        .err()
+        .unwrap_or_else(|| panic!("accepted"));
+    assert!(
+        e.to_string()
+            .starts_with("branch.m:28: the branch names bus 9, which is not in mpc.bus"),
+        "{e}"
+    );
     for base in ["0", "-100", "NaN"] {
         let bad = text.replace("mpc.baseMVA = 10;", &format!("mpc.baseMVA = {base};"));
         let e = parse_matpower("base.m", &bad)

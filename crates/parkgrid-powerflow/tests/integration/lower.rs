@@ -105,8 +105,9 @@ fn an_overloaded_converter_and_an_outage_are_seen() {
 /// A Dyn5 distribution transformer shifts the LV side by 150°: Newton must start there, from the
 /// case's angles and from a flat start. The solution is the unshifted one turned by 150° (to
 /// 1e-9), and near pandapower's (tests/data/cases/README.md: 0.985322 p.u. at −151.549°, import
-/// 302.623 kW, losses 2.623 kW, loading 51.1 %; the lowering's transformer model differs from
-/// pandapower's by 8e-5 p.u. and 0.01 kW, with or without the shift).
+/// 302.623 kW, losses 2.623 kW, loading 51.1 %; the lowering puts the magnetising branch at the
+/// HV bus where pandapower's T model puts it mid-winding: 8e-5 p.u. and 0.01 kW apart, with or
+/// without the shift).
 #[test]
 fn a_phase_shifting_transformer_converges_from_any_start() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cases/dyn5_transformer.toml");
@@ -163,6 +164,8 @@ fn a_phase_shifting_transformer_converges_from_any_start() {
             check.losses_kw
         );
         let t = check.max_loading().unwrap_or_else(|| panic!("no loading"));
-        assert!((t.fraction - 0.511).abs() < 0.005, "{t:?}");
+        // Winding currents against rated, the HV winding's with its magnetising current, as
+        // pandapower's loading_percent (51.10 %).
+        assert!((t.fraction - 0.511).abs() < 0.0005, "{t:?}");
     }
 }
