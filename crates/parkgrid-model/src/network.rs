@@ -366,6 +366,19 @@ impl Transformer {
         cx.non_negative(at, "i0_percent", self.i0_percent);
         cx.within(at, "tap_pu", self.tap_pu, 0.5, 1.5, "p.u.");
         cx.within(at, "shift_deg", self.shift_deg, -360.0, 360.0, "degrees");
+        // The no-load current's apparent power holds the iron losses (|S0| ≥ P0).
+        let s0_kva = self.i0_percent / 100.0 * self.s_rated_kva;
+        if self.pfe_kw > s0_kva && self.pfe_kw.is_finite() && s0_kva.is_finite() {
+            cx.warning(
+                at,
+                "pfe_kw",
+                format!(
+                    "pfe_kw {} exceeds the no-load apparent power i0_percent gives ({s0_kva:.3} \
+                     kVA): the magnetising branch is taken as resistive only",
+                    self.pfe_kw
+                ),
+            );
+        }
         if self.vkr_percent >= self.vk_percent {
             cx.push(
                 Diagnostic::error(

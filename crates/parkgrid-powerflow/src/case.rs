@@ -582,6 +582,21 @@ pub fn parse_matpower(file: &str, text: &str) -> Result<Case, CaseError> {
             kw_to_mw = true;
             continue;
         }
+        // Other scalar fields of the case (`mpc.note = 'from the 2019 survey';`,
+        // `mpc.year = 2030;`): MATPOWER keeps and does not use them; neither does the power flow.
+        if let Some((field, value)) = c.strip_prefix("mpc.").and_then(|r| r.split_once('=')) {
+            let value = value.trim_end_matches(';');
+            let name_ok = !field.is_empty()
+                && field
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
+            let string = value.len() >= 2
+                && ((value.starts_with('\'') && value.ends_with('\''))
+                    || (value.starts_with('"') && value.ends_with('"')));
+            if name_ok && (string || value.parse::<f64>().is_ok()) {
+                continue;
+            }
+        }
         return Err(err(
             line_no,
             format!("unsupported MATLAB statement '{code}'"),

@@ -959,3 +959,29 @@ shift_deg = 1e300
         &["transformer[0].shift_deg: shift_deg must be between -360 and 360 degrees, got 1e300"],
     );
 }
+
+/// Iron losses beyond what the no-load current can carry are warned about (the magnetising branch
+/// is then resistive only).
+#[test]
+fn iron_losses_beyond_the_no_load_current_are_warned() {
+    check_warning(
+        r#"
+[[bus]]
+id = "lv"
+carrier = "ac"
+v_nom_kv = 0.4
+
+[[transformer]]
+id = "t1"
+hv_bus = "ac"
+lv_bus = "lv"
+s_rated_kva = 630
+vk_percent = 6
+vkr_percent = 1.0
+pfe_kw = 5
+i0_percent = 0.3
+"#,
+        "transformer[0].pfe_kw: pfe_kw 5 exceeds the no-load apparent power i0_percent gives \
+         (1.890 kVA): the magnetising branch is taken as resistive only",
+    );
+}

@@ -81,7 +81,11 @@ fn comments_strings_and_separators_follow_matlab() {
             "mpc.version = '2'; mpc.baseMVA = 10;",
             "%{\nA block comment; with = signs [\n%}\nmpc.version = '2', mpc.baseMVA = ... the base\n 10; # Octave comment",
         )
-        .replace("%% bus data", "%% bus data; % it's a comment with 'quotes'");
+        .replace("%% bus data", "%% bus data; % it's a comment with 'quotes'")
+        .replace(
+            "%% generator data",
+            "mpc.note = 'surveyed 2019; 4 buses'; mpc.year = 2030;\n%% generator data",
+        );
     let case = parse_matpower("variant.m", &text).unwrap_or_else(|e| panic!("{e}"));
     check(&solve(&case, &Options::default()), "syntax.expected.json");
 }
