@@ -23,6 +23,8 @@
 //! did not converge, an island that lost its load — are values in the outcome.
 
 pub mod adequacy;
+#[cfg(feature = "live")]
+pub mod api;
 pub mod contingency;
 pub mod error;
 pub mod files;

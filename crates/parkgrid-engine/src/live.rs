@@ -379,7 +379,7 @@ pub fn serve(
 /// # Errors
 /// [`EngineError::Input`] for a `db` of no known form; [`EngineError::Live`] when the store
 /// cannot be opened.
-pub fn open_store(db: &str, park: &Park) -> Result<Box<dyn PointStore>, EngineError> {
+pub fn open_store(db: &str, park: &Park) -> Result<Box<dyn PointStore + Send>, EngineError> {
     let failed = |e: parkgrid_store::StoreError| EngineError::Live(format!("{db}: {e}"));
     if let Some(path) = db.strip_prefix("sqlite:") {
         if path.is_empty() {

@@ -1,14 +1,24 @@
-//! parkgrid's HTTP side (layer L4 of `ARCHITECTURE.md`; only this crate knows HTTP). Today the
-//! live park's health and metrics, served by `parkgrid serve --listen`; the REST API with
-//! OpenAPI, roles and the dashboard come next (issue "The operator's and the tenant's view").
+//! parkgrid's HTTP side (layer L4 of `ARCHITECTURE.md`; only this crate knows HTTP), served by
+//! `parkgrid serve --listen`:
 //!
 //! - `GET /health`: `200` with `{"status": "ok", "park_id", "uptime_s", "ingest": {…},
-//!   "devices": [{…}]}` — the ingester's counts and each Modbus device's, as JSON;
+//!   "devices": [{…}]}` — the ingester's counts and each Modbus device's, as JSON; no token;
 //! - `GET /metrics`: the same counts in Prometheus' text exposition format (version 0.0.4),
-//!   counters named `parkgrid_…_total` with the park as a label.
+//!   counters named `parkgrid_…_total` with the park as a label; with the API, it takes a token
+//!   of a role that reads the park (admin, operator, auditor), as every route but health and
+//!   the API document does;
+//! - the REST API under `/api/v1` and its OpenAPI 3.1 document at `/api/v1/openapi.json`
+//!   ([`rest`]).
+//!
+//! Every answer carries `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`,
+//! `Cache-Control: no-store` and a content security policy that loads nothing from anywhere
+//! (`default-src 'none'`); no CORS header is sent, so browsers keep other origins out. Request
+//! bodies are limited to [`rest::MAX_BODY_BYTES`].
 //!
 //! [`app`] is the router (testable without a socket); [`Listener::start`] serves it on an
 //! address in a thread of its own until dropped.
+
+pub mod rest;
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -202,12 +212,55 @@ async fn metrics(State(status): State<Arc<Status>>) -> impl IntoResponse {
     )
 }
 
-/// The router: `/health` and `/metrics` on `status`.
-pub fn app(status: Arc<Status>) -> Router {
-    Router::new()
+/// The router: `/health` and `/metrics` on `status`, and with `api` the REST API and its
+/// document; security headers on every answer, JSON errors for unknown routes and methods.
+pub fn app(status: Arc<Status>, api: Option<rest::ApiState>) -> Router {
+    let health_route = Router::new()
         .route("/health", get(health))
+        .with_state(status.clone());
+    let metrics_route = Router::new()
         .route("/metrics", get(metrics))
-        .with_state(status)
+        .with_state(status);
+    let router = match api {
+        Some(state) => {
+            let (routes, doc) = rest::routes(state.clone());
+            // Metrics take a token of a role that reads the park.
+            let guarded = metrics_route.layer(axum::middleware::from_fn_with_state(
+                state,
+                rest::reads_park,
+            ));
+            health_route
+                .merge(guarded)
+                .merge(routes)
+                .merge(rest::document_route(doc))
+        }
+        None => health_route.merge(metrics_route),
+    };
+    router
+        .fallback(rest::not_found)
+        .method_not_allowed_fallback(rest::method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(rest::MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(security_headers))
+}
+
+/// The headers every answer carries.
+async fn security_headers(mut r: axum::response::Response) -> axum::response::Response {
+    use axum::http::HeaderValue;
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
 }
 
 /// The HTTP listener of a running `serve` (stopped when dropped).
@@ -222,7 +275,11 @@ impl Listener {
     ///
     /// # Errors
     /// The system's error when the address cannot be bound.
-    pub fn start(addr: SocketAddr, status: Arc<Status>) -> std::io::Result<Listener> {
+    pub fn start(
+        addr: SocketAddr,
+        status: Arc<Status>,
+        api: Option<rest::ApiState>,
+    ) -> std::io::Result<Listener> {
         let std_listener = std::net::TcpListener::bind(addr)?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
@@ -235,7 +292,7 @@ impl Listener {
                 let Ok(listener) = tokio::net::TcpListener::from_std(std_listener) else {
                     return;
                 };
-                let _ = axum::serve(listener, app(status))
+                let _ = axum::serve(listener, app(status, api))
                     .with_graceful_shutdown(async move {
                         let _ = stopped.await;
                     })

@@ -40,7 +40,7 @@ fn health_and_metrics_report_the_counts() {
         bad_values: 1,
         answering: true,
     });
-    let l = Listener::start("127.0.0.1:0".parse().expect("addr"), status).expect("listens");
+    let l = Listener::start("127.0.0.1:0".parse().expect("addr"), status, None).expect("listens");
     let (head, body) = get(l.addr(), "/health");
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     let json: serde_json::Value = serde_json::from_str(&body).expect("JSON");
@@ -58,6 +58,12 @@ fn health_and_metrics_report_the_counts() {
         body.contains("parkgrid_modbus_good_polls_total{park=\"yanqing\",device=\"bess_pcs\"} 72"),
         "{body}"
     );
-    let (head, _) = get(l.addr(), "/nothing");
+    let (head, body) = get(l.addr(), "/nothing");
     assert!(head.starts_with("HTTP/1.1 404"), "{head}");
+    let json: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(json["error"], "not_found", "{body}");
+    assert!(
+        head.contains("content-security-policy: default-src 'none'"),
+        "{head}"
+    );
 }

@@ -441,14 +441,20 @@ mod built {
         let status = Arc::new(parkgrid_server::Status::new(&park.live.park_id));
         let _listener = match listen {
             Some(addr) => {
-                let l = parkgrid_server::Listener::start(addr, status.clone()).map_err(|e| {
-                    anyhow::anyhow!(
-                        "--listen {addr}: {e} (another serve there? --listen off or another port)"
-                    )
-                })?;
+                let api = parkgrid_engine::api::Api::open(park.clone(), &args.db)?;
+                let state = parkgrid_server::rest::ApiState::new(Arc::new(api));
+                let l = parkgrid_server::Listener::start(addr, status.clone(), Some(state))
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "--listen {addr}: {e} (another serve there? --listen off or another \
+                             port)"
+                        )
+                    })?;
                 if !args.quiet {
                     eprintln!(
-                        "serve: health and metrics on http://{}/health and /metrics",
+                        "serve: health on http://{0}/health, the API on http://{0}/api/v1 \
+                         (document: /api/v1/openapi.json; tokens: parkgrid token create), \
+                         metrics on /metrics (with a token)",
                         l.addr()
                     );
                 }

@@ -12,6 +12,7 @@ mod profiles;
 mod report;
 mod simulate;
 mod table;
+mod token;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -141,6 +142,12 @@ enum Command {
     /// readings, from which consumption intervals are derived; what cannot be decoded goes to
     /// the quarantine with the reason. Needs a build with --features live.
     Serve(live::ServeArgs),
+    /// The API's tokens: create (shown once), list, revoke — in the store serve uses.
+    ///
+    /// Every route of `serve`'s API but /health and /api/v1/openapi.json takes a token
+    /// (`Authorization: Bearer pgt_…`). Roles: admin, operator, tenant (--tenant: its own
+    /// meters and series only), auditor (read only), device. Needs a build with --features live.
+    Token(token::Args),
     /// Print the JSON Schema of the park file, for editor completion and checking.
     Schema {
         /// Write the schema to this file instead of standard output.
@@ -223,6 +230,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Contingency(args) => contingency::run(&args),
         Command::Twin(args) => live::twin(args),
         Command::Serve(args) => live::serve(args),
+        Command::Token(args) => token::run(args),
         Command::Schema { out } => {
             let text = serde_json::to_string_pretty(parkgrid_model::schema::json_schema())?;
             match out {

@@ -1030,6 +1030,34 @@ fn serve_reports_its_health_and_metrics_while_it_runs() {
     let text = std::fs::read_to_string(&park).expect("park") + DEVICES;
     std::fs::write(&park, text).expect("park with devices");
     let db = format!("sqlite:{}", dir.join("park.db").display());
+    // Tokens made before serve starts, in its store: shown once, on standard output.
+    let token = |role: &str, tenant: Option<&str>| {
+        let mut cmd = parkgrid();
+        cmd.args([
+            "token",
+            "create",
+            park.to_str().expect("utf-8"),
+            "--db",
+            &db,
+        ])
+        .args(["--role", role]);
+        if let Some(t) = tenant {
+            cmd.args(["--tenant", t]);
+        }
+        let out = cmd.output().expect("token create runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let operator = token("operator", None);
+    let offices = token("tenant", Some("park_offices"));
+    assert!(
+        operator.starts_with("pgt_") && operator.len() == 68,
+        "{operator}"
+    );
     let mut child = parkgrid()
         .args([
             "serve",
@@ -1053,11 +1081,12 @@ fn serve_reports_its_health_and_metrics_while_it_runs() {
                 .map(|(a, _)| a.to_string())
         })
         .expect("the listener's address in the log");
-    let get = |path: &str| {
+    let get_as = |path: &str, token: Option<&str>| {
         let mut s = std::net::TcpStream::connect(&addr).expect("connects");
+        let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
         write!(
             s,
-            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            "GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n"
         )
         .expect("asks");
         let mut text = String::new();
@@ -1066,6 +1095,7 @@ fn serve_reports_its_health_and_metrics_while_it_runs() {
             .map(|(_, b)| b.to_string())
             .expect("a body")
     };
+    let get = |path: &str| get_as(path, None);
     // Wait until the first counts are in (reported about once a second).
     let mut health = serde_json::Value::Null;
     for _ in 0..50 {
@@ -1088,7 +1118,11 @@ fn serve_reports_its_health_and_metrics_while_it_runs() {
         Some(2),
         "{health}"
     );
-    let metrics = get("/metrics");
+    assert!(
+        get("/metrics").contains("\"unauthenticated\""),
+        "metrics take a token"
+    );
+    let metrics = get_as("/metrics", Some(&operator));
     assert!(
         metrics.contains(&format!(
             "parkgrid_ingest_messages_total{{park=\"{park_id}\"}}"
@@ -1096,6 +1130,25 @@ fn serve_reports_its_health_and_metrics_while_it_runs() {
         "{metrics}"
     );
     assert!(metrics.contains("parkgrid_modbus_polls_total"), "{metrics}");
+    // The API sees what ingest stored: the operator every series, with values; the offices'
+    // tenant only its own meters.
+    let latest: serde_json::Value =
+        serde_json::from_str(&get_as("/api/v1/series/latest?limit=1000", Some(&operator)))
+            .expect("JSON");
+    let with_values = latest["items"]
+        .as_array()
+        .map_or(0, |a| a.iter().filter(|i| i["value"].is_number()).count());
+    assert!(with_values > 10, "{latest}");
+    let meters: serde_json::Value =
+        serde_json::from_str(&get_as("/api/v1/meters", Some(&offices))).expect("JSON");
+    let tenants: Vec<&str> = meters["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|m| m["tenant"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        !tenants.is_empty() && tenants.iter().all(|t| *t == "park_offices"),
+        "{meters}"
+    );
     // Drain the log so serve never blocks on it, and let it finish.
     for _ in lines {}
     assert!(child.wait().expect("serve ends").success());

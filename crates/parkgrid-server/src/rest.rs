@@ -1,0 +1,1095 @@
+//! The REST API under `/api/v1`, described by the OpenAPI 3.1 document it serves at
+//! `/api/v1/openapi.json` (generated from these handlers with `utoipa`: a route is in the
+//! document exactly when it is served). Every route takes a bearer token
+//! (`Authorization: Bearer pgt_…`) except the document; what a token's role sees is decided by
+//! the engine ([`parkgrid_engine::api`]), not here.
+//!
+//! Errors have one shape, `{"error": "<kind>", "detail": "<what is wrong>", "field": "<the
+//! request's field>" | null}`, with kinds `unauthenticated` (401), `forbidden` (403),
+//! `not_found` (404), `invalid` (400), `method_not_allowed` (405), `too_large` (413),
+//! `rate_limited` (429) and `unavailable` (503); never an internal message or a panic.
+//!
+//! Times in queries are UTC epoch milliseconds or RFC 3339 (`2025-01-08T00:00:00+08:00`); in
+//! answers, UTC epoch milliseconds (`time_ms`).
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Json, Response};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use parkgrid_engine::api::{
+    Api, ApiError, IntervalKind, Page, PageRequest, PointQuality, Principal, Role, Token,
+    WindowResolution,
+};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Requests per second a token may make, sustained (bursts up to [`BURST`]).
+pub const REQUESTS_PER_S: u32 = 200;
+/// The burst a token may make at once.
+pub const BURST: u32 = 400;
+/// The largest request body, bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What the API's handlers share.
+#[derive(Clone)]
+pub struct ApiState {
+    api: Arc<Api>,
+    limiter: Arc<DefaultKeyedRateLimiter<String>>,
+}
+
+impl ApiState {
+    /// The state of the API on `api`, with the default rate limit per token.
+    pub fn new(api: Arc<Api>) -> Self {
+        let quota = Quota::per_second(NonZeroU32::new(REQUESTS_PER_S).unwrap_or(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::new(BURST).unwrap_or(NonZeroU32::MIN));
+        ApiState {
+            api,
+            limiter: Arc::new(RateLimiter::keyed(quota)),
+        }
+    }
+}
+
+/// The error body: one shape for every refusal.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    /// `unauthenticated`, `forbidden`, `not_found`, `invalid`, `method_not_allowed`,
+    /// `too_large`, `rate_limited` or `unavailable`.
+    pub error: String,
+    /// What is wrong, for people.
+    pub detail: String,
+    /// The request's field at fault (query parameter, body field, path segment), if one is.
+    pub field: Option<String>,
+}
+
+/// A refusal as a response.
+#[derive(Debug)]
+pub struct Failure {
+    status: StatusCode,
+    body: ErrorBody,
+}
+
+impl Failure {
+    fn new(
+        status: StatusCode,
+        error: &str,
+        detail: impl Into<String>,
+        field: Option<&str>,
+    ) -> Self {
+        Failure {
+            status,
+            body: ErrorBody {
+                error: error.to_string(),
+                detail: detail.into(),
+                field: field.map(str::to_string),
+            },
+        }
+    }
+
+    fn invalid(field: Option<&str>, detail: impl Into<String>) -> Self {
+        Failure::new(StatusCode::BAD_REQUEST, "invalid", detail, field)
+    }
+
+    fn unauthenticated(detail: impl Into<String>) -> Self {
+        Failure::new(StatusCode::UNAUTHORIZED, "unauthenticated", detail, None)
+    }
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::Unauthenticated(d) => Failure::unauthenticated(d),
+            ApiError::Forbidden(d) => Failure::new(StatusCode::FORBIDDEN, "forbidden", d, None),
+            ApiError::NotFound(d) => Failure::new(StatusCode::NOT_FOUND, "not_found", d, None),
+            ApiError::Invalid { field, detail } => Failure::invalid(Some(&field), detail),
+            ApiError::Unavailable(d) => {
+                Failure::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", d, None)
+            }
+        }
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let mut r = (self.status, Json(self.body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            r.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        r
+    }
+}
+
+/// A rejection of axum's extractors in the one error shape.
+fn rejected(status: StatusCode, text: String, field: Option<&str>) -> Failure {
+    let (kind, status) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", status),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("invalid", status),
+        _ => ("invalid", StatusCode::BAD_REQUEST),
+    };
+    Failure::new(status, kind, text, field)
+}
+
+/// Query parameters, refused in the one error shape.
+pub struct Q<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Q<T> {
+    type Rejection = Failure;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Failure> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Q(q.0))
+            .map_err(|e: QueryRejection| rejected(e.status(), e.body_text(), Some("query")))
+    }
+}
+
+/// A path segment, refused in the one error shape.
+pub struct P<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for P<T> {
+    type Rejection = Failure;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Failure> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| P(p.0))
+            .map_err(|e: PathRejection| rejected(e.status(), e.body_text(), Some("path")))
+    }
+}
+
+/// A JSON body, refused in the one error shape.
+pub struct J<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for J<T> {
+    type Rejection = Failure;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Failure> {
+        Json::<T>::from_request(req, state)
+            .await
+            .map(|j| J(j.0))
+            .map_err(|e: JsonRejection| rejected(e.status(), e.body_text(), Some("body")))
+    }
+}
+
+/// Milliseconds since the Unix epoch, now.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Runs the engine's `f` off the async threads (it reads the store).
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, Failure> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| {
+            Failure::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the request's worker stopped",
+                None,
+            )
+        })?
+        .map_err(Failure::from)
+}
+
+/// The caller, from the bearer token, within its rate limit.
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<ApiState> for Caller {
+    type Rejection = Failure;
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Failure> {
+        let header = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+            Failure::unauthenticated("no token: send 'Authorization: Bearer pgt_…'")
+        })?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_string())
+            .ok_or_else(|| {
+                Failure::unauthenticated("the Authorization header is not 'Bearer <token>'")
+            })?;
+        let api = state.api.clone();
+        let who = blocking(move || api.authenticate(&token, now_ms())).await?;
+        if state.limiter.check_key(&who.token_id).is_err() {
+            return Err(Failure::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "token {} made more than {REQUESTS_PER_S} requests a second",
+                    who.token_id
+                ),
+                None,
+            ));
+        }
+        Ok(Caller(who))
+    }
+}
+
+/// `offset` and `limit` of a list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Items to skip (default 0).
+    pub offset: Option<usize>,
+    /// Items to return, 1 to 1000 (default 100).
+    pub limit: Option<usize>,
+}
+
+impl PageQuery {
+    fn request(&self) -> PageRequest {
+        let d = PageRequest::default();
+        PageRequest {
+            offset: self.offset.unwrap_or(d.offset),
+            limit: self.limit.unwrap_or(d.limit),
+        }
+    }
+}
+
+macro_rules! page_of {
+    ($name:ident, $item:ty, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(Debug, Serialize, Deserialize, ToSchema)]
+        pub struct $name {
+            /// This page's items.
+            pub items: Vec<$item>,
+            /// The list's length.
+            pub total: usize,
+            /// Items skipped.
+            pub offset: usize,
+            /// The page's limit.
+            pub limit: usize,
+        }
+
+        impl<T: Into<$item>> From<Page<T>> for $name {
+            fn from(p: Page<T>) -> Self {
+                $name {
+                    items: p.items.into_iter().map(Into::into).collect(),
+                    total: p.total,
+                    offset: p.offset,
+                    limit: p.limit,
+                }
+            }
+        }
+    };
+}
+
+/// The park.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ParkDto {
+    /// The live park's id.
+    pub park_id: String,
+    /// The site's name.
+    pub name: String,
+    /// The site's IANA time zone.
+    pub time_zone: String,
+    /// The plan's step, minutes.
+    pub step_min: u32,
+    /// Buses (0 for a tenant).
+    pub buses: usize,
+    /// Assets (0 for a tenant).
+    pub assets: usize,
+    /// Lines, transformers and converters (0 for a tenant).
+    pub branches: usize,
+    /// Tenants (0 for a tenant).
+    pub tenants: usize,
+    /// Meters (0 for a tenant).
+    pub meters: usize,
+}
+
+/// A bus.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BusDto {
+    /// Its id.
+    pub id: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// `ac`, `dc`, `heat`, `waste_heat` or `cold`.
+    pub carrier: String,
+    /// Nominal voltage, kV (electric buses).
+    pub v_nom_kv: Option<f64>,
+}
+
+/// Where an asset connects.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PortDto {
+    /// The park-file field (`bus`, `heat_bus`, …).
+    pub field: String,
+    /// The bus id.
+    pub bus: String,
+}
+
+/// An asset.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AssetDto {
+    /// Its id.
+    pub id: String,
+    /// Its kind (`pv`, `battery`, …).
+    pub kind: String,
+    /// Where it connects.
+    pub ports: Vec<PortDto>,
+    /// The tenant owning it.
+    pub tenant: Option<String>,
+}
+
+/// A line, transformer or converter.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BranchDto {
+    /// Its id.
+    pub id: String,
+    /// `line`, `transformer` or `converter`.
+    pub kind: String,
+    /// One end (a transformer's HV bus).
+    pub from_bus: String,
+    /// The other end.
+    pub to_bus: String,
+    /// Whether it is in service.
+    pub in_service: bool,
+}
+
+/// A tenant.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TenantDto {
+    /// Its id.
+    pub id: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// Its meters.
+    pub meters: Vec<String>,
+}
+
+/// A meter.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MeterDto {
+    /// Its id.
+    pub id: String,
+    /// The tenant it bills.
+    pub tenant: String,
+    /// `electricity`, `heat` or `cooling`.
+    pub carrier: String,
+    /// The assets it measures.
+    pub assets: Vec<String>,
+    /// The series of its cumulative register.
+    pub register: String,
+}
+
+/// A series the store has.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SeriesDto {
+    /// Its name (`<park>/<asset>/<quantity>`).
+    pub name: String,
+    /// The asset, branch or `meter`.
+    pub asset: String,
+    /// The quantity (`p_kw`, `soc`, …).
+    pub quantity: String,
+    /// Its unit.
+    pub unit: String,
+}
+
+/// The latest good value of a series.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LatestDto {
+    /// The series.
+    pub series: String,
+    /// Its unit.
+    pub unit: String,
+    /// The point's time, UTC epoch ms (null: no good point yet).
+    pub time_ms: Option<i64>,
+    /// Its value.
+    pub value: Option<f64>,
+}
+
+/// One value of a window.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct WindowValueDto {
+    /// The point's time or the bucket's start, UTC epoch ms.
+    pub time_ms: i64,
+    /// The point's value or the bucket's mean (null: stored without a number).
+    pub value: Option<f64>,
+    /// `good`, `suspect` or `bad`.
+    pub quality: String,
+    /// Points in the bucket (1 for a raw point).
+    pub n: i64,
+    /// The bucket's least value.
+    pub min: Option<f64>,
+    /// The bucket's greatest value.
+    pub max: Option<f64>,
+}
+
+/// A window of one series.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct WindowDto {
+    /// The series.
+    pub series: String,
+    /// Its unit.
+    pub unit: String,
+    /// `raw`, `15min`, `hour` or `day`.
+    pub resolution: String,
+    /// Its values in time order.
+    pub values: Vec<WindowValueDto>,
+    /// Where to start the next request when the window was cut at 100,000 points.
+    pub next_from_ms: Option<i64>,
+}
+
+/// A meter's interval of consumption.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct IntervalDto {
+    /// The earlier reading's time, UTC epoch ms.
+    pub start_ms: i64,
+    /// The later reading's time, UTC epoch ms.
+    pub end_ms: i64,
+    /// Consumption, kWh (null: not known).
+    pub energy_kwh: Option<f64>,
+    /// `measured`, `rollover`, `reset`, `replaced` or `missing`.
+    pub kind: String,
+}
+
+/// A meter's intervals in a window.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MeterIntervalsDto {
+    /// The meter.
+    pub meter: String,
+    /// Its register's series.
+    pub register: String,
+    /// The intervals ending in the window.
+    pub intervals: Vec<IntervalDto>,
+    /// Energy of the intervals whose energy is known, kWh.
+    pub energy_kwh: f64,
+    /// Intervals whose energy is not known.
+    pub unknown: usize,
+}
+
+/// A token as listed (never the token itself, nor its hash).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenDto {
+    /// Its public id.
+    pub id: String,
+    /// Its role.
+    pub role: String,
+    /// The tenant of a tenant token.
+    pub tenant: Option<String>,
+    /// What it is for.
+    pub label: String,
+    /// Made, UTC epoch ms.
+    pub created_ms: i64,
+    /// Expires, UTC epoch ms (null: never).
+    pub expires_ms: Option<i64>,
+    /// Revoked, UTC epoch ms.
+    pub revoked_ms: Option<i64>,
+}
+
+/// A token to make.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTokenDto {
+    /// `admin`, `operator`, `tenant`, `auditor` or `device`.
+    pub role: String,
+    /// The tenant (tenant tokens only).
+    pub tenant: Option<String>,
+    /// What it is for.
+    #[serde(default)]
+    pub label: String,
+    /// When it expires, UTC epoch ms or RFC 3339 (absent: never).
+    pub expires: Option<String>,
+}
+
+/// A token just made: the token is shown this once.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct IssuedTokenDto {
+    /// The token (`pgt_` and 64 hex digits).
+    pub token: String,
+    /// What the store keeps of it.
+    pub record: TokenDto,
+}
+
+/// Who the token belongs to.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct WhoAmIDto {
+    /// The token's public id.
+    pub token_id: String,
+    /// Its role.
+    pub role: String,
+    /// Its tenant.
+    pub tenant: Option<String>,
+}
+
+page_of!(BusPage, BusDto, "A page of buses.");
+page_of!(AssetPage, AssetDto, "A page of assets.");
+page_of!(
+    BranchPage,
+    BranchDto,
+    "A page of lines, transformers and converters."
+);
+page_of!(TenantPage, TenantDto, "A page of tenants.");
+page_of!(MeterPage, MeterDto, "A page of meters.");
+page_of!(SeriesPage, SeriesDto, "A page of series.");
+page_of!(LatestPage, LatestDto, "A page of latest values.");
+
+impl From<parkgrid_engine::api::ParkSummary> for ParkDto {
+    fn from(s: parkgrid_engine::api::ParkSummary) -> Self {
+        ParkDto {
+            park_id: s.park_id,
+            name: s.name,
+            time_zone: s.time_zone,
+            step_min: s.step_min,
+            buses: s.buses,
+            assets: s.assets,
+            branches: s.branches,
+            tenants: s.tenants,
+            meters: s.meters,
+        }
+    }
+}
+
+impl From<parkgrid_engine::api::BusInfo> for BusDto {
+    fn from(b: parkgrid_engine::api::BusInfo) -> Self {
+        BusDto {
+            id: b.id,
+            name: b.name,
+            carrier: b.carrier,
+            v_nom_kv: b.v_nom_kv,
+        }
+    }
+}
+
+impl From<parkgrid_engine::api::AssetInfo> for AssetDto {
+    fn from(a: parkgrid_engine::api::AssetInfo) -> Self {
+        AssetDto {
+            id: a.id,
+            kind: a.kind,
+            ports: a
+                .ports
+                .into_iter()
+                .map(|(field, bus)| PortDto { field, bus })
+                .collect(),
+            tenant: a.tenant,
+        }
+    }
+}
+
+impl From<parkgrid_engine::api::BranchInfo> for BranchDto {
+    fn from(b: parkgrid_engine::api::BranchInfo) -> Self {
+        BranchDto {
+            id: b.id,
+            kind: b.kind,
+            from_bus: b.from_bus,
+            to_bus: b.to_bus,
+            in_service: b.in_service,
+        }
+    }
+}
+
+impl From<parkgrid_engine::api::TenantInfo> for TenantDto {
+    fn from(t: parkgrid_engine::api::TenantInfo) -> Self {
+        TenantDto {
+            id: t.id,
+            name: t.name,
+            meters: t.meters,
+        }
+    }
+}
+
+impl From<parkgrid_engine::api::MeterInfo> for MeterDto {
+    fn from(m: parkgrid_engine::api::MeterInfo) -> Self {
+        MeterDto {
+            id: m.id,
+            tenant: m.tenant,
+            carrier: m.carrier,
+            assets: m.assets,
+            register: m.register,
+        }
+    }
+}
+
+impl From<parkgrid_engine::api::SeriesInfo> for SeriesDto {
+    fn from(s: parkgrid_engine::api::SeriesInfo) -> Self {
+        SeriesDto {
+            name: s.name,
+            asset: s.asset,
+            quantity: s.quantity,
+            unit: s.unit,
+        }
+    }
+}
+
+impl From<parkgrid_engine::api::Latest> for LatestDto {
+    fn from(l: parkgrid_engine::api::Latest) -> Self {
+        LatestDto {
+            series: l.series,
+            unit: l.unit,
+            time_ms: l.time_ms,
+            value: l.value,
+        }
+    }
+}
+
+impl From<Token> for TokenDto {
+    fn from(t: Token) -> Self {
+        TokenDto {
+            id: t.id,
+            role: t.role,
+            tenant: t.tenant,
+            label: t.label,
+            created_ms: t.created_ms,
+            expires_ms: t.expires_ms,
+            revoked_ms: t.revoked_ms,
+        }
+    }
+}
+
+fn quality_name(q: PointQuality) -> &'static str {
+    match q {
+        PointQuality::Good => "good",
+        PointQuality::Suspect => "suspect",
+        PointQuality::Bad => "bad",
+    }
+}
+
+fn interval_kind_name(k: IntervalKind) -> &'static str {
+    match k {
+        IntervalKind::Measured => "measured",
+        IntervalKind::Rollover => "rollover",
+        IntervalKind::Reset => "reset",
+        IntervalKind::Replaced => "replaced",
+        IntervalKind::Missing => "missing",
+    }
+}
+
+/// A time given as UTC epoch ms or RFC 3339.
+fn time_ms(field: &str, text: &str) -> Result<i64, Failure> {
+    if let Ok(ms) = text.parse::<i64>() {
+        return Ok(ms);
+    }
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.timestamp_millis())
+        .map_err(|_| {
+            Failure::invalid(
+                Some(field),
+                format!(
+                    "'{text}' is not a time: give UTC epoch milliseconds or RFC 3339 \
+                     (2025-01-08T00:00:00+08:00)"
+                ),
+            )
+        })
+}
+
+/// A window of time.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SpanQuery {
+    /// Start (inclusive for series, exclusive for meter intervals): UTC epoch ms or RFC 3339.
+    pub from: String,
+    /// End: UTC epoch ms or RFC 3339.
+    pub to: String,
+}
+
+/// A window of a series.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WindowQuery {
+    /// The series' name (`yanqing/pv_roof/p_kw`).
+    pub name: String,
+    /// Start, inclusive: UTC epoch ms or RFC 3339.
+    pub from: String,
+    /// End, exclusive: UTC epoch ms or RFC 3339.
+    pub to: String,
+    /// `raw` (≤ 31 days), `15min`, `hour` (≤ 366 days) or `day` (≤ 10 years); default `raw`.
+    pub resolution: Option<String>,
+}
+
+/// Latest values, of named series or of a page of all.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LatestQuery {
+    /// Series names separated by commas (absent: every series the token may see, a page).
+    pub names: Option<String>,
+    /// Items to skip (default 0).
+    pub offset: Option<usize>,
+    /// Items to return, 1 to 1000 (default 100).
+    pub limit: Option<usize>,
+}
+
+/// The token's holder.
+#[utoipa::path(get, path = "/api/v1/whoami", tag = "tokens",
+    responses((status = 200, body = WhoAmIDto), (status = 401, body = ErrorBody)))]
+async fn whoami(Caller(who): Caller) -> Json<WhoAmIDto> {
+    Json(WhoAmIDto {
+        token_id: who.token_id,
+        role: who.role.name().to_string(),
+        tenant: who.tenant,
+    })
+}
+
+/// The park's name, time zone and counts.
+#[utoipa::path(get, path = "/api/v1/park", tag = "park",
+    responses((status = 200, body = ParkDto), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody)))]
+async fn park(State(s): State<ApiState>, Caller(who): Caller) -> Result<Json<ParkDto>, Failure> {
+    Ok(Json(s.api.summary(&who)?.into()))
+}
+
+/// The park's buses (admin, operator, auditor).
+#[utoipa::path(get, path = "/api/v1/park/buses", tag = "park", params(PageQuery),
+    responses((status = 200, body = BusPage), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn buses(
+    State(s): State<ApiState>,
+    Caller(who): Caller,
+    Q(q): Q<PageQuery>,
+) -> Result<Json<BusPage>, Failure> {
+    Ok(Json(s.api.buses(&who, q.request())?.into()))
+}
+
+/// The park's assets (admin, operator, auditor).
+#[utoipa::path(get, path = "/api/v1/park/assets", tag = "park", params(PageQuery),
+    responses((status = 200, body = AssetPage), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn assets(
+    State(s): State<ApiState>,
+    Caller(who): Caller,
+    Q(q): Q<PageQuery>,
+) -> Result<Json<AssetPage>, Failure> {
+    Ok(Json(s.api.assets(&who, q.request())?.into()))
+}
+
+/// The park's lines, transformers and converters (admin, operator, auditor).
+#[utoipa::path(get, path = "/api/v1/park/branches", tag = "park", params(PageQuery),
+    responses((status = 200, body = BranchPage), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn branches(
+    State(s): State<ApiState>,
+    Caller(who): Caller,
+    Q(q): Q<PageQuery>,
+) -> Result<Json<BranchPage>, Failure> {
+    Ok(Json(s.api.branches(&who, q.request())?.into()))
+}
+
+/// The tenants the token may see (a tenant: itself).
+#[utoipa::path(get, path = "/api/v1/tenants", tag = "tenants", params(PageQuery),
+    responses((status = 200, body = TenantPage), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn tenants(
+    State(s): State<ApiState>,
+    Caller(who): Caller,
+    Q(q): Q<PageQuery>,
+) -> Result<Json<TenantPage>, Failure> {
+    Ok(Json(s.api.tenants(&who, q.request())?.into()))
+}
+
+/// The meters the token may see (a tenant: its own).
+#[utoipa::path(get, path = "/api/v1/meters", tag = "tenants", params(PageQuery),
+    responses((status = 200, body = MeterPage), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn meters(
+    State(s): State<ApiState>,
+    Caller(who): Caller,
+    Q(q): Q<PageQuery>,
+) -> Result<Json<MeterPage>, Failure> {
+    Ok(Json(s.api.meters(&who, q.request())?.into()))
+}
+
+/// A meter's consumption intervals ending in `(from, to]` (≤ 366 days).
+#[utoipa::path(get, path = "/api/v1/meters/{id}/intervals", tag = "tenants",
+    params(("id" = String, Path, description = "The meter's id"), SpanQuery),
+    responses((status = 200, body = MeterIntervalsDto), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn meter_intervals(
+    State(s): State<ApiState>,
+    Caller(who): Caller,
+    P(id): P<String>,
+    Q(q): Q<SpanQuery>,
+) -> Result<Json<MeterIntervalsDto>, Failure> {
+    let (from, to) = (time_ms("from", &q.from)?, time_ms("to", &q.to)?);
+    let api = s.api.clone();
+    let m = blocking(move || api.meter_intervals(&who, &id, from, to)).await?;
+    Ok(Json(MeterIntervalsDto {
+        meter: m.meter,
+        register: m.register,
+        intervals: m
+            .intervals
+            .iter()
+            .map(|i| IntervalDto {
+                start_ms: i.start_ms,
+                end_ms: i.end_ms,
+                energy_kwh: i.energy,
+                kind: interval_kind_name(i.kind).to_string(),
+            })
+            .collect(),
+        energy_kwh: m.energy_kwh,
+        unknown: m.unknown,
+    }))
+}
+
+/// The series the token may see.
+#[utoipa::path(get, path = "/api/v1/series", tag = "series", params(PageQuery),
+    responses((status = 200, body = SeriesPage), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 503, body = ErrorBody)))]
+async fn series(
+    State(s): State<ApiState>,
+    Caller(who): Caller,
+    Q(q): Q<PageQuery>,
+) -> Result<Json<SeriesPage>, Failure> {
+    let api = s.api.clone();
+    let page = q.request();
+    Ok(Json(blocking(move || api.series(&who, page)).await?.into()))
+}
+
+/// The latest good value of named series, or of a page of every series the token may see.
+#[utoipa::path(get, path = "/api/v1/series/latest", tag = "series", params(LatestQuery),
+    responses((status = 200, body = LatestPage), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn latest(
+    State(s): State<ApiState>,
+    Caller(who): Caller,
+    Q(q): Q<LatestQuery>,
+) -> Result<Json<LatestPage>, Failure> {
+    let names: Option<Vec<String>> = q.names.as_ref().map(|n| {
+        n.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    });
+    if names
+        .as_ref()
+        .is_some_and(|n| n.len() > parkgrid_engine::api::MAX_PAGE)
+    {
+        return Err(Failure::invalid(
+            Some("names"),
+            format!("at most {} series at once", parkgrid_engine::api::MAX_PAGE),
+        ));
+    }
+    let page = PageRequest {
+        offset: q.offset.unwrap_or(0),
+        limit: q.limit.unwrap_or(PageRequest::default().limit),
+    };
+    let api = s.api.clone();
+    Ok(Json(
+        blocking(move || api.latest(&who, names.as_deref(), page))
+            .await?
+            .into(),
+    ))
+}
+
+/// A series' values in `[from, to)`: raw points (≤ 31 days, at most 100,000 a request) or the
+/// 15-minute, hourly or daily rollups.
+#[utoipa::path(get, path = "/api/v1/series/window", tag = "series", params(WindowQuery),
+    responses((status = 200, body = WindowDto), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn window(
+    State(s): State<ApiState>,
+    Caller(who): Caller,
+    Q(q): Q<WindowQuery>,
+) -> Result<Json<WindowDto>, Failure> {
+    let (from, to) = (time_ms("from", &q.from)?, time_ms("to", &q.to)?);
+    let resolution_text = q.resolution.unwrap_or_else(|| "raw".to_string());
+    let resolution: WindowResolution = resolution_text
+        .parse()
+        .map_err(|e: String| Failure::invalid(Some("resolution"), e))?;
+    let api = s.api.clone();
+    let name = q.name;
+    let w = blocking(move || api.window(&who, &name, from, to, resolution)).await?;
+    Ok(Json(WindowDto {
+        series: w.series,
+        unit: w.unit,
+        resolution: resolution_text,
+        values: w
+            .values
+            .iter()
+            .map(|v| WindowValueDto {
+                time_ms: v.time_ms,
+                value: v.value,
+                quality: quality_name(v.quality).to_string(),
+                n: v.n,
+                min: v.min,
+                max: v.max,
+            })
+            .collect(),
+        next_from_ms: w.next_from_ms,
+    }))
+}
+
+/// The tokens, without their hashes (admin, auditor).
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
+    responses((status = 200, body = Vec<TokenDto>), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn list_tokens(
+    State(s): State<ApiState>,
+    Caller(who): Caller,
+) -> Result<Json<Vec<TokenDto>>, Failure> {
+    let api = s.api.clone();
+    let all = blocking(move || api.tokens(&who)).await?;
+    Ok(Json(all.into_iter().map(Into::into).collect()))
+}
+
+/// Makes a token (admin); the answer shows it this once.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewTokenDto,
+    responses((status = 201, body = IssuedTokenDto), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn create_token(
+    State(s): State<ApiState>,
+    Caller(who): Caller,
+    J(body): J<NewTokenDto>,
+) -> Result<(StatusCode, Json<IssuedTokenDto>), Failure> {
+    let role: Role = body
+        .role
+        .parse()
+        .map_err(|e: String| Failure::invalid(Some("role"), e))?;
+    let expires = body
+        .expires
+        .as_deref()
+        .map(|e| time_ms("expires", e))
+        .transpose()?;
+    let api = s.api.clone();
+    let (token, record) = blocking(move || {
+        api.issue_token(
+            &who,
+            role,
+            body.tenant.as_deref(),
+            &body.label,
+            expires,
+            now_ms(),
+        )
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(IssuedTokenDto {
+            token,
+            record: record.into(),
+        }),
+    ))
+}
+
+/// Revokes a token (admin).
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens",
+    params(("id" = String, Path, description = "The token's public id")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn revoke_token(
+    State(s): State<ApiState>,
+    Caller(who): Caller,
+    P(id): P<String>,
+) -> Result<StatusCode, Failure> {
+    let api = s.api.clone();
+    blocking(move || api.revoke_token(&who, &id, now_ms())).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The bearer scheme every operation uses.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "parkgrid", description = "The live park: its model, series, meters, tenants and \
+        tokens. Every operation takes a bearer token (`pgt_…`, made with `parkgrid token create`)."),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags(
+        (name = "park", description = "The park's model"),
+        (name = "series", description = "Measured series"),
+        (name = "tenants", description = "Tenants and their meters"),
+        (name = "tokens", description = "Who may do what"),
+    )
+)]
+struct ApiDoc;
+
+/// The API's routes and their OpenAPI document (the document lists exactly these routes).
+pub fn routes(state: ApiState) -> (Router, utoipa::openapi::OpenApi) {
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(whoami))
+        .routes(routes!(park))
+        .routes(routes!(buses))
+        .routes(routes!(assets))
+        .routes(routes!(branches))
+        .routes(routes!(tenants))
+        .routes(routes!(meters))
+        .routes(routes!(meter_intervals))
+        .routes(routes!(series))
+        .routes(routes!(latest))
+        .routes(routes!(window))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
+        .with_state(state)
+        .split_for_parts();
+    (router, doc)
+}
+
+/// A guard for routes outside the API that need a token of a role reading the park (admin,
+/// operator, auditor): `/metrics`.
+pub async fn reads_park(
+    State(state): State<ApiState>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (mut parts, body) = req.into_parts();
+    match Caller::from_request_parts(&mut parts, &state).await {
+        Ok(Caller(who)) if matches!(who.role, Role::Admin | Role::Operator | Role::Auditor) => {
+            next.run(Request::from_parts(parts, body)).await
+        }
+        Ok(Caller(who)) => Failure::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("a {} token may not read the metrics", who.role.name()),
+            None,
+        )
+        .into_response(),
+        Err(f) => f.into_response(),
+    }
+}
+
+/// `GET /api/v1/openapi.json`: the document, without a token.
+pub fn document_route(doc: utoipa::openapi::OpenApi) -> Router {
+    let json = doc.to_pretty_json().unwrap_or_else(|_| String::from("{}"));
+    Router::new().route(
+        "/api/v1/openapi.json",
+        axum::routing::get(move || {
+            let json = json.clone();
+            async move { ([(header::CONTENT_TYPE, "application/json")], json) }
+        }),
+    )
+}
+
+/// 404 for any other path under the API, in the one error shape.
+pub async fn not_found(uri: axum::http::Uri) -> Failure {
+    Failure::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no route {}", uri.path()),
+        None,
+    )
+}
+
+/// 405 in the one error shape.
+pub async fn method_not_allowed() -> Failure {
+    Failure::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method",
+        None,
+    )
+}
