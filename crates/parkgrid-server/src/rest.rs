@@ -240,8 +240,10 @@ impl FromRequestParts<ApiState> for Caller {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Items to skip (default 0).
+    #[param(minimum = 0)]
     pub offset: Option<usize>,
     /// Items to return, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 
@@ -487,19 +489,47 @@ pub struct TokenDto {
     pub revoked_ms: Option<i64>,
 }
 
+/// A role.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleDto {
+    /// Everything, tokens included.
+    Admin,
+    /// The whole park.
+    Operator,
+    /// Its own tenant's meters and series only.
+    Tenant,
+    /// The whole park, read only.
+    Auditor,
+    /// Publishes telemetry only.
+    Device,
+}
+
+impl From<RoleDto> for Role {
+    fn from(r: RoleDto) -> Self {
+        match r {
+            RoleDto::Admin => Role::Admin,
+            RoleDto::Operator => Role::Operator,
+            RoleDto::Tenant => Role::Tenant,
+            RoleDto::Auditor => Role::Auditor,
+            RoleDto::Device => Role::Device,
+        }
+    }
+}
+
 /// A token to make.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTokenDto {
-    /// `admin`, `operator`, `tenant`, `auditor` or `device`.
-    pub role: String,
-    /// The tenant (tenant tokens only).
+    /// Its role.
+    pub role: RoleDto,
+    /// The tenant: required for a tenant token, refused for the others.
     pub tenant: Option<String>,
     /// What it is for.
     #[serde(default)]
     pub label: String,
-    /// When it expires, UTC epoch ms or RFC 3339 (absent: never).
-    pub expires: Option<String>,
+    /// When it expires (absent: never); it must be later than now.
+    pub expires: Option<TimeText>,
 }
 
 /// A token just made: the token is shown this once.
@@ -682,14 +712,26 @@ fn time_ms(field: &str, text: &str) -> Result<i64, Failure> {
         })
 }
 
+/// A time as queries take it: UTC epoch milliseconds (`1736294400000`) or RFC 3339
+/// (`2025-01-08T08:00:00+08:00`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(transparent)]
+#[schema(
+    value_type = String,
+    pattern = r"^(-?[0-9]{1,15}|[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))$",
+    example = "2025-01-08T08:00:00+08:00"
+)]
+pub struct TimeText(pub String);
+
 /// A window of time.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SpanQuery {
-    /// Start (inclusive for series, exclusive for meter intervals): UTC epoch ms or RFC 3339.
-    pub from: String,
-    /// End: UTC epoch ms or RFC 3339.
-    pub to: String,
+    /// Start, exclusive (an interval belongs to the window its end falls in): UTC epoch ms or
+    /// RFC 3339.
+    pub from: TimeText,
+    /// End, inclusive: UTC epoch ms or RFC 3339; at most 366 days after `from`.
+    pub to: TimeText,
 }
 
 /// A window of a series.
@@ -697,12 +739,14 @@ pub struct SpanQuery {
 #[into_params(parameter_in = Query)]
 pub struct WindowQuery {
     /// The series' name (`yanqing/pv_roof/p_kw`).
+    #[param(min_length = 1)]
     pub name: String,
     /// Start, inclusive: UTC epoch ms or RFC 3339.
-    pub from: String,
+    pub from: TimeText,
     /// End, exclusive: UTC epoch ms or RFC 3339.
-    pub to: String,
+    pub to: TimeText,
     /// `raw` (≤ 31 days), `15min`, `hour` (≤ 366 days) or `day` (≤ 10 years); default `raw`.
+    #[param(pattern = "^(raw|15min|hour|day)$")]
     pub resolution: Option<String>,
 }
 
@@ -713,8 +757,10 @@ pub struct LatestQuery {
     /// Series names separated by commas (absent: every series the token may see, a page).
     pub names: Option<String>,
     /// Items to skip (default 0).
+    #[param(minimum = 0)]
     pub offset: Option<usize>,
     /// Items to return, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 
@@ -809,7 +855,7 @@ async fn meter_intervals(
     P(id): P<String>,
     Q(q): Q<SpanQuery>,
 ) -> Result<Json<MeterIntervalsDto>, Failure> {
-    let (from, to) = (time_ms("from", &q.from)?, time_ms("to", &q.to)?);
+    let (from, to) = (time_ms("from", &q.from.0)?, time_ms("to", &q.to.0)?);
     let api = s.api.clone();
     let m = blocking(move || api.meter_intervals(&who, &id, from, to)).await?;
     Ok(Json(MeterIntervalsDto {
@@ -894,7 +940,7 @@ async fn window(
     Caller(who): Caller,
     Q(q): Q<WindowQuery>,
 ) -> Result<Json<WindowDto>, Failure> {
-    let (from, to) = (time_ms("from", &q.from)?, time_ms("to", &q.to)?);
+    let (from, to) = (time_ms("from", &q.from.0)?, time_ms("to", &q.to.0)?);
     let resolution_text = q.resolution.unwrap_or_else(|| "raw".to_string());
     let resolution: WindowResolution = resolution_text
         .parse()
@@ -945,14 +991,11 @@ async fn create_token(
     Caller(who): Caller,
     J(body): J<NewTokenDto>,
 ) -> Result<(StatusCode, Json<IssuedTokenDto>), Failure> {
-    let role: Role = body
-        .role
-        .parse()
-        .map_err(|e: String| Failure::invalid(Some("role"), e))?;
+    let role: Role = body.role.into();
     let expires = body
         .expires
-        .as_deref()
-        .map(|e| time_ms("expires", e))
+        .as_ref()
+        .map(|e| time_ms("expires", &e.0))
         .transpose()?;
     let api = s.api.clone();
     let (token, record) = blocking(move || {
@@ -1008,6 +1051,7 @@ impl Modify for BearerAuth {
     info(title = "parkgrid", description = "The live park: its model, series, meters, tenants and \
         tokens. Every operation takes a bearer token (`pgt_…`, made with `parkgrid token create`)."),
     modifiers(&BearerAuth),
+    components(schemas(TimeText)),
     security(("bearer" = [])),
     tags(
         (name = "park", description = "The park's model"),
@@ -1036,7 +1080,56 @@ pub fn routes(state: ApiState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(revoke_token))
         .with_state(state)
         .split_for_parts();
+    let mut doc = doc;
+    common_responses(&mut doc);
     (router, doc)
+}
+
+/// The answers any operation may give besides its own: 401 (no valid token), 429 (over the
+/// token's rate) and 503 (the store failed); 413 and 415 where a body is taken.
+fn common_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let error = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for item in doc.paths.paths.values_mut() {
+        let with_body = item.post.is_some() || item.put.is_some() || item.patch.is_some();
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let r = &mut op.responses.responses;
+            let mut add = |code: &str, text: &str| {
+                r.entry(code.to_string()).or_insert_with(|| error(text));
+            };
+            add(
+                "401",
+                "No token, or one malformed, unknown, expired or revoked",
+            );
+            add("429", "The token made more requests than its rate allows");
+            add("503", "The store cannot be reached");
+            if with_body {
+                add("413", "The body is larger than 64 KiB");
+                add("415", "The body is not application/json");
+            }
+        }
+    }
 }
 
 /// A guard for routes outside the API that need a token of a role reading the park (admin,

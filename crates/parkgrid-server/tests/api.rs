@@ -237,6 +237,33 @@ fn every_operation_with_every_caller_answers_as_the_roles_say() {
             ops.push(format!("{} {path}", method.to_uppercase()));
         }
     }
+    // Every reference of the document names a component it has.
+    let mut refs = Vec::new();
+    fn collect(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    match (k.as_str(), x.as_str()) {
+                        ("$ref", Some(r)) => out.push(r.to_string()),
+                        _ => collect(x, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| collect(x, out)),
+            _ => {}
+        }
+    }
+    collect(&doc, &mut refs);
+    assert!(!refs.is_empty());
+    for r in &refs {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .expect("a schema reference");
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{r} is not in the document"
+        );
+    }
     let policy = policy();
     let documented: Vec<&str> = ops.iter().map(String::as_str).collect();
     assert_eq!(
