@@ -8,11 +8,12 @@
 //!   of a role that reads the park (admin, operator, auditor), as every route but health and
 //!   the API document does;
 //! - the REST API under `/api/v1` and its OpenAPI 3.1 document at `/api/v1/openapi.json`
-//!   ([`rest`]).
+//!   ([`rest`]), browsable at `/api/v1/docs/` (Swagger UI, its assets inside the binary).
 //!
 //! Every answer carries `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`,
 //! `Cache-Control: no-store` and a content security policy that loads nothing from anywhere
-//! (`default-src 'none'`); no CORS header is sent, so browsers keep other origins out. Request
+//! (`default-src 'none'`; the API browser's pages load their scripts, styles and the document
+//! from this server only, without `unsafe-eval`); no CORS header is sent, so browsers keep other origins out. Request
 //! bodies are limited to [`rest::MAX_BODY_BYTES`].
 //!
 //! [`app`] is the router (testable without a socket); [`Listener::start`] serves it on an
@@ -232,7 +233,7 @@ pub fn app(status: Arc<Status>, api: Option<rest::ApiState>) -> Router {
             health_route
                 .merge(guarded)
                 .merge(routes)
-                .merge(rest::document_route(doc))
+                .merge(rest::docs(doc))
         }
         None => health_route.merge(metrics_route),
     };
@@ -247,10 +248,13 @@ pub fn app(status: Arc<Status>, api: Option<rest::ApiState>) -> Router {
 async fn security_headers(mut r: axum::response::Response) -> axum::response::Response {
     use axum::http::HeaderValue;
     let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
-    );
+    // The API browser's pages set their own (its scripts and styles, from this server only).
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -1155,16 +1155,23 @@ pub async fn reads_park(
     }
 }
 
-/// `GET /api/v1/openapi.json`: the document, without a token.
-pub fn document_route(doc: utoipa::openapi::OpenApi) -> Router {
-    let json = doc.to_pretty_json().unwrap_or_else(|_| String::from("{}"));
-    Router::new().route(
-        "/api/v1/openapi.json",
-        axum::routing::get(move || {
-            let json = json.clone();
-            async move { ([(header::CONTENT_TYPE, "application/json")], json) }
-        }),
-    )
+/// `GET /api/v1/openapi.json`, the document, and `/api/v1/docs/`, the API browser (Swagger UI
+/// from the binary), both without a token; the browser's pages may load scripts, styles and
+/// images from this server only.
+pub fn docs(doc: utoipa::openapi::OpenApi) -> Router {
+    Router::from(utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", doc))
+        .layer(axum::middleware::map_response(
+            |mut r: Response| async move {
+                r.headers_mut().insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+                     frame-ancestors 'none'",
+                ),
+            );
+                r
+            },
+        ))
 }
 
 /// 404 for any other path under the API, in the one error shape.

@@ -461,6 +461,11 @@ fn answers_carry_the_data_and_the_limits_hold() {
     let (status, e, _) = send(&router, Method::PUT, "/api/v1/park", Some(&token), None);
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(e["error"], "method_not_allowed");
+    // The API browser without a token, from this server only.
+    let (status, _, page) = send(&router, Method::GET, "/api/v1/docs/", None, None);
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("swagger-ui"), "{page}");
+    assert!(!page.contains("https://"), "nothing from elsewhere: {page}");
     // Metrics take a token of a role that reads the park.
     let (status, _, _) = send(&router, Method::GET, "/metrics", None, None);
     assert_eq!(status, StatusCode::UNAUTHORIZED);
