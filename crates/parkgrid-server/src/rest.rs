@@ -34,8 +34,8 @@ use utoipa_axum::routes;
 
 /// Requests per second a token may make, sustained (bursts up to [`BURST`]).
 pub const REQUESTS_PER_S: u32 = 200;
-/// The burst a token may make at once.
-pub const BURST: u32 = 400;
+/// The burst a token may make at once (twice the rate).
+pub const BURST: u32 = 2 * REQUESTS_PER_S;
 /// The largest request body, bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
@@ -47,13 +47,32 @@ pub struct ApiState {
 }
 
 impl ApiState {
-    /// The state of the API on `api`, with the default rate limit per token.
+    /// The state of the API on `api`, with the default rate limit per token
+    /// ([`REQUESTS_PER_S`], bursts of [`BURST`]).
     pub fn new(api: Arc<Api>) -> Self {
-        let quota = Quota::per_second(NonZeroU32::new(REQUESTS_PER_S).unwrap_or(NonZeroU32::MIN))
-            .allow_burst(NonZeroU32::new(BURST).unwrap_or(NonZeroU32::MIN));
+        Self::limited(
+            api,
+            NonZeroU32::new(REQUESTS_PER_S).unwrap_or(NonZeroU32::MIN),
+        )
+    }
+
+    /// The state of the API on `api`, each token allowed `per_s` requests a second sustained
+    /// and bursts of twice as many.
+    ///
+    /// # Errors
+    /// A message when `per_s` is 0.
+    pub fn with_rate(api: Arc<Api>, per_s: u32) -> Result<Self, String> {
+        let rate = NonZeroU32::new(per_s).ok_or("a token needs at least 1 request a second")?;
+        Ok(Self::limited(api, rate))
+    }
+
+    fn limited(api: Arc<Api>, rate: NonZeroU32) -> Self {
+        let burst = rate.saturating_mul(NonZeroU32::MIN.saturating_add(1));
         ApiState {
             api,
-            limiter: Arc::new(RateLimiter::keyed(quota)),
+            limiter: Arc::new(RateLimiter::keyed(
+                Quota::per_second(rate).allow_burst(burst),
+            )),
         }
     }
 }

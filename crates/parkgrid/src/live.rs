@@ -99,6 +99,11 @@ pub struct TwinArgs {
     pub quiet: bool,
 }
 
+/// The API's default requests per second per token (the server's, when it is built).
+const fn parkgrid_server_rate() -> u32 {
+    200
+}
+
 /// `parkgrid serve`'s arguments.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
@@ -133,9 +138,13 @@ pub struct ServeArgs {
     /// devices are polled.
     #[arg(long, value_name = "HOST:PORT")]
     pub modbus_gateway: Option<std::net::SocketAddr>,
-    /// Serve /health (JSON) and /metrics (Prometheus) here; `off` for none.
+    /// Serve /health (JSON), /metrics (Prometheus) and the REST API (/api/v1) here; `off`
+    /// for none. Binds loopback unless told otherwise.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// Requests per second each API token may make, sustained (bursts of twice as many).
+    #[arg(long, value_name = "N", default_value_t = parkgrid_server_rate())]
+    pub api_rate: u32,
     /// Stop after this many seconds without a message (default: run until stopped).
     #[arg(long, value_name = "SECONDS")]
     pub idle_exit: Option<f64>,
@@ -442,7 +451,9 @@ mod built {
         let _listener = match listen {
             Some(addr) => {
                 let api = parkgrid_engine::api::Api::open(park.clone(), &args.db)?;
-                let state = parkgrid_server::rest::ApiState::new(Arc::new(api));
+                let state =
+                    parkgrid_server::rest::ApiState::with_rate(Arc::new(api), args.api_rate)
+                        .map_err(|e| input_error(format!("--api-rate: {e}")))?;
                 let l = parkgrid_server::Listener::start(addr, status.clone(), Some(state))
                     .map_err(|e| {
                         anyhow::anyhow!(
