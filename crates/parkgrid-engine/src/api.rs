@@ -834,7 +834,12 @@ impl Api {
         let derived = self.with_store(|s| {
             Ok(s.meter_intervals(&info.register, from_ms, to_ms, &MeterSpec::default())?)
         })?;
-        let energy_kwh = derived.intervals.iter().filter_map(|i| i.energy).sum();
+        // From +0.0 (an empty sum of floats is −0.0).
+        let energy_kwh = derived
+            .intervals
+            .iter()
+            .filter_map(|i| i.energy)
+            .fold(0.0, |a, e| a + e);
         let unknown = derived
             .intervals
             .iter()

@@ -11,8 +11,9 @@ use crate::kpi::{self, KPIS};
 use crate::prepare::{self, CARRIER_GROUPS};
 use crate::run::Run;
 
-/// Apache ECharts 6.1.0, `dist/echarts.min.js` from npm (see `vendor/echarts/README.md`).
-const ECHARTS: &str = include_str!("../vendor/echarts/echarts.min.js");
+/// Apache ECharts 6.1.0, `dist/echarts.min.js` from npm (see `vendor/echarts/README.md`): inlined
+/// into every report, and served by the live dashboard.
+pub const ECHARTS: &str = include_str!("../vendor/echarts/echarts.min.js");
 /// The ECharts version inlined, for the page's footer.
 const ECHARTS_VERSION: &str = "6.1.0";
 const SCRIPT: &str = include_str!("report.js");

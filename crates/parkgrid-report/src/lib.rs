@@ -13,7 +13,7 @@ pub mod kpi;
 pub mod prepare;
 pub mod run;
 
-pub use html::render;
+pub use html::{ECHARTS, render};
 pub use i18n::Lang;
 pub use kpi::{KPIS, KpiDef, KpiDiff, compare, format_number, period_mismatch};
 pub use run::{

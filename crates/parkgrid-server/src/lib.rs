@@ -8,7 +8,8 @@
 //!   of a role that reads the park (admin, operator, auditor), as every route but health and
 //!   the API document does;
 //! - the REST API under `/api/v1` and its OpenAPI 3.1 document at `/api/v1/openapi.json`
-//!   ([`rest`]), browsable at `/api/v1/docs/` (Swagger UI, its assets inside the binary).
+//!   ([`rest`]), browsable at `/api/v1/docs/` (Swagger UI, its assets inside the binary);
+//! - the live dashboard at `/dashboard/` ([`dashboard`]).
 //!
 //! Every answer carries `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`,
 //! `Cache-Control: no-store` and a content security policy that loads nothing from anywhere
@@ -19,6 +20,7 @@
 //! [`app`] is the router (testable without a socket); [`Listener::start`] serves it on an
 //! address in a thread of its own until dropped.
 
+pub mod dashboard;
 pub mod rest;
 
 use std::fmt::Write as _;
@@ -234,6 +236,7 @@ pub fn app(status: Arc<Status>, api: Option<rest::ApiState>) -> Router {
                 .merge(guarded)
                 .merge(routes)
                 .merge(rest::docs(doc))
+                .merge(dashboard::routes())
         }
         None => health_route.merge(metrics_route),
     };
@@ -287,8 +290,10 @@ impl Listener {
         let std_listener = std::net::TcpListener::bind(addr)?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
+        // IO for the sockets, time for the event streams' pace.
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_io()
+            .enable_time()
             .build()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {

@@ -987,6 +987,69 @@ async fn window(
     }))
 }
 
+/// How long a stream runs.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StreamQuery {
+    /// Seconds before the stream ends, 1 to 3600 (default 3600); clients reconnect.
+    #[param(minimum = 1, maximum = 3600)]
+    pub seconds: Option<u64>,
+}
+
+/// The latest good value of every series the token may see, as Server-Sent Events: an event
+/// `latest` (data: a page of up to 1,000 latest values, as `/api/v1/series/latest` answers)
+/// at once and then every second, until `seconds` have passed.
+#[utoipa::path(get, path = "/api/v1/stream/latest", tag = "series", params(StreamQuery),
+    responses((status = 200, description = "Server-Sent Events `latest`, each a LatestPage",
+               content_type = "text/event-stream", body = String),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody)))]
+async fn stream_latest(
+    State(s): State<ApiState>,
+    Caller(who): Caller,
+    Q(q): Q<StreamQuery>,
+) -> Result<impl IntoResponse, Failure> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use std::time::{Duration, Instant};
+    let seconds = q.seconds.unwrap_or(3600);
+    if !(1..=3600).contains(&seconds) {
+        return Err(Failure::invalid(
+            Some("seconds"),
+            format!("must be 1 to 3600, got {seconds}"),
+        ));
+    }
+    // A device reads nothing: refused before the stream starts.
+    s.api.summary(&who)?;
+    let end = Instant::now() + Duration::from_secs(seconds);
+    let page = PageRequest {
+        offset: 0,
+        limit: parkgrid_engine::api::MAX_PAGE,
+    };
+    let stream = futures_util::stream::unfold(
+        (s.api.clone(), who, true),
+        move |(api, who, first)| async move {
+            if !first {
+                if Instant::now() + Duration::from_secs(1) > end {
+                    return None;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            let (a, w) = (api.clone(), who.clone());
+            let answer = tokio::task::spawn_blocking(move || a.latest(&w, None, page)).await;
+            let event = match answer {
+                Ok(Ok(p)) => Event::default()
+                    .event("latest")
+                    .json_data(LatestPage::from(p))
+                    .unwrap_or_else(|_| Event::default().event("error").data("serialising")),
+                Ok(Err(e)) => Event::default().event("error").data(e.to_string()),
+                Err(_) => Event::default().event("error").data("the worker stopped"),
+            };
+            Some((Ok::<_, std::convert::Infallible>(event), (api, who, false)))
+        },
+    );
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
 /// The tokens, without their hashes (admin, auditor).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
     responses((status = 200, body = Vec<TokenDto>), (status = 401, body = ErrorBody),
@@ -1095,6 +1158,7 @@ pub fn routes(state: ApiState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(series))
         .routes(routes!(latest))
         .routes(routes!(window))
+        .routes(routes!(stream_latest))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
         .with_state(state)

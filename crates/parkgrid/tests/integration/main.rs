@@ -4,6 +4,7 @@
 
 mod cli;
 mod common;
+mod dashboard_browser;
 mod live;
 mod mutated_files;
 mod report_browser;

@@ -31,7 +31,7 @@ fn parkgrid(args: &[&str]) {
 }
 
 /// chromedriver on a free loopback port, killed on drop.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
 }
@@ -44,7 +44,7 @@ impl Drop for Driver {
 }
 
 impl Driver {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
@@ -124,7 +124,7 @@ impl Driver {
         serde_json::from_slice(&payload).map_err(std::io::Error::other)
     }
 
-    fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
+    pub(crate) fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
         let v = self
             .try_request(method, path, body)
             .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
@@ -152,7 +152,7 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     out
 }
 
-fn base64_decode(text: &str) -> Vec<u8> {
+pub(crate) fn base64_decode(text: &str) -> Vec<u8> {
     let value = |c: u8| -> Option<u32> {
         Some(match c {
             b'A'..=b'Z' => c - b'A',

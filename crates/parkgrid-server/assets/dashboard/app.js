@@ -1,0 +1,312 @@
+// parkgrid's live dashboard: the API's answers, as its token may see them. The token stays in
+// this tab (sessionStorage); the latest values come as Server-Sent Events read with fetch (so
+// the token travels in the Authorization header, never in a URL).
+"use strict";
+
+const TEXT = {
+  en: {
+    token: "Token", sign_in: "Sign in", logout: "Sign out", sld: "Single-line diagram: flows now",
+    meters: "Tenants' consumption today", tenant: "Tenant", meter: "Meter", carrier: "Carrier",
+    today: "Today, kWh", import: "Grid import", export: "Grid export", pv: "PV", wind: "Wind",
+    chp: "CHP electricity", heat: "Heat demand", cold: "Cooling demand", battery: "Battery",
+    thermal: "Thermal stores", load: "Electric demand", live: "live", updated: "updated",
+    bad_token: "The token was refused", waiting: "waiting for data…", role: "role",
+    stream_lost: "the live stream stopped; reconnecting…",
+  },
+  zh: {
+    token: "令牌", sign_in: "登录", logout: "退出", sld: "单线图：实时潮流",
+    meters: "今日租户用能", tenant: "租户", meter: "电表", carrier: "能源类型",
+    today: "今日 kWh", import: "电网购电", export: "上网电量", pv: "光伏", wind: "风电",
+    chp: "热电联产发电", heat: "热负荷", cold: "冷负荷", battery: "储能电池",
+    thermal: "蓄热/蓄冷", load: "用电负荷", live: "实时", updated: "更新于",
+    bad_token: "令牌无效", waiting: "等待数据…", role: "角色",
+    stream_lost: "实时数据中断，正在重连…",
+  },
+};
+
+const state = {
+  lang: (sessionStorage.getItem("lang") || (navigator.language || "en")).startsWith("zh") ? "zh" : "en",
+  token: sessionStorage.getItem("token") || "",
+  park: null, me: null, assets: [], branches: [], buses: [], meters: [], latest: new Map(),
+  sld: null, updates: 0,
+};
+window.parkgrid = state;
+
+const t = (key) => (TEXT[state.lang] && TEXT[state.lang][key]) || TEXT.en[key] || key;
+const $ = (id) => document.getElementById(id);
+
+function translate() {
+  document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
+  for (const el of document.querySelectorAll("[data-i18n]")) { el.textContent = t(el.dataset.i18n); }
+  $("lang").textContent = state.lang === "zh" ? "English" : "中文";
+  if (state.me) { render(); }
+}
+
+async function api(path) {
+  const r = await fetch(path, { headers: { Authorization: "Bearer " + state.token } });
+  if (r.status === 401) { throw new Error("unauthenticated"); }
+  if (!r.ok) { return null; }
+  return r.json();
+}
+
+function fmt(v, digits) {
+  if (v === null || v === undefined || !Number.isFinite(v)) { return "–"; }
+  return v.toLocaleString(state.lang === "zh" ? "zh-CN" : "en-US",
+    { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+// The series name of an asset's quantity.
+const series = (id, q) => `${state.park.park_id}/${id}/${q}`;
+const value = (name) => { const l = state.latest.get(name); return l ? l.value : null; };
+
+function sum(kinds, quantity) {
+  let total = null;
+  for (const a of state.assets) {
+    if (!kinds.includes(a.kind)) { continue; }
+    const v = value(series(a.id, quantity));
+    if (v !== null && v !== undefined) { total = (total || 0) + v; }
+  }
+  return total;
+}
+
+// The tiles: what an operator reads first, from the assets' own series.
+const TILES = [
+  ["import", () => sum(["grid"], "import_kw"), "kW"],
+  ["export", () => sum(["grid"], "export_kw"), "kW"],
+  ["pv", () => sum(["pv"], "output_kw"), "kW"],
+  ["wind", () => sum(["wind"], "output_kw"), "kW"],
+  ["chp", () => sum(["chp"], "p_kw"), "kW"],
+  ["load", () => sum(["electric_load", "data_centre", "ev_charging", "flexible_load"], "p_kw"), "kW"],
+  ["heat", () => sum(["heat_load"], "heat_kw"), "kW"],
+  ["cold", () => sum(["cooling_load"], "cold_kw"), "kW"],
+  ["battery", () => sum(["battery"], "level_kwh"), "kWh"],
+  ["thermal", () => sum(["thermal_store"], "level_kwh"), "kWh"],
+];
+
+function renderTiles() {
+  const box = $("tiles");
+  if (!state.assets.length) { box.hidden = true; return; }
+  box.hidden = false;
+  box.replaceChildren(...TILES.map(([key, f, unit]) => {
+    const tile = document.createElement("div");
+    tile.className = "tile";
+    tile.dataset.tile = key;
+    const v = f();
+    tile.dataset.value = v === null ? "" : String(v);
+    const label = document.createElement("div");
+    label.className = "label";
+    label.textContent = t(key);
+    const val = document.createElement("div");
+    val.className = "value";
+    val.textContent = fmt(v, 0);
+    const u = document.createElement("span");
+    u.className = "unit";
+    u.textContent = unit;
+    val.append(u);
+    tile.append(label, val);
+    return tile;
+  }));
+}
+
+const CARRIER_COLOUR = { ac: "#58a6ff", dc: "#d29922", heat: "#f85149", waste_heat: "#db6d28", cold: "#39c5cf" };
+
+// A branch's flow now: a line's or transformer's flow_kw, a converter's forward − reverse.
+function flow(b) {
+  const f = value(series(b.id, "flow_kw"));
+  if (f !== null && f !== undefined) { return f; }
+  const fw = value(series(b.id, "forward_kw"));
+  const rv = value(series(b.id, "reverse_kw"));
+  if (fw === null && rv === null) { return null; }
+  return (fw || 0) - (rv || 0);
+}
+
+// Buses in rows by level — the highest voltage on top, DC below AC, heat and cold at the
+// bottom — spread evenly across each row: a single-line diagram's reading order.
+function sldLayout() {
+  const rank = (b) => {
+    if (b.carrier === "ac") { return -(b.v_nom_kv || 0); }
+    if (b.carrier === "dc") { return 1000 - (b.v_nom_kv || 0); }
+    return 2000 + ["heat", "waste_heat", "cold"].indexOf(b.carrier);
+  };
+  const levels = [...new Set(state.buses.map(rank))].sort((a, b) => a - b);
+  const rows = levels.map((l) => state.buses.filter((b) => rank(b) === l));
+  const at = new Map();
+  rows.forEach((row, r) => row.forEach((b, i) => at.set(b.id, [(i + 1) * 1000 / (row.length + 1), r * 140])));
+  return at;
+}
+
+function renderSld() {
+  const box = $("sld-box");
+  if (!state.buses.length) { box.hidden = true; return; }
+  box.hidden = false;
+  if (!state.sld) { state.sld = echarts.init($("sld"), null, { renderer: "canvas" }); }
+  const at = sldLayout();
+  const nodes = state.buses.map((b) => ({
+    id: b.id, name: b.name || b.id, x: at.get(b.id)[0], y: at.get(b.id)[1],
+    symbol: b.carrier === "ac" || b.carrier === "dc" ? "rect" : "circle",
+    symbolSize: b.carrier === "ac" || b.carrier === "dc" ? [46, 10] : 16,
+    itemStyle: { color: CARRIER_COLOUR[b.carrier] || "#8b98a5" },
+    label: { show: true, position: "bottom", color: "#e6edf3",
+      formatter: b.v_nom_kv ? `${b.id} · ${b.v_nom_kv} kV` : b.id },
+  }));
+  const links = state.branches.map((b) => {
+    const f = flow(b);
+    return {
+      source: b.from_bus, target: b.to_bus, id: b.id,
+      lineStyle: { width: b.kind === "transformer" ? 4 : 2, type: b.in_service ? "solid" : "dashed",
+        color: b.kind === "converter" ? "#d29922" : "#58a6ff", curveness: 0.08 },
+      label: { show: true, color: "#e6edf3", formatter: `${b.id}: ${fmt(f, 0)} kW` },
+    };
+  });
+  state.sld.setOption({
+    animation: false,
+    series: [{ type: "graph", layout: "none", roam: true, data: nodes, links: links,
+      edgeLabel: { show: true, fontSize: 11 }, edgeSymbol: ["none", "arrow"], edgeSymbolSize: 7,
+      left: 60, right: 60, top: 30, bottom: 40 }],
+  });
+}
+
+function renderMeters(today) {
+  const box = $("meters-box");
+  if (!state.meters.length) { box.hidden = true; return; }
+  box.hidden = false;
+  const rows = state.meters.map((m) => {
+    const tr = document.createElement("tr");
+    tr.dataset.meter = m.id;
+    tr.dataset.tenant = m.tenant;
+    const e = today.get(m.id);
+    for (const [text, cls] of [[m.tenant], [m.id], [m.carrier], [fmt(e, 1), "num"]]) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      if (cls) { td.className = cls; }
+      tr.append(td);
+    }
+    return tr;
+  });
+  $("meters").tBodies[0].replaceChildren(...rows);
+}
+
+let meterEnergy = new Map();
+
+function render() {
+  $("park-name").textContent = state.park ? state.park.name : "parkgrid";
+  $("who").textContent = state.me ? `${t("role")}: ${state.me.role}${state.me.tenant ? " · " + state.me.tenant : ""}` : "";
+  renderTiles();
+  renderSld();
+  renderMeters(meterEnergy);
+}
+
+// Today's energy per meter: its intervals since the park's local midnight, today being the day
+// of the newest measurement (a twin replaying another year has its own today).
+async function refreshMeters() {
+  const now = state.newest || Date.now();
+  const tz = state.park.time_zone;
+  const local = new Date(new Date(now).toLocaleString("en-US", { timeZone: tz }));
+  const offset = local.getTime() - new Date(new Date(now).toLocaleString("en-US", { timeZone: "UTC" })).getTime();
+  const midnight = Math.floor((now + offset) / 86400000) * 86400000 - offset;
+  const energy = new Map();
+  if (now <= midnight) {  // The first instant of the day: nothing has ended in it yet.
+    for (const m of state.meters) { energy.set(m.id, 0); }
+    meterEnergy = energy;
+    renderMeters(meterEnergy);
+    return;
+  }
+  for (const m of state.meters) {
+    const r = await api(`/api/v1/meters/${encodeURIComponent(m.id)}/intervals?from=${midnight}&to=${now}`);
+    if (r) { energy.set(m.id, r.energy_kwh); }
+  }
+  meterEnergy = energy;
+  renderMeters(meterEnergy);
+}
+
+// Server-Sent Events over fetch: each `latest` event is a page of latest values.
+async function stream() {
+  for (;;) {
+    try {
+      const r = await fetch("/api/v1/stream/latest", { headers: { Authorization: "Bearer " + state.token } });
+      if (r.status === 401) { return signOut(t("bad_token")); }
+      if (!r.ok || !r.body) { throw new Error(String(r.status)); }
+      const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      for (;;) {
+        const { value: chunk, done } = await reader.read();
+        if (done) { break; }
+        buffer += chunk;
+        let end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).join("\n");
+          if (!data || !block.includes("event: latest")) { continue; }
+          const page = JSON.parse(data);
+          for (const item of page.items) { state.latest.set(item.series, item); }
+          state.updates += 1;
+          const newest = Math.max(...page.items.map((i) => i.time_ms || 0));
+          const firstTime = !state.newest && newest > 0;
+          if (newest > 0) { state.newest = newest; }
+          if (firstTime) { refreshMeters(); }
+          $("status").textContent = `${t("live")} · ${t("updated")} ${newest ? new Date(newest).toLocaleString(state.lang === "zh" ? "zh-CN" : "en-GB", { timeZone: state.park.time_zone }) : "–"}`;
+          render();
+        }
+      }
+    } catch (e) {
+      if (e.message === "unauthenticated") { return; }
+      $("status").textContent = t("stream_lost");
+      await new Promise((ok) => setTimeout(ok, 2000));
+    }
+  }
+}
+
+function signOut(message) {
+  sessionStorage.removeItem("token");
+  state.token = "";
+  state.me = null;
+  $("login").hidden = false;
+  $("logout").hidden = true;
+  $("login-error").textContent = message || "";
+  for (const id of ["tiles", "sld-box", "meters-box"]) { $(id).hidden = true; }
+  return null;
+}
+
+async function start() {
+  try {
+    state.me = await api("/api/v1/whoami");
+  } catch (e) {
+    return signOut(t("bad_token"));
+  }
+  if (!state.me) { return signOut(t("bad_token")); }
+  $("login").hidden = true;
+  $("logout").hidden = false;
+  state.park = await api("/api/v1/park");
+  const [assets, branches, buses, meters] = await Promise.all([
+    api("/api/v1/park/assets?limit=1000"), api("/api/v1/park/branches?limit=1000"),
+    api("/api/v1/park/buses?limit=1000"), api("/api/v1/meters?limit=1000"),
+  ]);
+  // A tenant's token answers 403 on the park's parts: those panels stay hidden.
+  state.assets = assets ? assets.items : [];
+  state.branches = branches ? branches.items : [];
+  state.buses = buses ? buses.items : [];
+  state.meters = meters ? meters.items : [];
+  $("status").textContent = t("waiting");
+  render();
+  refreshMeters();
+  setInterval(refreshMeters, 15000);
+  setInterval(() => { $("clock").textContent = new Date().toLocaleTimeString(state.lang === "zh" ? "zh-CN" : "en-GB"); }, 1000);
+  stream();
+}
+
+$("lang").addEventListener("click", () => {
+  state.lang = state.lang === "zh" ? "en" : "zh";
+  sessionStorage.setItem("lang", state.lang);
+  translate();
+});
+$("logout").addEventListener("click", () => signOut(""));
+$("login").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  state.token = $("token").value.trim();
+  sessionStorage.setItem("token", state.token);
+  start();
+});
+window.addEventListener("resize", () => { if (state.sld) { state.sld.resize(); } });
+translate();
+if (state.token) { start(); } else { signOut(""); }
