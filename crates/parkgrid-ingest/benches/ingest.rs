@@ -38,7 +38,9 @@ mod bench {
     use parkgrid_store::meter::{Derived, MeterSpec, Reading};
     use parkgrid_store::rollup::{Bucket, Resolution};
     use parkgrid_store::sqlite::Store;
-    use parkgrid_store::{Point, PointStore, Purged, SeriesMeta, StoreError, TokenRecord};
+    use parkgrid_store::{
+        Alarm, AlarmAction, Point, PointStore, Purged, SeriesMeta, StoreError, TokenRecord,
+    };
 
     fn now_ms() -> f64 {
         SystemTime::now()
@@ -73,6 +75,31 @@ mod bench {
         }
         fn revoke_token(&mut self, id: &str, at_ms: i64) -> Result<bool, StoreError> {
             self.store.revoke_token(id, at_ms)
+        }
+        fn raise_alarm(
+            &mut self,
+            key: &str,
+            severity: &str,
+            source: &str,
+            message: &str,
+            at_ms: i64,
+        ) -> Result<i64, StoreError> {
+            self.store
+                .raise_alarm(key, severity, source, message, at_ms)
+        }
+        fn clear_alarm(&mut self, key: &str, at_ms: i64) -> Result<bool, StoreError> {
+            self.store.clear_alarm(key, at_ms)
+        }
+        fn alarms(&mut self, since_ms: i64, limit: usize) -> Result<Vec<Alarm>, StoreError> {
+            self.store.alarms(since_ms, limit)
+        }
+        fn act_on_alarm(
+            &mut self,
+            id: i64,
+            action: &AlarmAction,
+            at_ms: i64,
+        ) -> Result<Option<Alarm>, StoreError> {
+            self.store.act_on_alarm(id, action, at_ms)
         }
         fn write_points(&mut self, batch: &[(i64, Point)]) -> Result<usize, StoreError> {
             let n = self.store.write_points(batch)?;

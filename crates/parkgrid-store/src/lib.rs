@@ -137,6 +137,54 @@ pub struct TokenRecord {
     pub revoked_ms: Option<i64>,
 }
 
+/// An alarm as the store keeps it (ISA-18.2 in spirit): raised once per condition (`key`) and
+/// seen again while it lasts, acknowledged or shelved by a person, cleared when the condition
+/// ends. One alarm per key is open (not cleared) at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alarm {
+    /// Its id.
+    pub id: i64,
+    /// The condition, e.g. `stale:pv_roof` (one open alarm per key).
+    pub key: String,
+    /// `warning` or `alarm`.
+    pub severity: String,
+    /// The asset, device or topic it concerns.
+    pub source: String,
+    /// What is wrong, for people (the latest words).
+    pub message: String,
+    /// When it was raised, UTC epoch ms.
+    pub raised_ms: i64,
+    /// When the condition was last seen, UTC epoch ms.
+    pub last_seen_ms: i64,
+    /// How many times the condition was seen while open.
+    pub count: i64,
+    /// When it was acknowledged, and by whom (a token id).
+    pub acked_ms: Option<i64>,
+    /// Who acknowledged it.
+    pub acked_by: Option<String>,
+    /// Shelved (kept out of the list of open alarms) until then, UTC epoch ms.
+    pub shelved_until_ms: Option<i64>,
+    /// When the condition ended.
+    pub cleared_ms: Option<i64>,
+}
+
+/// What a person does to an alarm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlarmAction {
+    /// Acknowledged by `by` (a token id).
+    Acknowledge {
+        /// Who.
+        by: String,
+    },
+    /// Shelved until `until_ms` by `by`.
+    Shelve {
+        /// Who.
+        by: String,
+        /// Until when, UTC epoch ms.
+        until_ms: i64,
+    },
+}
+
 /// One point of a series.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Point {
@@ -189,6 +237,44 @@ pub trait PointStore {
     /// # Errors
     /// [`StoreError`] from the database.
     fn tokens(&mut self) -> Result<Vec<TokenRecord>, StoreError>;
+
+    /// Raises the alarm of condition `key` at `at_ms`, or, when one is open for it, notes it
+    /// seen again (time, count, message); returns its id.
+    ///
+    /// # Errors
+    /// [`StoreError`] from the database.
+    fn raise_alarm(
+        &mut self,
+        key: &str,
+        severity: &str,
+        source: &str,
+        message: &str,
+        at_ms: i64,
+    ) -> Result<i64, StoreError>;
+
+    /// Clears the open alarm of `key` at `at_ms`; false when none is open.
+    ///
+    /// # Errors
+    /// [`StoreError`] from the database.
+    fn clear_alarm(&mut self, key: &str, at_ms: i64) -> Result<bool, StoreError>;
+
+    /// The alarms raised at or after `since_ms` or still open, newest first, at most `limit`.
+    ///
+    /// # Errors
+    /// [`StoreError`] from the database.
+    fn alarms(&mut self, since_ms: i64, limit: usize) -> Result<Vec<Alarm>, StoreError>;
+
+    /// Acknowledges or shelves alarm `id` at `at_ms`; the alarm as it is then, or `None` when
+    /// there is no such alarm.
+    ///
+    /// # Errors
+    /// [`StoreError`] from the database.
+    fn act_on_alarm(
+        &mut self,
+        id: i64,
+        action: &AlarmAction,
+        at_ms: i64,
+    ) -> Result<Option<Alarm>, StoreError>;
 
     /// Revokes the token `id` at `at_ms`; false when there is no such token or it was revoked
     /// already.

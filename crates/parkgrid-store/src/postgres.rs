@@ -22,7 +22,9 @@ use ::postgres::{Client, NoTls, Transaction};
 use crate::maintain;
 use crate::meter::{self, Derived, MeterSpec, Reading};
 use crate::rollup::{Bucket, Resolution};
-use crate::{Point, PointStore, Purged, Quality, SeriesMeta, StoreError, TokenRecord};
+use crate::{
+    Alarm, AlarmAction, Point, PointStore, Purged, Quality, SeriesMeta, StoreError, TokenRecord,
+};
 
 /// Rollup refreshes of all instances on one database take turns (two computing the same hour
 /// from different snapshots would each miss the other's quarter).
@@ -180,6 +182,21 @@ impl Store {
                  created_ms BIGINT NOT NULL,
                  expires_ms BIGINT,
                  revoked_ms BIGINT);
+             CREATE TABLE IF NOT EXISTS alarms (
+                 id BIGSERIAL PRIMARY KEY,
+                 key TEXT NOT NULL,
+                 severity TEXT NOT NULL,
+                 source TEXT NOT NULL,
+                 message TEXT NOT NULL,
+                 raised_ms BIGINT NOT NULL,
+                 last_seen_ms BIGINT NOT NULL,
+                 count BIGINT NOT NULL,
+                 acked_ms BIGINT,
+                 acked_by TEXT,
+                 shelved_until_ms BIGINT,
+                 cleared_ms BIGINT);
+             CREATE UNIQUE INDEX IF NOT EXISTS alarms_open ON alarms (key)
+                 WHERE cleared_ms IS NULL;
              COMMIT;"
         ))?;
         Ok(Store {
@@ -220,6 +237,27 @@ fn token_of(r: &::postgres::Row) -> TokenRecord {
         created_ms: r.get(5),
         expires_ms: r.get(6),
         revoked_ms: r.get(7),
+    }
+}
+
+/// The columns of an alarm, in the order [`alarm_of`] reads them.
+const ALARM_COLUMNS: &str = "id, key, severity, source, message, raised_ms, last_seen_ms, count, \
+                             acked_ms, acked_by, shelved_until_ms, cleared_ms";
+
+fn alarm_of(r: &::postgres::Row) -> Alarm {
+    Alarm {
+        id: r.get(0),
+        key: r.get(1),
+        severity: r.get(2),
+        source: r.get(3),
+        message: r.get(4),
+        raised_ms: r.get(5),
+        last_seen_ms: r.get(6),
+        count: r.get(7),
+        acked_ms: r.get(8),
+        acked_by: r.get(9),
+        shelved_until_ms: r.get(10),
+        cleared_ms: r.get(11),
     }
 }
 
@@ -319,6 +357,77 @@ impl PointStore for Store {
             .iter()
             .map(token_of)
             .collect())
+    }
+
+    fn raise_alarm(
+        &mut self,
+        key: &str,
+        severity: &str,
+        source: &str,
+        message: &str,
+        at_ms: i64,
+    ) -> Result<i64, StoreError> {
+        Ok(self
+            .client
+            .query_one(
+                "INSERT INTO alarms (key, severity, source, message, raised_ms, last_seen_ms, count)
+                 VALUES ($1, $2, $3, $4, $5, $5, 1)
+                 ON CONFLICT (key) WHERE cleared_ms IS NULL DO UPDATE
+                 SET last_seen_ms = excluded.last_seen_ms, count = alarms.count + 1,
+                     message = excluded.message, severity = excluded.severity
+                 RETURNING id",
+                &[&key, &severity, &source, &message, &at_ms],
+            )?
+            .get(0))
+    }
+
+    fn clear_alarm(&mut self, key: &str, at_ms: i64) -> Result<bool, StoreError> {
+        Ok(self.client.execute(
+            "UPDATE alarms SET cleared_ms = $2 WHERE key = $1 AND cleared_ms IS NULL",
+            &[&key, &at_ms],
+        )? == 1)
+    }
+
+    fn alarms(&mut self, since_ms: i64, limit: usize) -> Result<Vec<Alarm>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        Ok(self
+            .client
+            .query(
+                &format!(
+                    "SELECT {ALARM_COLUMNS} FROM alarms WHERE cleared_ms IS NULL OR raised_ms >= $1
+                     ORDER BY raised_ms DESC, id DESC LIMIT $2"
+                ),
+                &[&since_ms, &limit],
+            )?
+            .iter()
+            .map(alarm_of)
+            .collect())
+    }
+
+    fn act_on_alarm(
+        &mut self,
+        id: i64,
+        action: &AlarmAction,
+        at_ms: i64,
+    ) -> Result<Option<Alarm>, StoreError> {
+        match action {
+            AlarmAction::Acknowledge { by } => self.client.execute(
+                "UPDATE alarms SET acked_ms = $2, acked_by = $3 WHERE id = $1",
+                &[&id, &at_ms, by],
+            )?,
+            AlarmAction::Shelve { by, until_ms } => self.client.execute(
+                "UPDATE alarms SET shelved_until_ms = $2, acked_ms = COALESCE(acked_ms, $3),
+                        acked_by = COALESCE(acked_by, $4) WHERE id = $1",
+                &[&id, until_ms, &at_ms, by],
+            )?,
+        };
+        Ok(self
+            .client
+            .query_opt(
+                &format!("SELECT {ALARM_COLUMNS} FROM alarms WHERE id = $1"),
+                &[&id],
+            )?
+            .map(|r| alarm_of(&r)))
     }
 
     fn revoke_token(&mut self, id: &str, at_ms: i64) -> Result<bool, StoreError> {

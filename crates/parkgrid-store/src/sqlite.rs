@@ -15,7 +15,10 @@
 //!   hour and day, and `rollup_dirty(series_id, bucket_ms)`: the 15-minute buckets written
 //!   since their last refresh ([`crate::rollup`]); `settings(key, value)`: the day offset;
 //! - `tokens(id, sha256_hex, role, tenant, label, created_ms, expires_ms, revoked_ms)`: the
-//!   API's tokens, by their hash ([`crate::TokenRecord`]).
+//!   API's tokens, by their hash ([`crate::TokenRecord`]);
+//! - `alarms(id, key, severity, source, message, raised_ms, last_seen_ms, count, acked_ms,
+//!   acked_by, shelved_until_ms, cleared_ms)`, at most one open (not cleared) per key
+//!   ([`crate::Alarm`]).
 //!
 //! Several connections may write to one file (the ingester, each Modbus poller, another
 //! process): write transactions begin `IMMEDIATE` and wait up to 30 s for the lock.
@@ -34,7 +37,9 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use crate::maintain;
 use crate::meter::{self, Derived, MeterSpec, Reading};
 use crate::rollup::{Bucket, Resolution};
-use crate::{Point, PointStore, Purged, Quality, SeriesMeta, StoreError, TokenRecord};
+use crate::{
+    Alarm, AlarmAction, Point, PointStore, Purged, Quality, SeriesMeta, StoreError, TokenRecord,
+};
 
 /// The store's upkeep statements ([`crate::maintain`]) on a SQLite transaction (one writer
 /// at a time: no rollup lock needed).
@@ -75,6 +80,27 @@ fn token_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRecord> {
         created_ms: r.get(5)?,
         expires_ms: r.get(6)?,
         revoked_ms: r.get(7)?,
+    })
+}
+
+/// The columns of an alarm, in the order [`alarm_of`] reads them.
+const ALARM_COLUMNS: &str = "id, key, severity, source, message, raised_ms, last_seen_ms, count, \
+                             acked_ms, acked_by, shelved_until_ms, cleared_ms";
+
+fn alarm_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Alarm> {
+    Ok(Alarm {
+        id: r.get(0)?,
+        key: r.get(1)?,
+        severity: r.get(2)?,
+        source: r.get(3)?,
+        message: r.get(4)?,
+        raised_ms: r.get(5)?,
+        last_seen_ms: r.get(6)?,
+        count: r.get(7)?,
+        acked_ms: r.get(8)?,
+        acked_by: r.get(9)?,
+        shelved_until_ms: r.get(10)?,
+        cleared_ms: r.get(11)?,
     })
 }
 
@@ -160,7 +186,22 @@ impl Store {
                  label TEXT NOT NULL,
                  created_ms INTEGER NOT NULL,
                  expires_ms INTEGER,
-                 revoked_ms INTEGER);",
+                 revoked_ms INTEGER);
+             CREATE TABLE IF NOT EXISTS alarms (
+                 id INTEGER PRIMARY KEY,
+                 key TEXT NOT NULL,
+                 severity TEXT NOT NULL,
+                 source TEXT NOT NULL,
+                 message TEXT NOT NULL,
+                 raised_ms INTEGER NOT NULL,
+                 last_seen_ms INTEGER NOT NULL,
+                 count INTEGER NOT NULL,
+                 acked_ms INTEGER,
+                 acked_by TEXT,
+                 shelved_until_ms INTEGER,
+                 cleared_ms INTEGER);
+             CREATE UNIQUE INDEX IF NOT EXISTS alarms_open ON alarms (key)
+                 WHERE cleared_ms IS NULL;",
         )?;
         Ok(Store { conn })
     }
@@ -257,6 +298,69 @@ impl PointStore for Store {
         ))?;
         let rows = stmt.query_map([], token_of)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn raise_alarm(
+        &mut self,
+        key: &str,
+        severity: &str,
+        source: &str,
+        message: &str,
+        at_ms: i64,
+    ) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row(
+            "INSERT INTO alarms (key, severity, source, message, raised_ms, last_seen_ms, count)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5, 1)
+             ON CONFLICT (key) WHERE cleared_ms IS NULL DO UPDATE
+             SET last_seen_ms = excluded.last_seen_ms, count = alarms.count + 1,
+                 message = excluded.message, severity = excluded.severity
+             RETURNING id",
+            params![key, severity, source, message, at_ms],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn clear_alarm(&mut self, key: &str, at_ms: i64) -> Result<bool, StoreError> {
+        Ok(self.conn.execute(
+            "UPDATE alarms SET cleared_ms = ?2 WHERE key = ?1 AND cleared_ms IS NULL",
+            params![key, at_ms],
+        )? == 1)
+    }
+
+    fn alarms(&mut self, since_ms: i64, limit: usize) -> Result<Vec<Alarm>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {ALARM_COLUMNS} FROM alarms WHERE cleared_ms IS NULL OR raised_ms >= ?1
+             ORDER BY raised_ms DESC, id DESC LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![since_ms, limit as i64], alarm_of)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn act_on_alarm(
+        &mut self,
+        id: i64,
+        action: &AlarmAction,
+        at_ms: i64,
+    ) -> Result<Option<Alarm>, StoreError> {
+        match action {
+            AlarmAction::Acknowledge { by } => self.conn.execute(
+                "UPDATE alarms SET acked_ms = ?2, acked_by = ?3 WHERE id = ?1",
+                params![id, at_ms, by],
+            )?,
+            AlarmAction::Shelve { by, until_ms } => self.conn.execute(
+                "UPDATE alarms SET shelved_until_ms = ?2, acked_ms = COALESCE(acked_ms, ?3),
+                        acked_by = COALESCE(acked_by, ?4) WHERE id = ?1",
+                params![id, until_ms, at_ms, by],
+            )?,
+        };
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {ALARM_COLUMNS} FROM alarms WHERE id = ?1"),
+                [id],
+                alarm_of,
+            )
+            .optional()?)
     }
 
     fn revoke_token(&mut self, id: &str, at_ms: i64) -> Result<bool, StoreError> {

@@ -8,7 +8,7 @@
 
 use parkgrid_store::meter::{self, MeterSpec, Reading};
 use parkgrid_store::rollup::{Bucket, DAY_MS, HOUR_MS, MIN15_MS, Resolution};
-use parkgrid_store::{Point, PointStore, Quality, SeriesMeta, TokenRecord};
+use parkgrid_store::{AlarmAction, Point, PointStore, Quality, SeriesMeta, TokenRecord};
 
 fn pv() -> SeriesMeta {
     SeriesMeta {
@@ -392,6 +392,96 @@ fn series_are_listed_and_tokens_kept_by_their_hash(store: &mut dyn PointStore) {
     );
 }
 
+fn alarms_are_raised_once_per_condition_and_follow_their_lifecycle(store: &mut dyn PointStore) {
+    let a = store
+        .raise_alarm(
+            "stale:pv_roof",
+            "warning",
+            "pv_roof",
+            "no data for 2 steps",
+            1_000,
+        )
+        .expect("raised");
+    let again = store
+        .raise_alarm(
+            "stale:pv_roof",
+            "alarm",
+            "pv_roof",
+            "no data for 3 steps",
+            2_000,
+        )
+        .expect("seen again");
+    assert_eq!(a, again, "one open alarm per condition");
+    let other = store
+        .raise_alarm(
+            "device:bess_pcs",
+            "alarm",
+            "bess_pcs",
+            "not answering",
+            1_500,
+        )
+        .expect("raised");
+    let open = store.alarms(0, 10).expect("lists");
+    assert_eq!(open.len(), 2);
+    assert_eq!(open[0].id, other, "newest first");
+    let pv = &open[1];
+    assert_eq!(
+        (
+            pv.count,
+            pv.last_seen_ms,
+            pv.severity.as_str(),
+            pv.message.as_str()
+        ),
+        (2, 2_000, "alarm", "no data for 3 steps")
+    );
+    let acked = store
+        .act_on_alarm(a, &AlarmAction::Acknowledge { by: "tok_1".into() }, 2_500)
+        .expect("acknowledges")
+        .expect("there");
+    assert_eq!(
+        (acked.acked_ms, acked.acked_by.as_deref()),
+        (Some(2_500), Some("tok_1"))
+    );
+    let shelved = store
+        .act_on_alarm(
+            other,
+            &AlarmAction::Shelve {
+                by: "tok_1".into(),
+                until_ms: 9_000,
+            },
+            2_600,
+        )
+        .expect("shelves")
+        .expect("there");
+    assert_eq!(shelved.shelved_until_ms, Some(9_000));
+    assert!(
+        store
+            .act_on_alarm(999, &AlarmAction::Acknowledge { by: "x".into() }, 1)
+            .expect("no such alarm")
+            .is_none()
+    );
+    // Cleared: the condition may be raised anew as another alarm.
+    assert!(store.clear_alarm("stale:pv_roof", 3_000).expect("clears"));
+    assert!(!store.clear_alarm("stale:pv_roof", 3_100).expect("once"));
+    let b = store
+        .raise_alarm(
+            "stale:pv_roof",
+            "warning",
+            "pv_roof",
+            "no data again",
+            4_000,
+        )
+        .expect("raised anew");
+    assert_ne!(a, b);
+    // Cleared alarms raised before `since` drop out of the list; open ones stay.
+    let recent = store.alarms(3_500, 10).expect("lists");
+    assert_eq!(
+        recent.iter().map(|x| x.id).collect::<Vec<_>>(),
+        [b, other],
+        "{recent:?}"
+    );
+}
+
 #[cfg(feature = "sqlite")]
 mod sqlite {
     use parkgrid_store::sqlite::Store;
@@ -439,6 +529,11 @@ mod sqlite {
     #[test]
     fn series_are_listed_and_tokens_kept_by_their_hash() {
         super::series_are_listed_and_tokens_kept_by_their_hash(&mut store());
+    }
+
+    #[test]
+    fn alarms_are_raised_once_per_condition_and_follow_their_lifecycle() {
+        super::alarms_are_raised_once_per_condition_and_follow_their_lifecycle(&mut store());
     }
 }
 
@@ -510,6 +605,13 @@ mod postgres {
     fn series_are_listed_and_tokens_kept_by_their_hash() {
         with_store("tokens", |s| {
             super::series_are_listed_and_tokens_kept_by_their_hash(s)
+        });
+    }
+
+    #[test]
+    fn alarms_are_raised_once_per_condition_and_follow_their_lifecycle() {
+        with_store("alarms", |s| {
+            super::alarms_are_raised_once_per_condition_and_follow_their_lifecycle(s)
         });
     }
 }
