@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 use crate::EngineError;
 
 pub use parkgrid_store::meter::Kind as IntervalKind;
-pub use parkgrid_store::{Quality as PointQuality, TokenRecord as Token};
+pub use parkgrid_store::{Alarm, Quality as PointQuality, TokenRecord as Token};
 
 /// The most items a list returns at once.
 pub const MAX_PAGE: usize = 1000;
@@ -1038,6 +1038,52 @@ impl Api {
                 limit: page.limit,
             })
         })
+    }
+}
+
+impl Api {
+    /// The alarms open or raised in the week before `now_ms`, newest first (the whole-park
+    /// roles; a tenant's and a device's token are refused).
+    ///
+    /// # Errors
+    /// [`ApiError::Forbidden`]; [`ApiError::Unavailable`].
+    pub fn alarms(&self, who: &Principal, now_ms: i64) -> Result<Vec<Alarm>, ApiError> {
+        whole_park(who, "read alarms")?;
+        self.with_store(|s| Ok(s.alarms(now_ms - 7 * 86_400_000, MAX_PAGE)?))
+    }
+
+    /// Acknowledges alarm `id`, or shelves it for `shelve_min` minutes (admin and operator).
+    ///
+    /// # Errors
+    /// [`ApiError::Forbidden`]; [`ApiError::NotFound`] for no such alarm; [`ApiError::Invalid`]
+    /// for a shelving of no time or more than a week; [`ApiError::Unavailable`].
+    pub fn act_on_alarm(
+        &self,
+        who: &Principal,
+        id: i64,
+        shelve_min: Option<u32>,
+        now_ms: i64,
+    ) -> Result<Alarm, ApiError> {
+        if !matches!(who.role, Role::Admin | Role::Operator) {
+            return Err(forbidden(who, "acknowledge or shelve alarms"));
+        }
+        let action = match shelve_min {
+            None => parkgrid_store::AlarmAction::Acknowledge {
+                by: who.token_id.clone(),
+            },
+            Some(m) if (1..=7 * 24 * 60).contains(&m) => parkgrid_store::AlarmAction::Shelve {
+                by: who.token_id.clone(),
+                until_ms: now_ms + i64::from(m) * 60_000,
+            },
+            Some(m) => {
+                return Err(ApiError::invalid(
+                    "minutes",
+                    format!("shelve for 1 minute to a week (10080), not {m}"),
+                ));
+            }
+        };
+        self.with_store(|s| Ok(s.act_on_alarm(id, &action, now_ms)?))?
+            .ok_or_else(|| ApiError::NotFound(format!("no alarm {id}")))
     }
 }
 

@@ -24,6 +24,8 @@
 
 pub mod adequacy;
 #[cfg(feature = "live")]
+pub mod alarms;
+#[cfg(feature = "live")]
 pub mod api;
 pub mod contingency;
 pub mod error;

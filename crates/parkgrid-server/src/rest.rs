@@ -23,7 +23,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use parkgrid_engine::api::{
-    Api, ApiError, IntervalKind, Page, PageRequest, PointQuality, Principal, Role, Token,
+    Alarm, Api, ApiError, IntervalKind, Page, PageRequest, PointQuality, Principal, Role, Token,
     WindowResolution,
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -560,6 +560,75 @@ pub struct IssuedTokenDto {
     pub record: TokenDto,
 }
 
+/// An alarm.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AlarmDto {
+    /// Its id.
+    pub id: i64,
+    /// The condition (`stale:<asset>`, …): one open alarm per key.
+    pub key: String,
+    /// `warning` or `alarm`.
+    pub severity: String,
+    /// The asset, device or topic it concerns.
+    pub source: String,
+    /// What is wrong.
+    pub message: String,
+    /// `active` (not acknowledged), `acknowledged`, `shelved` or `cleared`.
+    pub state: String,
+    /// Raised (the data's time), UTC epoch ms.
+    pub raised_ms: i64,
+    /// Last seen (the data's time), UTC epoch ms.
+    pub last_seen_ms: i64,
+    /// Times seen while open.
+    pub count: i64,
+    /// Acknowledged (wall clock), UTC epoch ms.
+    pub acked_ms: Option<i64>,
+    /// By which token.
+    pub acked_by: Option<String>,
+    /// Shelved until, UTC epoch ms.
+    pub shelved_until_ms: Option<i64>,
+    /// Cleared (the data's time), UTC epoch ms.
+    pub cleared_ms: Option<i64>,
+}
+
+impl AlarmDto {
+    fn of(a: Alarm, now_ms: i64) -> Self {
+        let state = if a.cleared_ms.is_some() {
+            "cleared"
+        } else if a.shelved_until_ms.is_some_and(|u| u > now_ms) {
+            "shelved"
+        } else if a.acked_ms.is_some() {
+            "acknowledged"
+        } else {
+            "active"
+        };
+        AlarmDto {
+            id: a.id,
+            key: a.key,
+            severity: a.severity,
+            source: a.source,
+            message: a.message,
+            state: state.to_string(),
+            raised_ms: a.raised_ms,
+            last_seen_ms: a.last_seen_ms,
+            count: a.count,
+            acked_ms: a.acked_ms,
+            acked_by: a.acked_by,
+            shelved_until_ms: a.shelved_until_ms,
+            cleared_ms: a.cleared_ms,
+        }
+    }
+}
+
+/// How long to shelve an alarm.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShelveDto {
+    /// Minutes, 1 to 10080 (a week).
+    #[schema(minimum = 1, maximum = 10080)]
+    pub minutes: u32,
+}
+
 /// Who the token belongs to.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct WhoAmIDto {
@@ -998,7 +1067,8 @@ pub struct StreamQuery {
 
 /// The latest good value of every series the token may see, as Server-Sent Events: an event
 /// `latest` (data: a page of up to 1,000 latest values, as `/api/v1/series/latest` answers)
-/// at once and then every second, until `seconds` have passed.
+/// and, for the whole-park roles, `alarms` (as `/api/v1/alarms` answers), at once and then
+/// every second, until `seconds` have passed.
 #[utoipa::path(get, path = "/api/v1/stream/latest", tag = "series", params(StreamQuery),
     responses((status = 200, description = "Server-Sent Events `latest`, each a LatestPage",
                content_type = "text/event-stream", body = String),
@@ -1035,19 +1105,99 @@ async fn stream_latest(
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
             let (a, w) = (api.clone(), who.clone());
-            let answer = tokio::task::spawn_blocking(move || a.latest(&w, None, page)).await;
-            let event = match answer {
-                Ok(Ok(p)) => Event::default()
-                    .event("latest")
-                    .json_data(LatestPage::from(p))
-                    .unwrap_or_else(|_| Event::default().event("error").data("serialising")),
-                Ok(Err(e)) => Event::default().event("error").data(e.to_string()),
-                Err(_) => Event::default().event("error").data("the worker stopped"),
-            };
-            Some((Ok::<_, std::convert::Infallible>(event), (api, who, false)))
+            let answer = tokio::task::spawn_blocking(move || {
+                let latest = a.latest(&w, None, page);
+                // The whole-park roles also hear the alarms; a tenant does not.
+                let alarms = matches!(w.role, Role::Admin | Role::Operator | Role::Auditor)
+                    .then(|| a.alarms(&w, now_ms()));
+                (latest, alarms)
+            })
+            .await;
+            let error = |text: String| Event::default().event("error").data(text);
+            let mut events = Vec::with_capacity(2);
+            match answer {
+                Ok((latest, alarms)) => {
+                    events.push(match latest {
+                        Ok(p) => Event::default()
+                            .event("latest")
+                            .json_data(LatestPage::from(p))
+                            .unwrap_or_else(|_| error("serialising".into())),
+                        Err(e) => error(e.to_string()),
+                    });
+                    let now = now_ms();
+                    match alarms {
+                        Some(Ok(list)) => events.push(
+                            Event::default()
+                                .event("alarms")
+                                .json_data(
+                                    list.into_iter()
+                                        .map(|a| AlarmDto::of(a, now))
+                                        .collect::<Vec<_>>(),
+                                )
+                                .unwrap_or_else(|_| error("serialising".into())),
+                        ),
+                        Some(Err(e)) => events.push(error(e.to_string())),
+                        None => {}
+                    }
+                }
+                Err(_) => events.push(error("the worker stopped".into())),
+            }
+            let events = events
+                .into_iter()
+                .map(Ok::<_, std::convert::Infallible>)
+                .collect::<Vec<_>>();
+            Some((futures_util::stream::iter(events), (api, who, false)))
         },
     );
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+    Ok(Sse::new(futures_util::StreamExt::flatten(stream)).keep_alive(KeepAlive::default()))
+}
+
+/// The alarms open or raised in the last week, newest first (admin, operator, auditor).
+#[utoipa::path(get, path = "/api/v1/alarms", tag = "alarms",
+    responses((status = 200, body = Vec<AlarmDto>), (status = 403, body = ErrorBody)))]
+async fn alarms(
+    State(s): State<ApiState>,
+    Caller(who): Caller,
+) -> Result<Json<Vec<AlarmDto>>, Failure> {
+    let api = s.api.clone();
+    let now = now_ms();
+    let all = blocking(move || api.alarms(&who, now)).await?;
+    Ok(Json(
+        all.into_iter().map(|a| AlarmDto::of(a, now)).collect(),
+    ))
+}
+
+/// Acknowledges an alarm (admin, operator).
+#[utoipa::path(post, path = "/api/v1/alarms/{id}/acknowledge", tag = "alarms",
+    params(("id" = i64, Path, description = "The alarm's id")),
+    responses((status = 200, body = AlarmDto), (status = 400, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn acknowledge_alarm(
+    State(s): State<ApiState>,
+    Caller(who): Caller,
+    P(id): P<i64>,
+) -> Result<Json<AlarmDto>, Failure> {
+    let api = s.api.clone();
+    let now = now_ms();
+    let a = blocking(move || api.act_on_alarm(&who, id, None, now)).await?;
+    Ok(Json(AlarmDto::of(a, now)))
+}
+
+/// Shelves an alarm for some minutes (admin, operator): kept, acknowledged, out of the way.
+#[utoipa::path(post, path = "/api/v1/alarms/{id}/shelve", tag = "alarms",
+    params(("id" = i64, Path, description = "The alarm's id")), request_body = ShelveDto,
+    responses((status = 200, body = AlarmDto), (status = 400, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn shelve_alarm(
+    State(s): State<ApiState>,
+    Caller(who): Caller,
+    P(id): P<i64>,
+    J(body): J<ShelveDto>,
+) -> Result<Json<AlarmDto>, Failure> {
+    let api = s.api.clone();
+    let now = now_ms();
+    let a = blocking(move || api.act_on_alarm(&who, id, Some(body.minutes), now)).await?;
+    Ok(Json(AlarmDto::of(a, now)))
 }
 
 /// The tokens, without their hashes (admin, auditor).
@@ -1139,6 +1289,7 @@ impl Modify for BearerAuth {
         (name = "park", description = "The park's model"),
         (name = "series", description = "Measured series"),
         (name = "tenants", description = "Tenants and their meters"),
+        (name = "alarms", description = "Conditions found in the live data"),
         (name = "tokens", description = "Who may do what"),
     )
 )]
@@ -1159,6 +1310,9 @@ pub fn routes(state: ApiState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(latest))
         .routes(routes!(window))
         .routes(routes!(stream_latest))
+        .routes(routes!(alarms))
+        .routes(routes!(acknowledge_alarm))
+        .routes(routes!(shelve_alarm))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
         .with_state(state)

@@ -493,6 +493,19 @@ mod built {
                 }),
             },
         );
+        // Alarms from what is stored: an asset that stops reporting, judged at the data's step.
+        let watching = Arc::new(AtomicBool::new(false));
+        let watcher = parkgrid_engine::alarms::watch(
+            &park,
+            &args.db,
+            args.play
+                .step_min
+                .filter(|_| args.twin)
+                .unwrap_or(park.time.step_min),
+            Duration::from_secs(1),
+            watching.clone(),
+            |e| eprintln!("serve: {e}"),
+        )?;
         let quiet = args.quiet;
         let ingest_status = status.clone();
         let mut report = |s: &parkgrid_engine::live::ingest::mqtt::Stats| {
@@ -622,8 +635,10 @@ mod built {
                 ));
             }
         };
-        // The pollers stop with the ingest (after the twin's last frame was polled).
+        // The pollers and the alarms stop with the ingest (after the twin's last frame).
         let polled = pollers.stop();
+        watching.store(true, Ordering::SeqCst);
+        let _ = watcher.join();
         let stats = stats?;
         for (id, r) in polled {
             match r {

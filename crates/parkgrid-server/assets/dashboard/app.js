@@ -12,6 +12,10 @@ const TEXT = {
     thermal: "Thermal stores", load: "Electric demand", live: "live", updated: "updated",
     bad_token: "The token was refused", waiting: "waiting for data…", role: "role",
     stream_lost: "the live stream stopped; reconnecting…",
+    alarms: "Alarms", severity: "Severity", source: "Source", message: "Message", state: "State",
+    acknowledge: "Acknowledge", no_alarms: "No open alarm", active: "active",
+    acknowledged: "acknowledged", shelved: "shelved", cleared: "cleared", alarm: "alarm",
+    warning: "warning",
   },
   zh: {
     token: "令牌", sign_in: "登录", logout: "退出", sld: "单线图：实时潮流",
@@ -21,6 +25,10 @@ const TEXT = {
     thermal: "蓄热/蓄冷", load: "用电负荷", live: "实时", updated: "更新于",
     bad_token: "令牌无效", waiting: "等待数据…", role: "角色",
     stream_lost: "实时数据中断，正在重连…",
+    alarms: "告警", severity: "级别", source: "对象", message: "内容", state: "状态",
+    acknowledge: "确认", no_alarms: "无未处理告警", active: "未确认",
+    acknowledged: "已确认", shelved: "已搁置", cleared: "已恢复", alarm: "告警",
+    warning: "预警",
   },
 };
 
@@ -28,6 +36,7 @@ const state = {
   lang: (sessionStorage.getItem("lang") || (navigator.language || "en")).startsWith("zh") ? "zh" : "en",
   token: sessionStorage.getItem("token") || "",
   park: null, me: null, assets: [], branches: [], buses: [], meters: [], latest: new Map(),
+  alarms: null,
   sld: null, updates: 0,
 };
 window.parkgrid = state;
@@ -155,13 +164,14 @@ function renderSld() {
       source: b.from_bus, target: b.to_bus, id: b.id,
       lineStyle: { width: b.kind === "transformer" ? 4 : 2, type: b.in_service ? "solid" : "dashed",
         color: b.kind === "converter" ? "#d29922" : "#58a6ff", curveness: 0.08 },
-      label: { show: true, color: "#e6edf3", formatter: `${b.id}: ${fmt(f, 0)} kW` },
+      label: { show: true, formatter: `${b.id}: ${fmt(f, 0)} kW` },
     };
   });
   state.sld.setOption({
     animation: false,
     series: [{ type: "graph", layout: "none", roam: true, data: nodes, links: links,
-      edgeLabel: { show: true, fontSize: 11 }, edgeSymbol: ["none", "arrow"], edgeSymbolSize: 7,
+      edgeLabel: { show: true, fontSize: 13, color: "#c9d1d9", textBorderColor: "#17212b", textBorderWidth: 3 },
+      edgeSymbol: ["none", "arrow"], edgeSymbolSize: 7,
       left: 60, right: 60, top: 30, bottom: 40 }],
   });
 }
@@ -186,12 +196,57 @@ function renderMeters(today) {
   $("meters").tBodies[0].replaceChildren(...rows);
 }
 
+const canAct = () => state.me && (state.me.role === "admin" || state.me.role === "operator");
+
+function renderAlarms() {
+  const box = $("alarms-box");
+  if (state.alarms === null) { box.hidden = true; return; }
+  box.hidden = false;
+  const open = state.alarms.filter((a) => a.state !== "cleared");
+  $("no-alarms").hidden = open.length > 0;
+  $("alarms").tBodies[0].replaceChildren(...open.map((a) => {
+    const tr = document.createElement("tr");
+    tr.className = `${a.severity} ${a.state}`;
+    tr.dataset.alarm = String(a.id);
+    tr.dataset.key = a.key;
+    tr.dataset.state = a.state;
+    for (const text of [t(a.severity), a.source, a.message, t(a.state)]) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.append(td);
+    }
+    const td = document.createElement("td");
+    if (canAct() && a.state === "active") {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "ack";
+      b.textContent = t("acknowledge");
+      b.addEventListener("click", () => acknowledge(a.id));
+      td.append(b);
+    }
+    tr.append(td);
+    return tr;
+  }));
+}
+
+async function acknowledge(id) {
+  const r = await fetch(`/api/v1/alarms/${id}/acknowledge`, {
+    method: "POST", headers: { Authorization: "Bearer " + state.token },
+  });
+  if (r.ok) {
+    const a = await r.json();
+    state.alarms = state.alarms.map((x) => (x.id === a.id ? a : x));
+    renderAlarms();
+  }
+}
+
 let meterEnergy = new Map();
 
 function render() {
   $("park-name").textContent = state.park ? state.park.name : "parkgrid";
   $("who").textContent = state.me ? `${t("role")}: ${state.me.role}${state.me.tenant ? " · " + state.me.tenant : ""}` : "";
   renderTiles();
+  renderAlarms();
   renderSld();
   renderMeters(meterEnergy);
 }
@@ -237,6 +292,11 @@ async function stream() {
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
           const data = block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).join("\n");
+          if (data && block.includes("event: alarms")) {
+            state.alarms = JSON.parse(data);
+            renderAlarms();
+            continue;
+          }
           if (!data || !block.includes("event: latest")) { continue; }
           const page = JSON.parse(data);
           for (const item of page.items) { state.latest.set(item.series, item); }
@@ -264,7 +324,8 @@ function signOut(message) {
   $("login").hidden = false;
   $("logout").hidden = true;
   $("login-error").textContent = message || "";
-  for (const id of ["tiles", "sld-box", "meters-box"]) { $(id).hidden = true; }
+  for (const id of ["tiles", "sld-box", "meters-box", "alarms-box"]) { $(id).hidden = true; }
+  state.alarms = null;
   return null;
 }
 
@@ -290,7 +351,7 @@ async function start() {
   $("status").textContent = t("waiting");
   render();
   refreshMeters();
-  setInterval(refreshMeters, 15000);
+  setInterval(refreshMeters, 5000);
   setInterval(() => { $("clock").textContent = new Date().toLocaleTimeString(state.lang === "zh" ? "zh-CN" : "en-GB"); }, 1000);
   stream();
 }
