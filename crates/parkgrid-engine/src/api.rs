@@ -133,6 +133,9 @@ pub enum ApiError {
     /// The store cannot be reached or failed: the machine's, not the caller's.
     #[error("the store: {0}")]
     Unavailable(String),
+    /// Another run is under way (a year's dispatch takes the machine; one at a time).
+    #[error("{0}")]
+    Busy(String),
 }
 
 impl ApiError {
@@ -411,6 +414,7 @@ pub struct MeterIntervals {
 pub struct Api {
     park: Park,
     db: String,
+    runs: crate::runs::Runs,
     /// Store connections not in use (one per request at most; a request opens one when none
     /// is free, and gives it back).
     pool: Mutex<Vec<Box<dyn PointStore + Send>>>,
@@ -443,6 +447,7 @@ impl Api {
     pub fn open(park: Park, db: &str) -> Result<Api, EngineError> {
         let store = crate::live::open_store(db, &park)?;
         Ok(Api {
+            runs: crate::runs::Runs::new(std::sync::Arc::new(park.clone())),
             park,
             db: db.to_string(),
             pool: Mutex::new(vec![store]),
@@ -1084,6 +1089,46 @@ impl Api {
         };
         self.with_store(|s| Ok(s.act_on_alarm(id, &action, now_ms)?))?
             .ok_or_else(|| ApiError::NotFound(format!("no alarm {id}")))
+    }
+}
+
+impl Api {
+    /// Starts a run of the park (admin, operator): the dispatch over `spec`'s days (or the
+    /// year) through the engine, as `parkgrid simulate` runs it; its id.
+    ///
+    /// # Errors
+    /// [`ApiError::Forbidden`]; [`ApiError::Busy`] while another runs; [`ApiError::Invalid`]
+    /// for a window outside the park's year or too long.
+    pub fn start_run(&self, who: &Principal, spec: crate::runs::RunSpec) -> Result<u64, ApiError> {
+        if !matches!(who.role, Role::Admin | Role::Operator) {
+            return Err(forbidden(who, "start runs"));
+        }
+        self.runs.start(spec, &who.token_id).map_err(|e| match e {
+            crate::runs::StartError::Busy(id) => {
+                ApiError::Busy(format!("run {id} is under way; one runs at a time"))
+            }
+            crate::runs::StartError::Invalid(d) => ApiError::invalid("from", d),
+        })
+    }
+
+    /// The runs since the server started, newest first (the whole-park roles).
+    ///
+    /// # Errors
+    /// [`ApiError::Forbidden`].
+    pub fn runs(&self, who: &Principal) -> Result<Vec<crate::runs::RunInfo>, ApiError> {
+        whole_park(who, "read runs")?;
+        Ok(self.runs.list())
+    }
+
+    /// The run `id` (the whole-park roles).
+    ///
+    /// # Errors
+    /// [`ApiError::Forbidden`]; [`ApiError::NotFound`].
+    pub fn run(&self, who: &Principal, id: u64) -> Result<crate::runs::RunInfo, ApiError> {
+        whole_park(who, "read runs")?;
+        self.runs
+            .get(id)
+            .ok_or_else(|| ApiError::NotFound(format!("no run {id}")))
     }
 }
 

@@ -38,6 +38,8 @@ pub mod park;
 pub mod parquet;
 pub mod powerflow;
 pub mod profiles;
+#[cfg(feature = "live")]
+pub mod runs;
 pub mod table;
 pub mod twin;
 pub mod year;

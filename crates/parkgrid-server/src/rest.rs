@@ -81,7 +81,7 @@ impl ApiState {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ErrorBody {
     /// `unauthenticated`, `forbidden`, `not_found`, `invalid`, `method_not_allowed`,
-    /// `too_large`, `rate_limited` or `unavailable`.
+    /// `too_large`, `busy`, `rate_limited` or `unavailable`.
     pub error: String,
     /// What is wrong, for people.
     pub detail: String,
@@ -132,6 +132,7 @@ impl From<ApiError> for Failure {
             ApiError::Unavailable(d) => {
                 Failure::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", d, None)
             }
+            ApiError::Busy(d) => Failure::new(StatusCode::CONFLICT, "busy", d, None),
         }
     }
 }
@@ -627,6 +628,82 @@ pub struct ShelveDto {
     /// Minutes, 1 to 10080 (a week).
     #[schema(minimum = 1, maximum = 10080)]
     pub minutes: u32,
+}
+
+/// A run to start: the park's dispatch over some days of its year, or the year.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRunDto {
+    /// The first day (the park's local date, `2025-01-15`); absent: the whole year.
+    #[schema(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", example = "2025-01-15")]
+    pub from: Option<String>,
+    /// How many days from `from`, 1 to 366 (default 7 with `from`).
+    #[schema(minimum = 1, maximum = 366)]
+    pub days: Option<u32>,
+    /// `optimal` (the least-cost dispatch, with the rule-based baseline beside it; the
+    /// default) or `rule` (the baseline alone).
+    pub strategy: Option<StrategyDto>,
+}
+
+/// How a run dispatches.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StrategyDto {
+    /// The least-cost dispatch (LP), the baseline beside it.
+    Optimal,
+    /// The rule-based baseline alone.
+    Rule,
+}
+
+/// A run and its course.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RunDto {
+    /// Its id.
+    pub id: u64,
+    /// `running`, `done` or `failed`.
+    pub state: String,
+    /// What it is doing now.
+    pub phase: String,
+    /// The first day, or null for the year.
+    pub from: Option<String>,
+    /// Days, or null for the year.
+    pub days: Option<u32>,
+    /// `optimal` or `rule`.
+    pub strategy: String,
+    /// Who started it (a token id).
+    pub started_by: String,
+    /// Started, UTC epoch ms.
+    pub started_ms: i64,
+    /// Finished, UTC epoch ms.
+    pub finished_ms: Option<i64>,
+    /// The results when done: the run's `summary.json` (KPIs of the dispatch and of the
+    /// baseline, solver figures), as `parkgrid simulate` writes it.
+    #[schema(value_type = Option<Object>)]
+    pub summary: Option<serde_json::Value>,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+impl From<parkgrid_engine::runs::RunInfo> for RunDto {
+    fn from(r: parkgrid_engine::runs::RunInfo) -> Self {
+        RunDto {
+            id: r.id,
+            state: r.state.name().to_string(),
+            phase: r.phase,
+            from: r.spec.window.map(|w| w.from.to_string()),
+            days: r.spec.window.map(|w| w.days),
+            strategy: match r.spec.strategy {
+                parkgrid_engine::runs::Strategy::Optimal => "optimal",
+                parkgrid_engine::runs::Strategy::Rule => "rule",
+            }
+            .to_string(),
+            started_by: r.started_by,
+            started_ms: r.started_ms,
+            finished_ms: r.finished_ms,
+            summary: r.summary,
+            error: r.error,
+        }
+    }
 }
 
 /// Who the token belongs to.
@@ -1200,6 +1277,81 @@ async fn shelve_alarm(
     Ok(Json(AlarmDto::of(a, now)))
 }
 
+/// Starts a run of the park (admin, operator): its dispatch over some days or the year, as
+/// `parkgrid simulate` computes it; one at a time. Answers at once; the run's course is at
+/// `/api/v1/runs/{id}`.
+#[utoipa::path(post, path = "/api/v1/runs", tag = "runs", request_body = NewRunDto,
+    responses((status = 202, body = RunDto), (status = 400, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn start_run(
+    State(s): State<ApiState>,
+    Caller(who): Caller,
+    J(body): J<NewRunDto>,
+) -> Result<(StatusCode, Json<RunDto>), Failure> {
+    let from = body
+        .from
+        .as_deref()
+        .map(|f| {
+            chrono::NaiveDate::parse_from_str(f, "%Y-%m-%d").map_err(|_| {
+                Failure::invalid(Some("from"), format!("'{f}' is not a date like 2025-01-15"))
+            })
+        })
+        .transpose()?;
+    let window = match (from, body.days) {
+        (Some(from), days) => Some(parkgrid_engine::Window {
+            from,
+            days: days.unwrap_or(7),
+        }),
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(Failure::invalid(
+                Some("from"),
+                "days need a first day (from)",
+            ));
+        }
+    };
+    if window.is_some_and(|w| !(1..=366).contains(&w.days)) {
+        return Err(Failure::invalid(Some("days"), "1 to 366 days"));
+    }
+    let strategy = match body.strategy.unwrap_or(StrategyDto::Optimal) {
+        StrategyDto::Optimal => parkgrid_engine::runs::Strategy::Optimal,
+        StrategyDto::Rule => parkgrid_engine::runs::Strategy::Rule,
+    };
+    let api = s.api.clone();
+    let spec = parkgrid_engine::runs::RunSpec { window, strategy };
+    let run = blocking(move || {
+        let id = api.start_run(&who, spec)?;
+        api.run(&who, id)
+    })
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(run.into())))
+}
+
+/// The runs since the server started, newest first (admin, operator, auditor).
+#[utoipa::path(get, path = "/api/v1/runs", tag = "runs",
+    responses((status = 200, body = Vec<RunDto>), (status = 403, body = ErrorBody)))]
+async fn list_runs(
+    State(s): State<ApiState>,
+    Caller(who): Caller,
+) -> Result<Json<Vec<RunDto>>, Failure> {
+    Ok(Json(
+        s.api.runs(&who)?.into_iter().map(Into::into).collect(),
+    ))
+}
+
+/// A run's course and, when done, its results (admin, operator, auditor).
+#[utoipa::path(get, path = "/api/v1/runs/{id}", tag = "runs",
+    params(("id" = u64, Path, description = "The run's id")),
+    responses((status = 200, body = RunDto), (status = 400, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_run(
+    State(s): State<ApiState>,
+    Caller(who): Caller,
+    P(id): P<u64>,
+) -> Result<Json<RunDto>, Failure> {
+    Ok(Json(s.api.run(&who, id)?.into()))
+}
+
 /// The tokens, without their hashes (admin, auditor).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
     responses((status = 200, body = Vec<TokenDto>), (status = 401, body = ErrorBody),
@@ -1290,6 +1442,7 @@ impl Modify for BearerAuth {
         (name = "series", description = "Measured series"),
         (name = "tenants", description = "Tenants and their meters"),
         (name = "alarms", description = "Conditions found in the live data"),
+        (name = "runs", description = "The park's dispatch, computed on request"),
         (name = "tokens", description = "Who may do what"),
     )
 )]
@@ -1313,6 +1466,8 @@ pub fn routes(state: ApiState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(alarms))
         .routes(routes!(acknowledge_alarm))
         .routes(routes!(shelve_alarm))
+        .routes(routes!(list_runs, start_run))
+        .routes(routes!(get_run))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
         .with_state(state)

@@ -196,10 +196,52 @@ fn policy() -> BTreeMap<&'static str, &'static [&'static str]> {
             &["admin", "operator"],
         ),
         ("POST /api/v1/alarms/{id}/shelve", &["admin", "operator"]),
+        ("GET /api/v1/runs", PARK),
+        ("POST /api/v1/runs", &["admin", "operator"]),
+        ("GET /api/v1/runs/{id}", PARK),
         ("GET /api/v1/tokens", &["admin", "auditor"]),
         ("POST /api/v1/tokens", &["admin"]),
         ("DELETE /api/v1/tokens/{id}", &["admin"]),
     ])
+}
+
+/// Waits for the server's runs to end (one runs at a time).
+fn settle(api: &Api) {
+    let admin = parkgrid_engine::api::Principal {
+        token_id: "test".into(),
+        role: Role::Admin,
+        tenant: None,
+    };
+    let start = std::time::Instant::now();
+    while api
+        .runs(&admin)
+        .expect("runs")
+        .iter()
+        .any(|r| r.state == parkgrid_engine::runs::RunState::Running)
+    {
+        assert!(start.elapsed().as_secs() < 120, "a run never ended");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// The id of a run of the server (started here when there is none).
+fn some_run(api: &Api) -> u64 {
+    let admin = parkgrid_engine::api::Principal {
+        token_id: "test".into(),
+        role: Role::Admin,
+        tenant: None,
+    };
+    if let Some(r) = api.runs(&admin).expect("runs").first() {
+        return r.id;
+    }
+    let spec = parkgrid_engine::runs::RunSpec {
+        window: Some(parkgrid_engine::Window {
+            from: chrono::NaiveDate::from_ymd_opt(2025, 1, 15).expect("date"),
+            days: 2,
+        }),
+        strategy: parkgrid_engine::runs::Strategy::Rule,
+    };
+    api.start_run(&admin, spec).expect("a run")
 }
 
 /// The id of the store's open alarm (the setup raises one).
@@ -243,6 +285,15 @@ fn request_for(op: &str, caller: &str, api: &Api) -> (Method, String, Option<Str
             format!("/api/v1/alarms/{}/shelve", alarm_id(api)),
             Some("{\"minutes\": 30}".to_string()),
         ),
+        // Two days by the rules: quick; each start waits for the run before it.
+        "/api/v1/runs" if method == Method::POST => {
+            settle(api);
+            (
+                path.to_string(),
+                Some("{\"from\": \"2025-01-15\", \"days\": 2, \"strategy\": \"rule\"}".into()),
+            )
+        }
+        "/api/v1/runs/{id}" => (format!("/api/v1/runs/{}", some_run(api)), None),
         "/api/v1/tokens/{id}" => {
             let (_, victim) = api
                 .create_token(Role::Device, None, "victim", None, now_ms())
@@ -376,7 +427,7 @@ fn every_operation_with_every_caller_answers_as_the_roles_say() {
         (0, 0),
         "of {calls} calls"
     );
-    assert!(calls >= 18 * 10, "{calls}");
+    assert!(calls >= 21 * 10, "{calls}");
 }
 
 #[test]
@@ -496,6 +547,48 @@ fn answers_carry_the_data_and_the_limits_hold() {
     let (status, e, _) = send(&router, Method::PUT, "/api/v1/park", Some(&token), None);
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(e["error"], "method_not_allowed");
+    // A run started through the API ends with the engine's summary; bad requests name the field.
+    let start_run = |body: &str| {
+        send(
+            &router,
+            Method::POST,
+            "/api/v1/runs",
+            Some(&tokens["operator"]),
+            Some(body.to_string()),
+        )
+    };
+    let (status, run, text) =
+        start_run("{\"from\": \"2025-01-15\", \"days\": 2, \"strategy\": \"rule\"}");
+    assert_eq!(status, StatusCode::ACCEPTED, "{text}");
+    let id = run["id"].as_u64().expect("id");
+    let started = std::time::Instant::now();
+    let done = loop {
+        let (_, r, _) = get(&format!("/api/v1/runs/{id}"), "auditor");
+        if r["state"] != "running" {
+            break r;
+        }
+        assert!(started.elapsed().as_secs() < 120, "{r}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(done["state"], "done", "{done}");
+    assert_eq!(done["summary"]["period"]["n_steps"], 48, "{done}");
+    assert!(
+        done["summary"]["total_cost_cny"]
+            .as_f64()
+            .is_some_and(|c| c > 0.0),
+        "{done}"
+    );
+    for (body, field) in [
+        ("{\"from\": \"15.1.2025\"}", "from"),
+        ("{\"from\": \"2031-01-15\", \"days\": 2}", "from"),
+        ("{\"days\": 2}", "from"),
+        ("{\"from\": \"2025-01-15\", \"days\": 0}", "days"),
+    ] {
+        let (status, e, text) = start_run(body);
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {text}");
+        assert_eq!(e["field"], field, "{body}: {text}");
+    }
+
     // The API browser without a token, from this server only.
     let (status, _, page) = send(&router, Method::GET, "/api/v1/docs/", None, None);
     assert_eq!(status, StatusCode::OK, "{page}");
