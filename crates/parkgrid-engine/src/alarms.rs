@@ -6,7 +6,8 @@
 //! reporting** (`stale:<asset>`) — its newest point at least two of the park's steps behind the
 //! newest point of the park, i.e. two frames missed in a row while the others came (one missed
 //! frame can be a message still in flight). Measured in the data's own time, so a twin replaying
-//! another year at any speed is judged as the plant would be. The detectors of the equipment
+//! another year at any speed is judged as the plant would be; a time ahead of the wall clock
+//! counts as now (a device with a clock running ahead makes no other asset stale). The detectors of the equipment
 //! health issue (stuck values, drift, COP, string loss) raise theirs the same way.
 
 use std::collections::BTreeMap;
@@ -80,11 +81,20 @@ pub fn stale_assets(
 /// [`EngineError::Live`] when the store fails.
 pub fn check_once(store: &mut dyn PointStore, step_ms: i64) -> Result<Vec<Condition>, EngineError> {
     let failed = |e: parkgrid_store::StoreError| EngineError::Live(format!("alarms: {e}"));
+    // A device whose clock runs ahead is no reference: times beyond the wall clock (and a
+    // step's grace) count as now, so one such device cannot make the others look stale.
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(i64::MAX, |d| {
+            i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+        });
+    let cap = wall.saturating_add(step_ms.max(300_000));
     let mut newest: BTreeMap<String, i64> = BTreeMap::new();
     for (id, meta) in store.all_series().map_err(failed)? {
         if let Some(p) = store.latest(id).map_err(failed)? {
-            let t = newest.entry(meta.asset).or_insert(p.time_ms);
-            *t = (*t).max(p.time_ms);
+            let time = p.time_ms.min(cap);
+            let t = newest.entry(meta.asset).or_insert(time);
+            *t = (*t).max(time);
         }
     }
     let now = newest.values().copied().max().unwrap_or(0);

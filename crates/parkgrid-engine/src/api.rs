@@ -415,10 +415,14 @@ pub struct Api {
     park: Park,
     db: String,
     runs: crate::runs::Runs,
-    /// Store connections not in use (one per request at most; a request opens one when none
-    /// is free, and gives it back).
-    pool: Mutex<Vec<Box<dyn PointStore + Send>>>,
+    /// Store connections not in use, and how many are open in all: at most [`MAX_CONNECTIONS`]
+    /// (a request waits for one rather than open more; the ingester keeps its own).
+    pool: Mutex<(Vec<Box<dyn PointStore + Send>>, usize)>,
+    freed: std::sync::Condvar,
 }
+
+/// The most store connections the API holds at once.
+pub const MAX_CONNECTIONS: usize = 8;
 
 impl std::fmt::Debug for Api {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -450,7 +454,8 @@ impl Api {
             runs: crate::runs::Runs::new(std::sync::Arc::new(park.clone())),
             park,
             db: db.to_string(),
-            pool: Mutex::new(vec![store]),
+            pool: Mutex::new((vec![store], 1)),
+            freed: std::sync::Condvar::new(),
         })
     }
 
@@ -459,29 +464,58 @@ impl Api {
         &self.park
     }
 
-    /// Runs `f` on a store connection from the pool (a new one when none is free).
+    /// Runs `f` on a store connection from the pool: a free one, a new one while fewer than
+    /// [`MAX_CONNECTIONS`] are open, or the next one given back (waiting up to 10 s).
     fn with_store<T>(
         &self,
         f: impl FnOnce(&mut dyn PointStore) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        let taken = self
-            .pool
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop();
+        let lock = || self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        let taken = {
+            let mut pool = lock();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            loop {
+                if let Some(s) = pool.0.pop() {
+                    break Some(s);
+                }
+                if pool.1 < MAX_CONNECTIONS {
+                    pool.1 += 1;
+                    break None;
+                }
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    return Err(ApiError::Unavailable(format!(
+                        "all {MAX_CONNECTIONS} store connections busy for 10 s"
+                    )));
+                }
+                pool = self
+                    .freed
+                    .wait_timeout(pool, left)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+        };
         let mut store = match taken {
             Some(s) => s,
-            None => crate::live::open_store(&self.db, &self.park)
-                .map_err(|e| ApiError::Unavailable(e.to_string()))?,
+            None => match crate::live::open_store(&self.db, &self.park) {
+                Ok(s) => s,
+                Err(e) => {
+                    lock().1 -= 1;
+                    self.freed.notify_one();
+                    return Err(ApiError::Unavailable(e.to_string()));
+                }
+            },
         };
         let out = f(store.as_mut());
+        let mut pool = lock();
         // A connection that failed is dropped, not pooled: the next request opens a fresh one.
-        if !matches!(out, Err(ApiError::Unavailable(_))) {
-            self.pool
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(store);
+        if matches!(out, Err(ApiError::Unavailable(_))) {
+            pool.1 -= 1;
+        } else {
+            pool.0.push(store);
         }
+        drop(pool);
+        self.freed.notify_one();
         out
     }
 
@@ -1047,14 +1081,14 @@ impl Api {
 }
 
 impl Api {
-    /// The alarms open or raised in the week before `now_ms`, newest first (the whole-park
-    /// roles; a tenant's and a device's token are refused).
+    /// The alarms, the open ones first, then the newest: at most 1,000 (the whole-park roles; a
+    /// tenant's and a device's token are refused).
     ///
     /// # Errors
     /// [`ApiError::Forbidden`]; [`ApiError::Unavailable`].
-    pub fn alarms(&self, who: &Principal, now_ms: i64) -> Result<Vec<Alarm>, ApiError> {
+    pub fn alarms(&self, who: &Principal) -> Result<Vec<Alarm>, ApiError> {
         whole_park(who, "read alarms")?;
-        self.with_store(|s| Ok(s.alarms(now_ms - 7 * 86_400_000, MAX_PAGE)?))
+        self.with_store(|s| Ok(s.alarms(i64::MIN, MAX_PAGE)?))
     }
 
     /// Acknowledges alarm `id`, or shelves it for `shelve_min` minutes (admin and operator).

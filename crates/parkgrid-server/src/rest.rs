@@ -7,7 +7,8 @@
 //! Errors have one shape, `{"error": "<kind>", "detail": "<what is wrong>", "field": "<the
 //! request's field>" | null}`, with kinds `unauthenticated` (401), `forbidden` (403),
 //! `not_found` (404), `invalid` (400), `method_not_allowed` (405), `too_large` (413),
-//! `rate_limited` (429) and `unavailable` (503); never an internal message or a panic.
+//! `rate_limited` (429), `busy` (409) and `unavailable` (503); never an internal message (the
+//! store's own words go to the server's log) or a panic.
 //!
 //! Times in queries are UTC epoch milliseconds or RFC 3339 (`2025-01-08T00:00:00+08:00`); in
 //! answers, UTC epoch milliseconds (`time_ms`).
@@ -44,6 +45,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct ApiState {
     api: Arc<Api>,
     limiter: Arc<DefaultKeyedRateLimiter<String>>,
+    /// Requests per second per token, as the limiter holds them (for its message).
+    rate: u32,
 }
 
 impl ApiState {
@@ -73,6 +76,7 @@ impl ApiState {
             limiter: Arc::new(RateLimiter::keyed(
                 Quota::per_second(rate).allow_burst(burst),
             )),
+            rate: rate.get(),
         }
     }
 }
@@ -130,7 +134,15 @@ impl From<ApiError> for Failure {
             ApiError::NotFound(d) => Failure::new(StatusCode::NOT_FOUND, "not_found", d, None),
             ApiError::Invalid { field, detail } => Failure::invalid(Some(&field), detail),
             ApiError::Unavailable(d) => {
-                Failure::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", d, None)
+                // The store's own words (which may name its address) go to the server's log,
+                // never to the caller.
+                eprintln!("serve: API: {d}");
+                Failure::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the store cannot answer now; the server's log says why",
+                    None,
+                )
             }
             ApiError::Busy(d) => Failure::new(StatusCode::CONFLICT, "busy", d, None),
         }
@@ -221,23 +233,28 @@ async fn blocking<T: Send + 'static>(
         .map_err(Failure::from)
 }
 
+/// The bearer token of a request's `Authorization` header (the scheme's name in any case, as
+/// RFC 7235 has it).
+fn bearer(headers: &axum::http::HeaderMap) -> Result<String, Failure> {
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| Failure::unauthenticated("no token: send 'Authorization: Bearer pgt_…'"))?;
+    header
+        .to_str()
+        .ok()
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim().to_string())
+        .ok_or_else(|| Failure::unauthenticated("the Authorization header is not 'Bearer <token>'"))
+}
+
 /// The caller, from the bearer token, within its rate limit.
 pub struct Caller(pub Principal);
 
 impl FromRequestParts<ApiState> for Caller {
     type Rejection = Failure;
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Failure> {
-        let header = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
-            Failure::unauthenticated("no token: send 'Authorization: Bearer pgt_…'")
-        })?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(|t| t.trim().to_string())
-            .ok_or_else(|| {
-                Failure::unauthenticated("the Authorization header is not 'Bearer <token>'")
-            })?;
+        let token = bearer(&parts.headers)?;
         let api = state.api.clone();
         let who = blocking(move || api.authenticate(&token, now_ms())).await?;
         if state.limiter.check_key(&who.token_id).is_err() {
@@ -245,8 +262,8 @@ impl FromRequestParts<ApiState> for Caller {
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
                 format!(
-                    "token {} made more than {REQUESTS_PER_S} requests a second",
-                    who.token_id
+                    "token {} made more than {} requests a second",
+                    who.token_id, state.rate
                 ),
                 None,
             ));
@@ -1153,6 +1170,7 @@ pub struct StreamQuery {
               (status = 403, body = ErrorBody)))]
 async fn stream_latest(
     State(s): State<ApiState>,
+    headers: axum::http::HeaderMap,
     Caller(who): Caller,
     Q(q): Q<StreamQuery>,
 ) -> Result<impl IntoResponse, Failure> {
@@ -1172,64 +1190,75 @@ async fn stream_latest(
         offset: 0,
         limit: parkgrid_engine::api::MAX_PAGE,
     };
-    let stream = futures_util::stream::unfold(
-        (s.api.clone(), who, true),
-        move |(api, who, first)| async move {
-            if !first {
-                if Instant::now() + Duration::from_secs(1) > end {
-                    return None;
-                }
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-            let (a, w) = (api.clone(), who.clone());
-            let answer = tokio::task::spawn_blocking(move || {
-                let latest = a.latest(&w, None, page);
-                // The whole-park roles also hear the alarms; a tenant does not.
-                let alarms = matches!(w.role, Role::Admin | Role::Operator | Role::Auditor)
-                    .then(|| a.alarms(&w, now_ms()));
-                (latest, alarms)
-            })
-            .await;
-            let error = |text: String| Event::default().event("error").data(text);
-            let mut events = Vec::with_capacity(2);
-            match answer {
-                Ok((latest, alarms)) => {
-                    events.push(match latest {
-                        Ok(p) => Event::default()
-                            .event("latest")
-                            .json_data(LatestPage::from(p))
-                            .unwrap_or_else(|_| error("serialising".into())),
-                        Err(e) => error(e.to_string()),
-                    });
-                    let now = now_ms();
-                    match alarms {
-                        Some(Ok(list)) => events.push(
-                            Event::default()
-                                .event("alarms")
-                                .json_data(
-                                    list.into_iter()
-                                        .map(|a| AlarmDto::of(a, now))
-                                        .collect::<Vec<_>>(),
-                                )
-                                .unwrap_or_else(|_| error("serialising".into())),
-                        ),
-                        Some(Err(e)) => events.push(error(e.to_string())),
-                        None => {}
+    // Checked again at every tick: a token revoked or expired ends its stream.
+    let token = bearer(&headers)?;
+    let stream =
+        futures_util::stream::unfold((s.api.clone(), who, true), move |(api, who, first)| {
+            let token = token.clone();
+            async move {
+                if !first {
+                    if Instant::now() + Duration::from_secs(1) > end {
+                        return None;
                     }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
                 }
-                Err(_) => events.push(error("the worker stopped".into())),
+                let (a, w) = (api.clone(), who.clone());
+                let answer = tokio::task::spawn_blocking(move || {
+                    if a.authenticate(&token, now_ms()).is_err() {
+                        return None;
+                    }
+                    let latest = a.latest(&w, None, page);
+                    // The whole-park roles also hear the alarms; a tenant does not.
+                    let alarms = matches!(w.role, Role::Admin | Role::Operator | Role::Auditor)
+                        .then(|| a.alarms(&w));
+                    Some((latest, alarms))
+                })
+                .await;
+                let answer = match answer {
+                    Ok(None) => return None,
+                    Ok(Some(a)) => Ok(a),
+                    Err(e) => Err(e),
+                };
+                let error = |text: String| Event::default().event("error").data(text);
+                let mut events = Vec::with_capacity(2);
+                match answer {
+                    Ok((latest, alarms)) => {
+                        events.push(match latest {
+                            Ok(p) => Event::default()
+                                .event("latest")
+                                .json_data(LatestPage::from(p))
+                                .unwrap_or_else(|_| error("serialising".into())),
+                            Err(e) => error(Failure::from(e).body.detail),
+                        });
+                        let now = now_ms();
+                        match alarms {
+                            Some(Ok(list)) => events.push(
+                                Event::default()
+                                    .event("alarms")
+                                    .json_data(
+                                        list.into_iter()
+                                            .map(|a| AlarmDto::of(a, now))
+                                            .collect::<Vec<_>>(),
+                                    )
+                                    .unwrap_or_else(|_| error("serialising".into())),
+                            ),
+                            Some(Err(e)) => events.push(error(Failure::from(e).body.detail)),
+                            None => {}
+                        }
+                    }
+                    Err(_) => events.push(error("the worker stopped".into())),
+                }
+                let events = events
+                    .into_iter()
+                    .map(Ok::<_, std::convert::Infallible>)
+                    .collect::<Vec<_>>();
+                Some((futures_util::stream::iter(events), (api, who, false)))
             }
-            let events = events
-                .into_iter()
-                .map(Ok::<_, std::convert::Infallible>)
-                .collect::<Vec<_>>();
-            Some((futures_util::stream::iter(events), (api, who, false)))
-        },
-    );
+        });
     Ok(Sse::new(futures_util::StreamExt::flatten(stream)).keep_alive(KeepAlive::default()))
 }
 
-/// The alarms open or raised in the last week, newest first (admin, operator, auditor).
+/// The alarms, the open ones first, then the newest; at most 1,000 (admin, operator, auditor).
 #[utoipa::path(get, path = "/api/v1/alarms", tag = "alarms",
     responses((status = 200, body = Vec<AlarmDto>), (status = 403, body = ErrorBody)))]
 async fn alarms(
@@ -1238,7 +1267,7 @@ async fn alarms(
 ) -> Result<Json<Vec<AlarmDto>>, Failure> {
     let api = s.api.clone();
     let now = now_ms();
-    let all = blocking(move || api.alarms(&who, now)).await?;
+    let all = blocking(move || api.alarms(&who)).await?;
     Ok(Json(
         all.into_iter().map(|a| AlarmDto::of(a, now)).collect(),
     ))

@@ -251,7 +251,7 @@ fn alarm_id(api: &Api) -> i64 {
         role: Role::Admin,
         tenant: None,
     };
-    api.alarms(&admin, now_ms()).expect("alarms")[0].id
+    api.alarms(&admin).expect("alarms")[0].id
 }
 
 /// The request of an operation for `caller`: tenant A's meter and series (tenant B is refused
@@ -588,6 +588,22 @@ fn answers_carry_the_data_and_the_limits_hold() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {text}");
         assert_eq!(e["field"], field, "{body}: {text}");
     }
+
+    // A token that expires while its stream runs ends the stream at the next tick.
+    let (short, _) = _api
+        .create_token(Role::Operator, None, "short", Some(now_ms() + 600), now_ms())
+        .expect("token");
+    let began = std::time::Instant::now();
+    let (status, _, text) = send(
+        &router,
+        Method::GET,
+        "/api/v1/stream/latest?seconds=5",
+        Some(&short),
+        None,
+    );
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(text.matches("event: latest").count(), 1, "{text}");
+    assert!(began.elapsed() < std::time::Duration::from_secs(3), "{:?}", began.elapsed());
 
     // The API browser without a token, from this server only.
     let (status, _, page) = send(&router, Method::GET, "/api/v1/docs/", None, None);

@@ -239,7 +239,8 @@ pub trait PointStore {
     fn tokens(&mut self) -> Result<Vec<TokenRecord>, StoreError>;
 
     /// Raises the alarm of condition `key` at `at_ms`, or, when one is open for it, notes it
-    /// seen again (time, count, message); returns its id.
+    /// seen again (time, count, message; a change of severity takes back its acknowledgement,
+    /// so an escalation is seen); returns its id.
     ///
     /// # Errors
     /// [`StoreError`] from the database.
@@ -258,14 +259,16 @@ pub trait PointStore {
     /// [`StoreError`] from the database.
     fn clear_alarm(&mut self, key: &str, at_ms: i64) -> Result<bool, StoreError>;
 
-    /// The alarms raised at or after `since_ms` or still open, newest first, at most `limit`.
+    /// The open alarms and those raised at or after `since_ms`: the open ones first, then the
+    /// newest; at most `limit`.
     ///
     /// # Errors
     /// [`StoreError`] from the database.
     fn alarms(&mut self, since_ms: i64, limit: usize) -> Result<Vec<Alarm>, StoreError>;
 
-    /// Acknowledges or shelves alarm `id` at `at_ms`; the alarm as it is then, or `None` when
-    /// there is no such alarm.
+    /// Acknowledges or shelves alarm `id` at `at_ms` (a cleared alarm is left as it is, and an
+    /// acknowledgement is not made twice); the alarm as it is then, or `None` when there is no
+    /// such alarm.
     ///
     /// # Errors
     /// [`StoreError`] from the database.

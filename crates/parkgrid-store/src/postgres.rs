@@ -294,7 +294,7 @@ impl PointStore for Store {
         Ok(self
             .client
             .query(
-                "SELECT id, name, asset, quantity, unit FROM series ORDER BY name",
+                "SELECT id, name, asset, quantity, unit FROM series ORDER BY name COLLATE \"C\"",
                 &[],
             )?
             .iter()
@@ -374,7 +374,11 @@ impl PointStore for Store {
                  VALUES ($1, $2, $3, $4, $5, $5, 1)
                  ON CONFLICT (key) WHERE cleared_ms IS NULL DO UPDATE
                  SET last_seen_ms = excluded.last_seen_ms, count = alarms.count + 1,
-                     message = excluded.message, severity = excluded.severity
+                     message = excluded.message, severity = excluded.severity,
+                     acked_ms = CASE WHEN alarms.severity = excluded.severity
+                                         THEN alarms.acked_ms END,
+                     acked_by = CASE WHEN alarms.severity = excluded.severity
+                                         THEN alarms.acked_by END
                  RETURNING id",
                 &[&key, &severity, &source, &message, &at_ms],
             )?
@@ -395,7 +399,7 @@ impl PointStore for Store {
             .query(
                 &format!(
                     "SELECT {ALARM_COLUMNS} FROM alarms WHERE cleared_ms IS NULL OR raised_ms >= $1
-                     ORDER BY raised_ms DESC, id DESC LIMIT $2"
+                     ORDER BY (cleared_ms IS NULL) DESC, raised_ms DESC, id DESC LIMIT $2"
                 ),
                 &[&since_ms, &limit],
             )?
@@ -412,12 +416,13 @@ impl PointStore for Store {
     ) -> Result<Option<Alarm>, StoreError> {
         match action {
             AlarmAction::Acknowledge { by } => self.client.execute(
-                "UPDATE alarms SET acked_ms = $2, acked_by = $3 WHERE id = $1",
+                "UPDATE alarms SET acked_ms = $2, acked_by = $3
+                 WHERE id = $1 AND cleared_ms IS NULL AND acked_ms IS NULL",
                 &[&id, &at_ms, by],
             )?,
             AlarmAction::Shelve { by, until_ms } => self.client.execute(
                 "UPDATE alarms SET shelved_until_ms = $2, acked_ms = COALESCE(acked_ms, $3),
-                        acked_by = COALESCE(acked_by, $4) WHERE id = $1",
+                        acked_by = COALESCE(acked_by, $4) WHERE id = $1 AND cleared_ms IS NULL",
                 &[&id, until_ms, &at_ms, by],
             )?,
         };

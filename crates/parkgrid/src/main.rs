@@ -144,9 +144,10 @@ enum Command {
     Serve(live::ServeArgs),
     /// The API's tokens: create (shown once), list, revoke — in the store serve uses.
     ///
-    /// Every route of `serve`'s API but /health and /api/v1/openapi.json takes a token
-    /// (`Authorization: Bearer pgt_…`). Roles: admin, operator, tenant (--tenant: its own
-    /// meters and series only), auditor (read only), device. Needs a build with --features live.
+    /// Every route of `serve` that answers with data takes a token (`Authorization: Bearer
+    /// pgt_…`); /health, /api/v1/openapi.json and the pages of /api/v1/docs/ and /dashboard/
+    /// do not. Roles: admin, operator, tenant (--tenant: its own meters and series only),
+    /// auditor (read only), device (reads nothing). Needs a build with --features live.
     Token(token::Args),
     /// Print the JSON Schema of the park file, for editor completion and checking.
     Schema {

@@ -36,7 +36,9 @@ const state = {
   lang: (sessionStorage.getItem("lang") || (navigator.language || "en")).startsWith("zh") ? "zh" : "en",
   token: sessionStorage.getItem("token") || "",
   park: null, me: null, assets: [], branches: [], buses: [], meters: [], latest: new Map(),
-  alarms: null,
+  alarms: null, newest: 0,
+  // Each sign-in is a session; a stream or timer of an earlier one stops at its next turn.
+  session: 0, abort: null, timers: [],
   sld: null, updates: 0,
 };
 window.parkgrid = state;
@@ -251,14 +253,26 @@ function render() {
   renderMeters(meterEnergy);
 }
 
+// The offset of the park's time zone from UTC at the instant `ms`, ms.
+function tzOffset(ms, tz) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-US", {
+    timeZone: tz, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit",
+  }).formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+  const local = Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute, +parts.second);
+  return local - Math.floor(ms / 1000) * 1000;
+}
+
 // Today's energy per meter: its intervals since the park's local midnight, today being the day
 // of the newest measurement (a twin replaying another year has its own today).
 async function refreshMeters() {
+  const session = state.session;
   const now = state.newest || Date.now();
   const tz = state.park.time_zone;
-  const local = new Date(new Date(now).toLocaleString("en-US", { timeZone: tz }));
-  const offset = local.getTime() - new Date(new Date(now).toLocaleString("en-US", { timeZone: "UTC" })).getTime();
-  const midnight = Math.floor((now + offset) / 86400000) * 86400000 - offset;
+  const local = new Date(now + tzOffset(now, tz));
+  const day = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate());
+  // Midnight's own offset (a day on which the clocks change has another at midnight).
+  const midnight = day - tzOffset(day - tzOffset(now, tz), tz);
   const energy = new Map();
   if (now <= midnight) {  // The first instant of the day: nothing has ended in it yet.
     for (const m of state.meters) { energy.set(m.id, 0); }
@@ -268,37 +282,47 @@ async function refreshMeters() {
   }
   for (const m of state.meters) {
     const r = await api(`/api/v1/meters/${encodeURIComponent(m.id)}/intervals?from=${midnight}&to=${now}`);
+    if (session !== state.session) { return; }
     if (r) { energy.set(m.id, r.energy_kwh); }
   }
   meterEnergy = energy;
   renderMeters(meterEnergy);
 }
 
-// Server-Sent Events over fetch: each `latest` event is a page of latest values.
-async function stream() {
-  for (;;) {
+// Server-Sent Events over fetch: each `latest` event is a page of latest values, each `alarms`
+// event the alarm list. Ends when its session does (a sign-out or another sign-in).
+async function stream(session) {
+  while (session === state.session) {
     try {
-      const r = await fetch("/api/v1/stream/latest", { headers: { Authorization: "Bearer " + state.token } });
+      const r = await fetch("/api/v1/stream/latest", {
+        headers: { Authorization: "Bearer " + state.token }, signal: state.abort.signal,
+      });
       if (r.status === 401) { return signOut(t("bad_token")); }
       if (!r.ok || !r.body) { throw new Error(String(r.status)); }
       const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = "";
       for (;;) {
         const { value: chunk, done } = await reader.read();
-        if (done) { break; }
+        if (done || session !== state.session) { break; }
         buffer += chunk;
         let end;
         while ((end = buffer.indexOf("\n\n")) >= 0) {
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
-          const data = block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).join("\n");
-          if (data && block.includes("event: alarms")) {
-            state.alarms = JSON.parse(data);
+          let event = "message";
+          const data = [];
+          for (const line of block.split("\n")) {
+            if (line.startsWith("event:")) { event = line.slice(6).trim(); }
+            if (line.startsWith("data:")) { data.push(line.slice(5).trim()); }
+          }
+          if (!data.length || session !== state.session) { continue; }
+          if (event === "alarms") {
+            state.alarms = JSON.parse(data.join("\n"));
             renderAlarms();
             continue;
           }
-          if (!data || !block.includes("event: latest")) { continue; }
-          const page = JSON.parse(data);
+          if (event !== "latest") { continue; }
+          const page = JSON.parse(data.join("\n"));
           for (const item of page.items) { state.latest.set(item.series, item); }
           state.updates += 1;
           const newest = Math.max(...page.items.map((i) => i.time_ms || 0));
@@ -310,26 +334,46 @@ async function stream() {
         }
       }
     } catch (e) {
-      if (e.message === "unauthenticated") { return; }
+      if (session !== state.session || e.name === "AbortError") { return; }
       $("status").textContent = t("stream_lost");
       await new Promise((ok) => setTimeout(ok, 2000));
     }
   }
 }
 
+// Ends the session: its stream aborted, its timers stopped, everything it showed forgotten.
+function endSession() {
+  state.session += 1;
+  if (state.abort) { state.abort.abort(); }
+  state.abort = null;
+  for (const id of state.timers) { clearInterval(id); }
+  state.timers = [];
+  Object.assign(state, {
+    me: null, park: null, assets: [], branches: [], buses: [], meters: [], alarms: null,
+    newest: 0, updates: 0,
+  });
+  state.latest = new Map();
+  meterEnergy = new Map();
+  if (state.sld) { state.sld.dispose(); state.sld = null; }
+}
+
 function signOut(message) {
+  endSession();
   sessionStorage.removeItem("token");
   state.token = "";
-  state.me = null;
   $("login").hidden = false;
   $("logout").hidden = true;
   $("login-error").textContent = message || "";
+  $("status").textContent = "";
+  $("who").textContent = "";
   for (const id of ["tiles", "sld-box", "meters-box", "alarms-box"]) { $(id).hidden = true; }
-  state.alarms = null;
   return null;
 }
 
 async function start() {
+  endSession();
+  const session = state.session;
+  state.abort = new AbortController();
   try {
     state.me = await api("/api/v1/whoami");
   } catch (e) {
@@ -343,6 +387,7 @@ async function start() {
     api("/api/v1/park/assets?limit=1000"), api("/api/v1/park/branches?limit=1000"),
     api("/api/v1/park/buses?limit=1000"), api("/api/v1/meters?limit=1000"),
   ]);
+  if (session !== state.session) { return null; }
   // A tenant's token answers 403 on the park's parts: those panels stay hidden.
   state.assets = assets ? assets.items : [];
   state.branches = branches ? branches.items : [];
@@ -351,9 +396,10 @@ async function start() {
   $("status").textContent = t("waiting");
   render();
   refreshMeters();
-  setInterval(refreshMeters, 5000);
-  setInterval(() => { $("clock").textContent = new Date().toLocaleTimeString(state.lang === "zh" ? "zh-CN" : "en-GB"); }, 1000);
-  stream();
+  state.timers.push(setInterval(refreshMeters, 5000));
+  state.timers.push(setInterval(() => { $("clock").textContent = new Date().toLocaleTimeString(state.lang === "zh" ? "zh-CN" : "en-GB"); }, 1000));
+  stream(session);
+  return null;
 }
 
 $("lang").addEventListener("click", () => {

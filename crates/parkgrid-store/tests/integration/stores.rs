@@ -460,6 +460,31 @@ fn alarms_are_raised_once_per_condition_and_follow_their_lifecycle(store: &mut d
             .expect("no such alarm")
             .is_none()
     );
+    // Seen again at the same severity, the acknowledgement stands; an escalation takes it back.
+    store
+        .raise_alarm("stale:pv_roof", "alarm", "pv_roof", "still nothing", 2_700)
+        .expect("again");
+    let kept = store.alarms(0, 10).expect("lists");
+    assert_eq!(
+        kept.iter().find(|x| x.id == a).and_then(|x| x.acked_ms),
+        Some(2_500)
+    );
+    store
+        .raise_alarm(
+            "device:bess_pcs",
+            "warning",
+            "bess_pcs",
+            "answering slowly",
+            2_800,
+        )
+        .expect("changed severity");
+    let again = store.alarms(0, 10).expect("lists");
+    let dev = again.iter().find(|x| x.id == other).expect("there");
+    assert_eq!(
+        (dev.acked_ms, dev.acked_by.as_deref()),
+        (None, None),
+        "{dev:?}"
+    );
     // Cleared: the condition may be raised anew as another alarm.
     assert!(store.clear_alarm("stale:pv_roof", 3_000).expect("clears"));
     assert!(!store.clear_alarm("stale:pv_roof", 3_100).expect("once"));
@@ -473,11 +498,22 @@ fn alarms_are_raised_once_per_condition_and_follow_their_lifecycle(store: &mut d
         )
         .expect("raised anew");
     assert_ne!(a, b);
+    // A cleared alarm is not acknowledged after the fact.
+    assert!(store.clear_alarm("device:bess_pcs", 3_300).expect("clears"));
+    let late = store
+        .act_on_alarm(
+            other,
+            &AlarmAction::Acknowledge { by: "tok_2".into() },
+            3_400,
+        )
+        .expect("acts")
+        .expect("there");
+    assert_eq!(late.acked_by, None, "{late:?}");
     // Cleared alarms raised before `since` drop out of the list; open ones stay.
     let recent = store.alarms(3_500, 10).expect("lists");
     assert_eq!(
         recent.iter().map(|x| x.id).collect::<Vec<_>>(),
-        [b, other],
+        [b],
         "{recent:?}"
     );
 }

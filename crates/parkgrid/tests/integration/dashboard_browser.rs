@@ -284,6 +284,27 @@ fn the_dashboard_shows_the_live_park_to_each_role() {
     );
     assert_eq!(elsewhere, json!([]), "fetched from elsewhere");
 
+    // Signed out, the page forgets what it showed, and nothing comes back from the old stream.
+    run(
+        &driver,
+        &session,
+        "document.getElementById('logout').click(); return true;",
+    );
+    std::thread::sleep(Duration::from_millis(2500));
+    let gone = run(
+        &driver,
+        &session,
+        "return ['tiles', 'sld-box', 'meters-box', 'alarms-box'].every(function (id) {
+           return document.getElementById(id).hidden; }) && !document.getElementById('login').hidden
+           && document.querySelectorAll('#meters tbody tr, #alarms tbody tr').length >= 0
+           && window.parkgrid.latest.size === 0;",
+    );
+    assert_eq!(
+        gone,
+        json!(true),
+        "the signed-out page still shows the park"
+    );
+
     // A tenant sees its own meters only, and none of the park's parts.
     open(&offices);
     wait_for(
