@@ -432,7 +432,7 @@ fn every_operation_with_every_caller_answers_as_the_roles_say() {
 
 #[test]
 fn answers_carry_the_data_and_the_limits_hold() {
-    let (router, _api, tokens) = setup("data");
+    let (router, api, tokens) = setup("data");
     let get = |uri: &str, who: &str| send(&router, Method::GET, uri, Some(&tokens[who]), None);
     // The hourly window of tenant A's series: 24 buckets of 4 points, means of 100 + k.
     let (status, w, text) = get(
@@ -590,8 +590,14 @@ fn answers_carry_the_data_and_the_limits_hold() {
     }
 
     // A token that expires while its stream runs ends the stream at the next tick.
-    let (short, _) = _api
-        .create_token(Role::Operator, None, "short", Some(now_ms() + 600), now_ms())
+    let (short, _) = api
+        .create_token(
+            Role::Operator,
+            None,
+            "short",
+            Some(now_ms() + 600),
+            now_ms(),
+        )
         .expect("token");
     let began = std::time::Instant::now();
     let (status, _, text) = send(
@@ -603,7 +609,11 @@ fn answers_carry_the_data_and_the_limits_hold() {
     );
     assert_eq!(status, StatusCode::OK);
     assert_eq!(text.matches("event: latest").count(), 1, "{text}");
-    assert!(began.elapsed() < std::time::Duration::from_secs(3), "{:?}", began.elapsed());
+    assert!(
+        began.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        began.elapsed()
+    );
 
     // The API browser without a token, from this server only.
     let (status, _, page) = send(&router, Method::GET, "/api/v1/docs/", None, None);
