@@ -30,6 +30,7 @@ pub mod api;
 pub mod contingency;
 pub mod error;
 pub mod files;
+pub mod forecast;
 #[cfg(feature = "live")]
 pub mod live;
 pub mod losses;

@@ -28,7 +28,7 @@ pub struct CsvTable {
 /// A reader of time-series CSV text as every reader of this crate takes it (`#` comments,
 /// trimmed fields, rows of any length checked by the caller) and its header row; `file` names
 /// it in errors.
-pub(crate) fn reader<'t>(
+pub fn reader<'t>(
     file: &str,
     text: &'t str,
 ) -> Result<(csv::Reader<&'t [u8]>, Vec<String>), DataError> {
@@ -47,7 +47,7 @@ pub(crate) fn reader<'t>(
 }
 
 /// A CSV row's error, at its line.
-pub(crate) fn row_error(file: &str, e: &csv::Error) -> DataError {
+pub fn row_error(file: &str, e: &csv::Error) -> DataError {
     let line = e.position().map_or(0, |p| p.line() as usize);
     DataError::at(file, line, "row", e.to_string())
 }

@@ -51,7 +51,7 @@ pub struct Placed {
 
 /// Parses a time as the twin's logs write it: RFC 3339 (offset ignored, `T` or a space) or a
 /// naive date and time to the minute or second.
-fn clock_time(raw: &str) -> Option<NaiveDateTime> {
+pub fn clock_time(raw: &str) -> Option<NaiveDateTime> {
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Some(t.naive_local());
     }

@@ -5,6 +5,7 @@
 mod out;
 
 mod contingency;
+mod forecast;
 mod info;
 mod live;
 mod powerflow;
@@ -126,6 +127,8 @@ enum Command {
     /// reference, shedding what it cannot carry), whether the rest solves, voltages out of band and
     /// elements over their rating. A power flow that does not converge lends no figures.
     Contingency(contingency::Args),
+    /// Forecasting: backtests that score the models on a data file and pick the default.
+    Forecast(forecast::Args),
     /// The park's digital twin: plays days of the park and publishes what its devices and
     /// meters would measure over MQTT (SenML, QoS 1).
     ///
@@ -229,6 +232,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Profiles { park, out, json } => profiles::run(&load(&park)?, &out, json),
         Command::Powerflow(args) => powerflow::run(&args),
         Command::Contingency(args) => contingency::run(&args),
+        Command::Forecast(args) => forecast::run(args),
         Command::Twin(args) => live::twin(args),
         Command::Serve(args) => live::serve(args),
         Command::Token(args) => token::run(args),

@@ -106,6 +106,8 @@ fn help_on_every_command_and_version() {
         &["compare", "--help"],
         &["powerflow", "--help"],
         &["contingency", "--help"],
+        &["forecast", "--help"],
+        &["forecast", "backtest", "--help"],
         &["help"],
     ] {
         let o = parkgrid(args);

@@ -5,6 +5,7 @@
 mod cli;
 mod common;
 mod dashboard_browser;
+mod forecast;
 mod live;
 mod mutated_files;
 mod report_browser;
