@@ -267,3 +267,107 @@ impl Forecaster {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Calendar, Series};
+    use chrono::NaiveDate;
+
+    fn hourly(days: usize) -> Series {
+        let start = NaiveDate::from_ymd_opt(2025, 3, 3)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        let values = (0..days * 24)
+            .map(|i| Some(10.0 + (i % 24) as f64 + (i % 7) as f64 * 0.1))
+            .collect();
+        Series::new("x", start, 60, values).unwrap()
+    }
+
+    #[test]
+    fn a_delayed_feed_still_gets_a_forecast_with_its_flags() {
+        let mut s = hourly(30);
+        let origin = 28 * 24;
+        // The last 30 hours before the origin never arrived.
+        for v in &mut s.values[origin - 30..] {
+            *v = None;
+        }
+        let cal = Calendar::default();
+        let inp = Inputs::new(&s, None, &cal);
+        let f = Forecaster::new(Model::Smoothing).issue(&inp, origin, 24);
+        assert_eq!(f.p50.len(), 24);
+        assert!(
+            f.flags.contains(&Flag::Delayed { steps: 30 }),
+            "{:?}",
+            f.flags
+        );
+        assert!(
+            f.flags.contains(&Flag::Missing { percent: 17.9 }),
+            "{:?}",
+            f.flags
+        );
+        assert!(f.flags.contains(&Flag::WideIntervals), "{:?}", f.flags);
+        for k in 0..24 {
+            assert!(f.p10[k] <= f.p50[k] && f.p50[k] <= f.p90[k]);
+            assert!(f.p50[k].is_finite());
+        }
+    }
+
+    #[test]
+    fn nothing_to_go_on_holds_the_last_value_and_says_so() {
+        let mut s = hourly(2);
+        for v in &mut s.values[..47] {
+            *v = None;
+        }
+        let cal = Calendar::default();
+        let inp = Inputs::new(&s, None, &cal);
+        let f = Forecaster::new(Model::Calendar).issue(&inp, 48, 24);
+        // Persistence has the last step (the day before's last hour); the rest is held.
+        assert_eq!(f.p50, vec![s.values[47].unwrap(); 24]);
+        assert!(f.flags.contains(&Flag::Held { steps: 23 }), "{:?}", f.flags);
+        assert!(
+            f.flags.contains(&Flag::Fallback {
+                model: Model::Persistence,
+                steps: 1
+            }),
+            "{:?}",
+            f.flags
+        );
+        // A model that cannot forecast a step hands it to the next one down.
+        let s = hourly(9);
+        let inp = Inputs::new(&s, None, &cal);
+        let f = Forecaster::new(Model::Smoothing).issue(&inp, 8 * 24, 24);
+        assert!(
+            f.flags.contains(&Flag::Fallback {
+                model: Model::Calendar,
+                steps: 24
+            }),
+            "{:?}",
+            f.flags
+        );
+    }
+
+    #[test]
+    fn intervals_come_from_the_models_own_errors_once_learnt() {
+        let s = hourly(40);
+        let cal = Calendar::default();
+        let inp = Inputs::new(&s, None, &cal);
+        let mut fc = Forecaster::new(Model::Persistence);
+        for day in 7..35 {
+            let f = fc.issue(&inp, day * 24, 24);
+            fc.learn(&inp, day * 24, &f, 0, 24);
+        }
+        let f = fc.issue(&inp, 35 * 24, 24);
+        assert!(f.is_good(), "{:?}", f.flags);
+        // Persistence's error here is the weekly wobble's day-to-day step: within ±0.6.
+        for k in 0..24 {
+            assert!(
+                f.p90[k] - f.p10[k] <= 1.2 + 1e-9,
+                "{k}: {} {}",
+                f.p10[k],
+                f.p90[k]
+            );
+        }
+    }
+}
