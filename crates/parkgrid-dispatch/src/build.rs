@@ -291,6 +291,21 @@ pub struct BuildOptions {
     /// For a window of a rolling horizon: each grid connection's highest import so far in each
     /// month, which the demand charge has paid for already.
     pub peak_floor: HashMap<String, [f64; 12]>,
+    /// Soft end levels, kWh, by store id: the level the window should end at, each kWh off it
+    /// priced at [`BuildOptions::target_penalty_cny_per_kwh`] (a controller's setpoint that
+    /// the plant follows unless that would cost more). Overrides `store_end` for the store.
+    pub store_target: HashMap<String, f64>,
+    /// The price of a kWh off a store's target, CNY.
+    pub target_penalty_cny_per_kwh: f64,
+    /// EV charging sessions open at the window's start, by EV hub id: the energy still to
+    /// deliver before departure, kWh (a window that starts mid-session).
+    pub ev_open_kwh: HashMap<String, f64>,
+    /// Flexible loads part-way through a shift window at the window's start, by id: the steps
+    /// left in that shift window and the energy still owed in it, kWh.
+    pub flexible_open: HashMap<String, (usize, f64)>,
+    /// Every row may give at this price per unit of violation (the elastic, priced-slack
+    /// programme: a schedule even when hard limits cannot all be met).
+    pub elastic_cny: Option<f64>,
 }
 
 /// The built programme with what is needed to read its solution.
@@ -355,8 +370,12 @@ pub fn build(park: &Park, profiles: &ParkProfiles, options: BuildOptions) -> Bui
                 Quantity::ColdKw,
                 Profile::CoolingDemand,
             ),
-            AssetRef::EvCharging(x) => component::load::add_ev(&mut b, x),
-            AssetRef::FlexibleLoad(x) => component::load::add_flexible(&mut b, x),
+            AssetRef::EvCharging(x) => {
+                component::load::add_ev(&mut b, x, options.ev_open_kwh.get(&x.id).copied())
+            }
+            AssetRef::FlexibleLoad(x) => {
+                component::load::add_flexible(&mut b, x, options.flexible_open.get(&x.id).copied())
+            }
         }
     }
     component::chiller::limit_chp_heat(&mut b);
@@ -374,8 +393,12 @@ pub fn build(park: &Park, profiles: &ParkProfiles, options: BuildOptions) -> Bui
     }
 }
 
-/// How a store ends: where it started (year runs) or as the rolling horizon says.
+/// How a store ends: where it started (year runs), as the rolling horizon says, or near a
+/// controller's target.
 fn end_of(options: &BuildOptions, id: &str) -> component::storage::End {
+    if let Some(&level) = options.store_target.get(id) {
+        return component::storage::End::Target(level, options.target_penalty_cny_per_kwh);
+    }
     match &options.store_end {
         None => component::storage::End::AsStart,
         Some(map) => match map.get(id).copied().flatten() {

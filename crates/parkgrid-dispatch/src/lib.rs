@@ -275,6 +275,23 @@ pub fn run_with_progress(
     }
 }
 
+/// The least-cost schedule of a window of `profiles` (a tick of a model-predictive controller,
+/// or any window), built with `options` (the stores' start levels are the park's
+/// `soc_initial_frac`; their ends, EV sessions and flexible loads under way, peaks paid for and
+/// elasticity from `options`).
+///
+/// # Errors
+/// [`SolveError`] when the solver is not in the build or the programme cannot be handed to it.
+pub fn plan(
+    park: &Park,
+    profiles: &ParkProfiles,
+    solver: (SolverKind, &SolveOptions),
+    options: BuildOptions,
+) -> Result<Outcome, SolveError> {
+    let steps = Steps::of(park, profiles);
+    optimal(park, profiles, &steps, solver, options)
+}
+
 fn optimal(
     park: &Park,
     profiles: &ParkProfiles,
@@ -283,9 +300,11 @@ fn optimal(
     options: BuildOptions,
 ) -> Result<Outcome, SolveError> {
     let start = Instant::now();
+    let elastic_price = options.elastic_cny;
     let built = build::build(park, profiles, options);
+    let elastic_lp = elastic_price.map(|price| elastic(&built.lp, price).0);
     let build_time_s = start.elapsed().as_secs_f64();
-    let solution = solve::solve_with(&built.lp, solver, solve)?;
+    let solution = solve::solve_with(elastic_lp.as_ref().unwrap_or(&built.lp), solver, solve)?;
     let mut stats = RunStats {
         n_variables: built.lp.n_vars(),
         n_rows: built.lp.rows.len(),
@@ -381,19 +400,24 @@ fn balance_residual(built: &build::Built, x: &[f64]) -> f64 {
     worst
 }
 
-/// For an infeasible programme: every row gets slacks at a high price; the rows whose slacks are
-/// used are the limits that cannot be met.
-fn diagnose(lp: &lp::Lp, solver: SolverKind) -> Vec<(String, f64)> {
+/// The price of a unit of violation in the programme that diagnoses an infeasible one, CNY.
+const ELASTIC_CNY: f64 = 1e6;
+
+/// The slack variables [`elastic`] added to each row: `(row, up, down)`.
+type Slacks = Vec<(usize, Option<usize>, Option<usize>)>;
+
+/// A copy of `lp` in which every row may give at `price` per unit of violation: `≥` rows up,
+/// `≤` rows down, `=` rows both ways (the elastic programme, always feasible when the variables'
+/// bounds are).
+fn elastic(lp: &lp::Lp, price: f64) -> (lp::Lp, Slacks) {
     let mut elastic = lp.clone();
     let n_rows = elastic.rows.len();
     let mut slacks = Vec::new();
-    // Each row may give in the direction that loosens it: `≥` rows up, `≤` rows down, `=` rows
-    // both ways.
     for i in 0..n_rows {
         let sense = elastic.rows[i].sense;
         let mut elastic_var = |family: &str, coef: f64| {
             let v = elastic
-                .add_block(family, "row", 1, |_| (0.0, f64::INFINITY), |_| 1e6)
+                .add_block(family, "row", 1, |_| (0.0, f64::INFINITY), |_| price)
                 .at(0);
             elastic.rows[i].terms.push((v, coef));
             v
@@ -402,6 +426,13 @@ fn diagnose(lp: &lp::Lp, solver: SolverKind) -> Vec<(String, f64)> {
         let down = (sense != Sense::Ge).then(|| elastic_var("elastic.down", -1.0));
         slacks.push((i, up, down));
     }
+    (elastic, slacks)
+}
+
+/// For an infeasible programme: every row gets slacks at a high price; the rows whose slacks are
+/// used are the limits that cannot be met.
+fn diagnose(lp: &lp::Lp, solver: SolverKind) -> Vec<(String, f64)> {
+    let (elastic, slacks) = elastic(lp, ELASTIC_CNY);
     let Ok(s) = solve::solve(&elastic, solver) else {
         return Vec::new();
     };

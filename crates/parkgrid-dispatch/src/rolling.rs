@@ -100,6 +100,7 @@ pub(crate) fn run(
         let options = BuildOptions {
             store_end: Some(end),
             peak_floor: peaks.clone(),
+            ..BuildOptions::default()
         };
         let wsteps = Steps::of(&wpark, &sub);
         let out = optimal(&wpark, &sub, &wsteps, solver, options)?;

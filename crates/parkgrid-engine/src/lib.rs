@@ -34,6 +34,7 @@ pub mod forecast;
 #[cfg(feature = "live")]
 pub mod live;
 pub mod losses;
+pub mod mpc;
 pub mod network;
 pub mod park;
 pub mod parquet;

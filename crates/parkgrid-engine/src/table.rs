@@ -365,6 +365,52 @@ pub fn profiles(figures: &[SeriesSummary]) -> Table {
     Table::new(&headers, rows.collect())
 }
 
+/// `v` to four significant digits (at most six decimals), grouped.
+fn sig4(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format_number(v, 0);
+    }
+    let decimals = (3 - v.abs().log10().floor() as i32).clamp(0, 6) as usize;
+    format_number(v, decimals)
+}
+
+/// A forecast backtest's scores: model, RMSE, MAE, pinball loss (in the series' units),
+/// P10–P90 coverage, skill against persistence and the seasonal naive forecast (%), share of
+/// steps made by a fallback; the best model marked.
+pub fn backtest(report: &parkgrid_forecast::Report) -> Table {
+    let rows = report.scores.iter().map(|s| {
+        vec![
+            s.model.name().to_string(),
+            sig4(s.rmse),
+            sig4(s.mae),
+            sig4(s.pinball),
+            format_number(s.coverage_pct, 1),
+            format_number(s.skill_vs_persistence_pct, 1),
+            format_number(s.skill_vs_seasonal_naive_pct, 1),
+            format_number(s.fallback_pct, 1),
+            if s.model == report.best {
+                "best".into()
+            } else {
+                String::new()
+            },
+        ]
+    });
+    Table::new(
+        &[
+            "model",
+            "RMSE",
+            "MAE",
+            "pinball",
+            "P10-P90 %",
+            "skill vs persistence %",
+            "vs seasonal naive %",
+            "fallback %",
+            "",
+        ],
+        rows.collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -452,50 +498,4 @@ mod tests {
             ["−1,000.0", "-20.00 %", "better"]
         );
     }
-}
-
-/// `v` to four significant digits (at most six decimals), grouped.
-fn sig4(v: f64) -> String {
-    if v == 0.0 || !v.is_finite() {
-        return format_number(v, 0);
-    }
-    let decimals = (3 - v.abs().log10().floor() as i32).clamp(0, 6) as usize;
-    format_number(v, decimals)
-}
-
-/// A forecast backtest's scores: model, RMSE, MAE, pinball loss (in the series' units),
-/// P10–P90 coverage, skill against persistence and the seasonal naive forecast (%), share of
-/// steps made by a fallback; the best model marked.
-pub fn backtest(report: &parkgrid_forecast::Report) -> Table {
-    let rows = report.scores.iter().map(|s| {
-        vec![
-            s.model.name().to_string(),
-            sig4(s.rmse),
-            sig4(s.mae),
-            sig4(s.pinball),
-            format_number(s.coverage_pct, 1),
-            format_number(s.skill_vs_persistence_pct, 1),
-            format_number(s.skill_vs_seasonal_naive_pct, 1),
-            format_number(s.fallback_pct, 1),
-            if s.model == report.best {
-                "best".into()
-            } else {
-                String::new()
-            },
-        ]
-    });
-    Table::new(
-        &[
-            "model",
-            "RMSE",
-            "MAE",
-            "pinball",
-            "P10-P90 %",
-            "skill vs persistence %",
-            "vs seasonal naive %",
-            "fallback %",
-            "",
-        ],
-        rows.collect(),
-    )
 }

@@ -89,7 +89,9 @@ pub struct Inputs<'a> {
 
 impl<'a> Inputs<'a> {
     /// Prepares `series`: runs of the same non-zero value for [`STUCK_AFTER_H`] hours or more
-    /// are masked (listed in [`Inputs::stuck`]); `calendar` gives the day classes.
+    /// are masked (listed in [`Inputs::stuck`]) when the series otherwise changes from step to
+    /// step (a flat or step-shaped series — a data centre's constant draw, an hourly profile
+    /// at 15 minutes — repeats its values by nature); `calendar` gives the day classes.
     pub fn new(
         series: &Series,
         temperature: Option<&'a [Option<f64>]>,
@@ -98,7 +100,15 @@ impl<'a> Inputs<'a> {
         let mut series = series.clone();
         let run_min = (STUCK_AFTER_H * 60 / series.step_min).max(2) as usize;
         let mut stuck = Vec::new();
-        let mut i = 0;
+        let (mut pairs, mut equal) = (0usize, 0usize);
+        for w in series.values.windows(2) {
+            if let (Some(a), Some(b)) = (w[0], w[1]) {
+                pairs += 1;
+                equal += usize::from(a == b && a != 0.0);
+            }
+        }
+        let varies = pairs > 0 && equal * 2 < pairs;
+        let mut i = if varies { 0 } else { series.values.len() };
         while i < series.values.len() {
             let mut j = i + 1;
             if let Some(v) = series.values[i].filter(|v| *v != 0.0) {
@@ -218,21 +228,6 @@ fn profile(inp: &Inputs<'_>, class: DayClass, before: usize) -> Option<Profile> 
         };
         value.push(mean(&|i| s.at(i)));
         temperature.push(mean(&|i| inp.temperature_at(i)));
-    }
-    // At 15 minutes or less, a light smoothing across neighbouring steps (¼, ½, ¼; around
-    // midnight too) takes the noise of five days out.
-    if s.step_min <= 15 {
-        let raw = value.clone();
-        for (k, out) in value.iter_mut().enumerate() {
-            let (mut sum, mut w) = (0.0, 0.0);
-            for (j, wk) in [((k + spd - 1) % spd, 0.25), (k, 0.5), ((k + 1) % spd, 0.25)] {
-                if let Some(v) = raw[j] {
-                    sum += wk * v;
-                    w += wk;
-                }
-            }
-            *out = (w > 0.0).then(|| sum / w);
-        }
     }
     Some(Profile { value, temperature })
 }
@@ -545,6 +540,27 @@ mod tests {
                 "{m:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_flat_series_is_not_a_stuck_sensor() {
+        let s = Series::new(
+            "dc",
+            NaiveDate::from_ymd_opt(2025, 1, 1)
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap(),
+            15,
+            vec![Some(8000.0); 96 * 3],
+        )
+        .unwrap();
+        let cal = Calendar::default();
+        let inp = Inputs::new(&s, None, &cal);
+        assert!(inp.stuck.is_empty());
+        assert_eq!(
+            Model::Persistence.point(&inp, 96 * 2, 4),
+            vec![Some(8000.0); 4]
+        );
     }
 
     #[test]

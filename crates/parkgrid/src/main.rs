@@ -8,6 +8,7 @@ mod contingency;
 mod forecast;
 mod info;
 mod live;
+mod mpc;
 mod powerflow;
 mod profiles;
 mod report;
@@ -127,6 +128,16 @@ enum Command {
     /// reference, shedding what it cannot carry), whether the rest solves, voltages out of band and
     /// elements over their rating. A power flow that does not converge lends no figures.
     Contingency(contingency::Args),
+    /// The park run by the model-predictive controller against its true profiles.
+    ///
+    /// Every tick (15 min by default) forecasts the window ahead from the measurements before
+    /// it, plans it with the park's LP from the state now (tiers: optimal, priced slack, the
+    /// last plan shifted, the rules' safe mode), and operates the step on the true profiles
+    /// with the stores steered to the plan. Compares the cost, CO2, renewable absorption and
+    /// unserved energy with perfect foresight and the rules; writes DIR/summary.json
+    /// (cost_ratio_to_perfect_foresight, cost_ratio_to_rule, ticks, tiers, tick times) and
+    /// DIR/ticks.csv (each tick's tier, why, time and setpoints).
+    Mpc(mpc::Args),
     /// Forecasting: backtests that score the models on a data file and pick the default.
     Forecast(forecast::Args),
     /// The park's digital twin: plays days of the park and publishes what its devices and
@@ -233,6 +244,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Powerflow(args) => powerflow::run(&args),
         Command::Contingency(args) => contingency::run(&args),
         Command::Forecast(args) => forecast::run(args),
+        Command::Mpc(args) => mpc::run_cmd(args),
         Command::Twin(args) => live::twin(args),
         Command::Serve(args) => live::serve(args),
         Command::Token(args) => token::run(args),
@@ -249,7 +261,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// Loads a valid park, its warnings printed on standard error.
-fn load(path: &std::path::Path) -> anyhow::Result<parkgrid_model::Park> {
+pub(crate) fn load(path: &std::path::Path) -> anyhow::Result<parkgrid_model::Park> {
     let (park, report) = parkgrid_engine::park::load(path)?;
     eprint!("{}", report.render());
     Ok(park)
@@ -257,7 +269,7 @@ fn load(path: &std::path::Path) -> anyhow::Result<parkgrid_model::Park> {
 
 /// Bad input found by the command line itself (an option value that does not fit the others):
 /// exit code 2.
-fn input_error(message: impl Into<String>) -> anyhow::Error {
+pub(crate) fn input_error(message: impl Into<String>) -> anyhow::Error {
     EngineError::Input(message.into()).into()
 }
 

@@ -55,8 +55,9 @@ pub fn add_data_centre(b: &mut Builder<'_>, dc: &DataCentre) {
 /// Smart charging: `ev_charging.p[id,t]` ∈ [0, p_max] while vehicles are plugged in (0 otherwise),
 /// and per charging day a row `ev_charging.energy[id,day]`: `Σ p·Δt = e_daily` over the plug-in
 /// window (less where the window is cut by the end of the year). With a profile the demand is
-/// fixed.
-pub fn add_ev(b: &mut Builder<'_>, ev: &EvCharging) {
+/// fixed. `open_kwh`: a session under way at the first step (a window that starts after the
+/// vehicles arrived), with the energy still to deliver before departure.
+pub fn add_ev(b: &mut Builder<'_>, ev: &EvCharging, open_kwh: Option<f64>) {
     if ev.profile.is_some() {
         add_fixed(
             b,
@@ -72,6 +73,10 @@ pub fn add_ev(b: &mut Builder<'_>, ev: &EvCharging) {
     let mut window = vec![usize::MAX; n];
     let mut windows: Vec<Vec<usize>> = Vec::new();
     let mut open: Option<usize> = None;
+    if open_kwh.is_some() {
+        windows.push(Vec::new());
+        open = Some(0);
+    }
     for (t, slot) in window.iter_mut().enumerate() {
         let local = axis.time(t);
         let first_of_hour = local.minute() == 0;
@@ -98,7 +103,11 @@ pub fn add_ev(b: &mut Builder<'_>, ev: &EvCharging) {
     );
     let dt = b.steps.step_h;
     for (k, steps) in windows.iter().enumerate() {
-        let need = ev.e_daily_kwh.min(p_max * dt * steps.len() as f64);
+        let due = match open_kwh {
+            Some(e) if k == 0 => e.max(0.0),
+            _ => ev.e_daily_kwh,
+        };
+        let need = due.min(p_max * dt * steps.len() as f64);
         let terms = steps.iter().map(|&t| (p.at(t), dt)).collect();
         b.lp.add_row("ev_charging.energy", &ev.id, k, terms, Sense::Eq, need);
     }
@@ -111,8 +120,9 @@ pub fn add_ev(b: &mut Builder<'_>, ev: &EvCharging) {
 }
 
 /// `flexible_load.p[id,t]` ∈ [(1−flexible_frac)·base[t], p_max], and per window of
-/// `shift_window_h` a row `flexible_load.energy[id,k]`: `Σ p·Δt = Σ base·Δt`.
-pub fn add_flexible(b: &mut Builder<'_>, f: &FlexibleLoad) {
+/// `shift_window_h` a row `flexible_load.energy[id,k]`: `Σ p·Δt = Σ base·Δt`. `open`: a shift
+/// window under way at the first step, `(steps left in it, energy still owed in it, kWh)`.
+pub fn add_flexible(b: &mut Builder<'_>, f: &FlexibleLoad, open: Option<(usize, f64)>) {
     let base = series(b, &f.id, Profile::ElectricDemand);
     let keep = 1.0 - f.flexible_frac;
     let p = b.block(
@@ -128,10 +138,35 @@ pub fn add_flexible(b: &mut Builder<'_>, f: &FlexibleLoad) {
     );
     let dt = b.steps.step_h;
     let per_window = (f.shift_window_h as usize * b.profiles.axis.steps_per_hour()).max(1);
-    for (k, start) in (0..b.steps.n).step_by(per_window).enumerate() {
+    let mut blocks: Vec<(usize, usize, Option<f64>)> = Vec::new();
+    let mut start = 0;
+    if let Some((left, owed)) = open {
+        let end = left.clamp(1, b.steps.n);
+        blocks.push((0, end, Some(owed)));
+        start = end;
+    }
+    while start < b.steps.n {
         let end = (start + per_window).min(b.steps.n);
+        blocks.push((start, end, None));
+        start = end;
+    }
+    for (k, (start, end, owed)) in blocks.into_iter().enumerate() {
         let terms = (start..end).map(|t| (p.at(t), dt)).collect();
-        let energy: f64 = base[start..end].iter().sum::<f64>() * dt;
+        // Energy owed in a window cut short is what its steps can carry between their bounds.
+        let energy = match owed {
+            Some(e) => {
+                let lo: f64 = (start..end)
+                    .map(|t| (keep * base[t]).min(f.p_max_kw))
+                    .sum::<f64>()
+                    * dt;
+                let hi: f64 = (start..end)
+                    .map(|t| f.p_max_kw.max(keep * base[t]))
+                    .sum::<f64>()
+                    * dt;
+                e.clamp(lo, hi)
+            }
+            None => base[start..end].iter().sum::<f64>() * dt,
+        };
         b.lp.add_row("flexible_load.energy", &f.id, k, terms, Sense::Eq, energy);
     }
     b.output(

@@ -16,6 +16,8 @@ pub enum End {
     Free,
     /// At least at this level, kWh (a seasonal store following the year plan).
     Level(f64),
+    /// Near this level, kWh, each kWh above or below it costing the second figure, CNY.
+    Target(f64, f64),
 }
 
 /// Numbers of one store, read from the park by the callers below.
@@ -100,10 +102,39 @@ fn add_store(b: &mut Builder<'_>, s: &StoreSpec<'_>) {
     // A year ends where it started; a rolling window's seasonal store ends at least at the year
     // plan's level (with no heat dump, a window in which nothing can take the heat above that
     // level must be able to keep it).
+    if let End::Target(l, price) = s.end {
+        // level[T−1] − above + below = target, above and below priced.
+        let above = b.lp.add_block(
+            &fam("target_above"),
+            s.id,
+            1,
+            |_| (0.0, f64::INFINITY),
+            |_| price,
+        );
+        let below = b.lp.add_block(
+            &fam("target_below"),
+            s.id,
+            1,
+            |_| (0.0, f64::INFINITY),
+            |_| price,
+        );
+        b.lp.add_row(
+            &fam("target"),
+            s.id,
+            n - 1,
+            vec![
+                (level.at(n - 1), 1.0),
+                (above.at(0), -1.0),
+                (below.at(0), 1.0),
+            ],
+            Sense::Eq,
+            l.clamp(lo, hi),
+        );
+    }
     let end_level = match (s.end, s.soc_initial) {
         (End::AsStart, Some(start)) => Some((start * s.e_max_kwh, Sense::Eq)),
         (End::Level(l), _) => Some((l.clamp(lo, hi), Sense::Ge)),
-        (End::AsStart, None) | (End::Free, _) => None,
+        (End::AsStart, None) | (End::Free, _) | (End::Target(..), _) => None,
     };
     if let Some((l, sense)) = end_level {
         b.lp.add_row(

@@ -46,6 +46,8 @@ pub struct ClarabelSettings {
     pub static_regularization: f64,
     /// Clarabel's iterative refinement of each KKT solve.
     pub iterative_refinement: bool,
+    /// Wall time Clarabel may take, s (a controller's budget per tick); infinite by default.
+    pub time_limit_s: f64,
 }
 
 impl Default for ClarabelSettings {
@@ -58,6 +60,7 @@ impl Default for ClarabelSettings {
             verbose: false,
             static_regularization: 1e-12,
             iterative_refinement: false,
+            time_limit_s: f64::INFINITY,
         }
     }
 }
@@ -97,6 +100,7 @@ pub(crate) fn solve(lp: &Lp, settings: ClarabelSettings) -> Raw {
         .equilibrate_max_iter(settings.equilibrate_max_iter)
         .static_regularization_constant(settings.static_regularization)
         .iterative_refinement_enable(settings.iterative_refinement)
+        .time_limit(settings.time_limit_s)
         .presolve_enable(false)
         .max_threads(1)
         .build();

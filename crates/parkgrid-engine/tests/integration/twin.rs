@@ -6,7 +6,6 @@ use parkgrid_dispatch::{Quantity, Strategy};
 use parkgrid_engine::twin::{self, Fault, FaultKind, Replay, ReplaySpec, Twin};
 use parkgrid_engine::{Request, Window, YearRun};
 use parkgrid_model::Park;
-use parkgrid_resource::measured::Measured;
 
 use crate::common::repo;
 
@@ -346,7 +345,7 @@ fn a_parquet_log_reads_as_its_csv_and_plays() {
     let parquet = data.join("system_50_ac_power_2011-07.parquet");
     let from_parquet = parkgrid_engine::parquet::read_log(&parquet, None).expect("reads");
     let csv = std::fs::read_to_string(data.join("system_50_ac_power_2011-07.csv")).unwrap();
-    let from_csv = Measured::parse("csv", &csv, None).unwrap();
+    let from_csv = parkgrid_resource::measured::Measured::parse("csv", &csv, None).unwrap();
     assert_eq!(from_parquet.column, "ac_power_2");
     assert_eq!(from_parquet.samples.len(), 1_344 - 15);
     assert_eq!(from_parquet.gaps, 15);
