@@ -251,6 +251,9 @@ struct Forecast {
     last_first: Option<f64>,
     /// Σ squared error, Σ truth, points: of every tick's window against the truth.
     score: (f64, f64, usize),
+    /// The forecast issued at the last midnight, whose day-ahead errors the forecaster
+    /// learns at the next (its intervals).
+    midnight: Option<(usize, parkgrid_forecast::Forecast)>,
 }
 
 /// True for the profiles the controller forecasts.
@@ -367,9 +370,20 @@ pub fn run(park: &Park, req: &MpcRequest) -> Result<MpcRun, EngineError> {
         flexible_done: HashMap::new(),
     };
 
-    // Perfect foresight and the rules over the run's steps, from the same start levels.
+    // Perfect foresight and the rules over the run's steps, from the same start levels (within
+    // the stores' bounds: a reference has no faults).
     let run_truth = truth.window(offset, n);
-    let started = with_levels(&park, &state.levels);
+    let mut started = with_levels(&park, &state.levels);
+    for b in &mut started.battery {
+        b.soc_initial_frac = b
+            .soc_initial_frac
+            .map(|f| f.clamp(b.soc_min_frac, b.soc_max_frac));
+    }
+    for s in &mut started.thermal_store {
+        s.soc_initial_frac = s
+            .soc_initial_frac
+            .map(|f| f.clamp(s.soc_min_frac, s.soc_max_frac));
+    }
     let perfect = parkgrid_dispatch::run(
         &started,
         &run_truth,
@@ -426,6 +440,18 @@ pub fn run(park: &Park, req: &MpcRequest) -> Result<MpcRun, EngineError> {
         .map(|f| Inputs::new(&f.measured, Some(&temperature), &calendar))
         .collect();
 
+    // The forecasters learn their day-ahead errors over the four weeks before the run.
+    let spd = 24 * per_h;
+    for (f, inp) in forecasts.iter_mut().zip(&inputs) {
+        let end = history + offset;
+        let mut origin = end.saturating_sub(28 * spd);
+        origin -= origin % spd;
+        while origin + spd <= end {
+            let fc = f.forecaster.issue(inp, origin, spd);
+            f.forecaster.learn(inp, origin, &fc, 0, spd);
+            origin += spd;
+        }
+    }
     let mut ticks = Vec::with_capacity(n);
     let mut operated: Vec<Series> = Vec::new();
     let mut last_plan: Option<(usize, Dispatch)> = None;
@@ -439,8 +465,16 @@ pub fn run(park: &Park, req: &MpcRequest) -> Result<MpcRun, EngineError> {
         if req.forecast != ForecastMode::Perfect {
             for (f, inp) in forecasts.iter_mut().zip(&inputs) {
                 let origin = history + k;
+                if origin % spd == 0 {
+                    if let Some((o, prev)) = f.midnight.take() {
+                        f.forecaster.learn(inp, o, &prev, 0, origin - o);
+                    }
+                }
                 let fc = f.forecaster.issue(inp, origin, len);
                 flagged += usize::from(!fc.is_good());
+                if origin % spd == 0 {
+                    f.midnight = Some((origin, fc.clone()));
+                }
                 let mut values = fc.p50.clone();
                 // The last tick's error on the step just measured, carried with a decay.
                 if let (Some(prev), Some(y)) = (f.last_first, f.measured.at(origin as isize - 1)) {
@@ -841,6 +875,7 @@ fn forecast_series(
                 forecaster: Forecaster::new(Model::Calendar),
                 last_first: None,
                 score: (0.0, 0.0, 0),
+                midnight: None,
             }
         })
         .collect()
