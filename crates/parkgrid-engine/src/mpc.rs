@@ -22,7 +22,8 @@
 //! Seasonal stores follow the guide curve of the year plan (the operator's annual plan made on
 //! the park file's profiles), as in the rolling horizon: a day-ahead window cannot see a
 //! season. The run is compared with perfect foresight (the LP over the same days on the true
-//! profiles) and with the merit-order rules.
+//! profiles, from the same start levels and ending each store at least where the controller
+//! left it) and with the merit-order rules.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -384,20 +385,6 @@ pub fn run(park: &Park, req: &MpcRequest) -> Result<MpcRun, EngineError> {
             .soc_initial_frac
             .map(|f| f.clamp(s.soc_min_frac, s.soc_max_frac));
     }
-    let perfect = parkgrid_dispatch::run(
-        &started,
-        &run_truth,
-        Config {
-            solver: req.solver,
-            ..Config::default()
-        },
-    )?;
-    if !perfect.has_schedule() {
-        return Err(EngineError::SolverFailed(format!(
-            "perfect foresight has no schedule: {:?}",
-            perfect.status
-        )));
-    }
     let rule = parkgrid_dispatch::run(
         &started,
         &run_truth,
@@ -664,6 +651,28 @@ pub fn run(park: &Park, req: &MpcRequest) -> Result<MpcRun, EngineError> {
         if n > 0 && sum > 0.0 {
             m.2 = (sq / n as f64).sqrt() / (sum / n as f64);
         }
+    }
+    // Perfect foresight over the same steps from the same start, ending with at least what
+    // the controller left in each store (a store ended fuller is energy kept for later).
+    let ends: HashMap<String, Option<f64>> = state
+        .levels
+        .iter()
+        .map(|(id, l)| (id.clone(), Some(*l)))
+        .collect();
+    let perfect = parkgrid_dispatch::plan(
+        &started,
+        &run_truth,
+        (req.solver, &SolveOptions::default()),
+        BuildOptions {
+            store_end: Some(ends),
+            ..BuildOptions::default()
+        },
+    )?;
+    if !perfect.has_schedule() {
+        return Err(EngineError::SolverFailed(format!(
+            "perfect foresight has no schedule: {:?}",
+            perfect.status
+        )));
     }
     let dispatch = Dispatch { series: operated };
     let run_steps = Steps::of(&park, &run_truth);

@@ -5,6 +5,7 @@
 mod agreement;
 mod common;
 mod engine;
+mod mpc;
 mod sinks;
 mod twin;
 mod yanqing;
