@@ -345,3 +345,100 @@ continuous = true
         );
     }
 }
+
+/// The rows of `families` for three steps from 1 July 12:00, built with `options`.
+fn lines_with(assets: &str, families: &[&str], options: BuildOptions) -> Vec<String> {
+    let (park, profiles) = window(&park(assets), JULY + 12, 3);
+    let built = build(&park, &profiles, options);
+    let lp = &built.lp;
+    (0..lp.rows.len())
+        .filter(|&i| families.iter().any(|f| lp.row_name(i).starts_with(f)))
+        .map(|i| {
+            let row = &lp.rows[i];
+            let terms: Vec<String> = row.terms.iter().map(|&(v, a)| term(lp, v, a)).collect();
+            format!("{}: {} = {}", lp.row_name(i), terms.join(" "), num(row.rhs))
+        })
+        .collect()
+}
+
+const EV: &str = r#"
+[[ev_charging]]
+id = "ev"
+bus = "ac"
+n_chargers = 2
+p_charger_kw = 50
+e_daily_kwh = 400
+arrival_h = 8
+departure_h = 18
+"#;
+
+/// A window that starts while the vehicles are plugged in (12:00, a Tuesday) carries the
+/// session's energy still owed: one row over the steps to departure, equal to it.
+#[test]
+fn an_ev_session_under_way_is_carried_into_a_window() {
+    let options = BuildOptions {
+        ev_open_kwh: [("ev".to_string(), 120.0)].into(),
+        ..BuildOptions::default()
+    };
+    assert_eq!(
+        lines_with(EV, &["ev_charging.energy"], options),
+        [
+            "ev_charging.energy[ev,0]: +1 ev_charging.p[ev,0] +1 ev_charging.p[ev,1] +1 ev_charging.p[ev,2] = 120"
+        ]
+    );
+    // Without it, a window starting at noon owes nothing before tomorrow's arrival.
+    assert!(lines_with(EV, &["ev_charging.energy"], BuildOptions::default()).is_empty());
+}
+
+/// A flexible load part-way through its shift window: the steps left owe the energy left
+/// (within what their bounds can carry); the next shift window starts after them.
+#[test]
+fn a_flexible_load_part_way_through_its_window_is_carried() {
+    let flexible = r#"
+[[flexible_load]]
+id = "pump"
+bus = "ac"
+shape = "flat"
+annual_kwh = 876000
+flexible_frac = 0.5
+shift_window_h = 24
+p_max_kw = 300
+"#;
+    let options = BuildOptions {
+        flexible_open: [("pump".to_string(), (2, 350.0))].into(),
+        ..BuildOptions::default()
+    };
+    // 100 kW flat: each step may run 50-300 kW; 350 kWh over two steps fits.
+    assert_eq!(
+        lines_with(flexible, &["flexible_load.energy"], options),
+        [
+            "flexible_load.energy[pump,0]: +1 flexible_load.p[pump,0] +1 flexible_load.p[pump,1] = 350",
+            "flexible_load.energy[pump,1]: +1 flexible_load.p[pump,2] = 100",
+        ]
+    );
+}
+
+/// A store steered to a target level: the last level minus the priced excess plus the priced
+/// shortfall equals the target.
+#[test]
+fn a_store_target_is_soft() {
+    let battery = r#"
+[[battery]]
+id = "bat"
+bus = "ac"
+e_max_kwh = 1000
+p_max_kw = 500
+soc_initial_frac = 0.5
+"#;
+    let options = BuildOptions {
+        store_target: [("bat".to_string(), 700.0)].into(),
+        target_penalty_cny_per_kwh: 5.0,
+        ..BuildOptions::default()
+    };
+    assert_eq!(
+        lines_with(battery, &["battery.target", "battery.end"], options),
+        [
+            "battery.target[bat,2]: +1 battery.level[bat,2] -1 battery.target_above[bat,0] +1 battery.target_below[bat,0] = 700"
+        ]
+    );
+}
