@@ -41,4 +41,4 @@ schemathesis run "http://$addr/api/v1/openapi.json" \
   -H "Authorization: Bearer $token" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection,ignored_auth,missing_required_header,unsupported_method \
   --exclude-method DELETE --exclude-path-regex '^/api/v1/(stream/latest|runs)$' \
-  --max-examples 50 --seed 1 --max-time 60 --rate-limit 150/s --wait-for-schema 30
+  --max-examples 50 --seed 1 --max-time 40 --rate-limit 150/s --wait-for-schema 30
