@@ -172,6 +172,8 @@ pub struct MpcRun {
     pub perfect: Kpis,
     /// KPIs of the merit-order rules over the same steps.
     pub rule: Kpis,
+    /// The rules' schedule (the report's baseline).
+    pub rule_outcome: parkgrid_dispatch::Outcome,
     /// The model each forecast series used, and its RMSE over every tick's window relative
     /// to the series' mean (NaN with perfect forecasts or a series without energy).
     pub models: Vec<(String, String, f64)>,
@@ -234,6 +236,62 @@ impl MpcRun {
             },
             "forecasts": self.models.iter().map(|(id, m, e)| serde_json::json!({"series": id, "model": m, "nrmse": e})).collect::<Vec<_>>(),
             "ticks_with_flagged_forecasts": self.ticks.iter().filter(|t| t.flagged_forecasts > 0).count(),
+        })
+    }
+}
+
+impl MpcRun {
+    /// The run as `parkgrid simulate` saves one, for the year report and `parkgrid compare`:
+    /// the park as operated (strategy `mpc`) with the rules as its baseline, and the figures of
+    /// [`MpcRun::summary`] at the top of `summary.json`.
+    ///
+    /// # Errors
+    /// [`EngineError::Input`] when the park's time axis is invalid.
+    pub fn to_run(&self, park: &Park) -> Result<parkgrid_report::Run, EngineError> {
+        let mut p = park.clone();
+        p.time.step_min = self.step_min;
+        let axis = p
+            .time_axis()
+            .ok_or_else(|| EngineError::Input("the park's time axis is invalid".into()))?
+            .window(self.offset, self.ticks.len());
+        let operated = parkgrid_dispatch::Outcome {
+            status: parkgrid_dispatch::RunStatus::Ok,
+            dispatch: self.dispatch.clone(),
+            kpis: self.kpis.clone(),
+            stats: parkgrid_dispatch::RunStats::default(),
+        };
+        let mut summary = crate::year::summary_json(&operated, "mpc");
+        summary["horizon"] = serde_json::json!("mpc");
+        summary["period"] = serde_json::json!({
+            "start": axis.time(0).to_rfc3339(),
+            "n_steps": axis.n_steps,
+            "step_min": axis.step_min,
+        });
+        summary["baseline"] = crate::year::summary_json(&self.rule_outcome, "rule");
+        summary["baseline"]["rules"] = serde_json::json!("merit_order");
+        if let (Some(to), serde_json::Value::Object(from)) =
+            (summary.as_object_mut(), self.summary())
+        {
+            to.extend(from);
+        }
+        Ok(parkgrid_report::Run {
+            summary,
+            meta: crate::year::meta(&p, &axis, &operated),
+            times: (0..axis.n_steps)
+                .map(|t| axis.time(t).to_rfc3339())
+                .collect(),
+            values: self
+                .dispatch
+                .series
+                .iter()
+                .map(|s| {
+                    s.values
+                        .iter()
+                        .map(|&v| parkgrid_report::quantize(v, crate::year::SERIES_DECIMALS))
+                        .collect()
+                })
+                .collect(),
+            network: None,
         })
     }
 }
@@ -682,7 +740,8 @@ pub fn run(park: &Park, req: &MpcRequest) -> Result<MpcRun, EngineError> {
         dispatch,
         kpis,
         perfect: perfect.kpis,
-        rule: rule.kpis,
+        rule: rule.kpis.clone(),
+        rule_outcome: rule,
         models,
         step_min: req.step_min,
         offset,

@@ -49,9 +49,13 @@ pub struct Args {
     /// 1 % of ticks, every store starting at 110 % of its capacity.
     #[arg(long)]
     faulted: bool,
-    /// Directory for summary.json and ticks.csv (created if missing).
+    /// Directory for summary.json, ticks.csv, the run's series (timeseries.csv, meta.json) and
+    /// report.html (created if missing).
     #[arg(long, short, default_value = "out/mpc")]
     out: PathBuf,
+    /// Language of the report's labels.
+    #[arg(long, value_enum, default_value_t = crate::report::LangArg::En)]
+    lang: crate::report::LangArg,
     /// Print the summary as JSON on standard output.
     #[arg(long)]
     json: bool,
@@ -117,15 +121,13 @@ pub fn run_cmd(a: Args) -> anyhow::Result<ExitCode> {
         faults,
     };
     let done = run(&park, &req)?;
-    std::fs::create_dir_all(&a.out)
-        .with_context(|| format!("cannot create '{}'", a.out.display()))?;
+    // The operated park as a run: summary.json (with the MPC's figures), meta.json,
+    // timeseries.csv and the year report against the rules.
+    let saved = done.to_run(&park)?;
+    parkgrid_engine::write_run(&saved, &a.out, parkgrid_engine::Format::Csv)?;
+    let report_path = parkgrid_engine::write_report(&saved, &a.out, a.lang.into())?;
     let summary = done.summary();
     let summary_path = a.out.join("summary.json");
-    std::fs::write(
-        &summary_path,
-        serde_json::to_string_pretty(&summary)? + "\n",
-    )
-    .with_context(|| format!("cannot write '{}'", summary_path.display()))?;
     let mut csv = String::from("step,tier,wall_s,flagged_forecasts,setpoints_kwh,why\n");
     for t in &done.ticks {
         let sp: Vec<String> = t
@@ -200,9 +202,10 @@ pub fn run_cmd(a: Args) -> anyhow::Result<ExitCode> {
     );
     let _ = writeln!(
         text,
-        "wrote {} and {}",
+        "wrote {}, {}, {} and the run's series (timeseries.csv, meta.json)",
         summary_path.display(),
-        ticks_path.display()
+        ticks_path.display(),
+        report_path.display()
     );
     out!("{text}")?;
     Ok(ExitCode::SUCCESS)

@@ -1,4 +1,4 @@
-//! `parkgrid forecast backtest` as a user meets it: the scores and the default model of a real
+//! `parkgrid forecast backtest` and `parkgrid mpc` as a user meets them: the scores and the default model of a real
 //! series, the JSON, and a clear message with exit code 2 for data that cannot be used.
 
 use crate::common::{parkgrid, stderr, stdout};
@@ -196,4 +196,68 @@ fn gaps_and_a_stuck_sensor_leave_a_backtest_running() {
     assert_eq!(v["read"]["empty_cells"], 10);
     assert_eq!(v["report"]["stuck_steps"], 6);
     assert_eq!(v["report"]["origins"], 14);
+}
+
+#[test]
+fn mpc_writes_its_run_report_and_ticks() {
+    let dir = std::env::temp_dir().join(format!("parkgrid-mpc-{}", std::process::id()));
+    let out = dir.display().to_string();
+    let o = parkgrid(&[
+        "mpc",
+        "examples/small-park.toml",
+        "--from",
+        "2025-03-10",
+        "--days",
+        "1",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("96 ticks of 15 min"), "{text}");
+    assert!(text.contains("tiers: optimal 96"), "{text}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).expect("summary"))
+            .expect("JSON");
+    for key in [
+        "cost_ratio_to_perfect_foresight",
+        "cost_ratio_to_rule",
+        "ticks",
+        "tiers",
+        "total_cost_cny",
+        "baseline",
+    ] {
+        assert!(!summary[key].is_null(), "{key}: {summary}");
+    }
+    assert_eq!(summary["strategy"], "mpc");
+    assert_eq!(summary["tiers"]["optimal"], 96);
+    let ticks = std::fs::read_to_string(dir.join("ticks.csv")).expect("ticks");
+    assert_eq!(ticks.lines().count(), 97);
+    assert!(dir.join("report.html").exists() && dir.join("timeseries.csv").exists());
+    // The saved run is one `report` and `compare` read.
+    let o = parkgrid(&["report", &out, "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn mpc_arguments_that_cannot_be_used_exit_2() {
+    for (args, expected) in [
+        (
+            vec!["--forecast", "arima"],
+            "is not auto, perfect or a model",
+        ),
+        (vec!["--days", "0"], "--days"),
+        (vec!["--from", "2024-03-10", "--days", "1"], "2024-03-10"),
+        (vec!["--step-min", "7"], "'7' is not one of"),
+        (vec!["--tick-budget-s", "0"], "must be a positive number"),
+        (vec!["--horizon-h", "0"], "--horizon-h"),
+    ] {
+        let mut all = vec!["mpc", "examples/small-park.toml"];
+        all.extend(args.iter().copied());
+        let o = parkgrid(&all);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expected), "{args:?}: {}", stderr(&o));
+    }
+    let o = parkgrid(&["mpc", "no-such-park.toml", "--days", "1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
