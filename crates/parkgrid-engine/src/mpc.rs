@@ -155,6 +155,10 @@ pub struct Tick {
     pub wall_s: f64,
     /// Forecast series with a quality flag this tick.
     pub flagged_forecasts: usize,
+    /// Time building the window's programmes (and handing them to the solver), s.
+    pub build_s: f64,
+    /// Time in the solver for the window's programmes, s.
+    pub solve_s: f64,
     /// Each store's setpoint: its level at the step's end, kWh.
     pub setpoints: Vec<(String, f64)>,
 }
@@ -233,6 +237,8 @@ impl MpcRun {
                 "p50": self.tick_quantile_s(0.5),
                 "p99": self.tick_quantile_s(0.99),
                 "max": self.tick_quantile_s(1.0),
+                "mean_build": self.ticks.iter().map(|t| t.build_s).sum::<f64>() / self.ticks.len().max(1) as f64,
+                "mean_solve": self.ticks.iter().map(|t| t.solve_s).sum::<f64>() / self.ticks.len().max(1) as f64,
             },
             "forecasts": self.models.iter().map(|(id, m, e)| serde_json::json!({"series": id, "model": m, "nrmse": e})).collect::<Vec<_>>(),
             "ticks_with_flagged_forecasts": self.ticks.iter().filter(|t| t.flagged_forecasts > 0).count(),
@@ -560,6 +566,7 @@ pub fn run(park: &Park, req: &MpcRequest) -> Result<MpcRun, EngineError> {
             .timeout_every_ticks
             .is_some_and(|every| every > 0 && (k - offset) % every == every - 1);
         let mut why = Vec::new();
+        let (mut build_s, mut solve_s) = (0.0, 0.0);
         let mut plan: Option<(Tier, Dispatch)> = None;
         for (tier, elastic) in [
             (Tier::Optimal, None),
@@ -582,6 +589,8 @@ pub fn run(park: &Park, req: &MpcRequest) -> Result<MpcRun, EngineError> {
                     ..options.clone()
                 },
             )?;
+            build_s += out.stats.build_time_s;
+            solve_s += out.stats.solve_time_s;
             if tick_start.elapsed().as_secs_f64() > req.tick_budget_s {
                 why.push(format!(
                     "{}: over the time budget ({:.1} s)",
@@ -701,6 +710,8 @@ pub fn run(park: &Park, req: &MpcRequest) -> Result<MpcRun, EngineError> {
             why: why.join("; "),
             wall_s: tick_start.elapsed().as_secs_f64(),
             flagged_forecasts: flagged,
+            build_s,
+            solve_s,
             setpoints,
         });
     }

@@ -128,7 +128,8 @@ pub fn run_cmd(a: Args) -> anyhow::Result<ExitCode> {
     let report_path = parkgrid_engine::write_report(&saved, &a.out, a.lang.into())?;
     let summary = done.summary();
     let summary_path = a.out.join("summary.json");
-    let mut csv = String::from("step,tier,wall_s,flagged_forecasts,setpoints_kwh,why\n");
+    let mut csv =
+        String::from("step,tier,wall_s,build_s,solve_s,flagged_forecasts,setpoints_kwh,why\n");
     for t in &done.ticks {
         let sp: Vec<String> = t
             .setpoints
@@ -137,10 +138,12 @@ pub fn run_cmd(a: Args) -> anyhow::Result<ExitCode> {
             .collect();
         let _ = writeln!(
             csv,
-            "{},{},{:.4},{},\"{}\",\"{}\"",
+            "{},{},{:.4},{:.4},{:.4},{},\"{}\",\"{}\"",
             t.step,
             t.tier.name(),
             t.wall_s,
+            t.build_s,
+            t.solve_s,
             t.flagged_forecasts,
             sp.join(" "),
             t.why.replace('"', "'")
