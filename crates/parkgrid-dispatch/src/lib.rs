@@ -321,7 +321,11 @@ fn optimal(
         LpStatus::Optimal => RunStatus::Ok,
         LpStatus::Inexact(why) => RunStatus::Inexact(why),
         LpStatus::Infeasible => {
-            let rows = diagnose(&built.lp, solver);
+            let rows = if solve.diagnose {
+                diagnose(&built.lp, solver)
+            } else {
+                Vec::new()
+            };
             return Ok(Outcome::without_schedule(
                 RunStatus::Infeasible(rows),
                 stats,

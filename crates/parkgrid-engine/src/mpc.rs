@@ -88,7 +88,9 @@ pub struct MpcRequest {
     pub forecast: ForecastMode,
     /// The LP solver.
     pub solver: SolverKind,
-    /// Wall time a tick's LP tiers may take together, s.
+    /// Wall time a tick may take to issue its setpoints (its forecasts and LP tiers), s: a tier
+    /// is not started once it is spent, and Clarabel stops at what is left of it (HiGHS has no
+    /// limit yet).
     pub tick_budget_s: f64,
     /// Faults injected.
     pub faults: Faults,
@@ -112,7 +114,7 @@ impl Default for MpcRequest {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
-    /// The window's LP, solved.
+    /// The window's LP, solved (optimal, or a schedule not proven optimal: see `why`).
     Optimal,
     /// The elastic LP (hard limits priced).
     PricedSlack,
@@ -302,6 +304,34 @@ impl MpcRun {
     }
 }
 
+/// The index in the year of step `i` of the `history` steps before it: the steps `week` whole
+/// weeks of the same year later (the year's last weeks, moved back by 52 weeks so that the
+/// weekdays stay theirs).
+fn wrapped(i: usize, history: usize, week: usize, n: usize) -> usize {
+    let shift = 52 * week;
+    (i + shift)
+        .checked_sub(history)
+        .map_or(i % n, |j| j.min(n - 1))
+}
+
+/// A run status in words: the rows an infeasible programme could not meet, or why the solver
+/// stopped.
+fn status_text(status: &parkgrid_dispatch::RunStatus) -> String {
+    match status {
+        parkgrid_dispatch::RunStatus::Ok => "ok".into(),
+        parkgrid_dispatch::RunStatus::Inexact(why) => format!("not proven optimal: {why}"),
+        parkgrid_dispatch::RunStatus::Infeasible(rows) if rows.is_empty() => "infeasible".into(),
+        parkgrid_dispatch::RunStatus::Infeasible(rows) => format!(
+            "infeasible ({})",
+            rows.iter()
+                .map(|(r, by)| format!("{r} off by {by:.1}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        parkgrid_dispatch::RunStatus::Failed(why) => format!("solver failed: {why}"),
+    }
+}
+
 /// A forecast series: an asset's profile the controller does not know ahead.
 struct Forecast {
     id: String,
@@ -396,13 +426,6 @@ pub fn run(park: &Park, req: &MpcRequest) -> Result<MpcRun, EngineError> {
     let per_h = axis.steps_per_hour();
     let horizon = (req.horizon_h as usize * per_h).max(1);
     let dt = axis.step_h();
-    let solve = SolveOptions {
-        clarabel: parkgrid_dispatch::ClarabelSettings {
-            time_limit_s: req.tick_budget_s,
-            ..Default::default()
-        },
-        ..SolveOptions::default()
-    };
 
     let start_level = |id: &str, e_max: f64, initial: Option<f64>| match req.faults.start_frac {
         Some(f) => f * e_max,
@@ -461,11 +484,11 @@ pub fn run(park: &Park, req: &MpcRequest) -> Result<MpcRun, EngineError> {
     // The forecasters.
     let calendar = Calendar::default();
     let history = HISTORY_WEEKS * 7 * 24 * per_h;
-    let mut forecasts = forecast_series(&truth, history, &req.faults, &park);
+    let mut forecasts = forecast_series(&truth, history, offset, &req.faults, &park);
     // The air temperature on the forecasters' axis: the weather, taken as forecast exactly
     // (the calendar model's temperature term).
     let temperature: Vec<Option<f64>> = (0..history)
-        .map(|i| truth.weather.t_air_c[(n_year + i - history % n_year) % n_year])
+        .map(|i| truth.weather.t_air_c[wrapped(i, history, 7 * 24 * per_h, n_year)])
         .chain(truth.weather.t_air_c.iter().copied())
         .map(Some)
         .collect();
@@ -527,7 +550,9 @@ pub fn run(park: &Park, req: &MpcRequest) -> Result<MpcRun, EngineError> {
                     f.midnight = Some((origin, fc.clone()));
                 }
                 let mut values = fc.p50.clone();
-                // The last tick's error on the step just measured, carried with a decay.
+                // The last tick's error on the step just measured (its model's, before this
+                // correction), carried with a decay.
+                let raw_first = values.first().copied();
                 if let (Some(prev), Some(y)) = (f.last_first, f.measured.at(origin as isize - 1)) {
                     let e = y - prev;
                     let mut w = phi;
@@ -536,7 +561,7 @@ pub fn run(park: &Park, req: &MpcRequest) -> Result<MpcRun, EngineError> {
                         w *= phi;
                     }
                 }
-                f.last_first = values.first().copied();
+                f.last_first = raw_first;
                 let rating = window.series[f.index].rating_kw;
                 for v in &mut values {
                     *v = v.max(0.0);
@@ -580,10 +605,22 @@ pub fn run(park: &Park, req: &MpcRequest) -> Result<MpcRun, EngineError> {
                 why.push(format!("{}: the tick's time budget is spent", tier.name()));
                 continue;
             }
+            // What is left of the budget, for the solver alone: no second attempt, no
+            // diagnosis of an infeasible programme (the next tier is the elastic one).
+            let left = req.tick_budget_s - tick_start.elapsed().as_secs_f64();
+            let tier_solve = SolveOptions {
+                clarabel: parkgrid_dispatch::ClarabelSettings {
+                    time_limit_s: left,
+                    ..Default::default()
+                },
+                recover: false,
+                diagnose: false,
+                ..SolveOptions::default()
+            };
             let out = parkgrid_dispatch::plan(
                 &tick_park,
                 &window,
-                (req.solver, &solve),
+                (req.solver, &tier_solve),
                 BuildOptions {
                     elastic_cny: elastic,
                     ..options.clone()
@@ -600,10 +637,13 @@ pub fn run(park: &Park, req: &MpcRequest) -> Result<MpcRun, EngineError> {
                 continue;
             }
             if out.has_schedule() {
+                if let parkgrid_dispatch::RunStatus::Inexact(_) = &out.status {
+                    why.push(format!("{}: {}", tier.name(), status_text(&out.status)));
+                }
                 plan = Some((tier, out.dispatch));
                 break;
             }
-            why.push(format!("{}: {:?}", tier.name(), out.status));
+            why.push(format!("{}: {}", tier.name(), status_text(&out.status)));
         }
         let (tier, plan_dispatch, plan_step) = match plan {
             Some((tier, d)) => (tier, d, 0),
@@ -651,41 +691,45 @@ pub fn run(park: &Park, req: &MpcRequest) -> Result<MpcRun, EngineError> {
         let step_truth = truth.window(k, 1);
         let mut targets: HashMap<String, f64> = setpoints.iter().cloned().collect();
         targets.retain(|_, l| l.is_finite());
+        let plant_options = BuildOptions {
+            store_end: Some(store_ends(&park, |_| f64::NAN)),
+            store_target: targets,
+            target_penalty_cny_per_kwh: TARGET_PENALTY_CNY_PER_KWH,
+            peak_floor: state.peaks.clone(),
+            ev_open_kwh: park
+                .ev_charging
+                .iter()
+                .map(|e| (e.id.clone(), power(&e.id) * dt))
+                .collect(),
+            flexible_open: park
+                .flexible_load
+                .iter()
+                .map(|f| (f.id.clone(), (1, power(&f.id) * dt)))
+                .collect(),
+            ..BuildOptions::default()
+        };
+        let plant_solve = SolveOptions {
+            diagnose: false,
+            ..SolveOptions::default()
+        };
         let plant = parkgrid_dispatch::plan(
             &tick_park,
             &step_truth,
-            (req.solver, &solve),
-            BuildOptions {
-                store_end: Some(store_ends(&park, |_| f64::NAN)),
-                store_target: targets,
-                target_penalty_cny_per_kwh: TARGET_PENALTY_CNY_PER_KWH,
-                peak_floor: state.peaks.clone(),
-                ev_open_kwh: park
-                    .ev_charging
-                    .iter()
-                    .map(|e| (e.id.clone(), power(&e.id) * dt))
-                    .collect(),
-                flexible_open: park
-                    .flexible_load
-                    .iter()
-                    .map(|f| (f.id.clone(), (1, power(&f.id) * dt)))
-                    .collect(),
-                ..BuildOptions::default()
-            },
+            (req.solver, &plant_solve),
+            plant_options.clone(),
         )?;
         let plant = if plant.has_schedule() {
             plant
         } else {
-            // Nothing in the step can be left infeasible: the elastic step.
+            // Nothing in the step can be left infeasible (a store found outside its bounds):
+            // the elastic step, still steered to the plan.
             parkgrid_dispatch::plan(
                 &tick_park,
                 &step_truth,
-                (req.solver, &solve),
+                (req.solver, &plant_solve),
                 BuildOptions {
-                    store_end: Some(store_ends(&park, |_| f64::NAN)),
-                    peak_floor: state.peaks.clone(),
                     elastic_cny: Some(ELASTIC_CNY),
-                    ..BuildOptions::default()
+                    ..plant_options
                 },
             )?
         };
@@ -883,6 +927,7 @@ fn advance(
 fn forecast_series(
     truth: &ParkProfiles,
     history: usize,
+    offset: usize,
     faults: &Faults,
     park: &Park,
 ) -> Vec<Forecast> {
@@ -909,15 +954,17 @@ fn forecast_series(
         .enumerate()
         .map(|(j, (index, s))| {
             let mut values: Vec<Option<f64>> = (0..history)
-                .map(|i| Some(s.values[(n + i - history % n) % n]))
+                .map(|i| Some(s.values[wrapped(i, history, 7 * per_day, n)]))
                 .chain(s.values.iter().map(|&v| Some(v)))
                 .collect();
+            let run_start = history + offset;
             if let Some(every) = faults.dropout_every_days.filter(|&d| d > 0) {
-                // 6 h out every `every` days, staggered by series.
+                // 6 h out every `every` days from the run's start, the series staggered by
+                // 8 h (so that the first falls on the run's first day).
                 let period = every * per_day;
                 let shift = (j * per_day / 3) % period;
-                for (i, v) in values.iter_mut().enumerate().skip(history) {
-                    if (i + shift) % period < 6 * per_day / 24 {
+                for (i, v) in values.iter_mut().enumerate().skip(run_start) {
+                    if (i - run_start + period - shift) % period < 6 * per_day / 24 {
                         *v = None;
                     }
                 }
@@ -926,10 +973,11 @@ fn forecast_series(
                 && *id == s.id
                 && s.quantity == Profile::ElectricDemand
             {
+                // 12 h held every `every` days, from noon of the run's first day.
                 let period = every * per_day;
-                let mut i = history;
+                let mut i = run_start.max(1);
                 while i < values.len() {
-                    if (i - history) % period == period / 2 {
+                    if (i - run_start) % period == per_day / 2 {
                         let held = values[i - 1];
                         for v in values.iter_mut().skip(i).take(12 * per_day / 24) {
                             *v = held;

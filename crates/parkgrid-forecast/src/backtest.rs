@@ -57,9 +57,10 @@ pub struct Score {
     pub pinball: f64,
     /// Share of measurements within P10–P90, % (80 % nominal).
     pub coverage_pct: f64,
-    /// `1 − RMSE / RMSE(persistence)`, %.
+    /// `1 − RMSE / RMSE(persistence)`, % (NaN when either RMSE is not finite or the
+    /// baseline's is zero).
     pub skill_vs_persistence_pct: f64,
-    /// `1 − RMSE / RMSE(seasonal naive)`, %.
+    /// `1 − RMSE / RMSE(seasonal naive)`, % (NaN likewise).
     pub skill_vs_seasonal_naive_pct: f64,
     /// Share of forecast steps made by a fallback model or held, %.
     pub fallback_pct: f64,
@@ -115,6 +116,14 @@ pub enum BacktestError {
     /// An option is out of range.
     #[error("{0}")]
     Options(String),
+    /// No origin after the warm-up has a measured step within its horizon.
+    #[error(
+        "nothing to score: {origins} origin(s) after the warm-up, none with a measured step in its horizon (a shorter --every or --warmup-days, or a file with more measurements)"
+    )]
+    NothingScored {
+        /// Origins issued after the warm-up.
+        origins: usize,
+    },
 }
 
 /// Sums of one model's errors.
@@ -160,9 +169,12 @@ pub fn backtest(inputs: &Inputs<'_>, opts: &Options) -> Result<Report, BacktestE
             models.push(*m);
         }
     }
-    let first =
-        usize::try_from(s.day_start(opts.first_origin_days.min(opts.warmup_days))).unwrap_or(0);
     let score_from = usize::try_from(s.day_start(opts.warmup_days)).unwrap_or(0);
+    // Origins every `every` steps from the end of the warm-up, and before it back to the first
+    // origin's day (those only teach the models their errors).
+    let earliest =
+        usize::try_from(s.day_start(opts.first_origin_days.min(opts.warmup_days))).unwrap_or(0);
+    let first = score_from - (score_from - earliest.min(score_from)) / opts.every * opts.every;
     if score_from + opts.horizon > s.len() {
         return Err(BacktestError::TooShort {
             days: s.len() as f64 / spd as f64,
@@ -230,13 +242,17 @@ pub fn backtest(inputs: &Inputs<'_>, opts: &Options) -> Result<Report, BacktestE
         });
         origin += opts.every;
     }
+    if points == 0 {
+        return Err(BacktestError::NothingScored { origins });
+    }
     let rmse = |s: &Sums| (s.sq / s.n.max(1) as f64).sqrt();
     let (r_pers, r_seas) = (rmse(&sums[0]), rmse(&sums[1]));
+    // Undefined (NaN, `null` in JSON) when an RMSE is not finite or the baseline's is zero.
     let skill = |r: f64, base: f64| {
-        if base > 0.0 {
+        if base > 0.0 && r.is_finite() && base.is_finite() {
             100.0 * (1.0 - r / base)
         } else {
-            0.0
+            f64::NAN
         }
     };
     let scores: Vec<Score> = models
@@ -258,6 +274,7 @@ pub fn backtest(inputs: &Inputs<'_>, opts: &Options) -> Result<Report, BacktestE
         .collect();
     let best = scores
         .iter()
+        .filter(|s| s.rmse.is_finite())
         .min_by(|a, b| a.rmse.total_cmp(&b.rmse))
         .map_or(Model::Persistence, |s| s.model);
     let first_scored = first_scored.unwrap_or(score_from);

@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 
-use chrono::{NaiveDateTime, Timelike};
+use chrono::NaiveDateTime;
 
 use crate::models::{Inputs, Model};
 
@@ -84,7 +84,8 @@ const MIN_RESIDUALS: usize = 20;
 #[derive(Debug, Clone)]
 pub struct Forecaster {
     model: Model,
-    /// Errors (measured − median) of past forecasts per hour of the day of the step.
+    /// Errors (measured − median) of past forecasts per hour of the day of the step (per step
+    /// of the day when steps are longer than an hour).
     residuals: Vec<VecDeque<f64>>,
 }
 
@@ -96,6 +97,16 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     let x = q * (sorted.len() - 1) as f64;
     let (lo, hi) = (x.floor() as usize, x.ceil() as usize);
     sorted[lo] + (sorted[hi] - sorted[lo]) * (x - lo as f64)
+}
+
+/// Buckets of the day the errors are kept in: each hour, or each step when steps are longer.
+fn buckets(s: &crate::Series) -> usize {
+    s.steps_per_day().min(24)
+}
+
+/// The bucket of step `i`: its hour of the day, or its step of the day when steps are longer.
+fn bucket(s: &crate::Series, i: usize) -> usize {
+    s.slot(i) * buckets(s) / s.steps_per_day()
 }
 
 impl Forecaster {
@@ -150,9 +161,14 @@ impl Forecaster {
         if stuck > 0 {
             flags.push(Flag::Stuck { steps: stuck });
         }
-        // The point forecast, filled from the fallbacks.
+        // The point forecast, filled from the fallbacks (a baseline only from the other
+        // baseline: it is scored as itself).
         let mut point = self.model.point(inputs, origin, horizon);
-        for fb in FALLBACKS.into_iter().filter(|m| *m != self.model) {
+        let baseline = matches!(self.model, Model::Persistence | Model::SeasonalNaive);
+        for fb in FALLBACKS
+            .into_iter()
+            .filter(|m| *m != self.model && !(baseline && *m == Model::Calendar))
+        {
             let holes = point.iter().filter(|v| v.is_none()).count();
             if holes == 0 {
                 break;
@@ -204,7 +220,7 @@ impl Forecaster {
         };
         let (mut p10, mut p90) = (Vec::with_capacity(horizon), Vec::with_capacity(horizon));
         for (k, &m) in p50.iter().enumerate() {
-            let (lo, hi) = bands[s.time(origin + k).hour() as usize];
+            let (lo, hi) = bands[bucket(s, origin + k)];
             let bound = |v: f64| if floor.is_finite() { v.max(floor) } else { v };
             p10.push(bound(m + lo.min(0.0)));
             p90.push(bound(m + hi.max(0.0)));
@@ -227,7 +243,11 @@ impl Forecaster {
     /// When an hour of the day has too few errors learnt: the 10 % and 90 % quantiles of the
     /// day-to-day differences of the last two weeks, halved in variance (√2), for every hour.
     fn spread(&self, inputs: &Inputs<'_>, origin: usize) -> Option<(f64, f64)> {
-        if self.residuals.iter().all(|r| r.len() >= MIN_RESIDUALS) {
+        let buckets = buckets(&inputs.series);
+        if self.residuals[..buckets]
+            .iter()
+            .all(|r| r.len() >= MIN_RESIDUALS)
+        {
             return None;
         }
         let s = &inputs.series;
@@ -258,8 +278,7 @@ impl Forecaster {
             let Some(y) = s.at((origin + k) as isize) else {
                 continue;
             };
-            let hour = s.time(origin + k).hour() as usize;
-            let r = &mut self.residuals[hour];
+            let r = &mut self.residuals[bucket(s, origin + k)];
             if r.len() == RESIDUALS_PER_HOUR {
                 r.pop_front();
             }

@@ -22,7 +22,8 @@ pub enum Model {
     /// fitted by least squares when a temperature is given.
     Calendar,
     /// Double seasonal exponential smoothing (daily and weekly seasons, additive; Taylor 2003),
-    /// its three smoothing constants fitted to the last eight weeks' day-ahead errors.
+    /// run over the last eight weeks, its three smoothing constants chosen by the day-ahead
+    /// errors of the last four.
     Smoothing,
     /// The clear-sky envelope of the last two weeks (each step of the day's highest value)
     /// times a clearness blended from the last day's and the fortnight's mean: PV without a
@@ -88,42 +89,15 @@ pub struct Inputs<'a> {
 }
 
 impl<'a> Inputs<'a> {
-    /// Prepares `series`: runs of the same non-zero value for [`STUCK_AFTER_H`] hours or more
-    /// are masked (listed in [`Inputs::stuck`]) when the series otherwise changes from step to
-    /// step (a flat or step-shaped series — a data centre's constant draw, an hourly profile
-    /// at 15 minutes — repeats its values by nature); `calendar` gives the day classes.
+    /// Prepares `series`: a stuck sensor masked ([`mask_stuck`], listed in
+    /// [`Inputs::stuck`]); `calendar` gives the day classes.
     pub fn new(
         series: &Series,
         temperature: Option<&'a [Option<f64>]>,
         calendar: &'a Calendar,
     ) -> Self {
         let mut series = series.clone();
-        let run_min = (STUCK_AFTER_H * 60 / series.step_min).max(2) as usize;
-        let mut stuck = Vec::new();
-        let (mut pairs, mut equal) = (0usize, 0usize);
-        for w in series.values.windows(2) {
-            if let (Some(a), Some(b)) = (w[0], w[1]) {
-                pairs += 1;
-                equal += usize::from(a == b && a != 0.0);
-            }
-        }
-        let varies = pairs > 0 && equal * 2 < pairs;
-        let mut i = if varies { 0 } else { series.values.len() };
-        while i < series.values.len() {
-            let mut j = i + 1;
-            if let Some(v) = series.values[i].filter(|v| *v != 0.0) {
-                while j < series.values.len() && series.values[j] == Some(v) {
-                    j += 1;
-                }
-                if j - i >= run_min {
-                    for k in i..j {
-                        series.values[k] = None;
-                        stuck.push(k);
-                    }
-                }
-            }
-            i = j;
-        }
+        let stuck = mask_stuck(&mut series.values, series.step_min);
         let days = series.day(series.len().saturating_sub(1)) + 8;
         let classes = (0..=days).map(|d| calendar.class(series.date(d))).collect();
         Inputs {
@@ -153,6 +127,48 @@ impl<'a> Inputs<'a> {
             .ok()
             .and_then(|i| t.get(i).copied().flatten())
     }
+}
+
+/// Masks a stuck sensor in `values` (steps of `step_min` minutes) as it would be seen live,
+/// from the past only, and returns the steps masked: once the same non-zero value has held for
+/// [`STUCK_AFTER_H`] hours, the steps from then on while it holds — provided the values before
+/// the run change from step to step (in at least half of their consecutive pairs: a flat or
+/// step-shaped series, a data centre's constant draw or an hourly profile at 15 minutes,
+/// repeats its values by nature) and the value is below 99 % of the highest before it (an
+/// output clipped at its rating holds its value too).
+pub fn mask_stuck(values: &mut [Option<f64>], step_min: u32) -> Vec<usize> {
+    let run_min = (STUCK_AFTER_H * 60 / step_min.max(1)).max(2) as usize;
+    let mut stuck = Vec::new();
+    let (mut pairs, mut equal) = (0usize, 0usize);
+    let mut highest = f64::NEG_INFINITY;
+    let mut run_start = 0;
+    let read = values.to_vec();
+    for i in 0..values.len() {
+        let (prev, now) = (i.checked_sub(1).and_then(|p| read[p]), read[i]);
+        let same = matches!((prev, now), (Some(a), Some(b)) if a == b && a != 0.0);
+        if !same {
+            run_start = i;
+        }
+        let run = i + 1 - run_start;
+        if let Some(v) = now
+            && same
+            && run >= run_min
+            && equal * 2 < pairs
+            && v < 0.99 * highest
+        {
+            values[i] = None;
+            stuck.push(i);
+            continue;
+        }
+        if let (Some(a), Some(b)) = (prev, now) {
+            pairs += 1;
+            equal += usize::from(a == b && a != 0.0);
+        }
+        if let Some(v) = now {
+            highest = highest.max(v);
+        }
+    }
+    stuck
 }
 
 /// The value `period` steps back from each step (further periods back while that is at or
@@ -571,7 +587,9 @@ mod tests {
         }
         let cal = Calendar::default();
         let inp = Inputs::new(&s, None, &cal);
-        assert_eq!(inp.stuck, (10..16).collect::<Vec<_>>());
-        assert!(inp.series.values[10..16].iter().all(Option::is_none));
+        // Seen live, the run is a stuck sensor once it has held 4 h: its 4th hour on.
+        assert_eq!(inp.stuck, (13..16).collect::<Vec<_>>());
+        assert!(inp.series.values[13..16].iter().all(Option::is_none));
+        assert_eq!(inp.series.values[10], Some(77.0));
     }
 }

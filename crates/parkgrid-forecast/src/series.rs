@@ -1,11 +1,12 @@
 //! A measured series on a regular time axis, and the reading of one from a CSV log.
 //!
 //! The axis is in the **clock time of the data** (the park's local time, or the logger's): day
-//! types and times of day are what forecasting needs, and they are read off the clock. A time
-//! written with an offset (`2016-07-01 00:15:00-07:00`) keeps its clock time; the offset is
-//! ignored (as in `parkgrid_resource::measured`).
+//! types and times of day are what forecasting needs, and they are read off the clock. Times
+//! written with offsets (`2016-07-01 00:15:00-07:00`) are put on the file's standard time (its
+//! smallest offset): a file that follows a clock change (+01:00 in winter, +02:00 in summer)
+//! reads as one regular axis in winter time.
 
-use chrono::{NaiveDate, NaiveDateTime, TimeDelta, Timelike};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Timelike};
 use parkgrid_resource::DataError;
 use parkgrid_resource::csvdata::{reader, row_error};
 use parkgrid_resource::measured::clock_time;
@@ -136,6 +137,10 @@ pub struct Table {
     pub notes: ReadNotes,
 }
 
+/// A row read: clock time, its offset from UTC in seconds when written, line, target value,
+/// temperature.
+type Row = (NaiveDateTime, Option<i32>, usize, Option<f64>, Option<f64>);
+
 /// Where a column is: its index in the row.
 fn column_index(file: &str, headers: &[String], name: &str) -> Result<usize, DataError> {
     headers
@@ -161,10 +166,10 @@ fn cell(file: &str, line: usize, column: &str, raw: &str) -> Result<Option<f64>,
     if raw.is_empty() || raw.eq_ignore_ascii_case("nan") {
         return Ok(None);
     }
-    raw.parse::<f64>()
+    let v = raw
+        .parse::<f64>()
         .ok()
         .filter(|v| v.is_finite())
-        .map(Some)
         .ok_or_else(|| {
             DataError::at(
                 file,
@@ -172,13 +177,95 @@ fn cell(file: &str, line: usize, column: &str, raw: &str) -> Result<Option<f64>,
                 column,
                 format!("'{raw}' is not a finite number (an empty cell or NaN is a gap)"),
             )
-        })
+        })?;
+    if v.abs() > MAX_ABS_VALUE {
+        return Err(DataError::at(
+            file,
+            line,
+            column,
+            format!("{raw} is beyond ±1e12: not a measurement (a unit or a sentinel?)"),
+        ));
+    }
+    Ok(Some(v))
+}
+
+/// The most steps a series may have: ten years of minutes.
+const MAX_STEPS: usize = 10 * 366 * 1440;
+
+/// The largest magnitude a value may have: a terawatt in watts; beyond it sums of squares
+/// lose all precision.
+const MAX_ABS_VALUE: f64 = 1e12;
+
+/// The header's mistakes, named: an empty file, a file separated by something else than
+/// commas, no header row, the target or temperature as the time column or named twice.
+fn check_header(
+    file: &str,
+    text: &str,
+    headers: &[String],
+    target: &str,
+    temperature: Option<&str>,
+) -> Result<(), DataError> {
+    if text.trim().is_empty() {
+        return Err(DataError::at(file, 1, "header", "the file is empty"));
+    }
+    if headers.len() < 2 {
+        let first = headers.first().map_or("", String::as_str);
+        let hint = if first.contains(';') {
+            "the file looks separated by ';': parkgrid reads comma-separated files"
+        } else if first.contains('\t') {
+            "the file looks separated by tabs: parkgrid reads comma-separated files"
+        } else {
+            "a time column and at least one value column are needed"
+        };
+        return Err(DataError::at(
+            file,
+            1,
+            "header",
+            format!("the header has one column ('{first}'): {hint}"),
+        ));
+    }
+    if clock_time(&headers[0]).is_some() {
+        return Err(DataError::at(
+            file,
+            1,
+            "header",
+            format!(
+                "the first row starts with a time ('{}'): the file needs a header row naming \
+                 its columns, the time first",
+                headers[0]
+            ),
+        ));
+    }
+    for name in std::iter::once(target).chain(temperature) {
+        if headers[0] == name {
+            return Err(DataError::at(
+                file,
+                1,
+                name,
+                "is the first column, which must be the time",
+            ));
+        }
+        if headers.iter().filter(|h| *h == name).count() > 1 {
+            return Err(DataError::at(file, 1, name, "is named twice in the header"));
+        }
+    }
+    if temperature == Some(target) {
+        return Err(DataError::at(
+            file,
+            1,
+            target,
+            "is both the target and the temperature: the temperature must be another column",
+        ));
+    }
+    Ok(())
 }
 
 /// Reads a forecasting data file: CSV, the first column a time, one row per step.
 ///
 /// - Times as `parkgrid_resource::measured::clock_time` reads them (RFC 3339 or
-///   `YYYY-MM-DD HH:MM[:SS]`); the clock time is kept, an offset ignored.
+///   `YYYY-MM-DD HH:MM[:SS]`), in clock time; times written with an offset are put on the
+///   file's standard time (its smallest offset), so that a clock change neither repeats nor
+///   skips an hour.
 /// - Rows in time order; a time repeated from the row before is dropped (counted in
 ///   [`ReadNotes::repeated`]); a missing row or an empty / `NaN` cell is a gap (`None`).
 /// - `step_min`: the step the caller expects; `None` takes the file's usual spacing (the
@@ -200,30 +287,58 @@ pub fn read_csv(
     step_min: Option<u32>,
 ) -> Result<Table, DataError> {
     let (mut reader, headers) = reader(file, text)?;
-    let time_name = headers.first().cloned().unwrap_or_default();
+    check_header(file, text, &headers, target, temperature)?;
+    let time_name = match headers.first().map(String::as_str) {
+        Some("") | None => "time".to_string(),
+        Some(h) => h.to_string(),
+    };
     let target_col = column_index(file, &headers, target)?;
     let temp_col = temperature
         .map(|t| column_index(file, &headers, t))
         .transpose()?;
     let mut notes = ReadNotes::default();
-    // (time, line, target, temperature)
-    let mut rows: Vec<(NaiveDateTime, usize, Option<f64>, Option<f64>)> = Vec::new();
+    let mut read: Vec<Row> = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| row_error(file, &e))?;
         let line = record.position().map_or(0, |p| p.line() as usize);
+        if record.len() != headers.len() {
+            return Err(DataError::at(
+                file,
+                line,
+                "row",
+                format!("{} fields, the header has {}", record.len(), headers.len()),
+            ));
+        }
         let raw_t = record.get(0).unwrap_or("");
+        let offset = DateTime::parse_from_rfc3339(raw_t)
+            .ok()
+            .map(|t| t.offset().local_minus_utc());
         let t = clock_time(raw_t).ok_or_else(|| {
             DataError::at(
                 file,
                 line,
                 &time_name,
-                format!("'{raw_t}' is not a time like 2016-07-01 00:15:00-07:00"),
+                format!(
+                    "'{raw_t}' is not a time like 2016-07-01 00:15:00-07:00 or 2016-07-01 00:15 \
+                     (year first)"
+                ),
             )
         })?;
         let v = cell(file, line, target, record.get(target_col).unwrap_or(""))?;
         let temp = match (temp_col, temperature) {
             (Some(c), Some(name)) => cell(file, line, name, record.get(c).unwrap_or(""))?,
             _ => None,
+        };
+        read.push((t, offset, line, v, temp));
+    }
+    // Times written with offsets go onto the file's standard time (its smallest offset, the
+    // winter's where clocks change): a clock change then neither repeats nor skips an hour.
+    let standard = read.iter().filter_map(|r| r.1).min();
+    let mut rows: Vec<(NaiveDateTime, usize, Option<f64>, Option<f64>)> = Vec::new();
+    for (t, offset, line, v, temp) in read {
+        let t = match (offset, standard) {
+            (Some(o), Some(std)) => t - TimeDelta::seconds(i64::from(o - std)),
+            _ => t,
         };
         notes.rows += 1;
         if let Some(&(prev, prev_line, _, _)) = rows.last() {
@@ -234,8 +349,8 @@ pub fn read_csv(
                     &time_name,
                     format!(
                         "{t} comes before line {prev_line}'s {prev}: rows must be in time order \
-                         (a clock change in local time? write times with their offset or in \
-                         standard time)"
+                         (a clock change in local time? write each time with its offset, \
+                         e.g. +01:00 and +02:00, or all in standard time)"
                     ),
                 ));
             }
@@ -305,11 +420,30 @@ pub fn read_csv(
     };
     let start = rows[0].0;
     let name = target.to_string();
-    let axis = Series::new(name, start, step, Vec::new())
-        .map_err(|e| DataError::at(file, rows[0].1, &time_name, e.0))?;
+    let axis = Series::new(name, start, step, Vec::new()).map_err(|e| {
+        DataError::at(
+            file,
+            rows[0].1,
+            &time_name,
+            format!("{}: round the times to the step", e.0),
+        )
+    })?;
     let step_s = i64::from(step) * 60;
     let last = rows[rows.len() - 1].0;
     let n = ((last - start).num_seconds() / step_s) as usize + 1;
+    // A handful of rows years apart at a short step: an axis no memory holds, and no series.
+    if n > MAX_STEPS || n > 100 * rows.len() {
+        return Err(DataError::at(
+            file,
+            rows[rows.len() - 1].1,
+            &time_name,
+            format!(
+                "the rows from {start} to {last} make {n} steps of {step} min for {} rows: \
+                 too sparse to forecast (a time far from the others?)",
+                rows.len()
+            ),
+        ));
+    }
     let mut values = vec![None; n];
     let mut temps = temp_col.map(|_| vec![None; n]);
     let mut covered = 0;
@@ -320,7 +454,10 @@ pub fn read_csv(
                 file,
                 line,
                 &time_name,
-                format!("{t} is not on the {step}-minute grid that starts at {start}"),
+                format!(
+                    "{t} is not on the {step}-minute grid that starts at {start}: round the \
+                     times to the step"
+                ),
             ));
         }
         let i = (off / step_s) as usize;
@@ -418,6 +555,50 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("log.csv:2:"), "{e}");
+    }
+
+    #[test]
+    fn times_with_offsets_are_put_on_standard_time_across_a_clock_change() {
+        // The last Sunday of October 2016 in Germany: 03:00 +02:00 becomes 02:00 +01:00.
+        let text = "time,p\n\
+                    2016-10-30 02:00:00+02:00,1\n\
+                    2016-10-30 02:30:00+02:00,2\n\
+                    2016-10-30 02:00:00+01:00,3\n\
+                    2016-10-30 02:30:00+01:00,4\n\
+                    2016-10-30 03:00:00+01:00,5\n";
+        let t = read_csv(F, text, "p", None, Some(30)).unwrap();
+        assert_eq!(t.target.start.to_string(), "2016-10-30 01:00:00");
+        assert_eq!(
+            t.target.values,
+            vec![Some(1.0), Some(2.0), Some(3.0), Some(4.0), Some(5.0)]
+        );
+    }
+
+    #[test]
+    fn a_header_that_cannot_be_used_is_named() {
+        let cases = [
+            ("", "the file is empty"),
+            ("time;p\n2025-01-01 00:00;1\n", "separated by ';'"),
+            (
+                "2025-01-01 00:00,1\n2025-01-01 00:15,2\n",
+                "needs a header row",
+            ),
+            ("p,time\n1,2025-01-01 00:00\n", "is the first column"),
+            ("time,p,p\n2025-01-01 00:00,1,2\n", "named twice"),
+            (
+                "time,p\n2025-01-01 00:00,1,9\n",
+                "3 fields, the header has 2",
+            ),
+            ("time,p\n2025-01-01 00:00,1e300\n", "beyond ±1e12"),
+        ];
+        for (text, expected) in cases {
+            let e = read_csv(F, text, "p", None, None).unwrap_err().to_string();
+            assert!(e.contains(expected), "{text:?}: {e}");
+        }
+        let e = read_csv(F, "time,p\n2025-01-01 00:00,1\n", "p", Some("p"), None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("both the target and the temperature"), "{e}");
     }
 
     #[test]

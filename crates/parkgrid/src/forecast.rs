@@ -28,8 +28,10 @@ enum Command {
     /// against persistence (the same step the day before) and the seasonal naive forecast
     /// (the same step a week before). The model with the lowest RMSE is the series' default
     /// and is printed. Gaps (missing rows, empty cells, NaN) are left out of the scores; a
-    /// sensor stuck at one non-zero value for 4 h or more is masked. Exit code 2 for a file
-    /// that cannot be used (the line and column are named).
+    /// sensor stuck at one non-zero value is masked once it has held 4 h (in a series that
+    /// otherwise changes from step to step, below its highest value). Times with offsets are
+    /// put on the file's standard time. Exit code 2 for a file that cannot be used (the line
+    /// and column are named) or nothing to score.
     Backtest(BacktestArgs),
 }
 
@@ -88,11 +90,14 @@ fn parse_span(s: &str) -> Result<u32, String> {
     let (num, unit) = t.split_at(split);
     let n: u32 = num
         .parse()
-        .map_err(|_| format!("'{s}' is not a span like 15min, 24h or 2d"))?;
+        .map_err(|_| format!("'{s}' is not a whole number of min, h or d (15min, 24h, 2d)"))?;
     let factor = match unit {
         "min" | "m" => 1,
         "h" => 60,
         "d" => 1440,
+        u if u.starts_with('.') => {
+            return Err(format!("'{s}' is not a whole number: write 90min for 1.5h"));
+        }
         _ => {
             return Err(format!(
                 "'{s}': the unit must be min, h or d (15min, 24h, 2d)"
@@ -142,27 +147,30 @@ fn backtest(a: BacktestArgs) -> anyhow::Result<ExitCode> {
     let r = &done.report;
     let n = &done.read;
     let mut text = String::new();
+    let count = |n: usize, word: &str| {
+        let many = if n == 1 { "" } else { "s" };
+        format!("{} {word}{many}", format_number(n as f64, 0))
+    };
     let _ = writeln!(
         text,
-        "{}#{}: {} rows of {} min ({} empty cells, {} missing rows, {} repeated times; {} steps \
-         masked as stuck)",
+        "{}#{}: {} of {} min ({}, {}, {}; {} masked as stuck)",
         a.data.display(),
         r.series,
-        format_number(n.rows as f64, 0),
+        count(n.rows, "row"),
         r.step_min,
-        format_number(n.empty_cells as f64, 0),
-        format_number(n.missing_rows as f64, 0),
-        n.repeated,
-        r.stuck_steps
+        count(n.empty_cells, "empty cell"),
+        count(n.missing_rows, "missing row"),
+        count(n.repeated, "repeated time"),
+        count(r.stuck_steps, "step")
     );
     let _ = writeln!(
         text,
-        "{} origins from {} to {}, {} steps ahead each; {} points scored per model ({:.2} s)",
-        r.origins,
+        "{} from {} to {}, {} ahead each; {} scored per model ({:.2} s)",
+        count(r.origins, "origin"),
         r.first_origin.format("%Y-%m-%d %H:%M"),
         r.last_origin.format("%Y-%m-%d %H:%M"),
-        r.horizon_steps,
-        format_number(r.points as f64, 0),
+        count(r.horizon_steps, "step"),
+        count(r.points, "point"),
         done.backtest_s
     );
     text.push_str(&render(&parkgrid_engine::table::backtest(r)));

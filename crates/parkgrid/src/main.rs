@@ -134,9 +134,13 @@ enum Command {
     /// it, plans it with the park's LP from the state now (tiers: optimal, priced slack, the
     /// last plan shifted, the rules' safe mode), and operates the step on the true profiles
     /// with the stores steered to the plan. Compares the cost, CO2, renewable absorption and
-    /// unserved energy with perfect foresight and the rules; writes DIR/summary.json
-    /// (cost_ratio_to_perfect_foresight, cost_ratio_to_rule, ticks, tiers, tick times) and
-    /// DIR/ticks.csv (each tick's tier, why, time and setpoints).
+    /// unserved energy with perfect foresight (from the same start, ending each store at least
+    /// where the controller left it) and the rules; writes DIR/summary.json
+    /// (cost_ratio_to_perfect_foresight, cost_ratio_to_rule, ticks, tiers, tick times, each
+    /// forecast's model and nrmse: its RMSE over every tick's window over the series' mean),
+    /// DIR/ticks.csv (each tick's time, tier, why, wall time and the stores' level setpoints),
+    /// and the operated park as a run (timeseries.csv, meta.json, report.html against the
+    /// rules).
     Mpc(mpc::Args),
     /// Forecasting: backtests that score the models on a data file and pick the default.
     Forecast(forecast::Args),

@@ -26,7 +26,7 @@ pub struct Args {
     /// Days to run; default: the whole year.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=366))]
     days: Option<u32>,
-    /// The control step, minutes: each tick plans and operates one step.
+    /// The control step, minutes (5, 10, 15, 30 or 60): each tick plans and operates one step.
     #[arg(long, default_value = "15", value_parser = crate::parse_step)]
     step_min: u32,
     /// Hours each tick plans ahead.
@@ -40,13 +40,15 @@ pub struct Args {
     /// The LP solver.
     #[arg(long, value_enum, default_value_t = SolverArg::Auto)]
     solver: SolverArg,
-    /// Wall time a tick's LP tiers may take together, s; past it the next tier issues the
-    /// setpoints.
+    /// Wall time a tick may take to issue its setpoints, s (forecasts and LP tiers): a tier is
+    /// not started once it is spent, Clarabel stops at what is left, and the last plan or the
+    /// rules issue the setpoints.
     #[arg(long, default_value_t = 60.0)]
     tick_budget_s: f64,
-    /// Inject the faulted run's faults: every forecast input out for 6 h every 10 days, the
-    /// largest electric load's meter stuck for 12 h every 20 days, the LP tiers timed out on
-    /// 1 % of ticks, every store starting at 110 % of its capacity.
+    /// Inject the faulted run's faults: every forecast input out for 6 h every 10 days (the
+    /// first on the run's first day, the series 8 h apart), the largest electric load's meter
+    /// stuck for 12 h every 20 days (from noon of the first day), the LP tiers timed out on
+    /// every 100th tick, every store starting at 110 % of its capacity.
     #[arg(long)]
     faulted: bool,
     /// Directory for summary.json, ticks.csv, the run's series (timeseries.csv, meta.json) and
@@ -128,8 +130,9 @@ pub fn run_cmd(a: Args) -> anyhow::Result<ExitCode> {
     let report_path = parkgrid_engine::write_report(&saved, &a.out, a.lang.into())?;
     let summary = done.summary();
     let summary_path = a.out.join("summary.json");
-    let mut csv =
-        String::from("step,tier,wall_s,build_s,solve_s,flagged_forecasts,setpoints_kwh,why\n");
+    let mut csv = String::from(
+        "step,time,tier,wall_s,build_s,solve_s,flagged_forecasts,store_levels_kwh,why\n",
+    );
     for t in &done.ticks {
         let sp: Vec<String> = t
             .setpoints
@@ -138,8 +141,9 @@ pub fn run_cmd(a: Args) -> anyhow::Result<ExitCode> {
             .collect();
         let _ = writeln!(
             csv,
-            "{},{},{:.4},{:.4},{:.4},{},\"{}\",\"{}\"",
+            "{},{},{},{:.4},{:.4},{:.4},{},\"{}\",\"{}\"",
             t.step,
+            saved.times.get(t.step).map_or("", String::as_str),
             t.tier.name(),
             t.wall_s,
             t.build_s,

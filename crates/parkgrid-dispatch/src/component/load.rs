@@ -56,7 +56,8 @@ pub fn add_data_centre(b: &mut Builder<'_>, dc: &DataCentre) {
 /// and per charging day a row `ev_charging.energy[id,day]`: `Σ p·Δt = e_daily` over the plug-in
 /// window (less where the window is cut by the end of the year). With a profile the demand is
 /// fixed. `open_kwh`: a session under way at the first step (a window that starts after the
-/// vehicles arrived), with the energy still to deliver before departure.
+/// vehicles arrived), with the energy still to deliver before departure. A session the window's
+/// end cuts owes in the window its share, pro rata of its steps to departure.
 pub fn add_ev(b: &mut Builder<'_>, ev: &EvCharging, open_kwh: Option<f64>) {
     if ev.profile.is_some() {
         add_fixed(
@@ -102,10 +103,24 @@ pub fn add_ev(b: &mut Builder<'_>, ev: &EvCharging, open_kwh: Option<f64>) {
         |_| 0.0,
     );
     let dt = b.steps.step_h;
+    // A session still open at the window's end owes in the window only its share of the
+    // energy: the steps it has in the window over all its steps to departure.
+    let after = {
+        let end = axis.time(n);
+        let minute = i64::from(end.hour() * 60 + end.minute());
+        let departure = i64::from(ev.departure_h % 24) * 60;
+        ((departure - minute).rem_euclid(1440) / i64::from(axis.step_min)) as usize
+    };
+    let cut = open;
     for (k, steps) in windows.iter().enumerate() {
         let due = match open_kwh {
             Some(e) if k == 0 => e.max(0.0),
             _ => ev.e_daily_kwh,
+        };
+        let due = if cut == Some(k) && after > 0 {
+            due * steps.len() as f64 / (steps.len() + after) as f64
+        } else {
+            due
         };
         let need = due.min(p_max * dt * steps.len() as f64);
         let terms = steps.iter().map(|&t| (p.at(t), dt)).collect();
@@ -121,7 +136,8 @@ pub fn add_ev(b: &mut Builder<'_>, ev: &EvCharging, open_kwh: Option<f64>) {
 
 /// `flexible_load.p[id,t]` ∈ [(1−flexible_frac)·base[t], p_max], and per window of
 /// `shift_window_h` a row `flexible_load.energy[id,k]`: `Σ p·Δt = Σ base·Δt`. `open`: a shift
-/// window under way at the first step, `(steps left in it, energy still owed in it, kWh)`.
+/// window under way at the first step, `(steps left in it, energy still owed in it, kWh)`,
+/// owed pro rata when it runs past the window's end.
 pub fn add_flexible(b: &mut Builder<'_>, f: &FlexibleLoad, open: Option<(usize, f64)>) {
     let base = series(b, &f.id, Profile::ElectricDemand);
     let keep = 1.0 - f.flexible_frac;
@@ -141,8 +157,9 @@ pub fn add_flexible(b: &mut Builder<'_>, f: &FlexibleLoad, open: Option<(usize, 
     let mut blocks: Vec<(usize, usize, Option<f64>)> = Vec::new();
     let mut start = 0;
     if let Some((left, owed)) = open {
+        // A shift window longer than what is left of this one owes its share here.
         let end = left.clamp(1, b.steps.n);
-        blocks.push((0, end, Some(owed)));
+        blocks.push((0, end, Some(owed * end as f64 / left.max(1) as f64)));
         start = end;
     }
     while start < b.steps.n {

@@ -107,6 +107,9 @@ pub struct SolveOptions {
     /// When a Clarabel answer fails its certificate: solve again with tighter tolerances, then
     /// with HiGHS when it is in the build.
     pub recover: bool,
+    /// When the programme is infeasible: solve it again with every row priced to name the
+    /// limits that cannot be met (a controller that goes on to its own elastic tier skips it).
+    pub diagnose: bool,
 }
 
 impl Default for SolveOptions {
@@ -115,6 +118,7 @@ impl Default for SolveOptions {
             clarabel: ClarabelSettings::default(),
             tolerance_rel: TOLERANCE_REL,
             recover: true,
+            diagnose: true,
         }
     }
 }

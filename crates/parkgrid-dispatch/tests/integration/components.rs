@@ -373,7 +373,8 @@ departure_h = 18
 "#;
 
 /// A window that starts while the vehicles are plugged in (12:00, a Tuesday) carries the
-/// session's energy still owed: one row over the steps to departure, equal to it.
+/// session's energy still owed: one row over its steps, owing the window's share of it (3 of the
+/// 6 hours to the 18:00 departure).
 #[test]
 fn an_ev_session_under_way_is_carried_into_a_window() {
     let options = BuildOptions {
@@ -383,7 +384,7 @@ fn an_ev_session_under_way_is_carried_into_a_window() {
     assert_eq!(
         lines_with(EV, &["ev_charging.energy"], options),
         [
-            "ev_charging.energy[ev,0]: +1 ev_charging.p[ev,0] +1 ev_charging.p[ev,1] +1 ev_charging.p[ev,2] = 120"
+            "ev_charging.energy[ev,0]: +1 ev_charging.p[ev,0] +1 ev_charging.p[ev,1] +1 ev_charging.p[ev,2] = 60"
         ]
     );
     // Without it, a window starting at noon owes nothing before tomorrow's arrival.
