@@ -89,8 +89,8 @@ pub struct MpcRequest {
     /// The LP solver.
     pub solver: SolverKind,
     /// Wall time a tick may take to issue its setpoints (its forecasts and LP tiers), s: a tier
-    /// is not started once it is spent, and Clarabel stops at what is left of it (HiGHS has no
-    /// limit yet).
+    /// is not started once it is spent, and the solver (Clarabel or HiGHS) stops at what is
+    /// left of it.
     pub tick_budget_s: f64,
     /// Faults injected.
     pub faults: Faults,
@@ -609,10 +609,7 @@ pub fn run(park: &Park, req: &MpcRequest) -> Result<MpcRun, EngineError> {
             // diagnosis of an infeasible programme (the next tier is the elastic one).
             let left = req.tick_budget_s - tick_start.elapsed().as_secs_f64();
             let tier_solve = SolveOptions {
-                clarabel: parkgrid_dispatch::ClarabelSettings {
-                    time_limit_s: left,
-                    ..Default::default()
-                },
+                time_limit_s: left,
                 recover: false,
                 diagnose: false,
                 ..SolveOptions::default()

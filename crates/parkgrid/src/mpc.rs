@@ -41,7 +41,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = SolverArg::Auto)]
     solver: SolverArg,
     /// Wall time a tick may take to issue its setpoints, s (forecasts and LP tiers): a tier is
-    /// not started once it is spent, Clarabel stops at what is left, and the last plan or the
+    /// not started once it is spent, the solver stops at what is left, and the last plan or the
     /// rules issue the setpoints.
     #[arg(long, default_value_t = 60.0)]
     tick_budget_s: f64,

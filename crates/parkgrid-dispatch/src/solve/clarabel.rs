@@ -46,7 +46,8 @@ pub struct ClarabelSettings {
     pub static_regularization: f64,
     /// Clarabel's iterative refinement of each KKT solve.
     pub iterative_refinement: bool,
-    /// Wall time Clarabel may take, s (a controller's budget per tick); infinite by default.
+    /// Wall time Clarabel may take, s; infinite by default (see also
+    /// `SolveOptions::time_limit_s`, which bounds every solver).
     pub time_limit_s: f64,
 }
 

@@ -110,6 +110,9 @@ pub struct SolveOptions {
     /// When the programme is infeasible: solve it again with every row priced to name the
     /// limits that cannot be met (a controller that goes on to its own elastic tier skips it).
     pub diagnose: bool,
+    /// Wall time each solver call may take, s (a controller's budget per tick); infinite by
+    /// default. A solver stopped by it gives no schedule ([`LpStatus::Failed`]).
+    pub time_limit_s: f64,
 }
 
 impl Default for SolveOptions {
@@ -119,6 +122,7 @@ impl Default for SolveOptions {
             tolerance_rel: TOLERANCE_REL,
             recover: true,
             diagnose: true,
+            time_limit_s: f64::INFINITY,
         }
     }
 }
@@ -229,10 +233,16 @@ fn once(
     let start = Instant::now();
     let (status, x, duals, iterations, translate_time_s) = match solver {
         SolverKind::Clarabel => {
+            let clarabel = ClarabelSettings {
+                time_limit_s: clarabel.time_limit_s.min(options.time_limit_s),
+                ..clarabel
+            };
             let raw = clarabel::solve(lp, clarabel);
             let status = match raw.status {
                 ClarabelStatus::Solved => LpStatus::Optimal,
                 ClarabelStatus::PrimalInfeasible => LpStatus::Infeasible,
+                // A point where the clock stopped it is no answer.
+                ClarabelStatus::MaxTime => LpStatus::Failed("Clarabel: time limit".into()),
                 s if !raw.x.is_empty() => LpStatus::Inexact(format!("Clarabel: {s:?}")),
                 s => LpStatus::Failed(format!("Clarabel: {s:?}")),
             };
@@ -245,7 +255,7 @@ fn once(
             )
         }
         SolverKind::Highs => {
-            let (status, x, duals, t) = highs(lp, start);
+            let (status, x, duals, t) = highs(lp, start, options.time_limit_s);
             (status, x, duals, None, t)
         }
     };
@@ -264,7 +274,7 @@ fn once(
     });
     let (status, x, duals) = match &fixed {
         Some(f) => {
-            let (fixed_status, fx, fd, _) = highs(f, Instant::now());
+            let (fixed_status, fx, fd, _) = highs(f, Instant::now(), options.time_limit_s);
             match (status, fixed_status) {
                 (s @ (LpStatus::Optimal | LpStatus::Inexact(_)), LpStatus::Optimal) => (s, fx, fd),
                 (_, other) => (
@@ -367,7 +377,7 @@ fn build(
 }
 
 #[cfg(feature = "highs")]
-fn highs(lp: &Lp, start: Instant) -> HighsOutcome {
+fn highs(lp: &Lp, start: Instant, time_limit_s: f64) -> HighsOutcome {
     use good_lp::DualValues;
     use good_lp::solvers::{
         ResolutionError, Solution, SolutionStatus, SolutionWithDual, SolverModel,
@@ -381,6 +391,9 @@ fn highs(lp: &Lp, start: Instant) -> HighsOutcome {
         // times less, so that an optimal HiGHS answer is never flagged by the check.
         .set_option("primal_feasibility_tolerance", 1e-9)
         .set_option("dual_feasibility_tolerance", 1e-9);
+    if time_limit_s.is_finite() {
+        model = model.set_option("time_limit", time_limit_s.max(0.0));
+    }
     let refs: Vec<_> = constraints
         .into_iter()
         .map(|c| model.add_constraint(c))
@@ -417,7 +430,7 @@ fn highs(lp: &Lp, start: Instant) -> HighsOutcome {
 }
 
 #[cfg(not(feature = "highs"))]
-fn highs(_: &Lp, _: Instant) -> HighsOutcome {
+fn highs(_: &Lp, _: Instant, _: f64) -> HighsOutcome {
     (
         LpStatus::Failed(String::from("HiGHS is not in this build")),
         Vec::new(),
