@@ -378,6 +378,18 @@ struct State {
 /// solver is not in the build; [`EngineError::SolverFailed`] when perfect foresight itself
 /// finds no schedule (nothing to compare with).
 pub fn run(park: &Park, req: &MpcRequest) -> Result<MpcRun, EngineError> {
+    run_with_progress(park, req, &mut |_, _| {})
+}
+
+/// As [`run`], calling `progress(ticks done, ticks)` after each tick.
+///
+/// # Errors
+/// Those of [`run`].
+pub fn run_with_progress(
+    park: &Park,
+    req: &MpcRequest,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<MpcRun, EngineError> {
     if !req.solver.available() {
         return Err(parkgrid_dispatch::SolveError::NotBuilt(req.solver.name()).into());
     }
@@ -745,6 +757,7 @@ pub fn run(park: &Park, req: &MpcRequest) -> Result<MpcRun, EngineError> {
                 }
             }
         }
+        progress(k - offset + 1, n);
         ticks.push(Tick {
             step: k - offset,
             tier,

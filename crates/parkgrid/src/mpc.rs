@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use parkgrid_dispatch::SolverKind;
 use parkgrid_engine::Window;
 use parkgrid_engine::forecast::Model;
-use parkgrid_engine::mpc::{Faults, ForecastMode, MpcRequest, Tier, run};
+use parkgrid_engine::mpc::{Faults, ForecastMode, MpcRequest, Tier, run_with_progress};
 use parkgrid_report::format_number;
 
 use crate::simulate::SolverArg;
@@ -122,7 +122,21 @@ pub fn run_cmd(a: Args) -> anyhow::Result<ExitCode> {
         tick_budget_s: a.tick_budget_s,
         faults,
     };
-    let done = run(&park, &req)?;
+    let bar = if a.quiet || a.json {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("mpc {wide_bar} {pos}/{len} ticks, {eta} left")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    };
+    let done = run_with_progress(&park, &req, &mut |k, n| {
+        bar.set_length(n as u64);
+        bar.set_position(k as u64);
+    })?;
+    bar.finish_and_clear();
     // The operated park as a run: summary.json (with the MPC's figures), meta.json,
     // timeseries.csv and the year report against the rules.
     let saved = done.to_run(&park)?;
