@@ -28,7 +28,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use chrono::{Datelike, NaiveDate, Timelike};
+use chrono::{Datelike, Timelike};
 use parkgrid_dispatch::build::BuildOptions;
 use parkgrid_dispatch::{
     Config, Dispatch, Kpis, Quantity, Series, SolveOptions, SolverKind, Steps, Strategy, kpis,
@@ -288,17 +288,7 @@ impl MpcRun {
             times: (0..axis.n_steps)
                 .map(|t| axis.time(t).to_rfc3339())
                 .collect(),
-            values: self
-                .dispatch
-                .series
-                .iter()
-                .map(|s| {
-                    s.values
-                        .iter()
-                        .map(|&v| parkgrid_report::quantize(v, crate::year::SERIES_DECIMALS))
-                        .collect()
-                })
-                .collect(),
+            values: crate::year::saved_values(&self.dispatch),
             network: None,
         })
     }
@@ -1037,11 +1027,4 @@ fn choose_model(
         ..Options::day_ahead(spd)
     };
     parkgrid_forecast::backtest(&inputs, &opts).map_or(Model::Calendar, |r| r.best)
-}
-
-/// The run's first day, for messages.
-pub fn first_day(park: &Park, run: &MpcRun) -> Option<NaiveDate> {
-    let mut p = park.clone();
-    p.time.step_min = run.step_min;
-    p.time_axis().map(|a| a.time(run.offset).date_naive())
 }

@@ -339,21 +339,24 @@ impl YearRun {
             times: (0..self.axis.n_steps)
                 .map(|t| self.axis.time(t).to_rfc3339())
                 .collect(),
-            values: self
-                .main
-                .dispatch
-                .series
-                .iter()
-                .map(|s| {
-                    s.values
-                        .iter()
-                        .map(|&v| quantize(v, SERIES_DECIMALS))
-                        .collect()
-                })
-                .collect(),
+            values: saved_values(&self.main.dispatch),
             network: self.network.as_ref().map(|n| n.rows.clone()),
         }
     }
+}
+
+/// A schedule's series as the run files keep them ([`SERIES_DECIMALS`]).
+pub fn saved_values(dispatch: &parkgrid_dispatch::Dispatch) -> Vec<Vec<f64>> {
+    dispatch
+        .series
+        .iter()
+        .map(|s| {
+            s.values
+                .iter()
+                .map(|&v| quantize(v, SERIES_DECIMALS))
+                .collect()
+        })
+        .collect()
 }
 
 /// Refuses a programme over the whole axis that would not fit in the memory this machine has

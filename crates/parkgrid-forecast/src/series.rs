@@ -8,8 +8,8 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Timelike};
 use parkgrid_resource::DataError;
-use parkgrid_resource::csvdata::{reader, row_error};
-use parkgrid_resource::measured::clock_time;
+use parkgrid_resource::csvdata::{check_fields, reader, row_error};
+use parkgrid_resource::measured::{clock_time, gap_or_value};
 
 /// One quantity on a regular axis; a step without a measurement is `None`.
 #[derive(Debug, Clone, PartialEq)]
@@ -161,23 +161,11 @@ fn column_index(file: &str, headers: &[String], name: &str) -> Result<usize, Dat
         })
 }
 
-/// A cell as a value: `None` for an empty cell or `NaN`.
+/// A cell as a value: `None` for an empty cell or `NaN` (`gap_or_value`), at most ±1e12.
 fn cell(file: &str, line: usize, column: &str, raw: &str) -> Result<Option<f64>, DataError> {
-    if raw.is_empty() || raw.eq_ignore_ascii_case("nan") {
+    let Some(v) = gap_or_value(file, line, column, raw)? else {
         return Ok(None);
-    }
-    let v = raw
-        .parse::<f64>()
-        .ok()
-        .filter(|v| v.is_finite())
-        .ok_or_else(|| {
-            DataError::at(
-                file,
-                line,
-                column,
-                format!("'{raw}' is not a finite number (an empty cell or NaN is a gap)"),
-            )
-        })?;
+    };
     if v.abs() > MAX_ABS_VALUE {
         return Err(DataError::at(
             file,
@@ -301,14 +289,7 @@ pub fn read_csv(
     for record in reader.records() {
         let record = record.map_err(|e| row_error(file, &e))?;
         let line = record.position().map_or(0, |p| p.line() as usize);
-        if record.len() != headers.len() {
-            return Err(DataError::at(
-                file,
-                line,
-                "row",
-                format!("{} fields, the header has {}", record.len(), headers.len()),
-            ));
-        }
+        check_fields(file, line, record.len(), headers.len())?;
         let raw_t = record.get(0).unwrap_or("");
         let offset = DateTime::parse_from_rfc3339(raw_t)
             .ok()

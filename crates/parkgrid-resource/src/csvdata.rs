@@ -52,6 +52,27 @@ pub fn row_error(file: &str, e: &csv::Error) -> DataError {
     DataError::at(file, line, "row", e.to_string())
 }
 
+/// A row of `fields` fields under a header of `header`: the same count or an error at `line`.
+///
+/// # Errors
+/// [`DataError::Value`] naming the file, line and both counts.
+pub fn check_fields(
+    file: &str,
+    line: usize,
+    fields: usize,
+    header: usize,
+) -> Result<(), DataError> {
+    if fields == header {
+        return Ok(());
+    }
+    Err(DataError::at(
+        file,
+        line,
+        "row",
+        format!("{fields} fields, the header has {header}"),
+    ))
+}
+
 /// Parses CSV text; `file` names it in errors.
 pub fn parse_csv(file: &str, text: &str) -> Result<CsvTable, DataError> {
     let (mut reader, headers) = reader(file, text)?;
@@ -69,14 +90,7 @@ pub fn parse_csv(file: &str, text: &str) -> Result<CsvTable, DataError> {
     for record in reader.records() {
         let record = record.map_err(|e| row_error(file, &e))?;
         let line = record.position().map_or(0, |p| p.line() as usize);
-        if record.len() != headers.len() {
-            return Err(DataError::at(
-                file,
-                line,
-                "row",
-                format!("{} fields, the header has {}", record.len(), headers.len()),
-            ));
-        }
+        check_fields(file, line, record.len(), headers.len())?;
         let raw = record.get(0).unwrap_or("");
         let t = DateTime::parse_from_rfc3339(raw).map_err(|_| {
             DataError::at(

@@ -65,6 +65,33 @@ pub fn clock_time(raw: &str) -> Option<NaiveDateTime> {
     .find_map(|f| NaiveDateTime::parse_from_str(raw, f).ok())
 }
 
+/// A logged cell: `None` for a gap (an empty cell or `NaN`), else a finite number.
+///
+/// # Errors
+/// [`DataError::Value`] naming the file, line and column of anything else.
+pub fn gap_or_value(
+    file: &str,
+    line: usize,
+    column: &str,
+    raw: &str,
+) -> Result<Option<f64>, DataError> {
+    if raw.is_empty() || raw.eq_ignore_ascii_case("nan") {
+        return Ok(None);
+    }
+    raw.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .map(Some)
+        .ok_or_else(|| {
+            DataError::at(
+                file,
+                line,
+                column,
+                format!("'{raw}' is not a finite number (an empty cell or NaN is a gap)"),
+            )
+        })
+}
+
 impl Measured {
     /// Reads column `column` (default: the only value column) of the CSV text `text`; `file`
     /// names it in errors.
@@ -117,24 +144,8 @@ impl Measured {
                     format!("'{raw_t}' is not a time like 2016-07-01 00:15:00-07:00"),
                 )
             })?;
-            let raw = record.get(col).unwrap_or("");
-            if raw.is_empty() || raw.eq_ignore_ascii_case("nan") {
-                rows.push((t, None));
-                continue;
-            }
-            let v = raw
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .ok_or_else(|| {
-                    DataError::at(
-                        file,
-                        line,
-                        &headers[col],
-                        format!("'{raw}' is not a finite number (an empty cell or NaN is a gap)"),
-                    )
-                })?;
-            rows.push((t, Some(v)));
+            let v = gap_or_value(file, line, &headers[col], record.get(col).unwrap_or(""))?;
+            rows.push((t, v));
         }
         Self::from_rows(file, &headers[col], rows)
     }
